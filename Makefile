@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine (Python 3.11+ and make):
+#   make demo   set up .venv and run the demo county end to end (SQLite file in demo-output/)
+#   make test   set up .venv with the test extras and run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: demo test setup setup-dev bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+setup-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+demo: setup
+	mkdir -p demo-output
+	cd demo-output && ../$(BIN)/inspect demo --fresh
+
+test: setup-dev
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: setup-dev
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache build *.egg-info

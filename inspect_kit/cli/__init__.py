@@ -1,0 +1,73 @@
+"""The `inspect` command: a thin Typer shell over the inspect_kit library.
+
+Exit codes: 0 success, 1 a user error (message, no traceback), 2 usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from inspect_kit import __version__
+from inspect_kit.cli import common
+
+app = typer.Typer(
+    name="inspect",
+    help="Verifiable 双随机、一公开 random inspections: registries, draws, teams, findings, notices, scoring.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"inspect-kit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    db: Optional[str] = typer.Option(
+        None, "--db", envvar="INSPECT_DB_URL", help="SQLAlchemy URL or SQLite file [default: sqlite:///inspect.db]"
+    ),
+    config: Optional[Path] = typer.Option(
+        None, "--config", envvar=common.CONFIG_ENV, help="Config folder [default: ./configs]"
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    common.state.db_url = db
+    common.state.config_dir = config
+
+
+def _register() -> None:
+    # Each module defines `register(app)`; a stage that is not built yet is simply absent.
+    import importlib
+
+    for name in ("base", "registry", "config", "draw", "assign", "findings", "publish", "score", "demo"):
+        try:
+            mod = importlib.import_module(f"inspect_kit.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"inspect_kit.cli.{name}":
+                raise
+            continue
+        mod.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    from inspect_kit.errors import InspectError
+
+    try:
+        app()
+    except InspectError as exc:
+        common.console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

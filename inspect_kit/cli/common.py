@@ -1,0 +1,60 @@
+"""What every command shares: the chosen database and config folder, output helpers.
+
+Kept light: importing this module must not import SQLAlchemy, numpy or reportlab, so that
+`inspect --help` stays fast. Heavy imports happen inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+CONFIG_ENV = "INSPECT_CONFIG_DIR"
+
+
+@dataclass
+class State:
+    db_url: str | None = None
+    config_dir: Path | None = None
+
+    def config_path(self) -> Path:
+        return self.config_dir or Path(os.environ.get(CONFIG_ENV, "configs"))
+
+
+state = State()
+
+
+def engine():
+    """The database named by --db / INSPECT_DB_URL, checked to be at the current schema."""
+    from inspect_kit.storage.db import open_database
+
+    return open_database(state.db_url)
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console().print(table)
+
+
+def info(message: str) -> None:
+    console().print(message)
