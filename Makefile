@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine (Python 3.11+ and make):
-#   make demo   set up .venv and run the demo county end to end (SQLite file in demo-output/)
+#   make demo   set up .venv and run the demo county end to end (SQLite database and notices in demo-output/)
 #   make test   set up .venv with the test extras and run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -18,8 +18,7 @@ setup-dev: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 
 demo: setup
-	mkdir -p demo-output
-	cd demo-output && ../$(BIN)/inspect demo --fresh
+	$(BIN)/inspect demo --out demo-output
 
 test: setup-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -31,3 +31,34 @@ def clean_code(value: object) -> str:
     """An identifier-like cell: half-width, upper-case, every blank removed."""
     s = to_halfwidth(clean_cell(value))
     return "".join(s.split()).upper()
+
+
+_DATE_SEPARATORS = str.maketrans({"/": "-", ".": "-", "年": "-", "月": "-", "日": None, "号": None})
+
+
+def parse_date(value: object):
+    """A date as people type it: 2026-01-05, 2026/1/5, 2026.1.5, 2026年1月5日, 20260105,
+    full-width digits, or a date/datetime cell from Excel. '' → None. Raises ValueError."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    s = to_halfwidth(clean_cell(value))
+    if " " in s and ":" in s.rsplit(" ", 1)[1]:  # "2026-01-05 00:00:00" from a spreadsheet
+        s = s.rsplit(" ", 1)[0]
+    s = s.replace(" ", "")
+    if not s:
+        return None
+    if s.isdigit() and len(s) == 8:
+        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
+    parts = s.translate(_DATE_SEPARATORS).strip("-").split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
+        raise ValueError(f"cannot read {value!r} as a date (use YYYY-MM-DD)")
+    try:
+        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a real date ({exc})") from None

@@ -38,7 +38,10 @@ def engine():
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    con = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not con.is_terminal and "COLUMNS" not in os.environ:
+        con.width = 160  # piped or redirected: don't squeeze tables into 80 columns
+    return con
 
 
 def print_json(data: Any) -> None:

@@ -1,0 +1,156 @@
+"""Load and check the config folder: settings.toml, units.toml, matters.toml.
+
+Errors name the file, the key path and the problem, e.g.
+``configs/matters.toml, key 'matter[2].quota': quota '25 %%' is not ...``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from inspect_kit.config.models import Matter, MattersFile, Settings, Unit, UnitsFile
+from inspect_kit.errors import InspectError, Problem, ValidationFailed
+
+FILES = {"settings.toml": Settings, "units.toml": UnitsFile, "matters.toml": MattersFile}
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Config:
+    folder: Path
+    settings: Settings
+    units: list[Unit]
+    matters: list[Matter]
+    sha256: str  # over the three files' bytes, in a fixed order
+
+    def matter(self, code: str) -> Matter:
+        for m in self.matters:
+            if m.code == code:
+                return m
+        raise InspectError(f"no matter {code!r} in {self.folder}/matters.toml; "
+                           f"known: {', '.join(m.code for m in self.matters)}")
+
+    def unit(self, code: str) -> Unit:
+        for u in self.units:
+            if u.code == code:
+                return u
+        raise InspectError(f"no unit {code!r} in {self.folder}/units.toml")
+
+    @property
+    def categories(self) -> frozenset[str]:
+        return frozenset(self.settings.registry.categories)
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise InspectError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationFailed(f"{path}: not valid TOML", [Problem(str(exc), file=str(path))]) from None
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(f"{path}: not UTF-8", [Problem(str(exc), file=str(path))]) from None
+
+
+def parse_model(path: Path, model: type[M], data: dict[str, Any] | None = None) -> M:
+    data = read_toml(path) if data is None else data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [Problem(e["msg"].removeprefix("Value error, "), file=str(path), key=_key_path(e["loc"]))
+                    for e in exc.errors()]
+        raise ValidationFailed(f"{path}: invalid configuration", problems) from None
+
+
+def _cross_check(folder: Path, settings: Settings, units: list[Unit], matters: list[Matter]) -> list[Problem]:
+    problems: list[Problem] = []
+    uf, mf = str(folder / "units.toml"), str(folder / "matters.toml")
+    unit_codes = [u.code for u in units]
+    for code in {c for c in unit_codes if unit_codes.count(c) > 1}:
+        problems.append(Problem(f"unit code {code!r} is defined more than once", file=uf, key="unit"))
+    for i, u in enumerate(units):
+        if u.parent and u.parent not in unit_codes:
+            problems.append(Problem(f"parent {u.parent!r} is not a unit", file=uf, key=f"unit[{i}].parent"))
+    matter_codes = [m.code for m in matters]
+    for code in {c for c in matter_codes if matter_codes.count(c) > 1}:
+        problems.append(Problem(f"matter code {code!r} is defined more than once", file=mf, key="matter"))
+    cats = set(settings.registry.categories)
+    for i, m in enumerate(matters):
+        if m.unit not in unit_codes:
+            problems.append(Problem(f"unit {m.unit!r} is not in units.toml", file=mf, key=f"matter[{i}].unit"))
+        for c in m.categories:
+            if c not in cats:
+                problems.append(Problem(f"category {c!r} is not in settings.toml registry.categories",
+                                        file=mf, key=f"matter[{i}].categories"))
+        for d in m.team:
+            if d not in unit_codes:
+                problems.append(Problem(f"department {d!r} is not in units.toml", file=mf, key=f"matter[{i}].team"))
+    return problems
+
+
+def load_config(folder: Path | str) -> Config:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InspectError(f"{folder}: no such config folder (pass --config DIR or set INSPECT_CONFIG_DIR)")
+    problems: list[Problem] = []
+    parsed: dict[str, Any] = {}
+    digest = hashlib.sha256()
+    for name, model in FILES.items():
+        path = folder / name
+        if not path.exists():
+            problems.append(Problem(f"missing {name}", file=str(path)))
+            continue
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        try:
+            parsed[name] = parse_model(path, model)
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ValidationFailed(f"{folder}: invalid configuration", problems)
+    settings, units, matters = parsed["settings.toml"], parsed["units.toml"].unit, parsed["matters.toml"].matter
+    problems = _cross_check(folder, settings, units, matters)
+    if problems:
+        raise ValidationFailed(f"{folder}: invalid configuration", problems)
+    return Config(folder, settings, units, matters, digest.hexdigest())
+
+
+def check_file(path: Path | str) -> str:
+    """Validate one config file (or a whole folder); returns a one-line description."""
+    path = Path(path)
+    if path.is_dir():
+        cfg = load_config(path)
+        return f"{path}: {len(cfg.units)} units, {len(cfg.matters)} matters — OK"
+    model = FILES.get(path.name)
+    if model is None:
+        data = read_toml(path)
+        guess = next((n for n, key in (("units.toml", "unit"), ("matters.toml", "matter"), ("settings.toml", "county"))
+                      if key in data), None)
+        if guess is None:
+            raise InspectError(f"{path}: cannot tell which config file this is (expected settings, units or matters)")
+        model = FILES[guess]
+        parse_model(path, model, data)
+    else:
+        parse_model(path, model)
+    return f"{path}: OK"
+
+
+def matter_spec(m: Matter) -> tuple[dict[str, Any], str]:
+    """The matter as stored with draws: canonical JSON and its SHA-256."""
+    spec = m.model_dump(mode="json")
+    blob = json.dumps(spec, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return spec, hashlib.sha256(blob).hexdigest()

@@ -1,0 +1,175 @@
+"""The configuration schema: settings, units (被考评单位 / departments) and the matters list (一单).
+
+Every number the rules of a province may change lives here, never in code. Validated with
+pydantic; `inspect_kit.config.load` turns errors into messages naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Period = Literal["quarter", "month", "year"]
+Rounding = Literal["ceil", "floor", "round"]
+Coverage = Literal["independent", "annual"]
+StratumField = Literal["category", "credit_class", "township", "industry", "department"]
+
+# fraction "25%" / "0.25"; ratio "1:10"; fixed count 12; per-inspector multiple "5×inspectors"
+_QUOTA = re.compile(r"^\s*(\d+(\.\d+)?%|0?\.\d+|1|\d+\s*[:：]\s*\d+|\d+|\d+(\.\d+)?\s*[x×*]\s*(inspectors?)?)\s*$")
+
+
+def check_quota(value: str | int | float) -> str:
+    text = str(value)
+    if not _QUOTA.match(text):
+        raise ValueError(f"quota {text!r} is not a fraction ('25%', '0.25'), a ratio ('1:10'), a count (12) "
+                         "or a per-inspector multiple ('5×inspectors')")
+    return text.strip()
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CountySettings(Strict):
+    name: str
+    division_code: str | None = None
+
+
+class RegistrySettings(Strict):
+    id_scheme: Literal["uscc", "other"] = "uscc"
+    other_id_pattern: str = r"^[0-9A-Z][0-9A-Z\-]{3,31}$"
+    categories: list[str] = Field(min_length=1)
+
+    @field_validator("other_id_pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return v
+
+
+class DrawSettings(Strict):
+    min_seed_length: int = Field(20, ge=1)
+
+
+class ConflictRules(Strict):
+    """Configurable 回避 rules beyond declared conflicts (which always apply)."""
+
+    same_township: bool = False  # officer's home township = entity's township
+    previous_periods: int = Field(0, ge=0)  # officer inspected this entity in the last N periods
+    repeat_pair: bool = False  # two officers who were a team last period are not paired again
+
+
+class AssignSettings(Strict):
+    pair_cap: float = Field(0.5, gt=0, le=1)  # the most probability any officer–task pair may get
+    conflicts: ConflictRules = ConflictRules()
+
+
+class FindingsSettings(Strict):
+    publicity_working_days: int = Field(20, ge=1)
+    extra_holidays: list[str] = []
+    extra_workdays: list[str] = []
+
+
+class PublishSettings(Strict):
+    title_font: str | None = None  # path to a TrueType file, e.g. 方正小标宋
+    body_font: str | None = None  # e.g. 仿宋_GB2312
+    fallback_font: str | None = None
+
+
+class Settings(Strict):
+    county: CountySettings
+    registry: RegistrySettings
+    draw: DrawSettings = DrawSettings()
+    assign: AssignSettings = AssignSettings()
+    findings: FindingsSettings = FindingsSettings()
+    publish: PublishSettings = PublishSettings()
+
+
+class Unit(Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str
+    kind: Literal["department", "township"]
+    parent: str | None = None
+    division_code: str | None = None
+    issuer: str | None = None  # the name printed as 检查实施机关 / issuing authority
+
+
+class Matter(Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str
+    unit: str
+    legal_basis: str
+    categories: list[str] = Field(min_length=1)
+    method: str = "现场检查"
+    period: Period = "quarter"
+    strata: list[StratumField] = ["category"]
+    quota: str
+    stratum_quota: dict[str, str] = {}
+    rounding: Rounding = "ceil"
+    coverage: Coverage = "independent"
+    exclude_clean_within_months: int = Field(0, ge=0)  # 0: no exclusion
+    team_size: int = Field(2, ge=2)
+    team: dict[str, int] = {}  # joint matters: department unit code → officers from it
+    qualification: list[str] = Field(min_length=1)  # an officer needs one of these (or the matter code)
+    max_tasks_per_inspector: int | None = Field(None, ge=1)
+    pair_cap: float | None = Field(None, gt=0, le=1)
+    conflicts: ConflictRules | None = None
+
+    @field_validator("quota", mode="before")
+    @classmethod
+    def _quota(cls, v: object) -> str:
+        return check_quota(v)  # type: ignore[arg-type]
+
+    @field_validator("qualification", mode="before")
+    @classmethod
+    def _qualification(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("stratum_quota", mode="before")
+    @classmethod
+    def _stratum_quota(cls, v: object) -> object:
+        if isinstance(v, dict):
+            return {str(k): check_quota(q) for k, q in v.items()}
+        return v
+
+    @model_validator(mode="after")
+    def _team(self) -> "Matter":
+        if self.team:
+            if any(n < 1 for n in self.team.values()):
+                raise ValueError("team: every department provides at least 1 officer")
+            if sum(self.team.values()) < 2:
+                raise ValueError("team: at least 2 enforcement officers in all")
+        return self
+
+    @property
+    def is_joint(self) -> bool:
+        return len(self.team) > 1
+
+    def team_demand(self) -> dict[str, int]:
+        """Officers needed from each department for one task."""
+        return dict(self.team) if self.team else {self.unit: self.team_size}
+
+    def stratum_label(self, values: dict[str, str | None]) -> str:
+        return "/".join(values.get(f) or "-" for f in self.strata)
+
+    def quota_for(self, stratum: str) -> str:
+        """The quota of a stratum: an exact label match, else a match on one part, else the default."""
+        if stratum in self.stratum_quota:
+            return self.stratum_quota[stratum]
+        for part in stratum.split("/"):
+            if part in self.stratum_quota:
+                return self.stratum_quota[part]
+        return self.quota
+
+
+class UnitsFile(Strict):
+    unit: list[Unit] = Field(min_length=1)
+
+
+class MattersFile(Strict):
+    matter: list[Matter] = Field(min_length=1)

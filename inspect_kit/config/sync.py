@@ -1,0 +1,70 @@
+"""Store the loaded config's units and matters in the database (one transaction, with history)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, insert, select, update
+
+from inspect_kit.config.load import Config, matter_spec
+from inspect_kit.storage.models import ImportBatch, Matter, RegistryChange, Unit
+
+
+@dataclass
+class SyncSummary:
+    units_added: int = 0
+    units_updated: int = 0
+    matters_added: int = 0
+    matters_updated: int = 0
+    unchanged: int = 0
+
+    def line(self) -> str:
+        return (f"config: units {self.units_added} added, {self.units_updated} updated; matters "
+                f"{self.matters_added} added, {self.matters_updated} updated; {self.unchanged} unchanged")
+
+
+def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
+    s = SyncSummary()
+    with engine.begin() as conn:
+        batch = conn.execute(insert(ImportBatch.__table__).values(
+            kind="config", source=str(cfg.folder), source_sha256=cfg.sha256, at=now)).inserted_primary_key[0]
+        log = []
+        existing_units = {r.code: r for r in conn.execute(select(Unit.__table__))}
+        for u in cfg.units:
+            row = {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent, "division_code": u.division_code}
+            old = existing_units.get(u.code)
+            if old is None:
+                conn.execute(insert(Unit.__table__).values(row))
+                s.units_added += 1
+                log.append(("units", u.code, "insert", {k: [None, v] for k, v in row.items() if v is not None}))
+            else:
+                diff = {k: [getattr(old, k), v] for k, v in row.items() if getattr(old, k) != v}
+                if diff:
+                    conn.execute(update(Unit.__table__).where(Unit.code == u.code).values(row))
+                    s.units_updated += 1
+                    log.append(("units", u.code, "update", diff))
+                else:
+                    s.unchanged += 1
+        existing = {r.code: r for r in conn.execute(select(Matter.__table__))}
+        for m in cfg.matters:
+            spec, digest = matter_spec(m)
+            row = {"code": m.code, "name": m.name, "unit_code": m.unit, "period": m.period, "spec": spec,
+                   "spec_sha256": digest, "loaded_at": now}
+            old = existing.get(m.code)
+            if old is None:
+                conn.execute(insert(Matter.__table__).values(row))
+                s.matters_added += 1
+                log.append(("matters", m.code, "insert", {"spec": [None, spec]}))
+            elif old.spec_sha256 != digest:
+                conn.execute(update(Matter.__table__).where(Matter.code == m.code).values(row))
+                s.matters_updated += 1
+                log.append(("matters", m.code, "update", {"spec": [old.spec, spec]}))
+            else:
+                s.unchanged += 1
+        if log:
+            conn.execute(insert(RegistryChange.__table__), [
+                {"batch_id": batch, "at": now, "table_name": t, "key": k, "action": a, "changes": c} for t, k, a, c in log])
+        conn.execute(update(ImportBatch.__table__).where(ImportBatch.id == batch).values(
+            added=s.units_added + s.matters_added, updated=s.units_updated + s.matters_updated, unchanged=s.unchanged))
+    return s

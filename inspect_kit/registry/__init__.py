@@ -1,0 +1,1 @@
+"""两库: the entity and inspector registries, and declared conflicts (import, export, history)."""

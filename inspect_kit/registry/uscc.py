@@ -1,0 +1,46 @@
+"""统一社会信用代码 (GB 32100-2015): 18 characters, the last a mod-31 check character.
+
+Layout: 1 registration authority, 2 entity type, 3–8 administrative division code,
+9–17 organisation code (GB 11714), 18 check character. The alphabet is the digits and the
+capitals without I, O, Z, S, V (they read as digits); each character's value is its index.
+The check character c18 makes  Σ value(c_i)·w_i + value(c18) ≡ 0 (mod 31),  w_i = 3^(i−1) mod 31.
+"""
+
+from __future__ import annotations
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
+WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, 16, ...
+LENGTH = 18
+
+
+def check_character(first17: str) -> str:
+    """The check character for the first 17 characters (which must be in the alphabet)."""
+    if len(first17) != 17:
+        raise ValueError(f"need 17 characters, got {len(first17)}")
+    total = sum(VALUE[c] * w for c, w in zip(first17, WEIGHTS))
+    return ALPHABET[(31 - total % 31) % 31]
+
+
+def problem(code: str) -> str | None:
+    """Why `code` is not a valid USCC, or None if it is. Expects an already normalised code."""
+    if len(code) != LENGTH:
+        return f"统一社会信用代码 must have 18 characters, got {len(code)}"
+    bad = sorted({c for c in code if c not in VALUE})
+    if bad:
+        return f"统一社会信用代码 contains characters outside GB 32100 ({''.join(bad)!r}; I, O, S, V, Z are never used)"
+    if not code[2:8].isdigit():
+        return f"统一社会信用代码 positions 3–8 must be the division code digits, got {code[2:8]!r}"
+    expected = check_character(code[:17])
+    if code[17] != expected:
+        return f"统一社会信用代码 check character is {code[17]!r}, expected {expected!r}"
+    return None
+
+
+def is_valid(code: str) -> bool:
+    return problem(code) is None
+
+
+def with_check(first17: str) -> str:
+    """Complete a 17-character prefix with its check character (for generated demo data)."""
+    return first17 + check_character(first17)
