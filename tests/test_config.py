@@ -1,0 +1,66 @@
+"""Config files: the shipped example is valid; every error names the file, the key and the problem."""
+
+import shutil
+
+import pytest
+
+from inspect_kit.config import check_file, load_config
+from inspect_kit.errors import ValidationFailed
+from tests.conftest import CONFIGS
+
+
+@pytest.fixture
+def cfg_dir(tmp_path):
+    d = tmp_path / "configs"
+    shutil.copytree(CONFIGS, d)
+    return d
+
+
+def test_shipped_config_is_valid(config):
+    assert {m.code for m in config.matters} >= {"STHJ-01", "STHJ-02", "JYTY-01", "JYTY-02", "SCJG-01", "LH-01"}
+    sthj01 = config.matter("STHJ-01")
+    assert (sthj01.quota, sthj01.coverage, sthj01.period) == ("25%", "annual", "quarter")
+    assert config.matter("STHJ-02").quota == "1:10"
+    assert config.matter("SCJG-01").quota_for("D") == "60%"
+    assert config.matter("LH-01").team_demand() == {"STHJ": 1, "SCJG": 1}
+
+
+def edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("file, old, new, key, words", [
+    ("matters.toml", 'quota = "25%"', 'quota = "25 percent"', "matter[0].quota", "is not a fraction"),
+    ("matters.toml", 'unit = "STHJ"', 'unit = "NOPE"', "matter[0].unit", "'NOPE' is not in units.toml"),
+    ("matters.toml", 'categories = ["重点排污单位"]', 'categories = ["火星单位"]', "matter[0].categories", "火星单位"),
+    ("matters.toml", 'team_size = 2', 'team_size = 1', "matter[0].team_size", "greater than or equal to 2"),
+    ("matters.toml", 'rounding = "ceil"', 'rounding = "up"', None, None),
+    ("settings.toml", "min_seed_length = 20", "min_seed_length = 0", "draw.min_seed_length", "greater than or equal to 1"),
+    ("units.toml", 'kind = "township"', 'kind = "village"', "unit[3].kind", "'department' or 'township'"),
+])
+def test_errors_name_file_key_and_problem(cfg_dir, file, old, new, key, words):
+    text = (cfg_dir / file).read_text(encoding="utf-8")
+    if old not in text:  # a default not written in the example: add it
+        edit(cfg_dir / file, "[[matter]]\n", f"[[matter]]\n{new}\n")
+        key, words = "matter[0].rounding", "'ceil', 'floor' or 'round'"
+    else:
+        edit(cfg_dir / file, old, new)
+    with pytest.raises(ValidationFailed) as err:
+        load_config(cfg_dir)
+    p = next(p for p in err.value.problems if p.key == key)
+    assert p.file == str(cfg_dir / file) and words in p.reason
+
+
+def test_toml_syntax_error_names_the_line(cfg_dir):
+    (cfg_dir / "matters.toml").write_text("[[matter]\ncode = 1\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed, match=r"line 1"):
+        load_config(cfg_dir)
+
+
+def test_check_a_single_file(cfg_dir):
+    assert check_file(cfg_dir / "matters.toml").endswith("OK")
+    renamed = cfg_dir / "my-matters.toml"
+    shutil.copy(cfg_dir / "matters.toml", renamed)
+    assert check_file(renamed).endswith("OK")
