@@ -17,6 +17,9 @@ from sqlalchemy import Engine
 from inspect_kit.config import Config
 
 LOADED_AT = dt.datetime(2026, 1, 2, 9, 0)
+# The demo's "today" for deadlines, overdue rectifications and notices: mid-year, so that some
+# rectifications are closed, some open and some overdue.
+DEMO_TODAY = dt.date(2026, 6, 30)
 REGISTRY_FILES = (
     ("entities", "entities_sthj.csv"),
     ("entities", "entities_jyty.xlsx"),
