@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Full-width ASCII variants (U+FF01..U+FF5E) map to ASCII by a fixed offset; the ideographic
@@ -18,11 +19,19 @@ def to_halfwidth(s: str) -> str:
     return s.translate(_FULLWIDTH)
 
 
+# Anything that needs cleaning: any white space (\s covers U+3000, U+00A0 ...) or an invisible.
+_NEEDS_CLEANING = re.compile("[\\s\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
 def clean_cell(value: object) -> str:
     """A cell as text: None → '', invisible characters dropped, blanks collapsed and trimmed."""
     if value is None:
         return ""
-    s = str(value).translate(_INVISIBLE).translate(_SPACES).replace("\u3000", " ")
+    s = value if isinstance(value, str) else str(value)
+    # Fast path: most cells of a million-row file need nothing done.
+    if not _NEEDS_CLEANING.search(s) and (s.isascii() or unicodedata.is_normalized("NFC", s)):
+        return s
+    s = s.translate(_INVISIBLE).translate(_SPACES).replace("\u3000", " ")
     s = " ".join(s.split())
     return unicodedata.normalize("NFC", s)
 

@@ -24,7 +24,9 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.registry import uscc
 from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, Field, header_index, header_key
+from inspect_kit.registry.schema import _text as _identity
 from inspect_kit.registry.tabular import read_table
+from inspect_kit.storage.bulk import bulk_insert
 from inspect_kit.storage.models import (
     Conflict,
     Entity,
@@ -90,7 +92,12 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_PLAIN = (str, int, float, type(None))
+
+
 def _jsonable(v: Any) -> Any:
+    if type(v) in _PLAIN:
+        return v
     if isinstance(v, (dt.date, dt.datetime)):
         return v.isoformat()
     if isinstance(v, (list, tuple, set, frozenset)):
@@ -134,7 +141,9 @@ class _Validator:
         n = len(cells)
         for i, f, header in self.columns:
             cell = cells[i] if i < n else None
-            if isinstance(cell, (dt.date, dt.datetime)):
+            if type(cell) is str:  # every CSV cell, most xlsx cells
+                raw = clean_cell(cell)
+            elif isinstance(cell, (dt.date, dt.datetime)):
                 raw = cell.isoformat()[:10]
             elif isinstance(cell, float) and cell.is_integer():
                 raw = str(int(cell))  # Excel stores whole numbers as floats
@@ -144,6 +153,9 @@ class _Validator:
                 if f.required:
                     problems.append(Problem(f"missing required field {f.name}", self.file, rownum, header))
                 rec[f.name] = [] if f.name == "qualifications" else None
+                continue
+            if f.parse is _identity:
+                rec[f.name] = raw
                 continue
             try:
                 rec[f.name] = f.parse(raw)
@@ -223,9 +235,8 @@ class _Writer:
                              "key": key, "action": action, "changes": changes})
 
     def flush_log(self) -> None:
-        if self.changes:
-            self.conn.execute(insert(RegistryChange.__table__), self.changes)
-            self.changes = []
+        bulk_insert(self.conn, RegistryChange.__table__, self.changes)
+        self.changes = []
 
     def diff(self, old: dict[str, Any], rec: dict[str, Any]) -> dict[str, list[Any]]:
         return {k: [_jsonable(old.get(k)), _jsonable(v)] for k, v in rec.items()
@@ -259,9 +270,8 @@ class _EntityWriter(_Writer):
                     self.log(rec["identifier"], "update", d)
                 else:
                     self.unchanged += 1
-        if new_rows:
-            self.conn.execute(insert(t), new_rows)
-            self.added += len(new_rows)
+        bulk_insert(self.conn, t, new_rows)
+        self.added += len(new_rows)
         _update_by_id(self.conn, t, upd_rows)
         self.updated += len(upd_rows)
         self.flush_log()
@@ -418,13 +428,13 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
                 chunk.clear()
 
             for rownum, cells in table.rows:
-                if not any(clean_cell(c) for c in cells):
+                if not any((c.strip() if isinstance(c, str) else c is not None) for c in cells):
                     continue  # blank line
                 summary.rows += 1
                 rec, row_problems = v.record(rownum, cells)
                 if rec is not None:
                     key = tuple(rec[k] for k in key_fields)
-                    digest = hash(tuple(str(_jsonable(rec[k])) for k in sorted(rec)))
+                    digest = hash(tuple(tuple(x) if isinstance(x, list) else x for x in rec.values()))
                     first = seen.get(key)
                     if first is None:
                         seen[key] = (rownum, digest)

@@ -29,7 +29,7 @@ def header_key(h: object) -> str:
 
 # -- value parsers ------------------------------------------------------------------------------
 
-def _text(s: str) -> str:
+def _text(s: str) -> str:  # cells are already cleaned; the importer skips this call
     return s
 
 

@@ -7,6 +7,7 @@ is accepted as a SQLite database.
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,8 +39,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _json_dumps(obj) -> str:
+    # Chinese stays readable in the database (sqlite3 shell, psql), and is shorter than \uXXXX.
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     url = resolve_url(url)
+    kwargs.setdefault("json_serializer", _json_dumps)
     try:
         engine = create_engine(url, **kwargs)
     except Exception as exc:  # bad URL, missing driver
