@@ -1,0 +1,133 @@
+"""Frozen frames: canonical bytes, their SHA-256, and the stratified draw.
+
+A frame is a list of (identifier, stratum) rows. Its canonical form, whose SHA-256 is
+published with every draw, is:
+
+    * one line per entity: identifier, one TAB (U+0009), stratum, one LF (U+000A);
+    * lines sorted by identifier in Unicode code point order (the same as UTF-8 byte order);
+    * UTF-8, no byte order mark, no header, the last line also ends in LF; an empty frame is
+      zero bytes;
+    * identifiers and strata exactly as drawn (no case folding, no Unicode normalisation):
+      the tickets hash these very strings.
+
+Identifiers are unique and non-empty, strata non-empty, and neither may contain a control
+character (tab, CR, LF, ...) or a Unicode line/paragraph separator. Because no allowed character
+sorts below TAB, sorting whole lines byte-wise gives the same order, so anyone can check a
+published hash with ``LC_ALL=C sort frame.tsv | sha256sum``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .sampler import Selected, select
+
+Row = tuple[str, str]
+_FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp"}  # controls (TAB, CR, LF, NEL...), U+2028, U+2029
+
+
+def _value_problem(what: str, value: object) -> str | None:
+    if type(value) is not str:
+        return f"{what} must be a str, got {type(value).__name__}"
+    if value == "":
+        return f"{what} is empty"
+    bad = next((c for c in value if unicodedata.category(c) in _FORBIDDEN_CATEGORIES), None)
+    if bad is not None:
+        return f"{what} contains the control or line-break character U+{ord(bad):04X}"
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        return f"{what} contains a lone surrogate, which UTF-8 cannot encode"
+    return None
+
+
+def frame_problems(rows: Iterable[Sequence[str]]) -> list[str]:
+    """Every reason the rows are not a valid frame (empty list when they are)."""
+    problems: list[str] = []
+    identifiers: list[str] = []
+    for number, row in enumerate(rows, start=1):
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) or len(row) != 2:
+            problems.append(f"row {number}: expected (identifier, stratum), got {row!r}")
+            continue
+        identifier, stratum = row
+        for what, value in (("identifier", identifier), ("stratum", stratum)):
+            problem = _value_problem(what, value)
+            if problem:
+                problems.append(f"row {number} ({identifier!r}): {problem}")
+        if type(identifier) is str:
+            identifiers.append(identifier)
+    duplicated = sorted(i for i, count in Counter(identifiers).items() if count > 1)
+    problems.extend(f"identifier {i!r} appears more than once" for i in duplicated)
+    return problems
+
+
+def canonical_rows(rows: Iterable[Sequence[str]]) -> list[Row]:
+    """The rows validated and sorted by identifier; ValueError lists every problem."""
+    row_list = list(rows)
+    problems = frame_problems(row_list)
+    if problems:
+        shown = "; ".join(problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        raise ValueError(f"invalid frame: {shown}{more}")
+    return sorted((identifier, stratum) for identifier, stratum in row_list)
+
+
+def _serialise(canonical: list[Row]) -> bytes:
+    return "".join(f"{identifier}\t{stratum}\n" for identifier, stratum in canonical).encode()
+
+
+def canonical_frame_bytes(rows: Iterable[Sequence[str]]) -> bytes:
+    """The canonical serialisation described in the module docstring."""
+    return _serialise(canonical_rows(rows))
+
+
+def frame_sha256(rows: Iterable[Sequence[str]]) -> str:
+    """Lowercase hex SHA-256 of `canonical_frame_bytes(rows)`."""
+    return hashlib.sha256(canonical_frame_bytes(rows)).hexdigest()
+
+
+@dataclass(frozen=True)
+class StratumDraw:
+    stratum: str
+    N: int
+    n: int
+    selected: tuple[Selected, ...]  # in ticket order, ranks 1..n within the stratum
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    seed: str
+    frame_sha256: str
+    strata: tuple[StratumDraw, ...]  # in stratum label order
+
+    def stratum(self, label: str) -> StratumDraw:
+        return next(s for s in self.strata if s.stratum == label)
+
+    @property
+    def sample(self) -> list[tuple[str, Selected]]:
+        """(stratum, selected) for every drawn entity, by stratum label then rank."""
+        return [(s.stratum, chosen) for s in self.strata for chosen in s.selected]
+
+
+def draw_stratified(seed: str, rows: Iterable[Sequence[str]], sizes: Mapping[str, int]) -> DrawResult:
+    """Draw sizes[s] entities from each stratum s: its smallest tickets under `seed`.
+
+    Every stratum in the frame needs a size (0 is fine); a size for a stratum with no rows must
+    be 0. The result does not depend on the order of the rows.
+    """
+    canonical = canonical_rows(rows)
+    members: dict[str, list[str]] = {}
+    for identifier, stratum in canonical:
+        members.setdefault(stratum, []).append(identifier)
+    unsized = sorted(set(members) - set(sizes))
+    if unsized:
+        raise ValueError(f"no sample size for strata {unsized}")
+    draws = []
+    for label in sorted(set(members) | set(sizes)):
+        population, n = members.get(label, []), sizes[label]
+        if type(n) is not int or not 0 <= n <= len(population):
+            raise ValueError(f"stratum {label!r}: sample size {n!r} outside 0..{len(population)}")
+        draws.append(StratumDraw(label, len(population), n, tuple(select(seed, population, n))))
+    return DrawResult(seed, hashlib.sha256(_serialise(canonical)).hexdigest(), tuple(draws))
