@@ -31,21 +31,11 @@ def db_url(request, tmp_path):
         return
     if not PG_URL:
         pytest.fail("CI is set but INSPECT_TEST_PG_URL is not: .ci/run should start PostgreSQL")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     name = f"inspect_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
     try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        yield _pg_create(name)
     finally:
-        from sqlalchemy.pool import NullPool  # noqa: F401  (engines are disposed by their tests)
-
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _pg_drop(name)
 
 
 @pytest.fixture
@@ -84,15 +74,78 @@ def configured(engine, config):
     return engine
 
 
-@pytest.fixture
-def demo_db(configured, import_options):
-    """The demo county fully loaded: config, every registry file, conflicts."""
-    from inspect_kit.demo import REGISTRY_FILES
-    from inspect_kit.registry.importer import import_registry
+@pytest.fixture(scope="session")
+def _demo_templates(tmp_path_factory):
+    """The demo county loaded once per backend; each test gets a copy (a file copy on SQLite,
+    CREATE DATABASE ... TEMPLATE on PostgreSQL), which is far faster than importing again."""
+    built: dict[str, str] = {}
 
-    for kind, name in REGISTRY_FILES:
-        import_registry(configured, kind, REGISTRIES / name, import_options())
-    return configured
+    def get(backend: str) -> str:
+        if backend not in built:
+            from inspect_kit.config import load_config
+            from inspect_kit.config.sync import sync_config
+            from inspect_kit.demo import REGISTRY_FILES
+            from inspect_kit.registry.importer import ImportOptions, import_registry
+            from inspect_kit.storage.db import init_database, make_engine
+
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp('tpl') / 'demo.db'}"
+            else:
+                url = _pg_create(f"inspect_tpl_{uuid.uuid4().hex[:12]}")
+            eng = make_engine(url)
+            init_database(eng)
+            cfg = load_config(CONFIGS)
+            sync_config(eng, cfg, NOW)
+            for kind, name in REGISTRY_FILES:
+                import_registry(eng, kind, REGISTRIES / name, ImportOptions(now=NOW, known_categories=cfg.categories))
+            eng.dispose()
+            built[backend] = url
+        return built[backend]
+
+    yield get
+    for backend, url in built.items():
+        if backend == "postgres":
+            _pg_drop(url.rsplit("/", 1)[1])
+
+
+def _pg_create(name: str, template: str | None = None) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE {template or "template0"}'))
+    admin.dispose()
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_drop(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def demo_db(db_url, _demo_templates):
+    """The demo county fully loaded: config, every registry file, conflicts."""
+    import shutil
+
+    from inspect_kit.storage.db import make_engine
+
+    if db_url.startswith("sqlite"):
+        template = _demo_templates("sqlite")
+        shutil.copyfile(template.removeprefix("sqlite:///"), db_url.removeprefix("sqlite:///"))
+    else:
+        template = _demo_templates("postgres")
+        name = db_url.rsplit("/", 1)[1]
+        _pg_drop(name)
+        _pg_create(name, template=f'"{template.rsplit("/", 1)[1]}"')
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
