@@ -19,6 +19,7 @@ published hash with ``LC_ALL=C sort frame.tsv | sha256sum``.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,8 +44,32 @@ def _value_problem(what: str, value: object) -> str | None:
     return None
 
 
+# Exactly the characters _value_problem refuses: category Cc (U+0000–001F, U+007F–009F),
+# Zl (U+2028), Zp (U+2029), and lone surrogates. One regex pass instead of a Python loop per
+# character keeps a 10-million-row frame's validation to seconds.
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _plainly_valid(rows: list) -> bool:
+    """The common case, checked fast: every row a 2-sequence of non-empty clean str, ids unique."""
+    try:
+        if not all(len(r) == 2 and not isinstance(r, str) for r in rows):
+            return False
+        ids = [r[0] for r in rows]
+        strata = [r[1] for r in rows]
+        if not all(type(x) is str and x for x in ids) or not all(type(x) is str and x for x in strata):
+            return False
+    except TypeError:
+        return False
+    return (_REFUSED.search(" ".join(ids)) is None and _REFUSED.search(" ".join(strata)) is None
+            and len(set(ids)) == len(ids))
+
+
 def frame_problems(rows: Iterable[Sequence[str]]) -> list[str]:
     """Every reason the rows are not a valid frame (empty list when they are)."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if _plainly_valid(rows):
+        return []
     problems: list[str] = []
     identifiers: list[str] = []
     for number, row in enumerate(rows, start=1):

@@ -118,9 +118,12 @@ def _frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date
         n = conn.execute(select(func.count()).select_from(Entity).where(in_scope, cond)).scalar_one()
         if n:
             excluded[label] = n
-    rows = []
-    for r in conn.execute(select(*cols).where(in_scope, Entity.status == "active", ~exempt)):
-        rows.append((r[0], matter.stratum_label(dict(zip(matter.strata, r[1:])))))
+    found = conn.execute(select(*cols).where(in_scope, Entity.status == "active", ~exempt)).all()
+    if len(matter.strata) == 1:  # the usual case, without a dict per row
+        rows = [(r[0], r[1] or "-") for r in found]
+    else:
+        rows = [(r[0], "/".join(v or "-" for v in r[1:])) for r in found]
+    del found
     drop: set[str] = set()
     clean = _recently_clean(conn, matter, as_of)
     if clean:
