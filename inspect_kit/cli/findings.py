@@ -1,0 +1,502 @@
+"""`inspect findings ...`: record inspection results (检查结果), import them from the template, list
+them, and see which publicity and rectification deadlines are due. A thin shell over
+inspect_kit.findings.service."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from inspect_kit.cli import common
+
+findings_app = typer.Typer(help="Inspection results (检查结果): record, import, list, deadlines.", no_args_is_help=True)
+
+
+class Status(str, Enum):
+    open = "open"
+    closed = "closed"
+    overdue = "overdue"
+
+
+STATUS_ZH = {"open": "整改中", "closed": "已整改", "overdue": "逾期"}
+# Row key → the option that sets it, for messages about `inspect findings add`.
+OPTION_OF = {"task_no": "TASK", "inspection_date": "--date", "inspection_start": "--start", "inspection_end": "--end",
+             "results": "--result", "problems": "--problems", "follow_up": "--follow-up",
+             "rectification_deadline": "--deadline", "rectification_status": "--status",
+             "recheck_date": "--recheck-date", "recheck_outcome": "--recheck-outcome", "case_no": "--case-no",
+             "recorded_by": "--by", "notes": "--notes"}
+_DATE_KEYS = ("inspection_date", "inspection_start", "inspection_end", "rectification_deadline", "recheck_date")
+
+
+def _say(message: str) -> None:
+    """Print without rich markup: messages carry users' text (column names, descriptions)."""
+    common.console().print(message, markup=False)
+
+
+def _setup():
+    """(engine, policy) from --db and the config folder's settings."""
+    from inspect_kit.config import load_config
+    from inspect_kit.findings.service import policy_from_config
+
+    policy = policy_from_config(load_config(common.state.config_path()))
+    return common.engine(), policy
+
+
+def _day(text: Optional[str], option: str = "--as-of"):
+    import datetime as dt
+
+    from inspect_kit.errors import InspectError
+    from inspect_kit.findings.validate import parse_date
+
+    if not text:
+        return dt.date.today()
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise InspectError(f"{option}: {exc}") from None
+
+
+def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[int]) -> Optional[str]:
+    from inspect_kit.errors import InspectError
+    from inspect_kit.periods import parse_period
+
+    given = [p for p in (period, quarter, month, None if year is None else str(year)) if p]
+    if len(given) > 1:
+        raise InspectError("give only one of --period, --quarter, --month, --year")
+    return parse_period(given[0]).label if given else None
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple)):
+        return "；".join(map(str, v))
+    return str(v)
+
+
+def _status(f) -> str:
+    return f"{f.status} {STATUS_ZH[f.status]}" if f.status else ""
+
+
+def _publicity(f) -> str:
+    if f.published_on:
+        return f"published {f.published_on}" + ("" if f.published_on_time else " (late)")
+    if f.publicity_deadline is None:
+        return "?"
+    return f"by {f.publicity_deadline}" + (" (overdue)" if f.published_on_time is False else "")
+
+
+# -- add -----------------------------------------------------------------------------------------
+
+
+def _codes_proc(code_list):
+    """Turn typed entries (numbers of the list shown, codes or labels) into labels, or re-prompt."""
+    import re
+
+    items = list(code_list)
+
+    def proc(text: str) -> str:
+        def by_number(m):
+            n = int(m.group(1))
+            return items[n - 1].code if 1 <= n <= len(items) else m.group(1)
+
+        found, unknown = code_list.split(re.sub(r"(?<!\w)(\d{1,3})(?!\w)", by_number, text))
+        if unknown:
+            raise typer.BadParameter(f"not in the list: {', '.join(unknown)}")
+        if not found:
+            raise typer.BadParameter("choose at least one")
+        return "；".join(i.label for i in found)
+
+    return proc
+
+
+def _date_proc(allow_range: bool):
+    import re
+
+    from inspect_kit.findings.validate import parse_date
+
+    def proc(text: str) -> str:
+        if text.strip() == "-":
+            return ""
+        parts = re.split(r"\s*(?:至|到|~|～|—|–)\s*", text.strip()) if allow_range else [text]
+        try:
+            days = [parse_date(p) for p in parts]
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        if len(days) > 2:
+            raise typer.BadParameter("give one date or a range 2026-03-05至2026-03-07")
+        return "至".join(d.isoformat() for d in days) if len(days) == 2 and days[0] != days[1] else days[0].isoformat()
+
+    return proc
+
+
+def _status_proc(text: str) -> str:
+    from inspect_kit.findings.validate import RECTIFICATION_STATUSES
+
+    t = text.strip()
+    if t == "-":
+        return ""
+    if t.lower() not in RECTIFICATION_STATUSES and t not in RECTIFICATION_STATUSES:
+        raise typer.BadParameter("use open, closed or overdue (整改中 / 已整改 / 逾期), or - for none")
+    return t
+
+
+def _text_proc(text: str) -> str:
+    return "" if text.strip() == "-" else text
+
+
+def _ask(key: str, policy, default: Any = None) -> str:
+    """Prompt for one field, checking the answer as it is typed; "-" clears an optional field."""
+    from inspect_kit.findings.template import CANONICAL_HEADERS
+
+    label = f"{CANONICAL_HEADERS[key]} ({OPTION_OF[key]})"
+    default = None if default in (None, "") else str(default)
+    if key in ("results", "follow_up"):
+        code_list = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
+        for i, item in enumerate(code_list, start=1):
+            typer.echo(f"  {i:>2}. {item.code} {item.label}")
+        return typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
+                            value_proc=_codes_proc(code_list))
+    if key in _DATE_KEYS:
+        hint = "YYYY-MM-DD, or a range start至end" if key == "inspection_date" else "YYYY-MM-DD, - for none"
+        return typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
+    if key == "rectification_status":
+        return typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
+                            value_proc=_status_proc)
+    return typer.prompt(label, default=default, value_proc=_text_proc)
+
+
+def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing: dict | None, as_of) -> None:
+    """Prompt for what is missing, then for every field the validator still refuses."""
+    from inspect_kit.errors import ValidationFailed
+    from inspect_kit.findings.service import check_finding
+
+    cb = policy.codebook
+
+    def have(key: str) -> bool:
+        return bool({**(existing or {}), **values}.get(key))
+
+    def chosen(key: str, code_list) -> list:
+        return code_list.split({**(existing or {}), **values}.get(key) or "")[0]
+
+    # The usual order of the form; each question only when its answer is missing and needed.
+    if not any(have(k) for k in ("inspection_date", "inspection_start", "inspection_end")):
+        values["inspection_date"] = _ask("inspection_date", policy)
+    if not have("results"):
+        values["results"] = _ask("results", policy)
+    if any(c.problem for c in chosen("results", cb.categories)) and not have("problems"):
+        values["problems"] = _ask("problems", policy)
+    if not have("follow_up"):
+        values["follow_up"] = _ask("follow_up", policy)
+    follow_ups = chosen("follow_up", cb.follow_ups)
+    if any(f.rectification for f in follow_ups) and not have("rectification_deadline"):
+        values["rectification_deadline"] = _ask("rectification_deadline", policy)
+    if any(f.case for f in follow_ups) and not have("case_no"):
+        values["case_no"] = _ask("case_no", policy)
+    if not have("recorded_by"):
+        values["recorded_by"] = _ask("recorded_by", policy)
+    # Then whatever the validator still refuses, field by field.
+    identity = {k: k for k in OPTION_OF}
+    for _ in range(20):
+        problems = check_finding(engine, task_no, values, as_of=as_of, policy=policy, columns=identity)
+        if not problems:
+            return
+        if any(p.column not in OPTION_OF or p.column == "task_no" for p in problems):
+            raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
+        for key in dict.fromkeys(p.column for p in problems):
+            for p in problems:
+                if p.column == key:
+                    typer.echo(f"{OPTION_OF[key]}: {p.reason}", err=True)
+            values[key] = _ask(key, policy)  # no default: the current value was refused
+    raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
+
+
+def _for_options(problems):
+    """Problems named by option ("--deadline: ...") rather than by spreadsheet column."""
+    from inspect_kit.errors import Problem
+
+    return [Problem(f"{OPTION_OF.get(p.column, p.column)}: {p.reason}" if p.column else p.reason) for p in problems]
+
+
+@findings_app.command("add")
+def add(
+    task: str = typer.Argument(..., help="Task number (任务编号)."),
+    date: Optional[str] = typer.Option(None, "--date", help="Inspection date, or a range 2026-03-05至2026-03-07."),
+    start: Optional[str] = typer.Option(None, "--start", help="Inspection start date (with --end, instead of --date)."),
+    end: Optional[str] = typer.Option(None, "--end", help="Inspection end date."),
+    result: Optional[list[str]] = typer.Option(None, "--result", "-r",
+                                               help="Result category (检查结果): code (R05) or label; repeatable."),
+    problems: Optional[str] = typer.Option(None, "--problems", help="Problem description (问题描述)."),
+    follow_up: Optional[list[str]] = typer.Option(None, "--follow-up", "-f",
+                                                  help="Follow-up (后续处置): code (F02) or label; repeatable."),
+    deadline: Optional[str] = typer.Option(None, "--deadline", help="Rectification deadline (整改期限)."),
+    status: Optional[str] = typer.Option(None, "--status", help="Rectification status: open, closed, overdue."),
+    recheck_date: Optional[str] = typer.Option(None, "--recheck-date", help="Re-check date (复查日期)."),
+    recheck_outcome: Optional[str] = typer.Option(None, "--recheck-outcome", help="Re-check outcome (复查结果)."),
+    case_no: Optional[str] = typer.Option(None, "--case-no", help="Case number (立案号) when a case was filed."),
+    notes: Optional[str] = typer.Option(None, "--notes", help="Notes (备注)."),
+    by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER", help="Who makes this entry (kept in the history)."),
+    recorded_by: Optional[str] = typer.Option(None, "--recorded-by",
+                                              help="录入人 of the finding [default: --by, for a new finding]."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Prompt for missing or refused values."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check, write nothing."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
+) -> None:
+    """Record a task's finding, or change it: only the options given change; "" clears a field.
+
+    Every change is kept as a revision (see `inspect findings history`). Prompts for missing values
+    when run in a terminal (or with --interactive).
+
+    Example: inspect findings add STHJ-01-2026Q1-D1-002 --date 2026-03-06 -r R05 --problems "废气设施未运行" -f F02 --deadline 2026-04-06 --by 张三
+    """
+    import datetime as dt
+
+    from inspect_kit.errors import ValidationFailed
+    from inspect_kit.findings.service import add_finding, finding_row
+    from inspect_kit.text import clean_code
+
+    engine, policy = _setup()
+    day = _day(as_of)
+    task_no = clean_code(task)
+    existing = finding_row(engine, task_no, policy)
+    values: dict[str, Any] = {
+        "inspection_date": date, "inspection_start": start, "inspection_end": end,
+        "results": "；".join(result) if result else None, "problems": problems,
+        "follow_up": "；".join(follow_up) if follow_up else None, "rectification_deadline": deadline,
+        "rectification_status": status, "recheck_date": recheck_date, "recheck_outcome": recheck_outcome,
+        "case_no": case_no, "notes": notes, "recorded_by": recorded_by or (by if existing is None else None),
+    }
+    values = {k: v for k, v in values.items() if v is not None}
+    merged = {**(existing or {}), **values}
+    missing = not merged.get("results") or not merged.get("follow_up") or not merged.get("recorded_by") or not any(
+        merged.get(k) for k in ("inspection_date", "inspection_start", "inspection_end"))
+    if interactive or (missing and sys.stdin.isatty()):
+        _interactive(engine, policy, task_no, values, existing, day)
+        if not by:
+            by = values.get("recorded_by") or (existing or {}).get("recorded_by")
+    try:
+        outcome = add_finding(engine, task_no, values, as_of=day, now=dt.datetime.now().replace(microsecond=0),
+                              by=by, source="cli", policy=policy, columns=OPTION_OF, dry_run=dry_run)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.summary, _for_options(exc.problems)) from None
+    suffix = " (dry run: nothing written)" if dry_run else ""
+    if outcome.action == "unchanged":
+        _say(f"{task_no}: no change — the finding already has these values{suffix}")
+    else:
+        _say(f"{task_no}: finding {outcome.action} ({', '.join(outcome.changes)}){suffix}")
+
+
+# -- import, template ------------------------------------------------------------------------------
+
+
+@findings_app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="The filled-in template (.xlsx, every sheet) or a .csv."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate, write nothing."),
+    by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER",
+                                     help="Who imports (kept in the history) [default: each row's 录入人]."),
+    encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
+) -> None:
+    """Import findings: every row validated, all written in one transaction or none.
+
+    Any bad row refuses the whole file, with a report naming file, sheet, row, column and reason.
+    Rows left blank (tasks not inspected yet) are skipped; importing the same file again changes nothing.
+
+    Example: inspect findings import results-2026Q1.xlsx --dry-run
+    """
+    import datetime as dt
+
+    from inspect_kit.findings.service import import_findings
+
+    engine, policy = _setup()
+    summary = import_findings(engine, file, as_of=_day(as_of), now=dt.datetime.now().replace(microsecond=0),
+                              policy=policy, by=by, dry_run=dry_run, encoding=encoding)
+    _say(summary.line())
+    changed = [o for o in summary.outcomes if o.action == "updated"]
+    for o in changed[:20]:
+        _say(f"  {o.task_no}: {', '.join(o.changes)}")
+    if len(changed) > 20:
+        _say(f"  ... and {len(changed) - 20} more")
+    if summary.ignored_columns:
+        _say(f"ignored columns: {', '.join(summary.ignored_columns)}")
+    if summary.skipped_sheets:
+        _say(f"sheets without a 任务编号 column, skipped: {', '.join(summary.skipped_sheets)}")
+
+
+@findings_app.command("template")
+def template(
+    output: Path = typer.Option(..., "-o", "--output", help="FILE.xlsx (one sheet per matter) or FILE.csv."),
+    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
+    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
+    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
+    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
+) -> None:
+    """Write the findings template (检查结果录入表) of a period's current tasks, one sheet per matter.
+
+    Drop-downs for result categories and follow-ups; findings already recorded are filled in, so
+    the file can be edited and imported again.
+
+    Example: inspect findings template --quarter 2026Q1 -o results-2026Q1.xlsx
+    """
+    from inspect_kit.errors import InspectError
+    from inspect_kit.findings.service import write_template
+
+    label = _period(period, quarter, month, year)
+    if label is None:
+        raise InspectError("give the period: --quarter 2026Q1, --month 2026-03, --year 2026 or --period")
+    engine, policy = _setup()
+    summary = write_template(engine, output, period=label, matter=matter, policy=policy)
+    for code, n, pre in summary.sheets:
+        _say(f"  {code}: {n} tasks" + (f", {pre} with a finding already" if pre else ""))
+    _say(f"wrote {summary.tasks} tasks of {label} to {output}")
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+@findings_app.command("list")
+def list_(
+    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
+    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
+    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
+    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
+    status: Optional[Status] = typer.Option(None, "--status", help="Rectification status as of --as-of."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day [default: today]."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the recorded findings of current tasks.
+
+    Example: inspect findings list --quarter 2026Q1 --status overdue
+    """
+    from inspect_kit.findings.service import list_findings
+
+    engine, policy = _setup()
+    rows = list_findings(engine, as_of=_day(as_of), policy=policy, period=_period(period, quarter, month, year),
+                         matter=matter, status=status.value if status else None)
+    if json_out:
+        common.print_json([f.to_dict() for f in rows])
+        return
+    common.print_table(f"findings: {len(rows)}", ["任务编号", "单位名称", "检查日期", "检查结果", "后续处置", "整改期限",
+                                                  "整改状态", "公示"],
+                       [(f.task_no, f.entity_name, _dates(f), _fmt(f.result_labels), _fmt(f.follow_up_labels),
+                         f.rectification_due, _status(f), _publicity(f)) for f in rows])
+
+
+def _dates(f) -> str:
+    s, e = f.inspection_start, f.inspection_end
+    return str(s) if s == e else f"{s}至{e}"
+
+
+@findings_app.command("show")
+def show(
+    task: str = typer.Argument(..., help="Task number (任务编号)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day [default: today]."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one task's finding with its deadlines.
+
+    Example: inspect findings show STHJ-01-2026Q1-D1-002
+    """
+    import dataclasses
+
+    from inspect_kit.findings.service import get_finding
+
+    engine, policy = _setup()
+    task_info, f = get_finding(engine, task, as_of=_day(as_of), policy=policy)
+    if json_out:
+        common.print_json({"task": dataclasses.asdict(task_info), "finding": f.to_dict() if f else None})
+        return
+    rows: list[tuple[str, Any]] = [("任务编号", task_info.task_no), ("抽查事项", f"{task_info.matter_code} {task_info.period}"),
+                                   ("单位名称", task_info.entity_name), ("统一社会信用代码", task_info.identifier)]
+    if f is None:
+        rows.append(("检查结果", "(not recorded yet)"))
+    else:
+        if not f.current:
+            rows.append(("note", "this task belongs to a superseded draw"))
+        rows += [("检查日期", _dates(f)), ("检查结果", _fmt(f.result_labels)), ("问题描述", f.problems),
+                 ("后续处置", _fmt(f.follow_up_labels)), ("整改期限", f.rectification_deadline),
+                 ("整改期限 (enforced)", f.rectification_due if f.rectification_due != f.rectification_deadline else None),
+                 ("整改状态", _status(f)), ("复查日期", f.recheck_date), ("复查结果", f.recheck_outcome),
+                 ("立案号", f.case_no), ("录入人", f.recorded_by), ("备注", f.notes),
+                 ("公示期限", f.publicity_deadline), ("公示", _publicity(f)), ("updated", f.updated_at)]
+        if f.warning:
+            rows.append(("warning", f.warning))
+    common.print_table(None, ["field", "value"], [(k, v) for k, v in rows if v not in (None, "")])
+
+
+@findings_app.command("history")
+def history(
+    task: str = typer.Argument(..., help="Task number (任务编号)."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Every change to a task's finding: when, who, from where, old and new values.
+
+    Example: inspect findings history STHJ-01-2026Q1-D1-002
+    """
+    import dataclasses
+
+    from inspect_kit.findings.service import finding_history
+
+    revisions = finding_history(common.engine(), task)
+    if json_out:
+        common.print_json([dataclasses.asdict(r) for r in revisions])
+        return
+    if not revisions:
+        _say(f"{task}: no finding recorded")
+        return
+    common.print_table(f"history of {revisions[0].task_no}", ["at", "by", "source", "changes"],
+                       [(r.at, r.by, r.source, "; ".join(f"{k}: {_fmt(o) or '∅'} → {_fmt(n) or '∅'}"
+                                                         for k, (o, n) in r.changes.items())) for r in revisions])
+
+
+@findings_app.command("due")
+def due(
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to count from [default: today]."),
+    horizon: int = typer.Option(5, "--horizon", help="Also list deadlines within this many working days."),
+    all_: bool = typer.Option(False, "--all", help="List every pending deadline, however far."),
+    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
+    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
+    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
+    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Publicity and rectification deadlines that are overdue or due soon.
+
+    Results are due for publicity (公示) within the configured working days (20) after the
+    inspection ends; results listed in a results notice count as published.
+
+    Example: inspect findings due --as-of 2026-06-30
+    """
+    import dataclasses
+
+    from inspect_kit.findings.service import due as due_report
+
+    engine, policy = _setup()
+    day = _day(as_of)
+    report = due_report(engine, as_of=day, policy=policy, period=_period(period, quarter, month, year),
+                        matter=matter, horizon=None if all_ else horizon)
+    if json_out:
+        common.print_json({"as_of": day, "items": [dataclasses.asdict(i) for i in report.items],
+                           "warnings": report.warnings})
+        return
+    kind_zh = {"publicity": "公示 publicity", "rectification": "整改 rectification"}
+    common.print_table(f"deadlines as of {day}: {sum(i.overdue for i in report.items)} overdue, "
+                       f"{sum(not i.overdue for i in report.items)} due",
+                       ["deadline", "kind", "任务编号", "单位名称", "state"],
+                       [(i.deadline, kind_zh[i.kind], i.task_no, i.entity_name,
+                         f"overdue by {i.working_days} working day(s) ({i.calendar_days} days)" if i.overdue
+                         else f"{i.working_days} working day(s) left") for i in report.items])
+    for w in report.warnings:
+        common.console(stderr=True).print(f"warning: {w}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(findings_app, name="findings")
