@@ -1,0 +1,517 @@
+"""Public notices against the database: read the draws, tasks and findings of a period, build
+the notice (inspect_kit.publish.notices), render it, write it, and record it in `notices`.
+
+Library first: every function takes an Engine, the Config and plain values (period, issue date,
+output path, the caller's clock `now`) and returns a dataclass; the CLI is a thin shell.
+
+One notice per issuing unit. A notice is issued by one authority (发文机关): the unit of its
+matters (`matter.unit` in matters.toml; its `issuer` in units.toml, else its name). When the
+draws of a period belong to several units, pass `unit=` (or `--unit`), or, in the CLI, give a
+folder as `-o` to write one notice per unit; `notice_units` lists them. A joint matter
+(部门联合, several departments in `team`) is published by its lead unit and names every
+department as 检查实施机关.
+
+Personal data never reaches a notice: every query goes through `public_select`, which refuses
+any column marked ``info={"private": True}`` (phone, legal representative ...); free text is
+scrubbed by `notices.scrub`; identifiers that are resident ID numbers are refused.
+
+Deterministic: the same database state, issue date and fonts give byte-identical files (the
+PDF creation date is the issue date unless `creation_date` is given). Every file written is
+recorded (append-only) with its SHA-256, page count, matters, tasks and pending tasks, so that
+publicity on time can be scored later; `inspect_kit.findings.service.published_on` reads it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Connection, Engine, Select, func, insert, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.expression import TableClause
+
+from inspect_kit.config import Config
+from inspect_kit.errors import InspectError
+from inspect_kit.periods import Period, parse_period
+from inspect_kit.publish import notices as nt
+from inspect_kit.storage.models import Draw, Entity, Finding, Frame, Task
+from inspect_kit.storage.models import Notice as NoticeRow
+from inspect_kit.storage.models.base import Base
+
+__all__ = [
+    "BuiltNotice", "NoticeRecord", "PrivateColumnError", "PublishedNotice",
+    "build_draw_notice", "bundle_bytes", "build_results_notice", "fonts_from_config", "list_notices", "notice_units",
+    "public_select", "publish_draw", "publish_results",
+]
+
+_CHUNK = 1000
+
+
+# -- the privacy guard --------------------------------------------------------------------------------
+
+
+class PrivateColumnError(AssertionError):
+    """A query for a public notice asked for a private column: a programming error, never allowed."""
+
+
+def _columns(item: Any) -> list[Column]:
+    if isinstance(item, type) and issubclass(item, Base):
+        return list(sa_inspect(item).columns)
+    if isinstance(item, TableClause):
+        return list(item.columns)
+    element = item.__clause_element__() if hasattr(item, "__clause_element__") else item
+    return [c for c in visitors.iterate(element) if isinstance(c, Column)]
+
+
+def public_select(*items: Any) -> Select:
+    """``select(*items)``, refusing any column (also inside an expression, or of a whole table or
+    model) whose ``info`` marks it private. Every query of this module is built with it."""
+    for item in items:
+        private = [f"{c.table.name}.{c.name}" for c in _columns(item) if c.info.get("private")]
+        if private:
+            raise PrivateColumnError(f"public notices must never read private columns: {', '.join(private)}")
+    return select(*items)
+
+
+# -- results ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedNotice:
+    """A notice written to ``path`` and recorded as notices row ``notice_id``."""
+
+    notice_id: int
+    kind: str  # draw | results
+    period: str
+    unit: str
+    issuer: str
+    path: Path
+    sha256: str
+    pages: int
+    size: int
+    issued_on: dt.date
+    matter_codes: list[str]
+    task_ids: list[int]
+    pending_task_ids: list[int]
+    files: list[str]  # names of the embedded files (draw bundles)
+    pending_task_nos: list[str] = dataclasses.field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.update(path=str(self.path), issued_on=self.issued_on.isoformat())
+        return d
+
+    def line(self) -> str:
+        tasks = f"{len(self.task_ids)} tasks" + (f", {len(self.pending_task_ids)} pending (待录入)"
+                                                 if self.pending_task_ids else "")
+        files = f"; embedded {', '.join(self.files)}" if self.files else ""
+        return (f"wrote {self.path}: {self.kind} notice of {self.period} by {self.issuer}, {self.pages} pages, "
+                f"{', '.join(self.matter_codes)} ({tasks}){files}; sha256 {self.sha256}; notice #{self.notice_id}")
+
+
+@dataclass(frozen=True)
+class NoticeRecord:
+    """One row of `notices`, as listed."""
+
+    id: int
+    kind: str
+    period: str
+    matter_codes: list[str]
+    task_ids: list[int]
+    pending_task_ids: list[int]
+    path: str
+    file_sha256: str
+    pages: int
+    issued_on: dt.date
+    created_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.update(issued_on=self.issued_on.isoformat(), created_at=self.created_at.isoformat(),
+                 tasks=len(self.task_ids), pending=len(self.pending_task_ids))
+        return d
+
+
+# -- config: fonts, matters, units --------------------------------------------------------------------
+
+
+def fonts_from_config(config: Config):
+    """The FontConfig of settings.publish (None: the shipped free fonts). A relative path is looked
+    up in the config folder first, then taken as given (relative to the working directory)."""
+    from inspect_kit.publish import FontConfig
+
+    p = config.settings.publish
+
+    def where(value: str | None) -> str | None:
+        if not value:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_absolute() and (config.folder / path).exists():
+            return str(config.folder / path)
+        return str(path)
+
+    return FontConfig(title=where(p.title_font), body=where(p.body_font), fallback=where(p.fallback_font))
+
+
+def _issuer(config: Config, unit_code: str) -> str:
+    unit = config.unit(unit_code)
+    return unit.issuer or unit.name
+
+
+@dataclass(frozen=True)
+class _MatterInfo:
+    code: str
+    name: str
+    unit: str
+    legal_basis: str
+    method: str
+    team: tuple[str, ...]  # departments of a joint matter, lead first
+
+
+def _matter_info(config: Config, code: str, spec: dict | None) -> _MatterInfo:
+    """The matter as it was drawn (the frame's stored spec), else as configured now."""
+    if not spec:
+        spec = config.matter(code).model_dump(mode="json")
+    unit = spec["unit"]
+    team = [unit] + [d for d in (spec.get("team") or {}) if d != unit]
+    return _MatterInfo(code, spec["name"], unit, spec.get("legal_basis", ""), spec.get("method", "现场检查"),
+                       tuple(team) if len(spec.get("team") or {}) > 1 else (unit,))
+
+
+def _authority(config: Config, m: _MatterInfo) -> str:
+    names = [_issuer(config, u) for u in m.team]
+    return names[0] if len(names) == 1 else "、".join(names) + "（联合检查）"
+
+
+# -- reading the database -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CurrentDraw:
+    draw_id: int
+    frame_id: int
+    matter: _MatterInfo
+
+
+def _current_draws(conn: Connection, config: Config, period: str, matters: Sequence[str] | None) -> list[_CurrentDraw]:
+    """The latest draw of every (matter, period), in matters.toml order (then by code)."""
+    stmt = public_select(Draw.matter_code, func.max(Draw.id)).where(Draw.period == period).group_by(Draw.matter_code)
+    if matters:
+        stmt = stmt.where(Draw.matter_code.in_(list(matters)))
+    latest = dict(conn.execute(stmt).all())
+    if matters:
+        unknown = sorted(set(matters) - set(latest))
+        if unknown:
+            raise InspectError(f"no draw of {', '.join(unknown)} for {period}")
+    if not latest:
+        return []
+    frames = dict(conn.execute(public_select(Draw.id, Draw.frame_id).where(Draw.id.in_(list(latest.values())))).all())
+    specs = dict(conn.execute(public_select(Frame.id, Frame.matter_spec).where(Frame.id.in_(list(frames.values())))).all())
+    order = {m.code: i for i, m in enumerate(config.matters)}
+    out = [_CurrentDraw(i, frames[i], _matter_info(config, code, specs.get(frames[i])))
+           for code, i in latest.items()]
+    return sorted(out, key=lambda d: (order.get(d.matter.code, len(order)), d.matter.code))
+
+
+def _select_unit(config: Config, draws: list[_CurrentDraw], period: str, unit: str | None) -> tuple[str, list[_CurrentDraw]]:
+    if unit is not None:
+        config.unit(unit)  # an unknown unit is an error, not an empty notice
+        chosen = [d for d in draws if d.matter.unit == unit]
+        if not chosen:
+            raise InspectError(f"unit {unit} has no draws for {period}")
+        return unit, chosen
+    units = _unit_order(config, {d.matter.unit for d in draws})
+    if not units:
+        raise InspectError(f"no draws for {period}: draw first (`inspect draw run --period {period} ...`)")
+    if len(units) > 1:
+        raise InspectError(f"the draws of {period} belong to {len(units)} units ({', '.join(units)}); a notice has "
+                           "one issuing authority: pass --unit CODE, or -o a folder to write one notice per unit")
+    return units[0], draws
+
+
+def _unit_order(config: Config, codes: Iterable[str]) -> list[str]:
+    order = {u.code: i for i, u in enumerate(config.units)}
+    return sorted(set(codes), key=lambda c: (order.get(c, len(order)), c))
+
+
+def notice_units(engine: Engine, config: Config, period: Period | str, matters: Sequence[str] | None = None) -> list[str]:
+    """Codes of the units whose matters have draws in ``period`` (units.toml order): one notice each."""
+    label = _label(period)
+    with engine.connect() as conn:
+        draws = _current_draws(conn, config, label, matters)
+    return _unit_order(config, {d.matter.unit for d in draws})
+
+
+def _label(period: Period | str) -> str:
+    return (parse_period(period) if isinstance(period, str) else period).label
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i:i + _CHUNK]
+
+
+def _check_identifiers(identifiers: Iterable[str], where: str) -> None:
+    """A registry using resident ID numbers as identifiers would publish them: refuse."""
+    from inspect_kit.registry.uscc import is_valid
+
+    bad = [i for i in identifiers if nt.looks_like_resident_id(i) and not is_valid(i)]
+    if bad:
+        raise InspectError(f"{len(bad)} identifier(s) in {where} look like resident ID-card numbers (e.g. "
+                           f"{bad[0][:6]}…): a public notice cannot publish them; give these entities another identifier")
+
+
+def _scrubbed_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The bundle with its free text scrubbed (seed source, re-draw reason); verify_bundle ignores both."""
+    out = dict(bundle)
+    out["seed_source"] = nt.scrub(bundle["seed_source"]) or bundle["seed_source"]
+    if isinstance(bundle.get("record"), dict) and bundle["record"].get("reason"):
+        out["record"] = {**bundle["record"], "reason": nt.scrub(bundle["record"]["reason"])}
+    return out
+
+
+def bundle_bytes(bundle: dict[str, Any]) -> bytes:
+    """The bundle as embedded: UTF-8 JSON as `inspect draw` exports it (indent 1, the bundle's key order)."""
+    return (json.dumps(bundle, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _draw_record(conn: Connection, engine: Engine, config: Config, d: _CurrentDraw, period: str
+                 ) -> tuple[nt.DrawRecord, bytes, list[int]]:
+    from inspect_kit.draw.service import export_bundle
+
+    row = conn.execute(public_select(Draw.seed, Draw.seed_source, Draw.algorithm, Draw.algorithm_version, Draw.drawn_at)
+                       .where(Draw.id == d.draw_id)).one()
+    frame = conn.execute(public_select(Frame.frame_sha256, Frame.n_rows, Frame.prepared_at, Frame.as_of, Frame.strata,
+                                       Frame.excluded).where(Frame.id == d.frame_id)).one()
+    steps = [nt.DrawStep(s.id, s.drawn_at, s.seed, s.seed_source, s.frame_sha256, s.n_selected, s.reason)
+             for s in conn.execute(public_select(Draw.id, Draw.drawn_at, Draw.seed, Draw.seed_source, Frame.frame_sha256,
+                                                 Draw.n_selected, Draw.reason)
+                                   .join(Frame, Frame.id == Draw.frame_id)
+                                   .where(Draw.matter_code == d.matter.code, Draw.period == period)
+                                   .order_by(Draw.id))]
+    tasks = conn.execute(public_select(Task.id, Task.task_no, Task.identifier, Task.stratum, Task.rank, Entity.name,
+                                       Entity.township, Entity.category)
+                         .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id == d.draw_id)
+                         .order_by(Task.stratum, Task.rank, Task.id)).all()
+    entities = [nt.DrawEntity(t.task_no, t.identifier, t.name, t.township, t.stratum, t.rank, t.category) for t in tasks]
+    bundle = _scrubbed_bundle(export_bundle(engine, d.draw_id))
+    _check_identifiers((r[0] for r in bundle["frame"]["rows"]), f"the frame of {d.matter.code} {period}")
+    on_duty = {s.get("on_duty_inspectors") for s in frame.strata} - {None}
+    record = nt.DrawRecord(
+        matter_code=d.matter.code, matter_name=d.matter.name, period=period, authority=_authority(config, d.matter),
+        legal_basis=d.matter.legal_basis, method=d.matter.method, algorithm=row.algorithm,
+        algorithm_version=row.algorithm_version, seed=row.seed, seed_source=row.seed_source,
+        frame_sha256=frame.frame_sha256, frame_rows=frame.n_rows, frame_prepared_at=frame.prepared_at,
+        frame_as_of=frame.as_of, drawn_at=row.drawn_at, strata=bundle["strata"], entities=entities,
+        bundle_name=nt.bundle_file_name(d.matter.code, period), excluded=frame.excluded or {}, history=steps,
+        on_duty_inspectors=on_duty.pop() if len(on_duty) == 1 else None)
+    return record, bundle_bytes(bundle), [t.id for t in tasks]
+
+
+@dataclass(frozen=True)
+class BuiltNotice:
+    notice: Any  # publish.Notice with its files
+    unit: str
+    issuer: str
+    period: str
+    matter_codes: list[str]
+    task_ids: list[int]
+    pending_task_ids: list[int]
+    pending_task_nos: list[str]
+
+
+def build_draw_notice(engine: Engine, config: Config, period: Period | str, *, issue_date: dt.date,
+                      unit: str | None = None, matters: Sequence[str] | None = None,
+                      doc_number: str | None = None) -> BuiltNotice:
+    """The drawn-list Notice (with the bundles as files) and what its record will say; writes nothing."""
+    label = _label(period)
+    with engine.connect() as conn:
+        unit, draws = _select_unit(config, _current_draws(conn, config, label, matters), label, unit)
+        built = [_draw_record(conn, engine, config, d, label) for d in draws]
+    records = [b[0] for b in built]
+    last = max(r.drawn_at for r in records)
+    if issue_date < last.date():
+        raise InspectError(f"the issue date {issue_date} is before the draw ({last:%Y-%m-%d %H:%M}): "
+                           "a drawn list is published on or after the day of the draw")
+    issuer = _issuer(config, unit)
+    notice = nt.draw_notice(issuer, parse_period(label), records, issue_date,
+                            id_scheme=config.settings.registry.id_scheme, doc_number=doc_number)
+    notice = dataclasses.replace(notice, files=[(r.bundle_name, data) for r, (_, data, _) in zip(records, built)])
+    return BuiltNotice(notice, unit, issuer, label, [r.matter_code for r in records],
+                  [i for _, _, ids in built for i in ids], [], [])
+
+
+def _codebook(config: Config):
+    try:
+        from inspect_kit.findings.service import policy_from_config
+    except ImportError:  # the findings stage not installed: the standard lists
+        from inspect_kit.findings.codes import DEFAULT_CODEBOOK
+
+        return DEFAULT_CODEBOOK
+    return policy_from_config(config).codebook
+
+
+def _labels(code_list, codes: Sequence[str]) -> list[str]:
+    out = []
+    for code in codes or []:
+        item = code_list.get(code)
+        out.append(item.label if item is not None else str(code))
+    return out
+
+
+def build_results_notice(engine: Engine, config: Config, period: Period | str, *, issue_date: dt.date,
+                         unit: str | None = None, matters: Sequence[str] | None = None,
+                         allow_incomplete: bool = False, codebook: Any = None,
+                         doc_number: str | None = None) -> BuiltNotice:
+    """The results Notice and what its record will say; writes nothing.
+
+    Refuses (InspectError) while a task has no finding, unless ``allow_incomplete`` — then those
+    tasks print as 待录入 and are recorded as pending. Refuses a finding whose inspection ends after
+    the issue date. "Rectified" counts rectification orders declared closed and re-checked (if a
+    re-check date is given) on or before the issue date.
+    """
+    label = _label(period)
+    codebook = codebook or _codebook(config)
+    with engine.connect() as conn:
+        unit, draws = _select_unit(config, _current_draws(conn, config, label, matters), label, unit)
+        by_draw: dict[int, list] = {d.draw_id: [] for d in draws}
+        for t in conn.execute(public_select(Task.id, Task.draw_id, Task.task_no, Task.identifier, Entity.name,
+                                            Entity.category)
+                              .join(Entity, Entity.id == Task.entity_id)
+                              .where(Task.draw_id.in_(list(by_draw))).order_by(Task.task_no, Task.id)):
+            by_draw[t.draw_id].append(t)
+        ids = [t.id for ts in by_draw.values() for t in ts]
+        findings: dict[int, Any] = {}
+        for part in _chunks(ids):
+            for f in conn.execute(public_select(
+                    Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results, Finding.problems,
+                    Finding.follow_ups, Finding.rectification_deadline, Finding.rectification_status,
+                    Finding.recheck_date).where(Finding.task_id.in_(list(part)))):
+                findings[f.task_id] = f
+    pending_nos = [t.task_no for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
+    if pending_nos and not allow_incomplete:
+        shown = ", ".join(pending_nos[:10]) + (f" … ({len(pending_nos) - 10} more)" if len(pending_nos) > 10 else "")
+        raise InspectError(f"{len(pending_nos)} of {len(ids)} tasks of {label} have no finding yet ({shown}): record "
+                           "them first, or pass --allow-incomplete to publish the others and list these as 待录入")
+    late = sorted(t.task_no for ts in by_draw.values() for t in ts
+                  if t.id in findings and findings[t.id].inspection_end > issue_date)
+    if late:
+        raise InspectError(f"the issue date {issue_date} is before the end of the inspection of {', '.join(late[:10])}"
+                           f"{' …' if len(late) > 10 else ''}: results are published after the inspection")
+    matter_results = []
+    for d in draws:
+        outcomes = []
+        for t in by_draw[d.draw_id]:
+            f = findings.get(t.id)
+            if f is None:
+                outcomes.append(nt.TaskOutcome(t.task_no, t.identifier, t.name, recorded=False, category=t.category))
+                continue
+            results, follow_ups = list(f.results or []), list(f.follow_ups or [])
+            problem = any(c.problem for code in results if (c := codebook.categories.get(code)) is not None)
+            ordered = f.rectification_deadline is not None or any(
+                u.rectification for code in follow_ups if (u := codebook.follow_ups.get(code)) is not None)
+            rectified = ordered and f.rectification_status == "closed" and (
+                f.recheck_date is None or f.recheck_date <= issue_date)
+            outcomes.append(nt.TaskOutcome(
+                t.task_no, t.identifier, t.name, recorded=True, category=t.category,
+                inspection_start=f.inspection_start, inspection_end=f.inspection_end,
+                results=_labels(codebook.categories, results), problems=f.problems,
+                follow_ups=_labels(codebook.follow_ups, follow_ups), problem_found=problem,
+                rectification_ordered=ordered, rectification_deadline=f.rectification_deadline, rectified=rectified))
+        matter_results.append(nt.MatterResults(d.matter.code, d.matter.name, _authority(config, d.matter), outcomes))
+    _check_identifiers((t.identifier for m in matter_results for t in m.tasks), f"the tasks of {label}")
+    issuer = _issuer(config, unit)
+    notice = nt.results_notice(issuer, parse_period(label), matter_results, issue_date,
+                               id_scheme=config.settings.registry.id_scheme, doc_number=doc_number)
+    pending_ids = [t.id for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
+    return BuiltNotice(notice, unit, issuer, label, [d.matter.code for d in draws], ids, pending_ids, pending_nos)
+
+
+# -- writing and recording ----------------------------------------------------------------------------
+
+
+def _write(path: Path, data: bytes) -> None:
+    if path.is_dir():
+        raise InspectError(f"{path} is a folder: give a file name ending in .pdf")
+    if not path.parent.is_dir():
+        raise InspectError(f"{path.parent}: no such folder")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _issue(engine: Engine, kind: str, built: BuiltNotice, path: Path | str, issue_date: dt.date, now: dt.datetime,
+           fonts: Any, creation_date: dt.datetime | dt.date | None) -> PublishedNotice:
+    from pypdf import PdfReader
+
+    from inspect_kit.publish import render
+
+    pdf = render(built.notice, fonts, creation_date if creation_date is not None else issue_date)
+    path = Path(path)
+    _write(path, pdf)
+    digest = hashlib.sha256(pdf).hexdigest()
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    stored = str(path.resolve())
+    with engine.begin() as conn:
+        notice_id = conn.execute(insert(NoticeRow.__table__).values(
+            kind=kind, period=built.period, matter_codes=built.matter_codes, task_ids=built.task_ids,
+            pending_task_ids=built.pending_task_ids, path=stored, file_sha256=digest, pages=pages,
+            issued_on=issue_date, created_at=now)).inserted_primary_key[0]
+    return PublishedNotice(notice_id, kind, built.period, built.unit, built.issuer, path, digest, pages, len(pdf),
+                           issue_date, built.matter_codes, built.task_ids, built.pending_task_ids,
+                           [name for name, _ in built.notice.files], built.pending_task_nos)
+
+
+def publish_draw(engine: Engine, config: Config, period: Period | str, *, path: Path | str, issue_date: dt.date,
+                 now: dt.datetime, unit: str | None = None, matters: Sequence[str] | None = None,
+                 creation_date: dt.datetime | dt.date | None = None, fonts: Any = None,
+                 doc_number: str | None = None) -> PublishedNotice:
+    """Write the drawn-list notice (抽查对象名单公示) of ``period`` to ``path`` and record it.
+
+    The current draw of every matter of the unit (``unit``, or the only unit with draws in the
+    period; ``matters`` narrows further) is listed, verified and embedded as its bundle JSON.
+    ``fonts`` defaults to settings.publish; ``creation_date`` (PDF metadata) to the issue date.
+    """
+    built = build_draw_notice(engine, config, period, issue_date=issue_date, unit=unit, matters=matters,
+                              doc_number=doc_number)
+    return _issue(engine, "draw", built, path, issue_date, now,
+                  fonts if fonts is not None else fonts_from_config(config), creation_date)
+
+
+def publish_results(engine: Engine, config: Config, period: Period | str, *, path: Path | str, issue_date: dt.date,
+                    now: dt.datetime, unit: str | None = None, matters: Sequence[str] | None = None,
+                    allow_incomplete: bool = False, creation_date: dt.datetime | dt.date | None = None,
+                    fonts: Any = None, codebook: Any = None, doc_number: str | None = None) -> PublishedNotice:
+    """Write the results notice (抽查结果公示) of ``period`` to ``path`` and record it.
+
+    Refuses while tasks lack a finding unless ``allow_incomplete`` (they are then listed as 待录入
+    and recorded in ``pending_task_ids``, so they do not count as published).
+    """
+    built = build_results_notice(engine, config, period, issue_date=issue_date, unit=unit, matters=matters,
+                                 allow_incomplete=allow_incomplete, codebook=codebook, doc_number=doc_number)
+    return _issue(engine, "results", built, path, issue_date, now,
+                  fonts if fonts is not None else fonts_from_config(config), creation_date)
+
+
+def list_notices(engine: Engine, kind: str | None = None, period: Period | str | None = None) -> list[NoticeRecord]:
+    """Every recorded notice (oldest first), optionally of one kind and period."""
+    stmt = public_select(NoticeRow.__table__).order_by(NoticeRow.id)
+    if kind:
+        stmt = stmt.where(NoticeRow.kind == kind)
+    if period:
+        stmt = stmt.where(NoticeRow.period == _label(period))
+    with engine.connect() as conn:
+        return [NoticeRecord(r.id, r.kind, r.period, list(r.matter_codes or []), [int(i) for i in r.task_ids or []],
+                             [int(i) for i in r.pending_task_ids or []], r.path, r.file_sha256, r.pages, r.issued_on,
+                             r.created_at) for r in conn.execute(stmt)]
