@@ -42,13 +42,20 @@ def clean_code(value: object) -> str:
     return "".join(s.split()).upper()
 
 
-_DATE_SEPARATORS = str.maketrans({"/": "-", ".": "-", "年": "-", "月": "-", "日": None, "号": None})
+_YMD_SYMBOL = re.compile(r"^(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})$")
+_YMD_CHINESE = re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]?$")
+_YMD_DIGITS = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
+_TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?$")  # str() of a datetime
+_EXCEL_SERIALS = range(32874, 73051)  # 1990-01-01 .. 2099-12-31: any other number is not a date
 
 
 def parse_date(value: object):
-    """A date as people type it: 2026-01-05, 2026/1/5, 2026.1.5, 2026年1月5日, 20260105,
-    full-width digits, or a date/datetime cell from Excel. '' → None. Raises ValueError."""
+    """A date as people type it, or None for an empty cell; ValueError with a reason otherwise.
+
+    Accepts 2026-01-05, 2026/1/5, 2026.1.5, 2026年1月5日, 20260105, full-width digits, a trailing
+    time of day, date/datetime cells, and Excel date serials (numbers in 1990–2099)."""
     import datetime as dt
+    import math
 
     if value is None:
         return None
@@ -56,18 +63,21 @@ def parse_date(value: object):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    s = to_halfwidth(clean_cell(value))
-    if " " in s and ":" in s.rsplit(" ", 1)[1]:  # "2026-01-05 00:00:00" from a spreadsheet
-        s = s.rsplit(" ", 1)[0]
-    s = s.replace(" ", "")
-    if not s:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a date")
+        if value == int(value) and _YMD_DIGITS.match(str(int(value))):
+            return parse_date(str(int(value)))
+        if value == int(value) and int(value) in _EXCEL_SERIALS:
+            return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))  # Excel's day 1 is 1900-01-01
+        raise ValueError(f"the number {value} is not a date")
+    text = "".join(_TIME_OF_DAY.sub("", to_halfwidth(clean_cell(value))).split())
+    if not text:
         return None
-    if s.isdigit() and len(s) == 8:
-        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
-    parts = s.translate(_DATE_SEPARATORS).strip("-").split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
-        raise ValueError(f"cannot read {value!r} as a date (use YYYY-MM-DD)")
+    match = _YMD_SYMBOL.match(text) or _YMD_CHINESE.match(text) or _YMD_DIGITS.match(text)
+    if match is None:
+        raise ValueError(f"cannot read {clean_cell(value)!r}: it is not a date (write it as 2026-03-05)")
     try:
-        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a real date ({exc})") from None
+        return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        raise ValueError(f"{clean_cell(value)!r} is not a real date") from None

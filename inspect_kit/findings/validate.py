@@ -43,7 +43,6 @@ Rules (`as_of` is "today", passed in; nothing here reads the clock):
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ from typing import Any
 
 from inspect_kit.errors import Problem
 from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook, CodeList, FollowUp, ResultCategory
-from inspect_kit.text import clean_cell, clean_code, to_halfwidth
+from inspect_kit.text import parse_date as _parse_date, clean_cell, clean_code, to_halfwidth
 
 # Chinese spreadsheet header → row key. Several headers may map to one key.
 HEADER_KEYS: dict[str, str] = {
@@ -77,13 +76,7 @@ RECTIFICATION_STATUSES: dict[str, str] = {
     **dict.fromkeys(["overdue", "逾期", "逾期未整改", "超期", "超期未整改"], "overdue"),
 }
 
-_YMD_SYMBOL = re.compile(r"^(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})$")
-_YMD_CHINESE = re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?$")
-_YMD_DIGITS = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
-_TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?$")  # str() of a datetime
 _RANGE = re.compile(r"\s*(?:至|到|~|—|–)\s*")  # ～ is ~ after half-width; never "-" (ISO dates)
-_EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 after Excel's 1900 leap-year bug
-_EXCEL_SERIALS = range(32874, 73051)  # 1990-01-01 .. 2099-12-31: anything else is not a date
 _CASE_NO = re.compile(r"^(?P<prefix>[^\[\]()〔〕【】]*\D)[\[(〔【](?P<year>\d{4})[\])〕】](?P<rest>第?\d+号)$")
 
 
@@ -118,27 +111,11 @@ def key_for_header(header: object) -> str | None:
 
 
 def parse_date(value: object) -> dt.date:
-    """A date from a cell in any accepted form; ValueError with a user-facing reason otherwise."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise ValueError(f"{value} is not a date")
-        if value == int(value) and _YMD_DIGITS.match(str(int(value))):
-            return parse_date(str(int(value)))
-        if int(value) in _EXCEL_SERIALS:
-            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
-        raise ValueError(f"the number {value} is not a date")
-    text = "".join(_TIME_OF_DAY.sub("", to_halfwidth(clean_cell(value))).split())
-    match = _YMD_SYMBOL.match(text) or _YMD_CHINESE.match(text) or _YMD_DIGITS.match(text)
-    if match is None:
-        raise ValueError(f"{clean_cell(value)!r} is not a date (write it as 2026-03-05)")
-    try:
-        return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
-    except ValueError:
-        raise ValueError(f"{clean_cell(value)!r} is not a valid calendar date") from None
+    """A date from a cell in any accepted form (see inspect_kit.text.parse_date); a blank is an error."""
+    day = _parse_date(value)
+    if day is None:
+        raise ValueError("is empty (write a date such as 2026-03-05)")
+    return day
 
 
 def validate_row(

@@ -451,25 +451,43 @@ def _write(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _issue(engine: Engine, kind: str, built: BuiltNotice, path: Path | str, issue_date: dt.date, now: dt.datetime,
-           fonts: Any, creation_date: dt.datetime | dt.date | None) -> PublishedNotice:
+@dataclass(frozen=True)
+class RecordedFile:
+    notice_id: int
+    path: Path
+    sha256: str
+    pages: int
+    size: int
+
+
+def record_pdf(engine: Engine, pdf: bytes, path: Path | str, *, kind: str, period: str, issued_on: dt.date,
+               now: dt.datetime, matter_codes: Sequence[str] = (), task_ids: Sequence[int] = (),
+               pending_task_ids: Sequence[int] = ()) -> RecordedFile:
+    """Write a public document atomically and record it (kind, period, file SHA-256, pages, date of
+    issue) in the notices table, which the scoring of publicity on time reads."""
     from pypdf import PdfReader
 
-    from inspect_kit.publish import render
-
-    pdf = render(built.notice, fonts, creation_date if creation_date is not None else issue_date)
     path = Path(path)
     _write(path, pdf)
     digest = hashlib.sha256(pdf).hexdigest()
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    stored = str(path.resolve())
     with engine.begin() as conn:
         notice_id = conn.execute(insert(NoticeRow.__table__).values(
-            kind=kind, period=built.period, matter_codes=built.matter_codes, task_ids=built.task_ids,
-            pending_task_ids=built.pending_task_ids, path=stored, file_sha256=digest, pages=pages,
-            issued_on=issue_date, created_at=now)).inserted_primary_key[0]
-    return PublishedNotice(notice_id, kind, built.period, built.unit, built.issuer, path, digest, pages, len(pdf),
-                           issue_date, built.matter_codes, built.task_ids, built.pending_task_ids,
+            kind=kind, period=period, matter_codes=list(matter_codes), task_ids=list(task_ids),
+            pending_task_ids=list(pending_task_ids), path=str(path.resolve()), file_sha256=digest, pages=pages,
+            issued_on=issued_on, created_at=now)).inserted_primary_key[0]
+    return RecordedFile(notice_id, path, digest, pages, len(pdf))
+
+
+def _issue(engine: Engine, kind: str, built: BuiltNotice, path: Path | str, issue_date: dt.date, now: dt.datetime,
+           fonts: Any, creation_date: dt.datetime | dt.date | None) -> PublishedNotice:
+    from inspect_kit.publish import render
+
+    pdf = render(built.notice, fonts, creation_date if creation_date is not None else issue_date)
+    rec = record_pdf(engine, pdf, path, kind=kind, period=built.period, issued_on=issue_date, now=now,
+                     matter_codes=built.matter_codes, task_ids=built.task_ids, pending_task_ids=built.pending_task_ids)
+    return PublishedNotice(rec.notice_id, kind, built.period, built.unit, built.issuer, rec.path, rec.sha256, rec.pages,
+                           rec.size, issue_date, built.matter_codes, built.task_ids, built.pending_task_ids,
                            [name for name, _ in built.notice.files], built.pending_task_nos)
 
 

@@ -14,8 +14,6 @@ The generated file is recorded in `notices` (kind='score', period=str(year)).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
 import json
 import math
 from dataclasses import dataclass, replace
@@ -23,9 +21,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
-from inspect_kit.errors import InspectError
 from inspect_kit.score.explain import FLAG_NAMES, GROUP_NAMES
 from inspect_kit.score.numbers import cents_to_decimal, format_number, round_to_cents
 from inspect_kit.score.results import IndicatorResult, UnitResult
@@ -49,11 +46,10 @@ class ReportResult:
 
 
 def fonts_from_config(config: Any):
-    """The notices' font settings (settings.publish); None fields use the shipped free fonts."""
-    from inspect_kit.publish import FontConfig
+    """The notices' font settings; the same resolution as the notices themselves."""
+    from inspect_kit.publish.service import fonts_from_config as notice_fonts
 
-    p = config.settings.publish
-    return FontConfig(title=p.title_font or None, body=p.body_font or None, fallback=p.fallback_font or None)
+    return notice_fonts(config)
 
 
 def default_issuer(config: Any) -> str:
@@ -287,25 +283,9 @@ def write_report(engine: Engine, path: Path | str, *, issuer: str, issue_date: d
                  year: int | None = None, run_id: int | None = None, county: str = "", title: str | None = None,
                  fonts: Any = None) -> ReportResult:
     """Write the report of a stored run (by id, or the latest of `year`) and record it in notices."""
-    from pypdf import PdfReader
-
-    from inspect_kit.storage.models import Notice as NoticeRow
+    from inspect_kit.publish.service import record_pdf
 
     stored = load_run(engine, run_id, year=year)
     pdf = build_report(stored, issuer=issuer, issue_date=issue_date, county=county, title=title, fonts=fonts)
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise InspectError(f"{path.parent}: no such folder")
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(pdf)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    digest = hashlib.sha256(pdf).hexdigest()
-    with engine.begin() as conn:
-        notice_id = conn.execute(insert(NoticeRow.__table__).values(
-            kind="score", period=str(stored.year), matter_codes=[], task_ids=[], pending_task_ids=[], path=str(path),
-            file_sha256=digest, pages=pages, issued_on=issue_date, created_at=now)).inserted_primary_key[0]
-    return ReportResult(path, stored.id, notice_id, digest, pages, len(pdf))
+    rec = record_pdf(engine, pdf, path, kind="score", period=str(stored.year), issued_on=issue_date, now=now)
+    return ReportResult(rec.path, stored.id, rec.notice_id, rec.sha256, rec.pages, rec.size)
