@@ -8,6 +8,8 @@ The check character c18 makes  Σ value(c_i)·w_i + value(c18) ≡ 0 (mod 31),  
 
 from __future__ import annotations
 
+from operator import mul
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, 16, ...
@@ -18,7 +20,7 @@ def check_character(first17: str) -> str:
     """The check character for the first 17 characters (which must be in the alphabet)."""
     if len(first17) != 17:
         raise ValueError(f"need 17 characters, got {len(first17)}")
-    total = sum(VALUE[c] * w for c, w in zip(first17, WEIGHTS))
+    total = sum(map(mul, map(VALUE.__getitem__, first17), WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 

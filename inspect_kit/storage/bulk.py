@@ -13,6 +13,19 @@ from typing import Any, Sequence
 from sqlalchemy import Connection, Table, bindparam, insert
 
 
+def _remember_last(process):
+    """A bind processor that reuses its last result for the same value: a batch's timestamps
+    are one object, converted once instead of once per row."""
+    last: list = [object(), None]
+
+    def run(value):
+        if value is not last[0] or isinstance(value, (dict, list)):
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return run
+
+
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows that all have the same keys."""
     if not rows:
@@ -23,7 +36,7 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     for c in cols:
         p = table.c[c].type._cached_bind_processor(conn.dialect)
         if p is not None:
-            procs[c] = p
+            procs[c] = _remember_last(p)
     if compiled.positional:
         order = compiled.positiontup
         params: list = [tuple(procs[c](r[c]) if c in procs else r[c] for c in order) for r in rows]
