@@ -24,7 +24,11 @@ test: setup-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: setup-dev
-	$(BIN)/python -m benchmarks
+	$(BIN)/python benchmarks/bench_tickets.py
+	$(BIN)/python benchmarks/bench_import.py --rows 1000000
+	$(BIN)/python benchmarks/bench_draw.py --entities 1000000 10000000
+	$(BIN)/python benchmarks/bench_assign.py
+	$(BIN)/python benchmarks/bench_notice.py --rows 10000
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache build *.egg-info
