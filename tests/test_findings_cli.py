@@ -76,7 +76,7 @@ def test_interactive_add_prompts_and_re_prompts(tasks):  # noqa: F811
     ]) + "\n"
     r = run(engine, "findings", "add", q1[1], "-i", "--by", "赵六", "--as-of", AS_OF, input=answers)
     assert r.exit_code == 0, r.output
-    assert "not a valid calendar date" in r.output and "not in the list: 99" in r.output
+    assert "is not a real date" in r.output and "not in the list: 99" in r.output
     assert "must be after the inspection end" in r.output
     f = json.loads(run(engine, "findings", "show", q1[1], "--as-of", AS_OF, "--json").output)["finding"]
     assert (f["inspection_start"], f["inspection_end"]) == ("2026-03-09", "2026-03-10")
