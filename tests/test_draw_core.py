@@ -334,3 +334,18 @@ def test_per_inspector_bundle_round_trip() -> None:
     assert verify_bundle(bundle).ok
     bundle["on_duty_inspectors"] = 4
     assert any("does not follow from the quota" in p for p in verify_bundle(bundle).problems)
+
+
+def test_numpy_string_arrays_are_accepted_as_plain_str():
+    import numpy as np
+
+    from consistent_sampler import sampler as reference
+
+    ids = [f"91360199{i:09d}X" for i in range(200)]
+    seed = "numpy seed 0123456789"
+    expected = list(reference(ids, seed=seed, take=7, output="id"))
+    assert [s.id for s in select(seed, np.array(ids), 7)] == expected
+    assert [s.id for s in select(seed, np.array(ids, dtype=object), 7)] == expected
+    assert all(type(s.id) is str for s in select(seed, np.array(ids), 7))
+    with pytest.raises(TypeError):
+        select(seed, np.arange(10), 3)

@@ -64,11 +64,18 @@ def _seed_state(seed: str) -> "hashlib._Hash":
 
 
 def _checked_ids(ids: Iterable[str]) -> list[str]:
-    """The ids as a list; anything but str is refused (tuples, ints, UUIDs are not canonical)."""
+    """The ids as a list of plain str; anything else is refused (tuples, ints, UUIDs are not
+    canonical). A numpy string array is fine: its elements are str subclasses, taken as plain str."""
+    if isinstance(ids, np.ndarray):
+        if ids.dtype.kind != "U" and not (ids.dtype == object and all(isinstance(i, str) for i in ids.flat)):
+            raise TypeError(f"identifiers must be canonical str, got a numpy array of dtype {ids.dtype}")
+        return [str(i) for i in ids.tolist()]
     id_list = list(ids)
     if id_list and set(map(type, id_list)) != {str}:
-        bad = next(i for i in id_list if type(i) is not str)
-        raise TypeError(f"identifiers must be canonical str, got {type(bad).__name__}: {bad!r}")
+        bad = next((i for i in id_list if not isinstance(i, str)), None)
+        if bad is not None:
+            raise TypeError(f"identifiers must be canonical str, got {type(bad).__name__}: {bad!r}")
+        id_list = [str(i) for i in id_list]  # str subclasses (numpy.str_) as plain str
     return id_list
 
 
