@@ -17,7 +17,16 @@ DEMO_MANUAL = (
     ("STHJ", "info_disclosure", "18", "县政府网站、信用中国（江西）公开记录截图"),
     ("SCJG", "info_disclosure", "24", "国家企业信用信息公示系统公开记录"),
     ("JYTY", "info_disclosure", "9", "县政府网站公开记录截图"),
-    ("CHENGGUAN", "training", "1", "镇综合执法培训签到表"),
+    ("CHENGGUAN", "training", "4", "镇综合执法培训签到表（第1—4期）"),
+    ("CHENGGUAN", "info_disclosure", "12", "镇政府信息公开专栏截图"),
+    ("QINGSHUI", "training", "2", "镇综合执法培训签到表"),
+    ("QINGSHUI", "info_disclosure", "10", "镇政府信息公开专栏截图"),
+    ("BAISHA", "training", "3", "乡综合执法培训签到表"),
+    ("BAISHA", "info_disclosure", "6", "乡政府信息公开专栏截图"),
+    ("LONGTAN", "training", "1", "镇综合执法培训签到表"),
+    ("LONGTAN", "info_disclosure", "11", "镇政府信息公开专栏截图"),
+    ("SHIQIAO", "training", "0", "本年度未组织专项培训（乡情况说明）"),
+    ("SHIQIAO", "info_disclosure", "4", "乡政府信息公开专栏截图"),
 )
 # One judgement deduction by the assessment team, with its reason.
 DEMO_JUDGEMENT = ("SCJG", "case_quality", "1.5", "抽查后续处置案卷3件，其中1件发现案件线索未按规定移送")
