@@ -64,3 +64,22 @@ def test_check_a_single_file(cfg_dir):
     renamed = cfg_dir / "my-matters.toml"
     shutil.copy(cfg_dir / "matters.toml", renamed)
     assert check_file(renamed).endswith("OK")
+
+
+def test_result_code_lists_are_configurable(cfg_dir):
+    from inspect_kit.findings.service import policy_from_config
+
+    edit(cfg_dir / "settings.toml", "extra_workdays = []\n", 'extra_workdays = []\n\n[findings.codes]\n'
+         'extra_categories = [{ code = "R11", label = "未按规定执行排污许可", problem = true }]\n')
+    policy = policy_from_config(load_config(cfg_dir))
+    assert policy.codebook.categories.get("未按规定执行排污许可").code == "R11"
+    assert policy.codebook.problem_found(["R11"])
+
+
+def test_bad_result_code_list_names_the_key(cfg_dir):
+    edit(cfg_dir / "settings.toml", "extra_workdays = []\n", 'extra_workdays = []\n\n[findings.codes]\n'
+         'extra_categories = [{ code = "R12", label = "无标记" }]\n')
+    with pytest.raises(ValidationFailed) as err:
+        load_config(cfg_dir)
+    assert any(p.file.endswith("settings.toml") and p.key.startswith("findings.codes.extra_categories[0]")
+               for p in err.value.problems), err.value.problems

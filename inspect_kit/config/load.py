@@ -89,6 +89,13 @@ def _cross_check(folder: Path, settings: Settings, units: list[Unit], matters: l
     matter_codes = [m.code for m in matters]
     for code in {c for c in matter_codes if matter_codes.count(c) > 1}:
         problems.append(Problem(f"matter code {code!r} is defined more than once", file=mf, key="matter"))
+    if settings.findings.codes:
+        from inspect_kit.findings.codes import Codebook
+
+        try:
+            Codebook.from_dict(settings.findings.codes, key_prefix="findings.codes.")
+        except ValidationFailed as exc:
+            problems += [Problem(p.reason, file=str(folder / "settings.toml"), key=p.key) for p in exc.problems]
     cats = set(settings.registry.categories)
     for i, m in enumerate(matters):
         if m.unit not in unit_codes:

@@ -7,7 +7,7 @@ pydantic; `inspect_kit.config.load` turns errors into messages naming the file a
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -73,11 +73,15 @@ class FindingsSettings(Strict):
     publicity_working_days: int = Field(20, ge=1)
     extra_holidays: list[str] = []
     extra_workdays: list[str] = []
+    # Result categories and follow-ups (后续处置): `categories` / `follow_ups` replace the standard
+    # lists, `extra_categories` / `extra_follow_ups` add to them (see inspect_kit.findings.codes).
+    codes: dict[str, Any] | None = None
 
 
 class PublishSettings(Strict):
     title_font: str | None = None  # path to a TrueType file, e.g. 方正小标宋
     body_font: str | None = None  # e.g. 仿宋_GB2312
+    heading_font: str | None = None  # first-level headings and table headers, e.g. 黑体
     fallback_font: str | None = None
 
 

@@ -90,22 +90,24 @@ def _drawn_this_cycle(conn: Connection, matter: Matter, period: Period) -> dict[
     return dict(conn.execute(select(Task.identifier, Task.stratum).where(Task.draw_id.in_(ids))).all())
 
 
-def _recently_clean(conn: Connection, matter: Matter, as_of: dt.date) -> set[str]:
+def _recently_clean(conn: Connection, matter: Matter, as_of: dt.date, codes: dict | None) -> set[str]:
     """Entities inspected with no problem found within the matter's exclusion window."""
     months = matter.exclude_clean_within_months
     if not months:
         return set()
-    from inspect_kit.findings.codes import DEFAULT_CODEBOOK
+    from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook
     from inspect_kit.storage.models import Finding
+
+    codebook = Codebook.from_dict(codes) if codes else DEFAULT_CODEBOOK
 
     y, m = divmod(as_of.year * 12 + as_of.month - 1 - months, 12)
     since = dt.date(y, m + 1, min(as_of.day, 28))
     rows = conn.execute(select(Task.identifier, Finding.results).join(Finding, Finding.task_id == Task.id)
                         .where(Finding.inspection_end >= since))
-    return {ident for ident, results in rows if not DEFAULT_CODEBOOK.problem_found(results)}
+    return {ident for ident, results in rows if not codebook.problem_found(results)}
 
 
-def _frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
+def _frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
     """(identifier, stratum) rows of the frame; exclusion counts; per stratum, drawn earlier this cycle."""
     cols = [Entity.identifier] + [_ENTITY_COLUMNS[f] for f in matter.strata]
     in_scope = and_(Entity.category.in_(matter.categories))
@@ -125,7 +127,7 @@ def _frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date
         rows = [(r[0], "/".join(v or "-" for v in r[1:])) for r in found]
     del found
     drop: set[str] = set()
-    clean = _recently_clean(conn, matter, as_of)
+    clean = _recently_clean(conn, matter, as_of, codes)
     if clean:
         before = len(rows)
         rows = [r for r in rows if r[0] not in clean]
@@ -173,7 +175,7 @@ def prepare_frame(engine: Engine, config: Config, matter_code: str, period: Peri
         raise InspectError(f"matter {matter.code} is drawn per {matter.period}, not per {period.kind} ({period})")
     spec, spec_sha = matter_spec(matter)
     with engine.begin() as conn:
-        rows, excluded, drawn_before = _frame_rows(conn, matter, period, as_of)
+        rows, excluded, drawn_before = _frame_rows(conn, matter, period, as_of, config.settings.findings.codes)
         canonical = canonical_rows(rows)
         rules = _rules(matter, period, {s for _, s in canonical}, drawn_before)
         counts: dict[str, int] = {}

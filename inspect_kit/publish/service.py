@@ -158,7 +158,8 @@ def fonts_from_config(config: Config):
             return str(config.folder / path)
         return str(path)
 
-    return FontConfig(title=where(p.title_font), body=where(p.body_font), fallback=where(p.fallback_font))
+    return FontConfig(title=where(p.title_font), body=where(p.body_font), heading=where(p.heading_font),
+                      fallback=where(p.fallback_font))
 
 
 def _issuer(config: Config, unit_code: str) -> str:
