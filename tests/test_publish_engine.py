@@ -424,3 +424,16 @@ def test_first_page_is_not_blank(sample_pdf):
                              int(GEOMETRY.block_left + GEOMETRY.block_width), image.height - top + int(2 * GEOMETRY.line_pitch)))
     dark = sum(title_area.histogram()[:128])
     assert dark > 300, dark
+
+
+def test_metadata_title_is_one_line():
+    import io
+
+    from pypdf import PdfReader
+
+    from inspect_kit.publish import Notice, render
+
+    notice = Notice(issuer="青山县生态环境局", title="青山县生态环境局2026年第一季度\n“双随机、一公开”抽查对象名单公示",
+                    issue_date=dt.date(2026, 1, 5), intro=["根据规定，现予公示。"])
+    meta = PdfReader(io.BytesIO(render(notice))).metadata
+    assert meta.title == "青山县生态环境局2026年第一季度“双随机、一公开”抽查对象名单公示"

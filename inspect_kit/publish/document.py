@@ -196,6 +196,11 @@ def validate_tables(notice: Notice) -> None:
             raise InspectError(f"table {number}: align must be left, center or right, not {sorted(unknown)}")
 
 
+def metadata_title(title: str) -> str:
+    """The title as one line for PDF metadata: the line breaks chosen for the printed title go."""
+    return "".join(part.strip() for part in title.splitlines())
+
+
 def render(
     notice: Notice,
     fonts: FontConfig | None = None,
@@ -217,10 +222,11 @@ def render(
     geometry = geometry or layout.PageGeometry()
     pdf = layout.build_pdf(layout.compose(notice, fontset, geometry), fontset, geometry)
     when = creation_date if creation_date is not None else notice.issue_date
+    title = metadata_title(notice.title)
     info = {
-        "/Title": notice.title,
+        "/Title": title,
         "/Author": notice.issuer,
-        "/Subject": notice.doc_number or notice.title,
+        "/Subject": notice.doc_number or title,
         "/Keywords": ", ".join(notice.keywords),
         "/Creator": "inspect-kit",
     }

@@ -274,7 +274,9 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
     # The heading goes to the next page with the chart rather than stay behind alone.
     story.insert(head, CondPageBreak(chart.height + 3 * geometry.line_pitch))
     pdf = layout.build_pdf(story, fontset, geometry)
-    info = {"/Title": notice.title, "/Author": issuer, "/Subject": f"考评运行 #{stored.id}",
+    from inspect_kit.publish.document import metadata_title
+
+    info = {"/Title": metadata_title(notice.title), "/Author": issuer, "/Subject": f"考评运行 #{stored.id}",
             "/Keywords": ", ".join(notice.keywords), "/Creator": "inspect-kit"}
     return finish_pdf(pdf, info, issue_date, [_run_file(stored)])
 
