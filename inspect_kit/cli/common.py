@@ -35,6 +35,22 @@ def engine():
     return open_database(state.db_url)
 
 
+def period_from_options(quarter: str | None, month: str | None, year: str | int | None, period: str | None,
+                        required: bool = True):
+    """The one period given by --quarter, --month, --year or --period (a Period), or None."""
+    from inspect_kit.errors import InspectError
+    from inspect_kit.periods import parse_period
+
+    given = [str(p) for p in (quarter, month, year, period) if p not in (None, "")]
+    if len(given) > 1:
+        raise InspectError("give only one of --quarter, --month, --year or --period")
+    if not given:
+        if required:
+            raise InspectError("which period? give --quarter 2026Q1, --month 2026-03, --year 2026 or --period")
+        return None
+    return parse_period(given[0])
+
+
 def console(stderr: bool = False):
     from rich.console import Console
 

@@ -19,19 +19,7 @@ PERIOD = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026")
 MATTER = typer.Option(None, "--matter", help="One matter code [default: every matter of the period's kind].")
 
 
-def resolve_period(quarter: Optional[str], month: Optional[str], year: Optional[str], period: Optional[str],
-                   required: bool = True):
-    from inspect_kit.errors import InspectError
-    from inspect_kit.periods import parse_period
-
-    given = [p for p in (quarter, month, year, period) if p]
-    if len(given) > 1:
-        raise InspectError("give one of --quarter, --month, --year or --period")
-    if not given:
-        if required:
-            raise InspectError("which period? give --quarter 2026Q1, --month 2026-03, --year 2026 or --period")
-        return None
-    return parse_period(given[0])
+resolve_period = common.period_from_options
 
 
 def _matters(cfg, period, matter: Optional[str]):

@@ -61,13 +61,8 @@ def _day(text: Optional[str], option: str = "--as-of"):
 
 
 def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[int]) -> Optional[str]:
-    from inspect_kit.errors import InspectError
-    from inspect_kit.periods import parse_period
-
-    given = [p for p in (period, quarter, month, None if year is None else str(year)) if p]
-    if len(given) > 1:
-        raise InspectError("give only one of --period, --quarter, --month, --year")
-    return parse_period(given[0]).label if given else None
+    found = common.period_from_options(quarter, month, year, period, required=False)
+    return found.label if found else None
 
 
 def _fmt(v: Any) -> str:

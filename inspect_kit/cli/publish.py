@@ -34,17 +34,8 @@ _JSON = typer.Option(False, "--json", help="Print JSON.")
 
 def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[int],
             required: bool = True) -> Optional[str]:
-    from inspect_kit.errors import InspectError
-    from inspect_kit.periods import parse_period
-
-    given = [p for p in (period, quarter, month, None if year is None else str(year)) if p]
-    if len(given) > 1:
-        raise InspectError("give only one of --period, --quarter, --month, --year")
-    if not given:
-        if required:
-            raise InspectError("give the period: --quarter 2026Q1, --month 2026-03, --year 2026 or --period")
-        return None
-    return parse_period(given[0]).label
+    found = common.period_from_options(quarter, month, year, period, required=required)
+    return found.label if found else None
 
 
 def _date(text: Optional[str], option: str):
