@@ -32,7 +32,7 @@ def edit(path, old, new):
 
 
 @pytest.mark.parametrize("file, old, new, key, words", [
-    ("matters.toml", 'quota = "25%"', 'quota = "25 percent"', "matter[0].quota", "is not a fraction"),
+    ("matters.toml", 'quota = "25%"', 'quota = "25 percent"', "matter[0].quota", "is not understood; use a fraction"),
     ("matters.toml", 'unit = "STHJ"', 'unit = "NOPE"', "matter[0].unit", "'NOPE' is not in units.toml"),
     ("matters.toml", 'categories = ["重点排污单位"]', 'categories = ["火星单位"]', "matter[0].categories", "火星单位"),
     ("matters.toml", 'team_size = 2', 'team_size = 1', "matter[0].team_size", "greater than or equal to 2"),

@@ -16,16 +16,12 @@ Rounding = Literal["ceil", "floor", "round"]
 Coverage = Literal["independent", "annual"]
 StratumField = Literal["category", "credit_class", "township", "industry", "department"]
 
-# fraction "25%" / "0.25"; ratio "1:10"; fixed count 12; per-inspector multiple "5×inspectors"
-_QUOTA = re.compile(r"^\s*(\d+(\.\d+)?%|0?\.\d+|1|\d+\s*[:：]\s*\d+|\d+|\d+(\.\d+)?\s*[x×*]\s*(inspectors?)?)\s*$")
-
-
 def check_quota(value: str | int | float) -> str:
-    text = str(value)
-    if not _QUOTA.match(text):
-        raise ValueError(f"quota {text!r} is not a fraction ('25%', '0.25'), a ratio ('1:10'), a count (12) "
-                         "or a per-inspector multiple ('5×inspectors')")
-    return text.strip()
+    """The quota as written, if the draw's own parser reads it (one syntax, one parser)."""
+    from inspect_kit.draw.quota import Quota
+
+    Quota.parse(value)  # ValueError with the reason
+    return str(value).strip()
 
 
 class Strict(BaseModel):
