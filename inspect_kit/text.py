@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Sequence
 
 # Full-width ASCII variants (U+FF01..U+FF5E) map to ASCII by a fixed offset; the ideographic
 # space U+3000 becomes a plain space. NFKC would do this too but also rewrites CJK compatibility
@@ -34,6 +35,29 @@ def clean_cell(value: object) -> str:
     s = s.translate(_INVISIBLE).translate(_SPACES).replace("\u3000", " ")
     s = " ".join(s.split())
     return unicodedata.normalize("NFC", s)
+
+
+# Every character but the space for which str.isspace() is true (so \s and str.split() agree);
+# tests/test_registry_import.py checks the list against the running Python's Unicode data.
+WHITE_SPACE_BUT_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                         "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_BLANK_OR_INVISIBLE = re.compile("[" + re.escape(WHITE_SPACE_BUT_SPACE + "\u200b\u200c\u200d\u2060\ufeff\u00ad") + "]")
+
+
+def clean_cells(cells: Sequence[str]) -> Sequence[str]:
+    """[clean_cell(c) for c in cells] for a column of str cells, in one pass over the column when
+    nothing needs cleaning (then `cells` itself is returned). TypeError if a cell is not a str."""
+    # A cell that clean_cell returns unchanged has no white space but single spaces inside, no
+    # invisible, and is NFC. The test runs on the cells joined by NUL: NUL is not white space and
+    # no character composes with it, so the NFC of the join is the join of the cells' NFCs, and
+    # every cell's first and last character stay visible next to a NUL.
+    joined = "\x00".join(cells)
+    if (not _BLANK_OR_INVISIBLE.search(joined)
+            and not (" " in joined and ("  " in joined or joined[:1] == " " or joined[-1:] == " "
+                                        or "\x00 " in joined or " \x00" in joined))
+            and (joined.isascii() or unicodedata.is_normalized("NFC", joined))):
+        return cells
+    return list(map(clean_cell, cells))
 
 
 def clean_code(value: object) -> str:

@@ -239,3 +239,204 @@ def test_demo_registries_load(demo_db):
     assert count(demo_db, Conflict) == 6
     _, exempt = list_records(demo_db, "entities", limit=None, category="一般排污单位")
     assert sum(1 for e in exempt if e["exempt_reason"]) == 5
+
+
+# -- the column-by-column path gives what the row-by-row path gives ----------------------------------
+
+def _messy_entity_rows(n: int, *, bad_every: int = 0, bad_from: int = 0, seed: int = 1,
+                       renamed: bool = False) -> list[list[str]]:
+    """Rows for every entity column, with what real files have: stray and full-width spaces, full-width
+    and lower-case codes, empty optional cells, unit names, exemption dates in several formats,
+    quotes, backslashes and control characters; blank lines. With bad_every: from row bad_from on,
+    every kind of bad row, and repeats (identical, or not) of keys first seen far earlier."""
+    import random
+
+    rng = random.Random(seed)
+    fw = str.maketrans("0123456789", "０１２３４５６７８９")
+    names = ["测试{i}有限公司", "Acme {i} Ltd", " 前后空格{i} ", '引号"{i}"\\斜杠', "控制\x01字符{i}", "e\u0301{i}",
+             "全角\u3000空格{i}", "零宽\u200b{i}", "多  空格{i}", "百分%s{i}"]
+    bads = [("统一社会信用代码", lambda c: c[:-1] + ("0" if c[-1] != "0" else "1")), ("类别", lambda c: "外星企业"),
+            ("单位名称", lambda c: " "), ("豁免起始日期", lambda c: "2026-02-30"), ("信用等级", lambda c: "E"),
+            ("状态", lambda c: "失踪"), ("监管部门", lambda c: "外星局"), ("行政区划代码", lambda c: "12345")]
+    rows: list[list[str]] = []
+    data: list[list[str]] = []
+    for i in range(n):
+        code = make_uscc(i)
+        code = rng.choice([code, code, code, code.lower(), code.translate(fw), f" {code} "])
+        exempt = rng.random() < 0.2
+        row = {"统一社会信用代码": code, "单位名称": rng.choice(names).format(i=i) + ("改" if renamed else ""),
+               "类别": rng.choice(["企业", "个体工商户", " 企业 "]), "监管部门": rng.choice(["", "SCJG", "青山县生态环境局"]),
+               "行政区划代码": rng.choice(["", "360199", "３６０１９９１００"]), "所属乡镇": rng.choice(["", "城关镇"]),
+               "行业": rng.choice(["", "制造业"]), "信用等级": rng.choice(["", "A", "b类", "Ｃ"]),
+               "状态": rng.choice(["", "存续", "注销", "CLOSED"]), "豁免原因": "正面清单" if exempt else "",
+               "豁免起始日期": rng.choice(["2026-01-05", "2026年1月5日", "20260105"]) if exempt else "",
+               "豁免截止日期": rng.choice(["2026/12/31", ""]) if exempt else "",
+               "联系电话": rng.choice(["", f"138{i:08d}", f"１３８ {i:08d}"]), "法定代表人": rng.choice(["", "张三", "李 四"])}
+        bad = bad_every and i >= bad_from
+        if bad and i % bad_every == bad_every - 1:
+            col, spoil = bads[(i // bad_every) % len(bads)]
+            row[col] = spoil(row[col])
+        data.append([row[h] for h in MESSY_HEADER])
+        rows.append(data[-1])
+        if i % 700 == 3:
+            rows.append(["", " ", "\u3000"] + [""] * 11)
+        if bad and i % 300 == 299:
+            rows.append(list(data[i - 1500]))  # the same row again
+            rows.append(data[i - 1400][:1] + ["另一个名字"] + data[i - 1400][2:])  # the same key, other values
+    return [MESSY_HEADER] + rows
+
+
+MESSY_HEADER = ["统一社会信用代码", "单位名称", "类别", "监管部门", "行政区划代码", "所属乡镇", "行业", "信用等级", "状态", "豁免原因",
+                "豁免起始日期", "豁免截止日期", "联系电话", "法定代表人"]
+
+
+@pytest.fixture
+def twin(db_url, tmp_path, config):
+    """A second, separately configured database on the same backend."""
+    import uuid
+
+    from inspect_kit.config.sync import sync_config
+    from inspect_kit.storage.db import init_database, make_engine
+    from tests.conftest import NOW, _pg_create, _pg_drop
+
+    name = None
+    if db_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'twin.db'}"
+    else:
+        name = f"inspect_test_{uuid.uuid4().hex[:12]}"
+        url = _pg_create(name)
+    eng = make_engine(url)
+    init_database(eng)
+    sync_config(eng, config, NOW)
+    yield eng
+    eng.dispose()
+    if name:
+        _pg_drop(name)
+
+
+def _stored(engine) -> tuple:
+    from sqlalchemy import Text, cast
+
+    e, c, b = Entity.__table__, RegistryChange.__table__, ImportBatch.__table__
+    with engine.connect() as conn:
+        return ([tuple(r) for r in conn.execute(select(e).order_by(e.c.id))],
+                [tuple(r) for r in conn.execute(select(c.c.id, c.c.batch_id, c.c.at, c.c.table_name, c.c.key, c.c.action,
+                                                       cast(c.c.changes, Text)).order_by(c.c.id))],
+                [tuple(r) for r in conn.execute(select(b).order_by(b.c.id))])
+
+
+def _outcome(engine, path, opts):
+    try:
+        return ("ok", import_registry(engine, "entities", path, opts).__dict__)
+    except ValidationFailed as exc:
+        return ("refused", str(exc), [(p.reason, p.file, p.row, p.column) for p in exc.problems])
+
+
+@pytest.mark.parametrize("scenario", ["clean", "bad rows", "updates", "skip repeats", "dry run"])
+def test_column_path_stores_what_the_row_path_stores(configured, twin, import_options, tmp_path, monkeypatch, scenario):
+    import inspect_kit.registry.importer as importer
+
+    n = 2 * importer.BLOCK + 321
+    # bad rows only after the first block: it goes the column way, and is written before the refusal
+    rows = _messy_entity_rows(n, bad_every=37 if scenario == "bad rows" else 0, bad_from=importer.BLOCK + 50)
+    if scenario == "skip repeats":
+        rows += [list(r) for r in rows[1:400:7] if any(c.strip() for c in r)]
+    path = write_csv(tmp_path / "e.csv", rows)
+    opts = import_options(skip_duplicate_rows=scenario == "skip repeats", dry_run=scenario == "dry run")
+    if scenario == "updates":  # every other key of the first block exists, with other values
+        old = write_csv(tmp_path / "old.csv", [rows[0]] + _messy_entity_rows(importer.BLOCK, seed=2, renamed=True)[1::2])
+        for eng in (configured, twin):
+            import_registry(eng, "entities", old, import_options(now=dt.datetime(2026, 1, 1)))
+
+    built = []
+    monkeypatch.setattr(importer, "_insert_changes_json",
+                        lambda *a, _f=importer._insert_changes_json: built.append(1) or _f(*a))
+    fast = _outcome(configured, path, opts)
+    if scenario != "dry run":
+        assert built, "the column path was not taken"
+    with monkeypatch.context() as m:  # the row-by-row path: record() for every row, write() for every chunk
+        m.setattr(importer._Validator, "block", lambda self, rows: None)
+        m.setattr(importer._EntityWriter, "write_rows", importer._Writer.write_rows)
+        slow = _outcome(twin, path, opts)
+    assert fast == slow
+    assert _stored(configured) == _stored(twin)
+    if scenario == "bad rows":
+        assert fast[0] == "refused" and len(fast[2]) > 50
+        assert any("(an identical row)" in p[0] for p in fast[2]) and any("with different values" in p[0] for p in fast[2])
+    elif scenario == "skip repeats":
+        assert fast[1]["skipped_duplicates"] > 0
+
+
+@pytest.mark.parametrize("over", [
+    {"统一社会信用代码": make_uscc(30)[:-1] + ("0" if make_uscc(30)[-1] != "0" else "1")}, {"统一社会信用代码": "91360199ABC"},
+    {"类别": "外星企业"}, {"单位名称": ""}, {"监管部门": "外星局"}, {"行政区划代码": "12345"}, {"信用等级": "E"}, {"状态": "失踪"},
+    {"豁免起始日期": "2026-02-30", "豁免原因": "r"}, {"豁免起始日期": "2026-01-05", "豁免原因": ""},
+    {"豁免截止日期": "2026-01-05", "豁免原因": ""}, {"豁免起始日期": "2026-05-01", "豁免截止日期": "2026-01-01", "豁免原因": "r"},
+    {"统一社会信用代码": make_uscc(3)}, {"单位名称": "多  空格"}, {"统一社会信用代码": make_uscc(30).lower()},
+    {"统一社会信用代码": make_uscc(31)[:4] + " " + make_uscc(31)[4:]}, {"联系电话": "0791 1234567"},
+])
+def test_one_row_in_a_clean_block_is_judged_as_row_by_row(configured, twin, import_options, tmp_path, monkeypatch, over):
+    import inspect_kit.registry.importer as importer
+
+    rows = [MESSY_HEADER] + [[make_uscc(i), f"名称{i}", "企业", "SCJG", "360199", "城关镇", "制造业", "A", "存续", "", "", "",
+                              f"138{i:08d}", "张三"] for i in range(60)]
+    rows[31] = [over.get(h, c) for h, c in zip(MESSY_HEADER, rows[31])]
+    path = write_csv(tmp_path / "e.csv", rows)
+    fast = _outcome(configured, path, import_options())
+    with monkeypatch.context() as m:
+        m.setattr(importer._Validator, "block", lambda self, rows: None)
+        m.setattr(importer._EntityWriter, "write_rows", importer._Writer.write_rows)
+        slow = _outcome(twin, path, import_options())
+    assert fast == slow
+    assert _stored(configured) == _stored(twin)
+
+
+def test_clean_cells_is_clean_cell_for_a_column():
+    import random
+
+    from inspect_kit.text import WHITE_SPACE_BUT_SPACE, clean_cell, clean_cells
+
+    assert set(WHITE_SPACE_BUT_SPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()} - {" "}
+    alphabet = list("ab 中\t\n\x00\x1c\x85\u3000\u00a0\u2028\u200b\ufeff\u00ad\u0301eé") + ["A\u030a", "\uf900", "\u1100\u1161"]
+    rng = random.Random(4)
+    for _ in range(50_000):
+        cells = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(7))) for _ in range(rng.randrange(1, 4))]
+        assert list(clean_cells(cells)) == [clean_cell(c) for c in cells], cells
+    plain = ("青山县某某店", "Acme Ltd", "")
+    assert clean_cells(plain) is plain
+
+
+def test_uscc_quick_check_agrees_with_uscc_problem():
+    import random
+
+    from inspect_kit.registry import uscc
+    from inspect_kit.registry.importer import _uscc_ok, _uscc_problem
+    from tests.helpers import random_uscc
+
+    rng = random.Random(5)
+    for _ in range(20_000):
+        code = random_uscc(rng)
+        if rng.random() < 0.6:  # spoil one character, or the length
+            k = rng.randrange(19)
+            code = code[:k] + rng.choice(uscc.ALPHABET + "IOSVZa9０\n") + code[k + rng.choice((0, 1, 1)):]
+        assert _uscc_ok(code) == (uscc.problem(code) is None), code
+        assert _uscc_problem(code) == uscc.problem(code)
+
+
+def test_insert_history_json_is_the_serializers_text():
+    import random
+
+    from inspect_kit.registry.importer import _insert_changes_json, _jsonable
+    from inspect_kit.storage.db import _json_dumps
+
+    pool = ["a", "中文", 'q"', "b\\s", "\x00", "x\x00y", "\n", "%s", "%", "😀", "\u2028", None, None,
+            dt.date(2026, 1, 5), 7, ["b", "a"]]
+    rng = random.Random(6)
+    for _ in range(5_000):
+        names = [rng.choice(["identifier", "name", "p%s", 'q"', "中"]) + str(j) for j in range(rng.randrange(1, 6))]
+        n = rng.randrange(1, 6)
+        cols = [tuple(rng.choice(["a", "中文", "s s", "50%"]) for _ in range(n)) if rng.random() < 0.4
+                else [rng.choice(pool) for _ in range(n)] for _ in names]
+        want = [_json_dumps({k: [None, _jsonable(v)] for k, v in zip(names, r) if v is not None}) for r in zip(*cols)]
+        assert _insert_changes_json(names, cols) == want
+        assert _insert_changes_json(names, cols, list(zip(*cols))) == want

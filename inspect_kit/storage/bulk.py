@@ -8,9 +8,12 @@ transaction."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import json
+from functools import lru_cache
+from itertools import repeat
+from typing import Any, Callable, Collection, Mapping, Sequence
 
-from sqlalchemy import Connection, Table, bindparam, insert
+from sqlalchemy import Column, Connection, Table, bindparam, insert, select
 
 
 def _remember_last(process):
@@ -26,12 +29,17 @@ def _remember_last(process):
     return run
 
 
+@lru_cache(maxsize=64)
+def _compiled(dialect, table: Table, cols: tuple[str, ...]):
+    return insert(table).values({c: bindparam(c) for c in cols}).compile(dialect=dialect)
+
+
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows that all have the same keys."""
     if not rows:
         return
     cols = list(rows[0])
-    compiled = insert(table).values({c: bindparam(c) for c in cols}).compile(dialect=conn.dialect)
+    compiled = _compiled(conn.dialect, table, tuple(cols))
     procs = {}
     for c in cols:
         p = table.c[c].type._cached_bind_processor(conn.dialect)
@@ -43,3 +51,85 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     else:
         params = [{c: (procs[c](r[c]) if c in procs else r[c]) for c in cols} for r in rows]
     conn.exec_driver_sql(compiled.string, params)
+
+
+class Same:
+    """A column value shared by every row of a bulk_insert_columns call (converted once)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def _identity(s):
+    return s
+
+
+def _json_text_processor(type_, dialect) -> Callable[[str], Any] | None:
+    """How to bind JSON that is already text serialized by the dialect's json_serializer: as is
+    when the type's processor would just serialize (SQLite), inside the driver's JSON wrapper
+    with an identity dumps (psycopg), else parsed back and processed as usual."""
+    proc = type_._cached_bind_processor(dialect)
+    if proc is None:
+        return json.loads
+    probe = {"k": ["\u00e9", None]}
+    out = proc(probe)
+    if isinstance(out, str) and out == (dialect._json_serializer or json.dumps)(probe):
+        return None
+    if getattr(out, "obj", None) is probe and getattr(out, "dumps", 0) is None:
+        wrap = type(out)
+        return lambda text: wrap(text, _identity)
+    return lambda text: proc(json.loads(text))
+
+
+def bulk_insert_columns(conn: Connection, table: Table, columns: Mapping[str, Sequence[Any] | Same], n: int, *,
+                        json_text: Collection[str] = ()) -> None:
+    """Insert n rows given column by column: a sequence of n values, or Same(value) for all rows.
+
+    Columns named in `json_text` hold JSON text exactly as the dialect's json_serializer writes it;
+    it is bound without being serialized again. Same SQL and stored values as bulk_insert."""
+    if n == 0:
+        return
+    dialect = conn.dialect
+    compiled = _compiled(dialect, table, tuple(columns))
+    order = compiled.positiontup if compiled.positional else list(columns)
+    seqs: list = []
+    for c in order:
+        v = columns[c]
+        if c in json_text:
+            p = _json_text_processor(table.c[c].type, dialect)
+        else:
+            p = table.c[c].type._cached_bind_processor(dialect)
+        if isinstance(v, Same):
+            seqs.append(repeat(v.value if p is None else p(v.value), n))
+        else:
+            if len(v) != n:
+                raise ValueError(f"column {c} has {len(v)} values, expected {n}")
+            seqs.append(v if p is None else map(p, v))
+    if compiled.positional:
+        params: list = list(zip(*seqs))
+    else:
+        params = [dict(zip(order, t)) for t in zip(*seqs)]
+    conn.exec_driver_sql(compiled.string, params)
+
+
+@lru_cache(maxsize=16)
+def _compiled_lookup(dialect, column: Column, n: int):
+    return select(column).where(column.in_([bindparam(f"k{i}", type_=column.type) for i in range(n)])).compile(
+        dialect=dialect)
+
+
+def any_exists(conn: Connection, column: Column, values: Sequence[Any]) -> bool:
+    """Whether `column` holds any of `values` (one IN list: keep it under the backend's parameter
+    limit). Compiled once per list length, unlike an expanding IN which renders every value."""
+    if not values:
+        return False
+    compiled = _compiled_lookup(conn.dialect, column, len(values))
+    p = column.type._cached_bind_processor(conn.dialect)
+    vals = values if p is None else list(map(p, values))
+    if compiled.positional:
+        params: Any = tuple(vals)
+    else:
+        params = {f"k{i}": v for i, v in enumerate(vals)}
+    return conn.exec_driver_sql(compiled.string, params).first() is not None
