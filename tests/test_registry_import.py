@@ -440,3 +440,13 @@ def test_insert_history_json_is_the_serializers_text():
         want = [_json_dumps({k: [None, _jsonable(v)] for k, v in zip(names, r) if v is not None}) for r in zip(*cols)]
         assert _insert_changes_json(names, cols) == want
         assert _insert_changes_json(names, cols, list(zip(*cols))) == want
+
+
+def test_progress_is_reported_in_bytes_up_to_the_file_size(configured, import_options, tmp_path):
+    rows = [ENTITY_HEADER] + [entity_row(i) for i in range(CHUNK * 3)]
+    path = write_csv(tmp_path / "big.csv", rows)
+    calls: list[tuple[int, int]] = []
+    import_registry(configured, "entities", path, import_options(), progress=lambda done, total: calls.append((done, total)))
+    assert len(calls) >= 3
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert calls[-1] == (path.stat().st_size, path.stat().st_size)
