@@ -322,15 +322,13 @@ def show(
     if json_out:
         common.print_json([d.__dict__ for d in draws])
     elif csv_out:
-        import csv
         import sys
 
-        w = csv.writer(sys.stdout)
-        w.writerow(["draw", "matter", "period", "task_no", "stratum", "rank", "identifier", "name", "ticket"])
-        for d in draws:
-            for t in d.tasks:
-                w.writerow([d.id, d.matter, d.period, t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"],
-                            t["ticket"]])
+        from inspect_kit.spreadsheet import write_csv
+
+        write_csv(sys.stdout, ["draw", "matter", "period", "task_no", "stratum", "rank", "identifier", "name", "ticket"],
+                  ([d.id, d.matter, d.period, t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"],
+                    t["ticket"]] for d in draws for t in d.tasks))
     else:
         for d in draws:
             _print_draw(d)
@@ -360,12 +358,11 @@ def list_(
     if json_out:
         common.print_json(rows)
     elif csv_out:
-        import csv
         import sys
 
-        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["draw"])
-        w.writeheader()
-        w.writerows(rows)
+        from inspect_kit.spreadsheet import write_csv
+
+        write_csv(sys.stdout, list(rows[0]) if rows else ["draw"], (r.values() for r in rows))
     else:
         common.print_table("draws", ["draw", "matter", "period", "drawn at", "seed", "n", "frame SHA-256", "re-draw of"],
                            [(r["draw"], r["matter"], r["period"], r["drawn_at"], r["seed"], r["selected"],
