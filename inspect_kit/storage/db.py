@@ -89,7 +89,7 @@ def _user_error(busy_seconds: float, url: str):
 
     def translate(ctx) -> None:
         orig = ctx.original_exception
-        shown = show_url(ctx.engine.url) if ctx.engine is not None else "(unknown)"
+        shown = show_url(url)  # as typed: the parsed URL may hold a piece of a malformed password elsewhere
         reason = _one_line(orig, url)
         if "database is locked" in str(orig) or "database table is locked" in str(orig):
             raise InspectError(

@@ -2,7 +2,8 @@
 
 `show_url(url)` renders a URL for a message (`postgresql://user:***@host:5432/db`);
 `redact(text)` removes credentials from any text that may hold a URL (an error message from a
-driver, a URL that does not even parse). Both hide the password of `scheme://user:password@host`
+driver, a URL that does not even parse); `hide(text, url)` also removes any piece of `url`'s
+password that a driver quoted back. Both hide the password of `scheme://user:password@host`
 and a `password=` query parameter. Kept free of SQLAlchemy at import time, so that the CLI's error
 printer can use it cheaply.
 """
@@ -47,17 +48,13 @@ def hide(text: str, url: str) -> str:
 
 
 def show_url(url: object) -> str:
-    """A database URL (str or sqlalchemy URL) as messages show it: no password, even if malformed."""
+    """A database URL (str or sqlalchemy URL) as messages show it: no password, even if malformed.
+
+    A string is redacted as typed, not parsed first: a parser would take the part of a password
+    after an unescaped "@" for the host or database name and show it."""
     if not isinstance(url, str):
         try:
-            url = url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
+            return redact(url.render_as_string(hide_password=True))  # type: ignore[attr-defined]
         except AttributeError:
             url = str(url)
-    if url.startswith("sqlite"):  # a file path, shown as written (no credentials, no %-escapes)
-        return redact(url)
-    from sqlalchemy.engine import make_url
-
-    try:
-        return redact(make_url(url).render_as_string(hide_password=True))
-    except Exception:  # noqa: BLE001 — an unparsable URL is shown by the regex alone
-        return redact(url)
+    return redact(url)
