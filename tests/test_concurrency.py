@@ -174,6 +174,7 @@ def test_stale_writer_loses_and_writes_nothing(tasks, tmp_path, monkeypatch):
     _, f = service.get_finding(engine, no, as_of=AS_OF)
     assert f.problems == "导入的描述"  # the winner's value, not lost
     history = service.finding_history(engine, no)
+    assert [r.revision for r in history] == [1, 2]
     assert [r.changes.get("problems") for r in history] == [[None, "废气处理设施未正常运行"],
                                                             ["废气处理设施未正常运行", "导入的描述"]]
     assert_history_consistent(engine)
@@ -259,6 +260,18 @@ def test_overlapping_registry_imports_one_wins(configured, import_options, tmp_p
     assert [a - b for a, b in zip(counts(), before)] == [30, 1, 30]  # the first import only
     again = import_registry(engine, "entities", path, import_options())  # run it again: now a no-op
     assert (again.added, again.unchanged) == (0, 30)
+
+
+def test_nul_in_a_finding_on_postgresql_is_a_clear_error(tasks):
+    """Whatever the input normalisation leaves, a value the driver refuses is an InspectError."""
+    engine, (no, _) = tasks
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores NUL")
+    add(engine, no, first(no), now=T1, by="张三")
+    before = dump(engine)
+    with pytest.raises(InspectError, match="nothing was written|NUL|control"):
+        add(engine, no, {"notes": "已约谈\x00"})
+    assert dump(engine) == before
 
 
 # -- the findings guard ----------------------------------------------------------------------------

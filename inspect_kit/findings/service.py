@@ -64,6 +64,7 @@ from inspect_kit.findings.deadlines import (
 from inspect_kit.findings.template import CANONICAL_HEADERS, STATUS_LABELS, SourceRow, TemplateSheet
 from inspect_kit.findings.validate import FindingInput, validate_row
 from inspect_kit.periods import parse_period
+from inspect_kit.storage.db import ConcurrentWrite
 from inspect_kit.storage.models import (
     Draw,
     Finding,
@@ -239,6 +240,7 @@ class Revision:
     by: str
     source: str
     changes: dict[str, list[Any]]
+    revision: int = 0  # 1, 2, 3 … per finding: the number a concurrent-change message names
 
 
 @dataclass(frozen=True)
@@ -600,8 +602,8 @@ def _run(engine: Engine, rows: Sequence[SourceRow], summary: str, **kw: Any) -> 
         pass
     except _Stale as stale:
         raise _stale_error(engine, stale.task_no, stale.read) from None
-    except IntegrityError:
-        # A revision number another writer appended first: find whose finding moved on.
+    except (IntegrityError, ConcurrentWrite) as exc:
+        # A revision number another writer appended first, or a deadlock with it: whose finding moved on?
         now_at: dict[int, int] = {}
         with engine.connect() as conn:
             for part in _chunks([tid for tid, _ in reads.values()]):
@@ -610,6 +612,8 @@ def _run(engine: Engine, rows: Sequence[SourceRow], summary: str, **kw: Any) -> 
         for task_no, (tid, read) in reads.items():
             if now_at.get(tid, 0) != read:
                 raise _stale_error(engine, task_no, read) from None
+        if isinstance(exc, ConcurrentWrite):
+            raise
         raise InspectError("findings were changed by someone else at the same time; nothing was written, "
                            "run the command again") from None
     return result
@@ -790,7 +794,7 @@ def finding_history(engine: Engine, task_no: str) -> list[Revision]:
             raise InspectError(f"no task {no}")
         rows = conn.execute(select(FindingRevision).join(Finding, Finding.id == FindingRevision.finding_id)
                             .where(Finding.task_id == tid).order_by(FindingRevision.id)).all()
-    return [Revision(r.id, no, r.at, r.by, r.source, dict(r.changes)) for r in rows]
+    return [Revision(r.id, no, r.at, r.by, r.source, dict(r.changes), r.revision) for r in rows]
 
 
 def due(engine: Engine, *, as_of: dt.date, policy: FindingsPolicy = DEFAULT_POLICY, period: str | None = None,
