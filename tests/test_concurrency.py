@@ -23,8 +23,8 @@ from inspect_kit.errors import InspectError
 from inspect_kit.findings import service
 from inspect_kit.storage.db import current_revision, upgrade
 from inspect_kit.storage.models import Entity, Finding, FindingRevision, ImportBatch, RegistryChange
-from tests.conftest import REGISTRIES, write_csv
-from tests.factories import make_draw
+from tests.conftest import write_csv
+from tests.test_findings_service import tasks  # noqa: F401  (fixture)
 from tests.helpers import ENTITY_HEADER, entity_row
 
 AS_OF = dt.date(2026, 6, 30)
@@ -33,14 +33,10 @@ WAIT = 30  # seconds: only ever reached if the code under test hangs
 
 
 @pytest.fixture
-def tasks(configured, import_options):
-    from inspect_kit.registry.importer import import_registry
-
-    import_registry(configured, "entities", REGISTRIES / "entities_sthj.csv", import_options())
-    with configured.connect() as c:
-        ids = [r[0] for r in c.execute(select(Entity.identifier).where(Entity.category == "重点排污单位")
-                                       .order_by(Entity.identifier).limit(2))]
-    return configured, make_draw(configured, "STHJ-01", "2026Q1", ids)
+def two(tasks):  # noqa: F811
+    """The engine and two tasks of the current STHJ-01 2026Q1 draw."""
+    engine, q1, _ = tasks
+    return engine, q1[:2]
 
 
 def first(task_no: str, **over) -> dict:
@@ -160,9 +156,9 @@ class Duel:
         return self.results
 
 
-def test_stale_writer_loses_and_writes_nothing(tasks, tmp_path, monkeypatch):
+def test_stale_writer_loses_and_writes_nothing(two, tmp_path, monkeypatch):
     """An import and an `add` of the same field; both read revision 1, the import commits first."""
-    engine, (no, _) = tasks
+    engine, (no, _) = two
     add(engine, no, first(no), now=T1, by="张三")
     path = findings_csv(tmp_path, no, 问题描述="导入的描述")
     duel = Duel(monkeypatch, engine, in_flight=False)
@@ -180,8 +176,8 @@ def test_stale_writer_loses_and_writes_nothing(tasks, tmp_path, monkeypatch):
     assert_history_consistent(engine)
 
 
-def test_two_first_findings_of_one_task_one_wins(tasks, monkeypatch):
-    engine, (no, _) = tasks
+def test_two_first_findings_of_one_task_one_wins(two, monkeypatch):
+    engine, (no, _) = two
     duel = Duel(monkeypatch, engine, in_flight=False)
     out = duel.run(lambda: add(engine, no, first(no, problems="甲")), lambda: add(engine, no, first(no, problems="乙")))
     assert out["winner"].action == "added"
@@ -191,9 +187,9 @@ def test_two_first_findings_of_one_task_one_wins(tasks, monkeypatch):
 
 
 @pytest.mark.postgres
-def test_writer_in_flight_makes_the_other_wait_then_lose(tasks, tmp_path, monkeypatch):
+def test_writer_in_flight_makes_the_other_wait_then_lose(two, tmp_path, monkeypatch):
     """PostgreSQL: the `add` commits only once the import is seen waiting on its lock."""
-    engine, (no, other) = tasks
+    engine, (no, other) = two
     if engine.dialect.name != "postgresql":
         pytest.skip("row locks: PostgreSQL (SQLite writers wait for the whole database: see test_db_errors)")
     add(engine, no, first(no), now=T1, by="张三")
@@ -262,9 +258,9 @@ def test_overlapping_registry_imports_one_wins(configured, import_options, tmp_p
     assert (again.added, again.unchanged) == (0, 30)
 
 
-def test_nul_in_a_finding_on_postgresql_is_a_clear_error(tasks):
+def test_nul_in_a_finding_on_postgresql_is_a_clear_error(two):
     """Whatever the input normalisation leaves, a value the driver refuses is an InspectError."""
-    engine, (no, _) = tasks
+    engine, (no, _) = two
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite stores NUL")
     add(engine, no, first(no), now=T1, by="张三")
@@ -282,8 +278,8 @@ def refused(engine, stmt: str, match: str = "inspect-kit") -> None:
             c.execute(text(stmt))
 
 
-def test_findings_cannot_disappear_or_change_without_a_revision(tasks):
-    engine, (no, other) = tasks
+def test_findings_cannot_disappear_or_change_without_a_revision(two):
+    engine, (no, other) = two
     add(engine, no, first(no), now=T1, by="张三")
     add(engine, no, {"notes": "已约谈"}, now=T2)
     before = dump(engine)
@@ -315,8 +311,8 @@ def test_findings_cannot_disappear_or_change_without_a_revision(tasks):
     assert_history_consistent(engine)
 
 
-def test_migration_0003_numbers_the_history_and_downgrades(tasks):
-    engine, (no, other) = tasks
+def test_migration_0003_numbers_the_history_and_downgrades(two):
+    engine, (no, other) = two
     add(engine, no, first(no), now=T1, by="张三")
     add(engine, other, first(other), now=T1, by="张三")
     add(engine, no, {"notes": "已约谈"}, now=T2)
