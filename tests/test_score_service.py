@@ -187,6 +187,22 @@ def failing(value) -> dict[str, str]:
     return {r.ref: r.note for r in value.records if not r.ok}
 
 
+def test_every_registered_metric_computes(world, policy):
+    """A metric is one decorated function: every key of the vocabulary has one, and it gives a
+    value (or says why not) for every unit, never an error."""
+    from inspect_kit.score.inputs import MetricValue, Missing, NotApplicable
+    from inspect_kit.score.metrics import COMPUTE, KNOWN_METRICS, METRICS
+
+    assert set(COMPUTE) == set(METRICS) == set(KNOWN_METRICS) and len(METRICS) >= 7
+    assert all(name and len(definition) > 40 for name, definition in METRICS.values())
+    eng, _ = world
+    metrics, _ = compute_metrics(eng, YEAR, as_of=AS_OF, policy=policy)
+    for unit, values in metrics.items():
+        assert set(values) == set(METRICS), unit
+        assert all(isinstance(v, (MetricValue, NotApplicable, Missing)) for v in values.values())
+    assert any(isinstance(v, MetricValue) for values in metrics.values() for v in values.values())
+
+
 def test_metrics_match_hand_computed_values(world, policy):
     eng, t = world
     metrics, warnings = compute_metrics(eng, YEAR, as_of=AS_OF, policy=policy)
