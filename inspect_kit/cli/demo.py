@@ -29,8 +29,9 @@ def demo(
 ) -> None:
     """Run the demo county end to end on a new SQLite database in --out.
 
-    Loads the config and the demo registries (and, as the pipeline grows, draws, assigns teams,
-    records findings, publishes notices and scores the units), printing what it does.
+    Loads the config and the demo registries, commits and draws every period of 2026 (a lottery,
+    a sealed draw, a drand round), assigns teams, records findings, publishes notices, scores the
+    units and verifies the transparency log, printing what it does.
 
     Example: inspect demo --out demo-output
     """
