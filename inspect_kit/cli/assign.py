@@ -14,7 +14,7 @@ from inspect_kit.cli.draw import MATTER, MONTH, PERIOD, QUARTER, YEAR, resolve_p
 assign_app = typer.Typer(help="Random teams of enforcement officers for the drawn tasks (random 2): assign, show, "
                               "substitute, verify. Teams are confidential until the entities are notified.")
 
-JSON = typer.Option(False, "--json", help="Print JSON.")
+from inspect_kit.cli.options import JSON, date_value
 CSV = typer.Option(False, "--csv", help="Print CSV.")
 ON = typer.Option(None, "--on", help="Inspection date the certificates must be valid on (default: every day of the period).")
 
@@ -26,15 +26,7 @@ def _now():
 
 
 def _date(value: Optional[str]):
-    from inspect_kit.errors import InspectError
-    from inspect_kit.text import parse_date
-
-    if not value:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise InspectError(f"--on: {exc}") from None
+    return date_value(value, "--on")
 
 
 def _note() -> None:

@@ -12,11 +12,7 @@ from inspect_kit.cli import common
 
 draw_app = typer.Typer(help="Verifiable draws of entities to inspect (random 1): prepare, run, show, verify.")
 
-QUARTER = typer.Option(None, "--quarter", help="e.g. 2026Q1")
-MONTH = typer.Option(None, "--month", help="e.g. 2026-03")
-YEAR = typer.Option(None, "--year", help="e.g. 2026")
-PERIOD = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026")
-MATTER = typer.Option(None, "--matter", help="One matter code \\[default: every matter of the period's kind].")
+from inspect_kit.cli.options import CSV, JSON, MATTER, MONTH, PERIOD, QUARTER, YEAR, date_value
 
 
 resolve_period = common.period_from_options
@@ -53,7 +49,6 @@ def _source(drand: Optional[int], drand_at: Optional[str], drand_chain: str, lot
     """The one seed source the options name (a SeedSource), or a clear error."""
     from inspect_kit.draw.seeds import DRAND_CHAINS, SeedError, SeedSource
     from inspect_kit.errors import InspectError
-    from inspect_kit.text import parse_date
 
     kinds = [k for k, given in (("drand", drand is not None or drand_at), ("lottery", lottery_name or lottery_issue
                                                                           or lottery_date),
@@ -81,7 +76,7 @@ def _source(drand: Optional[int], drand_at: Optional[str], drand_chain: str, lot
         if kinds == ["lottery"]:
             if not (lottery_name and lottery_issue and lottery_date):
                 raise InspectError("a lottery source needs --lottery-name, --lottery-issue and --lottery-date")
-            return SeedSource.lottery(lottery_name, lottery_issue, parse_date(lottery_date))
+            return SeedSource.lottery(lottery_name, lottery_issue, date_value(lottery_date, "--lottery-date"))
         return SeedSource.witnessed(witnessed or "", witnesses or [])
     except SeedError as exc:
         raise InspectError(str(exc)) from None
@@ -180,7 +175,7 @@ def prepare(
     sealed: bool = typer.Option(False, "--sealed", help="保密抽查: the list stays secret until `draw unseal`."),
     redraw: bool = REDRAW, reason: Optional[str] = REASON,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The draw date the frame reflects \\[default: today]."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Freeze the frame and commit to a future seed source; publish the printed hash and commitment
     code, then wait for the source's value.
@@ -189,13 +184,12 @@ def prepare(
     """
     from inspect_kit.config import load_config
     from inspect_kit.draw import service
-    from inspect_kit.text import parse_date
 
     source = _source(drand, drand_at, drand_chain, lottery_name, lottery_issue, lottery_date, witnessed, witness)
     p = resolve_period(quarter, month, year, period)
     cfg, now = load_config(common.state.config_path()), _now()
-    day = parse_date(as_of) if as_of else now.date()
-    frames = service.prepare(common.engine(), cfg, p, _codes(cfg, p, matter), source=source, as_of=day, now=now,
+    on = date_value(as_of, "--as-of", now.date())
+    frames = service.prepare(common.engine(), cfg, p, _codes(cfg, p, matter), source=source, as_of=on, now=now,
                              sealed=sealed, redraw=redraw, reason=reason)
     if json_out:
         import dataclasses
@@ -219,7 +213,7 @@ def run(
                                                  help="mainnet only: the previous round's signature."),
     lottery_numbers: Optional[str] = typer.Option(None, "--lottery-numbers", help="The lottery's published numbers."),
     seed: Optional[str] = SEED,
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Draw from the committed frame with the committed source's value; each drawn entity becomes a task.
 
@@ -264,7 +258,7 @@ def unseal(
 def frames(
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Every frame ever frozen, with its commitment and the draw that used it: a re-freeze is visible.
 
@@ -301,8 +295,8 @@ def show(
     draw_id: Optional[int] = typer.Argument(None, help="A draw number \\[default: the current draws of the period]."),
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-    csv_out: bool = typer.Option(False, "--csv", help="Print CSV."),
+    json_out: bool = JSON,
+    csv_out: bool = CSV,
 ) -> None:
     """Each drawn entity with its stratum, ticket and rank.
 
@@ -338,8 +332,8 @@ def show(
 def list_(
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-    csv_out: bool = typer.Option(False, "--csv", help="Print CSV."),
+    json_out: bool = JSON,
+    csv_out: bool = CSV,
 ) -> None:
     """Every draw on record, re-draws included, with seeds and frame hashes.
 
@@ -451,7 +445,7 @@ def verify(
                                               "on a notice."),
     expect_commitment: Optional[str] = typer.Option(None, "--expect-commitment", help="With --bundle: the commitment "
                                                     "code published after `draw prepare`."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Re-derive draws from their frame, seed and quotas, check their commitments, seeds and the
     transparency log; say exactly what does not match.
@@ -522,7 +516,7 @@ def log_head() -> None:
 def log_verify(
     head: Optional[list[str]] = typer.Option(None, "--head", help="A head N:HASH printed earlier (repeatable): the "
                                              "log must still extend it."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Re-hash the whole chain against the records; fail on any deleted, changed or unlogged record.
 

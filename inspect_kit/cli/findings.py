@@ -12,6 +12,7 @@ from typing import Any, Optional
 import typer
 
 from inspect_kit.cli import common
+from inspect_kit.cli.options import JSON, MONTH, PERIOD, QUARTER, YEAR, date_value
 
 findings_app = typer.Typer(help="Inspection results (检查结果): record, import, list, deadlines.", no_args_is_help=True)
 
@@ -49,18 +50,10 @@ def _setup():
 def _day(text: Optional[str], option: str = "--as-of"):
     import datetime as dt
 
-    from inspect_kit.errors import InspectError
-    from inspect_kit.findings.validate import parse_date
-
-    if not text:
-        return dt.date.today()
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise InspectError(f"{option}: {exc}") from None
+    return date_value(text, option, dt.date.today())
 
 
-def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[int]) -> Optional[str]:
+def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> Optional[str]:
     found = common.period_from_options(quarter, month, year, period, required=False)
     return found.label if found else None
 
@@ -326,10 +319,8 @@ def import_(
 @findings_app.command("template")
 def template(
     output: Path = typer.Option(..., "-o", "--output", help="FILE.xlsx (one sheet per matter) or FILE.csv."),
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
-    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
-    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
-    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
 ) -> None:
     """Write the findings template (检查结果录入表) of a period's current tasks, one sheet per matter.
@@ -357,14 +348,12 @@ def template(
 
 @findings_app.command("list")
 def list_(
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
-    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
-    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
-    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
     status: Optional[Status] = typer.Option(None, "--status", help="Rectification status as of --as-of."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day \\[default: today]."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """List the recorded findings of current tasks.
 
@@ -393,7 +382,7 @@ def _dates(f) -> str:
 def show(
     task: str = typer.Argument(..., help="Task number (任务编号)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day \\[default: today]."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Show one task's finding with its deadlines.
 
@@ -429,7 +418,7 @@ def show(
 @findings_app.command("history")
 def history(
     task: str = typer.Argument(..., help="Task number (任务编号)."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Every change to a task's finding: when, who, from where, old and new values.
 
@@ -456,12 +445,10 @@ def due(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to count from \\[default: today]."),
     horizon: int = typer.Option(5, "--horizon", help="Also list deadlines within this many working days."),
     all_: bool = typer.Option(False, "--all", help="List every pending deadline, however far."),
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
-    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
-    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
-    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Publicity and rectification deadlines that are overdue or due soon.
 

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from inspect_kit.cli import common
+from inspect_kit.cli.options import JSON, date_value
 
 # The group's help is the callback's docstring: `inspect score` alone scores the units.
 score_app = typer.Typer(invoke_without_command=True)
@@ -18,17 +19,10 @@ RULES_FILE = "assessment.toml"
 
 def _date(text: Optional[str], option: str):
     from inspect_kit.errors import InspectError
-    from inspect_kit.text import parse_date
 
-    if text is None:
-        return None
-    try:
-        value = parse_date(text)
-    except ValueError as exc:
-        raise InspectError(f"{option}: {exc}") from None
-    if value is None:
+    if text is not None and not text.strip():
         raise InspectError(f"{option}: give a date, e.g. 2026-12-31")
-    return value
+    return date_value(text, option)
 
 
 def _config():
@@ -69,7 +63,7 @@ def score_units(
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rulebook (default: assessment.toml in the config folder)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Count records up to this date "
                                         "(default: today, at most 31 December of the year)."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Year-end scoring (考评): score every unit, store the run, print the ranking.
 
@@ -181,7 +175,7 @@ def values_cmd(
     year: int = typer.Option(..., "--year", help="The year."),
     unit: Optional[str] = typer.Option(None, "--unit", help="Only this unit code."),
     indicator: Optional[str] = typer.Option(None, "--indicator", help="Only this indicator key."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """List the manual values and judgement deductions entered for a year, oldest first.
 
@@ -230,7 +224,7 @@ def report_cmd(
 @score_app.command("runs")
 def runs_cmd(
     year: Optional[int] = typer.Option(None, "--year", help="Only this year."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """List the stored scoring runs.
 
