@@ -41,7 +41,7 @@ from inspect_kit.config.models import Matter
 from inspect_kit.draw import frames as fq
 from inspect_kit.draw.bundle import size_strata
 from inspect_kit.draw.frame import canonical_frame_bytes, canonical_rows, draw_stratified
-from inspect_kit.draw.quota import QuotaKind, QuotaRule
+from inspect_kit.draw.quota import QuotaRule
 from inspect_kit.draw.record import commitment_document, commitment_sha256, sample_sha256
 from inspect_kit.draw.sampler import ALGORITHM_NAME, ALGORITHM_VERSION
 from inspect_kit.draw.seeds import (SeedError, SeedSource, check_commitment_time, derive_seed, salt_commitment,
@@ -185,7 +185,7 @@ def _freeze(conn: Connection, config: Config, matter: Matter, period: Period, as
     canonical = canonical_rows(rows)
     rules = fq.rules_for(matter, period, {s for _, s in canonical}, drawn_before)
     on_duty = None
-    if any(isinstance(r, QuotaRule) and r.quota.kind is QuotaKind.PER_INSPECTOR for r in rules.values()):
+    if any(isinstance(r, QuotaRule) and r.quota.pooled for r in rules.values()):
         on_duty = fq.qualified_officers(conn, matter, as_of)
     try:
         sizes = size_strata(Counter(s for _, s in canonical), rules, on_duty)

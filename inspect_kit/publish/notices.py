@@ -244,13 +244,6 @@ class DrawRecord:
 _ROUNDING = {"ceil": "向上取整", "floor": "向下取整", "round": "四舍五入"}
 
 
-def _exact(x: Fraction) -> str:
-    if x.denominator == 1:
-        return str(x.numerator)
-    text = f"{float(x):.4f}".rstrip("0").rstrip(".")
-    return text if Fraction(text) == x else f"{text}…"
-
-
 def _quota_parts(entry: Mapping[str, Any], on_duty: int | None) -> tuple[str, str]:
     """(抽取标准, 计算过程) of one stratum, in Chinese."""
     quota, N, n = str(entry["quota"]), int(entry["N"]), int(entry["n"])
@@ -262,27 +255,13 @@ def _quota_parts(entry: Mapping[str, Any], on_duty: int | None) -> tuple[str, st
         calc = (f"第{k}期，本年此前已抽{before}家、剩余{N}家：⌊{k}×{before + N}/{periods}⌋−{before}"
                 f"={(k * (before + N)) // periods - before}" + ("，已超进度，本期不抽" if n == 0 and N else ""))
         return standard, calc
-    from inspect_kit.draw.quota import Quota, QuotaKind
+    from inspect_kit.draw.quota import Quota
 
     try:
         q = Quota.parse(quota)
     except ValueError:
         return quota, str(entry.get("explanation", ""))
-    if q.kind is QuotaKind.FIXED:
-        calc = f"固定抽取{q.text}家" + (f"，以对象数{N}为限" if int(q.value) > N else "") + f"：{n}"
-        return f"{q.text}家", calc
-    if q.kind is QuotaKind.PER_INSPECTOR:
-        standard = f"在岗执法人员数×{_exact(q.value)}"
-        if on_duty is not None:
-            standard += f"（{on_duty}名）"
-        return standard, str(entry.get("explanation", ""))
-    raw = q.value * N
-    standard = q.text
-    if q.kind is QuotaKind.RATIO:
-        part, whole = q.text.split(":")
-        standard = f"{q.text}（每{whole}家抽{part}家）"
-    share = q.text if q.kind is QuotaKind.FRACTION else f"{part}/{whole}"
-    return standard, f"{N}×{share}={_exact(raw)}，{rounding}：{n}"
+    return q.describe_zh(N, n, rounding, on_duty, str(entry.get("explanation", "")))
 
 
 def _excluded_text(reason: str) -> str:
