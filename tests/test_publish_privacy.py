@@ -313,3 +313,23 @@ def test_findings_add_and_import_warn_about_private_values(tasks, tmp_path, impo
     with engine.connect() as c:  # written all the same
         stored = c.execute(text("SELECT problems FROM findings ORDER BY id")).scalars().all()
     assert stored[:2] == [f"{legal}表示将整改", f"执法人员{officer}发现"]
+
+
+def test_a_results_notice_masks_the_registry_values_in_problem_descriptions(demo_run, tmp_path):
+    """The issue's three examples, through the service, read back from the published PDF."""
+    from inspect_kit.config import load_config
+    from inspect_kit.findings.service import add_finding
+    from inspect_kit.storage.db import make_engine
+
+    out, _ = demo_run
+    shutil.copy(out / "inspect.db", tmp_path / "inspect.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'inspect.db'}")
+    typed = "龙芳秀表示将整改；经理韦敏在场；执法人员许强杰、夏超明"  # a legal rep, a legal rep, two officers
+    add_finding(engine, "STHJ-02-2026Q1-001", {"problems": typed}, as_of=dt.date(2026, 6, 30),
+                now=dt.datetime(2026, 4, 10, 9))
+    done = service.publish_results(engine, load_config(CONFIGS), "2026Q1", path=tmp_path / "r.pdf",
+                                   issue_date=dt.date(2026, 4, 15), now=dt.datetime(2026, 4, 15, 16))
+    flat = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(done.path).pages))
+    assert "龙**表示将整改；经理韦*在场；执法人员许**、夏**" in flat
+    assert not any(name in flat for name in ("龙芳秀", "韦敏", "许强杰", "夏超明"))
+    engine.dispose()
