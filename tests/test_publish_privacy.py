@@ -221,17 +221,49 @@ def test_overwrite_needs_force_and_is_recorded_as_a_reissue(tmp_path):
     assert _records(eng) == 2
 
 
-def test_a_crash_after_the_record_leaves_a_record_without_a_file(tmp_path, monkeypatch):
+def test_a_kill_between_the_file_and_its_record_leaves_a_stray_file_that_check_reports(tmp_path):
     eng = _engine_with(tmp_path)
-
-    def killed(*a, **k):
-        raise KeyboardInterrupt  # as if killed just before the file is moved into place
-
-    monkeypatch.setattr(service, "_place", killed)
-    with pytest.raises(KeyboardInterrupt):
+    url = eng.url.render_as_string(hide_password=False)
+    pdf = tmp_path / "src.bin"
+    pdf.write_bytes(_pdf("正文"))
+    script = f"""
+import datetime as dt, os
+from pathlib import Path
+from inspect_kit.publish import service
+from inspect_kit.storage.db import make_engine
+service._insert_notice = lambda *a, **k: os._exit(9)  # killed once the file is in place
+service.record_pdf(make_engine({url!r}), Path({str(pdf)!r}).read_bytes(), {str(tmp_path / "n.pdf")!r},
+                   kind="results", period="2026Q1", issued_on=dt.date(2026, 4, 15), now=dt.datetime(2026, 4, 15))
+"""
+    r = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 9, r.stderr
+    assert _records(eng) == 0 and (tmp_path / "n.pdf").read_bytes() == pdf.read_bytes()
+    found = [(c.status, Path(c.path).name) for c in service.check_files(eng, tmp_path)]
+    assert ("stray", "n.pdf") in found
+    with pytest.raises(InspectError, match="existing PDF with no notice record"):  # not silently adopted
         _record(eng, _pdf("正文"), tmp_path / "n.pdf")
-    assert _records(eng) == 1 and not (tmp_path / "n.pdf").exists() and not list(tmp_path.glob(".*"))
-    assert [(c.status, Path(c.path).name) for c in service.check_files(eng, tmp_path)] == [("missing", "n.pdf")]
+
+
+def test_an_interrupted_publish_leaves_nothing_or_a_record_that_check_reports(tmp_path, monkeypatch):
+    eng = _engine_with(tmp_path)
+    path = tmp_path / "n.pdf"
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:  # a new file: claimed, then the record fails: the file goes too
+        m.setattr(service, "_insert_notice", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            _record(eng, _pdf("第一版"), path)
+    assert _records(eng) == 0 and list(tmp_path.iterdir()) == [tmp_path / "p.db"]
+    first = _record(eng, _pdf("第一版"), path)
+    with monkeypatch.context() as m:  # a re-issue: recorded, then interrupted before the file is replaced
+        m.setattr(Path, "replace", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            _record(eng, _pdf("第二版"), path, force=True)
+    assert _records(eng) == 2
+    (check,) = service.check_files(eng, tmp_path)
+    assert (check.status, check.notice_id) == ("modified", first.notice_id + 1)
 
 
 # -- (e) publish check -----------------------------------------------------------------------------
@@ -268,21 +300,26 @@ def test_cli_refuses_overwriting_and_non_pdf_targets(demo_run, tmp_path):
     shutil.copy(out / "抽查结果公示-2026Q1.pdf", target)
 
     def publish(*extra):
-        return subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), "--db", str(db),
-                               "publish", "results", "--quarter", "2026Q1", "--date", "2026-04-15", *map(str, extra)],
-                              cwd=ROOT, capture_output=True, text=True)
+        return runner.invoke(app, ["--config", str(CONFIGS), "--db", f"sqlite:///{db}", "publish", "results",
+                                   "--quarter", "2026Q1", "--date", "2026-04-15", *map(str, extra)])
 
     before = _records(create_engine(f"sqlite:///{db}"))
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me")
     for args, expected in (((("-o", target)), "pass --force"), (("-o", notes), "is not a PDF"),
                            (("-o", notes, "--force"), "is not a PDF")):
-        r = publish(*args)
-        assert r.returncode == 1 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr
+        r = publish(*args)  # main() prints an InspectError as one line and exits 1
+        assert isinstance(r.exception, InspectError) and expected in str(r.exception), r.output
     assert notes.read_text() == "keep me" and target.read_bytes() == (out / "抽查结果公示-2026Q1.pdf").read_bytes()
     r = publish("-o", target, "--force")
-    assert r.returncode == 0 and "wrote" in r.stdout
-    assert _records(create_engine(f"sqlite:///{db}")) == before + 1
+    assert r.exit_code == 0 and "wrote" in r.output and "re-issue" not in r.output  # a PDF, but not recorded
+    issued = target.read_bytes()
+    r = publish("-o", target)
+    assert isinstance(r.exception, InspectError) and f"is notice #{before + 1} issued on 2026-04-15" in str(r.exception)
+    assert target.read_bytes() == issued
+    r = publish("-o", target, "--force", "--doc-number", "青环〔2026〕9号")
+    assert r.exit_code == 0 and f"(re-issue of notice #{before + 1})" in r.output and target.read_bytes() != issued
+    assert _records(create_engine(f"sqlite:///{db}")) == before + 2
 
 
 # -- (f) warnings at entry time --------------------------------------------------------------------

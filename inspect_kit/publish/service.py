@@ -23,10 +23,12 @@ through: a private value left anywhere refuses the file, and nothing is written.
 Files on disk and records agree. `record_pdf` never overwrites an existing file unless `force`
 (then the new row for the same path is a re-issue: `notices` is append-only, the latest row of a
 path is the one its file must match), and never a file that is not a PDF. Order of the steps:
-write a temporary file beside the target, record the notice (commit), move the file into place
-(without replacing anything unless forced). A crash leaves at worst a record without its file,
-or a stray temporary file; `check_files` (`inspect publish check`) finds both, and any file
-changed after it was recorded, and any PDF with no record.
+write a temporary file beside the target (fsync); then, for a new file, put it in place without
+replacing anything (a hard link: atomic, and two publishers cannot both win) and record it — a
+crash in between leaves a PDF with no record; for a forced re-issue, record it and then replace
+the file — a crash in between leaves a record whose file does not match. `check_files`
+(`inspect publish check`) reports both (STRAY, MODIFIED), a record without its file (MISSING), and
+a temporary file left by a crash (UNFINISHED).
 
 Deterministic: the same database state, issue date and fonts give byte-identical files (the
 PDF creation date is the issue date unless `creation_date` is given). Every file written is
@@ -43,6 +45,7 @@ import hashlib
 import io
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -539,21 +542,21 @@ def check_target(engine: Engine, path: Path | str, *, force: bool = False) -> in
     return recorded[0] if recorded else None
 
 
-def _place(tmp: Path, path: Path, force: bool) -> None:
-    """Move the written temporary file into place: replacing only when forced (atomic either way)."""
-    if force:
-        tmp.replace(path)
-        return
+def _claim(tmp: Path, path: Path) -> None:
+    """Put the written temporary file at ``path`` only if nothing is there (atomic, never replaces)."""
     try:
-        os.link(tmp, path)  # fails if the path appeared meanwhile: never replaces a file
+        os.link(tmp, path)  # fails if the path appeared meanwhile
     except FileExistsError:
         raise
     except OSError:  # a file system without hard links: check, then move (a narrow race)
         if path.exists():
             raise FileExistsError(errno.EEXIST, "a file appeared there meanwhile", str(path)) from None
         tmp.replace(path)
-        return
-    tmp.unlink()
+
+
+def _insert_notice(engine: Engine, **values: Any) -> int:
+    with engine.begin() as conn:
+        return conn.execute(insert(NoticeRow.__table__).values(**values)).inserted_primary_key[0]
 
 
 @dataclass(frozen=True)
@@ -582,22 +585,33 @@ def record_pdf(engine: Engine, pdf: bytes, path: Path | str, *, kind: str, perio
     privacy.check_public(str(path), pdf, "pdf", private_values(engine))
     digest = hashlib.sha256(pdf).hexdigest()
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    tmp = path.with_name(f".{path.name}.tmp")
+    values = dict(kind=kind, period=period, matter_codes=list(matter_codes), task_ids=list(task_ids),
+                  pending_task_ids=list(pending_task_ids), path=str(path.resolve()), file_sha256=digest, pages=pages,
+                  issued_on=issued_on, created_at=now)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     try:
-        with tmp.open("wb") as f:
+        with os.fdopen(fd, "wb") as f:
             f.write(pdf)
             f.flush()
             os.fsync(f.fileno())
-        with engine.begin() as conn:
-            notice_id = conn.execute(insert(NoticeRow.__table__).values(
-                kind=kind, period=period, matter_codes=list(matter_codes), task_ids=list(task_ids),
-                pending_task_ids=list(pending_task_ids), path=str(path.resolve()), file_sha256=digest, pages=pages,
-                issued_on=issued_on, created_at=now)).inserted_primary_key[0]
-        try:
-            _place(tmp, path, force)
-        except OSError as exc:
-            raise InspectError(f"notice #{notice_id} was recorded but {path} could not be written ({exc.strerror or exc}); "
-                               "`inspect publish check` lists it; publish again with --force") from None
+        if force:  # record, then replace: a crash in between leaves a record its file does not match
+            notice_id = _insert_notice(engine, **values)
+            try:
+                tmp.replace(path)
+            except OSError as exc:
+                raise InspectError(f"notice #{notice_id} was recorded but {path} could not be written "
+                                   f"({exc.strerror or exc}); `inspect publish check` lists it") from None
+        else:  # claim the path, then record: a crash in between leaves a stray file, nothing else
+            try:
+                _claim(tmp, path)
+            except FileExistsError:
+                raise InspectError(f"{path} was created by someone else meanwhile: nothing was written") from None
+            try:
+                notice_id = _insert_notice(engine, **values)
+            except BaseException:
+                path.unlink(missing_ok=True)  # ours, just claimed: no record, so no file
+                raise
     finally:
         tmp.unlink(missing_ok=True)
     return RecordedFile(notice_id, path, digest, pages, len(pdf), reissue_of)
@@ -700,7 +714,7 @@ def check_files(engine: Engine, folder: Path | str | None = None) -> list[FileCh
     Each path's latest record (earlier rows of the same path are superseded re-issues) must find
     its file with the recorded SHA-256 (else "missing" or "modified"). Every PDF in ``folder``
     (recursively; default: the folders of the recorded notices) that no record names is "stray",
-    and a temporary file left by an interrupted publish ".<name>.tmp" is "unfinished".
+    and a temporary file left by an interrupted publish (".<name>.pdf.<random>.tmp") is "unfinished".
     With ``folder``, only the records of files inside it are checked. Sorted by path.
     """
     with engine.connect() as conn:
@@ -729,6 +743,6 @@ def check_files(engine: Engine, folder: Path | str | None = None) -> list[FileCh
             name = p.name.lower()
             if name.endswith(".pdf") and str(p.resolve()) not in latest:
                 out.append(FileCheck("stray", str(p), None, "a PDF with no notice record"))
-            elif name.startswith(".") and name.endswith(".pdf.tmp"):
+            elif name.startswith(".") and ".pdf." in name and name.endswith(".tmp"):
                 out.append(FileCheck("unfinished", str(p), None, "left by an interrupted publish; delete it"))
     return sorted(out, key=lambda c: (c.path, c.status))
