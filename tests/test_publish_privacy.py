@@ -105,7 +105,8 @@ def test_the_score_report_embeds_a_public_view_of_the_run(demo_run):
 
 VALUES = PrivateValues.of([("龙芳秀", LEGAL), ("韦敏", LEGAL), ("许强杰", OFFICER), ("夏超明", OFFICER),
                            ("许强", OFFICER), ("王平", OFFICER), ("张", LEGAL), ("无", LEGAL), ("不详", LEGAL),
-                           ("13812345678", "an officer's phone number"), ("0791-8812345", "an entity's phone number")])
+                           ("13812345678", "an officer's phone number"), ("(0791)8812345", "an entity's phone number"),
+                           ("+86 139 0000 1111", "an entity's phone number")])
 
 
 @pytest.mark.parametrize("raw, cleaned", [
@@ -119,13 +120,14 @@ VALUES = PrivateValues.of([("龙芳秀", LEGAL), ("韦敏", LEGAL), ("许强杰"
     ("+86 13812345678", "+86 1**********"),
     ("编号2013812345678", "编号2013812345678"),  # not a whole number: left alone
     ("座机0791 8812345", "座机0*** *******"),
+    ("手机+86-139-0000-1111", "手机+86-1**-****-****"),  # registered as "+86 139 0000 1111"
 ])
 def test_mask_registry_values(raw, cleaned):
     assert mask(raw, VALUES) == cleaned
 
 
 def test_scrub_masks_registry_values_then_patterns():
-    assert nt.scrub("龙芳秀表示将整改，电话13900001111", VALUES) == "龙**表示将整改，电话***"
+    assert nt.scrub("龙芳秀表示将整改，电话13700001111", VALUES) == "龙**表示将整改，电话***"
     assert nt.scrub("经理韦敏", VALUES) == "经理韦*"
     assert nt.scrub("执法人员许强杰、夏超明", VALUES) == "执法人员许**、夏**"
     assert nt.scrub("龙芳秀表示将整改") == "龙芳秀表示将整改"  # patterns alone cannot know her

@@ -15,7 +15,8 @@
 Personal data. The rows given here never hold private registry columns (the service's query
 helper refuses them), but operators type free text — problem descriptions, seed sources, re-draw
 reasons — that may quote a phone number, an ID-card number or a legal representative's name.
-`scrub` replaces those with "***" before anything is printed. A sole proprietor (个体工商户)
+`scrub` replaces those with "***" before anything is printed, and masks the registries' own private
+values when given them (`privacy.mask`: "龙**"). A sole proprietor (个体工商户)
 registered under the bare name of its operator would print a person's name as the entity name;
 `public_entity_name` masks such names ("张**").
 

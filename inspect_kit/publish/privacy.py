@@ -65,6 +65,21 @@ def _compact(text: str) -> tuple[str, list[int]]:
     return "".join([folded[i] for i in where]), where
 
 
+_PHONE_PUNCT = re.compile(r"[()（）+]")
+_COUNTRY_MOBILE = re.compile(r"(?:0086|86)(1[3-9]\d{9})")
+
+
+def _value_key(value: str) -> str:
+    """A registry value as matched: compacted; a phone as its bare digits ("(0791)8812345" →
+    "07918812345", "+86 138 1234 5678" → "13812345678")."""
+    key = _compact(value)[0]
+    digits = _PHONE_PUNCT.sub("", key)
+    if digits.isdigit():
+        m = _COUNTRY_MOBILE.fullmatch(digits)
+        return m.group(1) if m else digits
+    return key
+
+
 @dataclass(frozen=True)
 class PrivateValues:
     """The private values to look for: normalised value → kind (words from `KINDS`)."""
@@ -85,7 +100,7 @@ class PrivateValues:
         held under two kinds keeps the first given."""
         kinds: dict[str, str] = {}
         for value, kind in pairs:
-            key = _compact(value or "")[0]
+            key = _value_key(value or "")
             if len(key) < 2 or key in _PLACEHOLDERS:
                 continue
             if key.isdigit() and len(key) < _MIN_DIGITS:
@@ -95,7 +110,6 @@ class PrivateValues:
 
     def __len__(self) -> int:
         return len(self.kinds)
-
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ from inspect_kit.storage.models.base import Base
 __all__ = [
     "BuiltNotice", "FileCheck", "NoticeRecord", "PrivateColumnError", "PublishedNotice",
     "build_draw_notice", "bundle_bytes", "build_results_notice", "check_files", "check_target", "fonts_from_config",
-    "list_notices", "notice_units", "private_values", "private_value_warnings", "public_select", "publish_draw",
+    "guard_public", "list_notices", "notice_units", "private_values", "private_value_warnings", "public_select", "publish_draw",
     "publish_results",
 ]
 
@@ -124,6 +124,13 @@ def private_values(bind: Engine | Connection) -> privacy.PrivateValues:
         return privacy.PrivateValues.of(read(bind))
     with bind.connect() as conn:
         return privacy.PrivateValues.of(read(conn))
+
+
+def guard_public(engine: Engine, artefact: str, content: bytes | str, kind: str) -> None:
+    """The public-output guard against this database's private values: every public artefact —
+    PDF, attachment, exported JSON/CSV, and later web pages — passes it before it is written.
+    Raises InspectError naming ``artefact`` and the kind of value (see `privacy.check_public`)."""
+    privacy.check_public(artefact, content, kind, private_values(engine))
 
 
 def private_value_warnings(engine: Engine, outcomes: Iterable[Any]) -> list[str]:
@@ -582,7 +589,7 @@ def record_pdf(engine: Engine, pdf: bytes, path: Path | str, *, kind: str, perio
 
     path = Path(path)
     reissue_of = check_target(engine, path, force=force)
-    privacy.check_public(str(path), pdf, "pdf", private_values(engine))
+    guard_public(engine, str(path), pdf, "pdf")
     digest = hashlib.sha256(pdf).hexdigest()
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     values = dict(kind=kind, period=period, matter_codes=list(matter_codes), task_ids=list(task_ids),
