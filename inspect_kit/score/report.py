@@ -158,7 +158,8 @@ def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str,
     sections.append(Section(heading=f"{heading_number(4)}复核信息", paragraphs=[
         f"本结果由第{stored.id}号考评运行生成（{stored.created_at:%Y-%m-%d %H:%M}）。考评细则SHA-256："
         f"{run.rulebook_sha256}；输入数据SHA-256：{run.inputs_sha256}。考评细则原文、各单位输入数据和得分结果"
-        f"已作为附件嵌入本文件，可用“inspect score verify {stored.id}”复核。",
+        f"的公开版本已作为附件嵌入本文件（检查组名单等个人信息不予公开）；完整运行记录保存在考评系统中，"
+        f"可用“inspect score verify {stored.id}”复核。",
     ]))
     title = title or f"{county}{stored.year}年度“双随机、一公开”监管工作考评结果"
     return Notice(issuer=issuer, title=title, issue_date=issue_date, intro=intro, sections=sections,
