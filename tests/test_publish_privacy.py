@@ -69,6 +69,14 @@ def _all_public_text(data: bytes, name: str):
         yield name, data.decode("utf-8")
 
 
+def _witnesses(data) -> list[str]:
+    if isinstance(data, dict):
+        return [w for k, v in data.items() for w in (v if k == "witnesses" else _witnesses(v))]
+    if isinstance(data, list):
+        return [w for v in data for w in _witnesses(v)]
+    return []
+
+
 def test_nothing_the_demo_publishes_holds_a_private_value(demo_run):
     out, r = demo_run
     assert r.returncode == 0, r.stderr[-3000:]
@@ -76,15 +84,22 @@ def test_nothing_the_demo_publishes_holds_a_private_value(demo_run):
     assert len(values) > 3000  # every legal rep and phone of 3,205 entities, 40 officers
     pdfs = sorted(out.glob("*.pdf"))
     assert len(pdfs) >= 9 and any(p.name.startswith("考评结果") for p in pdfs)
+    texts = [(where, content) for pdf in pdfs for where, content in _all_public_text(pdf.read_bytes(), pdf.name)]
+    # People public by role: the witnesses named in a draw's seed source (one shares a legal
+    # representative's name in the demo registry). Only these phrases are exempt.
+    witnesses = {re.sub(r"\s+", "", w) for where, content in texts if where.endswith(".json")
+                 for w in _witnesses(json.loads(content))}
+    assert witnesses
     attachments = 0
     leaks: dict[str, list[str]] = {}
-    for pdf in pdfs:
-        for where, content in _all_public_text(pdf.read_bytes(), pdf.name):
-            attachments += "/" in where
-            flat = re.sub(r"\s+", "", content)  # a name may wrap inside a table cell
-            found = sorted(v for v in values if v in flat)
-            if found:
-                leaks[where] = found[:5]
+    for where, content in texts:
+        attachments += "/" in where
+        flat = re.sub(r"\s+", "", content)  # a name may wrap inside a table cell
+        for w in witnesses:
+            flat = flat.replace(w, "")
+        found = sorted(v for v in values if v in flat)
+        if found:
+            leaks[where] = found[:5]
     assert attachments >= 5  # the draw bundles and the scoring run
     assert not leaks, leaks
 
@@ -132,6 +147,19 @@ def test_scrub_masks_registry_values_then_patterns():
     assert nt.scrub("执法人员许强杰、夏超明", VALUES) == "执法人员许**、夏**"
     assert nt.scrub("龙芳秀表示将整改") == "龙芳秀表示将整改"  # patterns alone cannot know her
     assert mentions("许强杰说龙芳秀在", VALUES) == [OFFICER, LEGAL]
+
+
+def test_declared_public_phrases_are_exempt_only_where_they_stand():
+    witnessed = VALUES.allowing(["县公证处公证员龙芳秀"])  # a witness of a draw shares her name
+    assert mask("见证人：县公证处公证员龙芳秀", witnessed) == "见证人：县公证处公证员龙芳秀"
+    assert mask("龙芳秀表示将整改", witnessed) == "龙**表示将整改"
+    bundle = json.dumps({"seed_source": {"witnesses": ["县公证处公证员龙芳秀"]}}, ensure_ascii=False).encode()
+    from inspect_kit.publish.privacy import declared_public
+
+    assert declared_public([("draw-X.json", bundle), ("notes.csv", b"a,b")]) == ["县公证处公证员龙芳秀"]
+    check_public("b.json", bundle, "json", witnessed)
+    with pytest.raises(InspectError, match="a legal representative's name"):
+        check_public("b.json", bundle, "json", VALUES)
 
 
 # -- (c) the guard ---------------------------------------------------------------------------------

@@ -19,6 +19,11 @@ into a `PrivateValues`; everything here takes that object.
 
 Values that cannot identify anyone are left out: 1-character values, numbers shorter than 7
 digits, and placeholders typed into registries ("无", "不详", "同上" ...).
+
+Some people are public by role: the witnesses named in a draw's seed source (见证人 "县公证处公证员
+周文") are published on purpose, and a draw bundle must stay byte for byte as committed. A legal
+representative who happens to share such a name is not masked or refused where the declared
+public phrase stands (`PrivateValues.allowing`, `declared_public`); anywhere else, they are.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from dataclasses import dataclass, field
 from inspect_kit.errors import InspectError
 from inspect_kit.text import to_halfwidth
 
-__all__ = ["KINDS", "PrivateValues", "check_public", "mask", "mask_notice", "mentions", "public_texts"]
+__all__ = ["KINDS", "PrivateValues", "check_public", "declared_public", "mask", "mask_notice", "mentions",
+           "public_texts"]
 
 # What a private value is, by the column it comes from: (table, column) → words for messages.
 KINDS: Mapping[tuple[str, str], str] = {
@@ -85,6 +91,7 @@ class PrivateValues:
     """The private values to look for: normalised value → kind (words from `KINDS`)."""
 
     kinds: Mapping[str, str]
+    public: frozenset[str] = frozenset()  # declared public phrases (compacted): see `allowing`
     _firsts: Mapping[str, list[int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -110,6 +117,12 @@ class PrivateValues:
 
     def __len__(self) -> int:
         return len(self.kinds)
+
+    def allowing(self, phrases: Iterable[str]) -> PrivateValues:
+        """The same values, except where one of ``phrases`` (public by role, e.g. a draw's
+        witnesses) stands: a match inside an occurrence of such a phrase is left alone."""
+        extra = {_compact(p)[0] for p in phrases if p}
+        return PrivateValues(self.kinds, self.public | frozenset(p for p in extra if len(p) >= 2))
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,12 @@ def _matches(text: str, values: PrivateValues) -> list[_Match]:
         return []
     compact, where = _compact(text)
     index = values._firsts
+    allowed: set[int] = set()  # positions inside a declared public phrase
+    for phrase in values.public:
+        at = compact.find(phrase)
+        while at >= 0:
+            allowed.update(range(at, at + len(phrase)))
+            at = compact.find(phrase, at + 1)
     found: list[tuple[int, int, str]] = []
     for i, ch in enumerate(compact):
         lengths = index.get(ch)
@@ -167,7 +186,8 @@ def _matches(text: str, values: PrivateValues) -> list[_Match]:
             piece = compact[i:i + n]
             kind = values.kinds.get(piece) if len(piece) == n else None
             if kind is not None and _bounded(text, compact, where, i, i + n):
-                found.append((i, i + n, kind))
+                if not (allowed and allowed.issuperset(range(i, i + n))):
+                    found.append((i, i + n, kind))
                 break  # the longest value starting here
     taken: list[tuple[int, int, str]] = []
     busy: set[int] = set()
@@ -176,6 +196,34 @@ def _matches(text: str, values: PrivateValues) -> list[_Match]:
             busy.update(range(i, j))
             taken.append((i, j, kind))
     return [_Match(where[i], where[j - 1] + 1, kind) for i, j, kind in sorted(taken)]
+
+
+# Keys of published JSON (draw bundles) whose strings name people public by role.
+DECLARED_PUBLIC_KEYS = frozenset({"witnesses"})
+
+
+def declared_public(files: Iterable[tuple[str, bytes]]) -> list[str]:
+    """The strings under `DECLARED_PUBLIC_KEYS` in the JSON ``files`` ((name, bytes), as embedded)."""
+    out: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                if k in DECLARED_PUBLIC_KEYS and isinstance(v, list):
+                    out.extend(x for x in v if isinstance(x, str))
+                else:
+                    walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for name, data in files:
+        if name.lower().endswith(".json"):
+            try:
+                walk(json.loads(data))
+            except ValueError:
+                continue
+    return list(dict.fromkeys(out))
 
 
 def _masked(piece: str) -> str:
