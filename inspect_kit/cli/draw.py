@@ -198,7 +198,9 @@ def prepare(
     frames = service.prepare(common.engine(), cfg, p, _codes(cfg, p, matter), source=source, as_of=day, now=now,
                              sealed=sealed, redraw=redraw, reason=reason)
     if json_out:
-        common.print_json([f.__dict__ for f in frames])
+        import dataclasses
+
+        common.print_json([dataclasses.asdict(f) for f in frames])
         return
     for f in frames:
         _print_frame(f)
@@ -232,7 +234,9 @@ def run(
                         signature=drand_signature, previous_signature=drand_previous, numbers=lottery_numbers,
                         frame_sha256=frame_sha256)
     if json_out:
-        common.print_json([d.__dict__ for d in draws])
+        import dataclasses
+
+        common.print_json([dataclasses.asdict(d) for d in draws])
         return
     for d in draws:
         _print_draw(d)
@@ -318,15 +322,13 @@ def show(
     if json_out:
         common.print_json([d.__dict__ for d in draws])
     elif csv_out:
-        import csv
         import sys
 
-        w = csv.writer(sys.stdout)
-        w.writerow(["draw", "matter", "period", "task_no", "stratum", "rank", "identifier", "name", "ticket"])
-        for d in draws:
-            for t in d.tasks:
-                w.writerow([d.id, d.matter, d.period, t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"],
-                            t["ticket"]])
+        from inspect_kit.spreadsheet import write_csv
+
+        write_csv(sys.stdout, ["draw", "matter", "period", "task_no", "stratum", "rank", "identifier", "name", "ticket"],
+                  ([d.id, d.matter, d.period, t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"],
+                    t["ticket"]] for d in draws for t in d.tasks))
     else:
         for d in draws:
             _print_draw(d)
@@ -356,12 +358,11 @@ def list_(
     if json_out:
         common.print_json(rows)
     elif csv_out:
-        import csv
         import sys
 
-        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["draw"])
-        w.writeheader()
-        w.writerows(rows)
+        from inspect_kit.spreadsheet import write_csv
+
+        write_csv(sys.stdout, list(rows[0]) if rows else ["draw"], (r.values() for r in rows))
     else:
         common.print_table("draws", ["draw", "matter", "period", "drawn at", "seed", "n", "frame SHA-256", "re-draw of"],
                            [(r["draw"], r["matter"], r["period"], r["drawn_at"], r["seed"], r["selected"],
@@ -395,6 +396,8 @@ def list_file(
     rounding: str = typer.Option("ceil", "--rounding", help="ceil, floor or round."),
     seed: str = typer.Option(..., "--seed", help="The public seed."),
     seed_source: str = typer.Option("", "--seed-source", help="Where the seed came from."),
+    id_scheme: Optional[str] = typer.Option(None, "--id-scheme", help="uscc (统一社会信用代码, checked) or other "
+                                            "[default: the registry's setting]."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (the full bundle with -o)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the verification bundle here."),
 ) -> None:
@@ -404,8 +407,13 @@ def list_file(
     """
     from inspect_kit.draw.listfile import draw_from_file
 
+    from inspect_kit.config import load_config
+
+    settings = load_config(common.state.config_path()).settings
     result = draw_from_file(file, id_column=id_column, stratum_column=stratum_column, rate=rate, n=n, rounding=rounding,
-                            seed=seed, seed_source=seed_source, min_seed_length=1)
+                            seed=seed, seed_source=seed_source, min_seed_length=settings.draw.min_seed_length,
+                            id_scheme=id_scheme or settings.registry.id_scheme,
+                            other_id_pattern=settings.registry.other_id_pattern)
     if output:
         output.write_text(json.dumps(result.bundle, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if json_out:

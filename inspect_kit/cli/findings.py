@@ -456,8 +456,8 @@ def history(
     if not revisions:
         _say(f"{task}: no finding recorded")
         return
-    common.print_table(f"history of {revisions[0].task_no}", ["at", "by", "source", "changes"],
-                       [(r.at, r.by, r.source, "; ".join(f"{k}: {_fmt(o) or '∅'} → {_fmt(n) or '∅'}"
+    common.print_table(f"history of {revisions[0].task_no}", ["revision", "at", "by", "source", "changes"],
+                       [(r.revision, r.at, r.by, r.source, "; ".join(f"{k}: {_fmt(o) or '∅'} → {_fmt(n) or '∅'}"
                                                          for k, (o, n) in r.changes.items())) for r in revisions])
 
 

@@ -472,25 +472,19 @@ def list_draws(engine: Engine, period: str | None = None, matter: str | None = N
 def list_frames(engine: Engine, period: str | None = None, matter: str | None = None,
                 year: int | None = None) -> list[FrameInfo]:
     """Every frame ever frozen, with its commitment and the draw that used it (if any)."""
-    f, c = Frame, Commitment
+    f = Frame
     stmt = (select(f.id, f.matter_code, f.period, f.as_of, f.prepared_at, f.frame_sha256, f.n_rows, f.strata,
-                   f.excluded, c.__table__, Draw.id.label("draw_id"))
-            .outerjoin(c, c.frame_id == f.id).outerjoin(Draw, Draw.frame_id == f.id).order_by(f.id))
+                   f.excluded, Draw.id.label("draw_id")).outerjoin(Draw, Draw.frame_id == f.id).order_by(f.id))
     if period:
         stmt = stmt.where(f.period == period)
     if year is not None:
         stmt = stmt.where(f.period.like(f"{int(year):04d}%"))
     if matter:
         stmt = stmt.where(f.matter_code == matter)
-    out = []
     with engine.connect() as conn:
-        for r in conn.execute(stmt):
-            m = r._mapping
-            com = None
-            if m[c.id] is not None:
-                com = CommitmentInfo(m[c.id], m[f.id], m[c.matter_code], m[c.period], m[c.committed_at],
-                                     m[c.frame_sha256], m[c.source], m[c.ticket_group], m[c.sealed], m[c.salt_sha256],
-                                     m[c.one_step], m[c.redraw_reason], m[c.commitment_sha256])
-            out.append(FrameInfo(m[f.id], m[f.matter_code], m[f.period], m[f.as_of], m[f.prepared_at],
-                                 m[f.frame_sha256], m[f.n_rows], m[f.strata], m[f.excluded], com, m["draw_id"]))
-    return out
+        rows = conn.execute(stmt).all()
+        ids = [r.id for r in rows]
+        commitments = {c.frame_id: _commitment_info(c) for c in conn.execute(
+            select(Commitment.__table__).where(Commitment.frame_id.in_(ids)))} if ids else {}
+    return [FrameInfo(r.id, r.matter_code, r.period, r.as_of, r.prepared_at, r.frame_sha256, r.n_rows, r.strata,
+                      r.excluded, commitments.get(r.id), r.draw_id) for r in rows]

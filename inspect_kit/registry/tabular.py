@@ -1,6 +1,9 @@
 """Reading and writing the spreadsheets bureaus actually have: .csv in UTF-8, UTF-8 with BOM,
 GBK/GB18030 (Excel's default "CSV" on a Chinese Windows), UTF-16 tab-separated ("Unicode text"),
 and .xlsx. Rows stream, so a million-row file never sits in memory twice.
+
+Formula injection: `write_table` neutralises every text cell and the readers undo exactly that
+(`inspect_kit.spreadsheet`: a leading apostrophe before = + - @ TAB CR is removed on reading).
 """
 
 from __future__ import annotations
@@ -9,10 +12,12 @@ import codecs
 import csv
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from inspect_kit.errors import InspectError
+from inspect_kit.spreadsheet import output_format, restore_row, write_csv, xlsx_cell, xlsx_untext
 
 SAMPLE_BYTES = 1 << 16
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in exported sheets
@@ -105,15 +110,15 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
         try:
             # line_num counts physical lines, which is what an editor shows for quoted newlines too
             for i, row in enumerate(head[h + 1:], start=h + 2):
-                yield i, row
+                yield i, restore_row(row)
             for row in reader:
-                yield reader.line_num, row
+                yield reader.line_num, restore_row(row)
         except csv.Error as exc:
             raise InspectError(f"{path}, row {reader.line_num}: malformed CSV ({exc})") from None
         finally:
             text.close()
 
-    return Table(path, encoding, h + 1, list(head[h]) if head else [], stream(),
+    return Table(path, encoding, h + 1, restore_row(list(head[h])) if head else [], stream(),
                  path.stat().st_size, lambda: counter.count)
 
 
@@ -127,10 +132,10 @@ def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None =
     if sheet is not None and sheet not in wb.sheetnames:
         raise InspectError(f"{path}: no sheet {sheet!r}; sheets are {', '.join(wb.sheetnames)}")
     ws = wb[sheet] if sheet else wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
+    it = (_xlsx_row(row) for row in ws.iter_rows(values_only=True))
     head = []
     for row in it:
-        head.append(list(row))
+        head.append(row)
         if len(head) >= HEADER_SEARCH_ROWS:
             break
     h = _find_header(head, known)
@@ -146,12 +151,16 @@ def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None =
             for row in it:
                 n += 1
                 done[0] = n
-                yield n, list(row)
+                yield n, row
         finally:
             wb.close()
 
     headers = ["" if c is None else str(c) for c in head[h]] if head else []
     return Table(path, None, h + 1, headers, stream(), ws.max_row or 0, lambda: done[0])
+
+
+def _xlsx_row(row: Sequence[Any]) -> list[Any]:
+    return restore_row([xlsx_untext(v) if isinstance(v, str) else v for v in row])
 
 
 def read_table(path: Path | str, known: Callable[[list[Any]], int], *, encoding: str | None = None,
@@ -175,30 +184,32 @@ def write_table(path: Path | str, headers: Sequence[str], rows: Iterator[Sequenc
 
     Written to a temporary file first and renamed, so a failed export leaves no half file."""
     path = Path(path)
+    fmt = output_format(path, ("csv", "xlsx"))
     tmp = path.with_name(f".{path.name}.tmp")
     n = 0
     try:
-        if path.suffix.lower() == ".xlsx":
+        if fmt == "xlsx":
             import openpyxl
 
             wb = openpyxl.Workbook(write_only=True)
             ws = wb.create_sheet(sheet_title)
-            ws.append(list(headers))
+            ws.append([xlsx_cell(ws, v) for v in headers])
             for row in rows:
-                # Text cells stay text: a certificate number like 0012 must not become 12.
-                ws.append(["" if v is None else str(v) for v in row])
+                # Text cells stay text (a certificate number like 0012 must not become 12); numbers
+                # stay numbers; every text cell is neutralised (inspect_kit.spreadsheet).
+                ws.append([xlsx_cell(ws, _xlsx_value(v)) for v in row])
                 n += 1
             wb.save(tmp)
-        elif path.suffix.lower() == ".csv":
-            with open(tmp, "w", encoding=encoding, newline="") as f:
-                w = csv.writer(f)
-                w.writerow(headers)
-                for row in rows:
-                    w.writerow(["" if v is None else v for v in row])
-                    n += 1
         else:
-            raise InspectError(f"{path}: unknown file type {path.suffix!r}; use .csv or .xlsx")
+            with open(tmp, "w", encoding=encoding, newline="") as f:
+                n = write_csv(f, headers, rows)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
     return n
+
+
+def _xlsx_value(v: Any) -> Any:
+    if v is None:
+        return ""
+    return v if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) else str(v)
