@@ -33,14 +33,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     db: Optional[str] = typer.Option(
-        None, "--db", envvar="INSPECT_DB_URL", help="SQLAlchemy URL or SQLite file [default: sqlite:///inspect.db]"
+        None, "--db", envvar="INSPECT_DB_URL", help="SQLAlchemy URL or SQLite file \\[default: sqlite:///inspect.db]"
     ),
     config: Optional[Path] = typer.Option(
-        None, "--config", envvar=common.CONFIG_ENV, help="Config folder [default: ./configs]"
+        None, "--config", envvar=common.CONFIG_ENV, help="Config folder \\[default: ./configs]"
     ),
     busy_timeout: Optional[float] = typer.Option(
         None, "--busy-timeout", envvar="INSPECT_DB_BUSY_TIMEOUT", metavar="SECONDS",
-        help="SQLite: how long a write waits for another program's lock before giving up [default: 10]",
+        help="SQLite: how long a write waits for another program's lock before giving up \\[default: 10]",
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:

@@ -24,8 +24,8 @@ def _find(name: str, given: Optional[Path]) -> Path:
 
 def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the database and the notices."),
-    configs: Optional[Path] = typer.Option(None, "--configs", help="Config folder [default: ./configs]."),
-    registries: Optional[Path] = typer.Option(None, "--registries", help="Registry files [default: ./registries]."),
+    configs: Optional[Path] = typer.Option(None, "--configs", help="Config folder \\[default: ./configs]."),
+    registries: Optional[Path] = typer.Option(None, "--registries", help="Registry files \\[default: ./registries]."),
 ) -> None:
     """Run the demo county end to end on a new SQLite database in --out.
 
