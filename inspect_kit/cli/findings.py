@@ -203,6 +203,14 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
     raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
 
 
+def _warn_private(engine, outcomes) -> None:
+    """Warn (exit code unchanged) when published free text quotes a registry's private value."""
+    from inspect_kit.publish.service import private_value_warnings
+
+    for line in private_value_warnings(engine, outcomes):
+        common.console(stderr=True).print(line, markup=False)
+
+
 def _for_options(problems):
     """Problems named by option ("--deadline: ...") rather than by spreadsheet column."""
     from inspect_kit.errors import Problem
@@ -272,6 +280,7 @@ def add(
     except ValidationFailed as exc:
         raise ValidationFailed(exc.summary, _for_options(exc.problems)) from None
     suffix = " (dry run: nothing written)" if dry_run else ""
+    _warn_private(engine, [outcome])
     if outcome.action == "unchanged":
         _say(f"{task_no}: no change — the finding already has these values{suffix}")
     else:
@@ -305,6 +314,7 @@ def import_(
     summary = import_findings(engine, file, as_of=_day(as_of), now=dt.datetime.now().replace(microsecond=0),
                               policy=policy, by=by, dry_run=dry_run, encoding=encoding)
     _say(summary.line())
+    _warn_private(engine, summary.outcomes)
     changed = [o for o in summary.outcomes if o.action == "updated"]
     for o in changed[:20]:
         _say(f"  {o.task_no}: {', '.join(o.changes)}")

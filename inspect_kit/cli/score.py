@@ -199,6 +199,7 @@ def report_cmd(
     run: Optional[int] = typer.Option(None, "--run", help="A stored run id instead of the year's latest."),
     issue_date: Optional[str] = typer.Option(None, "--issue-date", help="Date printed under the signature (default: today)."),
     issuer: Optional[str] = typer.Option(None, "--issuer", help="Signature (default: <county>“双随机、一公开”监管工作考评组)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing PDF (recorded as a re-issue)."),
 ) -> None:
     """Write the scoring report as PDF and record it as a notice (kind 'score').
 
@@ -216,9 +217,10 @@ def report_cmd(
     engine = common.engine()
     result = write_report(engine, output, year=year, run_id=run, issuer=issuer or default_issuer(cfg),
                           issue_date=_date(issue_date, "--issue-date") or dt.date.today(), now=dt.datetime.now(),
-                          county=cfg.settings.county.name, fonts=fonts_from_config(cfg))
+                          county=cfg.settings.county.name, fonts=fonts_from_config(cfg), force=force)
     common.info(f"wrote {result.path} ({result.pages} pages, sha256 {result.sha256[:12]}…) "
-                f"from scoring run #{result.run_id}; notice #{result.notice_id}")
+                f"from scoring run #{result.run_id}; notice #{result.notice_id}"
+                + (f" (re-issue of notice #{result.reissue_of})" if result.reissue_of else ""))
 
 
 @score_app.command("runs")

@@ -15,7 +15,8 @@
 Personal data. The rows given here never hold private registry columns (the service's query
 helper refuses them), but operators type free text — problem descriptions, seed sources, re-draw
 reasons — that may quote a phone number, an ID-card number or a legal representative's name.
-`scrub` replaces those with "***" before anything is printed. A sole proprietor (个体工商户)
+`scrub` replaces those with "***" before anything is printed, and masks the registries' own private
+values when given them (`privacy.mask`: "龙**"). A sole proprietor (个体工商户)
 registered under the bare name of its operator would print a person's name as the entity name;
 `public_entity_name` masks such names ("张**").
 
@@ -33,6 +34,7 @@ from typing import Any
 
 from inspect_kit.periods import Period
 from inspect_kit.publish.document import Notice, Section, Table, chinese_numeral, heading_number
+from inspect_kit.publish.privacy import PrivateValues, mask
 
 __all__ = [
     "DRAW_NOTICE_FILE", "RESULTS_NOTICE_FILE", "VERIFY_COMMAND",
@@ -131,13 +133,17 @@ def _mask_person(m: re.Match[str]) -> str:
     return f"{m.group(1)}{m.group(2)}***"
 
 
-def scrub(text: str | None) -> str:
-    """``text`` with phone numbers, ID-card numbers, e-mail addresses and names given after a role
-    (法定代表人张三) replaced by "***". Errs on the side of masking: a public notice loses
-    little if a 15-digit number is hidden, and must never show a person's number."""
+def scrub(text: str | None, private: PrivateValues | None = None) -> str:
+    """``text`` with the registries' own private values masked first ("龙芳秀表示将整改" →
+    "龙**表示将整改", see `privacy.mask`: legal representatives, officers' names, phones), then
+    phone numbers, ID-card numbers, e-mail addresses and names given after a role (法定代表人张三)
+    replaced by "***". Errs on the side of masking: a public notice loses little if a 15-digit
+    number or a word containing a 2-character name is hidden, and must never show a person's
+    name or number. ``private`` is loaded by the service (`service.private_values`)."""
     if not text:
         return ""
-    out = _CONTACT.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    out = mask(text, private) if private else text
+    out = _CONTACT.sub(lambda m: f"{m.group(1)}{m.group(2)}***", out)
     for pattern in _PATTERNS:
         out = pattern.sub("***", out)
     return _PERSON.sub(_mask_person, out)
