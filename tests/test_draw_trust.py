@@ -540,3 +540,41 @@ def test_one_step_redraw_and_the_year_listing(demo_db, config):
     listed = {d.id for d in service.list_draws(demo_db, year=2026)}
     assert listed == {first.id, again.id, yearly.id}
     assert {d.id for d in service.list_draws(demo_db, "2026")} == {yearly.id}
+
+
+# -- every notice of the demo prints the log head and carries its entries -------------------------
+
+
+def test_every_demo_notice_prints_a_head_that_the_log_still_extends(demo_run):
+    import re
+
+    from pypdf import PdfReader
+
+    from inspect_kit.publish.document import embedded_files
+    from inspect_kit.storage.db import make_engine
+    from inspect_kit.transparency.chain import segment_problems
+
+    out, run = demo_run
+    assert run.returncode == 0, run.stderr[-2000:]
+    pdfs = sorted(out.glob("*.pdf"))
+    assert len(pdfs) >= 8
+    heads = []
+    for pdf in pdfs:
+        text = "".join("".join(p.extract_text() for p in PdfReader(pdf).pages).split())
+        printed = re.search(r"日志头为第(\d+)条，哈希值([0-9a-f]{64})", text)
+        assert printed, f"{pdf.name} prints no log head"
+        head = f"{printed.group(1)}:{printed.group(2)}"
+        heads.append(head)
+        files = embedded_files(pdf.read_bytes())
+        carried = [json.loads(data) for name, data in files.items() if name.endswith(".json")
+                   and (name.startswith("log-") or name.startswith("draw-"))]
+        assert carried, f"{pdf.name} carries no log entries"
+        for block in carried:
+            block = block.get("log", block)
+            chain = [entry_from_dict(e) for e in block["entries"]]
+            assert block["head"] == head and chain[-1].head == head and segment_problems(chain) == []
+    engine = make_engine(f"sqlite:///{out / 'inspect.db'}")
+    with engine.connect() as conn:
+        rep = log.verify_log(conn, heads)
+    engine.dispose()
+    assert rep.ok, rep.problems

@@ -40,7 +40,7 @@ __all__ = [
     "DRAW_NOTICE_FILE", "RESULTS_NOTICE_FILE", "VERIFY_COMMAND",
     "DrawEntity", "DrawStep", "DrawRecord", "TaskOutcome", "MatterResults",
     "bundle_file_name", "default_file_name", "draw_notice", "period_text", "public_entity_name",
-    "log_head_paragraph", "results_notice", "scrub", "looks_like_resident_id", "verification_snippet",
+    "log_file_name", "log_head_paragraph", "results_notice", "scrub", "looks_like_resident_id", "verification_snippet",
 ]
 
 DRAW_NOTICE_FILE = "抽查名单公示"
@@ -68,6 +68,11 @@ def period_text(period: Period) -> str:
 def bundle_file_name(matter_code: str, period: str) -> str:
     """The name of a draw's bundle inside the notice: "draw-STHJ-01-2026Q1.json"."""
     return f"draw-{matter_code}-{period}.json"
+
+
+def log_file_name(kind: str, period: str) -> str:
+    """The attachment that carries a notice's transparency-log entries, e.g. log-results-2026Q1.json."""
+    return f"log-{kind}-{period}.json"
 
 
 def default_file_name(kind: str, period: str, unit_code: str | None = None) -> str:
@@ -315,7 +320,8 @@ def log_head_paragraph(head: str | None) -> list[str]:
         return []
     n, _, h = head.partition(":")
     return [f"透明日志：本公示所依据的全部记录已写入透明日志（哈希链），发布时日志头为第{n}条，哈希值{h}。"
-            f"任何时候运行“inspect log verify --head {head}”即可核对此后记录未被删除或改写。"]
+            f"任何时候运行“inspect log verify --head {head}”即可核对此后记录未被删除或改写。"
+            "所依据记录的日志条目（自其中最早一条至日志头的连续条目）作为附件嵌入本文件。"]
 
 
 def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_date: dt.date, *,

@@ -65,6 +65,7 @@ from inspect_kit.storage.models import Draw, Entity, Finding, Frame, Task, Unsea
 from inspect_kit.storage.models import Notice as NoticeRow
 from inspect_kit.storage.models.base import Base
 from inspect_kit.transparency.store import append_pending
+from inspect_kit.transparency import store as log_store
 from inspect_kit.transparency.store import head_text as log_head_text
 
 __all__ = [
@@ -500,6 +501,8 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
                                "(`inspect draw unseal`), after the inspections, then publish its results")
         head = log_head_text(conn)
         ids = [t.id for ts in by_draw.values() for t in ts]
+        relied = [("draw", d.draw_id) for d in draws] + log_store.latest_revisions(conn, ids)
+        log_bytes = bundle_bytes(log_store.excerpt(conn, relied))
         findings: dict[int, Any] = {}
         for part in _chunks(ids):
             for f in conn.execute(public_select(
@@ -542,6 +545,7 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
     issuer = _issuer(config, unit)
     notice = nt.results_notice(issuer, parse_period(label), matter_results, issue_date,
                                id_scheme=config.settings.registry.id_scheme, doc_number=doc_number, log_head=head)
+    notice = dataclasses.replace(notice, files=[(nt.log_file_name("results", label), log_bytes)])
     pending_ids = [t.id for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
     return BuiltNotice(notice, unit, issuer, label, [d.matter.code for d in draws], ids, pending_ids, pending_nos)
 

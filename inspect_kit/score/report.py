@@ -120,9 +120,11 @@ def _unit_table(unit: UnitResult, full_marks: Fraction):
                  align=["left", "center", "center", "left"])
 
 
-def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None):
+def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None,
+            log_head: str | None = None):
     from inspect_kit.publish import Section, Table, chinese_date, heading_number
     from inspect_kit.publish.document import Notice
+    from inspect_kit.publish.notices import log_head_paragraph
 
     run = stored.run
     groups = sorted({u.group for u in run.units})
@@ -160,7 +162,7 @@ def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str,
         f"{run.rulebook_sha256}；输入数据SHA-256：{run.inputs_sha256}。考评细则原文、各单位输入数据和得分结果"
         f"的公开版本已作为附件嵌入本文件（检查组名单等个人信息不予公开）；完整运行记录保存在考评系统中，"
         f"可用“inspect score verify {stored.id}”复核。",
-    ]))
+    ] + log_head_paragraph(log_head)))
     title = title or f"{county}{stored.year}年度“双随机、一公开”监管工作考评结果"
     return Notice(issuer=issuer, title=title, issue_date=issue_date, intro=intro, sections=sections,
                   keywords=("考评", str(stored.year), f"run {stored.id}"))
@@ -299,12 +301,14 @@ def _run_file(stored: StoredRun, private: Any = None) -> tuple[str, bytes]:
 
 
 def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str = "",
-                 title: str | None = None, fonts: Any = None, private: Any = None) -> bytes:
+                 title: str | None = None, fonts: Any = None, private: Any = None,
+                 log: dict[str, Any] | None = None) -> bytes:
     """The report of a stored run as PDF bytes (deterministic for the same run, fonts and date).
 
     The title defaults to "<county><year>年度“双随机、一公开”监管工作考评结果"; `fonts` is a
     publish.FontConfig (None: the shipped free fonts); `private` (publish.privacy.PrivateValues)
-    is masked in the printed text and in the embedded public view of the run."""
+    is masked in the printed text and in the embedded public view of the run; `log` (a
+    transparency-log excerpt) puts its head in the text and the excerpt beside the run."""
     from reportlab.platypus import CondPageBreak, Spacer
 
     from inspect_kit.publish import layout
@@ -313,7 +317,8 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
 
     from inspect_kit.publish.privacy import mask_notice
 
-    notice = _notice(stored, issuer=issuer, issue_date=issue_date, county=county, title=title)
+    notice = _notice(stored, issuer=issuer, issue_date=issue_date, county=county, title=title,
+                     log_head=log["head"] if log else None)
     if private is not None:
         notice = mask_notice(notice, private)
     fontset = FontSet.load(fonts)
@@ -334,7 +339,13 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
 
     info = {"/Title": metadata_title(notice.title), "/Author": issuer, "/Subject": f"考评运行 #{stored.id}",
             "/Keywords": ", ".join(notice.keywords), "/Creator": "inspect-kit"}
-    return finish_pdf(pdf, info, issue_date, [_run_file(stored, private)])
+    files = [_run_file(stored, private)]
+    if log:
+        from inspect_kit.publish.notices import log_file_name
+
+        files.append((log_file_name("score", str(stored.year)),
+                      (json.dumps(log, ensure_ascii=False, indent=1) + "\n").encode("utf-8")))
+    return finish_pdf(pdf, info, issue_date, files)
 
 
 def write_report(engine: Engine, path: Path | str, *, issuer: str, issue_date: dt.date, now: dt.datetime,
@@ -346,8 +357,12 @@ def write_report(engine: Engine, path: Path | str, *, issuer: str, issue_date: d
 
     check_target(engine, path, force=force)  # before the rendering: a refused target costs nothing
     stored = load_run(engine, run_id, year=year)
+    from inspect_kit.transparency.store import excerpt
+
+    with engine.connect() as conn:
+        log = excerpt(conn, [("scoring_run", stored.id)])
     pdf = build_report(stored, issuer=issuer, issue_date=issue_date, county=county, title=title, fonts=fonts,
-                       private=private_values(engine))
+                       private=private_values(engine), log=log)
     rec = record_pdf(engine, pdf, path, kind="score", period=str(stored.year), issued_on=issue_date, now=now,
                      force=force)
     return ReportResult(rec.path, stored.id, rec.notice_id, rec.sha256, rec.pages, rec.size, rec.reissue_of)
