@@ -14,10 +14,12 @@ from inspect_kit.cli import common
 publish_app = typer.Typer(help="Public notices (公示) as PDF: the drawn list and the results of a period.",
                           no_args_is_help=True)
 
-_QUARTER = typer.Option(None, "--quarter", help="e.g. 2026Q1")
-_MONTH = typer.Option(None, "--month", help="e.g. 2026-03")
-_YEAR = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)")
-_PERIOD = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026")
+from inspect_kit.cli.options import JSON as _JSON
+from inspect_kit.cli.options import MONTH as _MONTH
+from inspect_kit.cli.options import PERIOD as _PERIOD
+from inspect_kit.cli.options import QUARTER as _QUARTER
+from inspect_kit.cli.options import YEAR as _YEAR
+from inspect_kit.cli.options import date_value
 _MATTER = typer.Option(None, "--matter", help="Only this matter (repeat for several) \\[default: every matter drawn].")
 _UNIT = typer.Option(None, "--unit", help="The issuing unit's code (units.toml) when the period's draws belong to "
                                           "several units; or give -o a folder for one notice per unit.")
@@ -29,12 +31,11 @@ _CREATION = typer.Option(None, "--creation-date",
                          help="PDF creation date (YYYY-MM-DD or YYYY-MM-DDTHH:MM) \\[default: the issue date, so that "
                               "the same inputs give the same bytes].")
 _DOC_NUMBER = typer.Option(None, "--doc-number", help="发文字号, e.g. 青环〔2026〕5号 \\[default: none].")
-_JSON = typer.Option(False, "--json", help="Print JSON.")
 _FORCE = typer.Option(False, "--force", help="Replace an existing file; an issued notice is then recorded as "
                                               "re-issued (a new record for the same file). Never replaces a non-PDF.")
 
 
-def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[int],
+def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str],
             required: bool = True) -> Optional[str]:
     found = common.period_from_options(quarter, month, year, period, required=required)
     return found.label if found else None
@@ -43,14 +44,7 @@ def _period(period: Optional[str], quarter: Optional[str], month: Optional[str],
 def _date(text: Optional[str], option: str):
     import datetime as dt
 
-    from inspect_kit.errors import InspectError
-
-    if not text:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InspectError(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
+    return date_value(text, option, dt.date.today())
 
 
 def _moment(text: Optional[str]):
@@ -91,7 +85,7 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
     cfg = load_config(common.state.config_path())
     engine = common.engine()
     issue = _date(date, "--date")
-    fn = service.publish_draw if kind == "draw" else service.publish_results
+    fn = service.NOTICE_KINDS[kind].publish
     args = dict(issue_date=issue, now=dt.datetime.now().replace(microsecond=0), matters=matter or None,
                 creation_date=_moment(creation_date), doc_number=doc_number, force=force, **extra)
     if _is_folder(output):
@@ -120,7 +114,7 @@ def draw(
     output: str = _OUTPUT,
     quarter: Optional[str] = _QUARTER,
     month: Optional[str] = _MONTH,
-    year: Optional[int] = _YEAR,
+    year: Optional[str] = _YEAR,
     period: Optional[str] = _PERIOD,
     matter: Optional[List[str]] = _MATTER,
     unit: Optional[str] = _UNIT,
@@ -148,7 +142,7 @@ def results(
     output: str = _OUTPUT,
     quarter: Optional[str] = _QUARTER,
     month: Optional[str] = _MONTH,
-    year: Optional[int] = _YEAR,
+    year: Optional[str] = _YEAR,
     period: Optional[str] = _PERIOD,
     matter: Optional[List[str]] = _MATTER,
     unit: Optional[str] = _UNIT,
@@ -181,7 +175,7 @@ def list_(
     kind: Optional[str] = typer.Option(None, "--kind", help="draw, results or score."),
     quarter: Optional[str] = _QUARTER,
     month: Optional[str] = _MONTH,
-    year: Optional[int] = _YEAR,
+    year: Optional[str] = _YEAR,
     period: Optional[str] = _PERIOD,
     json_out: bool = _JSON,
 ) -> None:

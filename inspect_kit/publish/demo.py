@@ -38,7 +38,7 @@ def _draw_day(ctx: DemoContext, period: str) -> dt.date | None:
 
 def _publish(ctx: DemoContext, kind: str, period: str, issue_date: dt.date, **extra) -> list[service.PublishedNotice]:
     units = service.notice_units(ctx.engine, ctx.config, period)
-    fn = service.publish_draw if kind == "draw" else service.publish_results
+    fn = service.NOTICE_KINDS[kind].publish
     done = []
     for unit in units:
         name = default_file_name(kind, period, unit if len(units) > 1 else None)

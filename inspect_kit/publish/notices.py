@@ -77,7 +77,7 @@ def log_file_name(kind: str, period: str) -> str:
 
 def default_file_name(kind: str, period: str, unit_code: str | None = None) -> str:
     """"抽查名单公示-2026Q1.pdf", or "抽查结果公示-2026-SCJG.pdf" when one notice per unit."""
-    base = {"draw": DRAW_NOTICE_FILE, "results": RESULTS_NOTICE_FILE}[kind]
+    base = {"draw": DRAW_NOTICE_FILE, "results": RESULTS_NOTICE_FILE}[kind]  # service.NOTICE_KINDS
     return f"{base}-{period}" + (f"-{unit_code}" if unit_code else "") + ".pdf"
 
 

@@ -802,3 +802,20 @@ def check_files(engine: Engine, folder: Path | str | None = None) -> list[FileCh
             elif name.startswith(".") and ".pdf." in name and name.endswith(".tmp"):
                 out.append(FileCheck("unfinished", str(p), None, "left by an interrupted publish; delete it"))
     return sorted(out, key=lambda c: (c.path, c.status))
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    """One kind of public notice: its code (stored in notices.kind), its file name stem, and the
+    library function that builds, writes and records it. A new kind is one entry of NOTICE_KINDS."""
+
+    code: str
+    file_stem: str
+    publish: Any  # (engine, config, period, *, path, issue_date, now, unit, matters, ...) -> PublishedNotice
+    description: str
+
+
+NOTICE_KINDS: dict[str, NoticeKind] = {
+    "draw": NoticeKind("draw", nt.DRAW_NOTICE_FILE, publish_draw, "抽查对象名单公示 (the drawn list)"),
+    "results": NoticeKind("results", nt.RESULTS_NOTICE_FILE, publish_results, "抽查结果公示 (the results)"),
+}
