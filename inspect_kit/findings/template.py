@@ -286,24 +286,17 @@ def _cell(key: str, value: Any) -> Any:
 
 def read_findings_file(path: Path | str, *, encoding: str | None = None) -> FindingsFile:
     """Every result row of a .csv or of every task sheet of an .xlsx; see the module docstring."""
-    from inspect_kit.registry.tabular import read_table
+    from inspect_kit.registry.tabular import check_headers, read_table, sheet_names
 
     path = Path(path)
     out = FindingsFile(path)
     if not path.exists():
         raise InspectError(f"{path}: no such file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True)
-            names = list(wb.sheetnames)
-            wb.close()
-        except Exception as exc:  # BadZipFile, InvalidFileException ...
-            raise InspectError(f"{path}: cannot open as .xlsx ({exc})") from None
-        tables = ((name, lambda name=name: read_table(path, _known, sheet=name)) for name in names)
+        tables = ((name, lambda name=name: read_table(path, _known, sheet=name, require_rows=False,
+                                                      unique_headers=False)) for name in sheet_names(path))
     else:
-        tables = iter([(None, lambda: read_table(path, _known, encoding=encoding))])
+        tables = iter([(None, lambda: read_table(path, _known, encoding=encoding, require_rows=False))])
     ignored: dict[str, None] = {}
     for sheet, opener in tables:
         table = opener()
@@ -346,6 +339,12 @@ def read_findings_file(path: Path | str, *, encoding: str | None = None) -> Find
             out.problems.extend(header_problems)
             continue
         if sheet is not None:
+            try:  # a task sheet: no two columns with the same header (other sheets are skipped)
+                check_headers(label, table.header_row, table.headers)
+            except InspectError:
+                _drain(table)
+                raise
+        if sheet is not None:
             out.sheets.append(sheet)
         ignored.update(dict.fromkeys(unknown))
         present = frozenset(seen)
@@ -361,11 +360,14 @@ def read_findings_file(path: Path | str, *, encoding: str | None = None) -> Find
     if not out.sheets and not out.problems and path.suffix.lower() in (".xlsx", ".xlsm"):
         out.problems.append(Problem(f"no sheet has a {CANONICAL_HEADERS['task_no']} column (sheets: "
                                     f"{', '.join(out.skipped_sheets) or 'none'})", file=str(path)))
+    if not out.rows and not out.problems:
+        blank = f" ({out.blank_rows} task rows have no result yet)" if out.blank_rows else ""
+        raise InspectError(f"{path}: no filled-in rows to import{blank}; nothing was written")
     out.ignored_columns = list(ignored)
     return out
 
 
 def _drain(table) -> None:
-    """Close a table that is not read: the stream closes its file once started and closed."""
-    next(table.rows, None)
+    """Close a table that is not read."""
     table.rows.close()
+    table.close()
