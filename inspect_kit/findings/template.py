@@ -362,7 +362,7 @@ def read_findings_file(path: Path | str, *, encoding: str | None = None) -> Find
                                     f"{', '.join(out.skipped_sheets) or 'none'})", file=str(path)))
     if not out.rows and not out.problems:
         blank = f" ({out.blank_rows} task rows have no result yet)" if out.blank_rows else ""
-        raise InspectError(f"{path}: no filled-in rows to import{blank}; nothing was written")
+        raise InspectError(f"{path}: no filled-in rows{blank}; nothing to import")
     out.ignored_columns = list(ignored)
     return out
 

@@ -208,8 +208,11 @@ def _check_encoding(encoding: str) -> None:
         raise InspectError(f"--encoding {encoding!r}: unknown encoding (try utf-8, gbk, gb18030, utf-16)") from None
 
 
-def _decode_error(path: Path, encoding: str) -> InspectError:
+def _decode_error(path: Path, encoding: str, error: UnicodeError) -> InspectError:
     """Where the file stops being `encoding` text: its line, and the bytes."""
+    if not isinstance(error, UnicodeDecodeError):  # e.g. "UTF-16 stream does not start with BOM"
+        return InspectError(f"{path}: not {encoding} text ({error}); pass the right --encoding (gbk, gb18030, "
+                            "utf-16, utf-8) or leave it out to detect it")
     decoder = codecs.getincrementaldecoder(encoding)()
     consumed, lines = 0, 1
     with open(path, "rb") as f:
@@ -218,7 +221,9 @@ def _decode_error(path: Path, encoding: str) -> InspectError:
             pending = len(decoder.getstate()[0])
             try:
                 text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
+            except UnicodeError as exc:
+                if not isinstance(exc, UnicodeDecodeError):
+                    return _decode_error(path, encoding, exc)
                 offset = consumed - pending + exc.start
                 f.seek(max(0, consumed - pending))
                 before = f.read(offset - max(0, consumed - pending))
@@ -270,8 +275,11 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
         if f.read(4) == b"PK\x03\x04":
             raise InspectError(f"{path}: this is an .xlsx workbook (a zip archive), not CSV text; name it .xlsx")
     encoding = encoding or detect_encoding(path)
-    with open(path, encoding=encoding, errors="replace", newline="") as f:
-        sample = f.read(8192)
+    try:
+        with open(path, encoding=encoding, errors="replace", newline="") as f:
+            sample = f.read(8192)
+    except UnicodeError as exc:  # not a decoding error as such: a UTF-16 file without its BOM
+        raise _decode_error(path, encoding, exc) from None
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
     except csv.Error:
@@ -284,16 +292,19 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
         """(line number, cells); csv.reader's line_num counts physical lines, which is what an
         editor shows for quoted newlines too. Decoding and parsing errors name their line."""
         start = 0
+        first: list[str] = []  # names the columns while the header is not known yet
         try:
             for row in reader:
+                first = first or row
                 yield reader.line_num, row
                 start = reader.line_num
-        except UnicodeDecodeError:
-            raise _decode_error(path, encoding) from None
+        except UnicodeError as exc:
+            raise _decode_error(path, encoding, exc) from None
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
                 col = _oversized_column(path, encoding, delimiter, start)
-                where = f"{path}, row {start + 1}" + (f", column {_column_name(headers, col)}" if col is not None else "")
+                names = headers or first
+                where = f"{path}, row {start + 1}" + (f", column {_column_name(names, col)}" if col is not None else "")
                 raise InspectError(f"{where}: a cell of more than {csv.field_size_limit():,} characters; at most "
                                    f"{MAX_CELL_CHARS:,} (what one spreadsheet cell holds)") from None
             raise InspectError(f"{path}, row {reader.line_num}: malformed CSV ({exc})") from None
