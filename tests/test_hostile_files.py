@@ -426,3 +426,39 @@ def test_random_csv_shapes_never_give_a_traceback(world, tmp_path):
     before = dump(world.engine)
     run()
     assert dump(world.engine) == before
+
+
+# -- the shared reader itself ----------------------------------------------------------------------
+
+def _read_all(path: Path, **kw):
+    from inspect_kit.registry.tabular import read_table
+
+    table = read_table(path, lambda row: 0, **kw)
+    return table.headers, list(table.rows)
+
+
+def test_a_decoding_error_names_its_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes("名称,类别\n甲,乙\n丙,".encode() + b"\xff\xfe\n")
+    with pytest.raises(InspectError, match=r"bad.csv, line 3: the bytes ff \(at byte \d+\) are not utf-8 text"):
+        _read_all(path, encoding="utf-8")
+    big = tmp_path / "big.csv"  # past the first megabyte, and past the rows read to find the header
+    big.write_bytes(("名称,类别\n" + "甲乙丙丁戊,己\n" * 80_000).encode() + "坏,".encode("gbk") + b"\n")
+    with pytest.raises(InspectError, match=r"big.csv, line 80002: the bytes"):
+        _read_all(big, encoding="utf-8")
+
+
+def test_an_oversized_field_is_named_by_its_column_through_quotes_and_delimiters(tmp_path):
+    path = hostile.write_csv(tmp_path / "q.csv", [["名称", "说明", "备注"], ['a,"b"', 'x,\n"y",' + "长" * 140_000, "z"]])
+    with pytest.raises(InspectError, match=r"q.csv, row 2, column '说明': a cell of more than 131,072 characters"):
+        _read_all(path)
+    path = hostile.write_csv(tmp_path / "later.csv", [["名称", "说明"]] + [["a", "b"]] * 30 + [["a", "长" * 140_000]])
+    with pytest.raises(InspectError, match=r"later.csv, row 32, column '说明'"):
+        _read_all(path)
+
+
+def test_a_clean_file_reads_as_before(tmp_path):
+    """Tabs and line breaks inside cells, empty rows and ragged rows still read."""
+    rows = [["名称", "说明"], ["甲", "第一行\n第二行\t制表"], [], ["乙"]]
+    headers, read = _read_all(hostile.write_csv(tmp_path / "ok.csv", rows))
+    assert headers == ["名称", "说明"] and [r for _, r in read] == rows[1:]

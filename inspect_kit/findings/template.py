@@ -19,7 +19,9 @@ file never silently reverts a later change. Files without that column are not ch
 
 Reading (.xlsx, .csv): every sheet whose header names a 任务编号 column is read (the hidden code
 sheet and note sheets are skipped); unknown columns are ignored and listed; a row in which every
-result column is blank (a task not inspected yet) is skipped.
+result column is blank (a task not inspected yet) is skipped. Files are read through
+`inspect_kit.registry.tabular` (limits, encodings, refused characters); a task sheet with two
+columns of the same header, or a file without any filled-in row, is refused.
 """
 
 from __future__ import annotations

@@ -210,7 +210,8 @@ def import_manual_values(engine: Engine, rulebook: Rulebook, path: Path | str, *
     """Append every row of a .csv/.xlsx (单位/unit, 指标/indicator, 值/value, 说明/note, optional 录入人/by).
 
     All or nothing: any bad row refuses the file with a report naming row and column. The same
-    unit and manual (non-judgement) indicator twice in one file is refused as ambiguous."""
+    unit and manual (non-judgement) indicator twice in one file is refused as ambiguous, and so
+    are two columns giving one field (值 and 数值) and a file without rows."""
     from inspect_kit.registry.tabular import read_table
 
     check_text(by, "--by")
