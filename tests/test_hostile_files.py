@@ -462,3 +462,38 @@ def test_a_clean_file_reads_as_before(tmp_path):
     rows = [["名称", "说明"], ["甲", "第一行\n第二行\t制表"], [], ["乙"]]
     headers, read = _read_all(hostile.write_csv(tmp_path / "ok.csv", rows))
     assert headers == ["名称", "说明"] and [r for _, r in read] == rows[1:]
+
+
+def test_a_workbook_of_too_many_sheets_is_refused_before_parsing(world, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    for i in range(300):
+        wb.create_sheet(f"s{i}").append(["任务编号", "检查日期"])
+    wb.save(tmp_path / "many.xlsx")
+    before = dump(world.engine)
+    code, output = cli(world, "findings", "import", tmp_path / "many.xlsx", "--as-of", AS_OF)
+    assert code == 1 and "300 worksheets; at most 255" in output, output
+    assert dump(world.engine) == before
+
+
+def test_a_chart_sheet_is_not_read_as_a_table(world, tmp_path):
+    """Chart sheets have no cells: the findings import skips them, --sheet does not name them."""
+    import openpyxl
+
+    target = BY_NAME["findings"]
+    from openpyxl.chart import BarChart, Reference
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in target.rows(world):
+        ws.append(row)
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=2))
+    wb.create_chartsheet("图表").add_chart(chart)
+    path = tmp_path / "chart.xlsx"
+    wb.save(path)
+    code, output = cli(world, "findings", "import", path, "--as-of", AS_OF, "--dry-run")
+    assert code == 0 and "dry run" in output, output
+    code, output = cli(world, "score", "import", path, "--year", 2026, "--sheet", "图表")
+    assert code == 1 and "no sheet '图表'" in output, output

@@ -26,6 +26,7 @@ columns of the same header, or a file without any filled-in row, is refused.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -288,20 +289,31 @@ def _cell(key: str, value: Any) -> Any:
 
 def read_findings_file(path: Path | str, *, encoding: str | None = None) -> FindingsFile:
     """Every result row of a .csv or of every task sheet of an .xlsx; see the module docstring."""
-    from inspect_kit.registry.tabular import check_headers, read_table, sheet_names
+    from inspect_kit.registry.tabular import read_sheets, read_table
 
     path = Path(path)
     out = FindingsFile(path)
-    if not path.exists():
-        raise InspectError(f"{path}: no such file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        tables = ((name, lambda name=name: read_table(path, _known, sheet=name, require_rows=False,
-                                                      unique_headers=False)) for name in sheet_names(path))
+        tables = read_sheets(path, _known, require_rows=False, unique_headers=False)
     else:
-        tables = iter([(None, lambda: read_table(path, _known, encoding=encoding, require_rows=False))])
+        tables = (t for t in [read_table(path, _known, encoding=encoding, require_rows=False)])
+    with contextlib.closing(tables):
+        _read_tables(path, tables, out)
+    if not out.sheets and not out.problems and path.suffix.lower() in (".xlsx", ".xlsm"):
+        out.problems.append(Problem(f"no sheet has a {CANONICAL_HEADERS['task_no']} column (sheets: "
+                                    f"{', '.join(out.skipped_sheets) or 'none'})", file=str(path)))
+    if not out.rows and not out.problems:
+        blank = f" ({out.blank_rows} task rows have no result yet)" if out.blank_rows else ""
+        raise InspectError(f"{path}: no filled-in rows{blank}; nothing to import")
+    return out
+
+
+def _read_tables(path: Path, tables, out: FindingsFile) -> None:
+    from inspect_kit.registry.tabular import check_headers
+
     ignored: dict[str, None] = {}
-    for sheet, opener in tables:
-        table = opener()
+    for table in tables:
+        sheet = table.sheet
         out.encoding = table.encoding
         label = str(path) if sheet is None else f"{path}, sheet {sheet!r}"
         columns: list[tuple[int, str, str]] = []  # (index, key, header)
@@ -359,14 +371,7 @@ def read_findings_file(path: Path | str, *, encoding: str | None = None) -> Find
                 out.blank_rows += 1
                 continue
             out.rows.append(SourceRow(label, row_no, values, present, reported))
-    if not out.sheets and not out.problems and path.suffix.lower() in (".xlsx", ".xlsm"):
-        out.problems.append(Problem(f"no sheet has a {CANONICAL_HEADERS['task_no']} column (sheets: "
-                                    f"{', '.join(out.skipped_sheets) or 'none'})", file=str(path)))
-    if not out.rows and not out.problems:
-        blank = f" ({out.blank_rows} task rows have no result yet)" if out.blank_rows else ""
-        raise InspectError(f"{path}: no filled-in rows{blank}; nothing to import")
     out.ignored_columns = list(ignored)
-    return out
 
 
 def _drain(table) -> None:

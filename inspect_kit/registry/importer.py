@@ -617,6 +617,7 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
             v = _Validator(kind, path, table.headers, opts, unit_lookup(conn))
             summary.ignored_columns = v.ignored
             if v.problems:
+                table.close()
                 raise ValidationFailed(f"{path}: cannot import {kind}", v.problems)
             batch_id = None
             if not opts.dry_run:

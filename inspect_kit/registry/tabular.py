@@ -46,6 +46,7 @@ MAX_COLUMNS = 512  # a registry has about 15 columns, the findings template 19
 XLSX_MAX_ROWS = 1_048_576  # the most rows an .xlsx sheet can have
 XLSX_MAX_CELLS = 50_000_000  # declared rows × columns of one sheet (a million rows of 50 columns)
 XLSX_MAX_PARTS = 10_000  # files inside the zip archive
+XLSX_MAX_SHEETS = 255  # worksheets: a findings template has one per matter
 XLSX_MAX_PART_BYTES = 2 << 30  # uncompressed size of one part (a million-row sheet is ~1 GB of XML)
 XLSX_MAX_TOTAL_BYTES = 4 << 30  # uncompressed size of all parts together
 XLSX_MAX_SHARED_STRINGS_BYTES = 512 << 20  # openpyxl holds the shared strings in memory
@@ -69,6 +70,7 @@ class Table:
     size_hint: int  # bytes for CSV, rows for XLSX: for progress bars
     position: Callable[[], int]  # bytes or rows consumed so far
     close: Callable[[], None] = lambda: None  # release the file of a table not read to the end
+    sheet: str | None = None  # the .xlsx sheet
 
 
 def detect_encoding(path: Path) -> str:
@@ -368,6 +370,9 @@ def check_xlsx(path: Path) -> None:
         parts = archive.infolist()
         if len(parts) > XLSX_MAX_PARTS:
             raise InspectError(f"{path}: {len(parts):,} parts in the archive; at most {XLSX_MAX_PARTS:,}")
+        sheets = sum(1 for p in parts if p.filename.startswith("xl/worksheets/") and p.filename.endswith(".xml"))
+        if sheets > XLSX_MAX_SHEETS:
+            raise InspectError(f"{path}: {sheets:,} worksheets; at most {XLSX_MAX_SHEETS}")
         total = 0
         for p in parts:
             total += p.file_size
@@ -415,23 +420,34 @@ def _open_workbook(path: Path):
         raise InspectError(f"{path}: cannot open as .xlsx: the file is damaged or not a workbook ({exc})") from None
 
 
-def sheet_names(path: Path | str) -> list[str]:
-    """The sheets of an .xlsx, after the same checks as read_table."""
+def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None = None,
+              require_rows: bool = True, unique_headers: bool = True) -> Table:
+    wb = _open_workbook(path)
+    titles = [ws.title for ws in wb.worksheets]  # not chart sheets
+    if not titles or (sheet is not None and sheet not in titles):
+        wb.close()
+        raise InspectError(f"{path}: no sheet {sheet!r}; sheets are {', '.join(titles) or 'none'}")
+    ws = wb.worksheets[titles.index(sheet) if sheet is not None else 0]
+    return _sheet_table(path, wb, ws, known, require_rows, unique_headers, wb.close)
+
+
+def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_rows: bool = True,
+                unique_headers: bool = True) -> Iterator[Table]:
+    """The table of every worksheet of an .xlsx, opened (and checked) once; read each table, or
+    close it, before taking the next. Close the iterator (contextlib.closing) to release the file."""
     path = Path(path)
+    if not path.exists():
+        raise InspectError(f"{path}: no such file")
     wb = _open_workbook(path)
     try:
-        return list(wb.sheetnames)
+        for ws in wb.worksheets:
+            yield _sheet_table(path, wb, ws, known, require_rows, unique_headers, lambda: None)
     finally:
         wb.close()
 
 
-def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None = None,
-              require_rows: bool = True, unique_headers: bool = True) -> Table:
-    wb = _open_workbook(path)
-    if sheet is not None and sheet not in wb.sheetnames:
-        wb.close()
-        raise InspectError(f"{path}: no sheet {sheet!r}; sheets are {', '.join(wb.sheetnames)}")
-    ws = wb[sheet] if sheet else wb.worksheets[0]
+def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_rows: bool, unique_headers: bool,
+                 close: Callable[[], None]) -> Table:
     where = f"{path}, sheet {ws.title!r}"
     it = ws.iter_rows(values_only=True)
     done = [0]
@@ -465,7 +481,7 @@ def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None =
         if unique_headers:
             check_headers(where, header_row, headers)
     except BaseException:
-        wb.close()
+        close()
         raise
 
     def stream() -> Iterator[tuple[int, list[Any]]]:
@@ -473,9 +489,10 @@ def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None =
             for n, row in _checked(where, header_row, headers, _chain(head[h + 1:], rows), require_rows):
                 yield n, list(row)
         finally:
-            wb.close()
+            rows.close()
+            close()
 
-    return Table(path, None, header_row, headers, stream(), ws.max_row or 0, lambda: done[0], wb.close)
+    return Table(path, None, header_row, headers, stream(), ws.max_row or 0, lambda: done[0], close, ws.title)
 
 
 def read_table(path: Path | str, known: Callable[[list[Any]], int], *, encoding: str | None = None,
