@@ -139,6 +139,20 @@ def xlsx_wide_row(path: Path, rows: Sequence[Sequence[object]], column: str = "Z
     return xlsx_with_sheet_xml(path, spoil, rows)
 
 
+def xlsx_entity_expansion(path: Path, rows: Sequence[Sequence[object]]) -> Path:
+    """The "billion laughs": nested entities that expand 10^9 times, used in the sheet's first cell."""
+    import re
+
+    lol = b'<!DOCTYPE lolz [<!ENTITY lol0 "lollollollollollollollollollol">' + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10) for i in range(1, 10)) + b"]>"
+
+    def spoil(x: bytes) -> bytes:
+        x = x.replace(b"?>", b"?>" + lol, 1) if x.startswith(b"<?xml") else lol + x
+        return re.sub(rb"(<is><t>)[^<]*", rb"\1&lol9;", x, count=1)
+
+    return xlsx_with_sheet_xml(path, spoil, rows)
+
+
 def xlsx_truncated_xml(path: Path, rows: Sequence[Sequence[object]]) -> Path:
     """A valid archive whose sheet XML stops in the middle of the rows."""
     return xlsx_with_sheet_xml(path, lambda x: x[: int(len(x) * 0.6)], rows)

@@ -190,6 +190,8 @@ def _cases(target: Target, world: World, d: Path) -> dict[str, tuple]:
     many = rows + [list(rows[1]) for _ in range(60)]
     cases["xlsx XML cut off"] = (hostile.xlsx_truncated_xml(d / "cut-xml.xlsx", many), [], "cannot read the sheet",
                                  "damaged or cut off")
+    cases["xlsx entity expansion"] = (hostile.xlsx_entity_expansion(d / "lol.xlsx", rows), [], "cannot read the sheet",
+                                      "")
     cases["duplicate header"] = (hostile.write_csv(d / "dup.csv", [r + [r[col]] for r in rows]), [],
                                  f"'{head}'", "keep one")
     cases["duplicate header xlsx"] = (hostile.write_xlsx(d / "dup.xlsx", [r + [r[col]] for r in rows]), [],
