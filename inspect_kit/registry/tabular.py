@@ -6,10 +6,11 @@ Every reader and importer reads through `read_table`, which refuses hostile and 
 with one line naming the file (row, column) and the limit, before anything is written:
 
 - An .xlsx is checked BEFORE it is parsed, from the zip directory and the first bytes of each
-  sheet: at most XLSX_MAX_PARTS parts; no part larger than XLSX_MAX_PART_BYTES uncompressed, all
-  together at most XLSX_MAX_TOTAL_BYTES, the shared strings at most XLSX_MAX_SHARED_STRINGS_BYTES;
-  no part over 1 MiB that expands more than XLSX_MAX_RATIO times (a zip bomb); each sheet's
-  declared <dimension> at most MAX_COLUMNS columns, XLSX_MAX_ROWS rows and XLSX_MAX_CELLS cells.
+  sheet: at most XLSX_MAX_PARTS parts and XLSX_MAX_SHEETS worksheets; no part larger than
+  XLSX_MAX_PART_BYTES uncompressed, all together at most XLSX_MAX_TOTAL_BYTES, the shared strings
+  at most XLSX_MAX_SHARED_STRINGS_BYTES; no part over 1 MiB that expands more than
+  XLSX_MAX_RATIO times (a zip bomb); each sheet's declared <dimension> at most MAX_COLUMNS
+  columns, XLSX_MAX_ROWS rows and XLSX_MAX_CELLS cells.
   The declared sizes bind: zipfile never inflates a part past them. A file that is empty, not a
   zip archive (a .csv or .xls renamed), cut off, or whose XML is damaged is refused as such.
 - While rows stream, from CSV and .xlsx alike: no row over MAX_COLUMNS cells, no cell over
@@ -17,6 +18,8 @@ with one line naming the file (row, column) and the limit, before anything is wr
   are refused with the same message), no text cell with a refused character (see inspect_kit.text:
   control characters and bidirectional controls; the check is one regex over a joined block of
   rows), and CSV text that does not decode in the given or detected encoding names its line.
+  A CSV file has no row limit: it streams in bounded memory, in time proportional to its size on
+  disk (there is no compression to hide a bomb in); an .xlsx sheet has at most XLSX_MAX_ROWS.
 - The header row may not have two columns with the same header (compared as `header_key` does;
   readers that read several sheets check the sheets they use, with `check_headers`), and a
   table must have at least one data row below its header (`require_rows`): the stream raises at
