@@ -499,3 +499,11 @@ def test_a_chart_sheet_is_not_read_as_a_table(world, tmp_path):
     assert code == 0 and "dry run" in output, output
     code, output = cli(world, "score", "import", path, "--year", 2026, "--sheet", "图表")
     assert code == 1 and "no sheet '图表'" in output, output
+
+
+def test_a_prompted_answer_is_checked_and_asked_again(world):
+    """`findings add -i` asks for 录入人; an answer with a bidi control is refused there, asked again."""
+    r = runner.invoke(app, ["--config", str(CONFIGS), "--db", world.url, "findings", "add", world.tasks[0], "--date",
+                            "2026-03-05", "-r", "未发现问题", "-f", "无需后续处置", "-i", "--dry-run", "--as-of", AS_OF],
+                      input="张\u202e三\n张三\n")
+    assert r.exit_code == 0 and "U+202E" in r.output and "dry run" in r.output, r.output
