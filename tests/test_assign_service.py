@@ -26,6 +26,7 @@ from inspect_kit.assign.eligibility import (History, InspectorRow, Rules, TaskRo
                                             inputs_sha256, instance_from_inputs)
 from inspect_kit.cli import app, main
 from inspect_kit.draw import service as draws
+from inspect_kit.draw.seeds import SeedSource
 from inspect_kit.errors import InspectError, ValidationFailed
 from inspect_kit.periods import parse_period
 from inspect_kit.storage.models import Assignment, Conflict, Entity, Inspector, InspectorQualification, Task, TeamMember
@@ -44,8 +45,9 @@ def _draw(engine, config, period: str) -> None:
     p = parse_period(period)
     for m in config.matters:
         if m.period == p.kind:
-            draws.prepare_frame(engine, config, m.code, p, as_of=DRAWN.date(), now=DRAWN - dt.timedelta(hours=1))
-            draws.run_draw(engine, config, m.code, p, seed=DRAW_SEED, seed_source="test", now=DRAWN)
+            draws.prepare_frame(engine, config, m.code, p, as_of=DRAWN.date(), now=DRAWN - dt.timedelta(hours=1),
+                                source=SeedSource.witnessed("test dice", ["tester"]))
+            draws.run_draw(engine, config, m.code, p, seed=DRAW_SEED, now=DRAWN)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, text
 
 from inspect_kit.draw import service
 from inspect_kit.draw.bundle import verify_bundle
+from inspect_kit.draw.seeds import SeedError, SeedSource, derive_seed
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Draw, Entity, Finding, Task
 from tests.conftest import CONFIGS, write_csv
@@ -21,11 +22,17 @@ from tests.conftest import CONFIGS, write_csv
 T0 = dt.datetime(2026, 1, 5, 9, 0)
 T1 = dt.datetime(2026, 1, 5, 10, 0)
 SEED = "48213 90577 16342 75018"
+DICE = SeedSource.witnessed("掷骰，县政务大厅", ["公证员周文"])
 
 
 def draw(engine, config, matter, period, seed=SEED, **kw):
-    service.prepare_frame(engine, config, matter, period, as_of=kw.pop("as_of", T0.date()), now=kw.pop("prep", T0))
-    return service.run_draw(engine, config, matter, period, seed=seed, seed_source="test", now=kw.pop("now", T1), **kw)
+    service.prepare_frame(engine, config, matter, period, as_of=kw.pop("as_of", T0.date()), now=kw.pop("prep", T0),
+                          source=kw.pop("source", DICE), redraw=kw.pop("redraw", False), reason=kw.pop("reason", None))
+    return service.run_draw(engine, config, matter, period, seed=seed, now=kw.pop("now", T1), **kw)
+
+
+def redraw(engine, config, matter, period, seed, reason="t", at=T1):
+    return draw(engine, config, matter, period, seed, redraw=True, reason=reason, prep=at, now=at)
 
 
 def test_sample_equals_the_consistent_sampler_package(demo_db, config):
@@ -35,8 +42,11 @@ def test_sample_equals_the_consistent_sampler_package(demo_db, config):
     for ident, stratum in bundle["frame"]["rows"]:
         by_stratum.setdefault(stratum, []).append(ident)
     assert set(by_stratum) == {"A", "B", "C", "D"}
+    # The package is given the per-draw seed, derived from the public seed by the published rule.
+    assert bundle["seed"] == derive_seed(SEED, "SCJG-01", "2026") and bundle["seed_derivation"]["public_seed"] == SEED
     for s in bundle["strata"]:
-        expected = list(oracle(by_stratum[s["stratum"]], seed=SEED, with_replacement=False, take=s["n"], output="id"))
+        expected = list(oracle(by_stratum[s["stratum"]], seed=bundle["seed"], with_replacement=False, take=s["n"],
+                               output="id"))
         got = [x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
         assert got == expected, s["stratum"]
     assert verify_bundle(bundle).ok
@@ -69,7 +79,8 @@ def test_exempt_and_inactive_entities_are_never_drawn(demo_db, config):
 
 def test_exemption_window_follows_the_draw_date(demo_db, config):
     # The demo exemptions run 2026-01-01 .. 2026-12-31: a 2027 frame includes them again.
-    f = service.prepare_frame(demo_db, config, "STHJ-02", "2027Q1", as_of=dt.date(2027, 1, 4), now=dt.datetime(2027, 1, 4))
+    f = service.prepare_frame(demo_db, config, "STHJ-02", "2027Q1", as_of=dt.date(2027, 1, 4), now=dt.datetime(2027, 1, 4),
+                              source=DICE)
     assert f.n_rows == 34 and not f.excluded
 
 
@@ -92,20 +103,20 @@ def test_recently_clean_entities_are_excluded(demo_db, config):
         c.execute(insert(Finding.__table__).values(
             task_id=task_id, inspection_start=dt.date(2026, 2, 3), inspection_end=dt.date(2026, 2, 3), results=["R01"],
             follow_ups=["F01"], recorded_by="张三", created_at=T1, updated_at=T1))
-    f = service.prepare_frame(demo_db, config, "STHJ-02", "2026Q2", as_of=dt.date(2026, 4, 3), now=dt.datetime(2026, 4, 3))
+    f = service.prepare_frame(demo_db, config, "STHJ-02", "2026Q2", as_of=dt.date(2026, 4, 3), now=dt.datetime(2026, 4, 3),
+                              source=DICE)
     assert f.n_rows == 28 and "inspected with no problem within 6 months" in f.excluded
 
 
 def test_redraw_needs_a_reason_and_keeps_history(demo_db, config):
     first = draw(demo_db, config, "STHJ-02", "2026Q1")
     with pytest.raises(InspectError, match="already drawn"):
-        service.run_draw(demo_db, config, "STHJ-02", "2026Q1", seed=SEED + "9", seed_source="x", now=T1)
+        service.run_draw(demo_db, config, "STHJ-02", "2026Q1", seed=SEED + "9", now=T1)
+    with pytest.raises(InspectError, match="already drawn"):
+        service.prepare_frame(demo_db, config, "STHJ-02", "2026Q1", as_of=T0.date(), now=T1, source=DICE)
     with pytest.raises(InspectError, match="needs --reason"):
-        service.run_draw(demo_db, config, "STHJ-02", "2026Q1", seed=SEED + "9", seed_source="x", now=T1, redraw=True)
-    with pytest.raises(InspectError, match="same seed"):
-        service.run_draw(demo_db, config, "STHJ-02", "2026Q1", seed=SEED, seed_source="x", now=T1, redraw=True, reason="r")
-    second = service.run_draw(demo_db, config, "STHJ-02", "2026Q1", seed=SEED + "9", seed_source="x", now=T1,
-                              redraw=True, reason="会议记录显示种子宣读有误")
+        service.prepare_frame(demo_db, config, "STHJ-02", "2026Q1", as_of=T0.date(), now=T1, source=DICE, redraw=True)
+    second = redraw(demo_db, config, "STHJ-02", "2026Q1", SEED + "9", reason="会议记录显示种子宣读有误")
     assert second.redraw_of == first.id and second.reason == "会议记录显示种子宣读有误"
     listed = service.list_draws(demo_db, "2026Q1")
     assert [d.id for d in listed] == [first.id, second.id]
@@ -118,18 +129,20 @@ def test_redraw_needs_a_reason_and_keeps_history(demo_db, config):
 
 
 def test_seed_rules(demo_db, config):
-    service.prepare_frame(demo_db, config, "STHJ-02", "2026Q1", as_of=T0.date(), now=T0)
+    service.prepare_frame(demo_db, config, "STHJ-02", "2026Q1", as_of=T0.date(), now=T0, source=DICE)
     with pytest.raises(InspectError, match="at least 20 characters"):
-        service.run_draw(demo_db, config, "STHJ-02", "2026Q1", seed="12345", seed_source="x", now=T1)
-    with pytest.raises(InspectError, match="seed-source is required"):
-        service.run_draw(demo_db, config, "STHJ-02", "2026Q1", seed=SEED, seed_source=" ", now=T1)
-    with pytest.raises(InspectError, match="prepared frame"):
-        service.run_draw(demo_db, config, "STHJ-01", "2026Q1", seed=SEED, seed_source="x", now=T1)
+        service.run_draw(demo_db, config, "STHJ-02", "2026Q1", seed="12345", now=T1)
+    with pytest.raises(InspectError, match="repeats one character"):
+        service.run_draw(demo_db, config, "STHJ-02", "2026Q1", seed="0" * 25, now=T1)
+    with pytest.raises(SeedError, match="witness"):
+        SeedSource.witnessed("dice", [])
+    with pytest.raises(InspectError, match="no commitment"):
+        service.run_draw(demo_db, config, "STHJ-01", "2026Q1", seed=SEED, now=T1)
 
 
 def test_different_seeds_give_different_samples(demo_db, config):
-    a = draw(demo_db, config, "SCJG-01", "2026", seed="0" * 20)
-    b = service.run_draw(demo_db, config, "SCJG-01", "2026", seed="0" * 21, seed_source="x", now=T1, redraw=True, reason="t")
+    a = draw(demo_db, config, "SCJG-01", "2026", seed="01" * 10)
+    b = redraw(demo_db, config, "SCJG-01", "2026", "01" * 10 + "2")
     assert {t["identifier"] for t in a.tasks} != {t["identifier"] for t in b.tasks}
 
 
@@ -151,7 +164,9 @@ def test_no_code_path_rewrites_a_draw():
     root = Path(__file__).resolve().parents[1] / "inspect_kit"
     models = {"frames": "Frame", "draws": "Draw", "tasks": "Task", "registry_changes": "RegistryChange",
               "assignments": "Assignment", "team_members": "TeamMember", "finding_revisions": "FindingRevision",
-              "notices": "Notice", "scoring_runs": "ScoringRun", "manual_values": "ManualValue"}
+              "notices": "Notice", "scoring_runs": "ScoringRun", "manual_values": "ManualValue",
+              "commitments": "Commitment", "seal_salts": "SealSalt", "unsealings": "Unsealing",
+              "log_entries": "LogEntry", "log_genesis": "LogGenesis"}
     assert set(models) == set(APPEND_ONLY_TABLES)
     offenders = []
     for path in root.rglob("*.py"):
@@ -172,7 +187,7 @@ def test_list_file_draw(tmp_path):
     rows = [["序号", "单位名称", "代码", "片区"]] + [[str(i), f"单位{i}", f"ID{i:04d}", "东" if i % 3 else "西"] for i in range(60)]
     path = write_csv(tmp_path / "list.csv", rows, "gbk")
     res = draw_from_file(path, id_column="代码", stratum_column="片区", rate="10%", n=None, rounding="ceil",
-                         seed="8812 0031 7765 2290 4418")
+                         seed="8812 0031 7765 2290 4418", id_scheme="other")
     summary = res.summary()
     assert [(s["stratum"], s["N"], s["n"]) for s in summary["strata"]] == [("东", 40, 4), ("西", 20, 2)]
     east = [f"ID{i:04d}" for i in range(60) if i % 3]
@@ -182,7 +197,7 @@ def test_list_file_draw(tmp_path):
     rows.append(["61", "重复", "ID0001", "东"])
     with pytest.raises(InspectError, match="repeated"):
         draw_from_file(write_csv(tmp_path / "dup.csv", rows), id_column="代码", stratum_column="片区", rate="10%",
-                       n=None, rounding="ceil", seed="x" * 20)
+                       n=None, rounding="ceil", seed="8812 0031 7765 2290 4418", id_scheme="other")
 
 
 def test_cli_draw_verify_and_tampered_bundle(tmp_path):
@@ -198,11 +213,12 @@ def test_cli_draw_verify_and_tampered_bundle(tmp_path):
     root = Path(__file__).resolve().parents[1]
     assert run("init").returncode == 0 and run("config", "load").returncode == 0
     assert run("registry", "import", "entities", root / "registries/entities_sthj.csv").returncode == 0
-    r = run("draw", "prepare", "--quarter", "2026Q1", "--matter", "STHJ-02", "--as-of", "2026-01-05")
+    r = run("draw", "prepare", "--quarter", "2026Q1", "--matter", "STHJ-02", "--as-of", "2026-01-05",
+            "--witnessed", "掷骰", "--witness", "周文")
     assert r.returncode == 0 and "SHA-256" in r.stdout
-    r = run("draw", "run", "--quarter", "2026Q1", "--matter", "STHJ-02", "--seed", SEED, "--seed-source", "dice")
+    r = run("draw", "run", "--quarter", "2026Q1", "--matter", "STHJ-02", "--seed", SEED)
     assert r.returncode == 0, r.stderr
-    r = run("draw", "run", "--quarter", "2026Q1", "--matter", "STHJ-02", "--seed", SEED + "1", "--seed-source", "dice")
+    r = run("draw", "run", "--quarter", "2026Q1", "--matter", "STHJ-02", "--seed", SEED + "1")
     assert r.returncode == 1 and "--redraw --reason" in r.stderr
     shown = json.loads(run("draw", "show", "--quarter", "2026Q1", "--json").stdout)
     assert len(shown[0]["tasks"]) == 3 and all(len(t["ticket"]) >= 20 for t in shown[0]["tasks"])

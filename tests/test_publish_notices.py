@@ -79,12 +79,15 @@ def _database(kind: str, folder: Path):
 
 
 def _draw(engine, config, matter, period, seed, when=DRAWN_ON, **kw):
+    from inspect_kit.draw.seeds import SeedSource
     from inspect_kit.draw.service import prepare_frame, run_draw
 
-    if not kw.get("redraw"):
-        prepare_frame(engine, config, matter, period, as_of=dt.date(2026, 1, 5), now=dt.datetime(2026, 1, 5, 9, 0))
-    return run_draw(engine, config, matter, period, seed=seed, seed_source="2026年1月6日县政务大厅公开掷骰（全程录像）",
-                    now=when, **kw)
+    dice = SeedSource.witnessed("2026年1月6日县政务大厅公开掷骰（全程录像）", ["县公证处公证员"])
+    redraw = kw.pop("redraw", False)
+    prepare_frame(engine, config, matter, period, as_of=dt.date(2026, 1, 5),
+                  now=when if redraw else dt.datetime(2026, 1, 5, 9, 0), source=dice, redraw=redraw,
+                  reason=kw.pop("reason", None))
+    return run_draw(engine, config, matter, period, seed=seed, now=when, **kw)
 
 
 @pytest.fixture(scope="module", params=list(_backends()))
@@ -225,19 +228,27 @@ def test_bundles_are_embedded_verify_and_match_consistent_sampler(scenario, tmp_
         out = subprocess.run([sys.executable, "-c", "\n".join(nt.verification_snippet(name))], cwd=tmp_path,
                              capture_output=True, text=True, check=True).stdout.splitlines()
         assert out[0] == bundle["frame"]["sha256"]
-        assert len(out) == 1 + len(bundle["strata"])
+        assert out[1] == "True"  # the draw's seed follows from the public seed by the published rule
+        assert len(out) == 2 + len(bundle["strata"])
         r = cli(scenario, "verify", "--bundle", tmp_path / name)  # what the notice tells readers to run
         assert r.exit_code == 0 and "OK" in r.output, r.output
     assert listed == drawn
     redrawn = json.loads(files["draw-STHJ-02-2026Q1.json"])
-    assert redrawn["seed"] == SEED_B  # the current draw, not the first
+    assert redrawn["seed_derivation"]["public_seed"] == SEED_B  # the current draw, not the first
     assert redrawn["record"]["reason"] == nt.scrub(REDRAW_REASON) != REDRAW_REASON
     # nothing to scrub: byte for byte what `inspect draw export-bundle` writes
     from inspect_kit.draw.service import export_bundle
 
+    from inspect_kit.transparency.chain import entry_from_dict, head_problems
+
     first = json.loads(files["draw-STHJ-01-2026Q1.json"])
     exported = export_bundle(scenario.engine, first["record"]["draw_id"])
-    assert files["draw-STHJ-01-2026Q1.json"] == (json.dumps(exported, ensure_ascii=False, indent=1) + "\n").encode()
+    # The same bytes but for the log block: the log has grown since the notice (its own entry at least),
+    # and the later export's chain extends the head the embedded bundle carries.
+    assert {k: v for k, v in first.items() if k != "log"} == {k: v for k, v in exported.items() if k != "log"}
+    assert list(first) == list(exported)
+    later = [entry_from_dict(e) for e in exported["log"]["entries"]]
+    assert exported["log"]["head"] != first["log"]["head"] and head_problems(later, first["log"]["head"]) == []
 
 
 # -- personal data ------------------------------------------------------------------------------------
@@ -379,9 +390,17 @@ def test_every_notice_is_recorded_with_the_hash_of_its_file(scenario):
 
 
 def test_rebuild_is_byte_identical(scenario, tmp_path):
+    from inspect_kit.publish import render
+
     kw = dict(issue_date=DRAW_DAY, now=dt.datetime(2026, 1, 7, 8, 0))
+    # The same database state gives the same bytes; each issued notice adds a log entry, and the next
+    # notice prints the new head, so only the head (and the bundles' log blocks) differ between them.
+    fonts = service.fonts_from_config(scenario.config)
+    built = [render(service.build_draw_notice(scenario.engine, scenario.config, Q1, issue_date=DRAW_DAY).notice, fonts,
+                    DRAW_DAY) for _ in range(2)]
+    assert built[0] == built[1]
     again = service.publish_draw(scenario.engine, scenario.config, Q1, path=tmp_path / "again.pdf", **kw)
-    assert again.path.read_bytes() == scenario.draw.path.read_bytes() and again.sha256 == scenario.draw.sha256
+    assert again.path.read_bytes() == built[0] and again.sha256 == hashlib.sha256(built[0]).hexdigest()
     assert again.notice_id != scenario.draw.notice_id  # recorded again: notices are append-only
     other = service.publish_draw(scenario.engine, scenario.config, Q1, path=tmp_path / "other.pdf",
                                  creation_date=dt.datetime(2026, 1, 6, 17, 30), **kw)
@@ -417,11 +436,22 @@ def test_several_units_need_unit_or_a_folder(scenario, tmp_path):
     assert "青山县生态环境局、青山县市场监督管理局（联合检查）" in joint and "固定抽取3家" in joint
 
 
+def assert_same_but_log_head(pdf: bytes, other: bytes) -> None:
+    """The same notice, issued later: only the log head it prints (and its bundles carry) has moved on."""
+    mine, theirs = embedded_files(pdf), embedded_files(other)
+    assert sorted(mine) == sorted(theirs)
+    for name in mine:
+        a, b = json.loads(mine[name]), json.loads(theirs[name])
+        assert a.pop("log")["head"] != b.pop("log")["head"] and a == b
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == len(PdfReader(io.BytesIO(other)).pages)
+
+
 def test_cli_publish_and_list(scenario, tmp_path):
     out = tmp_path / "名单.pdf"
     r = cli(scenario, "publish", "draw", "--quarter", Q1, "--date", "2026-01-06", "-o", out)
     assert r.exit_code == 0, r.output
-    assert "draw notice of 2026Q1" in r.output and out.read_bytes() == scenario.draw.path.read_bytes()
+    assert "draw notice of 2026Q1" in r.output
+    assert_same_but_log_head(out.read_bytes(), scenario.draw.path.read_bytes())
     r = cli(scenario, "publish", "results", "--period", Q1, "--date", "2026-04-15", "-o", tmp_path / "r.pdf")
     assert r.exit_code == 1 and isinstance(r.exception, InspectError) and "--allow-incomplete" in str(r.exception)
     r = cli(scenario, "publish", "results", "--quarter", Q1, "--date", "2026-04-15", "--allow-incomplete",
@@ -449,7 +479,7 @@ def test_demo_step(scenario, tmp_path):
     names = sorted(p.name for p in tmp_path.glob("*.pdf"))
     assert names == sorted(["抽查名单公示-2026Q1.pdf", "抽查结果公示-2026Q1.pdf", "抽查名单公示-2026-STHJ.pdf",
                             "抽查名单公示-2026-JYTY.pdf", "抽查结果公示-2026-STHJ.pdf", "抽查结果公示-2026-JYTY.pdf"])
-    assert (tmp_path / "抽查名单公示-2026Q1.pdf").read_bytes() == scenario.draw.path.read_bytes()
+    assert_same_but_log_head((tmp_path / "抽查名单公示-2026Q1.pdf").read_bytes(), scenario.draw.path.read_bytes())
     kinds = Counter(n["kind"] for n in ctx.results["publish"]["notices"])
     assert kinds == {"draw": 3, "results": 3}
     assert any("抽查结果公示-2026Q1.pdf" in line for line in printed)

@@ -26,6 +26,7 @@ from inspect_kit.config import Config
 from inspect_kit.draw.tasks import current_draw_ids
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Task, TeamMember
+from inspect_kit.transparency.store import append_pending
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def substitute(engine: Engine, config: Config, task_no: str, cert_no: str, *, re
         conn.execute(insert(TeamMember.__table__).values(
             assignment_id=a.id, task_id=task.id, inspector_id=by_cert[chosen].id, role="substitute",
             probability=prob, replaces_id=leaving_row.id, reason=stored_reason, added_at=now))
+        append_pending(conn, now)
     return SubstitutionInfo(a.id, task.task_no, leaving.cert_no, leaving.name, chosen, by_cert[chosen].name, prob,
                             candidates, seed, unavailable, sorted(team_certs - {leaving.cert_no} | {chosen}))
 

@@ -28,6 +28,7 @@ from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.periods import Period, matters_for, parse_period
 from inspect_kit.storage.bulk import bulk_insert
 from inspect_kit.storage.models import Assignment as AssignmentRow, Draw, TeamMember
+from inspect_kit.transparency.store import append_pending
 
 ALGORITHM_NAME = "lp-dependent-rounding"  # Jecmen et al. 2020 LP + Gandhi et al. 2006 rounding, SHA-256 stream
 ALGORITHM_VERSION = "1"
@@ -240,6 +241,7 @@ def assign_teams(engine: Engine, config: Config, period: Period | str, *, seed: 
         for prep, sampled, chosen_experts, previous_id in planned:
             ids.append(_store(conn, prep, sampled, chosen_experts, seed=seed, seed_source=seed_source, now=now,
                               reassignment_of=previous_id, reason=reason if reassign else None))
+        append_pending(conn, now)
     return [get_assignment(engine, i) for i in ids]
 
 

@@ -39,6 +39,7 @@ Where the code lives (this module re-exports it):
 - `experts`: the uniform expert draws;
 - `substitutes`: `substitute` and its seed;
 - `verify`: `export_bundle`, `verify_bundle`, `verify_assignment(s)`.
+- `export`: the current teams written as .json, .csv or .xlsx (`write_teams`, `print_teams`).
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ def main() -> None:
     try:
         app()
     except InspectError as exc:
-        common.console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        common.console(stderr=True).print(f"[bold red]error:[/] {common.escape(str(exc))}", markup=True,
+                                          highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

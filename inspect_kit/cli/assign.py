@@ -61,30 +61,17 @@ def _print_assignment(a, teams: bool = True) -> None:
             common.info("  * substitute")
 
 
-def _write_rows(assignments, csv_out: bool, output: Optional[Path]) -> None:
-    import csv
-    import io
+def _write_rows(assignments, csv_out: bool, output: Optional[Path], json_out: bool = False) -> None:
     import sys
 
-    rows = [r for a in assignments for r in a.rows()]
-    if csv_out:
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["assignment", "matter", "period", "task_no", "统一社会信用代码", "名称", "乡镇", "执法证号", "执法人员",
-                    "专家证号", "专家"])
-        for r in rows:
-            w.writerow([r["assignment"], r["matter"], r["period"], r["task_no"], r["identifier"], r["entity_name"],
-                        r["township"] or "", "、".join(m["cert_no"] for m in r["officers"]),
-                        "、".join(m["name"] for m in r["officers"]), "、".join(m["cert_no"] for m in r["experts"]),
-                        "、".join(m["name"] for m in r["experts"])])
-        text = buf.getvalue()
-    else:
-        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    from inspect_kit.assign.export import print_teams, write_teams
+
+    flag = "csv" if csv_out else "json" if json_out else None
     if output is not None:
-        output.write_text(text, encoding="utf-8-sig" if csv_out else "utf-8")
-        common.info(f"wrote {output}: {len(rows)} task(s)")
+        n = write_teams(output, assignments, flag)
+        common.info(f"wrote {output}: {n} task(s)")
     else:
-        sys.stdout.write(text)
+        print_teams(sys.stdout, assignments, flag or "json")
 
 
 @assign_app.callback(invoke_without_command=True)
@@ -206,25 +193,28 @@ def export(
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
     json_out: bool = typer.Option(False, "--json", help="JSON: one object per task [the default]."),
     csv_out: bool = CSV,
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file [default: standard output]."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file: .json, .csv or .xlsx, "
+                                          "by its extension [default: standard output]."),
 ) -> None:
     """Export the current teams: per task the entity's identifier and the team's 执法证号 and names.
 
-    Confidential until the entities are notified.
+    Confidential until the entities are notified. With -o the file's extension decides the format.
 
-    Example: inspect assign export --quarter 2026Q1 --csv -o 检查组.csv
+    Example: inspect assign export --quarter 2026Q1 -o 检查组.xlsx
     """
     from inspect_kit.assign import service
+    from inspect_kit.assign.export import export_format
     from inspect_kit.errors import InspectError
 
     if json_out and csv_out:
         raise InspectError("give --json or --csv, not both")
+    export_format(output, "csv" if csv_out else "json" if json_out else None)  # refuse a bad -o before anything
     p = resolve_period(quarter, month, year, period, required=False)
     found = service.current_assignments(common.engine(), p.label if p else None, matter)
     if not found:
         raise InspectError("no teams assigned" + (f" for {p}" if p else ""))
     _note()
-    _write_rows(found, csv_out, output)
+    _write_rows(found, csv_out, output, json_out)
 
 
 @assign_app.command("list")

@@ -93,5 +93,12 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
     console().print(table)
 
 
+def escape(text: str) -> str:
+    """Text shown inside a Rich-markup message: brackets such as [findings] stay visible."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(str(text))
+
+
 def info(message: str) -> None:
     console().print(message)

@@ -35,15 +35,69 @@ def _matters(cfg, period, matter: Optional[str]):
 
 
 def _now():
+    """Now in China Standard Time (UTC+8), the clock inspect-kit records (see inspect_kit.draw.seeds)."""
     import datetime as dt
 
-    return dt.datetime.now().replace(microsecond=0)
+    from inspect_kit.draw.seeds import CST
+
+    return dt.datetime.now(CST).replace(tzinfo=None, microsecond=0)
+
+
+def _codes(cfg, p, matter: Optional[str]) -> list[str]:
+    return [m.code for m in _matters(cfg, p, matter)]
+
+
+def _source(drand: Optional[int], drand_at: Optional[str], drand_chain: str, lottery_name: Optional[str],
+            lottery_issue: Optional[str], lottery_date: Optional[str], witnessed: Optional[str],
+            witnesses: Optional[list[str]]):
+    """The one seed source the options name (a SeedSource), or a clear error."""
+    from inspect_kit.draw.seeds import DRAND_CHAINS, SeedError, SeedSource
+    from inspect_kit.errors import InspectError
+    from inspect_kit.text import parse_date
+
+    kinds = [k for k, given in (("drand", drand is not None or drand_at), ("lottery", lottery_name or lottery_issue
+                                                                          or lottery_date),
+                                ("witnessed", witnessed or witnesses)) if given]
+    if len(kinds) != 1:
+        raise InspectError("name exactly one seed source: --drand ROUND (or --drand-at TIME), --lottery-name/"
+                           "--lottery-issue/--lottery-date, or --witnessed DESCRIPTION --witness NAME"
+                           + (f" (got {', '.join(kinds)})" if kinds else ""))
+    try:
+        if kinds == ["drand"]:
+            if drand is not None and drand_at:
+                raise InspectError("give --drand or --drand-at, not both")
+            if drand is None:
+                import datetime as dt
+
+                try:
+                    moment = dt.datetime.fromisoformat(str(drand_at).strip().replace("/", "-"))
+                except ValueError:
+                    raise InspectError(f"--drand-at: {drand_at!r} is not a time like '2026-01-05 10:00' "
+                                       "(China Standard Time)") from None
+                if drand_chain not in DRAND_CHAINS:
+                    raise InspectError(f"--drand-chain: unknown chain {drand_chain!r}")
+                drand = DRAND_CHAINS[drand_chain].first_round_after(moment)
+            return SeedSource.drand(drand, drand_chain)
+        if kinds == ["lottery"]:
+            if not (lottery_name and lottery_issue and lottery_date):
+                raise InspectError("a lottery source needs --lottery-name, --lottery-issue and --lottery-date")
+            return SeedSource.lottery(lottery_name, lottery_issue, parse_date(lottery_date))
+        return SeedSource.witnessed(witnessed or "", witnesses or [])
+    except SeedError as exc:
+        raise InspectError(str(exc)) from None
 
 
 def _print_frame(f) -> None:
-    common.info(f"[bold]{f.matter} {f.period}[/]: frame #{f.id} frozen, {f.n_rows} entities, SHA-256 {f.sha256}")
+    common.info(f"[bold]{f.matter} {f.period}[/]: frame #{f.id} frozen {f.prepared_at:%Y-%m-%d %H:%M}, "
+                f"{f.n_rows} entities, SHA-256 {f.sha256}")
     for reason, n in f.excluded.items():
-        common.info(f"  excluded: {n} {reason}")
+        common.info(f"  excluded: {n} {common.escape(reason)}")
+    if f.commitment is not None:
+        c = f.commitment
+        common.info(f"  commitment #{c.id}: seed source {common.escape(c.seed_source.describe())}"
+                    + ("; SEALED (the list stays secret until `inspect draw unseal`)" if c.sealed else "")
+                    + (f"; re-draw: {common.escape(c.redraw_reason)}" if c.redraw_reason else ""))
+        common.info(f"  commitment code {c.sha256}")
     common.print_table(None, ["stratum", "N", "quota", "rounding", "n", "explanation"],
                        [(s["stratum"], s["N"], s["quota"], s["rounding"], s["n"], s["explanation"]) for s in f.strata])
 
@@ -51,12 +105,31 @@ def _print_frame(f) -> None:
 def _print_draw(d, tickets: bool = True) -> None:
     from inspect_kit.draw.sampler import format_ticket
 
-    common.info(f"[bold]{d.matter} {d.period}[/]: draw #{d.id}, seed {d.seed!r} ({d.seed_source}), "
-                f"{d.n_selected} selected" + (f", re-draw of #{d.redraw_of}: {d.reason}" if d.redraw_of else ""))
+    common.info(f"[bold]{d.matter} {d.period}[/]: draw #{d.id}, public seed {common.escape(repr(d.seed))} "
+                f"({common.escape(d.seed_source)}), {d.n_selected} selected"
+                + (f", re-draw of #{d.redraw_of}: {common.escape(d.reason or '')}" if d.redraw_of else "")
+                + (", sealed" + (" (unsealed)" if d.unsealed else "") if d.sealed else ""))
+    if d.derived_seed:
+        common.info(f"  per-draw seed (tickets): {d.derived_seed}")
+    for w in d.warnings:
+        common.info(f"  [yellow]warning:[/] {common.escape(w)}")
     if tickets:
         common.print_table(None, ["task", "stratum", "rank", "统一社会信用代码", "名称", "ticket"],
                            [(t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"],
                              format_ticket(t["ticket"], 20)) for t in d.tasks])
+
+
+SEED = typer.Option(None, "--seed", help="A witnessed seed: the dice digits (≥ 20 characters by default).")
+REDRAW = typer.Option(False, "--redraw", help="Draw again; the earlier draw stays on record and is published.")
+REASON = typer.Option(None, "--reason", help="Why a re-draw is needed (published).")
+DRAND = typer.Option(None, "--drand", help="Seed source: this drand round (published after now).")
+DRAND_AT = typer.Option(None, "--drand-at", help="Seed source: the first drand round after this time (UTC+8).")
+DRAND_CHAIN = typer.Option("quicknet", "--drand-chain", help="drand chain: quicknet (3 s) or mainnet (30 s).")
+LOTTERY_NAME = typer.Option(None, "--lottery-name", help="Seed source: a public lottery, e.g. 福彩3D.")
+LOTTERY_ISSUE = typer.Option(None, "--lottery-issue", help="The lottery issue (期号) drawn after today.")
+LOTTERY_DATE = typer.Option(None, "--lottery-date", help="The lottery's draw date (after today).")
+WITNESSED = typer.Option(None, "--witnessed", help="Seed source: dice or a 摇号 machine at a meeting (described).")
+WITNESS = typer.Option(None, "--witness", help="A witness of the meeting (repeat for each).")
 
 
 @draw_app.callback(invoke_without_command=True)
@@ -64,15 +137,17 @@ def draw(
     ctx: typer.Context,
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    seed: Optional[str] = typer.Option(None, "--seed", help="The public seed (≥ 20 characters by default)."),
-    seed_source: Optional[str] = typer.Option(None, "--seed-source", help="Where the seed came from."),
+    seed: Optional[str] = SEED,
+    witnessed: Optional[str] = WITNESSED, witness: Optional[list[str]] = WITNESS,
+    redraw: bool = REDRAW, reason: Optional[str] = REASON,
 ) -> None:
-    """Prepare and draw in one step (the frame is frozen, then drawn with the given seed).
+    """Freeze, commit and draw in one step, with a witnessed seed.
 
-    The two-step form, `draw prepare` then `draw run`, lets the frame's hash be published before
-    the seed is chosen.
+    No frame hash is published before the seed exists, and the notice says so. The two-step
+    form, `draw prepare` (commit to a future drand round or lottery issue) then `draw run`, is
+    the one a citizen can trust without trusting the operator.
 
-    Example: inspect draw --quarter 2026Q1 --seed "59302 18447 90321 55812" --seed-source "dice, 2026-01-05"
+    Example: inspect draw --quarter 2026Q1 --seed "59302 18447 90321 55812" --witnessed "掷骰，县政务大厅" --witness 王公证员
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -83,69 +158,133 @@ def draw(
     from inspect_kit.draw import service
     from inspect_kit.errors import InspectError
 
-    if not seed or not seed_source:
-        raise InspectError("--seed and --seed-source are required (or use `inspect draw prepare` first)")
+    if not seed:
+        raise InspectError("--seed is required (or use `inspect draw prepare`, then `inspect draw run`)")
+    source = _source(None, None, "quicknet", None, None, None, witnessed, witness)
     p = resolve_period(quarter, month, year, period)
-    cfg, engine, now = load_config(common.state.config_path()), common.engine(), _now()
-    for m in _matters(cfg, p, matter):
-        f = service.prepare_frame(engine, cfg, m.code, p, as_of=now.date(), now=now)
-        _print_frame(f)
-        _print_draw(service.run_draw(engine, cfg, m.code, p, seed=seed, seed_source=seed_source, now=now))
+    cfg, now = load_config(common.state.config_path()), _now()
+    draws = service.draw_now(common.engine(), cfg, p, _codes(cfg, p, matter), seed=seed, source=source,
+                             as_of=now.date(), now=now, redraw=redraw, reason=reason)
+    for d in draws:
+        _print_draw(d)
 
 
 @draw_app.command("prepare")
 def prepare(
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    drand: Optional[int] = DRAND, drand_at: Optional[str] = DRAND_AT, drand_chain: str = DRAND_CHAIN,
+    lottery_name: Optional[str] = LOTTERY_NAME, lottery_issue: Optional[str] = LOTTERY_ISSUE,
+    lottery_date: Optional[str] = LOTTERY_DATE,
+    witnessed: Optional[str] = WITNESSED, witness: Optional[list[str]] = WITNESS,
+    sealed: bool = typer.Option(False, "--sealed", help="保密抽查: the list stays secret until `draw unseal`."),
+    redraw: bool = REDRAW, reason: Optional[str] = REASON,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The draw date the frame reflects [default: today]."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Freeze the frame: store it, print its SHA-256, strata sizes and planned n. Publish the hash,
-    then choose the seed.
+    """Freeze the frame and commit to a future seed source; publish the printed hash and commitment
+    code, then wait for the source's value.
 
-    Example: inspect draw prepare --quarter 2026Q1 --matter STHJ-01
+    Example: inspect draw prepare --quarter 2026Q1 --matter STHJ-01 --drand-at "2026-01-05 10:00"
     """
     from inspect_kit.config import load_config
     from inspect_kit.draw import service
     from inspect_kit.text import parse_date
 
+    source = _source(drand, drand_at, drand_chain, lottery_name, lottery_issue, lottery_date, witnessed, witness)
     p = resolve_period(quarter, month, year, period)
-    cfg, engine, now = load_config(common.state.config_path()), common.engine(), _now()
+    cfg, now = load_config(common.state.config_path()), _now()
     day = parse_date(as_of) if as_of else now.date()
-    frames = [service.prepare_frame(engine, cfg, m.code, p, as_of=day, now=now) for m in _matters(cfg, p, matter)]
+    frames = service.prepare(common.engine(), cfg, p, _codes(cfg, p, matter), source=source, as_of=day, now=now,
+                             sealed=sealed, redraw=redraw, reason=reason)
     if json_out:
-        common.print_json([f.__dict__ for f in frames])
+        import dataclasses
+
+        common.print_json([dataclasses.asdict(f) for f in frames])
         return
     for f in frames:
         _print_frame(f)
+    common.info("Publish each frame SHA-256 and commitment code now; run `inspect draw run` once the seed source's "
+                "value is published.")
 
 
 @draw_app.command("run")
 def run(
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    seed: str = typer.Option(..., "--seed", help="The public seed (≥ 20 characters by default)."),
-    seed_source: str = typer.Option(..., "--seed-source", help="Where the seed came from (dice roll, lottery, beacon)."),
-    redraw: bool = typer.Option(False, "--redraw", help="Draw again; the earlier draw stays on record."),
-    reason: Optional[str] = typer.Option(None, "--reason", help="Why a re-draw was needed (published)."),
+    frame_sha256: Optional[str] = typer.Option(None, "--frame-sha256", help="The frame hash that was published: "
+                                               "refuse to draw from any other frame (with --matter)."),
+    drand_signature: Optional[str] = typer.Option(None, "--drand-signature", help="The committed round's signature."),
+    drand_previous: Optional[str] = typer.Option(None, "--drand-previous-signature",
+                                                 help="mainnet only: the previous round's signature."),
+    lottery_numbers: Optional[str] = typer.Option(None, "--lottery-numbers", help="The lottery's published numbers."),
+    seed: Optional[str] = SEED,
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Draw from the prepared frame with the published seed; each drawn entity becomes a task.
+    """Draw from the committed frame with the committed source's value; each drawn entity becomes a task.
 
-    Example: inspect draw run --quarter 2026Q1 --seed "31415926535897932384" --seed-source "福彩3D 2026001期"
+    Example: inspect draw run --quarter 2026Q1 --matter STHJ-01 --frame-sha256 9f2c… --drand-signature b7137…
     """
     from inspect_kit.config import load_config
     from inspect_kit.draw import service
 
     p = resolve_period(quarter, month, year, period)
-    cfg, engine, now = load_config(common.state.config_path()), common.engine(), _now()
-    draws = [service.run_draw(engine, cfg, m.code, p, seed=seed, seed_source=seed_source, now=now, redraw=redraw,
-                              reason=reason) for m in _matters(cfg, p, matter)]
+    cfg, now = load_config(common.state.config_path()), _now()
+    draws = service.run(common.engine(), cfg, p, _codes(cfg, p, matter), now=now, seed=seed,
+                        signature=drand_signature, previous_signature=drand_previous, numbers=lottery_numbers,
+                        frame_sha256=frame_sha256)
     if json_out:
-        common.print_json([d.__dict__ for d in draws])
+        import dataclasses
+
+        common.print_json([dataclasses.asdict(d) for d in draws])
         return
     for d in draws:
         _print_draw(d)
+
+
+@draw_app.command("unseal")
+def unseal(
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: str = typer.Option(..., "--matter", help="The matter of the sealed draw."),
+) -> None:
+    """Reveal a sealed draw's salt (after the inspections): its list can then be published and re-derived.
+
+    Example: inspect draw unseal --quarter 2026Q1 --matter STHJ-02
+    """
+    from inspect_kit.draw import service
+
+    p = resolve_period(quarter, month, year, period)
+    d = service.unseal(common.engine(), matter, p, now=_now())
+    common.info(f"draw #{d.id} of {d.matter} {d.period} unsealed: `inspect publish draw` and `inspect draw "
+                f"export-bundle {d.id}` now show its list")
+
+
+@draw_app.command("frames")
+def frames(
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Every frame ever frozen, with its commitment and the draw that used it: a re-freeze is visible.
+
+    Example: inspect draw frames --year 2026
+    """
+    from inspect_kit.draw import service
+
+    p = resolve_period(quarter, month, year, period, required=False)
+    kw = {"year": p.year} if p is not None and year else {"period": p.label if p else None}
+    found = service.list_frames(common.engine(), matter=matter, **kw)
+    rows = [{"frame": f.id, "matter": f.matter, "period": f.period, "frozen_at": f.prepared_at, "N": f.n_rows,
+             "sha256": f.sha256, "commitment": f.commitment.sha256 if f.commitment else None,
+             "seed_source": f.commitment.seed_source.describe() if f.commitment else None,
+             "sealed": bool(f.commitment and f.commitment.sealed), "drawn_by": f.drawn_by} for f in found]
+    if json_out:
+        common.print_json(rows)
+        return
+    common.print_table("frames", ["frame", "matter", "period", "frozen at", "N", "SHA-256", "seed source", "drawn by"],
+                       [(r["frame"], r["matter"], r["period"], r["frozen_at"], r["N"], r["sha256"][:16] + "…",
+                         r["seed_source"], f"#{r['drawn_by']}" if r["drawn_by"] else "—") for r in rows])
 
 
 def _current_draws(engine, p, matter):
@@ -183,15 +322,13 @@ def show(
     if json_out:
         common.print_json([d.__dict__ for d in draws])
     elif csv_out:
-        import csv
         import sys
 
-        w = csv.writer(sys.stdout)
-        w.writerow(["draw", "matter", "period", "task_no", "stratum", "rank", "identifier", "name", "ticket"])
-        for d in draws:
-            for t in d.tasks:
-                w.writerow([d.id, d.matter, d.period, t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"],
-                            t["ticket"]])
+        from inspect_kit.spreadsheet import write_csv
+
+        write_csv(sys.stdout, ["draw", "matter", "period", "task_no", "stratum", "rank", "identifier", "name", "ticket"],
+                  ([d.id, d.matter, d.period, t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"],
+                    t["ticket"]] for d in draws for t in d.tasks))
     else:
         for d in draws:
             _print_draw(d)
@@ -211,19 +348,21 @@ def list_(
     from inspect_kit.draw import service
 
     p = resolve_period(quarter, month, year, period, required=False)
-    draws = service.list_draws(common.engine(), p.label if p else None, matter)
+    if p is not None and year:  # --year: every draw of the year, its quarters and months included
+        draws = service.list_draws(common.engine(), matter=matter, year=p.year)
+    else:
+        draws = service.list_draws(common.engine(), p.label if p else None, matter)
     rows = [{"draw": d.id, "matter": d.matter, "period": d.period, "drawn_at": d.drawn_at, "seed": d.seed,
              "seed_source": d.seed_source, "selected": d.n_selected, "frame_sha256": d.frame_sha256,
              "redraw_of": d.redraw_of, "reason": d.reason} for d in draws]
     if json_out:
         common.print_json(rows)
     elif csv_out:
-        import csv
         import sys
 
-        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["draw"])
-        w.writeheader()
-        w.writerows(rows)
+        from inspect_kit.spreadsheet import write_csv
+
+        write_csv(sys.stdout, list(rows[0]) if rows else ["draw"], (r.values() for r in rows))
     else:
         common.print_table("draws", ["draw", "matter", "period", "drawn at", "seed", "n", "frame SHA-256", "re-draw of"],
                            [(r["draw"], r["matter"], r["period"], r["drawn_at"], r["seed"], r["selected"],
@@ -257,6 +396,8 @@ def list_file(
     rounding: str = typer.Option("ceil", "--rounding", help="ceil, floor or round."),
     seed: str = typer.Option(..., "--seed", help="The public seed."),
     seed_source: str = typer.Option("", "--seed-source", help="Where the seed came from."),
+    id_scheme: Optional[str] = typer.Option(None, "--id-scheme", help="uscc (统一社会信用代码, checked) or other "
+                                            "[default: the registry's setting]."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (the full bundle with -o)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the verification bundle here."),
 ) -> None:
@@ -266,8 +407,13 @@ def list_file(
     """
     from inspect_kit.draw.listfile import draw_from_file
 
+    from inspect_kit.config import load_config
+
+    settings = load_config(common.state.config_path()).settings
     result = draw_from_file(file, id_column=id_column, stratum_column=stratum_column, rate=rate, n=n, rounding=rounding,
-                            seed=seed, seed_source=seed_source, min_seed_length=1)
+                            seed=seed, seed_source=seed_source, min_seed_length=settings.draw.min_seed_length,
+                            id_scheme=id_scheme or settings.registry.id_scheme,
+                            other_id_pattern=settings.registry.other_id_pattern)
     if output:
         output.write_text(json.dumps(result.bundle, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if json_out:
@@ -279,61 +425,126 @@ def list_file(
     common.info(f"frame SHA-256 {result.bundle['frame']['sha256']}" + (f"; bundle written to {output}" if output else ""))
 
 
+def _load_bundle(path: Path) -> dict:
+    from inspect_kit.errors import InspectError
+
+    try:
+        if path.stat().st_size > 2 * 1024**3:
+            raise InspectError(f"{path}: larger than 2 GiB, not a bundle")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise InspectError(f"{path}: nested too deeply to be a bundle") from None
+    except (OSError, ValueError) as exc:
+        raise InspectError(f"{path}: cannot read the bundle ({exc})") from None
+    if not isinstance(data, dict):
+        raise InspectError(f"{path}: a bundle is a JSON object")
+    return data
+
+
 def verify(
-    draw_id: Optional[int] = typer.Argument(None, help="A draw number [default: every draw in the database]."),
+    draw_id: Optional[int] = typer.Argument(None, help="A draw number [default: every draw, team and the log]."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Verify a bundle file alone, without the database."),
+    expect_frame: Optional[str] = typer.Option(None, "--expect-frame-sha256", help="With --bundle: the frame hash "
+                                               "published before the seed."),
+    expect_seed: Optional[str] = typer.Option(None, "--expect-seed", help="With --bundle: the public seed as published."),
+    expect_head: Optional[str] = typer.Option(None, "--expect-head", help="With --bundle: a log head N:HASH printed "
+                                              "on a notice."),
+    expect_commitment: Optional[str] = typer.Option(None, "--expect-commitment", help="With --bundle: the commitment "
+                                                    "code published after `draw prepare`."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Re-derive draws from their frame, seed and quotas; say exactly what does not match.
+    """Re-derive draws from their frame, seed and quotas, check their commitments, seeds and the
+    transparency log; say exactly what does not match.
 
     Exit code 1 if anything does not verify.
 
-    Example: inspect verify --bundle bundle.json
+    Example: inspect verify --bundle draw-STHJ-01-2026Q1.json --expect-frame-sha256 9f2c… --expect-head 41:7be0…
     """
     from inspect_kit.errors import InspectError
 
     results = []
     if bundle is not None:
         from inspect_kit.draw.bundle import verify_bundle
+        from inspect_kit.draw.record import Expected
 
-        try:
-            data = json.loads(bundle.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InspectError(f"{bundle}: cannot read the bundle ({exc})") from None
-        rep = verify_bundle(data)
-        results.append({"what": str(bundle), "ok": rep.ok, "problems": rep.problems})
+        rep = verify_bundle(_load_bundle(bundle), Expected(expect_frame, expect_seed, expect_head, expect_commitment))
+        results.append({"what": str(bundle), "ok": rep.ok, "problems": rep.problems, "notes": rep.notes})
     else:
+        if any((expect_frame, expect_seed, expect_head, expect_commitment)):
+            raise InspectError("--expect-... options check a bundle: give --bundle FILE (for the database, use "
+                               "`inspect log verify --head N:HASH`)")
+        from inspect_kit.assign.service import verify_assignments
         from inspect_kit.draw import service
+        from inspect_kit.transparency import store as log
 
         engine = common.engine()
         ids = [draw_id] if draw_id is not None else [d.id for d in service.list_draws(engine)]
         for i in ids:
             rep = service.verify_draw(engine, i)
-            results.append({"what": f"draw #{i}", "ok": rep.ok, "problems": rep.problems})
-        try:
-            from inspect_kit.assign.service import verify_assignments
-        except ImportError:
-            verify_assignments = None
-        if verify_assignments is not None and draw_id is None:
+            results.append({"what": f"draw #{i}", "ok": rep.ok, "problems": rep.problems, "notes": rep.notes})
+        if draw_id is None:
             for what, ok, problems in verify_assignments(engine):
-                results.append({"what": what, "ok": ok, "problems": problems})
+                results.append({"what": what, "ok": ok, "problems": problems, "notes": []})
+            with engine.connect() as conn:
+                lrep = log.verify_log(conn)
+            results.append({"what": f"transparency log ({lrep.entries} entries, head {lrep.head})", "ok": lrep.ok,
+                            "problems": lrep.problems, "notes": []})
     if json_out:
         common.print_json(results)
     else:
         for r in results:
-            if r["ok"]:
-                common.info(f"[green]OK[/]  {r['what']}")
-            else:
-                common.info(f"[red]FAIL[/] {r['what']}")
-                for p in r["problems"]:
-                    common.info(f"      {p}")
+            common.info(("[green]OK[/]  " if r["ok"] else "[red]FAIL[/] ") + common.escape(r["what"]))
+            for p in r["problems"]:
+                common.info(f"      {common.escape(p)}")
+            for n in r["notes"]:
+                common.info(f"      note: {common.escape(n)}")
     bad = [r["what"] for r in results if not r["ok"]]
     if bad:
         raise InspectError(f"{len(bad)} of {len(results)} did not verify: {', '.join(bad)}")
-    if not results:
-        raise InspectError("nothing to verify: no draws in the database")
+
+
+log_app = typer.Typer(help="The transparency log: a hash chain over every published record.", no_args_is_help=True)
+
+
+@log_app.command("head")
+def log_head() -> None:
+    """Print the log head as N:HASH (printed on every notice; keep it to check later).
+
+    Example: inspect log head
+    """
+    from inspect_kit.transparency import store as log
+
+    with common.engine().connect() as conn:
+        typer.echo(log.head_text(conn))
+
+
+@log_app.command("verify")
+def log_verify(
+    head: Optional[list[str]] = typer.Option(None, "--head", help="A head N:HASH printed earlier (repeatable): the "
+                                             "log must still extend it."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Re-hash the whole chain against the records; fail on any deleted, changed or unlogged record.
+
+    Example: inspect log verify --head 41:7be0c5…
+    """
+    from inspect_kit.errors import InspectError
+    from inspect_kit.transparency import store as log
+
+    with common.engine().connect() as conn:
+        rep = log.verify_log(conn, head or [])
+    if json_out:
+        common.print_json(rep.__dict__)
+    elif rep.ok:
+        common.info(f"[green]OK[/]  transparency log: {rep.entries} entries, head {rep.head}")
+    else:
+        for p in rep.problems:
+            common.info(f"      {common.escape(p)}")
+    if not rep.ok:
+        raise InspectError(f"the transparency log does not verify ({len(rep.problems)} problem(s))")
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(draw_app, name="draw")
+    app.add_typer(log_app, name="log")
     app.command("verify")(verify)

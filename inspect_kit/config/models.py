@@ -119,6 +119,13 @@ class Matter(Strict):
     max_tasks_per_inspector: int | None = Field(None, ge=1)
     pair_cap: float | None = Field(None, gt=0, le=1)
     conflicts: ConflictRules | None = None
+    # Matters with the same ticket_group draw with the same per-draw seed and so share tickets
+    # (overlapping samples, on purpose); by default every matter is its own group.
+    ticket_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_\-]+$")
+
+    @property
+    def seed_group(self) -> str:
+        return self.ticket_group or self.code
 
     @field_validator("quota", mode="before")
     @classmethod

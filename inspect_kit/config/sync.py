@@ -9,6 +9,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from inspect_kit.config.load import Config, matter_spec
 from inspect_kit.storage.models import ImportBatch, Matter, RegistryChange, Unit
+from inspect_kit.transparency.store import append_pending
 
 
 @dataclass
@@ -67,4 +68,5 @@ def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
                 {"batch_id": batch, "at": now, "table_name": t, "key": k, "action": a, "changes": c} for t, k, a, c in log])
         conn.execute(update(ImportBatch.__table__).where(ImportBatch.id == batch).values(
             added=s.units_added + s.matters_added, updated=s.units_updated + s.matters_updated, unchanged=s.unchanged))
+        append_pending(conn, now)
     return s

@@ -12,6 +12,13 @@ quotas, whose matter total is split across those strata by largest remainders; a
 coverage-mode stratum "coverage": {"period", "periods", "drawn_before"} with quota "coverage".
 Tickets are the package's full strings (64..78 digits). `verify_bundle` re-derives all of it from
 the bundle alone.
+
+Version 2 (draws from the database since per-draw seeds) keeps every key above — "seed" is the
+seed the tickets use, so the citizen's check is unchanged — and adds the record of the draw's
+procedure: the seed derivation, the structured seed source with its evidence, the commitment, the
+frames frozen for the period, the earlier samples of an annual-coverage year and the transparency
+log entries (see inspect_kit.draw.record, which checks them). Version 1 bundles (and list-file
+draws, which have no commitment) still verify, without those checks.
 """
 
 from __future__ import annotations
@@ -24,12 +31,15 @@ from typing import Any
 
 from .coverage import CoverageRule, explain_coverage
 from .frame import canonical_rows, draw_stratified, frame_problems, frame_sha256
+from .record import Expected, expected_problems, record_problems, sample_sha256
 from .quota import (QuotaKind, QuotaRule, SizeExplanation, allocate_largest_remainder,
                     format_exact, sample_size)
 from .sampler import ALGORITHM_NAME, ALGORITHM_VERSION, tickets
 
 BUNDLE_FORMAT = "inspect-kit/draw-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2  # a draw from the database, with its commitment and log entries
+PLAIN_BUNDLE_VERSION = 1  # frame, quotas and sample alone (list-file draws)
+KNOWN_VERSIONS = (PLAIN_BUNDLE_VERSION, BUNDLE_VERSION)
 
 Rule = QuotaRule | CoverageRule
 
@@ -107,7 +117,7 @@ def build_bundle(
     draw = draw_stratified(seed, canonical, {label: size.n for label, size in sizes.items()})
     bundle: dict[str, Any] = {
         "format": BUNDLE_FORMAT,
-        "version": BUNDLE_VERSION,
+        "version": PLAIN_BUNDLE_VERSION,
         "algorithm": {"name": ALGORITHM_NAME, "version": ALGORITHM_VERSION},
         "seed": seed,
         "seed_source": seed_source,
@@ -148,10 +158,11 @@ def _rule_from_entry(entry: Mapping[str, Any]) -> Rule:
 class VerifyReport:
     ok: bool
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # facts that are not failures (e.g. no commitment)
 
 
 _SHAPE: dict[str, type] = {
-    "seed": str, "seed_source": str, "matter": str, "period": str,
+    "seed": str, "matter": str, "period": str,
     "frame": dict, "strata": list, "sample": list,
 }
 _STRATUM_KEYS = {"stratum", "N", "quota", "rounding", "n", "explanation"}
@@ -166,8 +177,8 @@ def _shape_problems(bundle: Any) -> list[str]:
     if not isinstance(bundle, Mapping):
         return ["the bundle is not a JSON object"]
     problems = []
-    if bundle.get("format") != BUNDLE_FORMAT or bundle.get("version") != BUNDLE_VERSION:
-        problems.append(f"not a {BUNDLE_FORMAT} version {BUNDLE_VERSION} bundle: "
+    if bundle.get("format") != BUNDLE_FORMAT or bundle.get("version") not in KNOWN_VERSIONS:
+        problems.append(f"not a {BUNDLE_FORMAT} bundle of version {' or '.join(map(str, KNOWN_VERSIONS))}: "
                         f"format {bundle.get('format')!r}, version {bundle.get('version')!r}")
     algorithm = {"name": ALGORITHM_NAME, "version": ALGORITHM_VERSION}
     if bundle.get("algorithm") != algorithm:
@@ -197,8 +208,11 @@ def _preview(ids: Sequence[str], limit: int = 8) -> str:
     return f"[{shown}{f', … ({len(ids) - limit} more)' if len(ids) > limit else ''}]"
 
 
-def verify_bundle(bundle: Mapping[str, Any]) -> VerifyReport:
-    """Re-derive hash, sizes, sample and tickets from the bundle alone; list every mismatch."""
+def verify_bundle(bundle: Mapping[str, Any], expected: Expected = Expected()) -> VerifyReport:
+    """Re-derive hash, sizes, sample and tickets from the bundle alone; list every mismatch.
+
+    A version-2 bundle's record (commitment, seed derivation and source, order of events, log
+    entries) is checked too, and so are values published earlier (``expected``)."""
     problems = _shape_problems(bundle)
     if not problems:
         problems = frame_problems(bundle["frame"]["rows"])
@@ -213,7 +227,19 @@ def verify_bundle(bundle: Mapping[str, Any]) -> VerifyReport:
     sizes, size_problems = _check_strata(bundle, Counter(s for _, s in rows))
     problems += size_problems
     problems += _check_sample(bundle, rows, sizes)
-    return VerifyReport(not problems, problems)
+    notes: list[str] = []
+    digest = sample_sha256([(i["stratum"], i["identifier"], i["ticket"], i["rank"]) for i in bundle["sample"]])
+    if bundle.get("version") == 2 and "commitment" in bundle:
+        problems += record_problems(bundle, rows, digest, expected)
+    else:
+        seed = bundle["seed_derivation"].get("public_seed") if isinstance(bundle.get("seed_derivation"), Mapping) \
+            else bundle["seed"]
+        problems += expected_problems(bundle["frame"]["sha256"], seed, None, expected)
+        if expected.head or expected.commitment:
+            problems.append("this bundle has no commitment or log entries: a commitment code or a log head "
+                            "cannot be checked against it")
+        notes.append("no commitment: nothing shows that the seed was chosen after the frame was frozen")
+    return VerifyReport(not problems, problems, notes)
 
 
 def _check_strata(bundle: Mapping[str, Any], counts: Counter[str]) -> tuple[dict[str, int], list[str]]:

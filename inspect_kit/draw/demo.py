@@ -1,49 +1,87 @@
-"""Demo step: prepare and draw 2026Q1–2026Q4 (quarterly matters) and 2026 (yearly matters),
-print the per-stratum tables, and verify every draw.
+"""Demo step: commit, then draw, every period of 2026, and verify every draw and the log.
 
-The demo seeds below stand in for the public dice rolls a bureau would use; in real use the seed
-is chosen AFTER the frame hash is published (see README, "The procedure").
+Each period follows the draw-meeting protocol of README ("The draw meeting"): the frames are frozen
+and committed to a seed source first, and drawn only once that source's value exists.
+
+* 2026 (yearly matters), 2026Q2, 2026Q3: dice rolled at a witnessed meeting (the notice says the
+  operator could influence such a seed);
+* 2026Q1: a lottery issue drawn the day after the commitment (the numbers are fictitious, like the
+  county); STHJ-02 is a sealed draw (保密抽查), unsealed on 1 April after the inspections;
+* 2026Q4: drand quicknet round 32285085, published 2026-09-17 23:23:39 (UTC+8): committed that
+  afternoon, drawn the next morning with the round's real signature (../shared/BEACONS.md),
+  verified offline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
+from inspect_kit.draw.seeds import SeedSource
 from inspect_kit.periods import Period, matters_for
 
-DEMO_SEEDS = {
-    "2026Q1": ("48213 90577 16342 75018", "demo: 20 dice rolled at the 2026-01-05 draw meeting"),
-    "2026Q2": ("07731 55290 38164 92047", "demo: 20 dice rolled at the 2026-04-03 draw meeting"),
-    "2026Q3": ("61928 04473 85516 20391", "demo: 20 dice rolled at the 2026-07-03 draw meeting"),
-    "2026Q4": ("39054 71862 26609 58137", "demo: 20 dice rolled at the 2026-10-09 draw meeting"),
-    "2026": ("84402 13395 67721 90548", "demo: 20 dice rolled at the 2026-01-05 draw meeting"),
+MEETING = ("县政务服务中心抽签会，公开掷骰20次", ["县公证处公证员周文", "县人大代表林秀"])
+SEALED = {"2026Q1": ["STHJ-02"]}
+UNSEAL_AT = {("STHJ-02", "2026Q1"): dt.datetime(2026, 4, 1, 9, 0)}
+DRAND_Q4 = (32285085, "81dbce51d584d90d618547f4b50391d53ace6f6b9aeb8fb67e1879427af9d0310ac0ec6f519271d9a313ee84b378d416")
+# period: (source, committed at, drawn at, value given at the draw)
+PLAN = {
+    "2026": (SeedSource.witnessed(*MEETING), dt.datetime(2026, 1, 5, 9, 0), dt.datetime(2026, 1, 5, 10, 0),
+             {"seed": "84402 13395 67721 90548"}),
+    "2026Q1": (SeedSource.lottery("中国福利彩票双色球", "2026002", dt.date(2026, 1, 4)), dt.datetime(2026, 1, 3, 10, 0),
+               dt.datetime(2026, 1, 5, 10, 0), {"numbers": "03 09 14 21 27 30 + 11"}),
+    "2026Q2": (SeedSource.witnessed(*MEETING), dt.datetime(2026, 4, 3, 9, 0), dt.datetime(2026, 4, 3, 10, 0),
+               {"seed": "07731 55290 38164 92047"}),
+    "2026Q3": (SeedSource.witnessed(*MEETING), dt.datetime(2026, 7, 3, 9, 0), dt.datetime(2026, 7, 3, 10, 0),
+               {"seed": "61928 04473 85516 20391"}),
+    "2026Q4": (SeedSource.drand(DRAND_Q4[0]), dt.datetime(2026, 9, 17, 16, 0), dt.datetime(2026, 9, 18, 9, 0),
+               {"signature": DRAND_Q4[1]}),
 }
-DRAW_DAYS = {"2026Q1": dt.date(2026, 1, 5), "2026Q2": dt.date(2026, 4, 3), "2026Q3": dt.date(2026, 7, 3),
-             "2026Q4": dt.date(2026, 10, 9), "2026": dt.date(2026, 1, 5)}
+DRAW_DAYS = {label: drawn.date() for label, (_, _, drawn, _) in PLAN.items()}
+
+
+def demo_salt(matter: str, period: str) -> str:
+    """A fixed salt, so that the demo prints the same thing every time (real use: a random one)."""
+    return hashlib.sha256(f"inspect-kit demo salt {matter} {period}".encode()).hexdigest()
 
 
 def run(ctx) -> None:
     from inspect_kit.draw import service
+    from inspect_kit.transparency import store as log
 
     periods = [Period(2026, "year", 0)] + [Period(2026, "quarter", q) for q in range(4)]
     draws = []
     for period in periods:
-        day = DRAW_DAYS[period.label]
-        seed, source = DEMO_SEEDS[period.label]
+        source, committed, drawn, value = PLAN[period.label]
+        codes = [m.code for m in matters_for(ctx.config.matters, period)]
+        sealed = [c for c in SEALED.get(period.label, []) if c in codes]
+        frames = service.prepare(ctx.engine, ctx.config, period, [c for c in codes if c not in sealed], source=source,
+                                 as_of=drawn.date(), now=committed)
+        for code in sealed:
+            frames += service.prepare(ctx.engine, ctx.config, period, [code], source=source, as_of=drawn.date(),
+                                      now=committed, sealed=True, salt=demo_salt(code, period.label))
+        ctx.echo(f"{period}: committed {committed:%Y-%m-%d %H:%M} to {source.describe()}")
+        done = service.run(ctx.engine, ctx.config, period, [f.matter for f in frames], now=drawn, **value)
+        draws += done
         rows = []
-        for matter in matters_for(ctx.config.matters, period):
-            frame = service.prepare_frame(ctx.engine, ctx.config, matter.code, period, as_of=day,
-                                          now=dt.datetime.combine(day, dt.time(9, 0)))
-            d = service.run_draw(ctx.engine, ctx.config, matter.code, period, seed=seed, seed_source=source,
-                                 now=dt.datetime.combine(day, dt.time(10, 0)))
-            draws.append(d)
-            for s in frame.strata:
-                rows.append((matter.code, s["stratum"], s["N"], s["quota"], s["n"], s["explanation"]))
-            rows.append((matter.code, "frame SHA-256", frame.n_rows, "", d.n_selected, frame.sha256))
-        ctx.table(f"{period}: seed {seed!r}", ["matter", "stratum", "N", "quota", "n", "explanation"], rows)
+        for f, d in zip(frames, done):
+            for s in f.strata:
+                rows.append((f.matter, s["stratum"], s["N"], s["quota"], s["n"], s["explanation"]))
+            rows.append((f.matter, "frame SHA-256" + (" (sealed)" if d.sealed else ""), f.n_rows, "", d.n_selected,
+                         f.sha256))
+        ctx.table(f"{period}: public seed {done[0].seed!r}", ["matter", "stratum", "N", "quota", "n", "explanation"],
+                  rows)
+        for (matter, label), at in UNSEAL_AT.items():
+            if label == period.label:
+                service.unseal(ctx.engine, matter, label, now=at)
+                ctx.echo(f"{matter} {label}: sealed draw unsealed on {at:%Y-%m-%d}")
     failures = [d.id for d in draws if not service.verify_draw(ctx.engine, d.id).ok]
     if failures:
         raise RuntimeError(f"demo draws did not verify: {failures}")
-    ctx.echo(f"{len(draws)} draws, {sum(d.n_selected for d in draws)} tasks; every draw re-derived and verified "
-             "(`inspect verify`)")
+    with ctx.engine.connect() as conn:
+        rep = log.verify_log(conn)
+    if not rep.ok:
+        raise RuntimeError(f"the demo's transparency log does not verify: {rep.problems}")
+    ctx.echo(f"{len(draws)} draws, {sum(d.n_selected for d in draws)} tasks; every draw re-derived and verified, "
+             f"transparency log OK at {rep.head}")
     ctx.results["draws"] = [d.id for d in draws]

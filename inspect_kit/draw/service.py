@@ -1,37 +1,80 @@
-"""Draws against the database: freeze a frame (prepare), draw from it with a published seed
-(run), re-derive and check (verify), and export the bundle that lets anyone else check.
+"""Draws against the database: commit (prepare), draw (run), unseal, list, and the one-step draw.
 
-Commit, then reveal: `prepare_frame` stores the frame and its SHA-256 before any seed exists;
-`run_draw` takes the seed afterwards and draws from exactly the stored frame. Frames, draws and
-tasks are append-only (database triggers refuse UPDATE and DELETE): a re-draw is a new record
-with a reason, and the current draw of (matter, period) is the latest one.
+Commit, then reveal, and nothing the operator can steer in between:
+
+* ``prepare`` freezes the frame of each (matter, period) and records a **commitment**: the
+  frame's SHA-256, the time, and the seed source that will be used — a future drand round, a
+  lottery issue drawn on a later day, or a witnessed meeting — plus, for a sealed draw
+  (保密抽查), the SHA-256 of a secret salt the tool generates and keeps. Every argument is
+  checked before anything is written; one transaction for all matters of the command.
+* ``run`` draws from exactly the committed frame (``frame_sha256=`` refuses another), with the
+  public seed the source produced (a drand signature is verified offline), through the per-draw
+  seed rule of inspect_kit.draw.seeds, so every (matter, period) has its own tickets.
+* A re-draw needs a new commitment made with a reason (``redraw=True, reason=...``): the
+  earlier draw stays, the new one names it. Re-freezing a frame after the committed value was
+  published counts as a re-draw too. Every frame ever frozen is listed (``list_frames``).
+* ``unseal`` reveals a sealed draw's salt after the inspections; from then on anyone can
+  re-derive it.
+
+Every record is appended to the transparency log in the transaction that writes it. Frames,
+commitments, draws, tasks and unsealings are append-only (database triggers refuse UPDATE,
+DELETE and, on PostgreSQL, TRUNCATE).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 import zlib
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select
+from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from inspect_kit.config import Config
 from inspect_kit.config.load import matter_spec
 from inspect_kit.config.models import Matter
-from inspect_kit.draw.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, Rule, VerifyReport, size_strata, verify_bundle
-from inspect_kit.draw.coverage import CoverageRule
+from inspect_kit.draw import frames as fq
+from inspect_kit.draw.bundle import size_strata
 from inspect_kit.draw.frame import canonical_frame_bytes, canonical_rows, draw_stratified
 from inspect_kit.draw.quota import QuotaKind, QuotaRule
+from inspect_kit.draw.record import commitment_document, commitment_sha256, sample_sha256
 from inspect_kit.draw.sampler import ALGORITHM_NAME, ALGORITHM_VERSION
+from inspect_kit.draw.seeds import (SeedError, SeedSource, check_commitment_time, derive_seed, salt_commitment,
+                                    seed_value)
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.storage.bulk import bulk_insert
-from inspect_kit.storage.models import Draw, Entity, Frame, Inspector, InspectorQualification, Task
+from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, ImportBatch, SealSalt, Task, Unsealing
+from inspect_kit.transparency.store import append_pending
 
-_ENTITY_COLUMNS = {"category": Entity.category, "credit_class": Entity.credit_class, "township": Entity.township,
-                   "industry": Entity.industry, "department": Entity.department}
+# Re-exported: the bundle and verification live in inspect_kit.draw.export.
+from inspect_kit.draw.export import export_bundle, frame_rows_from_blob, verify_draw  # noqa: F401
+
+
+@dataclass(frozen=True)
+class CommitmentInfo:
+    id: int
+    frame_id: int
+    matter: str
+    period: str
+    committed_at: dt.datetime
+    frame_sha256: str
+    source: dict[str, Any]
+    ticket_group: str
+    sealed: bool
+    salt_sha256: str | None
+    one_step: bool
+    redraw_reason: str | None
+    sha256: str  # the commitment code to publish
+
+    @property
+    def seed_source(self) -> SeedSource:
+        return SeedSource.from_dict(self.source)
 
 
 @dataclass(frozen=True)
@@ -45,6 +88,8 @@ class FrameInfo:
     n_rows: int
     strata: list[dict[str, Any]]
     excluded: dict[str, int]
+    commitment: CommitmentInfo | None = None
+    drawn_by: int | None = None  # the draw that used this frame, if any
 
 
 @dataclass(frozen=True)
@@ -53,7 +98,7 @@ class DrawInfo:
     frame_id: int
     matter: str
     period: str
-    seed: str
+    seed: str  # the public seed
     seed_source: str
     drawn_at: dt.datetime
     redraw_of: int | None
@@ -62,292 +107,384 @@ class DrawInfo:
     frame_sha256: str
     strata: list[dict[str, Any]]
     tasks: list[dict[str, Any]] = field(default_factory=list)
+    derived_seed: str | None = None
+    commitment_id: int | None = None
+    sealed: bool = False
+    unsealed: bool = False
+    warnings: list[str] = field(default_factory=list)
 
 
-# -- the frame ---------------------------------------------------------------------------------
-
-def _qualified_officers(conn: Connection, matter: Matter, as_of: dt.date) -> int:
-    """On-duty enforcement officers qualified for the matter on the draw date (for "5×inspectors")."""
-    quals = set(matter.qualification) | {matter.code}
-    q = InspectorQualification
-    stmt = (select(func.count(func.distinct(Inspector.id))).join(q, q.inspector_id == Inspector.id)
-            .where(Inspector.kind == "officer", Inspector.status == "active",
-                   Inspector.department.in_(list(matter.team_demand())), q.qualification.in_(quals),
-                   or_(Inspector.cert_valid_to.is_(None), Inspector.cert_valid_to >= as_of),
-                   or_(Inspector.cert_valid_from.is_(None), Inspector.cert_valid_from <= as_of)))
-    return conn.execute(stmt).scalar_one()
+def _period(period: Period | str) -> Period:
+    return parse_period(period) if isinstance(period, str) else period
 
 
-def _drawn_this_cycle(conn: Connection, matter: Matter, period: Period) -> dict[str, str]:
-    """identifier → stratum of everyone drawn by the matter's current draws earlier in the year."""
-    from inspect_kit.draw.tasks import current_draw_ids
-
-    earlier = {p for (_, p) in current_draw_ids(conn, matter=matter.code)
-               if (pp := parse_period(p)).year == period.year and pp < period}
-    ids = [i for (m, p), i in current_draw_ids(conn, matter=matter.code).items() if p in earlier]
-    if not ids:
-        return {}
-    return dict(conn.execute(select(Task.identifier, Task.stratum).where(Task.draw_id.in_(ids))).all())
+def _matters(config: Config, codes: Sequence[str], period: Period) -> list[Matter]:
+    matters = [config.matter(c) for c in codes]
+    for m in matters:
+        if m.period != period.kind:
+            raise InspectError(f"matter {m.code} is drawn per {m.period}, not per {period.kind} ({period})")
+    if not matters:
+        raise InspectError(f"no matter to draw for {period}")
+    return matters
 
 
-def _recently_clean(conn: Connection, matter: Matter, as_of: dt.date, codes: dict | None) -> set[str]:
-    """Entities inspected with no problem found within the matter's exclusion window."""
-    months = matter.exclude_clean_within_months
-    if not months:
-        return set()
-    from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook
-    from inspect_kit.storage.models import Finding
-
-    codebook = Codebook.from_dict(codes) if codes else DEFAULT_CODEBOOK
-
-    y, m = divmod(as_of.year * 12 + as_of.month - 1 - months, 12)
-    since = dt.date(y, m + 1, min(as_of.day, 28))
-    rows = conn.execute(select(Task.identifier, Finding.results).join(Finding, Finding.task_id == Task.id)
-                        .where(Finding.inspection_end >= since))
-    return {ident for ident, results in rows if not codebook.problem_found(results)}
+def _commitment_info(row: Any) -> CommitmentInfo:
+    return CommitmentInfo(row.id, row.frame_id, row.matter_code, row.period, row.committed_at, row.frame_sha256,
+                          row.source, row.ticket_group, row.sealed, row.salt_sha256, row.one_step, row.redraw_reason,
+                          row.commitment_sha256)
 
 
-def _frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
-    """(identifier, stratum) rows of the frame; exclusion counts; per stratum, drawn earlier this cycle."""
-    cols = [Entity.identifier] + [_ENTITY_COLUMNS[f] for f in matter.strata]
-    in_scope = and_(Entity.category.in_(matter.categories))
-    exempt = and_(Entity.exempt_reason.is_not(None),
-                  or_(Entity.exempt_from.is_(None), Entity.exempt_from <= as_of),
-                  or_(Entity.exempt_to.is_(None), Entity.exempt_to >= as_of))
-    excluded: dict[str, int] = {}
-    for label, cond in (("not active (closed or cancelled)", Entity.status != "active"),
-                        ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt))):
-        n = conn.execute(select(func.count()).select_from(Entity).where(in_scope, cond)).scalar_one()
-        if n:
-            excluded[label] = n
-    found = conn.execute(select(*cols).where(in_scope, Entity.status == "active", ~exempt)).all()
-    if len(matter.strata) == 1:  # the usual case, without a dict per row
-        rows = [(r[0], r[1] or "-") for r in found]
-    else:
-        rows = [(r[0], "/".join(v or "-" for v in r[1:])) for r in found]
-    del found
-    drop: set[str] = set()
-    clean = _recently_clean(conn, matter, as_of, codes)
-    if clean:
-        before = len(rows)
-        rows = [r for r in rows if r[0] not in clean]
-        if before - len(rows):
-            excluded[f"inspected with no problem within {matter.exclude_clean_within_months} months"] = before - len(rows)
-    drawn_before: dict[str, int] = {}
-    if matter.coverage == "annual":
-        drawn = _drawn_this_cycle(conn, matter, period)
-        for stratum in drawn.values():
-            drawn_before[stratum] = drawn_before.get(stratum, 0) + 1
-        drop = set(drawn)
-        before = len(rows)
-        rows = [r for r in rows if r[0] not in drop]
-        if before - len(rows):
-            excluded["drawn earlier this year (annual coverage)"] = before - len(rows)
-    return rows, excluded, drawn_before
+def _latest(conn: Connection, table: Any, matter: str, period: str, lock: bool = False) -> Any:
+    stmt = (select(table).where(table.c.matter_code == matter, table.c.period == period)
+            .order_by(table.c.id.desc()).limit(1))
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).first()
 
 
-def _rules(matter: Matter, period: Period, labels: set[str], drawn_before: dict[str, int]) -> dict[str, Rule]:
-    if matter.coverage == "annual":
-        return {s: CoverageRule(period.index, period.periods_per_year, drawn_before.get(s, 0))
-                for s in labels | set(drawn_before)}
-    return {s: QuotaRule.of(matter.quota_for(s), matter.rounding) for s in labels}
+def _redraw_needed(conn: Connection, matter: Matter, period: Period, now: dt.datetime) -> str | None:
+    """Why a new commitment of (matter, period) would be a re-draw, or None."""
+    drawn = _latest(conn, Draw.__table__, matter.code, period.label)
+    if drawn is not None:
+        return f"{matter.code} {period} was already drawn (draw #{drawn.id}, {drawn.drawn_at:%Y-%m-%d %H:%M})"
+    com = _latest(conn, Commitment.__table__, matter.code, period.label)
+    if com is not None:
+        available = SeedSource.from_dict(com.source).available_at()
+        if available is None or available <= now:
+            return (f"{matter.code} {period} has a commitment (#{com.id}, {com.committed_at:%Y-%m-%d %H:%M}) whose seed "
+                    "could already be known: freezing a new frame now is a re-draw")
+    return None
 
 
-def _strata_entries(rules: dict[str, Rule], sizes) -> list[dict[str, Any]]:
-    out = []
-    for label, size in sizes.items():
-        rule = rules[label]
-        entry: dict[str, Any] = {"stratum": label, "N": size.N, "quota": size.quota_text,
-                                 "rounding": str(size.rounding.value if hasattr(size.rounding, "value") else size.rounding),
-                                 "n": size.n, "explanation": size.line}
-        if isinstance(rule, CoverageRule):
-            entry["coverage"] = {"period": rule.period, "periods": rule.periods, "drawn_before": rule.drawn_before}
-        out.append(entry)
-    return out
+def public_text(text: str) -> str:
+    """Free text that the commitment (and so every bundle) publishes, with personal data masked
+    before it is stored: a hashed record cannot be scrubbed later."""
+    from inspect_kit.publish.notices import scrub
+
+    return scrub(text.strip()) or text.strip()
 
 
-def prepare_frame(engine: Engine, config: Config, matter_code: str, period: Period | str, *,
-                  as_of: dt.date, now: dt.datetime) -> FrameInfo:
-    """Freeze the frame of (matter, period): store its rows, SHA-256, strata and planned sizes."""
-    period = parse_period(period) if isinstance(period, str) else period
-    matter = config.matter(matter_code)
-    if matter.period != period.kind:
-        raise InspectError(f"matter {matter.code} is drawn per {matter.period}, not per {period.kind} ({period})")
+def _check_redraw(conn: Connection, matter: Matter, period: Period, now: dt.datetime, redraw: bool,
+                  reason: str | None) -> str | None:
+    why = _redraw_needed(conn, matter, period, now)
+    if why and not redraw:
+        raise InspectError(f"{why}; a re-draw needs --redraw --reason \"...\" and is published beside the first")
+    if redraw and not why:
+        raise InspectError(f"{matter.code} {period} has nothing to re-draw; drop --redraw")
+    if redraw and not (reason and reason.strip()):
+        raise InspectError("a re-draw needs --reason: it is published with the new draw")
+    return public_text(reason) if redraw and reason else None
+
+
+def _freeze(conn: Connection, config: Config, matter: Matter, period: Period, as_of: dt.date,
+            now: dt.datetime) -> tuple[int, str, list[dict[str, Any]], dict[str, int], int]:
     spec, spec_sha = matter_spec(matter)
-    with engine.begin() as conn:
-        rows, excluded, drawn_before = _frame_rows(conn, matter, period, as_of, config.settings.findings.codes)
-        canonical = canonical_rows(rows)
-        rules = _rules(matter, period, {s for _, s in canonical}, drawn_before)
-        counts: dict[str, int] = {}
-        for _, s in canonical:
-            counts[s] = counts.get(s, 0) + 1
-        on_duty = None
-        if any(isinstance(r, QuotaRule) and r.quota.kind is QuotaKind.PER_INSPECTOR for r in rules.values()):
-            on_duty = _qualified_officers(conn, matter, as_of)
-        try:
-            sizes = size_strata(counts, rules, on_duty)
-        except ValueError as exc:
-            raise InspectError(f"matter {matter.code}: {exc}") from None
-        strata = _strata_entries(rules, sizes)
-        if on_duty is not None:
-            for s in strata:
-                s["on_duty_inspectors"] = on_duty
-        blob = canonical_frame_bytes(canonical)
-        sha = hashlib.sha256(blob).hexdigest()
-        frame_id = conn.execute(insert(Frame.__table__).values(
-            matter_code=matter.code, period=period.label, as_of=as_of, prepared_at=now, frame_sha256=sha,
-            n_rows=len(canonical), strata=strata, excluded=excluded, matter_spec=spec, matter_spec_sha256=spec_sha,
-            frame_blob=zlib.compress(blob, 6))).inserted_primary_key[0]
-    return FrameInfo(frame_id, matter.code, period.label, as_of, now, sha, len(canonical), strata, excluded)
+    rows, excluded, drawn_before = fq.frame_rows(conn, matter, period, as_of, config.settings.findings.codes)
+    if not rows and not drawn_before:
+        raise fq.empty_frame_error(conn, matter, excluded)
+    canonical = canonical_rows(rows)
+    rules = fq.rules_for(matter, period, {s for _, s in canonical}, drawn_before)
+    on_duty = None
+    if any(isinstance(r, QuotaRule) and r.quota.kind is QuotaKind.PER_INSPECTOR for r in rules.values()):
+        on_duty = fq.qualified_officers(conn, matter, as_of)
+    try:
+        sizes = size_strata(Counter(s for _, s in canonical), rules, on_duty)
+    except ValueError as exc:
+        raise InspectError(f"matter {matter.code}: {exc}") from None
+    strata = fq.strata_entries(rules, sizes)
+    if on_duty is not None:
+        for s in strata:
+            s["on_duty_inspectors"] = on_duty
+    blob = canonical_frame_bytes(canonical)
+    sha = hashlib.sha256(blob).hexdigest()
+    frame_id = conn.execute(insert(Frame.__table__).values(
+        matter_code=matter.code, period=period.label, as_of=as_of, prepared_at=now, frame_sha256=sha,
+        n_rows=len(canonical), strata=strata, excluded=excluded, matter_spec=spec, matter_spec_sha256=spec_sha,
+        frame_blob=zlib.compress(blob, 6))).inserted_primary_key[0]
+    return frame_id, sha, strata, excluded, len(canonical)
 
 
-def _frame_info(row) -> FrameInfo:
-    return FrameInfo(row.id, row.matter_code, row.period, row.as_of, row.prepared_at, row.frame_sha256, row.n_rows,
-                     row.strata, row.excluded)
+def _prepare_one(conn: Connection, config: Config, matter: Matter, period: Period, *, source: SeedSource,
+                 as_of: dt.date, now: dt.datetime, sealed: bool, salt: str | None, reason: str | None,
+                 one_step: bool) -> FrameInfo:
+    frame_id, sha, strata, excluded, n_rows = _freeze(conn, config, matter, period, as_of, now)
+    salt_sha = None
+    if sealed:
+        salt = salt or secrets.token_hex(32)
+        salt_sha = salt_commitment(salt)
+    doc = commitment_document(matter=matter.code, period=period.label, frame_sha256=sha, committed_at=now,
+                              source=source.to_dict(), ticket_group=matter.seed_group, sealed=sealed,
+                              salt_sha256=salt_sha, one_step=one_step, redraw_reason=reason)
+    code = commitment_sha256(doc)
+    com_id = conn.execute(insert(Commitment.__table__).values(
+        frame_id=frame_id, matter_code=matter.code, period=period.label, committed_at=now, frame_sha256=sha,
+        source_kind=source.kind, source=doc["source"], ticket_group=matter.seed_group, sealed=sealed,
+        salt_sha256=salt_sha, one_step=one_step, redraw_reason=reason, commitment_sha256=code)).inserted_primary_key[0]
+    if sealed:
+        conn.execute(insert(SealSalt.__table__).values(commitment_id=com_id, salt=salt))
+    com = CommitmentInfo(com_id, frame_id, matter.code, period.label, now, sha, doc["source"], matter.seed_group,
+                         sealed, salt_sha, one_step, reason, code)
+    return FrameInfo(frame_id, matter.code, period.label, as_of, now, sha, n_rows, strata, excluded, com)
 
 
-def frame_rows_from_blob(blob: bytes) -> list[tuple[str, str]]:
-    text = zlib.decompress(blob).decode("utf-8")
-    return [tuple(line.split("\t")) for line in text.splitlines()]  # type: ignore[misc]
+def _write(engine: Engine, what: str, work: Any) -> Any:
+    """Run ``work(conn)`` in one transaction; a lost race with another writer is a clear error."""
+    try:
+        with engine.begin() as conn:
+            return work(conn)
+    except IntegrityError as exc:
+        raise InspectError(f"someone else {what} at the same time; nothing was written: run the command again "
+                           f"({str(exc.orig).splitlines()[0]})") from None
+    except OperationalError as exc:
+        if "could not serialize" in str(exc) or "deadlock" in str(exc):
+            raise InspectError(f"someone else {what} at the same time; nothing was written: run the command "
+                               "again") from None
+        raise
 
 
-# -- the draw ----------------------------------------------------------------------------------
+def prepare(engine: Engine, config: Config, period: Period | str, matter_codes: Sequence[str], *,
+            source: SeedSource, as_of: dt.date, now: dt.datetime, sealed: bool = False, salt: str | None = None,
+            redraw: bool = False, reason: str | None = None) -> list[FrameInfo]:
+    """Freeze the frames and commit to the seed source, for every matter given; all or nothing."""
+    p = _period(period)
+    matters = _matters(config, matter_codes, p)
+    try:
+        check_commitment_time(source, now)
+    except SeedError as exc:
+        raise InspectError(str(exc)) from None
 
-def _sample_sha256(sample: list[tuple[str, str, str, int]]) -> str:
-    h = hashlib.sha256()
-    for stratum, ident, ticket, rank in sample:
-        h.update(f"{stratum}\t{ident}\t{ticket}\t{rank}\n".encode())
-    return h.hexdigest()
+    def work(conn: Connection) -> list[FrameInfo]:
+        reasons = [_check_redraw(conn, m, p, now, redraw, reason) for m in matters]
+        out = [_prepare_one(conn, config, m, p, source=source, as_of=as_of, now=now, sealed=sealed, salt=salt,
+                            reason=r, one_step=False) for m, r in zip(matters, reasons)]
+        append_pending(conn, now)
+        return out
+
+    return _write(engine, f"prepared {p}", work)
 
 
-def run_draw(engine: Engine, config: Config, matter_code: str, period: Period | str, *, seed: str, seed_source: str,
-             now: dt.datetime, redraw: bool = False, reason: str | None = None) -> DrawInfo:
-    """Draw from the latest prepared frame of (matter, period) with the published seed."""
-    period = parse_period(period) if isinstance(period, str) else period
-    matter = config.matter(matter_code)
-    min_len = config.settings.draw.min_seed_length
-    if len(seed) < min_len:
-        raise InspectError(f"the seed must have at least {min_len} characters (got {len(seed)}): use digits from a "
-                           "public dice roll, a lottery result or a randomness beacon, chosen after the frame was frozen")
-    if not seed_source.strip():
-        raise InspectError("--seed-source is required: say where the seed came from, so that others can check it")
-    with engine.begin() as conn:
-        frame = conn.execute(select(Frame.__table__).where(Frame.matter_code == matter.code, Frame.period == period.label)
-                             .order_by(Frame.id.desc()).limit(1)).first()
-        if frame is None:
-            raise InspectError(f"no prepared frame for {matter.code} {period}: run `inspect draw prepare --period {period} "
-                               f"--matter {matter.code}` first, then publish its hash before choosing the seed")
-        previous = conn.execute(select(Draw.id, Draw.seed, Draw.drawn_at).where(
-            Draw.matter_code == matter.code, Draw.period == period.label).order_by(Draw.id.desc()).limit(1)).first()
-        if previous is not None and not redraw:
-            raise InspectError(f"{matter.code} {period} was already drawn (draw #{previous.id}, {previous.drawn_at:%Y-%m-%d %H:%M}); "
-                               "a re-draw needs --redraw --reason \"...\" and is recorded beside the first")
-        if redraw and previous is None:
-            raise InspectError(f"{matter.code} {period} has no draw to re-draw; drop --redraw")
-        if redraw and not (reason and reason.strip()):
-            raise InspectError("a re-draw needs --reason: it is published with the new draw")
-        if previous is not None and previous.seed == seed:
-            raise InspectError("a re-draw with the same seed gives the same sample; use a new seed")
-        if now < frame.prepared_at:
-            raise InspectError("the draw time is before the frame was frozen")
-        rows = frame_rows_from_blob(frame.frame_blob)
-        if hashlib.sha256(canonical_frame_bytes(rows)).hexdigest() != frame.frame_sha256:
-            raise InspectError(f"frame #{frame.id} does not match its stored SHA-256: the database was altered")
-        result = draw_stratified(seed, rows, {s["stratum"]: s["n"] for s in frame.strata})
-        sample = [(stratum, c.id, c.ticket, c.rank) for stratum, c in result.sample]
-        draw_id = conn.execute(insert(Draw.__table__).values(
-            frame_id=frame.id, matter_code=matter.code, period=period.label, seed=seed, seed_source=seed_source,
-            algorithm=ALGORITHM_NAME, algorithm_version=ALGORITHM_VERSION, drawn_at=now,
-            redraw_of=previous.id if previous is not None else None, reason=reason if redraw else None,
-            n_selected=len(sample), sample_sha256=_sample_sha256(sample))).inserted_primary_key[0]
-        n_redraws = conn.execute(select(func.count()).select_from(Draw).where(
-            Draw.matter_code == matter.code, Draw.period == period.label)).scalar_one() - 1
-        prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
-        entity_ids: dict[str, int] = {}
-        idents = [s[1] for s in sample]
-        for i in range(0, len(idents), 2000):
-            chunk = idents[i:i + 2000]
-            entity_ids.update(conn.execute(select(Entity.identifier, Entity.id).where(Entity.identifier.in_(chunk))).all())
-        tasks = [{"draw_id": draw_id, "task_no": f"{prefix}-{k:03d}", "entity_id": entity_ids[ident], "identifier": ident,
-                  "stratum": stratum, "ticket": ticket, "rank": rank}
-                 for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1)]
-        bulk_insert(conn, Task.__table__, tasks)
-    return get_draw(engine, draw_id)
+def prepare_frame(engine: Engine, config: Config, matter_code: str, period: Period | str, *, source: SeedSource,
+                  as_of: dt.date, now: dt.datetime, **kw: Any) -> FrameInfo:
+    """`prepare` for one matter."""
+    return prepare(engine, config, period, [matter_code], source=source, as_of=as_of, now=now, **kw)[0]
+
+
+def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None:
+    last = conn.execute(select(func.max(ImportBatch.at)).where(ImportBatch.kind == "entities")).scalar()
+    if last is not None and last > moment:
+        return (f"the entity registry was imported again at {last:%Y-%m-%d %H:%M}, after the frame was frozen "
+                f"({moment:%Y-%m-%d %H:%M}): the draw uses the frozen frame; prepare again (a re-draw) if it is stale")
+    return None
+
+
+def _run_one(conn: Connection, config: Config, matter: Matter, period: Period, *, now: dt.datetime,
+             values: dict[str, Any], frame_sha256: str | None) -> tuple[int, list[str]]:
+    com = _latest(conn, Commitment.__table__, matter.code, period.label, lock=True)
+    if com is None:
+        raise InspectError(f"no commitment for {matter.code} {period}: run `inspect draw prepare --period {period} "
+                           f"--matter {matter.code} ...` first, publish its frame hash and seed source, then draw")
+    used = conn.execute(select(Draw.id).where(Draw.commitment_id == com.id)).scalar()
+    if used is not None:
+        raise InspectError(f"{matter.code} {period} was already drawn from commitment #{com.id} (draw #{used}); "
+                           "to draw again, prepare a new commitment with --redraw --reason")
+    frame = conn.execute(select(Frame.__table__).where(Frame.id == com.frame_id)).one()
+    if frame_sha256 is not None and frame_sha256.strip().lower() != frame.frame_sha256:
+        raise InspectError(f"{matter.code} {period}: the published frame hash is {frame_sha256.strip()}, but the "
+                           f"committed frame (#{frame.id}) hashes to {frame.frame_sha256}; nothing was drawn")
+    if now < com.committed_at:
+        raise InspectError("the draw time is before the commitment")
+    source = SeedSource.from_dict(com.source)
+    try:
+        value = seed_value(source, min_length=config.settings.draw.min_seed_length, **values)
+    except SeedError as exc:
+        raise InspectError(f"{matter.code} {period}: {exc}") from None
+    available = source.available_at()
+    if available is not None and now < available:
+        raise InspectError(f"{matter.code} {period}: the seed source ({source.describe()}) is not published yet "
+                           f"at {now:%Y-%m-%d %H:%M}")
+    rows = frame_rows_from_blob(frame.frame_blob)
+    if hashlib.sha256(canonical_frame_bytes(rows)).hexdigest() != frame.frame_sha256:
+        raise InspectError(f"frame #{frame.id} does not match its stored SHA-256: the database was altered")
+    salt = None
+    if com.sealed:
+        salt = conn.execute(select(SealSalt.salt).where(SealSalt.commitment_id == com.id)).scalar_one()
+    derived = derive_seed(value.seed, com.ticket_group, period.label, salt)
+    result = draw_stratified(derived, rows, {s["stratum"]: s["n"] for s in frame.strata})
+    sample = [(stratum, c.id, c.ticket, c.rank) for stratum, c in result.sample]
+    previous = _latest(conn, Draw.__table__, matter.code, period.label)
+    draw_id = conn.execute(insert(Draw.__table__).values(
+        frame_id=frame.id, matter_code=matter.code, period=period.label, seed=value.seed,
+        seed_source=source.describe(), algorithm=ALGORITHM_NAME, algorithm_version=ALGORITHM_VERSION, drawn_at=now,
+        redraw_of=previous.id if previous is not None else None,
+        reason=com.redraw_reason if previous is not None else None, n_selected=len(sample),
+        sample_sha256=sample_sha256(sample), commitment_id=com.id, derived_seed=derived,
+        seed_evidence=value.evidence or None)).inserted_primary_key[0]
+    n_redraws = conn.execute(select(func.count()).select_from(Draw).where(
+        Draw.matter_code == matter.code, Draw.period == period.label)).scalar_one() - 1
+    prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
+    entity_ids: dict[str, int] = {}
+    idents = [s[1] for s in sample]
+    for i in range(0, len(idents), 2000):
+        chunk = idents[i:i + 2000]
+        entity_ids.update(conn.execute(select(Entity.identifier, Entity.id).where(Entity.identifier.in_(chunk))).all())
+    bulk_insert(conn, Task.__table__, [
+        {"draw_id": draw_id, "task_no": f"{prefix}-{k:03d}", "entity_id": entity_ids[ident], "identifier": ident,
+         "stratum": stratum, "ticket": ticket, "rank": rank}
+        for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1)])
+    warning = _registry_changed_since(conn, frame.prepared_at)
+    return draw_id, [warning] if warning else []
+
+
+def run(engine: Engine, config: Config, period: Period | str, matter_codes: Sequence[str], *, now: dt.datetime,
+        seed: str | None = None, signature: str | None = None, previous_signature: str | None = None,
+        numbers: str | None = None, frame_sha256: str | None = None) -> list[DrawInfo]:
+    """Draw every matter given from its latest commitment; all or nothing.
+
+    The value must fit each commitment's source: ``signature`` (and ``previous_signature`` on
+    drand mainnet) for drand, ``numbers`` for a lottery, ``seed`` for a witnessed draw.
+    """
+    p = _period(period)
+    matters = _matters(config, matter_codes, p)
+    if frame_sha256 is not None and len(matters) > 1:
+        raise InspectError("--frame-sha256 names one frame: give --matter too")
+    values = {k: v for k, v in (("seed", seed), ("signature", signature), ("previous_signature", previous_signature),
+                                ("numbers", numbers)) if v is not None}
+
+    def work(conn: Connection) -> list[tuple[int, list[str]]]:
+        done = [_run_one(conn, config, m, p, now=now, values=values, frame_sha256=frame_sha256) for m in matters]
+        append_pending(conn, now)
+        return done
+
+    done = _write(engine, f"drew {p}", work)
+    return [_with_warnings(get_draw(engine, i), w) for i, w in done]
+
+
+def run_draw(engine: Engine, config: Config, matter_code: str, period: Period | str, *, now: dt.datetime,
+             **kw: Any) -> DrawInfo:
+    """`run` for one matter."""
+    return run(engine, config, period, [matter_code], now=now, **kw)[0]
+
+
+def draw_now(engine: Engine, config: Config, period: Period | str, matter_codes: Sequence[str], *, seed: str,
+             source: SeedSource, as_of: dt.date, now: dt.datetime, redraw: bool = False,
+             reason: str | None = None) -> list[DrawInfo]:
+    """Freeze, commit and draw in one transaction (``inspect draw --seed``): only a witnessed seed,
+    and the commitment says ``one_step`` — no frame hash was published before the seed."""
+    p = _period(period)
+    matters = _matters(config, matter_codes, p)
+    if source.kind != "witnessed":
+        raise InspectError(f"a {source.kind} seed is named before the draw: use `inspect draw prepare`, then "
+                           "`inspect draw run` once the value is published")
+    try:
+        seed_value(source, seed=seed, min_length=config.settings.draw.min_seed_length)
+    except SeedError as exc:
+        raise InspectError(str(exc)) from None
+
+    def work(conn: Connection) -> list[tuple[int, list[str]]]:
+        reasons = [_check_redraw(conn, m, p, now, redraw, reason) for m in matters]
+        for m, r in zip(matters, reasons):
+            _prepare_one(conn, config, m, p, source=source, as_of=as_of, now=now, sealed=False, salt=None, reason=r,
+                         one_step=True)
+        done = [_run_one(conn, config, m, p, now=now, values={"seed": seed}, frame_sha256=None) for m in matters]
+        append_pending(conn, now)
+        return done
+
+    done = _write(engine, f"drew {p}", work)
+    return [_with_warnings(get_draw(engine, i), w) for i, w in done]
+
+
+def unseal(engine: Engine, matter_code: str, period: Period | str, *, now: dt.datetime) -> DrawInfo:
+    """Reveal the salt of the current sealed draw of (matter, period): its list becomes public."""
+    p = _period(period)
+
+    def work(conn: Connection) -> int:
+        d = _latest(conn, Draw.__table__, matter_code, p.label)
+        if d is None:
+            raise InspectError(f"{matter_code} {p} has no draw to unseal")
+        com = conn.execute(select(Commitment.__table__).where(Commitment.id == d.commitment_id)).first()
+        if com is None or not com.sealed:
+            raise InspectError(f"draw #{d.id} of {matter_code} {p} is not sealed: its list is public already")
+        done = conn.execute(select(Unsealing.unsealed_at).where(Unsealing.commitment_id == com.id)).scalar()
+        if done is not None:
+            raise InspectError(f"draw #{d.id} of {matter_code} {p} was unsealed on {done:%Y-%m-%d %H:%M}")
+        if now < d.drawn_at:
+            raise InspectError("the unsealing time is before the draw")
+        salt = conn.execute(select(SealSalt.salt).where(SealSalt.commitment_id == com.id)).scalar_one()
+        conn.execute(insert(Unsealing.__table__).values(commitment_id=com.id, salt=salt, unsealed_at=now))
+        append_pending(conn, now)
+        return d.id
+
+    return get_draw(engine, _write(engine, f"unsealed {matter_code} {p}", work))
+
+
+def _with_warnings(d: DrawInfo, warnings: list[str]) -> DrawInfo:
+    return DrawInfo(**{**d.__dict__, "warnings": warnings}) if warnings else d
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+_DRAW_COLUMNS = (Draw.id, Draw.frame_id, Draw.matter_code, Draw.period, Draw.seed, Draw.seed_source, Draw.drawn_at,
+                 Draw.redraw_of, Draw.reason, Draw.n_selected, Frame.frame_sha256, Frame.strata, Draw.derived_seed,
+                 Draw.commitment_id, Commitment.sealed, Unsealing.id.label("unsealing_id"))
+
+
+def _draw_query() -> Any:
+    return (select(*_DRAW_COLUMNS).join(Frame, Frame.id == Draw.frame_id)
+            .outerjoin(Commitment, Commitment.id == Draw.commitment_id)
+            .outerjoin(Unsealing, Unsealing.commitment_id == Draw.commitment_id))
+
+
+def _draw_info(r: Any, tasks: list[dict[str, Any]]) -> DrawInfo:
+    return DrawInfo(r.id, r.frame_id, r.matter_code, r.period, r.seed, r.seed_source, r.drawn_at, r.redraw_of,
+                    r.reason, r.n_selected, r.frame_sha256, r.strata, tasks, r.derived_seed, r.commitment_id,
+                    bool(r.sealed), r.unsealing_id is not None)
 
 
 def get_draw(engine: Engine, draw_id: int, with_tasks: bool = True) -> DrawInfo:
     with engine.connect() as conn:
-        d = conn.execute(select(Draw.__table__).where(Draw.id == draw_id)).first()
+        d = conn.execute(_draw_query().where(Draw.id == draw_id)).first()
         if d is None:
             raise InspectError(f"no draw #{draw_id}")
-        f = conn.execute(select(Frame.frame_sha256, Frame.strata).where(Frame.id == d.frame_id)).one()
         tasks = []
         if with_tasks:
-            stmt = (select(Task.task_no, Task.stratum, Task.identifier, Entity.name, Entity.township, Task.ticket, Task.rank)
-                    .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id == draw_id).order_by(Task.id))
+            stmt = (select(Task.task_no, Task.stratum, Task.identifier, Entity.name, Entity.township, Task.ticket,
+                           Task.rank).join(Entity, Entity.id == Task.entity_id).where(Task.draw_id == draw_id)
+                    .order_by(Task.id))
             tasks = [r._asdict() for r in conn.execute(stmt)]
-    return DrawInfo(d.id, d.frame_id, d.matter_code, d.period, d.seed, d.seed_source, d.drawn_at, d.redraw_of, d.reason,
-                    d.n_selected, f.frame_sha256, f.strata, tasks)
+    return _draw_info(d, tasks)
 
 
-def list_draws(engine: Engine, period: str | None = None, matter: str | None = None) -> list[DrawInfo]:
-    stmt = select(Draw.id).order_by(Draw.period, Draw.matter_code, Draw.id)
+def list_draws(engine: Engine, period: str | None = None, matter: str | None = None,
+               year: int | None = None) -> list[DrawInfo]:
+    """Every draw on record (re-draws included), by period, matter and id; ``year`` takes all of
+    its periods (the year's own draws, its quarters and its months)."""
+    stmt = _draw_query().order_by(Draw.period, Draw.matter_code, Draw.id)
     if period:
         stmt = stmt.where(Draw.period == period)
+    if year is not None:
+        stmt = stmt.where(Draw.period.like(f"{int(year):04d}%"))
     if matter:
         stmt = stmt.where(Draw.matter_code == matter)
     with engine.connect() as conn:
-        ids = list(conn.execute(stmt).scalars())
-    return [get_draw(engine, i, with_tasks=False) for i in ids]
+        return [_draw_info(r, []) for r in conn.execute(stmt)]
 
 
-def list_frames(engine: Engine, period: str | None = None, matter: str | None = None) -> list[FrameInfo]:
-    stmt = select(Frame.id, Frame.matter_code, Frame.period, Frame.as_of, Frame.prepared_at, Frame.frame_sha256,
-                  Frame.n_rows, Frame.strata, Frame.excluded).order_by(Frame.id)
+def list_frames(engine: Engine, period: str | None = None, matter: str | None = None,
+                year: int | None = None) -> list[FrameInfo]:
+    """Every frame ever frozen, with its commitment and the draw that used it (if any)."""
+    f = Frame
+    stmt = (select(f.id, f.matter_code, f.period, f.as_of, f.prepared_at, f.frame_sha256, f.n_rows, f.strata,
+                   f.excluded, Draw.id.label("draw_id")).outerjoin(Draw, Draw.frame_id == f.id).order_by(f.id))
     if period:
-        stmt = stmt.where(Frame.period == period)
+        stmt = stmt.where(f.period == period)
+    if year is not None:
+        stmt = stmt.where(f.period.like(f"{int(year):04d}%"))
     if matter:
-        stmt = stmt.where(Frame.matter_code == matter)
+        stmt = stmt.where(f.matter_code == matter)
     with engine.connect() as conn:
-        return [_frame_info(r) for r in conn.execute(stmt)]
-
-
-# -- verification ------------------------------------------------------------------------------
-
-def export_bundle(engine: Engine, draw_id: int) -> dict[str, Any]:
-    """Everything needed to re-derive the draw without the database (see inspect_kit.draw.bundle)."""
-    with engine.connect() as conn:
-        d = conn.execute(select(Draw.__table__).where(Draw.id == draw_id)).first()
-        if d is None:
-            raise InspectError(f"no draw #{draw_id}")
-        f = conn.execute(select(Frame.__table__).where(Frame.id == d.frame_id)).one()
-        sample = [{"stratum": s, "identifier": i, "ticket": t, "rank": r} for s, i, t, r in conn.execute(
-            select(Task.stratum, Task.identifier, Task.ticket, Task.rank).where(Task.draw_id == draw_id).order_by(Task.id))]
-    rows = frame_rows_from_blob(f.frame_blob)
-    strata = [{k: v for k, v in s.items() if k != "on_duty_inspectors"} for s in f.strata]
-    bundle: dict[str, Any] = {
-        "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION,
-        "algorithm": {"name": d.algorithm, "version": d.algorithm_version},
-        "seed": d.seed, "seed_source": d.seed_source, "matter": d.matter_code, "period": d.period,
-        "frame": {"sha256": f.frame_sha256, "rows": [list(r) for r in rows]},
-        "strata": strata, "sample": sample,
-    }
-    on_duty = {s.get("on_duty_inspectors") for s in f.strata} - {None}
-    if on_duty:
-        bundle["on_duty_inspectors"] = on_duty.pop()
-    bundle["record"] = {"draw_id": d.id, "frame_id": f.id, "frame_prepared_at": f.prepared_at.isoformat(),
-                        "drawn_at": d.drawn_at.isoformat(), "frame_as_of": f.as_of.isoformat(),
-                        "redraw_of": d.redraw_of, "reason": d.reason, "excluded": f.excluded,
-                        "matter_spec_sha256": f.matter_spec_sha256}
-    return bundle
-
-
-def verify_draw(engine: Engine, draw_id: int) -> VerifyReport:
-    """Re-derive the draw from the database: frame hash, sizes, sample, tickets, and order of events."""
-    bundle = export_bundle(engine, draw_id)
-    report = verify_bundle(bundle)
-    rec = bundle["record"]
-    if rec["drawn_at"] < rec["frame_prepared_at"]:
-        report.problems.append(f"the draw ({rec['drawn_at']}) predates its frame ({rec['frame_prepared_at']})")
-        report.ok = False
-    return report
+        rows = conn.execute(stmt).all()
+        ids = [r.id for r in rows]
+        commitments = {c.frame_id: _commitment_info(c) for c in conn.execute(
+            select(Commitment.__table__).where(Commitment.frame_id.in_(ids)))} if ids else {}
+    return [FrameInfo(r.id, r.matter_code, r.period, r.as_of, r.prepared_at, r.frame_sha256, r.n_rows, r.strata,
+                      r.excluded, commitments.get(r.id), r.draw_id) for r in rows]

@@ -65,6 +65,7 @@ from inspect_kit.storage.models import (
     TeamMember,
 )
 from inspect_kit.text import check_text, clean_cell, clean_code, text_problem
+from inspect_kit.transparency.store import append_pending
 
 __all__ = [
     "FIELDS", "DueReport", "DueRow", "FindingRecord", "FindingsPolicy", "ImportSummary", "Revision",
@@ -557,6 +558,7 @@ def _run(engine: Engine, rows: Sequence[SourceRow], summary: str, **kw: Any) -> 
                 raise ValidationFailed(summary, problems)
             if dry_run:
                 raise _Rollback
+            append_pending(conn, kw["now"])
     except _Rollback:
         pass
     except IntegrityError:

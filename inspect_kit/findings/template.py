@@ -11,7 +11,8 @@ lists sit on a hidden sheet (代码表) behind workbook names — Excel limits a
 characters, which the category labels exceed. A drop-down offers one entry; several entries are
 typed into the cell separated by "；" (the warning Excel shows then may be accepted). Date columns are
 formatted yyyy-mm-dd. Existing findings are prefilled, so the sheet can be edited and re-imported.
-A .csv template is one table with an extra 抽查事项 column.
+A .csv template is one table with an extra 抽查事项 column. Every text cell is neutralised against
+formula injection and restored on reading (`inspect_kit.spreadsheet`).
 
 A hidden last column 版本号 holds each finding's latest revision id: importing a row whose finding
 was changed since the file was written (and whose values differ) is refused as a conflict, so an old
@@ -36,6 +37,7 @@ from typing import Any
 from inspect_kit.errors import InspectError, Problem
 from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook
 from inspect_kit.findings.validate import HEADER_KEYS, key_for_header
+from inspect_kit.spreadsheet import output_format, set_cell
 from inspect_kit.text import clean_cell, to_halfwidth
 
 __all__ = [
@@ -117,11 +119,8 @@ def _status_labels() -> list[str]:
 def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: Codebook = DEFAULT_CODEBOOK) -> int:
     """Write the template as .xlsx (one sheet per matter) or .csv (one table); returns task rows written."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if output_format(path, ("xlsx", "csv")) == "csv":
         return _write_csv(path, sheets)
-    if suffix != ".xlsx":
-        raise InspectError(f"{path}: unknown file type {path.suffix!r}; use .xlsx or .csv")
     if not sheets:
         raise InspectError("nothing to write: no tasks")
     import openpyxl
@@ -139,9 +138,10 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
     used_titles: set[str] = set()
     for sheet in sheets:
         ws = wb.create_sheet(_sheet_title(sheet.matter_code, used_titles))
-        ws.cell(1, 1, f"{sheet.matter_code} {sheet.matter_name} — {sheet.period} 检查结果录入表").font = Font(bold=True, size=12)
+        title = f"{sheet.matter_code} {sheet.matter_name} — {sheet.period} 检查结果录入表"
+        set_cell(ws, 1, 1, title).font = Font(bold=True, size=12)
         for j, col in enumerate(COLUMNS, start=1):
-            c = ws.cell(2, j, col.header)
+            c = set_cell(ws, 2, j, col.header)
             c.font, c.fill = bold, header_fill
             c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             ws.column_dimensions[get_column_letter(j)].width = col.width
@@ -151,7 +151,7 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
                 value = row.get(col.key)
                 if value in (None, ""):
                     value = None
-                c = ws.cell(i, j, value)
+                c = set_cell(ws, i, j, value)  # text neutralised, never a formula (inspect_kit.spreadsheet)
                 if col.kind == "date":
                     c.number_format = "yyyy-mm-dd"
                 elif col.reference or col.kind == "version":
@@ -195,9 +195,9 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
                "status": ("整改状态值", _status_labels())}
     for j, (kind, (title, labels)) in enumerate(columns.items(), start=1):
         letter = get_column_letter(j)
-        lists.cell(1, j, title).font = bold
+        set_cell(lists, 1, j, title).font = bold
         for i, label in enumerate(labels, start=2):
-            lists.cell(i, j, label)
+            set_cell(lists, i, j, label)
         lists.column_dimensions[letter].width = 36
         ref = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(labels) + 1}"
         wb.defined_names[_LIST_NAMES[kind]] = DefinedName(_LIST_NAMES[kind], attr_text=ref)

@@ -38,7 +38,7 @@ __all__ = [
     "DRAW_NOTICE_FILE", "RESULTS_NOTICE_FILE", "VERIFY_COMMAND",
     "DrawEntity", "DrawStep", "DrawRecord", "TaskOutcome", "MatterResults",
     "bundle_file_name", "default_file_name", "draw_notice", "period_text", "public_entity_name",
-    "results_notice", "scrub", "looks_like_resident_id", "verification_snippet",
+    "log_head_paragraph", "results_notice", "scrub", "looks_like_resident_id", "verification_snippet",
 ]
 
 DRAW_NOTICE_FILE = "抽查名单公示"
@@ -231,6 +231,14 @@ class DrawRecord:
     excluded: Mapping[str, int] = field(default_factory=dict)
     history: Sequence[DrawStep] = ()
     on_duty_inspectors: int | None = None
+    # The procedure (inspect_kit.draw.record): the commitment block of the bundle, the public seed
+    # and its source in Chinese, every frame frozen for the period, and whether the list is still
+    # sealed on the issue date (then no entity and no bundle are published).
+    commitment: Mapping[str, Any] | None = None
+    public_seed: str | None = None
+    source_text: str | None = None
+    frames: Sequence[Mapping[str, Any]] = ()
+    sealed_hidden: bool = False
 
 
 _ROUNDING = {"ceil": "向上取整", "floor": "向下取整", "round": "四舍五入"}
@@ -294,8 +302,9 @@ def _excluded_text(reason: str) -> str:
 def verification_snippet(bundle_name: str) -> list[str]:
     """Python lines that re-run a draw from its bundle with the `consistent-sampler` package.
 
-    They print the frame's SHA-256 and, per stratum, the drawn identifiers in ticket order — to be
-    compared with the notice. No indentation, so that the lines survive copying from a PDF.
+    They print the frame's SHA-256, whether the draw's seed follows from the public seed by the
+    published rule (True), and, per stratum, the drawn identifiers in ticket order — to be compared
+    with the notice. No indentation, so that the lines survive copying from a PDF.
     """
     return [
         "import json, hashlib",
@@ -303,6 +312,9 @@ def verification_snippet(bundle_name: str) -> list[str]:
         f'b = json.load(open("{bundle_name}", encoding="utf-8"))',
         'rows, seed = b["frame"]["rows"], b["seed"]',
         'print(hashlib.sha256("".join(f"{i}\\t{s}\\n" for i, s in rows).encode()).hexdigest())',
+        'd = b.get("seed_derivation")',
+        'if d: print(seed == hashlib.sha256(json.dumps([d["rule"], d["public_seed"], d["ticket_group"], d["period"]] '
+        '+ ([d["salt"]] if "salt" in d else []), ensure_ascii=False, separators=(",", ":")).encode()).hexdigest())',
         'for t in b["strata"]: print(t["stratum"], list(sampler([i for i, s in rows if s == t["stratum"]], '
         'seed=seed, take=t["n"], output="id")))',
     ]
@@ -312,8 +324,17 @@ def _id_label(id_scheme: str) -> str:
     return "统一社会信用代码" if id_scheme == "uscc" else "识别码"
 
 
+def log_head_paragraph(head: str | None) -> list[str]:
+    """The transparency-log head a notice prints, and how to use it."""
+    if not head:
+        return []
+    n, _, h = head.partition(":")
+    return [f"透明日志：本公示所依据的全部记录已写入透明日志（哈希链），发布时日志头为第{n}条，哈希值{h}。"
+            f"任何时候运行“inspect log verify --head {head}”即可核对此后记录未被删除或改写。"]
+
+
 def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_date: dt.date, *,
-                id_scheme: str = "uscc", doc_number: str | None = None) -> Notice:
+                id_scheme: str = "uscc", doc_number: str | None = None, log_head: str | None = None) -> Notice:
     """The drawn-list notice of ``period`` for one issuer; ``draws`` in the order to print.
 
     ``Notice.files`` is left empty: the service embeds the bundles (it has their bytes).
@@ -321,6 +342,8 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
     when = period_text(period)
     id_label = _id_label(id_scheme)
     total = sum(len(d.entities) for d in draws)
+    sealed = [d for d in draws if d.sealed_hidden]
+    one_step = [d for d in draws if d.commitment and d.commitment.get("one_step")]
     intro = [
         f"{_LEGAL_BASIS}，{issuer}按照随机抽查事项清单，从检查对象名录库中随机抽取了{when}的抽查对象，"
         f"涉及{len(draws)}个抽查事项，共{total}家。",
@@ -328,6 +351,12 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
         "抽取按公开算法进行，结果只取决于种子、名录和各层抽取数。本公示附带全部抽取数据，任何人均可独立复核。"
         "现将抽查对象名单及抽取验证信息公示如下。",
     ]
+    if sealed:
+        intro.append(f"其中{'、'.join(d.matter_name for d in sealed)}为保密抽查：本公示只公布其承诺信息和随机种子，"
+                     "抽取名单在检查完成后解密公示。")
+    if one_step:
+        intro.append(f"{'、'.join(d.matter_name for d in one_step)}的名录冻结、种子确定和抽取在同一次操作中完成，"
+                     "确定种子之前未公布名录校验值，公众无法据此确认种子是在名录冻结之后选定的。")
     sections: list[Section] = []
     number = 0
     for d in draws:
@@ -335,7 +364,11 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
         N = sum(int(s["N"]) for s in d.strata)
         lead = (f"事项编号：{d.matter_code}。检查依据：{d.legal_basis}。检查方式：{d.method}。"
                 f"检查实施机关：{d.authority}。")
-        if d.entities:
+        if d.sealed_hidden:
+            table = None
+            lead += (f"本期从{N}家检查对象中抽取{sum(int(s['n']) for s in d.strata)}家。本事项为保密抽查，"
+                     "名单在检查完成后解密公示。")
+        elif d.entities:
             rows = [[str(k), public_entity_name(e.name, e.identifier, e.category), e.identifier, e.township or DASH,
                      e.stratum] for k, e in enumerate(d.entities, 1)]
             table = Table(["序号", "单位名称", id_label, "所属乡镇", "抽取层"], rows,
@@ -357,7 +390,7 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
         sections.extend(_verification_sections(k, d, id_label))
 
     number += 1
-    names = [d.bundle_name for d in draws]
+    names = [d.bundle_name for d in draws if not d.sealed_hidden]
     first = names[0] if names else bundle_file_name("MATTER", period.label)
     sections.append(Section(f"{heading_number(number)}复核方法", [
         f"本公示PDF文件内嵌{len(names)}个抽取数据文件（在PDF阅读器的“附件”栏中可以查看和保存）：{'、'.join(names)}。"
@@ -369,6 +402,9 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
         f"{draws[0].algorithm_version if draws else '1.0.10'}）运行以下Python代码（其他文件替换文件名即可），"
         "输出的名录校验值和各层中选识别码应与本公示一致：",
     ], Table(["Python代码"], [[line] for line in verification_snippet(first)], align=["left"])))
+    if log_head:
+        number += 1
+        sections.append(Section(f"{heading_number(number)}透明日志", log_head_paragraph(log_head)))
     return Notice(
         issuer=issuer,
         title=_title(f"{issuer}{when}", "“双随机、一公开”抽查对象名单公示"),
@@ -386,14 +422,38 @@ def _verification_sections(k: int, d: DrawRecord, id_label: str) -> list[Section
     facts = [
         ["抽取算法", f"一致抽样，SHA-256票号（{d.algorithm}）"],
         ["算法版本", f"{d.algorithm_version}（与PyPI软件包consistent-sampler {d.algorithm_version}逐字节一致）"],
-        ["随机种子", d.seed],
-        ["种子来源", scrub(d.seed_source)],
+    ]
+    c = d.commitment
+    if c is not None:
+        facts += [
+            ["公开承诺", f"{_moment(dt.datetime.fromisoformat(c['committed_at']))}承诺：名录SHA-256和种子来源在种子产生前确定"
+                        + ("（一步完成，承诺与抽取同时进行，未事先公布）" if c.get("one_step") else "")],
+            ["承诺校验码", str(c.get("sha256"))],
+            ["种子来源", scrub(d.source_text or "")],
+            ["公开随机数", d.public_seed or ""],
+        ]
+        if c.get("sealed"):
+            facts.append(["保密抽查", f"抽取另加密钥，密钥SHA-256为{c.get('salt_sha256')}；"
+                                  + ("密钥已于解密时公布，见抽取数据文件" if not d.sealed_hidden
+                                     else "密钥在检查完成后公布，届时任何人均可复核名单")])
+        if not d.sealed_hidden:
+            facts.append(["本事项种子", f"{d.seed}（由公开随机数、事项分组“{c.get('ticket_group')}”和期别按"
+                                     "公开规则计算，见抽取数据文件seed_derivation）"])
+    else:
+        facts += [["随机种子", d.seed], ["种子来源", scrub(d.seed_source)]]
+    facts += [
         ["名录冻结时间", f"{_moment(d.frame_prepared_at)}（名录基准日{_day(d.frame_as_of)}）"],
         ["抽取时间", _moment(d.drawn_at)],
         ["名录对象数", f"{d.frame_rows}家"],
         ["名录SHA-256", d.frame_sha256],
-        ["抽取数据文件", d.bundle_name],
+        ["抽取数据文件", "解密后公布" if d.sealed_hidden else d.bundle_name],
     ]
+    if len(d.frames) > 1:
+        facts.append(["名录冻结记录", f"本期共冻结名录{len(d.frames)}次：" + "；".join(
+            f"第{i}次{_moment(dt.datetime.fromisoformat(f['prepared_at']))}，{f['N']}家，SHA-256 {str(f['sha256'])[:16]}…"
+            + ("（本次抽取所用）" if f.get("sha256") == d.frame_sha256 and f.get("drawn") else
+               ("（已用于抽取）" if f.get("drawn") else "（未用于抽取）"))
+            for i, f in enumerate(d.frames, 1))])
     if d.excluded:
         facts.append(["未纳入名录", "；".join(f"{_excluded_text(r)}{n}家" for r, n in d.excluded.items())])
     if len(d.history) > 1:
@@ -411,7 +471,7 @@ def _verification_sections(k: int, d: DrawRecord, id_label: str) -> list[Section
     out.append(Section(paragraphs=["各抽取层的对象数、抽取标准和抽取数："],
                        table=Table(["抽取层", "对象数N", "抽取标准", "计算过程", "抽取数n"], rows,
                                    align=["center", "right", "left", "left", "right"])))
-    if len(d.history) > 1:
+    if len(d.history) > 1 and not d.sealed_hidden:
         hist = []
         for i, step in enumerate(d.history, 1):
             hist.append([f"第{i}次", _moment(step.drawn_at), step.seed, scrub(step.seed_source),
@@ -503,7 +563,7 @@ def _follow_up_cell(t: TaskOutcome) -> str:
 
 
 def results_notice(issuer: str, period: Period, matters: Sequence[MatterResults], issue_date: dt.date, *,
-                   id_scheme: str = "uscc", doc_number: str | None = None) -> Notice:
+                   id_scheme: str = "uscc", doc_number: str | None = None, log_head: str | None = None) -> Notice:
     """The results notice of ``period`` for one issuer; tasks without a finding print as 待录入."""
     when = period_text(period)
     id_label = _id_label(id_scheme)
@@ -541,6 +601,8 @@ def results_notice(issuer: str, period: Period, matters: Sequence[MatterResults]
     if pending:
         sections.append(Section(f"{heading_number(3)}待录入的检查任务", [
             f"以下{len(pending)}项检查任务的检查结果尚未录入（{PENDING}），录入后将另行公示：{'、'.join(pending)}。"]))
+    if log_head:
+        sections.append(Section(f"{heading_number(4 if pending else 3)}透明日志", log_head_paragraph(log_head)))
     return Notice(
         issuer=issuer,
         title=_title(f"{issuer}{when}", "“双随机、一公开”抽查结果公示"),

@@ -42,9 +42,11 @@ from inspect_kit.config import Config
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.publish import notices as nt
-from inspect_kit.storage.models import Draw, Entity, Finding, Frame, Task
+from inspect_kit.storage.models import Draw, Entity, Finding, Frame, Task, Unsealing
 from inspect_kit.storage.models import Notice as NoticeRow
 from inspect_kit.storage.models.base import Base
+from inspect_kit.transparency.store import append_pending
+from inspect_kit.transparency.store import head_text as log_head_text
 
 __all__ = [
     "BuiltNotice", "NoticeRecord", "PrivateColumnError", "PublishedNotice",
@@ -271,9 +273,12 @@ def _check_identifiers(identifiers: Iterable[str], where: str) -> None:
 
 
 def _scrubbed_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
-    """The bundle with its free text scrubbed (seed source, re-draw reason); verify_bundle ignores both."""
+    """The bundle with its free text scrubbed (a version-1 seed source, the re-draw reason); the
+    checks that read them (the commitment code, the log) cover the record as stored, so a bundle
+    whose text had to be scrubbed says so."""
     out = dict(bundle)
-    out["seed_source"] = nt.scrub(bundle["seed_source"]) or bundle["seed_source"]
+    if isinstance(bundle.get("seed_source"), str):
+        out["seed_source"] = nt.scrub(bundle["seed_source"]) or bundle["seed_source"]
     if isinstance(bundle.get("record"), dict) and bundle["record"].get("reason"):
         out["record"] = {**bundle["record"], "reason": nt.scrub(bundle["record"]["reason"])}
     return out
@@ -284,9 +289,13 @@ def bundle_bytes(bundle: dict[str, Any]) -> bytes:
     return (json.dumps(bundle, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def _draw_record(conn: Connection, engine: Engine, config: Config, d: _CurrentDraw, period: str
-                 ) -> tuple[nt.DrawRecord, bytes, list[int]]:
-    from inspect_kit.draw.service import export_bundle
+def _draw_record(conn: Connection, engine: Engine, config: Config, d: _CurrentDraw, period: str,
+                 issue_date: dt.date) -> tuple[nt.DrawRecord, bytes | None, list[int]]:
+    """What the notice prints about a draw, its bundle's bytes (None while sealed) and its task ids.
+
+    A sealed draw is public only if it was unsealed on or before the issue date."""
+    from inspect_kit.draw.export import export_bundle
+    from inspect_kit.draw.seeds import SeedSource
 
     row = conn.execute(public_select(Draw.seed, Draw.seed_source, Draw.algorithm, Draw.algorithm_version, Draw.drawn_at)
                        .where(Draw.id == d.draw_id)).one()
@@ -298,23 +307,33 @@ def _draw_record(conn: Connection, engine: Engine, config: Config, d: _CurrentDr
                                    .join(Frame, Frame.id == Draw.frame_id)
                                    .where(Draw.matter_code == d.matter.code, Draw.period == period)
                                    .order_by(Draw.id))]
-    tasks = conn.execute(public_select(Task.id, Task.task_no, Task.identifier, Task.stratum, Task.rank, Entity.name,
-                                       Entity.township, Entity.category)
-                         .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id == d.draw_id)
-                         .order_by(Task.stratum, Task.rank, Task.id)).all()
+    full = export_bundle(engine, d.draw_id, include_secret=True)
+    commitment = full.get("commitment")
+    unsealed_on = conn.execute(public_select(Unsealing.unsealed_at).join(Draw, Draw.commitment_id == Unsealing.commitment_id)
+                               .where(Draw.id == d.draw_id)).scalar()
+    hidden = bool(commitment and commitment.get("sealed")) and (unsealed_on is None or unsealed_on.date() > issue_date)
+    tasks = [] if hidden else conn.execute(
+        public_select(Task.id, Task.task_no, Task.identifier, Task.stratum, Task.rank, Entity.name, Entity.township,
+                      Entity.category).join(Entity, Entity.id == Task.entity_id).where(Task.draw_id == d.draw_id)
+        .order_by(Task.stratum, Task.rank, Task.id)).all()
     entities = [nt.DrawEntity(t.task_no, t.identifier, t.name, t.township, t.stratum, t.rank, t.category) for t in tasks]
-    bundle = _scrubbed_bundle(export_bundle(engine, d.draw_id))
-    _check_identifiers((r[0] for r in bundle["frame"]["rows"]), f"the frame of {d.matter.code} {period}")
+    bundle = None if hidden else _scrubbed_bundle(full)
+    if bundle is not None:
+        _check_identifiers((r[0] for r in bundle["frame"]["rows"]), f"the frame of {d.matter.code} {period}")
     on_duty = {s.get("on_duty_inspectors") for s in frame.strata} - {None}
+    source_text = None
+    if commitment is not None:
+        source_text = SeedSource.from_dict(commitment["source"]).describe_zh()
     record = nt.DrawRecord(
         matter_code=d.matter.code, matter_name=d.matter.name, period=period, authority=_authority(config, d.matter),
         legal_basis=d.matter.legal_basis, method=d.matter.method, algorithm=row.algorithm,
-        algorithm_version=row.algorithm_version, seed=row.seed, seed_source=row.seed_source,
+        algorithm_version=row.algorithm_version, seed="" if hidden else full["seed"], seed_source=row.seed_source,
         frame_sha256=frame.frame_sha256, frame_rows=frame.n_rows, frame_prepared_at=frame.prepared_at,
-        frame_as_of=frame.as_of, drawn_at=row.drawn_at, strata=bundle["strata"], entities=entities,
+        frame_as_of=frame.as_of, drawn_at=row.drawn_at, strata=full["strata"], entities=entities,
         bundle_name=nt.bundle_file_name(d.matter.code, period), excluded=frame.excluded or {}, history=steps,
-        on_duty_inspectors=on_duty.pop() if len(on_duty) == 1 else None)
-    return record, bundle_bytes(bundle), [t.id for t in tasks]
+        on_duty_inspectors=on_duty.pop() if len(on_duty) == 1 else None, commitment=commitment,
+        public_seed=row.seed, source_text=source_text, frames=full.get("frames_of_period", []), sealed_hidden=hidden)
+    return record, None if bundle is None else bundle_bytes(bundle), [t.id for t in tasks]
 
 
 @dataclass(frozen=True)
@@ -336,7 +355,8 @@ def build_draw_notice(engine: Engine, config: Config, period: Period | str, *, i
     label = _label(period)
     with engine.connect() as conn:
         unit, draws = _select_unit(config, _current_draws(conn, config, label, matters), label, unit)
-        built = [_draw_record(conn, engine, config, d, label) for d in draws]
+        built = [_draw_record(conn, engine, config, d, label, issue_date) for d in draws]
+        head = log_head_text(conn)
     records = [b[0] for b in built]
     last = max(r.drawn_at for r in records)
     if issue_date < last.date():
@@ -344,8 +364,9 @@ def build_draw_notice(engine: Engine, config: Config, period: Period | str, *, i
                            "a drawn list is published on or after the day of the draw")
     issuer = _issuer(config, unit)
     notice = nt.draw_notice(issuer, parse_period(label), records, issue_date,
-                            id_scheme=config.settings.registry.id_scheme, doc_number=doc_number)
-    notice = dataclasses.replace(notice, files=[(r.bundle_name, data) for r, (_, data, _) in zip(records, built)])
+                            id_scheme=config.settings.registry.id_scheme, doc_number=doc_number, log_head=head)
+    notice = dataclasses.replace(notice, files=[(r.bundle_name, data) for r, (_, data, _) in zip(records, built)
+                                                if data is not None])
     return BuiltNotice(notice, unit, issuer, label, [r.matter_code for r in records],
                   [i for _, _, ids in built for i in ids], [], [])
 
@@ -366,6 +387,17 @@ def _labels(code_list, codes: Sequence[str]) -> list[str]:
         item = code_list.get(code)
         out.append(item.label if item is not None else str(code))
     return out
+
+
+def _still_sealed(conn: Connection, draw_id: int, on: dt.date) -> bool:
+    """Whether the draw is sealed and not unsealed on or before ``on``."""
+    from inspect_kit.storage.models import Commitment
+
+    row = conn.execute(public_select(Commitment.sealed, Unsealing.unsealed_at)
+                       .join(Draw, Draw.commitment_id == Commitment.id)
+                       .outerjoin(Unsealing, Unsealing.commitment_id == Commitment.id)
+                       .where(Draw.id == draw_id)).first()
+    return bool(row and row.sealed and (row.unsealed_at is None or row.unsealed_at.date() > on))
 
 
 def build_results_notice(engine: Engine, config: Config, period: Period | str, *, issue_date: dt.date,
@@ -389,6 +421,11 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
                               .join(Entity, Entity.id == Task.entity_id)
                               .where(Task.draw_id.in_(list(by_draw))).order_by(Task.task_no, Task.id)):
             by_draw[t.draw_id].append(t)
+        sealed = [d.matter.code for d in draws if _still_sealed(conn, d.draw_id, issue_date)]
+        if sealed:
+            raise InspectError(f"the draw of {', '.join(sealed)} for {label} is sealed (保密抽查): unseal it first "
+                               "(`inspect draw unseal`), after the inspections, then publish its results")
+        head = log_head_text(conn)
         ids = [t.id for ts in by_draw.values() for t in ts]
         findings: dict[int, Any] = {}
         for part in _chunks(ids):
@@ -431,7 +468,7 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
     _check_identifiers((t.identifier for m in matter_results for t in m.tasks), f"the tasks of {label}")
     issuer = _issuer(config, unit)
     notice = nt.results_notice(issuer, parse_period(label), matter_results, issue_date,
-                               id_scheme=config.settings.registry.id_scheme, doc_number=doc_number)
+                               id_scheme=config.settings.registry.id_scheme, doc_number=doc_number, log_head=head)
     pending_ids = [t.id for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
     return BuiltNotice(notice, unit, issuer, label, [d.matter.code for d in draws], ids, pending_ids, pending_nos)
 
@@ -477,6 +514,7 @@ def record_pdf(engine: Engine, pdf: bytes, path: Path | str, *, kind: str, perio
             kind=kind, period=period, matter_codes=list(matter_codes), task_ids=list(task_ids),
             pending_task_ids=list(pending_task_ids), path=str(path.resolve()), file_sha256=digest, pages=pages,
             issued_on=issued_on, created_at=now)).inserted_primary_key[0]
+        append_pending(conn, now)
     return RecordedFile(notice_id, path, digest, pages, len(pdf))
 
 

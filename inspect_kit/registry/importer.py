@@ -54,6 +54,7 @@ from inspect_kit.storage.models import (
     Unit,
 )
 from inspect_kit.text import clean_cell, clean_cells, clean_code
+from inspect_kit.transparency.store import append_pending
 
 KINDS = tuple(FIELDS)
 CHUNK = 2000  # rows per write; also keeps IN (...) lists under every backend's parameter limit
@@ -719,6 +720,7 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
                 raise _Rollback
             conn.execute(update(ImportBatch.__table__).where(ImportBatch.id == batch_id).values(
                 added=summary.added, updated=summary.updated, unchanged=summary.unchanged))
+            append_pending(conn, opts.now)
             summary.batch_id = batch_id
     except _Rollback:
         pass

@@ -24,6 +24,10 @@ with one line naming the file (row, column) and the limit, before anything is wr
   readers that read several sheets check the sheets they use, with `check_headers`), and a
   table must have at least one data row below its header (`require_rows`): the stream raises at
   its end, so an importer that reads to the end inside its transaction records nothing.
+
+Formula injection: `write_table` neutralises every text cell and the readers undo exactly that
+(`inspect_kit.spreadsheet`: a leading apostrophe before = + - @ TAB CR is removed on reading).
+The checks above see the cells as restored (an .xlsx's `_x0000_` escape is a NUL, and refused).
 """
 
 from __future__ import annotations
@@ -33,11 +37,13 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from inspect_kit.errors import InspectError
+from inspect_kit.spreadsheet import output_format, restore_row, write_csv, xlsx_cell, xlsx_untext
 from inspect_kit.text import REFUSED_TEXT, clean_cell, header_key, refused_reason
 
 SAMPLE_BYTES = 1 << 16
@@ -301,7 +307,7 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
         try:
             for row in reader:
                 first = first or row
-                yield reader.line_num, row
+                yield reader.line_num, restore_row(row)
                 start = reader.line_num
         except UnicodeError as exc:
             raise _decode_error(path, encoding, exc) from None
@@ -470,7 +476,7 @@ def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_
             if n > XLSX_MAX_ROWS:
                 raise InspectError(f"{where}: more than {XLSX_MAX_ROWS:,} rows")
             done[0] = n
-            yield n, row
+            yield n, _xlsx_row(row)
 
     rows = parsed()
     try:
@@ -496,6 +502,10 @@ def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_
             close()
 
     return Table(path, None, header_row, headers, stream(), ws.max_row or 0, lambda: done[0], close, ws.title)
+
+
+def _xlsx_row(row: Sequence[Any]) -> list[Any]:
+    return restore_row([xlsx_untext(v) if isinstance(v, str) else v for v in row])
 
 
 def read_table(path: Path | str, known: Callable[[list[Any]], int], *, encoding: str | None = None,
@@ -527,30 +537,32 @@ def write_table(path: Path | str, headers: Sequence[str], rows: Iterator[Sequenc
 
     Written to a temporary file first and renamed, so a failed export leaves no half file."""
     path = Path(path)
+    fmt = output_format(path, ("csv", "xlsx"))
     tmp = path.with_name(f".{path.name}.tmp")
     n = 0
     try:
-        if path.suffix.lower() == ".xlsx":
+        if fmt == "xlsx":
             import openpyxl
 
             wb = openpyxl.Workbook(write_only=True)
             ws = wb.create_sheet(sheet_title)
-            ws.append(list(headers))
+            ws.append([xlsx_cell(ws, v) for v in headers])
             for row in rows:
-                # Text cells stay text: a certificate number like 0012 must not become 12.
-                ws.append(["" if v is None else str(v) for v in row])
+                # Text cells stay text (a certificate number like 0012 must not become 12); numbers
+                # stay numbers; every text cell is neutralised (inspect_kit.spreadsheet).
+                ws.append([xlsx_cell(ws, _xlsx_value(v)) for v in row])
                 n += 1
             wb.save(tmp)
-        elif path.suffix.lower() == ".csv":
-            with open(tmp, "w", encoding=encoding, newline="") as f:
-                w = csv.writer(f)
-                w.writerow(headers)
-                for row in rows:
-                    w.writerow(["" if v is None else v for v in row])
-                    n += 1
         else:
-            raise InspectError(f"{path}: unknown file type {path.suffix!r}; use .csv or .xlsx")
+            with open(tmp, "w", encoding=encoding, newline="") as f:
+                n = write_csv(f, headers, rows)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
     return n
+
+
+def _xlsx_value(v: Any) -> Any:
+    if v is None:
+        return ""
+    return v if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) else str(v)

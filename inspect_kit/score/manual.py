@@ -30,6 +30,7 @@ from inspect_kit.score.inputs import JudgementEntry, ManualValue, NotApplicable
 from inspect_kit.score.observe import source_of
 from inspect_kit.score.rulebook import Rulebook
 from inspect_kit.text import check_text, clean_cell, text_problem, to_halfwidth
+from inspect_kit.transparency.store import append_pending
 
 NOT_APPLICABLE_VALUE = "n/a"
 _NA_WORDS = {"n/a", "na", "不适用", "—", "-"}
@@ -165,7 +166,9 @@ def add_manual_value(engine: Engine, rulebook: Rulebook, *, year: int, unit: str
             raise ValidationFailed(f"manual value refused ({unit} / {indicator})",
                                    [Problem(reason, key=where) for where, reason in problems])
         entry = ManualEntry(None, year, code, key, stored, clean_cell(note), clean_cell(by) or None, now)
-        return _insert_entries(conn, [entry])[0]
+        stored_entry = _insert_entries(conn, [entry])[0]
+        append_pending(conn, now)
+        return stored_entry
 
 
 _IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -271,6 +274,7 @@ def import_manual_values(engine: Engine, rulebook: Rulebook, path: Path | str, *
     if not dry_run and entries:
         with engine.begin() as conn:
             entries = _insert_entries(conn, entries)
+            append_pending(conn, now)
     summary.entries = entries
     return summary
 

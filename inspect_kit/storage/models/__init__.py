@@ -1,10 +1,23 @@
 """All ORM models. Import from here so that `Base.metadata` is complete.
 
 One module per pipeline stage; each stage's tables come with one Alembic migration
-(versions/0001_foundation.py, 0002_draws.py, ...).
+(one small revision per schema change from 0003 on).
 """
 
+from inspect_kit.storage.models.assign import Assignment, TeamMember
 from inspect_kit.storage.models.base import Base
+from inspect_kit.storage.models.draw import (
+    APPEND_ONLY_TABLES,
+    Commitment,
+    Draw,
+    Frame,
+    SealSalt,
+    Task,
+    Unsealing,
+)
+from inspect_kit.storage.models.findings import Finding, FindingRevision
+from inspect_kit.storage.models.log import LogEntry, LogGenesis
+from inspect_kit.storage.models.publish import Notice
 from inspect_kit.storage.models.registry import (
     Conflict,
     Entity,
@@ -15,9 +28,26 @@ from inspect_kit.storage.models.registry import (
     RegistryChange,
     Unit,
 )
+from inspect_kit.storage.models.score import ManualValue, ScoringRun
 
 __all__ = [
+    "APPEND_ONLY_TABLES",
+    "Assignment",
     "Base",
+    "Commitment",
+    "Draw",
+    "Finding",
+    "FindingRevision",
+    "Frame",
+    "LogEntry",
+    "LogGenesis",
+    "ManualValue",
+    "Notice",
+    "ScoringRun",
+    "SealSalt",
+    "Task",
+    "TeamMember",
+    "Unsealing",
     "Conflict",
     "Entity",
     "ImportBatch",
@@ -28,16 +58,3 @@ __all__ = [
     "Unit",
 ]
 
-# Later stages register themselves here (kept importable even while a stage is absent).
-import importlib as _importlib
-
-for _stage in ("draw", "assign", "findings", "publish", "score"):
-    try:
-        _mod = _importlib.import_module(f"inspect_kit.storage.models.{_stage}")
-    except ModuleNotFoundError as _exc:  # stage not built yet
-        if _exc.name != f"inspect_kit.storage.models.{_stage}":
-            raise
-        continue
-    for _name in getattr(_mod, "__all__", []):
-        globals()[_name] = getattr(_mod, _name)
-        __all__.append(_name)

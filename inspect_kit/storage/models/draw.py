@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inspect_kit.storage.models.base import Base
+from inspect_kit.storage.models.base import PRIVATE, Base
 
-__all__ = ["Frame", "Draw", "Task", "APPEND_ONLY_TABLES"]
+__all__ = ["Frame", "Commitment", "SealSalt", "Unsealing", "Draw", "Task", "APPEND_ONLY_TABLES"]
 
 
 class Frame(Base):
@@ -37,7 +37,54 @@ class Frame(Base):
     frame_blob: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class Commitment(Base):
+    """What `draw prepare` binds itself to before any seed value exists: the frame (by id and
+    SHA-256), the time, the seed source that will be used (a future drand round, a lottery issue,
+    or a witnessed meeting), whether the draw is sealed (保密抽查: then the SHA-256 of a secret salt),
+    and the ticket group of the per-draw seed. `one_step` marks a commitment made in the same
+    command as the draw (`inspect draw --seed`): no frame hash was published before the seed."""
+
+    __tablename__ = "commitments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    frame_id: Mapped[int] = mapped_column(ForeignKey("frames.id"), unique=True)
+    matter_code: Mapped[str] = mapped_column(String(32), index=True)
+    period: Mapped[str] = mapped_column(String(16), index=True)
+    committed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    frame_sha256: Mapped[str] = mapped_column(String(64))
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[dict] = mapped_column(JSON)  # SeedSource.to_dict()
+    ticket_group: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bool] = mapped_column(Boolean)
+    salt_sha256: Mapped[str | None] = mapped_column(String(64))
+    one_step: Mapped[bool] = mapped_column(Boolean)
+    redraw_reason: Mapped[str | None] = mapped_column(Text)
+    commitment_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class SealSalt(Base):
+    """The secret salt of a sealed draw, kept by the tool until `inspect draw unseal`. Never public,
+    never in the transparency log (only its SHA-256, in the commitment)."""
+
+    __tablename__ = "seal_salts"
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"), primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64), info=PRIVATE)
+
+
+class Unsealing(Base):
+    """A sealed draw made public: the salt revealed, after the inspections."""
+
+    __tablename__ = "unsealings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    unsealed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class Draw(Base):
+    """One draw of (matter, period). `seed` is the PUBLIC seed (the beacon's randomness, the
+    lottery result, the witnessed dice); `derived_seed` is the per-draw seed the tickets use
+    (inspect_kit.draw.seeds.derive_seed), NULL only for draws made before per-draw seeds."""
+
     __tablename__ = "draws"
     id: Mapped[int] = mapped_column(primary_key=True)
     frame_id: Mapped[int] = mapped_column(ForeignKey("frames.id"), index=True)
@@ -52,6 +99,12 @@ class Draw(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     n_selected: Mapped[int] = mapped_column(Integer)
     sample_sha256: Mapped[str] = mapped_column(String(64))
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
+    derived_seed: Mapped[str | None] = mapped_column(String(64))
+    seed_evidence: Mapped[dict | None] = mapped_column(JSON)  # drand signature, lottery numbers
+
+    # One draw per commitment: the loser of two concurrent runs writes nothing.
+    __table_args__ = (Index("ux_draws_commitment_id", "commitment_id", unique=True),)
 
 
 class Task(Base):
@@ -70,4 +123,5 @@ class Task(Base):
 
 # Tables whose rows are never updated or deleted; migrations add triggers that refuse it.
 APPEND_ONLY_TABLES = ("frames", "draws", "tasks", "registry_changes", "assignments", "team_members",
-                      "finding_revisions", "notices", "scoring_runs", "manual_values")
+                      "finding_revisions", "notices", "scoring_runs", "manual_values",
+                      "commitments", "seal_salts", "unsealings", "log_entries", "log_genesis")

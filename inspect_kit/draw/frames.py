@@ -1,0 +1,142 @@
+"""The frame of (matter, period) read from the registry: who is in it, who is left out and why.
+
+Used by `inspect_kit.draw.service` inside its transaction; returns plain rows and counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from inspect_kit.config.models import Matter
+from inspect_kit.draw.coverage import CoverageRule
+from inspect_kit.draw.quota import QuotaRule
+from inspect_kit.errors import InspectError
+from inspect_kit.periods import Period, parse_period
+from inspect_kit.storage.models import Entity, Inspector, InspectorQualification, Task
+
+_ENTITY_COLUMNS = {"category": Entity.category, "credit_class": Entity.credit_class, "township": Entity.township,
+                   "industry": Entity.industry, "department": Entity.department}
+
+Rule = QuotaRule | CoverageRule
+
+
+def qualified_officers(conn: Connection, matter: Matter, as_of: dt.date) -> int:
+    """On-duty enforcement officers qualified for the matter on the draw date (for "5×inspectors")."""
+    quals = set(matter.qualification) | {matter.code}
+    q = InspectorQualification
+    stmt = (select(func.count(func.distinct(Inspector.id))).join(q, q.inspector_id == Inspector.id)
+            .where(Inspector.kind == "officer", Inspector.status == "active",
+                   Inspector.department.in_(list(matter.team_demand())), q.qualification.in_(quals),
+                   or_(Inspector.cert_valid_to.is_(None), Inspector.cert_valid_to >= as_of),
+                   or_(Inspector.cert_valid_from.is_(None), Inspector.cert_valid_from <= as_of)))
+    return conn.execute(stmt).scalar_one()
+
+
+def earlier_draws(conn: Connection, matter: Matter, period: Period) -> list[tuple[str, int]]:
+    """(period, draw id) of the matter's current draws earlier in the same year, oldest first."""
+    from inspect_kit.draw.tasks import current_draw_ids
+
+    found = [(p, i) for (_, p), i in current_draw_ids(conn, matter=matter.code).items()
+             if (pp := parse_period(p)).year == period.year and pp < period]
+    return sorted(found, key=lambda x: parse_period(x[0]))
+
+
+def drawn_this_cycle(conn: Connection, matter: Matter, period: Period) -> dict[str, str]:
+    """identifier → stratum of everyone drawn by the matter's current draws earlier in the year."""
+    ids = [i for _, i in earlier_draws(conn, matter, period)]
+    if not ids:
+        return {}
+    return dict(conn.execute(select(Task.identifier, Task.stratum).where(Task.draw_id.in_(ids))).all())
+
+
+def recently_clean(conn: Connection, matter: Matter, as_of: dt.date, codes: dict | None) -> set[str]:
+    """Entities inspected with no problem found within the matter's exclusion window."""
+    months = matter.exclude_clean_within_months
+    if not months:
+        return set()
+    from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook
+    from inspect_kit.storage.models import Finding
+
+    codebook = Codebook.from_dict(codes) if codes else DEFAULT_CODEBOOK
+
+    y, m = divmod(as_of.year * 12 + as_of.month - 1 - months, 12)
+    since = dt.date(y, m + 1, min(as_of.day, 28))
+    rows = conn.execute(select(Task.identifier, Finding.results).join(Finding, Finding.task_id == Task.id)
+                        .where(Finding.inspection_end >= since))
+    return {ident for ident, results in rows if not codebook.problem_found(results)}
+
+
+def frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
+    """(identifier, stratum) rows of the frame; exclusion counts; per stratum, drawn earlier this cycle."""
+    cols = [Entity.identifier] + [_ENTITY_COLUMNS[f] for f in matter.strata]
+    in_scope = and_(Entity.category.in_(matter.categories))
+    exempt = and_(Entity.exempt_reason.is_not(None),
+                  or_(Entity.exempt_from.is_(None), Entity.exempt_from <= as_of),
+                  or_(Entity.exempt_to.is_(None), Entity.exempt_to >= as_of))
+    excluded: dict[str, int] = {}
+    for label, cond in (("not active (closed or cancelled)", Entity.status != "active"),
+                        ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt))):
+        n = conn.execute(select(func.count()).select_from(Entity).where(in_scope, cond)).scalar_one()
+        if n:
+            excluded[label] = n
+    found = conn.execute(select(*cols).where(in_scope, Entity.status == "active", ~exempt)).all()
+    if len(matter.strata) == 1:  # the usual case, without a dict per row
+        rows = [(r[0], r[1] or "-") for r in found]
+    else:
+        rows = [(r[0], "/".join(v or "-" for v in r[1:])) for r in found]
+    del found
+    drop: set[str] = set()
+    clean = recently_clean(conn, matter, as_of, codes)
+    if clean:
+        before = len(rows)
+        rows = [r for r in rows if r[0] not in clean]
+        if before - len(rows):
+            excluded[f"inspected with no problem within {matter.exclude_clean_within_months} months"] = before - len(rows)
+    drawn_before: dict[str, int] = {}
+    if matter.coverage == "annual":
+        drawn = drawn_this_cycle(conn, matter, period)
+        for stratum in drawn.values():
+            drawn_before[stratum] = drawn_before.get(stratum, 0) + 1
+        drop = set(drawn)
+        before = len(rows)
+        rows = [r for r in rows if r[0] not in drop]
+        if before - len(rows):
+            excluded["drawn earlier this year (annual coverage)"] = before - len(rows)
+    return rows, excluded, drawn_before
+
+
+def rules_for(matter: Matter, period: Period, labels: set[str], drawn_before: dict[str, int]) -> dict[str, Rule]:
+    if matter.coverage == "annual":
+        return {s: CoverageRule(period.index, period.periods_per_year, drawn_before.get(s, 0))
+                for s in labels | set(drawn_before)}
+    return {s: QuotaRule.of(matter.quota_for(s), matter.rounding) for s in labels}
+
+
+def empty_frame_error(conn: Connection, matter: Matter, excluded: dict[str, int]) -> InspectError:
+    """Why a matter's frame is empty, with what the registry holds, for a user who just started."""
+    held = Counter(dict(conn.execute(select(Entity.category, func.count()).group_by(Entity.category)).all()))
+    holds = ", ".join(f"{c} {n}" for c, n in sorted(held.items())) or "no entities at all"
+    left_out = "; ".join(f"{n} {r}" for r, n in excluded.items())
+    return InspectError(f"matter {matter.code}: the frame would be empty (categories {', '.join(matter.categories)}"
+                        + (f"; left out: {left_out}" if left_out else "") + f"). The registry holds: {holds}. "
+                        "Import the entities first (`inspect registry import entities FILE`), or leave this matter "
+                        "out with --matter; nothing was written")
+
+
+def strata_entries(rules: dict[str, Rule], sizes: Any) -> list[dict[str, Any]]:
+    out = []
+    for label, size in sizes.items():
+        rule = rules[label]
+        entry: dict[str, Any] = {"stratum": label, "N": size.N, "quota": size.quota_text,
+                                 "rounding": str(size.rounding.value if hasattr(size.rounding, "value") else size.rounding),
+                                 "n": size.n, "explanation": size.line}
+        if isinstance(rule, CoverageRule):
+            entry["coverage"] = {"period": rule.period, "periods": rule.periods, "drawn_before": rule.drawn_before}
+        out.append(entry)
+    return out
+
+

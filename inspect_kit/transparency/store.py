@@ -1,0 +1,197 @@
+"""The transparency log in the database: append, head, segments, verify.
+
+Every service that writes a logged record calls ``append_pending(conn, now)`` inside the same
+transaction, after its inserts: one entry is appended for every logged record that has none yet
+(kinds in ``LOGGED`` order, then by id), so a record and its entry commit together or not at all.
+Appending takes a lock on PostgreSQL (``LOCK TABLE log_entries``), so concurrent writers queue
+instead of forking the chain; SQLite writers are serialised by its own write lock.
+
+``verify_log`` re-hashes the whole chain and every logged record: an entry whose record is gone
+(deleted, truncated, a restored file), a record whose content changed after it was logged, a
+record that has no entry, a broken link or hash — each is a problem. Records that existed before
+the log (an upgraded database) are counted by the genesis entry; removing one of them is found too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select, text
+
+from inspect_kit.storage.models import (Assignment, Commitment, Draw, FindingRevision, Frame, ImportBatch, LogEntry,
+                                        LogGenesis, ManualValue, Notice, ScoringRun, Task, TeamMember, Unsealing)
+from inspect_kit.transparency.chain import (Entry, canonical, content_sha256, head_problems, make_entry,
+                                            row_content, segment_problems)
+
+
+@dataclass(frozen=True)
+class LoggedKind:
+    """One kind of logged record: its table, and child rows whose digest is part of its content."""
+
+    kind: str
+    table: Table
+    children: tuple[Table, str] | None = None  # (child table, foreign key column)
+
+
+# One registry of what the log covers. A new kind of published record is one line here (and in
+# the migration that adds its table, the genesis counts of later databases start at zero).
+LOGGED: tuple[LoggedKind, ...] = (
+    LoggedKind("import_batch", ImportBatch.__table__),  # type: ignore[arg-type]
+    LoggedKind("frame", Frame.__table__),  # type: ignore[arg-type]
+    LoggedKind("commitment", Commitment.__table__),  # type: ignore[arg-type]
+    LoggedKind("draw", Draw.__table__, (Task.__table__, "draw_id")),  # type: ignore[arg-type]
+    LoggedKind("unsealing", Unsealing.__table__),  # type: ignore[arg-type]
+    LoggedKind("assignment", Assignment.__table__),  # type: ignore[arg-type]
+    LoggedKind("team_member", TeamMember.__table__),  # type: ignore[arg-type]
+    LoggedKind("finding_revision", FindingRevision.__table__),  # type: ignore[arg-type]
+    LoggedKind("notice", Notice.__table__),  # type: ignore[arg-type]
+    LoggedKind("manual_value", ManualValue.__table__),  # type: ignore[arg-type]
+    LoggedKind("scoring_run", ScoringRun.__table__),  # type: ignore[arg-type]
+)
+KINDS = {k.kind: k for k in LOGGED}
+_LOG = LogEntry.__table__
+
+
+def _entry(row: Any) -> Entry:
+    at = row.at.isoformat() if row.at is not None else None
+    return Entry(row.seq, row.kind, row.record_id, row.content_sha256, row.prev_hash, row.entry_hash, at)
+
+
+def _children_sha256(rows: Iterable[Any]) -> str:
+    h = hashlib.sha256()
+    for r in rows:
+        h.update(canonical(row_content(r._mapping)) + b"\n")
+    return h.hexdigest()
+
+
+def _contents(conn: Connection, lk: LoggedKind, where: Any = None) -> dict[int, dict[str, Any]]:
+    """id → content of the kind's records (those matching ``where``)."""
+    stmt = select(lk.table).order_by(lk.table.c.id)
+    if where is not None:
+        stmt = stmt.where(where)
+    out = {r.id: row_content(r._mapping) for r in conn.execute(stmt)}
+    if lk.children is not None and out:
+        child, fk = lk.children
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        cstmt = select(child).order_by(child.c[fk], child.c.id)
+        if where is not None:
+            cstmt = cstmt.where(child.c[fk].in_(select(lk.table.c.id).where(where)))
+        for r in conn.execute(cstmt):
+            grouped[r._mapping[fk]].append(r)
+        for rid, content in out.items():
+            content[f"{child.name}_sha256"] = _children_sha256(grouped.get(rid, []))
+    return out
+
+
+def record_content(conn: Connection, kind: str, record_id: int) -> dict[str, Any] | None:
+    lk = KINDS[kind]
+    return _contents(conn, lk, lk.table.c.id == record_id).get(record_id)
+
+
+def genesis(conn: Connection) -> dict[str, Any]:
+    row = conn.execute(select(LogGenesis.content).where(LogGenesis.id == 1)).scalar_one_or_none()
+    return json.loads(row) if row else {"existing": {}}
+
+
+def head(conn: Connection) -> Entry | None:
+    row = conn.execute(select(_LOG).order_by(_LOG.c.seq.desc()).limit(1)).first()
+    return _entry(row) if row else None
+
+
+def head_text(conn: Connection) -> str:
+    h = head(conn)
+    return h.head if h else ""
+
+
+def entries(conn: Connection, first: int = 1, last: int | None = None) -> list[Entry]:
+    stmt = select(_LOG).where(_LOG.c.seq >= first).order_by(_LOG.c.seq)
+    if last is not None:
+        stmt = stmt.where(_LOG.c.seq <= last)
+    return [_entry(r) for r in conn.execute(stmt)]
+
+
+def entry_of(conn: Connection, kind: str, record_id: int) -> Entry | None:
+    row = conn.execute(select(_LOG).where(_LOG.c.kind == kind, _LOG.c.record_id == record_id)
+                       .order_by(_LOG.c.seq).limit(1)).first()
+    return _entry(row) if row else None
+
+
+def append_pending(conn: Connection, now: dt.datetime) -> list[Entry]:
+    """Append an entry for every logged record that has none yet; return the new entries."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE log_entries IN SHARE ROW EXCLUSIVE MODE"))
+    last = head(conn)
+    existing = genesis(conn).get("existing", {})
+    at = now.isoformat()
+    new: list[Entry] = []
+    for lk in LOGGED:
+        logged_up_to = conn.execute(select(func.max(_LOG.c.record_id)).where(_LOG.c.kind == lk.kind)).scalar()
+        start = max(logged_up_to or 0, existing.get(lk.kind, {}).get("max_id", 0))
+        pending = _contents(conn, lk, lk.table.c.id > start)
+        for rid, content in pending.items():
+            last = make_entry(last, lk.kind, rid, content_sha256(content), at)
+            new.append(last)
+    if new:
+        conn.execute(insert(_LOG), [{"seq": e.seq, "kind": e.kind, "record_id": e.record_id,
+                                     "content_sha256": e.content_sha256, "prev_hash": e.prev_hash,
+                                     "entry_hash": e.entry_hash, "at": now} for e in new])
+    return new
+
+
+@dataclass
+class LogReport:
+    ok: bool
+    head: str
+    entries: int
+    problems: list[str] = field(default_factory=list)
+
+
+def _limited(problems: list[str], limit: int = 50) -> list[str]:
+    return problems if len(problems) <= limit else problems[:limit] + [f"… and {len(problems) - limit} more"]
+
+
+def verify_log(conn: Connection, expect_heads: Sequence[str] = ()) -> LogReport:
+    """Re-hash the chain and every logged record (module docstring); check earlier published heads."""
+    chain = entries(conn)
+    problems = segment_problems(chain, from_genesis=True)
+    gen = conn.execute(select(LogGenesis.content).where(LogGenesis.id == 1)).scalar_one_or_none()
+    if not chain or chain[0].kind != "genesis":
+        problems.append("the log has no genesis entry")
+    elif gen is None or content_sha256(json.loads(gen)) != chain[0].content_sha256:
+        problems.append("the genesis record does not match log entry 1")
+    existing = json.loads(gen).get("existing", {}) if gen else {}
+    by_kind: dict[str, dict[int, Entry]] = defaultdict(dict)
+    for e in chain[1:]:
+        if e.kind not in KINDS or e.record_id is None:
+            problems.append(f"entry {e.seq} names an unknown kind of record {e.kind!r}")
+        elif e.record_id in by_kind[e.kind]:
+            problems.append(f"{e.kind} #{e.record_id} is logged twice (entries {by_kind[e.kind][e.record_id].seq} "
+                            f"and {e.seq})")
+        else:
+            by_kind[e.kind][e.record_id] = e
+    for lk in LOGGED:
+        contents = _contents(conn, lk)
+        logged = by_kind.get(lk.kind, {})
+        for rid, e in logged.items():
+            content = contents.get(rid)
+            if content is None:
+                problems.append(f"entry {e.seq}: {lk.kind} #{rid} is missing from the database (deleted, truncated "
+                                "or a database restored from before it)")
+            elif content_sha256(content) != e.content_sha256:
+                problems.append(f"entry {e.seq}: {lk.kind} #{rid} was changed after it was logged")
+        before = existing.get(lk.kind, {"count": 0, "max_id": 0})
+        unlogged = [rid for rid in contents if rid not in logged]
+        prelog = [rid for rid in unlogged if rid <= before["max_id"]]
+        problems += [f"{lk.kind} #{rid} has no log entry" for rid in unlogged if rid > before["max_id"]]
+        if len(prelog) != before["count"]:
+            problems.append(f"{before['count']} {lk.kind} records existed before the log; {len(prelog)} remain")
+    for h in expect_heads:
+        problems += head_problems(chain, h)
+    last = chain[-1].head if chain else ""
+    return LogReport(not problems, last, len(chain), _limited(problems))
