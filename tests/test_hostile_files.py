@@ -169,6 +169,9 @@ def _cases(target: Target, world: World, d: Path) -> dict[str, tuple]:
         if kind not in ("NUL", "escape"):  # XML cannot hold C0 controls at all
             cases[f"xlsx {kind}"] = (hostile.write_xlsx(d / f"{kind}.xlsx", hostile.spoiled(rows, col, text)), [],
                                      f"row 2, column '{head}': contains", words)
+    cases["xlsx NUL written as Excel's _x0000_ escape"] = (
+        hostile.write_xlsx(d / "escaped-nul.xlsx", hostile.spoiled(rows, col, "A_x0000_B")), [],
+        f"row 2, column '{head}': contains", "U+0000 (NUL)")
     cases["NUL in the header"] = (hostile.write_csv(d / "nul-head.csv", hostile.spoiled(rows, col, head + "\x00", row=0)),
                                   [], "row 1, column", "U+0000 (NUL)")
     huge = "长" * 200_000
