@@ -329,16 +329,16 @@ def test_verify_sees_a_changed_sample_digest_in_the_database(demo_db, config):
 
 
 def _drop_triggers(engine):
-    from inspect_kit.storage.models import APPEND_ONLY_TABLES
-
+    """What a dishonest operator with the database password can do: drop every guard."""
     with engine.begin() as c:
-        for t in APPEND_ONLY_TABLES:
-            if engine.dialect.name == "postgresql":
-                c.execute(text(f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}"))
-                c.execute(text(f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}"))
-            else:
-                c.execute(text(f"DROP TRIGGER IF EXISTS {t}_no_update"))
-                c.execute(text(f"DROP TRIGGER IF EXISTS {t}_no_delete"))
+        if engine.dialect.name == "postgresql":
+            found = c.execute(text("SELECT t.tgname, r.relname FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid "
+                                   "WHERE NOT t.tgisinternal")).all()
+            for name, table in found:
+                c.execute(text(f'DROP TRIGGER "{name}" ON "{table}"'))
+        else:
+            for (name,) in c.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all():
+                c.execute(text(f'DROP TRIGGER "{name}"'))
 
 
 def test_dropped_triggers_and_delete_are_found_by_the_log(demo_db, config):

@@ -48,3 +48,20 @@ def test_missing_or_old_database_is_a_clear_error(tmp_path):
         with pytest.raises(InspectError, match="inspect db upgrade"):
             open_database(f"sqlite:///{tmp_path / 'old.db'}")
     eng.dispose()
+
+
+def test_downgrade_step_by_step_and_upgrade_again(engine):
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from inspect_kit.storage.db import alembic_config
+
+    cfg = alembic_config(engine)
+    for script in ScriptDirectory.from_config(cfg).walk_revisions():  # newest first
+        target = script.down_revision or "base"
+        command.downgrade(cfg, target)
+        assert current_revision(engine) == (None if target == "base" else target)
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []

@@ -44,15 +44,20 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     db: Optional[str] = typer.Option(
-        None, "--db", envvar="INSPECT_DB_URL", help="SQLAlchemy URL or SQLite file [default: sqlite:///inspect.db]"
+        None, "--db", envvar="INSPECT_DB_URL", help="SQLAlchemy URL or SQLite file \\[default: sqlite:///inspect.db]"
     ),
     config: Optional[Path] = typer.Option(
-        None, "--config", envvar=common.CONFIG_ENV, help="Config folder [default: ./configs]"
+        None, "--config", envvar=common.CONFIG_ENV, help="Config folder \\[default: ./configs]"
+    ),
+    busy_timeout: Optional[float] = typer.Option(
+        None, "--busy-timeout", envvar="INSPECT_DB_BUSY_TIMEOUT", metavar="SECONDS",
+        help="SQLite: how long a write waits for another program's lock before giving up \\[default: 10]",
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     common.state.db_url = db
     common.state.config_dir = config
+    common.state.busy_timeout = busy_timeout
 
 
 def _register() -> None:
@@ -78,7 +83,9 @@ def main() -> None:
     try:
         app()
     except InspectError as exc:
-        common.console(stderr=True).print(f"[bold red]error:[/] {common.escape(str(exc))}", markup=True,
+        from inspect_kit.storage.urls import redact  # no message ever shows a database password
+
+        common.console(stderr=True).print(f"[bold red]error:[/] {common.escape(redact(str(exc)))}", markup=True,
                                           highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:

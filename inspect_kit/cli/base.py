@@ -14,11 +14,12 @@ def init() -> None:
 
     Example: inspect --db sqlite:///county.db init
     """
-    from inspect_kit.storage.db import init_database, make_engine
+    from inspect_kit.storage.db import init_database
+    from inspect_kit.storage.urls import show_url
 
-    engine = make_engine(common.state.db_url)
+    engine = common.new_engine()
     init_database(engine)
-    common.info(f"created {engine.url.render_as_string(hide_password=True)} at the current schema")
+    common.info(f"created {show_url(engine.url)} at the current schema")
 
 
 @db_app.command("upgrade")
@@ -27,9 +28,9 @@ def upgrade() -> None:
 
     Example: inspect --db postgresql://inspect@localhost/county db upgrade
     """
-    from inspect_kit.storage.db import current_revision, head_revision, make_engine, upgrade as do_upgrade
+    from inspect_kit.storage.db import current_revision, head_revision, upgrade as do_upgrade
 
-    engine = make_engine(common.state.db_url)
+    engine = common.new_engine()
     before = current_revision(engine)
     do_upgrade(engine)
     common.info(f"database at revision {head_revision()} (was {before or 'empty'})")
@@ -41,9 +42,9 @@ def current() -> None:
 
     Example: inspect db current
     """
-    from inspect_kit.storage.db import current_revision, head_revision, make_engine
+    from inspect_kit.storage.db import current_revision, head_revision
 
-    engine = make_engine(common.state.db_url)
+    engine = common.new_engine()
     common.info(f"database: {current_revision(engine) or 'no schema'}; this version: {head_revision()}")
 
 

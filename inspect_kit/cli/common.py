@@ -20,6 +20,7 @@ CONFIG_ENV = "INSPECT_CONFIG_DIR"
 class State:
     db_url: str | None = None
     config_dir: Path | None = None
+    busy_timeout: float | None = None  # seconds (SQLite); None: INSPECT_DB_BUSY_TIMEOUT or 10
 
     def config_path(self) -> Path:
         return self.config_dir or Path(os.environ.get(CONFIG_ENV, "configs"))
@@ -32,7 +33,14 @@ def engine():
     """The database named by --db / INSPECT_DB_URL, checked to be at the current schema."""
     from inspect_kit.storage.db import open_database
 
-    return open_database(state.db_url)
+    return open_database(state.db_url, busy_timeout=state.busy_timeout)
+
+
+def new_engine(url: str | None = None):
+    """An engine on `url` (default: --db / INSPECT_DB_URL) whatever its schema (init, db upgrade)."""
+    from inspect_kit.storage.db import make_engine
+
+    return make_engine(url or state.db_url, busy_timeout=state.busy_timeout)
 
 
 def period_from_options(quarter: str | None, month: str | None, year: str | int | None, period: str | None,

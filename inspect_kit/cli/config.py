@@ -13,7 +13,7 @@ config_app = typer.Typer(help="Settings, units and the matters list (一单).", 
 
 
 @config_app.command("check")
-def check(path: Optional[Path] = typer.Argument(None, help="A config file or folder [default: the config folder]")) -> None:
+def check(path: Optional[Path] = typer.Argument(None, help="A config file or folder \\[default: the config folder]")) -> None:
     """Validate config files; errors name the file, the key and the problem.
 
     Example: inspect config check configs/matters.toml

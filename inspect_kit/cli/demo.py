@@ -24,8 +24,8 @@ def _find(name: str, given: Optional[Path]) -> Path:
 
 def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the database and the notices."),
-    configs: Optional[Path] = typer.Option(None, "--configs", help="Config folder [default: ./configs]."),
-    registries: Optional[Path] = typer.Option(None, "--registries", help="Registry files [default: ./registries]."),
+    configs: Optional[Path] = typer.Option(None, "--configs", help="Config folder \\[default: ./configs]."),
+    registries: Optional[Path] = typer.Option(None, "--registries", help="Registry files \\[default: ./registries]."),
 ) -> None:
     """Run the demo county end to end on a new SQLite database in --out.
 
@@ -36,7 +36,8 @@ def demo(
     """
     from inspect_kit.config import load_config
     from inspect_kit.demo import DemoContext, run_demo
-    from inspect_kit.storage.db import init_database, make_engine
+    from inspect_kit.storage.db import init_database
+    from inspect_kit.storage.urls import show_url
 
     configs = _find("configs", configs or common.state.config_dir)
     registries = _find("registries", registries)
@@ -48,10 +49,10 @@ def demo(
         for suffix in ("", "-wal", "-shm", "-journal"):  # the demo's own database: always start afresh
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{db}"
-    engine = make_engine(url)
+    engine = common.new_engine(url)
     init_database(engine)
     con = common.console()
-    con.print(f"demo database: {engine.url.render_as_string(hide_password=True)}")
+    con.print(f"demo database: {show_url(engine.url)}")
     ctx = DemoContext(engine, load_config(configs), registries, out, echo=con.print, table=common.print_table)
     run_demo(ctx)
     con.print(f"\n[bold green]demo complete[/]: database and files in {out}/")

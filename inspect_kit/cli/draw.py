@@ -16,7 +16,7 @@ QUARTER = typer.Option(None, "--quarter", help="e.g. 2026Q1")
 MONTH = typer.Option(None, "--month", help="e.g. 2026-03")
 YEAR = typer.Option(None, "--year", help="e.g. 2026")
 PERIOD = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026")
-MATTER = typer.Option(None, "--matter", help="One matter code [default: every matter of the period's kind].")
+MATTER = typer.Option(None, "--matter", help="One matter code \\[default: every matter of the period's kind].")
 
 
 resolve_period = common.period_from_options
@@ -179,7 +179,7 @@ def prepare(
     witnessed: Optional[str] = WITNESSED, witness: Optional[list[str]] = WITNESS,
     sealed: bool = typer.Option(False, "--sealed", help="保密抽查: the list stays secret until `draw unseal`."),
     redraw: bool = REDRAW, reason: Optional[str] = REASON,
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="The draw date the frame reflects [default: today]."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The draw date the frame reflects \\[default: today]."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Freeze the frame and commit to a future seed source; publish the printed hash and commitment
@@ -298,7 +298,7 @@ def _current_draws(engine, p, matter):
 
 @draw_app.command("show")
 def show(
-    draw_id: Optional[int] = typer.Argument(None, help="A draw number [default: the current draws of the period]."),
+    draw_id: Optional[int] = typer.Argument(None, help="A draw number \\[default: the current draws of the period]."),
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -397,7 +397,7 @@ def list_file(
     seed: str = typer.Option(..., "--seed", help="The public seed."),
     seed_source: str = typer.Option("", "--seed-source", help="Where the seed came from."),
     id_scheme: Optional[str] = typer.Option(None, "--id-scheme", help="uscc (统一社会信用代码, checked) or other "
-                                            "[default: the registry's setting]."),
+                                            "\\[default: the registry's setting]."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (the full bundle with -o)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the verification bundle here."),
 ) -> None:
@@ -442,7 +442,7 @@ def _load_bundle(path: Path) -> dict:
 
 
 def verify(
-    draw_id: Optional[int] = typer.Argument(None, help="A draw number [default: every draw, team and the log]."),
+    draw_id: Optional[int] = typer.Argument(None, help="A draw number \\[default: every draw, team and the log]."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Verify a bundle file alone, without the database."),
     expect_frame: Optional[str] = typer.Option(None, "--expect-frame-sha256", help="With --bundle: the frame hash "
                                                "published before the seed."),

@@ -240,7 +240,7 @@ def add(
     notes: Optional[str] = typer.Option(None, "--notes", help="Notes (备注)."),
     by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER", help="Who makes this entry (kept in the history)."),
     recorded_by: Optional[str] = typer.Option(None, "--recorded-by",
-                                              help="录入人 of the finding [default: --by, for a new finding]."),
+                                              help="录入人 of the finding \\[default: --by, for a new finding]."),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Prompt for missing or refused values."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check, write nothing."),
     as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
@@ -297,7 +297,7 @@ def import_(
     file: Path = typer.Argument(..., help="The filled-in template (.xlsx, every sheet) or a .csv."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate, write nothing."),
     by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER",
-                                     help="Who imports (kept in the history) [default: each row's 录入人]."),
+                                     help="Who imports (kept in the history) \\[default: each row's 录入人]."),
     encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
     as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
 ) -> None:
@@ -367,7 +367,7 @@ def list_(
     period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
     status: Optional[Status] = typer.Option(None, "--status", help="Rectification status as of --as-of."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day [default: today]."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day \\[default: today]."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List the recorded findings of current tasks.
@@ -396,7 +396,7 @@ def _dates(f) -> str:
 @findings_app.command("show")
 def show(
     task: str = typer.Argument(..., help="Task number (任务编号)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day [default: today]."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day \\[default: today]."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one task's finding with its deadlines.
@@ -450,14 +450,14 @@ def history(
     if not revisions:
         _say(f"{task}: no finding recorded")
         return
-    common.print_table(f"history of {revisions[0].task_no}", ["at", "by", "source", "changes"],
-                       [(r.at, r.by, r.source, "; ".join(f"{k}: {_fmt(o) or '∅'} → {_fmt(n) or '∅'}"
+    common.print_table(f"history of {revisions[0].task_no}", ["revision", "at", "by", "source", "changes"],
+                       [(r.revision, r.at, r.by, r.source, "; ".join(f"{k}: {_fmt(o) or '∅'} → {_fmt(n) or '∅'}"
                                                          for k, (o, n) in r.changes.items())) for r in revisions])
 
 
 @findings_app.command("due")
 def due(
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to count from [default: today]."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to count from \\[default: today]."),
     horizon: int = typer.Option(5, "--horizon", help="Also list deadlines within this many working days."),
     all_: bool = typer.Option(False, "--all", help="List every pending deadline, however far."),
     quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),

@@ -18,17 +18,17 @@ _QUARTER = typer.Option(None, "--quarter", help="e.g. 2026Q1")
 _MONTH = typer.Option(None, "--month", help="e.g. 2026-03")
 _YEAR = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)")
 _PERIOD = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026")
-_MATTER = typer.Option(None, "--matter", help="Only this matter (repeat for several) [default: every matter drawn].")
+_MATTER = typer.Option(None, "--matter", help="Only this matter (repeat for several) \\[default: every matter drawn].")
 _UNIT = typer.Option(None, "--unit", help="The issuing unit's code (units.toml) when the period's draws belong to "
                                           "several units; or give -o a folder for one notice per unit.")
 _OUTPUT = typer.Option(..., "-o", "--output", help="The .pdf file; or a folder (existing, ending in /, or any name "
                                                    "not ending in .pdf): one notice per unit, named "
                                                    "抽查名单公示-<period>-<unit>.pdf / 抽查结果公示-<period>-<unit>.pdf.")
-_DATE = typer.Option(None, "--date", help="Issue date (成文日期) printed on the notice [default: today].")
+_DATE = typer.Option(None, "--date", help="Issue date (成文日期) printed on the notice \\[default: today].")
 _CREATION = typer.Option(None, "--creation-date",
-                         help="PDF creation date (YYYY-MM-DD or YYYY-MM-DDTHH:MM) [default: the issue date, so that "
+                         help="PDF creation date (YYYY-MM-DD or YYYY-MM-DDTHH:MM) \\[default: the issue date, so that "
                               "the same inputs give the same bytes].")
-_DOC_NUMBER = typer.Option(None, "--doc-number", help="发文字号, e.g. 青环〔2026〕5号 [default: none].")
+_DOC_NUMBER = typer.Option(None, "--doc-number", help="发文字号, e.g. 青环〔2026〕5号 \\[default: none].")
 _JSON = typer.Option(False, "--json", help="Print JSON.")
 
 

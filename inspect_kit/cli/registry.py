@@ -56,7 +56,7 @@ def import_(
     skip_duplicate_rows: bool = typer.Option(False, "--skip-duplicate-rows",
                                              help="Drop rows identical to an earlier row instead of refusing the file."),
     encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
-    sheet: Optional[str] = typer.Option(None, help="The .xlsx sheet to read [default: the first]."),
+    sheet: Optional[str] = typer.Option(None, help="The .xlsx sheet to read \\[default: the first]."),
 ) -> None:
     """Import a registry file: validated in full, upserted by identifier, all or nothing.
 

@@ -19,6 +19,16 @@ One write path. `add_finding` (one task, the CLI) and `import_findings` (a file)
      field → [old, new]. A row equal to the stored finding writes nothing (re-importing a file is a
      no-op). All in ONE transaction.
 
+Several writers at once (optimistic concurrency). Every finding carries `revision`, the number of
+its latest revision (see inspect_kit.storage.models.findings for the triggers that keep the row
+and its history in step and refuse DELETE). A write of a finding read at revision N appends
+revision N+1 (unique per finding) and updates `… WHERE revision = N`; a new finding is inserted at
+revision 1 (task_id is unique). If another writer got there first — committed before, or still
+in flight (PostgreSQL then makes this writer wait for it) — the unique key or the revision check
+fails, the WHOLE transaction is rolled back and the user reads "task X was changed by someone else
+since you read it (revision N → M); nothing was written". So exactly one of two concurrent writers
+wins, and the history never records an old value that was not the stored one.
+
 Stored form: categories and follow-ups as codes in code-list order; empty texts as NULL; the
 rectification status as declared (open | closed | overdue, or NULL). Status as reported
 (`FindingRecord.status`) is recomputed from the dates by `deadlines.rectification_status`.
@@ -54,6 +64,7 @@ from inspect_kit.findings.deadlines import (
 from inspect_kit.findings.template import CANONICAL_HEADERS, STATUS_LABELS, SourceRow, TemplateSheet
 from inspect_kit.findings.validate import FindingInput, validate_row
 from inspect_kit.periods import parse_period
+from inspect_kit.storage.db import ConcurrentWrite
 from inspect_kit.storage.models import (
     Draw,
     Finding,
@@ -230,6 +241,7 @@ class Revision:
     by: str
     source: str
     changes: dict[str, list[Any]]
+    revision: int = 0  # 1, 2, 3 … per finding: the number a concurrent-change message names
 
 
 @dataclass(frozen=True)
@@ -435,8 +447,11 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]
 
 
 def _apply(conn: Connection, rows: Sequence[SourceRow], *, as_of: dt.date, now: dt.datetime | None,
-           source: str, by: str | None, policy: FindingsPolicy, write: bool) -> tuple[list[RowOutcome], list[Problem]]:
-    """Merge, validate and check every row; write only if all passed (and `write`)."""
+           source: str, by: str | None, policy: FindingsPolicy, write: bool,
+           reads: dict[str, tuple[int, int]] | None = None) -> tuple[list[RowOutcome], list[Problem]]:
+    """Merge, validate and check every row; write only if all passed (and `write`). `reads` gets
+    task_no → (task id, revision read) of every finding written; a write that finds its finding
+    changed since it was read raises _Stale (the caller rolls back)."""
     codebook = policy.codebook
     tasks = _task_refs(conn, (clean_code(r.values.get("task_no")) for r in rows))
     existing = _stored_findings(conn, [t.id for t in tasks.values()])
@@ -502,30 +517,43 @@ def _apply(conn: Connection, rows: Sequence[SourceRow], *, as_of: dt.date, now: 
     outcomes: list[RowOutcome] = []
     f_table, rev_table = Finding.__table__, FindingRevision.__table__
     revisions: list[dict[str, Any]] = []
+    updates: list[tuple[str, int, int, dict[str, Any]]] = []  # task_no, finding id, revision read, new values
     for r, task, fi in accepted:
         new = _stored(fi, codebook)
         old = existing.get(task.id)
+        read = old["revision"] if old is not None else 0
+        if reads is not None:
+            reads[task.task_no] = (task.id, read)
         if old is None:
-            fid = conn.execute(insert(f_table).values(task_id=task.id, **new, created_at=now, updated_at=now)
-                               ).inserted_primary_key[0]
+            try:
+                fid = conn.execute(insert(f_table).values(task_id=task.id, **new, revision=1, created_at=now,
+                                                          updated_at=now)).inserted_primary_key[0]
+            except IntegrityError:  # someone else recorded this task's first finding meanwhile
+                raise _Stale(task.task_no, 0) from None
             changes = {k: [None, _jsonable(v)] for k, v in new.items() if v not in (None, [], "")}
             action = "added"
-            existing[task.id] = {**new, "id": fid, "task_id": task.id}
+            existing[task.id] = {**new, "id": fid, "task_id": task.id, "revision": 1}
         else:
             changes = _diff(old, new)
             if not changes:
                 outcomes.append(RowOutcome(task.task_no, "unchanged", {}, r.file, r.row_no))
                 continue
             fid = old["id"]
-            conn.execute(update(f_table).where(f_table.c.id == fid)
-                         .values(**{k: new[k] for k in changes}, updated_at=now))
+            updates.append((task.task_no, fid, read, {k: new[k] for k in changes}))
             action = "updated"
-            existing[task.id] = {**old, **new}
-        revisions.append({"finding_id": fid, "at": now, "by": by or fi.recorded_by, "source": source,
-                          "changes": changes})
+            existing[task.id] = {**old, **new, "revision": read + 1}
+        revisions.append({"finding_id": fid, "revision": read + 1, "at": now, "by": by or fi.recorded_by,
+                          "source": source, "changes": changes})
         outcomes.append(RowOutcome(task.task_no, action, changes, r.file, r.row_no))
+    # The history first (revision N+1 is unique per finding: a concurrent writer that appended it
+    # already makes this fail), then each row, only if it is still at the revision read.
     if revisions:
         conn.execute(insert(rev_table), revisions)
+    for task_no, fid, read, values in updates:
+        done = conn.execute(update(f_table).where(f_table.c.id == fid, f_table.c.revision == read)
+                            .values(**values, revision=read + 1, updated_at=now))
+        if done.rowcount != 1:
+            raise _Stale(task_no, read)
     return outcomes, []
 
 
@@ -544,16 +572,37 @@ def _conflict(r: SourceRow, old: Mapping[str, Any] | None, latest: tuple[int, dt
                     column=r.columns.get("revision", "revision"))]
 
 
+class _Stale(Exception):
+    """A finding changed between this writer's read and its write."""
+
+    def __init__(self, task_no: str, read: int):
+        super().__init__(task_no, read)
+        self.task_no, self.read = task_no, read
+
+
+def _stale_error(engine: Engine, task_no: str, read: int) -> InspectError:
+    with engine.connect() as conn:
+        now_at = conn.execute(select(Finding.revision).join(Task, Task.id == Finding.task_id)
+                              .where(Task.task_no == task_no)).scalar()
+    return InspectError(f"task {task_no} was changed by someone else since you read it (revision {read} → "
+                        f"{now_at if now_at is not None else read}); nothing was written. See it with "
+                        f"`inspect findings show {task_no}` and run the command again")
+
+
 def _run(engine: Engine, rows: Sequence[SourceRow], summary: str, **kw: Any) -> list[RowOutcome]:
+    """`_apply` in one transaction. Optimistic concurrency: the revision each finding was read at
+    is checked when it is written; the loser of two concurrent writers is rolled back whole and
+    told which task changed under it (revision read → revision now)."""
     dry_run = kw.pop("dry_run", False)
 
     class _Rollback(Exception):
         pass
 
     result: list[RowOutcome] = []
+    reads: dict[str, tuple[int, int]] = {}
     try:
         with engine.begin() as conn:
-            result, problems = _apply(conn, rows, write=True, **kw)
+            result, problems = _apply(conn, rows, write=True, reads=reads, **kw)
             if problems:
                 raise ValidationFailed(summary, problems)
             if dry_run:
@@ -561,8 +610,20 @@ def _run(engine: Engine, rows: Sequence[SourceRow], summary: str, **kw: Any) -> 
             append_pending(conn, kw["now"])
     except _Rollback:
         pass
-    except IntegrityError:
-        # Two writers recorded the same task's first finding at once; the loser's work is rolled back.
+    except _Stale as stale:
+        raise _stale_error(engine, stale.task_no, stale.read) from None
+    except (IntegrityError, ConcurrentWrite) as exc:
+        # A revision number another writer appended first, or a deadlock with it: whose finding moved on?
+        now_at: dict[int, int] = {}
+        with engine.connect() as conn:
+            for part in _chunks([tid for tid, _ in reads.values()]):
+                now_at.update(conn.execute(select(Finding.task_id, Finding.revision)
+                                           .where(Finding.task_id.in_(part))).all())
+        for task_no, (tid, read) in reads.items():
+            if now_at.get(tid, 0) != read:
+                raise _stale_error(engine, task_no, read) from None
+        if isinstance(exc, ConcurrentWrite):
+            raise
         raise InspectError("findings were changed by someone else at the same time; nothing was written, "
                            "run the command again") from None
     return result
@@ -743,7 +804,7 @@ def finding_history(engine: Engine, task_no: str) -> list[Revision]:
             raise InspectError(f"no task {no}")
         rows = conn.execute(select(FindingRevision).join(Finding, Finding.id == FindingRevision.finding_id)
                             .where(Finding.task_id == tid).order_by(FindingRevision.id)).all()
-    return [Revision(r.id, no, r.at, r.by, r.source, dict(r.changes)) for r in rows]
+    return [Revision(r.id, no, r.at, r.by, r.source, dict(r.changes), r.revision) for r in rows]
 
 
 def due(engine: Engine, *, as_of: dt.date, policy: FindingsPolicy = DEFAULT_POLICY, period: str | None = None,

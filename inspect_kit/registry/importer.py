@@ -19,6 +19,12 @@ row by row, which gives the reasons.
 Chunks of rows whose keys are all new are inserted column by column, their history JSON written
 as text equal to what the column's serializer writes; chunks with existing keys take the
 row-by-row upsert. Both ways store the same values (tests/test_registry_import.py compares them).
+
+Two imports at once: on PostgreSQL the second waits for the first's new keys to commit, then
+fails on them (or on a deadlock); it is rolled back whole and says "someone else imported <kind>
+at the same time; nothing was written, run it again" — run again, it sees the first's rows and
+updates them. On SQLite the second waits for the database lock (the busy timeout; see
+inspect_kit.storage.db).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.registry import uscc
@@ -43,7 +50,7 @@ from inspect_kit.registry.schema import _phone
 from inspect_kit.registry.schema import _text as _identity
 from inspect_kit.registry.tabular import read_table
 from inspect_kit.storage.bulk import Same, any_exists, bulk_insert, bulk_insert_columns
-from inspect_kit.storage.db import _json_dumps
+from inspect_kit.storage.db import ConcurrentWrite, _json_dumps, is_unique_violation
 from inspect_kit.storage.models import (
     Conflict,
     Entity,
@@ -724,4 +731,11 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
             summary.batch_id = batch_id
     except _Rollback:
         pass
+    except (IntegrityError, ConcurrentWrite) as exc:
+        # Validation saw every key as new or as stored; only another import committing the same
+        # keys (PostgreSQL makes this one wait for it) or a deadlock with it gets here.
+        if isinstance(exc, IntegrityError) and not is_unique_violation(exc):
+            raise
+        raise InspectError(f"{path}: someone else imported {kind} at the same time; nothing was written, "
+                           "run it again") from None
     return summary

@@ -55,7 +55,8 @@ from inspect_kit.findings.calendar import WorkingCalendar
 from inspect_kit.findings.deadlines import publicity_deadline
 from inspect_kit.score.inputs import MetricInput, MetricRecord, MetricValue, Missing, NotApplicable
 from inspect_kit.score.metrics import METRICS
-from inspect_kit.score.policy import DEFAULT_POLICY, ConflictRuleSet, ScorePolicy, check_as_of
+from inspect_kit.avoidance import AvoidanceRules, Reason, chinese, officer_reason, task_reasons
+from inspect_kit.score.policy import DEFAULT_POLICY, ScorePolicy, check_as_of
 from inspect_kit.score.records import DrawnTask, MatterSpec, Snapshot, TaskFinding, TaskTeam, load_snapshot
 
 
@@ -265,7 +266,7 @@ def _team_compliance(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy
 
 
 def _team_problems(s: Snapshot, m: MatterSpec, t: DrawnTask, team: TaskTeam, f: TaskFinding | None,
-                   rules: ConflictRuleSet, on_team: Mapping[tuple[int, str], set[int]]
+                   rules: AvoidanceRules, on_team: Mapping[tuple[int, str], set[int]]
                    ) -> tuple[list[str], list[str]]:
     on = f.inspection_start if f is not None else team.assigned_on
     problems: list[str] = []
@@ -278,25 +279,25 @@ def _team_problems(s: Snapshot, m: MatterSpec, t: DrawnTask, team: TaskTeam, f: 
             continue
         expert = ins.kind != "officer" or mem.role == "expert"
         names.append(f"{ins.name}（专家）" if expert else ins.name)
-        reason = s.conflicts.get((ins.id, t.entity_id))
-        if reason is not None:
-            problems.append(f"{ins.name}（{ins.cert_no}）与检查对象存在利害关系（{reason}），未回避")
+        who = {"name": ins.name, "cert": ins.cert_no}
+        declared = s.conflicts.get((ins.id, t.entity_id))
+        if declared is not None:
+            problems.append(chinese(Reason.DECLARED, reason=declared, **who))
         if expert:
             continue
-        ok = True
-        if not (ins.qualifications & m.qualifications):
-            problems.append(f"{ins.name}（{ins.cert_no}）无本事项执法资格")
-            ok = False
-        if (ins.valid_from is not None and on < ins.valid_from) or (ins.valid_to is not None and on > ins.valid_to):
-            span = f"{ins.valid_from or ''}至{ins.valid_to or ''}"
-            problems.append(f"{ins.name}（{ins.cert_no}）执法证于{on}不在有效期内（{span}）")
-            ok = False
-        if rules.same_township and ins.home_township and ins.home_township == t.township:
-            problems.append(f"{ins.name}（{ins.cert_no}）户籍乡镇与检查对象同为{t.township}，未回避")
-        for k in range(1, rules.previous_periods + 1):
-            prev = t.period.previous(k).label
-            if ins.id in on_team.get((t.entity_id, prev), ()):
-                problems.append(f"{ins.name}（{ins.cert_no}）在{prev}检查过该对象，未回避")
+        why = officer_reason(held=ins.qualifications, needed=m.qualifications, status=None, valid_from=ins.valid_from,
+                             valid_to=ins.valid_to, window=(on, on), check_status=False)
+        ok = why is None
+        if why is not None:
+            problems.append(chinese(why, on=on, span=f"{ins.valid_from or ''}至{ins.valid_to or ''}", **who))
+        earlier = [k for k in range(1, rules.previous_periods + 1)
+                   if ins.id in on_team.get((t.entity_id, t.period.previous(k).label), ())]
+        for reason in task_reasons(rules, declared=False, home_township=ins.home_township, township=t.township,
+                                   previous_periods_on=earlier):
+            if reason is Reason.TOWNSHIP:
+                problems.append(chinese(reason, township=t.township, **who))
+            else:
+                problems += [chinese(reason, period=t.period.previous(k).label, **who) for k in earlier]
         if ok:
             valid_by_dept[ins.department] += 1
     for dept, need in sorted(m.demand.items()):

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, func, select
 
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
-from inspect_kit.score.policy import ConflictRuleSet
+from inspect_kit.avoidance import AvoidanceRules
 
 _CHUNK = 1000
 
@@ -75,11 +75,9 @@ class MatterSpec:
         q = self.spec.get("qualification") or []
         return ({q} if isinstance(q, str) else set(q)) | {self.code}
 
-    def conflict_rules(self, default: ConflictRuleSet) -> ConflictRuleSet:
+    def conflict_rules(self, default: AvoidanceRules) -> AvoidanceRules:
         own = self.spec.get("conflicts")
-        if not own:
-            return default
-        return ConflictRuleSet(bool(own.get("same_township", False)), int(own.get("previous_periods", 0) or 0))
+        return AvoidanceRules.of(own) if own else default
 
 
 @dataclass(frozen=True)

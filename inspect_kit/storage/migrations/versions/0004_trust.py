@@ -1,7 +1,7 @@
 """trust: commitments, sealed draws, per-draw seeds, the transparency log, TRUNCATE guards
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 
 Self-contained (imports no live code): the append-only trigger statements and the genesis entry's
 hashing are written out here as they were when this revision was made.
@@ -14,13 +14,15 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 NEW_APPEND_ONLY = ("commitments", "seal_salts", "unsealings", "log_entries", "log_genesis")
 ALL_APPEND_ONLY = ("frames", "draws", "tasks", "registry_changes", "assignments", "team_members",
                    "finding_revisions", "notices", "scoring_runs", "manual_values") + NEW_APPEND_ONLY
+# finding_revisions has its TRUNCATE guard from revision 0003.
+TRUNCATE_GUARDED = tuple(t for t in ALL_APPEND_ONLY if t != "finding_revisions")
 # Tables whose records the log covers, by log kind (inspect_kit.transparency.LOGGED at this revision).
 LOGGED_TABLES = (("import_batch", "import_batches"), ("frame", "frames"), ("commitment", "commitments"),
                  ("draw", "draws"), ("unsealing", "unsealings"), ("assignment", "assignments"),
@@ -125,7 +127,7 @@ def upgrade() -> None:
         op.create_foreign_key(op.f("fk_draws_commitment_id_commitments"), "draws", "commitments",
                               ["commitment_id"], ["id"])
         op.execute(PG_FUNCTION)
-        for table in ALL_APPEND_ONLY:  # row triggers do not see TRUNCATE: a statement trigger does
+        for table in TRUNCATE_GUARDED:  # row triggers do not see TRUNCATE: a statement trigger does
             op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
                        "FOR EACH STATEMENT EXECUTE FUNCTION inspect_kit_append_only()")
     for table in NEW_APPEND_ONLY:
@@ -152,7 +154,7 @@ def downgrade() -> None:
     dialect = bind.dialect.name
     op.drop_table("log_genesis")
     if dialect == "postgresql":
-        for table in ALL_APPEND_ONLY:
+        for table in TRUNCATE_GUARDED:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.drop_constraint(op.f("fk_draws_commitment_id_commitments"), "draws", type_="foreignkey")
     for table in NEW_APPEND_ONLY:
