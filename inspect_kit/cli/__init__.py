@@ -10,12 +10,23 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.core
 
 from inspect_kit import __version__
 from inspect_kit.cli import common
 
+class _CheckedGroup(typer.core.TyperGroup):
+    """The root command: its arguments (every option and argument of every subcommand) are
+    checked for characters no text may hold before they are parsed (common.check_args)."""
+
+    def parse_args(self, ctx, args):
+        common.check_args(args)
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
     name="inspect",
+    cls=_CheckedGroup,
     help="Verifiable 双随机、一公开 random inspections: registries, draws, teams, findings, notices, scoring.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -134,6 +134,10 @@ def _status_proc(text: str) -> str:
 
 
 def _text_proc(text: str) -> str:
+    from inspect_kit.text import text_problem
+
+    if (why := text_problem(text)) is not None:
+        raise typer.BadParameter(why)
     return "" if text.strip() == "-" else text
 
 
