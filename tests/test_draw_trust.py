@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -578,3 +579,47 @@ def test_every_demo_notice_prints_a_head_that_the_log_still_extends(demo_run):
         rep = log.verify_log(conn, heads)
     engine.dispose()
     assert rep.ok, rep.problems
+
+
+# -- two operators at once ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("one_step", [False, True])
+def test_two_concurrent_draws_one_wins_the_other_writes_nothing(demo_db, config, one_step):
+    """Real concurrent connections: both commands start together; exactly one draw is recorded, the
+    loser gets a clear message, and no orphan frame or commitment is left behind."""
+    import threading
+
+    from sqlalchemy import func
+
+    from inspect_kit.storage.models import Commitment
+
+    if not one_step:
+        service.prepare_frame(demo_db, config, "STHJ-02", "2026Q1", as_of=T0.date(), now=T0, source=DICE)
+    start = threading.Barrier(2)
+    outcome: list[object] = []
+
+    def draw_it(seed: str) -> None:
+        start.wait()
+        try:
+            if one_step:
+                outcome.append(service.draw_now(demo_db, config, "2026Q1", ["STHJ-02"], seed=seed, source=DICE,
+                                                as_of=T0.date(), now=T1)[0])
+            else:
+                outcome.append(service.run_draw(demo_db, config, "STHJ-02", "2026Q1", now=T1, seed=seed))
+        except InspectError as exc:
+            outcome.append(exc)
+
+    threads = [threading.Thread(target=draw_it, args=(SEED + f" {k}",)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    errors = [o for o in outcome if isinstance(o, InspectError)]
+    assert len(outcome) == 2 and len(errors) == 1, outcome
+    assert re.search(r"already drawn|someone else|database is locked|busy", str(errors[0])), errors[0]
+    with demo_db.connect() as c:
+        assert c.execute(select(func.count()).select_from(Draw)).scalar_one() == 1
+        assert c.execute(select(func.count()).select_from(Frame)).scalar_one() == 1
+        assert c.execute(select(func.count()).select_from(Commitment)).scalar_one() == 1
+    assert _log_ok(demo_db).ok

@@ -34,5 +34,17 @@ def transaction(engine: Engine, dry_run: bool = False) -> Iterator[Connection]:
         pass
 
 
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads and then writes, safely against a concurrent writer: on SQLite it
+    takes the write lock first (BEGIN IMMEDIATE), so what it read cannot change before it writes
+    (the driver otherwise starts the transaction only at the first INSERT); on PostgreSQL it is a
+    plain transaction (the service locks the rows it depends on)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
+
+
 def rows_as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
