@@ -29,10 +29,10 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from inspect_kit.periods import Period
+from inspect_kit.publish import texts
 from inspect_kit.publish.document import Notice, Section, Table, chinese_numeral, heading_number
 from inspect_kit.publish.privacy import PrivateValues, mask
 
@@ -49,9 +49,6 @@ RESULTS_NOTICE_FILE = "抽查结果公示"
 VERIFY_COMMAND = "inspect verify --bundle"
 PENDING = "待录入"
 DASH = "—"
-_LEGAL_BASIS = ("根据《国务院办公厅关于推广随机抽查规范事中事后监管的通知》（国办发〔2015〕58号）和"
-                "《国务院关于在市场监管领域全面推行部门联合“双随机、一公开”监管的意见》（国发〔2019〕5号）")
-
 
 # -- names, periods, files ------------------------------------------------------------------------
 
@@ -319,9 +316,7 @@ def log_head_paragraph(head: str | None) -> list[str]:
     if not head:
         return []
     n, _, h = head.partition(":")
-    return [f"透明日志：本公示所依据的全部记录已写入透明日志（哈希链），发布时日志头为第{n}条，哈希值{h}。"
-            f"任何时候运行“inspect log verify --head {head}”即可核对此后记录未被删除或改写。"
-            "所依据记录的日志条目（自其中最早一条至日志头的连续条目）作为附件嵌入本文件。"]
+    return [texts.LOG_HEAD.format(n=n, hash=h, head=head)]
 
 
 def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_date: dt.date, *,
@@ -335,19 +330,12 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
     total = sum(len(d.entities) for d in draws)
     sealed = [d for d in draws if d.sealed_hidden]
     one_step = [d for d in draws if d.commitment and d.commitment.get("one_step")]
-    intro = [
-        f"{_LEGAL_BASIS}，{issuer}按照随机抽查事项清单，从检查对象名录库中随机抽取了{when}的抽查对象，"
-        f"涉及{len(draws)}个抽查事项，共{total}家。",
-        "抽取所用的检查对象名录在确定随机种子之前已经冻结（冻结时间和SHA-256校验值见下文），随机种子取自公开来源，"
-        "抽取按公开算法进行，结果只取决于种子、名录和各层抽取数。本公示附带全部抽取数据，任何人均可独立复核。"
-        "现将抽查对象名单及抽取验证信息公示如下。",
-    ]
+    intro = [texts.DRAW_INTRO.format(legal_basis=texts.LEGAL_BASIS, issuer=issuer, when=when, matters=len(draws),
+                                     total=total), texts.DRAW_PROCEDURE]
     if sealed:
-        intro.append(f"其中{'、'.join(d.matter_name for d in sealed)}为保密抽查：本公示只公布其承诺信息和随机种子，"
-                     "抽取名单在检查完成后解密公示。")
+        intro.append(texts.DRAW_SEALED.format(matters="、".join(d.matter_name for d in sealed)))
     if one_step:
-        intro.append(f"{'、'.join(d.matter_name for d in one_step)}的名录冻结、种子确定和抽取在同一次操作中完成，"
-                     "确定种子之前未公布名录校验值，公众无法据此确认种子是在名录冻结之后选定的。")
+        intro.append(texts.DRAW_ONE_STEP.format(matters="、".join(d.matter_name for d in one_step)))
     sections: list[Section] = []
     number = 0
     for d in draws:
@@ -371,12 +359,7 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
         sections.append(Section(f"{heading_number(number)}{d.matter_name}", [lead], table))
 
     number += 1
-    sections.append(Section(f"{heading_number(number)}抽取验证信息", [
-        "抽取采用Rivest提出的“一致抽样”（consistent sampling）方法：对名录中的每个检查对象，以随机种子和该对象的"
-        f"{id_label}计算SHA-256散列值，得到一个票号；每个抽取层中票号最小的n个对象中选，票号越小排序越前。"
-        "所用算法与开源软件包consistent-sampler逐字节一致（选举风险限制审计所用的同一工具）。"
-        "名录校验值是名录规范文本（每行“识别码、制表符、抽取层、换行符”，按识别码排序，UTF-8编码）的SHA-256值。",
-    ]))
+    sections.append(Section(f"{heading_number(number)}抽取验证信息", [texts.ALGORITHM.format(id_label=id_label)]))
     for k, d in enumerate(draws, 1):
         sections.extend(_verification_sections(k, d, id_label))
 
@@ -384,14 +367,10 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
     names = [d.bundle_name for d in draws if not d.sealed_hidden]
     first = names[0] if names else bundle_file_name("MATTER", period.label)
     sections.append(Section(f"{heading_number(number)}复核方法", [
-        f"本公示PDF文件内嵌{len(names)}个抽取数据文件（在PDF阅读器的“附件”栏中可以查看和保存）：{'、'.join(names)}。"
-        "每个文件包含冻结名录的全部识别码及其抽取层、随机种子及其来源、各层对象数与抽取数的计算依据，"
-        "以及全部中选对象及其票号。",
-        f"方法一：安装inspect-kit后运行命令“{VERIFY_COMMAND} {first}”，程序从文件重新计算名录校验值、"
-        "各层抽取数、每个票号和中选名单，逐项报告是否一致。",
-        "方法二：使用独立的开源软件包consistent-sampler（pip install consistent-sampler=="
-        f"{draws[0].algorithm_version if draws else '1.0.10'}）运行以下Python代码（其他文件替换文件名即可），"
-        "输出的名录校验值和各层中选识别码应与本公示一致：",
+        texts.CHECK_FILES.format(count=len(names), names="、".join(names)),
+        texts.CHECK_TOOL.format(command=VERIFY_COMMAND, first=first),
+        texts.CHECK_BROWSER,
+        texts.CHECK_PACKAGE.format(version=draws[0].algorithm_version if draws else "1.0.10"),
     ], Table(["Python代码"], [[line] for line in verification_snippet(first)], align=["left"])))
     if log_head:
         number += 1
@@ -403,7 +382,7 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
         doc_number=doc_number,
         intro=intro,
         sections=sections,
-        closing=["特此公示。"],
+        closing=[texts.CLOSING],
         keywords=("双随机、一公开", "抽查对象名单", period.label, *(d.matter_code for d in draws)),
     )
 
@@ -574,7 +553,7 @@ def results_notice(issuer: str, period: Period, matters: Sequence[MatterResults]
         f"{heading_number(1)}抽查结果汇总", [summary],
         Table(["抽查事项", "检查实施机关", "抽取", "已检查", "发现问题", "已整改", PENDING], rows,
               align=["left", "left", "right", "right", "right", "right", "right"]),
-        notes=["注：“发现问题”指检查结果属于发现问题类别的检查对象；“已整改”指责令改正的问题截至发布之日已整改完毕。"],
+        notes=[texts.RESULTS_NOTE],
     ), Section(f"{heading_number(2)}检查结果明细")]
     for k, m in enumerate(matters, 1):
         # 检查实施机关 and 抽查事项 are the same for every task of a matter: stated once above its
@@ -599,8 +578,8 @@ def results_notice(issuer: str, period: Period, matters: Sequence[MatterResults]
         title=_title(f"{issuer}{when}", "“双随机、一公开”抽查结果公示"),
         issue_date=issue_date,
         doc_number=doc_number,
-        intro=[f"按照“谁检查、谁录入、谁公开”的要求，现将{issuer}{when}“双随机、一公开”抽查结果公示如下。"],
+        intro=[texts.RESULTS_INTRO.format(issuer=issuer, when=when)],
         sections=sections,
-        closing=["特此公示。"],
+        closing=[texts.CLOSING],
         keywords=("双随机、一公开", "抽查结果", period.label, *(m.matter_code for m in matters)),
     )
