@@ -4,9 +4,10 @@ re-exported by inspect_kit.publish.notices."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+from inspect_kit.findings.estimates import Estimate, percent, stratified
 from inspect_kit.periods import Period
 from inspect_kit.publish import texts
 from inspect_kit.publish.document import Notice, Section, Table, heading_number
@@ -41,6 +42,7 @@ class TaskOutcome:
     rectification_ordered: bool = False
     rectification_deadline: dt.date | None = None
     rectified: bool = False
+    stratum: str | None = None  # the draw's stratum (for the estimate of the whole frame)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,18 @@ class MatterResults:
     matter_name: str
     authority: str  # 检查实施机关
     tasks: Sequence[TaskOutcome]
+    frame_sizes: Mapping[str, int] = field(default_factory=dict)  # stratum → N of the draw's frame
+
+    def estimate(self) -> Estimate | None:
+        """What the sample says about the whole frame (inspect_kit.findings.estimates), or None
+        when the frame's strata are unknown or nothing was inspected."""
+        if not self.frame_sizes or not self.inspected:
+            return None
+        strata = []
+        for label, N in sorted(self.frame_sizes.items()):
+            mine = [t for t in self.tasks if t.stratum == label and t.recorded]
+            strata.append((label, N, len(mine), sum(t.problem_found for t in mine)))
+        return stratified(strata)
 
     @property
     def inspected(self) -> int:
@@ -134,8 +148,13 @@ def results_notice(issuer: str, period: Period, matters: Sequence[MatterResults]
     if pending:
         sections.append(Section(f"{heading_number(3)}待录入的检查任务", [
             f"以下{len(pending)}项检查任务的检查结果尚未录入（{PENDING}），录入后将另行公示：{'、'.join(pending)}。"]))
+    number = 4 if pending else 3
+    estimates = [(m, e) for m in matters if (e := m.estimate()) is not None]
+    if estimates:
+        sections.append(_estimate_section(number, estimates))
+        number += 1
     if log_head:
-        sections.append(Section(f"{heading_number(4 if pending else 3)}透明日志", log_head_paragraph(log_head)))
+        sections.append(Section(f"{heading_number(number)}透明日志", log_head_paragraph(log_head)))
     return Notice(
         issuer=issuer,
         title=_title(f"{issuer}{when}", "“双随机、一公开”抽查结果公示"),
@@ -146,3 +165,18 @@ def results_notice(issuer: str, period: Period, matters: Sequence[MatterResults]
         closing=[texts.CLOSING],
         keywords=("双随机、一公开", "抽查结果", period.label, *(m.matter_code for m in matters)),
     )
+
+
+def _estimate_section(number: int, estimates: Sequence[tuple[MatterResults, Estimate]]) -> Section:
+    """What the random sample says about every entity of the frame, per matter and stratum."""
+    rows = []
+    for m, e in estimates:
+        for s in e.strata:
+            rows.append([m.matter_name, s.stratum, str(s.N), str(s.n), str(s.x), percent(s.share),
+                         "—" if s.low is None else f"{percent(s.low)}～{percent(s.high)}"])
+        if len(e.strata) > 1:
+            rows.append([m.matter_name, "全部（分层估计）", str(e.N), str(e.n), str(e.x), percent(e.share),
+                         "—" if e.low is None else f"{percent(e.low)}～{percent(e.high)}"])
+    return Section(f"{heading_number(number)}抽查结果推断", [texts.ESTIMATE], Table(
+        ["抽查事项", "抽取层", "对象数", "已检查", "发现问题", "问题率", "95%置信区间"], rows,
+        align=["left", "center", "right", "right", "right", "right", "center"]))
