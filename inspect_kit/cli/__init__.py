@@ -64,7 +64,7 @@ def _register() -> None:
     # Each module defines `register(app)`; a stage that is not built yet is simply absent.
     import importlib
 
-    for name in ("base", "registry", "config", "draw", "assign", "findings", "publish", "score", "demo"):
+    for name in ("base", "registry", "config", "draw", "assign", "findings", "publish", "paper", "score", "demo"):
         try:
             mod = importlib.import_module(f"inspect_kit.cli.{name}")
         except ModuleNotFoundError as exc:

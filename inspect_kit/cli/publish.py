@@ -184,9 +184,54 @@ def results(
              allow_incomplete=allow_incomplete)
 
 
+@publish_app.command("plan")
+def plan(
+    year: int = typer.Option(..., "--year", help="The plan's year, e.g. 2026."),
+    output: str = typer.Option(..., "-o", "--output", help="The .pdf file; or a folder: one plan per unit, named "
+                                                           "抽查计划-<year>-<unit>.pdf."),
+    unit: Optional[str] = typer.Option(None, "--unit", help="The unit whose plan it is \\[default: the only unit "
+                                                            "with matters]."),
+    date: Optional[str] = _DATE,
+    creation_date: Optional[str] = _CREATION,
+    doc_number: Optional[str] = _DOC_NUMBER,
+    force: bool = _FORCE,
+    json_out: bool = _JSON,
+) -> None:
+    """Publish the annual plan (年度“双随机、一公开”抽查计划) of a unit as PDF, and record it.
+
+    From the matters list: each matter the unit leads or takes part in, with its legal basis,
+    entity categories and strata, quota and rounding (and quotas per stratum), periods, coverage
+    rules, method, team (joint matters: the lead unit) and checklist items.
+
+    Example: inspect publish plan --year 2026 --unit STHJ --date 2026-01-05 -o 抽查计划.pdf
+    """
+    import datetime as dt
+
+    from inspect_kit.config import load_config
+    from inspect_kit.publish.plan_service import check_target_all, plan_file_name, plan_units, publish_plan
+
+    cfg = load_config(common.state.config_path())
+    engine = common.engine()
+    args = dict(issue_date=_date(date, "--date"), now=dt.datetime.now().replace(microsecond=0),
+                creation_date=_moment(creation_date), doc_number=doc_number, force=force)
+    if _is_folder(output):
+        folder = Path(output)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {u: folder / plan_file_name(year, u) for u in ([unit] if unit else plan_units(cfg))}
+        check_target_all(engine, paths.values(), force)
+        done = [publish_plan(engine, cfg, year, path=p, unit=u, **args) for u, p in paths.items()]
+    else:
+        done = [publish_plan(engine, cfg, year, path=Path(output), unit=unit, **args)]
+    if json_out:
+        common.print_json([d.to_dict() for d in done])
+        return
+    for d in done:
+        common.info(d.line())
+
+
 @publish_app.command("list")
 def list_(
-    kind: Optional[str] = typer.Option(None, "--kind", help="draw, results or score."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="draw, results, plan or score."),
     quarter: Optional[str] = _QUARTER,
     month: Optional[str] = _MONTH,
     year: Optional[str] = _YEAR,

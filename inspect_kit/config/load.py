@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from inspect_kit.config.models import Matter, MattersFile, Settings, Unit, UnitsFile
+from inspect_kit.config.models import ChecklistFile, Matter, MattersFile, Settings, Unit, UnitsFile
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 
 FILES = {"settings.toml": Settings, "units.toml": UnitsFile, "matters.toml": MattersFile}
@@ -77,6 +77,51 @@ def parse_model(path: Path, model: type[M], data: dict[str, Any] | None = None) 
         raise ValidationFailed(f"{path}: invalid configuration", problems) from None
 
 
+def resolve_checklists(path: Path, data: dict[str, Any]) -> tuple[dict[str, Any], list[Problem], list[tuple[str, bytes]]]:
+    """matters.toml's data with every ``checklist_file`` read into the matter's ``checklist``.
+
+    The file is TOML with ``[[item]]`` tables, relative to the folder of matters.toml and inside
+    it. Returns the data, the problems (naming the file and key: the matter's ``checklist_file``
+    for a missing or misplaced file, the checklist file and ``item[i].field`` for a bad item) and
+    the files read as (relative name, bytes), which the config's SHA-256 covers.
+    """
+    matters = data.get("matter")
+    if not isinstance(matters, list):
+        return data, [], []
+    problems: list[Problem] = []
+    read: list[tuple[str, bytes]] = []
+    out = []
+    folder = path.parent.resolve()
+    for i, m in enumerate(matters):
+        if not isinstance(m, dict) or "checklist_file" not in m:
+            out.append(m)
+            continue
+        key = f"matter[{i}].checklist_file"
+        name = m["checklist_file"]
+        if not isinstance(name, str) or not name.strip():
+            problems.append(Problem("checklist_file must be a file name", file=str(path), key=key))
+            out.append(m)
+            continue
+        if "checklist" in m:
+            problems.append(Problem("give checklist or checklist_file, not both", file=str(path), key=key))
+            continue
+        target = (folder / name).resolve()
+        if not target.is_relative_to(folder):
+            problems.append(Problem(f"{name!r} is outside the config folder {folder}", file=str(path), key=key))
+            continue
+        if not target.is_file():
+            problems.append(Problem(f"{name!r}: no such file in {folder}", file=str(path), key=key))
+            continue
+        try:
+            items = parse_model(target, ChecklistFile).item
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+            continue
+        read.append((name, target.read_bytes()))
+        out.append({**m, "checklist": [it.model_dump() for it in items]})
+    return {**data, "matter": out}, problems, read
+
+
 def _cross_check(folder: Path, settings: Settings, units: list[Unit], matters: list[Matter]) -> list[Problem]:
     problems: list[Problem] = []
     uf, mf = str(folder / "units.toml"), str(folder / "matters.toml")
@@ -124,7 +169,16 @@ def load_config(folder: Path | str) -> Config:
             continue
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
         try:
-            parsed[name] = parse_model(path, model)
+            if model is MattersFile:
+                data, more, read = resolve_checklists(path, read_toml(path))
+                problems.extend(more)
+                for extra, blob in read:  # the checklist files are part of the config
+                    digest.update(b"checklist_file\0" + extra.encode() + b"\0" + blob + b"\0")
+                if more:
+                    continue
+                parsed[name] = parse_model(path, model, data)
+            else:
+                parsed[name] = parse_model(path, model)
         except ValidationFailed as exc:
             problems.extend(exc.problems)
     if problems:
@@ -150,14 +204,21 @@ def check_file(path: Path | str) -> str:
         if guess is None:
             raise InspectError(f"{path}: cannot tell which config file this is (expected settings, units or matters)")
         model = FILES[guess]
-        parse_model(path, model, data)
     else:
-        parse_model(path, model)
+        data = read_toml(path)
+    if model is MattersFile:
+        data, problems, _ = resolve_checklists(path, data)
+        if problems:
+            raise ValidationFailed(f"{path}: invalid configuration", problems)
+    parse_model(path, model, data)
     return f"{path}: OK"
 
 
 def matter_spec(m: Matter) -> tuple[dict[str, Any], str]:
     """The matter as stored with draws: canonical JSON and its SHA-256."""
     spec = m.model_dump(mode="json")
+    for key in ("checklist", "checklist_file", "materials"):  # absent, they leave older specs' hashes alone
+        if not spec[key]:
+            del spec[key]
     blob = json.dumps(spec, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     return spec, hashlib.sha256(blob).hexdigest()

@@ -75,6 +75,11 @@ class FindingsSettings(Strict):
 
 
 class PublishSettings(Strict):
+    # Papers of a lawful inspection (inspect_kit.paper): the base of the public verification pages
+    # that the QR code of a 检查通知书 links to, and the file holding the secret that verification
+    # codes are derived from (relative to the config folder; never commit a real one).
+    public_base_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$")
+    verification_secret_file: str | None = None
     title_font: str | None = None  # path to a TrueType file, e.g. 方正小标宋
     body_font: str | None = None  # e.g. 仿宋_GB2312
     heading_font: str | None = None  # first-level headings and table headers, e.g. 黑体
@@ -97,6 +102,41 @@ class Unit(Strict):
     parent: str | None = None
     division_code: str | None = None
     issuer: str | None = None  # the name printed as 检查实施机关 / issuing authority
+
+
+class ChecklistItem(Strict):
+    """One line of a matter's checklist (检查表 / 检查内容): what is checked, on which legal basis, how."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9_\-.]+$")
+    content: str = Field(min_length=1)
+    basis: str = ""  # the provision the item checks, e.g. 《排污许可管理条例》第三十四条
+    method: str = ""  # how: 查阅资料, 现场查看, 询问 ...
+
+    @field_validator("content")
+    @classmethod
+    def _content(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("content is empty")
+        return v.strip()
+
+
+def check_checklist(items: list[ChecklistItem]) -> list[ChecklistItem]:
+    codes = [i.code for i in items]
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        raise ValueError(f"checklist item code {twice[0]!r} is used more than once")
+    return items
+
+
+class ChecklistFile(Strict):
+    """A checklist kept in its own TOML file (``checklist_file``): ``[[item]]`` tables."""
+
+    item: list[ChecklistItem] = Field(min_length=1)
+
+    @field_validator("item")
+    @classmethod
+    def _unique(cls, v: list[ChecklistItem]) -> list[ChecklistItem]:
+        return check_checklist(v)
 
 
 class Matter(Strict):
@@ -122,6 +162,24 @@ class Matter(Strict):
     # Matters with the same ticket_group draw with the same per-draw seed and so share tickets
     # (overlapping samples, on purpose); by default every matter is its own group.
     ticket_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_\-]+$")
+    # Field work (inspect_kit.paper): the checklist, inline or in a TOML file beside the config
+    # (inspect_kit.config.load reads the file into `checklist`), and the materials the entity is
+    # told once (一次告知) to prepare.
+    checklist: list[ChecklistItem] = []
+    checklist_file: str | None = None
+    materials: list[str] = []
+
+    @field_validator("checklist")
+    @classmethod
+    def _checklist(cls, v: list[ChecklistItem]) -> list[ChecklistItem]:
+        return check_checklist(v)
+
+    @field_validator("materials")
+    @classmethod
+    def _materials(cls, v: list[str]) -> list[str]:
+        if any(not m.strip() for m in v):
+            raise ValueError("materials: an entry is empty")
+        return [m.strip() for m in v]
 
     @property
     def seed_group(self) -> str:

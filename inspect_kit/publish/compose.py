@@ -20,6 +20,9 @@ from inspect_kit.publish.layout import (MM, RED, HorizontalRule, PagedTable, Pag
                                         auto_col_widths, lay_out_table)
 
 
+QR_SIZE_MM = 32.0
+
+
 def compose(notice: Notice, fonts: FontSet, geometry: PageGeometry) -> list[Flowable]:
     """The flowables of a Notice, in GB/T 9704 order."""
     from reportlab.platypus import CondPageBreak, PageBreak, Spacer
@@ -53,6 +56,10 @@ def compose(notice: Notice, fonts: FontSet, geometry: PageGeometry) -> list[Flow
                 story.extend(_table_flowables(setter, section.table, f"table {next(table_numbers)}", g, centred))
             for text in section.notes:
                 add(text)
+            if section.qr is not None:
+                from inspect_kit.publish.qr import QRBlock
+
+                story.extend([CondPageBreak(QR_SIZE_MM * MM + pitch), QRBlock(section.qr, QR_SIZE_MM)])
 
     if notice.letterhead:
         size = min(2 * g.title_size, g.block_width / max(len(notice.letterhead), 1))

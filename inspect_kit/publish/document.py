@@ -77,7 +77,8 @@ class Table:
 class Section:
     """A heading (written in full, e.g. "一、抽查事项"), paragraphs, an optional table, notes after it.
 
-    Level 1 headings are set in the heading face (黑体), deeper levels in the body face.
+    Level 1 headings are set in the heading face (黑体), deeper levels in the body face. ``qr``
+    (text, usually a URL) is drawn as a centred QR code after the notes (inspect_kit.publish.qr).
     """
 
     heading: str | None = None
@@ -85,6 +86,7 @@ class Section:
     table: Table | None = None
     notes: Sequence[str] = ()
     level: int = 1
+    qr: str | None = None
 
 
 @dataclass

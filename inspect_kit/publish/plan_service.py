@@ -1,0 +1,87 @@
+"""`inspect publish plan`: the annual plan notice of a unit (inspect_kit.publish.notice_plan),
+rendered, checked by the public-output guard, written and recorded in `notices` (kind 'plan',
+period the year) through the same `record_pdf` as every public notice. The same config, year,
+issue date and fonts give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from inspect_kit.config import Config
+from inspect_kit.errors import InspectError
+from inspect_kit.publish import notice_plan
+
+PLAN_FILE = "抽查计划"
+
+
+@dataclass(frozen=True)
+class PublishedPlan:
+    notice_id: int
+    year: int
+    unit: str
+    issuer: str
+    path: Path
+    sha256: str
+    pages: int
+    matter_codes: list[str]
+    reissue_of: int | None = None
+
+    def line(self) -> str:
+        return (f"wrote {self.path}: {self.year} plan of {self.issuer}, {self.pages} pages, "
+                f"{', '.join(self.matter_codes)}; sha256 {self.sha256}; notice #{self.notice_id}"
+                + (f" (re-issue of notice #{self.reissue_of})" if self.reissue_of else ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"notice_id": self.notice_id, "year": self.year, "unit": self.unit, "issuer": self.issuer,
+                "path": str(self.path), "sha256": self.sha256, "pages": self.pages,
+                "matter_codes": self.matter_codes, "reissue_of": self.reissue_of}
+
+
+def plan_file_name(year: int, unit: str | None = None) -> str:
+    return f"{PLAN_FILE}-{year}" + (f"-{unit}" if unit else "") + ".pdf"
+
+
+def plan_units(config: Config) -> list[str]:
+    return notice_plan.plan_units(config.matters, config.units)
+
+
+def check_target_all(engine: Engine, paths: Any, force: bool) -> None:
+    """Every target checked before the first file is written (one refused file writes none)."""
+    from inspect_kit.publish.service import check_target
+
+    for path in paths:
+        check_target(engine, path, force=force)
+
+
+def publish_plan(engine: Engine, config: Config, year: int, *, path: Path | str, issue_date: dt.date,
+                 now: dt.datetime, unit: str | None = None, fonts: Any = None, doc_number: str | None = None,
+                 creation_date: dt.datetime | dt.date | None = None, force: bool = False) -> PublishedPlan:
+    """Write the plan of ``unit`` (or of the only unit with matters) for ``year`` and record it."""
+    from inspect_kit.publish import render
+    from inspect_kit.publish.service import check_target, fonts_from_config, record_pdf
+
+    units = plan_units(config)
+    if unit is None:
+        if len(units) != 1:
+            raise InspectError(f"the matters belong to several units ({', '.join(units)}): give --unit, or a "
+                               "folder as -o for one plan per unit")
+        unit = units[0]
+    elif unit not in units:
+        config.unit(unit)  # an unknown code: the error names units.toml
+        raise InspectError(f"unit {unit} leads and takes part in no matter of {config.folder}/matters.toml")
+    check_target(engine, path, force=force)  # before rendering: a refused target costs nothing
+    notice = notice_plan.build_plan_notice(config.matters, config.units, unit, year, issue_date,
+                                           config.settings.findings.publicity_working_days, doc_number)
+    pdf = render(notice, fonts if fonts is not None else fonts_from_config(config),
+                 creation_date if creation_date is not None else issue_date)
+    codes = [m.code for m in notice_plan.plan_matters(config.matters, unit)]
+    rec = record_pdf(engine, pdf, path, kind="plan", period=str(year), issued_on=issue_date, now=now,
+                     matter_codes=codes, force=force)
+    return PublishedPlan(rec.notice_id, year, unit, notice.issuer, rec.path, rec.sha256, rec.pages, codes,
+                         rec.reissue_of)
