@@ -260,6 +260,14 @@ def test_cli(world, tmp_path):
     assert len(list((tmp_path / "n").glob("*.pdf"))) == len(tasks["STHJ-01"])
     r = runner.invoke(app, base + ["approval", "--task", no, "--period", "2026Q1", "-o", str(tmp_path / "x.pdf")])
     assert r.exit_code != 0 and not (tmp_path / "x.pdf").exists()
+    plan = ["--db", f"sqlite:///{db}", "--config", str(CONFIGS), "publish", "plan", "--year", "2026",
+            "--date", "2026-01-05"]
+    r = runner.invoke(app, plan + ["-o", str(tmp_path / "plans") + "/"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == [
+        "抽查计划-2026-JYTY.pdf", "抽查计划-2026-SCJG.pdf", "抽查计划-2026-STHJ.pdf"]
+    r = runner.invoke(app, plan + ["--unit", "JYTY", "-o", str(tmp_path / "plans") + "/"])  # exists: refused
+    assert r.exit_code == 1 and "--force" in str(r.exception) + r.output
 
 
 # -- the annual plan ---------------------------------------------------------------------------------

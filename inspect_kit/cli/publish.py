@@ -5,7 +5,7 @@ against the records. A thin shell over inspect_kit.publish.service."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
@@ -88,18 +88,15 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
     fn = service.NOTICE_KINDS[kind].publish
     args = dict(issue_date=issue, now=dt.datetime.now().replace(microsecond=0), matters=matter or None,
                 creation_date=_moment(creation_date), doc_number=doc_number, force=force, **extra)
-    if _is_folder(output):
-        units = [unit] if unit else service.notice_units(engine, cfg, label, matter or None)
-        if not units:
+
+    def units() -> list[str]:
+        found = service.notice_units(engine, cfg, label, matter or None)
+        if not found:
             raise InspectError(f"no draws for {label}: nothing to publish")
-        folder = Path(output)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = {u: folder / default_file_name(kind, label, u) for u in units}
-        for path in paths.values():  # every target first: one refused file writes none
-            service.check_target(engine, path, force=force)
-        done = [fn(engine, cfg, label, path=paths[u], unit=u, **args) for u in units]
-    else:
-        done = [fn(engine, cfg, label, path=Path(output), unit=unit, **args)]
+        return found
+
+    done = _per_unit(engine, output, unit, units, lambda u: default_file_name(kind, label, u), force,
+                     lambda path, u: fn(engine, cfg, label, path=path, unit=u, **args))
     if json_out:
         common.print_json([d.to_dict() for d in done])
         return
@@ -107,6 +104,22 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
         common.info(d.line())
         if d.pending_task_nos:
             common.info(f"  待录入 (no finding yet): {', '.join(d.pending_task_nos)}")
+
+
+def _per_unit(engine, output: str, unit: Optional[str], units: Callable[[], List[str]],
+              file_name: Callable[[str], str], force: bool, publish: Callable[[Path, Optional[str]], Any]) -> list:
+    """One file (``output`` a .pdf: ``unit`` or the only unit), or a folder with one file per unit
+    (``unit``, else every unit of ``units()``), every target checked before the first is written."""
+    from inspect_kit.publish import service
+
+    if not _is_folder(output):
+        return [publish(Path(output), unit)]
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {u: folder / file_name(u) for u in ([unit] if unit else units())}
+    for path in paths.values():  # every target first: one refused file writes none
+        service.check_target(engine, path, force=force)
+    return [publish(paths[u], u) for u in paths]
 
 
 @publish_app.command("verifier")
@@ -208,20 +221,14 @@ def plan(
     import datetime as dt
 
     from inspect_kit.config import load_config
-    from inspect_kit.publish.plan_service import check_target_all, plan_file_name, plan_units, publish_plan
+    from inspect_kit.publish.plan_service import plan_file_name, plan_units, publish_plan
 
     cfg = load_config(common.state.config_path())
     engine = common.engine()
     args = dict(issue_date=_date(date, "--date"), now=dt.datetime.now().replace(microsecond=0),
                 creation_date=_moment(creation_date), doc_number=doc_number, force=force)
-    if _is_folder(output):
-        folder = Path(output)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = {u: folder / plan_file_name(year, u) for u in ([unit] if unit else plan_units(cfg))}
-        check_target_all(engine, paths.values(), force)
-        done = [publish_plan(engine, cfg, year, path=p, unit=u, **args) for u, p in paths.items()]
-    else:
-        done = [publish_plan(engine, cfg, year, path=Path(output), unit=unit, **args)]
+    done = _per_unit(engine, output, unit, lambda: plan_units(cfg), lambda u: plan_file_name(year, u), force,
+                     lambda path, u: publish_plan(engine, cfg, year, path=path, unit=u, **args))
     if json_out:
         common.print_json([d.to_dict() for d in done])
         return

@@ -51,14 +51,6 @@ def plan_units(config: Config) -> list[str]:
     return notice_plan.plan_units(config.matters, config.units)
 
 
-def check_target_all(engine: Engine, paths: Any, force: bool) -> None:
-    """Every target checked before the first file is written (one refused file writes none)."""
-    from inspect_kit.publish.service import check_target
-
-    for path in paths:
-        check_target(engine, path, force=force)
-
-
 def publish_plan(engine: Engine, config: Config, year: int, *, path: Path | str, issue_date: dt.date,
                  now: dt.datetime, unit: str | None = None, fonts: Any = None, doc_number: str | None = None,
                  creation_date: dt.datetime | dt.date | None = None, force: bool = False) -> PublishedPlan:
