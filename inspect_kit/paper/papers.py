@@ -20,10 +20,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from inspect_kit.findings.items import ITEM_RESULTS, ItemResult
 from inspect_kit.publish.document import Notice, Section, Table, chinese_date, heading_number
 
 KINDS = {"approval": "行政检查审批表", "notice": "检查通知书", "record": "现场检查记录表"}
-RESULT_BOXES = "□符合\n□不符合\n□不涉及"
+RESULT_BOXES = "\n".join(f"□{r}" for r in ITEM_RESULTS)
 BLANK_DATE = "　　年　　月　　日"
 
 
@@ -65,6 +66,8 @@ class TaskPaper:
     materials: tuple[str, ...] = ()
     verification_code: str | None = None
     verification_url: str | None = None
+    # results per item (inspect_kit.findings.items.ItemResult) fill the record; none: blank boxes
+    item_results: tuple[ItemResult, ...] = ()
 
 
 def visit_text(t: TaskPaper) -> str:
@@ -156,7 +159,15 @@ def site_record(t: TaskPaper, issue_date: dt.date) -> Notice:
         ("检查人员", _team_line(t)),
     ], col_widths_mm=(40, 116), align=("center", "left"))
     items: Sequence[Item] = t.checklist or (Item("—", "（本事项未配置检查表，按检查方案逐项记录）"),)
-    rows = [(str(k), i.content, i.basis, i.method, RESULT_BOXES, "") for k, i in enumerate(items, 1)]
+    recorded = {r.code: r for r in t.item_results}
+
+    def boxes(code: str) -> tuple[str, str]:
+        r = recorded.get(code)
+        if r is None:
+            return RESULT_BOXES, ""
+        return "\n".join(("■" if v == r.result else "□") + v for v in ITEM_RESULTS), r.note or ""
+
+    rows = [(str(k), i.content, i.basis, i.method, *boxes(i.code)) for k, i in enumerate(items, 1)]
     checklist = Table(("序号", "检查内容", "检查依据", "检查方法", "检查结果", "说明"), rows,
                       col_widths_mm=(12, 46, 32, 26, 20, 20), align=("center", "left", "left", "left", "left", "left"))
     sections = [
