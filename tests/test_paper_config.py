@@ -15,8 +15,17 @@ from tests.conftest import CONFIGS
 
 @pytest.fixture
 def cfg_dir(tmp_path):
+    """The demo config with SCJG-01's checklist moved into checklists/SCJG-01.toml (checklist_file)."""
     d = tmp_path / "configs"
     shutil.copytree(CONFIGS, d)
+    text = (d / "matters.toml").read_text(encoding="utf-8")
+    start = text.index('code = "SCJG-01"')
+    first, end = text.index("[[matter.checklist]]", start), text.index("[[matter]]", start)
+    (d / "checklists").mkdir()
+    (d / "checklists" / "SCJG-01.toml").write_text(
+        "# SCJG-01's checklist\n" + text[first:end].replace("[[matter.checklist]]", "[[item]]"), encoding="utf-8")
+    (d / "matters.toml").write_text(text[:first] + 'checklist_file = "checklists/SCJG-01.toml"\n\n' + text[end:],
+                                    encoding="utf-8")
     return d
 
 
@@ -34,15 +43,15 @@ def problem(cfg_dir, key):
     return found[0]
 
 
-def test_the_demo_matters_have_checklists_and_materials(config):
+def test_the_demo_matters_have_checklists_and_materials(config, cfg_dir):
     sthj = config.matter("STHJ-01")
     assert [i.content.split("：")[0] for i in sthj.checklist] == [
         "排污许可证执行情况", "污染防治设施运行", "自动监测设备", "台账记录", "危险废物管理"]
     assert all(i.basis and i.method for i in sthj.checklist)
     for m in config.matters:
         assert len(m.checklist) >= 3 and m.materials, m.code
-    scjg = config.matter("SCJG-01")  # read from its own file
-    assert scjg.checklist_file == "checklists/SCJG-01.toml" and scjg.checklist[0].content.startswith("登记事项")
+    scjg = load_config(cfg_dir).matter("SCJG-01")  # read from its own file: the same items
+    assert scjg.checklist_file == "checklists/SCJG-01.toml" and scjg.checklist == config.matter("SCJG-01").checklist
 
 
 def test_inline_item_errors_name_matters_toml_and_the_item(cfg_dir):
@@ -97,3 +106,15 @@ def test_the_config_hash_covers_checklist_files_and_old_specs_keep_their_hash(cf
     m = before.matter("STHJ-02").model_copy(update={"checklist": [], "materials": []})
     spec, _ = matter_spec(m)
     assert not {"checklist", "checklist_file", "materials"} & set(spec)
+
+
+def test_a_missing_checklist_file_does_not_hide_or_renumber_other_errors(cfg_dir):
+    edit(cfg_dir / "matters.toml", 'checklist_file = "checklists/SCJG-01.toml"', 'checklist_file = "gone.toml"')
+    edit(cfg_dir / "matters.toml", "quota = 3\n", 'quota = "three"\n')  # LH-01, the matter after it
+    with pytest.raises(ValidationFailed) as err:
+        load_config(cfg_dir)
+    keys = {p.key for p in err.value.problems}
+    assert {"matter[4].checklist_file", "matter[5].quota"} <= keys
+    with pytest.raises(ValidationFailed) as err:
+        check_file(cfg_dir / "matters.toml")
+    assert {"matter[4].checklist_file", "matter[5].quota"} <= {p.key for p in err.value.problems}

@@ -93,14 +93,13 @@ def resolve_checklists(path: Path, data: dict[str, Any]) -> tuple[dict[str, Any]
     out = []
     folder = path.parent.resolve()
     for i, m in enumerate(matters):
+        out.append(m)  # replaced below when its file is read; a failing matter keeps its place
         if not isinstance(m, dict) or "checklist_file" not in m:
-            out.append(m)
             continue
         key = f"matter[{i}].checklist_file"
         name = m["checklist_file"]
         if not isinstance(name, str) or not name.strip():
             problems.append(Problem("checklist_file must be a file name", file=str(path), key=key))
-            out.append(m)
             continue
         if "checklist" in m:
             problems.append(Problem("give checklist or checklist_file, not both", file=str(path), key=key))
@@ -118,7 +117,7 @@ def resolve_checklists(path: Path, data: dict[str, Any]) -> tuple[dict[str, Any]
             problems.extend(exc.problems)
             continue
         read.append((name, target.read_bytes()))
-        out.append({**m, "checklist": [it.model_dump() for it in items]})
+        out[-1] = {**m, "checklist": [it.model_dump() for it in items]}
     return {**data, "matter": out}, problems, read
 
 
@@ -174,8 +173,6 @@ def load_config(folder: Path | str) -> Config:
                 problems.extend(more)
                 for extra, blob in read:  # the checklist files are part of the config
                     digest.update(b"checklist_file\0" + extra.encode() + b"\0" + blob + b"\0")
-                if more:
-                    continue
                 parsed[name] = parse_model(path, model, data)
             else:
                 parsed[name] = parse_model(path, model)
@@ -206,11 +203,15 @@ def check_file(path: Path | str) -> str:
         model = FILES[guess]
     else:
         data = read_toml(path)
+    problems: list[Problem] = []
     if model is MattersFile:
         data, problems, _ = resolve_checklists(path, data)
-        if problems:
-            raise ValidationFailed(f"{path}: invalid configuration", problems)
-    parse_model(path, model, data)
+    try:
+        parse_model(path, model, data)
+    except ValidationFailed as exc:
+        problems = problems + exc.problems
+    if problems:
+        raise ValidationFailed(f"{path}: invalid configuration", problems)
     return f"{path}: OK"
 
 
