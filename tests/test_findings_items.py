@@ -52,7 +52,8 @@ def test_each_rule_refuses(items, results, words):
 
 
 def test_parse_and_summary():
-    assert [parse_item_result(t) for t in ("符合", " 不 符合", "N/A", "不合格")] == ["符合", "不符合", "不涉及", "不符合"]
+    parsed = [parse_item_result(t) for t in ("符合", " 不 符合", "N/A", "不合格")]
+    assert parsed == ["符合", "不符合", "不涉及", "不符合"]
     with pytest.raises(ValueError, match="符合 / 不符合 / 不涉及"):
         parse_item_result("也许")
     a = {i.code: i for i in ok_items()}
@@ -63,7 +64,8 @@ def test_parse_and_summary():
 
 
 def test_the_record_is_filled_from_item_results():
-    t = TaskPaper("T-1", "2026Q1", "某局", "某局", "M", "某事项", "某法第一条", "现场检查", "某公司", "913601990000000000",
+    t = TaskPaper("T-1", "2026Q1", "某局", "某局", "M", "某事项", "某法第一条", "现场检查", "某公司",
+                  "913601990000000000",
                   (Person("甲", "C1", "某局"), Person("乙", "C2", "某局")),
                   checklist=(Item("01", "第一项"), Item("02", "第二项")),
                   item_results=(ItemResult("01", "符合"), ItemResult("02", "不符合", "R06", "台账缺失三个月")))

@@ -61,13 +61,15 @@ def test_inline_item_errors_name_matters_toml_and_the_item(cfg_dir):
 
 
 def test_duplicate_item_codes_are_refused(cfg_dir):
-    edit(cfg_dir / "matters.toml", 'code = "02"\ncontent = "污染防治设施运行', 'code = "01"\ncontent = "污染防治设施运行')
+    edit(cfg_dir / "matters.toml", 'code = "02"\ncontent = "污染防治设施运行',
+         'code = "01"\ncontent = "污染防治设施运行')
     p = problem(cfg_dir, "matter[0].checklist")
     assert "'01' is used more than once" in p.reason
 
 
 def test_empty_material_is_refused(cfg_dir):
-    edit(cfg_dir / "matters.toml", 'materials = ["排污许可证或排污登记回执",', 'materials = ["", "排污许可证或排污登记回执",')
+    edit(cfg_dir / "matters.toml", 'materials = ["排污许可证或排污登记回执",',
+         'materials = ["", "排污许可证或排污登记回执",')
     assert "empty" in problem(cfg_dir, "matter[1].materials").reason
 
 

@@ -27,8 +27,7 @@ from inspect_kit.draw import service as draws
 from inspect_kit.draw.seeds import SeedSource
 from inspect_kit.draw.tasks import current_tasks
 from inspect_kit.errors import InspectError
-from inspect_kit.paper import codes
-from inspect_kit.paper import service
+from inspect_kit.paper import codes, service
 from inspect_kit.paper.papers import BUILDERS
 from inspect_kit.storage.models import Draw, Inspector, Task
 from tests.conftest import CONFIGS
@@ -149,7 +148,8 @@ def test_verification_code_rule():
 
     mac = hmac.new(b"k" * 32, b"inspect-kit task verification v1\0STHJ-01-2026Q1-001", hashlib.sha256).digest()
     n = int.from_bytes(mac[:8], "big") >> 14
-    assert a.replace("-", "") == "".join("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[(n >> (5 * k)) & 31] for k in range(9, -1, -1))
+    crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    assert a.replace("-", "") == "".join(crockford[(n >> (5 * k)) & 31] for k in range(9, -1, -1))
     with pytest.raises(InspectError, match="at least 32"):
         codes.check_secret("short secret", "settings.toml")
     assert codes.verification_url("https://x.cn/", "A B", "C") == "https://x.cn/tasks/A%20B?code=C"
@@ -177,7 +177,8 @@ def test_approval_and_record_content(world):
     task = tasks["STHJ-01"][0]
     paper = service.task_papers(engine, config, task_no=task.task_no)[0]
     approval = _text(service.render_paper("approval", paper, ON))
-    for needle in ("行政检查审批表", task.task_no, task.identifier, "审批人意见", "承办人意见", "2026年1月1日至2026年3月31日"):
+    for needle in ("行政检查审批表", task.task_no, task.identifier, "审批人意见", "承办人意见",
+                   "2026年1月1日至2026年3月31日"):
         assert needle in approval
     assert _flat(config.matter("STHJ-01").legal_basis) in approval
     for m in paper.officers:

@@ -77,7 +77,8 @@ def parse_model(path: Path, model: type[M], data: dict[str, Any] | None = None) 
         raise ValidationFailed(f"{path}: invalid configuration", problems) from None
 
 
-def resolve_checklists(path: Path, data: dict[str, Any]) -> tuple[dict[str, Any], list[Problem], list[tuple[str, bytes]]]:
+def resolve_checklists(path: Path, data: dict[str, Any]
+                       ) -> tuple[dict[str, Any], list[Problem], list[tuple[str, bytes]]]:
     """matters.toml's data with every ``checklist_file`` read into the matter's ``checklist``.
 
     The file is TOML with ``[[item]]`` tables, relative to the folder of matters.toml and inside

@@ -172,7 +172,8 @@ def site_record(t: TaskPaper, issue_date: dt.date) -> Notice:
                       col_widths_mm=(12, 46, 32, 26, 20, 20), align=("center", "left", "left", "left", "left", "left"))
     sections = [
         Section(table=head),
-        Section(heading="一、检查内容及结果", paragraphs=["每项在“检查结果”栏勾选一项；勾选“不符合”的，在“说明”栏写明问题。"],
+        Section(heading="一、检查内容及结果",
+                paragraphs=["每项在“检查结果”栏勾选一项；勾选“不符合”的，在“说明”栏写明问题。"],
                 table=checklist),
         Section(heading="二、其他需要说明的情况", paragraphs=["", ""]),
         Section(heading="三、签名",

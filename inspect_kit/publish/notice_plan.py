@@ -81,7 +81,8 @@ def team_line(m: Matter, units: Sequence[Unit]) -> str:
 def _matter_section(k: int, m: Matter, units: Sequence[Unit], year: int) -> Section:
     rows = [
         f"抽查依据：{m.legal_basis}。",
-        f"抽查对象：检查对象名录库中的{'、'.join(m.categories)}，按{'、'.join(STRATUM_ZH[s] for s in m.strata)}分层抽取。",
+        f"抽查对象：检查对象名录库中的{'、'.join(m.categories)}，"
+        f"按{'、'.join(STRATUM_ZH[s] for s in m.strata)}分层抽取。",
         f"抽查比例：{quota_line(m)}。",
         f"抽查频次：{PERIOD_ZH[m.period]}一次，{year}年{PERIODS_OF_YEAR[m.period]}。",
     ]
@@ -92,7 +93,8 @@ def _matter_section(k: int, m: Matter, units: Sequence[Unit], year: int) -> Sect
     rows.append(f"检查方式：{m.method}。")
     rows.append(f"检查人员：{team_line(m, units)}。")
     if m.checklist:
-        rows.append("检查内容：" + "；".join(f"{i}.{c.content.split('：')[0]}" for i, c in enumerate(m.checklist, 1)) + "。")
+        items = (f"{i}.{c.content.split('：')[0]}" for i, c in enumerate(m.checklist, 1))
+        rows.append("检查内容：" + "；".join(items) + "。")
     return Section(heading=f"{heading_number(k, 2)}{m.name}（{m.code}）", paragraphs=rows, level=2)
 
 
