@@ -30,8 +30,9 @@ def demo(
     """Run the demo county end to end on a new SQLite database in --out.
 
     Loads the config and the demo registries, commits and draws every period of 2026 (a lottery,
-    a sealed draw, a drand round), assigns teams, records findings, publishes notices, scores the
-    units and verifies the transparency log, printing what it does.
+    a sealed draw, a drand round), assigns teams, records findings, publishes notices, prints the
+    papers of one inspection (审批表, 检查通知书, 现场检查记录表) and the 2026 plans, scores the units
+    and verifies the transparency log, printing what it does.
 
     Example: inspect demo --out demo-output
     """

@@ -1,7 +1,7 @@
 """`inspect publish plan`: the annual plan notice of a unit (inspect_kit.publish.notice_plan),
-rendered, checked by the public-output guard, written and recorded in `notices` (kind 'plan',
-period the year) through the same `record_pdf` as every public notice. The same config, year,
-issue date and fonts give byte-identical files.
+rendered with the registries' private values masked, checked by the public-output guard, written
+and recorded in `notices` (kind 'plan', period the year) through the same `record_pdf` as every
+public notice. The same config, year, issue date and fonts give byte-identical files.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def publish_plan(engine: Engine, config: Config, year: int, *, path: Path | str,
                  now: dt.datetime, unit: str | None = None, fonts: Any = None, doc_number: str | None = None,
                  creation_date: dt.datetime | dt.date | None = None, force: bool = False) -> PublishedPlan:
     """Write the plan of ``unit`` (or of the only unit with matters) for ``year`` and record it."""
-    from inspect_kit.publish import render
-    from inspect_kit.publish.service import check_target, fonts_from_config, record_pdf
+    from inspect_kit.publish import privacy, render
+    from inspect_kit.publish.service import check_target, fonts_from_config, private_values, record_pdf
 
     units = plan_units(config)
     if unit is None:
@@ -70,6 +70,7 @@ def publish_plan(engine: Engine, config: Config, year: int, *, path: Path | str,
     check_target(engine, path, force=force)  # before rendering: a refused target costs nothing
     notice = notice_plan.build_plan_notice(config.matters, config.units, unit, year, issue_date,
                                            config.settings.findings.publicity_working_days, doc_number)
+    notice = privacy.mask_notice(notice, private_values(engine))  # as every notice: no registry's private value
     pdf = render(notice, fonts if fonts is not None else fonts_from_config(config),
                  creation_date if creation_date is not None else issue_date)
     codes = [m.code for m in notice_plan.plan_matters(config.matters, unit)]
