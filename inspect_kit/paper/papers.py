@@ -177,8 +177,8 @@ def site_record(t: TaskPaper, issue_date: dt.date) -> Notice:
                 table=checklist),
         Section(heading="二、其他需要说明的情况", paragraphs=["", ""]),
         Section(heading="三、签名",
-                paragraphs=[f"检查人员（签名）：　　　　　　　　{BLANK_DATE}",
-                            f"检查对象负责人（签名）：　　　　　　{BLANK_DATE}",
+                paragraphs=[f"检查人员（签名）：{'　' * 7}{BLANK_DATE}",  # 27 of the 28 characters a line
+                            f"检查对象负责人（签名）：{'　' * 4}{BLANK_DATE}",
                             "检查对象对记录内容有异议的，可以在此写明："]),
     ]
     return Notice(issuer=t.issuer, title=KINDS["record"], issue_date=issue_date, sections=sections,
