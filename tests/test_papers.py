@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import json
 import re
 import shutil
 
@@ -282,6 +283,9 @@ def test_plan_content_per_unit(config):
         return _text(render(build_plan_notice(config.matters, config.units, unit, 2026, dt.date(2026, 1, 5))))
 
     sthj, scjg, jyty = text("STHJ"), text("SCJG"), text("JYTY")
+    once = render(build_plan_notice(config.matters, config.units, "STHJ", 2026, dt.date(2026, 1, 5), log_head="7:ab"))
+    assert once == render(build_plan_notice(config.matters, config.units, "STHJ", 2026, dt.date(2026, 1, 5),
+                                            log_head="7:ab"))  # byte-identical rebuild
     assert "青山县生态环境局2026年度“双随机、一公开”抽查计划" in sthj
     for code in ("STHJ-01", "STHJ-02", "LH-01"):
         assert code in sthj
@@ -298,7 +302,7 @@ def test_plan_content_per_unit(config):
     assert "民办幼儿园：100%" in jyty and "每年一次" in jyty
 
 
-def test_plan_is_recorded_rebuilt_identically_and_refuses_bad_units(world, tmp_path):
+def test_plan_is_recorded_carries_the_log_and_refuses_bad_units(world, tmp_path):
     from inspect_kit.publish.plan_service import publish_plan
     from inspect_kit.publish.service import list_notices
 
@@ -309,7 +313,9 @@ def test_plan_is_recorded_rebuilt_identically_and_refuses_bad_units(world, tmp_p
     assert first.matter_codes == ["STHJ-01", "STHJ-02", "LH-01"]
     again = publish_plan(engine, config, 2026, path=path, unit="STHJ", issue_date=dt.date(2026, 1, 5), now=now,
                          force=True)
-    assert again.sha256 == first.sha256 and again.reissue_of == first.notice_id
+    # a re-issue prints the log's newer head (the first issue was logged); the same database
+    # state gives the same bytes (the demo, run twice, prints the same SHA-256s)
+    assert again.reissue_of == first.notice_id and again.sha256 != first.sha256
     rows = [r for r in list_notices(engine, kind="plan") if r.path == str(path.resolve())]
     assert [r.period for r in rows] == ["2026", "2026"]
     with pytest.raises(InspectError, match="several units"):
@@ -319,6 +325,19 @@ def test_plan_is_recorded_rebuilt_identically_and_refuses_bad_units(world, tmp_p
                      now=now)
     with pytest.raises(InspectError, match="no unit"):
         publish_plan(engine, config, 2026, path=tmp_path / "p2.pdf", unit="NOPE", issue_date=dt.date(2026, 1, 5),
+                     now=now)
+    assert not (tmp_path / "p2.pdf").exists()
+    # the plan prints the log head and carries the log from the config's import on
+    from inspect_kit.publish import embedded_files
+
+    data = path.read_bytes()
+    assert "透明日志" in _text(data) and "inspectlogverify--head" in _text(data)
+    log = json.loads(embedded_files(data)["log-plan-2026.json"])
+    assert [r["kind"] for r in log["relies_on"]] == ["import_batch"] and log["head"] == "{seq}:{entry_hash}".format(**log["entries"][-1])
+    # a config other than the one loaded into the database is refused
+    changed = dataclasses.replace(config, sha256="0" * 64)
+    with pytest.raises(InspectError, match="inspect config load"):
+        publish_plan(engine, changed, 2026, path=tmp_path / "p2.pdf", unit="STHJ", issue_date=dt.date(2026, 1, 5),
                      now=now)
     assert not (tmp_path / "p2.pdf").exists()
 

@@ -5,7 +5,8 @@ One plan per issuing unit: the matters it leads (``matter.unit``) and the joint 
 part in (a department of ``matter.team``), each with its legal basis, the entity categories and
 strata, the quota with its rounding and per-stratum quotas, the period and the periods of the
 year, the coverage rules, the method, the team (joint matters: the lead unit and the officers per
-department) and the checklist's items. A summary table comes first.
+department) and the checklist's items. A summary table comes first; the transparency log's head
+comes last (the config the plan reflects is a logged import).
 
 Not yet: the list of changes since the plan was first published (the configuration's history,
 `registry_changes` of table 'matters', holds what it needs).
@@ -99,8 +100,12 @@ def _matter_section(k: int, m: Matter, units: Sequence[Unit], year: int) -> Sect
 
 
 def build_plan_notice(matters: Sequence[Matter], units: Sequence[Unit], unit: str, year: int, issue_date: dt.date,
-                      publicity_working_days: int = 20, doc_number: str | None = None) -> Notice:
-    """The plan of ``unit`` for ``year``; ValueError if the unit has no matter."""
+                      publicity_working_days: int = 20, doc_number: str | None = None,
+                      log_head: str | None = None) -> Notice:
+    """The plan of ``unit`` for ``year``; ValueError if the unit has no matter. ``log_head``: the
+    transparency log's head when the plan is issued, printed in a last section."""
+    from inspect_kit.publish.notices import log_head_paragraph
+
     mine = plan_matters(matters, unit)
     if not mine:
         raise ValueError(f"unit {unit!r} leads and takes part in no matter")
@@ -124,6 +129,8 @@ def build_plan_notice(matters: Sequence[Matter], units: Sequence[Unit], unit: st
             "（四）计划调整。本计划执行中确需调整的，调整内容及时向社会公布。",
         ]),
     ]
+    if log_head:
+        sections.append(Section(heading=heading_number(4) + "透明日志", paragraphs=log_head_paragraph(log_head)))
     intro = [f"{BASIS}等规定，结合工作实际，制定{issuer}{year}年度“双随机、一公开”抽查计划如下。"]
     return Notice(issuer=issuer, title=f"{issuer}\n{year}年度“双随机、一公开”抽查计划", issue_date=issue_date,
                   doc_number=doc_number, intro=intro, sections=sections, keywords=(str(year), *[m.code for m in mine]))

@@ -6,6 +6,7 @@ public notice. The same config, year, issue date and fonts give byte-identical f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from inspect_kit.config import Config
 from inspect_kit.errors import InspectError
 from inspect_kit.publish import notice_plan
+from inspect_kit.publish.notices import log_file_name
 
 PLAN_FILE = "抽查计划"
 
@@ -51,6 +53,24 @@ def plan_units(config: Config) -> list[str]:
     return notice_plan.plan_units(config.matters, config.units)
 
 
+def _config_log(engine: Engine, config: Config) -> tuple[str, bytes]:
+    """The log head, and the log excerpt relying on the config's import — which must be this very
+    config (same SHA-256): a plan publishes only a configuration that was loaded and logged."""
+    from sqlalchemy import select
+
+    from inspect_kit.publish.service import bundle_bytes
+    from inspect_kit.storage.models import ImportBatch
+    from inspect_kit.transparency import store
+
+    with engine.connect() as conn:
+        batch = conn.execute(select(ImportBatch.id, ImportBatch.source_sha256).where(ImportBatch.kind == "config")
+                             .order_by(ImportBatch.id.desc()).limit(1)).first()
+        if batch is None or batch.source_sha256 != config.sha256:
+            raise InspectError(f"the config in {config.folder} is not the one last loaded into the database: run "
+                               "`inspect config load` first (a plan publishes a loaded, logged configuration)")
+        return store.head_text(conn), bundle_bytes(store.excerpt(conn, [("import_batch", batch.id)]))
+
+
 def publish_plan(engine: Engine, config: Config, year: int, *, path: Path | str, issue_date: dt.date,
                  now: dt.datetime, unit: str | None = None, fonts: Any = None, doc_number: str | None = None,
                  creation_date: dt.datetime | dt.date | None = None, force: bool = False) -> PublishedPlan:
@@ -68,8 +88,10 @@ def publish_plan(engine: Engine, config: Config, year: int, *, path: Path | str,
         config.unit(unit)  # an unknown code: the error names units.toml
         raise InspectError(f"unit {unit} leads and takes part in no matter of {config.folder}/matters.toml")
     check_target(engine, path, force=force)  # before rendering: a refused target costs nothing
+    head, log = _config_log(engine, config)
     notice = notice_plan.build_plan_notice(config.matters, config.units, unit, year, issue_date,
-                                           config.settings.findings.publicity_working_days, doc_number)
+                                           config.settings.findings.publicity_working_days, doc_number, head)
+    notice = dataclasses.replace(notice, files=[(log_file_name("plan", str(year)), log)])
     notice = privacy.mask_notice(notice, private_values(engine))  # as every notice: no registry's private value
     pdf = render(notice, fonts if fonts is not None else fonts_from_config(config),
                  creation_date if creation_date is not None else issue_date)
