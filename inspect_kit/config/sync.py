@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, select, update
 
 from inspect_kit.config.load import Config, matter_spec
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import ImportBatch, Matter, RegistryChange, Unit
 from inspect_kit.transparency.store import append_pending
 
@@ -28,8 +29,8 @@ class SyncSummary:
 def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
     s = SyncSummary()
     with engine.begin() as conn:
-        batch = conn.execute(insert(ImportBatch.__table__).values(
-            kind="config", source=str(cfg.folder), source_sha256=cfg.sha256, at=now)).inserted_primary_key[0]
+        batch = insert_id(conn, ImportBatch.__table__,
+                          kind="config", source=str(cfg.folder), source_sha256=cfg.sha256, at=now)
         log = []
         existing_units = {r.code: r for r in conn.execute(select(Unit.__table__))}
         for u in cfg.units:

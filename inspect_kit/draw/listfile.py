@@ -101,8 +101,10 @@ def draw_from_file(path: Path | str, *, id_column: str, stratum_column: str | No
             rows.append((ident, stratum))
     if problems:
         raise ValidationFailed(f"{path}: cannot draw", problems)
+    quota = rate if rate is not None else n
+    assert quota is not None  # exactly one of them was given (checked first)
     try:
-        rule = QuotaRule.of(rate if rate is not None else n, rounding)
+        rule = QuotaRule.of(quota, rounding)
     except ValueError as exc:
         raise InspectError(str(exc)) from None
     strata = {s for _, s in rows}

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Select, func, insert, select
+from sqlalchemy import Column, Connection, Engine, Select, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.expression import TableClause
@@ -61,6 +61,7 @@ from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.publish import notices as nt
 from inspect_kit.publish import privacy
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Draw, Entity, Finding, Frame, Task, Unsealing
 from inspect_kit.storage.models import Notice as NoticeRow
 from inspect_kit.storage.models.base import Base
@@ -607,7 +608,7 @@ def _claim(tmp: Path, path: Path) -> None:
 def _insert_notice(engine: Engine, **values: Any) -> int:
     """Record a notice and log it (transparency log), in one transaction."""
     with engine.begin() as conn:
-        notice_id = conn.execute(insert(NoticeRow.__table__).values(**values)).inserted_primary_key[0]
+        notice_id = insert_id(conn, NoticeRow.__table__, **values)
         append_pending(conn, values["created_at"])
     return notice_id
 

@@ -51,6 +51,7 @@ from inspect_kit.registry.schema import _text as _identity
 from inspect_kit.registry.tabular import read_table
 from inspect_kit.storage.bulk import Same, any_exists, bulk_insert, bulk_insert_columns
 from inspect_kit.storage.db import ConcurrentWrite, _json_dumps, is_unique_violation
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import (
     Conflict,
     Entity,
@@ -515,7 +516,7 @@ class _InspectorWriter(_Writer):
             old = existing.get(rec["cert_no"])
             if old is None:
                 row = {"kind": "officer", "status": "active", **rec, "updated_at": self.opts.now}
-                iid = self.conn.execute(insert(t).values(row)).inserted_primary_key[0]
+                iid = insert_id(self.conn, t, **row)
                 _set_quals(self.conn, iid, new_quals or [])
                 full = {**rec, "qualifications": new_quals or []} if new_quals is not None else rec
                 self.log(rec["cert_no"], "insert", {k: [None, _jsonable(v)] for k, v in full.items() if v not in (None, [])})
@@ -629,8 +630,8 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
                 raise ValidationFailed(f"{path}: cannot import {kind}", v.problems)
             batch_id = None
             if not opts.dry_run:
-                batch_id = conn.execute(insert(ImportBatch.__table__).values(
-                    kind=kind, source=path.name, source_sha256=_file_sha256(path), at=opts.now)).inserted_primary_key[0]
+                batch_id = insert_id(conn, ImportBatch.__table__,
+                                     kind=kind, source=path.name, source_sha256=_file_sha256(path), at=opts.now)
             writer = WRITERS[kind](conn, opts, v.present, batch_id)
             writer.file, writer.header_of, writer.names = v.file, v.header_of, v.names
             # key → ordinal; first_row[ordinal], digest[ordinal]: the row where the key was first seen

@@ -23,12 +23,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.score.inputs import JudgementEntry, ManualValue, NotApplicable
 from inspect_kit.score.observe import source_of
 from inspect_kit.score.rulebook import Rulebook
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.text import check_text, clean_cell, text_problem, to_halfwidth
 from inspect_kit.transparency.store import append_pending
 
@@ -147,9 +148,10 @@ def _insert_entries(conn: Connection, entries: list[ManualEntry]) -> list[Manual
 
     out = []
     for e in entries:
-        new_id = conn.execute(insert(ManualRow.__table__).values(
+        new_id = insert_id(
+            conn, ManualRow.__table__,
             year=e.year, unit_code=e.unit_code, indicator=e.indicator, value=e.value, note=e.note,
-            entered_by=e.entered_by, entered_at=e.entered_at)).inserted_primary_key[0]
+            entered_by=e.entered_by, entered_at=e.entered_at)
         out.append(ManualEntry(new_id, e.year, e.unit_code, e.indicator, e.value, e.note, e.entered_by, e.entered_at))
     return out
 
