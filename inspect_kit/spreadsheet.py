@@ -132,7 +132,7 @@ def output_format(path: Path | str, allowed: Sequence[str] = ("csv", "xlsx")) ->
     (or one not in `allowed`) is refused with InspectError before anything is written."""
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
-    if fmt not in allowed:
+    if fmt is None or fmt not in allowed:
         raise InspectError(f"{path}: unknown file type {path.suffix or '(none)'!r}; use "
                            + " or ".join(f".{a}" for a in allowed) + " (the extension decides the format)")
     return fmt

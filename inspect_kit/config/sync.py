@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -31,10 +32,10 @@ def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
     with engine.begin() as conn:
         batch = insert_id(conn, ImportBatch.__table__,
                           kind="config", source=str(cfg.folder), source_sha256=cfg.sha256, at=now)
-        log = []
+        log: list[tuple[str, str, str, dict[str, Any]]] = []
         existing_units = {r.code: r for r in conn.execute(select(Unit.__table__))}
         for u in cfg.units:
-            row = {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent, "division_code": u.division_code}
+            row: dict[str, Any] = {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent, "division_code": u.division_code}
             old = existing_units.get(u.code)
             if old is None:
                 conn.execute(insert(Unit.__table__).values(row))

@@ -121,7 +121,8 @@ def _fill(path, plan: dict[str, dict[str, Any]]) -> int:
         if ws.sheet_state != "visible":
             continue
         for r in range(3, ws.max_row + 1):
-            values = plan.get(ws.cell(r, col_of["task_no"]).value)
+            task_no = ws.cell(r, col_of["task_no"]).value
+            values = plan.get(task_no) if isinstance(task_no, str) else None
             if values is None:
                 continue
             for key, value in values.items():

@@ -130,7 +130,7 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
     from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = openpyxl.Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the empty default sheet
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     ref_fill = PatternFill("solid", fgColor="F2F2F2")
     bold = Font(bold=True)

@@ -186,8 +186,8 @@ class _FaceChoice(dict):
 
     def __missing__(self, char: str) -> Face:
         own, fallback = self.own, self.fallback
-        use_own = own.has(char) or char == " " or fallback is None or not fallback.has(char)
-        face = self[char] = own if use_own else fallback
+        face = own if own.has(char) or char == " " or fallback is None or not fallback.has(char) else fallback
+        self[char] = face
         return face
 
 

@@ -361,8 +361,8 @@ def _pdf_texts(pdf: bytes, name: str) -> Iterator[tuple[str, str]]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(pdf))
-    meta = reader.metadata or {}
-    yield f"{name}, metadata", "\n".join(str(v) for v in meta.values())
+    meta = reader.metadata
+    yield f"{name}, metadata", "\n".join(str(v) for v in meta.values()) if meta is not None else ""
     for k, page in enumerate(reader.pages, 1):
         yield f"{name}, page {k}", page.extract_text() or ""
     for f in reader.attachment_list:

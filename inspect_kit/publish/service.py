@@ -506,11 +506,11 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
         log_bytes = bundle_bytes(log_store.excerpt(conn, relied))
         findings: dict[int, Any] = {}
         for part in _chunks(ids):
-            for f in conn.execute(public_select(
+            for row in conn.execute(public_select(
                     Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results, Finding.problems,
                     Finding.follow_ups, Finding.rectification_deadline, Finding.rectification_status,
                     Finding.recheck_date).where(Finding.task_id.in_(list(part)))):
-                findings[f.task_id] = f
+                findings[row.task_id] = row
     pending_nos = [t.task_no for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
     if pending_nos and not allow_incomplete:
         shown = ", ".join(pending_nos[:10]) + (f" … ({len(pending_nos) - 10} more)" if len(pending_nos) > 10 else "")

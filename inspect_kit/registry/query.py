@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 
 from inspect_kit.errors import InspectError
 from inspect_kit.registry.schema import FIELDS, Field
@@ -56,9 +56,11 @@ def _conflict_rows(conn, where=(), limit=None, offset=0) -> Iterator[dict[str, A
 READERS = {"entities": _entity_rows, "inspectors": _inspector_rows, "conflicts": _conflict_rows}
 
 
-def _filters(kind: str, category=None, township=None, department=None, status=None, search=None):
-    where = []
-    model = {"entities": Entity, "inspectors": Inspector}.get(kind)
+def _filters(kind: str, category: str | None = None, township: str | None = None, department: str | None = None,
+             status: str | None = None, search: str | None = None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    models: dict[str, type[Entity] | type[Inspector]] = {"entities": Entity, "inspectors": Inspector}
+    model = models.get(kind)
     if model is None:
         return where
     if category and kind == "entities":

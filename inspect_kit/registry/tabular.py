@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
 
 from inspect_kit.errors import InspectError
 from inspect_kit.spreadsheet import output_format, restore_row, write_csv, xlsx_cell, xlsx_untext
@@ -91,7 +91,7 @@ def detect_encoding(path: Path) -> str:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
         f.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
+        decoder: codecs.IncrementalDecoder = codecs.getincrementaldecoder("utf-8")()
         try:
             while chunk := f.read(1 << 20):
                 decoder.decode(chunk)
@@ -112,13 +112,13 @@ def detect_encoding(path: Path) -> str:
 
 
 class _CountingReader(io.RawIOBase):
-    def __init__(self, raw):
+    def __init__(self, raw: io.BufferedReader):
         self.raw, self.count = raw, 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:
+    def readinto(self, b: Any) -> int | None:
         n = self.raw.readinto(b)
         self.count += n or 0
         return n
@@ -165,7 +165,7 @@ def _refuse_cell(where: str, rownum: int, headers: Sequence[Any], j: int, reason
     return InspectError(f"{where}, row {rownum}, column {_column_name(headers, j)}: {reason}")
 
 
-def _check_block(where: str, headers: Sequence[Any], block: list[tuple[int, Sequence[Any]]]) -> None:
+def _check_block(where: str, headers: Sequence[Any], block: Sequence[tuple[int, Sequence[Any]]]) -> None:
     """Refuse the first cell of a block that is too long, too far right, or holds a refused
     character. Clean blocks (nearly all) cost a join and one regex search."""
     widest = max(len(cells) for _, cells in block)
@@ -193,12 +193,15 @@ def _check_block(where: str, headers: Sequence[Any], block: list[tuple[int, Sequ
                 raise _refuse_cell(where, rownum, headers, j, refused_reason(m.group()))
 
 
+_Cells = TypeVar("_Cells", bound=Sequence[Any])
+
+
 def _is_filled(cells: Sequence[Any]) -> bool:
     return any((c.strip() if isinstance(c, str) else c is not None) for c in cells)
 
 
-def _checked(where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, Sequence[Any]]],
-             require_rows: bool) -> Iterator[tuple[int, list[Any]]]:
+def _checked(where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, _Cells]],
+             require_rows: bool) -> Iterator[tuple[int, _Cells]]:
     """The data rows, checked block by block; at the end, refuse a table without any."""
     filled = not require_rows
     while block := list(islice(rows, _BLOCK)):
@@ -282,8 +285,8 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
              require_rows: bool = True, unique_headers: bool = True) -> Table:
     if encoding is not None:
         _check_encoding(encoding)
-    with open(path, "rb") as f:
-        if f.read(4) == b"PK\x03\x04":
+    with open(path, "rb") as raw:
+        if raw.read(4) == b"PK\x03\x04":
             raise InspectError(f"{path}: this is an .xlsx workbook (a zip archive), not CSV text; name it .xlsx")
     encoding = encoding or detect_encoding(path)
     try:
@@ -441,7 +444,7 @@ def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None =
 
 
 def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_rows: bool = True,
-                unique_headers: bool = True) -> Iterator[Table]:
+                unique_headers: bool = True) -> Generator[Table, None, None]:
     """The table of every worksheet of an .xlsx, opened (and checked) once; read each table, or
     close it, before taking the next. Close the iterator (contextlib.closing) to release the file."""
     path = Path(path)
@@ -461,7 +464,7 @@ def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_
     it = ws.iter_rows(values_only=True)
     done = [0]
 
-    def parsed() -> Iterator[tuple[int, tuple]]:
+    def parsed() -> Generator[tuple[int, list[Any]], None, None]:
         """(row number, cells); an XML or archive error in the sheet names the row it stopped at."""
         n = 0
         while True:

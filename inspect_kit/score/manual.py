@@ -83,9 +83,10 @@ def _parse_number(text: str) -> Fraction:
     return value / 100 if percent else value
 
 
-def _check_entry(rulebook: Rulebook, units: Mapping[str, str], unit: str, indicator: str, value: object,
-                 note: str) -> tuple[str, str, str, list[tuple[str, str]]]:
-    """(unit code, indicator key, stored value text, problems as (field, reason))."""
+def _check_entry(rulebook: Rulebook, units: Mapping[str, str], unit: object, indicator: object, value: object,
+                 note: object) -> tuple[str, str, str, list[tuple[str, str]]]:
+    """(unit code, indicator key, stored value text, problems as (field, reason)); the fields are cells
+    as read (None for an empty one) or values as typed."""
     problems: list[tuple[str, str]] = [(where, why) for where, v in (("unit", unit), ("indicator", indicator),
                                                                      ("value", value), ("note", note))
                                        if (why := text_problem(v)) is not None]

@@ -200,15 +200,15 @@ def _chart(stored: StoredRun, fontset, width: float):
     label_width = min(face.advance("国", size) * max(len(n) for n in names) + 8, width * 0.45)
     legend_h = 18 if len(groups) > 1 else 0
     height = pitch * len(units) + 30 + legend_h
-    drawing = Drawing(width, height)
     # The renderer starts from Helvetica unless told otherwise: an unembedded font in the file.
-    drawing.initialFontName, drawing.initialFontSize = face.name, size
+    drawing = Drawing(width, height, initialFontName=face.name, initialFontSize=size)
     chart = HorizontalBarChart()
+    # reportlab takes any number for sizes; its stubs say int for the three marked.
     chart.x, chart.y = label_width, 20
-    chart.width, chart.height = width - label_width - 40, pitch * len(units)
+    chart.width, chart.height = width - label_width - 40, pitch * len(units)  # type: ignore[assignment]
     chart.data = [totals]
-    chart.barWidth = pitch * 0.6
-    chart.groupSpacing = pitch * 0.4
+    chart.barWidth = pitch * 0.6  # type: ignore[assignment]
+    chart.groupSpacing = pitch * 0.4  # type: ignore[assignment]
     chart.categoryAxis.categoryNames = names
     chart.categoryAxis.labels.fontName = face.name
     chart.categoryAxis.labels.fontSize = size
@@ -236,7 +236,7 @@ def _chart(stored: StoredRun, fontset, width: float):
         legend.fontName, legend.fontSize = face.name, size
         legend.alignment = "right"
         legend.columnMaximum = 1
-        legend.x, legend.y = label_width, height - 4
+        legend.x, legend.y = label_width, height - 4  # type: ignore[assignment]  # a number; the stubs say int
         legend.deltax = 60
         legend.colorNamePairs = [(Color(*_GROUP_COLOURS.get(g, (0.3, 0.3, 0.3))), _group_label(g)) for g in groups]
         drawing.add(legend)
@@ -286,9 +286,9 @@ def public_run(stored: StoredRun, private: Any = None) -> dict[str, Any]:
     for unit in results.get("units", []):
         for cat in unit.get("categories", []):
             for ind in cat.get("indicators", []):
-                notes = _WITHHELD_NOTES.get(ind.get("metric"))
-                if notes and ind.get("records"):
-                    ind["records"] = _withhold(ind["records"], notes, ok=False)  # a scored record is a deduction
+                withheld = _WITHHELD_NOTES.get(ind.get("metric"))
+                if withheld and ind.get("records"):
+                    ind["records"] = _withhold(ind["records"], withheld, ok=False)  # a scored record is a deduction
     data = {"run_id": stored.id, "year": stored.year, "as_of": stored.as_of.isoformat(),
             "public_view": PUBLIC_VIEW_NOTE, "rulebook_sha256": stored.run.rulebook_sha256,
             "rulebook_text": stored.rulebook.source_text, "inputs": inputs, "results": results}
@@ -330,6 +330,7 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
     texts = [item.text if isinstance(item, layout.TextBlock) else None for item in story]
     at, head = texts.index(CHART_CAPTION), texts.index(CHART_HEADING)
     marker = story[at]
+    assert isinstance(marker, layout.TextBlock)  # found by its text above
     caption = layout.TextBlock(marker.setter, CHART_CAPTION, replace(marker.style, align="center", first_indent=0.0))
     story[at:at + 1] = [Spacer(0, geometry.line_pitch / 4), chart, caption]
     # The heading goes to the next page with the chart rather than stay behind alone.

@@ -23,13 +23,16 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import Engine, create_engine, event, inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.urls import hide, show_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///inspect.db"
 ENV_VAR = "INSPECT_DB_URL"
@@ -156,7 +159,9 @@ def session(engine: Engine) -> Session:
 
 # -- schema -----------------------------------------------------------------------------------
 
-def alembic_config(engine: Engine):
+def alembic_config(engine: Engine | None) -> Config:
+    """Alembic's configuration for the shipped migrations; `engine` is the database they run on
+    (None when only the scripts are read)."""
     from alembic.config import Config
 
     cfg = Config()
@@ -168,8 +173,9 @@ def alembic_config(engine: Engine):
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    cfg = alembic_config(None)  # type: ignore[arg-type]
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+    assert head is not None  # the package ships its migrations
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
