@@ -7,12 +7,16 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from inspect_kit.cli import common
 from inspect_kit.cli.options import JSON, MONTH, PERIOD, QUARTER, YEAR, date_value
+
+if TYPE_CHECKING:
+    from inspect_kit.errors import Problem
+    from inspect_kit.findings.codes import CodeList
 
 findings_app = typer.Typer(help="Inspection results (检查结果): record, import, list, deadlines.", no_args_is_help=True)
 
@@ -147,19 +151,22 @@ def _ask(key: str, policy, default: Any = None) -> str:
 
     label = f"{CANONICAL_HEADERS[key]} ({OPTION_OF[key]})"
     default = None if default in (None, "") else str(default)
+    answer: str  # each value_proc returns the checked text
     if key in ("results", "follow_up"):
         code_list = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
         for i, item in enumerate(code_list, start=1):
             typer.echo(f"  {i:>2}. {item.code} {item.label}")
-        return typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
-                            value_proc=_codes_proc(code_list))
-    if key in _DATE_KEYS:
+        answer = typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
+                              value_proc=_codes_proc(code_list))
+    elif key in _DATE_KEYS:
         hint = "YYYY-MM-DD, or a range start至end" if key == "inspection_date" else "YYYY-MM-DD, - for none"
-        return typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
-    if key == "rectification_status":
-        return typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
-                            value_proc=_status_proc)
-    return typer.prompt(label, default=default, value_proc=_text_proc)
+        answer = typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
+    elif key == "rectification_status":
+        answer = typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
+                              value_proc=_status_proc)
+    else:
+        answer = typer.prompt(label, default=default, value_proc=_text_proc)
+    return answer
 
 
 def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing: dict | None, as_of) -> None:
@@ -172,7 +179,7 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
     def have(key: str) -> bool:
         return bool({**(existing or {}), **values}.get(key))
 
-    def chosen(key: str, code_list) -> list:
+    def chosen(key: str, code_list: CodeList[Any]) -> list[Any]:
         return code_list.split({**(existing or {}), **values}.get(key) or "")[0]
 
     # The usual order of the form; each question only when its answer is missing and needed.
@@ -193,13 +200,14 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
         values["recorded_by"] = _ask("recorded_by", policy)
     # Then whatever the validator still refuses, field by field.
     identity = {k: k for k in OPTION_OF}
+    problems: list[Problem] = []
     for _ in range(20):
         problems = check_finding(engine, task_no, values, as_of=as_of, policy=policy, columns=identity)
         if not problems:
             return
         if any(p.column not in OPTION_OF or p.column == "task_no" for p in problems):
             raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
-        for key in dict.fromkeys(p.column for p in problems):
+        for key in dict.fromkeys(p.column for p in problems if p.column is not None):  # all in OPTION_OF
             for p in problems:
                 if p.column == key:
                     typer.echo(f"{OPTION_OF[key]}: {p.reason}", err=True)

@@ -35,8 +35,15 @@ _FORCE = typer.Option(False, "--force", help="Replace an existing file; an issue
                                               "re-issued (a new record for the same file). Never replaces a non-PDF.")
 
 
-def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str],
-            required: bool = True) -> Optional[str]:
+def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> str:
+    """The label of the one period the options give; refused when none is given."""
+    label = _period_or_none(period, quarter, month, year, required=True)
+    assert label is not None  # a required period that is missing was refused
+    return label
+
+
+def _period_or_none(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str],
+                    required: bool = False) -> Optional[str]:
     found = common.period_from_options(quarter, month, year, period, required=required)
     return found.label if found else None
 
@@ -185,7 +192,7 @@ def list_(
     """
     from inspect_kit.publish.service import list_notices
 
-    rows = list_notices(common.engine(), kind=kind, period=_period(period, quarter, month, year, required=False))
+    rows = list_notices(common.engine(), kind=kind, period=_period_or_none(period, quarter, month, year))
     if json_out:
         common.print_json([r.to_dict() for r in rows])
         return
