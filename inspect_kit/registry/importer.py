@@ -583,7 +583,7 @@ class _ConflictWriter(_Writer):
 WRITERS = {"entities": _EntityWriter, "inspectors": _InspectorWriter, "conflicts": _ConflictWriter}
 
 
-def _update_by_id(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
+def _update_by_id(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     # Group by the set of changed columns: executemany needs one statement shape per group.
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in rows:

@@ -40,11 +40,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Sequence, TypeVar
 
 from inspect_kit.errors import InspectError
 from inspect_kit.spreadsheet import output_format, restore_row, write_csv, xlsx_cell, xlsx_untext
 from inspect_kit.text import REFUSED_TEXT, clean_cell, header_key, refused_reason
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook, _WorksheetLike
 
 SAMPLE_BYTES = 1 << 16
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in exported sheets
@@ -75,7 +78,7 @@ class Table:
     encoding: str | None  # None for .xlsx
     header_row: int
     headers: list[str]
-    rows: Iterator[tuple[int, list[Any]]]
+    rows: Generator[tuple[int, list[Any]], None, None]  # close() it to stop early
     size_hint: int  # bytes for CSV, rows for XLSX: for progress bars
     position: Callable[[], int]  # bytes or rows consumed so far
     close: Callable[[], None] = lambda: None  # release the file of a table not read to the end
@@ -334,7 +337,7 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
     headers = list(head[h][1]) if head else []
     header_row = head[h][0] if head else 1
 
-    def stream() -> Iterator[tuple[int, list[Any]]]:
+    def stream() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             yield from _checked(str(path), header_row, headers, _chain(head[h + 1:], rows), require_rows)
         finally:
@@ -422,7 +425,7 @@ def check_xlsx(path: Path) -> None:
                 raise InspectError(f"{what}; at most {XLSX_MAX_CELLS:,} cells")
 
 
-def _open_workbook(path: Path):
+def _open_workbook(path: Path) -> Workbook:
     import openpyxl
 
     check_xlsx(path)
@@ -440,7 +443,7 @@ def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None =
         wb.close()
         raise InspectError(f"{path}: no sheet {sheet!r}; sheets are {', '.join(titles) or 'none'}")
     ws = wb.worksheets[titles.index(sheet) if sheet is not None else 0]
-    return _sheet_table(path, wb, ws, known, require_rows, unique_headers, wb.close)
+    return _sheet_table(path, ws, known, require_rows, unique_headers, wb.close)
 
 
 def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_rows: bool = True,
@@ -453,12 +456,12 @@ def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_
     wb = _open_workbook(path)
     try:
         for ws in wb.worksheets:
-            yield _sheet_table(path, wb, ws, known, require_rows, unique_headers, lambda: None)
+            yield _sheet_table(path, ws, known, require_rows, unique_headers, lambda: None)
     finally:
         wb.close()
 
 
-def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_rows: bool, unique_headers: bool,
+def _sheet_table(path: Path, ws: _WorksheetLike, known: Callable[[list[Any]], int], require_rows: bool, unique_headers: bool,
                  close: Callable[[], None]) -> Table:
     where = f"{path}, sheet {ws.title!r}"
     it = ws.iter_rows(values_only=True)
@@ -496,7 +499,7 @@ def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_
         close()
         raise
 
-    def stream() -> Iterator[tuple[int, list[Any]]]:
+    def stream() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             for n, row in _checked(where, header_row, headers, _chain(head[h + 1:], rows), require_rows):
                 yield n, list(row)

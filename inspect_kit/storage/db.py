@@ -23,7 +23,7 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from sqlalchemy import Engine, create_engine, event, inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +33,7 @@ from inspect_kit.storage.urls import hide, show_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import ExceptionContext
 
 DEFAULT_URL = "sqlite:///inspect.db"
 ENV_VAR = "INSPECT_DB_URL"
@@ -69,8 +70,8 @@ def busy_timeout_seconds(value: float | str | None = None) -> float:
     return seconds
 
 
-def _sqlite_pragmas(busy_ms: int):
-    def on_connect(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={busy_ms:d}")
@@ -86,11 +87,11 @@ def _one_line(exc: BaseException, url: str = "") -> str:
 _CONCURRENT_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
-def _user_error(busy_seconds: float, url: str):
+def _user_error(busy_seconds: float, url: str) -> Callable[[ExceptionContext], None]:
     """The engine's handle_error hook: database errors a user can cause → InspectError."""
     from sqlalchemy import exc as sa_exc
 
-    def translate(ctx) -> None:
+    def translate(ctx: ExceptionContext) -> None:
         orig = ctx.original_exception
         shown = show_url(url)  # as typed: the parsed URL may hold a piece of a malformed password elsewhere
         reason = _one_line(orig, url)
@@ -118,12 +119,12 @@ def is_unique_violation(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
-def _json_dumps(obj) -> str:
+def _json_dumps(obj: Any) -> str:
     # Chinese stays readable in the database (sqlite3 shell, psql), and is shorter than \uXXXX.
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def make_engine(url: str | None = None, *, busy_timeout: float | str | None = None, **kwargs) -> Engine:
+def make_engine(url: str | None = None, *, busy_timeout: float | str | None = None, **kwargs: Any) -> Engine:
     url = resolve_url(url)
     seconds = busy_timeout_seconds(busy_timeout)
     kwargs.setdefault("json_serializer", _json_dumps)
