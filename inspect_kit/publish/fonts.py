@@ -205,7 +205,7 @@ class FontSet:
     def load(cls, config: FontConfig | None = None) -> FontSet:
         config = config or FontConfig()
 
-        def pick(value, default: FontSpec) -> Face:
+        def pick(value: FontSpec | str | os.PathLike[str] | None, default: FontSpec) -> Face:
             return load_face(FontSpec.of(value) if value is not None else default)
 
         fallback = pick(config.fallback, SHIPPED_HEI) if config.use_fallback else None

@@ -59,7 +59,10 @@ from sqlalchemy.sql.expression import TableClause
 from inspect_kit.config import Config
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
+from inspect_kit.findings.codes import Codebook, CodeList
+from inspect_kit.findings.service import policy_from_config
 from inspect_kit.publish import notices as nt
+from inspect_kit.publish.fonts import FontConfig
 from inspect_kit.publish import privacy
 from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Draw, Entity, Finding, Frame, Task, Unsealing
@@ -220,11 +223,9 @@ class NoticeRecord:
 # -- config: fonts, matters, units --------------------------------------------------------------------
 
 
-def fonts_from_config(config: Config):
+def fonts_from_config(config: Config) -> FontConfig:
     """The FontConfig of settings.publish (None: the shipped free fonts). A relative path is looked
     up in the config folder first, then taken as given (relative to the working directory)."""
-    from inspect_kit.publish import FontConfig
-
     p = config.settings.publish
 
     def where(value: str | None) -> str | None:
@@ -446,17 +447,11 @@ def build_draw_notice(engine: Engine, config: Config, period: Period | str, *, i
                   [i for _, _, ids in built for i in ids], [], [])
 
 
-def _codebook(config: Config):
-    try:
-        from inspect_kit.findings.service import policy_from_config
-    except ImportError:  # the findings stage not installed: the standard lists
-        from inspect_kit.findings.codes import DEFAULT_CODEBOOK
-
-        return DEFAULT_CODEBOOK
+def _codebook(config: Config) -> Codebook:
     return policy_from_config(config).codebook
 
 
-def _labels(code_list, codes: Sequence[str]) -> list[str]:
+def _labels(code_list: CodeList[Any], codes: Sequence[str]) -> list[str]:
     out = []
     for code in codes or []:
         item = code_list.get(code)

@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from sqlalchemy import Engine
 
@@ -31,6 +31,12 @@ from inspect_kit.score.explain import FLAG_NAMES, GROUP_NAMES
 from inspect_kit.score.numbers import cents_to_decimal, format_number, round_to_cents
 from inspect_kit.score.results import IndicatorResult, UnitResult
 from inspect_kit.score.service import StoredRun, load_run, unit_flags
+
+if TYPE_CHECKING:  # the publish stage and reportlab load only when a report is built
+    from reportlab.graphics.shapes import Drawing
+
+    from inspect_kit.publish.document import Notice, Table
+    from inspect_kit.publish.fonts import Face, FontConfig, FontSet
 
 __all__ = ["ReportResult", "build_report", "write_report", "fonts_from_config", "default_issuer", "public_run",
            "CHART_CAPTION"]
@@ -51,7 +57,7 @@ class ReportResult:
     reissue_of: int | None = None  # the notice recorded before at the same path (written with force)
 
 
-def fonts_from_config(config: Any):
+def fonts_from_config(config: Any) -> FontConfig:
     """The notices' font settings; the same resolution as the notices themselves."""
     from inspect_kit.publish.service import fonts_from_config as notice_fonts
 
@@ -101,7 +107,7 @@ def _note_text(ind: IndicatorResult) -> str:
     return "；".join(parts)
 
 
-def _unit_table(unit: UnitResult, full_marks: Fraction):
+def _unit_table(unit: UnitResult, full_marks: Fraction) -> Table:
     from inspect_kit.publish import Table
 
     rows: list[list[str]] = []
@@ -121,7 +127,7 @@ def _unit_table(unit: UnitResult, full_marks: Fraction):
 
 
 def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None,
-            log_head: str | None = None):
+            log_head: str | None = None) -> Notice:
     from inspect_kit.publish import Section, Table, chinese_date, heading_number
     from inspect_kit.publish.document import Notice
     from inspect_kit.publish.notices import log_head_paragraph
@@ -171,7 +177,7 @@ def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str,
 # -- the chart --------------------------------------------------------------------------------
 
 
-def _chart_face(fontset, texts: Sequence[str]):
+def _chart_face(fontset: FontSet, texts: Sequence[str]) -> Face:
     """A face that draws every chart label (a chart string has one font): body, else fallback."""
     from inspect_kit.publish.fonts import MissingGlyph, MissingGlyphError
 
@@ -183,7 +189,7 @@ def _chart_face(fontset, texts: Sequence[str]):
     raise MissingGlyphError([MissingGlyph(c, "chart label", fontset.body.label) for c in missing])
 
 
-def _chart(stored: StoredRun, fontset, width: float):
+def _chart(stored: StoredRun, fontset: FontSet, width: float) -> Drawing:
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.shapes import Drawing
@@ -203,8 +209,8 @@ def _chart(stored: StoredRun, fontset, width: float):
     # The renderer starts from Helvetica unless told otherwise: an unembedded font in the file.
     drawing = Drawing(width, height, initialFontName=face.name, initialFontSize=size)
     chart = HorizontalBarChart()
-    # reportlab takes any number for sizes; its stubs say int for the three marked.
-    chart.x, chart.y = label_width, 20
+    # reportlab takes any number for positions and sizes; its stubs say int for the four marked.
+    chart.x, chart.y = label_width, 20  # type: ignore[assignment]
     chart.width, chart.height = width - label_width - 40, pitch * len(units)  # type: ignore[assignment]
     chart.data = [totals]
     chart.barWidth = pitch * 0.6  # type: ignore[assignment]

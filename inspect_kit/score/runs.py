@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Row, select
 
 from inspect_kit.errors import InspectError
 from inspect_kit.score.engine import score
@@ -131,7 +131,7 @@ def run_scoring(engine: Engine, rulebook: Rulebook, year: int, *, as_of: dt.date
     return StoredRun(run_id, year, as_of, now, rulebook, from_canonical(canonical), run, collected.warnings, results)
 
 
-def _run_row(conn: Connection, run_id: int | None, year: int | None):
+def _run_row(conn: Connection, run_id: int | None, year: int | None) -> Row[Any]:
     from inspect_kit.storage.models import ScoringRun as RunRow
 
     if run_id is not None:
