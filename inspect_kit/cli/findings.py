@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
@@ -15,8 +16,13 @@ from inspect_kit.cli import common
 from inspect_kit.cli.options import JSON, MONTH, PERIOD, QUARTER, YEAR, date_value
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy import Engine
+
     from inspect_kit.errors import Problem
     from inspect_kit.findings.codes import CodeList
+    from inspect_kit.findings.service import FindingRecord, FindingsPolicy, RowOutcome
 
 findings_app = typer.Typer(help="Inspection results (检查结果): record, import, list, deadlines.", no_args_is_help=True)
 
@@ -42,7 +48,7 @@ def _say(message: str) -> None:
     common.console().print(message, markup=False)
 
 
-def _setup():
+def _setup() -> tuple[Engine, FindingsPolicy]:
     """(engine, policy) from --db and the config folder's settings."""
     from inspect_kit.config import load_config
     from inspect_kit.findings.service import policy_from_config
@@ -51,10 +57,12 @@ def _setup():
     return common.engine(), policy
 
 
-def _day(text: Optional[str], option: str = "--as-of"):
+def _day(text: Optional[str], option: str = "--as-of") -> dt.date:
     import datetime as dt
 
-    return date_value(text, option, dt.date.today())
+    day = date_value(text, option, dt.date.today())
+    assert day is not None  # today stands in for a missing option
+    return day
 
 
 def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> Optional[str]:
@@ -70,11 +78,11 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _status(f) -> str:
+def _status(f: FindingRecord) -> str:
     return f"{f.status} {STATUS_ZH[f.status]}" if f.status else ""
 
 
-def _publicity(f) -> str:
+def _publicity(f: FindingRecord) -> str:
     if f.published_on:
         return f"published {f.published_on}" + ("" if f.published_on_time else " (late)")
     if f.publicity_deadline is None:
@@ -85,14 +93,14 @@ def _publicity(f) -> str:
 # -- add -----------------------------------------------------------------------------------------
 
 
-def _codes_proc(code_list):
+def _codes_proc(code_list: CodeList[Any]) -> Callable[[str], str]:
     """Turn typed entries (numbers of the list shown, codes or labels) into labels, or re-prompt."""
     import re
 
     items = list(code_list)
 
     def proc(text: str) -> str:
-        def by_number(m):
+        def by_number(m: re.Match[str]) -> str:
             n = int(m.group(1))
             return items[n - 1].code if 1 <= n <= len(items) else m.group(1)
 
@@ -106,7 +114,7 @@ def _codes_proc(code_list):
     return proc
 
 
-def _date_proc(allow_range: bool):
+def _date_proc(allow_range: bool) -> Callable[[str], str]:
     import re
 
     from inspect_kit.findings.validate import parse_date
@@ -145,7 +153,7 @@ def _text_proc(text: str) -> str:
     return "" if text.strip() == "-" else text
 
 
-def _ask(key: str, policy, default: Any = None) -> str:
+def _ask(key: str, policy: FindingsPolicy, default: Any = None) -> str:
     """Prompt for one field, checking the answer as it is typed; "-" clears an optional field."""
     from inspect_kit.findings.template import CANONICAL_HEADERS
 
@@ -153,7 +161,7 @@ def _ask(key: str, policy, default: Any = None) -> str:
     default = None if default in (None, "") else str(default)
     answer: str  # each value_proc returns the checked text
     if key in ("results", "follow_up"):
-        code_list = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
+        code_list: CodeList[Any] = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
         for i, item in enumerate(code_list, start=1):
             typer.echo(f"  {i:>2}. {item.code} {item.label}")
         answer = typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
@@ -169,7 +177,8 @@ def _ask(key: str, policy, default: Any = None) -> str:
     return answer
 
 
-def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing: dict | None, as_of) -> None:
+def _interactive(engine: Engine, policy: FindingsPolicy, task_no: str, values: dict[str, Any],
+                 existing: dict[str, Any] | None, as_of: dt.date) -> None:
     """Prompt for what is missing, then for every field the validator still refuses."""
     from inspect_kit.errors import ValidationFailed
     from inspect_kit.findings.service import check_finding
@@ -215,7 +224,7 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
     raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
 
 
-def _warn_private(engine, outcomes) -> None:
+def _warn_private(engine: Engine, outcomes: Iterable[RowOutcome]) -> None:
     """Warn (exit code unchanged) when published free text quotes a registry's private value."""
     from inspect_kit.publish.service import private_value_warnings
 
@@ -223,7 +232,7 @@ def _warn_private(engine, outcomes) -> None:
         common.console(stderr=True).print(line, markup=False)
 
 
-def _for_options(problems):
+def _for_options(problems: Iterable[Problem]) -> list[Problem]:
     """Problems named by option ("--deadline: ...") rather than by spreadsheet column."""
     from inspect_kit.errors import Problem
 
@@ -395,7 +404,7 @@ def list_(
                          f.rectification_due, _status(f), _publicity(f)) for f in rows])
 
 
-def _dates(f) -> str:
+def _dates(f: FindingRecord) -> str:
     s, e = f.inspection_start, f.inspection_end
     return str(s) if s == e else f"{s}至{e}"
 

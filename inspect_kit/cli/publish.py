@@ -5,9 +5,12 @@ against the records. A thin shell over inspect_kit.publish.service."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 from inspect_kit.cli import common
 
@@ -48,13 +51,15 @@ def _period_or_none(period: Optional[str], quarter: Optional[str], month: Option
     return found.label if found else None
 
 
-def _date(text: Optional[str], option: str):
+def _date(text: Optional[str], option: str) -> dt.date:
     import datetime as dt
 
-    return date_value(text, option, dt.date.today())
+    day = date_value(text, option, dt.date.today())
+    assert day is not None  # today stands in for a missing option
+    return day
 
 
-def _moment(text: Optional[str]):
+def _moment(text: Optional[str]) -> dt.datetime | None:
     import datetime as dt
 
     from inspect_kit.errors import InspectError
@@ -81,7 +86,7 @@ def _is_folder(output: str) -> bool:
 
 def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Optional[List[str]],
              date: Optional[str], creation_date: Optional[str], doc_number: Optional[str], json_out: bool,
-             force: bool, **extra) -> None:
+             force: bool, **extra: Any) -> None:
     import datetime as dt
 
     from inspect_kit.config import load_config

@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.registry import uscc
-from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, Field, header_index, header_key
+from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, Field, header_index
 from inspect_kit.registry.schema import _phone
 from inspect_kit.registry.schema import _text as _identity
 from inspect_kit.registry.tabular import read_table
@@ -61,7 +61,7 @@ from inspect_kit.storage.models import (
     RegistryChange,
     Unit,
 )
-from inspect_kit.text import clean_cell, clean_cells, clean_code
+from inspect_kit.text import clean_cell, clean_cells, clean_code, header_key
 from inspect_kit.transparency.store import append_pending
 
 KINDS = tuple(FIELDS)
