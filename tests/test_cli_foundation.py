@@ -125,3 +125,26 @@ def test_every_date_option_reads_the_registry_forms_and_errors_keep_their_bracke
     r = subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(bad), "--db", str(db), "findings", "due"],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "settings.toml [findings] extra_holidays" in r.stderr, r.stderr
+
+
+def test_a_key_taken_by_a_concurrent_writer_is_a_message_not_a_traceback(monkeypatch, capsys):
+    from sqlalchemy.exc import IntegrityError
+
+    import inspect_kit.cli as cli
+
+    def racing() -> None:
+        raise IntegrityError("INSERT INTO units ...", {}, Exception("UNIQUE constraint failed: units.code"))
+
+    monkeypatch.setattr(cli, "app", racing)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert "someone else wrote the same records" in err and "Traceback" not in err
+
+    def broken() -> None:
+        raise ZeroDivisionError  # a bug is not dressed up as a user error
+
+    monkeypatch.setattr(cli, "app", broken)
+    with pytest.raises(ZeroDivisionError):
+        cli.main()

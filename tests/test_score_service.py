@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import io
 import zlib
 from decimal import Decimal
@@ -497,5 +498,11 @@ def test_report_pdf_embeds_fonts_extracts_text_and_is_recorded(stored, tmp_path,
     # Same run, fonts and date: the same bytes.
     from inspect_kit.score.report import build_report
 
+    # (the log excerpt as it was when written: the log has grown by the report's own entry since)
+    from inspect_kit.publish.document import embedded_files
+    from inspect_kit.publish.service import private_values
+
+    log = json.loads(embedded_files(data)["log-score-2026.json"])
+    assert log["relies_on"] == [{"kind": "scoring_run", "record_id": run.id, "seq": log["relies_on"][0]["seq"]}]
     assert build_report(load_run(eng, run.id), issuer=default_issuer(config), issue_date=AS_OF, county="青山县",
-                        fonts=fonts_from_config(config)) == data
+                        fonts=fonts_from_config(config), private=private_values(eng), log=log) == data

@@ -90,3 +90,9 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # the last resort: a unique key taken by a concurrent writer
+        if type(exc).__name__ != "IntegrityError" or not type(exc).__module__.startswith("sqlalchemy"):
+            raise
+        common.console(stderr=True).print("[bold red]error:[/] someone else wrote the same records at the same "
+                                          "time; nothing was written: run the command again", highlight=False)
+        sys.exit(1)

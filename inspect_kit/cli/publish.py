@@ -121,6 +121,20 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
             common.info(f"  待录入 (no finding yet): {', '.join(d.pending_task_nos)}")
 
 
+@publish_app.command("verifier")
+def verifier(output: Path = typer.Option(..., "-o", "--output", help="The folder to write the page into.")) -> None:
+    """Write the draw-verification page (verify.html and its scripts) into a folder: put it on the bureau's
+    website or a USB stick; anyone opens it, drops a draw-*.json bundle on it and sees each stratum checked
+    in the browser, by JavaScript that is not the server's. No network needed.
+
+    Example: inspect publish verifier -o 复核页面
+    """
+    from inspect_kit.web import write_verifier
+
+    files = write_verifier(output)
+    common.info(f"wrote {', '.join(str(f) for f in files)}: open {files[0]} in a browser")
+
+
 @publish_app.command("draw")
 def draw(
     output: str = _OUTPUT,

@@ -487,7 +487,7 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
         unit, draws = _select_unit(config, _current_draws(conn, config, label, matters), label, unit)
         by_draw: dict[int, list] = {d.draw_id: [] for d in draws}
         for t in conn.execute(public_select(Task.id, Task.draw_id, Task.task_no, Task.identifier, Entity.name,
-                                            Entity.category)
+                                            Entity.category, Task.stratum)
                               .join(Entity, Entity.id == Task.entity_id)
                               .where(Task.draw_id.in_(list(by_draw))).order_by(Task.task_no, Task.id)):
             by_draw[t.draw_id].append(t)
@@ -496,6 +496,8 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
             raise InspectError(f"the draw of {', '.join(sealed)} for {label} is sealed (保密抽查): unseal it first "
                                "(`inspect draw unseal`), after the inspections, then publish its results")
         head = log_head_text(conn)
+        frame_strata = dict(conn.execute(public_select(Frame.id, Frame.strata)
+                                         .where(Frame.id.in_([d.frame_id for d in draws]))).all()) if draws else {}
         ids = [t.id for ts in by_draw.values() for t in ts]
         relied = [("draw", d.draw_id) for d in draws] + log_store.latest_revisions(conn, ids)
         log_bytes = bundle_bytes(log_store.excerpt(conn, relied))
@@ -522,7 +524,8 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
         for t in by_draw[d.draw_id]:
             f = findings.get(t.id)
             if f is None:
-                outcomes.append(nt.TaskOutcome(t.task_no, t.identifier, t.name, recorded=False, category=t.category))
+                outcomes.append(nt.TaskOutcome(t.task_no, t.identifier, t.name, recorded=False, category=t.category,
+                                               stratum=t.stratum))
                 continue
             results, follow_ups = list(f.results or []), list(f.follow_ups or [])
             problem = any(c.problem for code in results if (c := codebook.categories.get(code)) is not None)
@@ -535,8 +538,11 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
                 inspection_start=f.inspection_start, inspection_end=f.inspection_end,
                 results=_labels(codebook.categories, results), problems=f.problems,
                 follow_ups=_labels(codebook.follow_ups, follow_ups), problem_found=problem,
-                rectification_ordered=ordered, rectification_deadline=f.rectification_deadline, rectified=rectified))
-        matter_results.append(nt.MatterResults(d.matter.code, d.matter.name, _authority(config, d.matter), outcomes))
+                rectification_ordered=ordered, rectification_deadline=f.rectification_deadline, rectified=rectified,
+                stratum=t.stratum))
+        sizes = {str(s["stratum"]): int(s["N"]) for s in frame_strata.get(d.frame_id) or []}
+        matter_results.append(nt.MatterResults(d.matter.code, d.matter.name, _authority(config, d.matter), outcomes,
+                                               sizes))
     _check_identifiers((t.identifier for m in matter_results for t in m.tasks), f"the tasks of {label}")
     issuer = _issuer(config, unit)
     notice = nt.results_notice(issuer, parse_period(label), matter_results, issue_date,

@@ -318,6 +318,7 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
     from reportlab.platypus import CondPageBreak, Spacer
 
     from inspect_kit.publish import layout
+    from inspect_kit.publish.compose import compose
     from inspect_kit.publish.document import finish_pdf, located_texts, validate_tables
     from inspect_kit.publish.fonts import FontSet
 
@@ -331,7 +332,7 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
     validate_tables(notice)
     fontset.check(located_texts(notice))
     geometry = layout.PageGeometry()
-    story = layout.compose(notice, fontset, geometry)
+    story = compose(notice, fontset, geometry)
     chart = _chart(stored, fontset, geometry.block_width)
     texts = [item.text if isinstance(item, layout.TextBlock) else None for item in story]
     at, head = texts.index(CHART_CAPTION), texts.index(CHART_HEADING)
