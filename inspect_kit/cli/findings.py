@@ -5,9 +5,9 @@ inspect_kit.findings.service."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
-from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer

@@ -35,7 +35,8 @@ def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
         log: list[tuple[str, str, str, dict[str, Any]]] = []
         existing_units = {r.code: r for r in conn.execute(select(Unit.__table__))}
         for u in cfg.units:
-            row: dict[str, Any] = {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent, "division_code": u.division_code}
+            row: dict[str, Any] = {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent,
+                                   "division_code": u.division_code}
             old = existing_units.get(u.code)
             if old is None:
                 conn.execute(insert(Unit.__table__).values(row))

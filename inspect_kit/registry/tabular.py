@@ -461,8 +461,8 @@ def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_
         wb.close()
 
 
-def _sheet_table(path: Path, ws: _WorksheetLike, known: Callable[[list[Any]], int], require_rows: bool, unique_headers: bool,
-                 close: Callable[[], None]) -> Table:
+def _sheet_table(path: Path, ws: _WorksheetLike, known: Callable[[list[Any]], int], require_rows: bool,
+                 unique_headers: bool, close: Callable[[], None]) -> Table:
     where = f"{path}, sheet {ws.title!r}"
     it = ws.iter_rows(values_only=True)
     done = [0]
