@@ -48,12 +48,12 @@ def current_tasks(conn: Connection, period: str | None = None, matter: str | Non
     if not ids:
         return []
     stmt = _task_select().where(Task.draw_id.in_(ids)).order_by(Draw.matter_code, Task.stratum, Task.rank)
-    return [TaskInfo(*r._tuple()) for r in conn.execute(stmt)]
+    return [TaskInfo(*r) for r in conn.execute(stmt)]
 
 
 def task_by_no(conn: Connection, task_no: str) -> TaskInfo | None:
     row = conn.execute(_task_select().where(Task.task_no == task_no)).first()
-    return TaskInfo(*row._tuple()) if row else None
+    return TaskInfo(*row) if row else None
 
 
 def _task_select() -> Select[Unpack[tuple[Any, ...]]]:
