@@ -1,7 +1,5 @@
 """`inspect draw ...` and `inspect verify`: verifiable draws (random 1)."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Optional

@@ -2,8 +2,6 @@
 and the results (抽查结果公示) — and the list of notices issued. A thin shell over
 inspect_kit.publish.service."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import List, Optional
 
