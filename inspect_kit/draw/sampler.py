@@ -18,11 +18,22 @@ Speed: the package builds the 64..78-digit string and a heap entry for every id.
 copied SHA-256 state (the 64-byte seed-hash prefix is exactly one compression block, so each id
 costs one block), rank all ids on the first 9 ticket digits computed with numpy, and build the
 long decimal string only for the candidates that can be selected (n, plus rare prefix ties).
+
+Both cores: hashing is nearly all the time, and hashlib holds the GIL for inputs this short, so
+from PARALLEL_MIN_IDS ids on (`digest_block`) forked worker processes hash contiguous slices of
+the id list while this process hashes the first one; each returns its digests as one bytes block
+through a pipe, and the blocks are joined in slice order. The digests do not depend on who
+computed them, so the result is byte-identical to the one-core path (tests compare both with the
+package). Workers are only forked where that is safe and cheap: a "fork" start method exists and
+this process runs a single thread (forking a threaded process can deadlock the child); anything
+else, or a worker that fails, falls back to hashing that slice here.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -38,6 +49,8 @@ _MAX_DIGITS = 78  # len(str(2**256 - 1)); tickets have 64..78 digits after "0."
 # 9 digits is the most that exact uint64 arithmetic gives cheaply (see _prefix_keys). Equal
 # prefixes are settled exactly on the full ticket, so the width affects speed, never the result.
 _PREFIX_DIGITS = 9
+# Below this many ids one core is faster: forking and joining cost more than the hashing they share.
+PARALLEL_MIN_IDS = 100_000
 _REVERSED_3_DIGITS = np.array([int(f"{v:03d}"[::-1]) for v in range(1000)], dtype=np.uint64)
 
 
@@ -98,22 +111,99 @@ def _refuse_duplicates(id_list: list[str], prefix: np.ndarray) -> None:
 
 
 def _digests(seed: str, id_list: Sequence[str]) -> list[bytes]:
+    """The 32-byte digests of the ids, in input order, on this core."""
+    return _hash_slice(_seed_state(seed), id_list, 0, len(id_list))
+
+
+def _hash_slice(seed_state: "hashlib._Hash", id_list: Sequence[str], lo: int, hi: int) -> list[bytes]:
     # A plain loop over a copied state is the fastest pure-Python form measured: one
-    # sha256() construction per id (as in sha256(prefix + id)) costs twice as much. encode()
-    # without arguments is UTF-8 through a faster path than encode("utf-8").
-    copy = _seed_state(seed).copy
+    # sha256() construction per id (as in sha256(prefix + id)) costs twice as much, and so do
+    # map() pipelines. encode() without arguments is UTF-8 through a faster path than encode("utf-8").
+    copy = seed_state.copy
     digests: list[bytes] = []
     append = digests.append
-    for identifier in id_list:
+    for identifier in id_list[lo:hi]:
         state = copy()
         state.update(identifier.encode())
         append(state.digest())
     return digests
 
 
-def _digest_words(digests: list[bytes]) -> np.ndarray:
-    """The digests as an (N, 4) array of big-endian 64-bit words: x = sum(W_k * 2**(64*(3-k)))."""
-    return np.frombuffer(b"".join(digests), dtype=">u8").reshape(len(digests), 4)
+def parallel_workers(n_ids: int) -> int:
+    """How many processes `digest_block` uses for n_ids ids here: 1 (this one) or more."""
+    if n_ids < PARALLEL_MIN_IDS or threading.active_count() > 1:
+        return 1
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, n_ids // (PARALLEL_MIN_IDS // 2)))
+
+
+def digest_block(seed: str, id_list: Sequence[str], workers: int | None = None) -> bytes:
+    """The ids' 32-byte digests sha256(hex(sha256(seed)) + id), concatenated in input order.
+
+    `workers` processes share the hashing (default `parallel_workers(len(id_list))`); the bytes are
+    the same for any number of workers.
+    """
+    seed_state = _seed_state(seed)
+    n = len(id_list)
+    workers = parallel_workers(n) if workers is None else max(1, min(workers, n))
+    if workers == 1:
+        return b"".join(_hash_slice(seed_state, id_list, 0, n))
+    bounds = [n * k // workers for k in range(workers + 1)]
+    children = [_fork_hasher(seed_state, id_list, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    blocks = [b"".join(_hash_slice(seed_state, id_list, 0, bounds[1]))]
+    for (lo, hi), child in zip(zip(bounds[1:-1], bounds[2:]), children):
+        blocks.append(_collect(child, seed_state, id_list, lo, hi))
+    return b"".join(blocks)
+
+
+def _fork_hasher(seed_state, id_list, lo, hi):
+    """A forked process hashing id_list[lo:hi] (inherited, not copied) into a pipe; None if none."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    try:
+        process = context.Process(target=_hash_into_pipe, args=(seed_state, id_list, lo, hi, send), daemon=True)
+        process.start()
+    except OSError:  # no process to be had: this slice is hashed here
+        receive.close()
+        send.close()
+        return None
+    send.close()
+    return process, receive
+
+
+def _hash_into_pipe(seed_state, id_list, lo, hi, send) -> None:
+    send.send_bytes(b"".join(_hash_slice(seed_state, id_list, lo, hi)))
+    send.close()
+
+
+def _collect(child, seed_state, id_list, lo: int, hi: int) -> bytes:
+    """The child's block, or the slice hashed here if the child failed (its result never differs)."""
+    block = b""
+    if child is not None:
+        process, receive = child
+        try:
+            block = receive.recv_bytes()
+        except (EOFError, OSError):
+            block = b""
+        finally:
+            receive.close()
+            process.join()
+    if len(block) != 32 * (hi - lo):
+        block = b"".join(_hash_slice(seed_state, id_list, lo, hi))
+    return block
+
+
+def _digest_words(digests: list[bytes] | bytes) -> np.ndarray:
+    """The digests (a list, or one concatenated block) as an (N, 4) array of big-endian 64-bit
+    words: x = sum(W_k * 2**(64*(3-k)))."""
+    block = digests if isinstance(digests, bytes) else b"".join(digests)
+    return np.frombuffer(block, dtype=">u8").reshape(len(block) // 32, 4)
 
 
 def _ticket_from_digest(digest: bytes) -> str:
@@ -129,7 +219,8 @@ def ticket(seed: str, identifier: str) -> str:
 
 def tickets(seed: str, ids: Iterable[str]) -> list[str]:
     """Tickets for many ids, in input order."""
-    return [_ticket_from_digest(d) for d in _digests(seed, _checked_ids(ids))]
+    block = digest_block(seed, _checked_ids(ids))
+    return [_ticket_from_digest(block[i:i + 32]) for i in range(0, len(block), 32)]
 
 
 def ticket_key(ticket_text: str) -> int:
@@ -191,8 +282,8 @@ def select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     id_list = _checked_ids(ids)
     if type(n) is not int or not 0 <= n <= len(id_list):
         raise ValueError(f"sample size must be an int in 0..{len(id_list)}, got {n!r}")
-    digests = _digests(seed, id_list)
-    prefix = _prefix_keys(_digest_words(digests))
+    block = digest_block(seed, id_list)
+    prefix = _prefix_keys(_digest_words(block))
     _refuse_duplicates(id_list, prefix)
     if n == 0:
         return []
@@ -202,7 +293,7 @@ def select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     candidates = np.flatnonzero(prefix <= threshold)
     candidates = candidates[np.argsort(prefix[candidates], kind="stable")]
     order = candidates.tolist()
-    chosen_tickets = [_ticket_from_digest(digests[i]) for i in order]
+    chosen_tickets = [_ticket_from_digest(block[32 * i:32 * i + 32]) for i in order]
     chosen_ids = [id_list[i] for i in order]
     _settle_equal_prefixes(prefix[candidates], chosen_tickets, chosen_ids)
     return list(map(Selected, chosen_ids[:n], chosen_tickets[:n], range(1, n + 1)))
