@@ -19,26 +19,23 @@ copied SHA-256 state (the 64-byte seed-hash prefix is exactly one compression bl
 costs one block), rank all ids on the first 9 ticket digits computed with numpy, and build the
 long decimal string only for the candidates that can be selected (n, plus rare prefix ties).
 
-Both cores: hashing is nearly all the time, and hashlib holds the GIL for inputs this short, so
-from PARALLEL_MIN_IDS ids on (`digest_block`) forked worker processes hash contiguous slices of
-the id list while this process hashes the first one; each returns its digests as one bytes block
-through a pipe, and the blocks are joined in slice order. The digests do not depend on who
-computed them, so the result is byte-identical to the one-core path (tests compare both with the
-package). Workers are only forked where that is safe and cheap: a "fork" start method exists and
-this process runs a single thread (forking a threaded process can deadlock the child); anything
-else, or a worker that fails, falls back to hashing that slice here.
+Both cores: hashing is nearly all the time; `digest_block` (used by `select` and `tickets`) hashes
+on every core from inspect_kit.hashing.PARALLEL_MIN ids on, with forked workers over contiguous
+slices of the ids. A digest does not depend on who computed it, so the result is byte-identical to
+the one-core path and to the package (tests compare all three); see inspect_kit/hashing.py for when
+workers are forked and how a failed one is replaced.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
+
+from inspect_kit.hashing import _hash_slice, sha256_block
 
 ALGORITHM_NAME = "consistent-sampler-sha256"
 # The `consistent-sampler` release whose generation-1 tickets we reproduce byte for byte.
@@ -49,8 +46,6 @@ _MAX_DIGITS = 78  # len(str(2**256 - 1)); tickets have 64..78 digits after "0."
 # 9 digits is the most that exact uint64 arithmetic gives cheaply (see _prefix_keys). Equal
 # prefixes are settled exactly on the full ticket, so the width affects speed, never the result.
 _PREFIX_DIGITS = 9
-# Below this many ids one core is faster: forking and joining cost more than the hashing they share.
-PARALLEL_MIN_IDS = 100_000
 _REVERSED_3_DIGITS = np.array([int(f"{v:03d}"[::-1]) for v in range(1000)], dtype=np.uint64)
 
 
@@ -115,88 +110,13 @@ def _digests(seed: str, id_list: Sequence[str]) -> list[bytes]:
     return _hash_slice(_seed_state(seed), id_list, 0, len(id_list))
 
 
-def _hash_slice(seed_state: "hashlib._Hash", id_list: Sequence[str], lo: int, hi: int) -> list[bytes]:
-    # A plain loop over a copied state is the fastest pure-Python form measured: one
-    # sha256() construction per id (as in sha256(prefix + id)) costs twice as much, and so do
-    # map() pipelines. encode() without arguments is UTF-8 through a faster path than encode("utf-8").
-    copy = seed_state.copy
-    digests: list[bytes] = []
-    append = digests.append
-    for identifier in id_list[lo:hi]:
-        state = copy()
-        state.update(identifier.encode())
-        append(state.digest())
-    return digests
-
-
-def parallel_workers(n_ids: int) -> int:
-    """How many processes `digest_block` uses for n_ids ids here: 1 (this one) or more."""
-    if n_ids < PARALLEL_MIN_IDS or threading.active_count() > 1:
-        return 1
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, n_ids // (PARALLEL_MIN_IDS // 2)))
-
-
 def digest_block(seed: str, id_list: Sequence[str], workers: int | None = None) -> bytes:
     """The ids' 32-byte digests sha256(hex(sha256(seed)) + id), concatenated in input order.
 
-    `workers` processes share the hashing (default `parallel_workers(len(id_list))`); the bytes are
-    the same for any number of workers.
+    On both cores from PARALLEL_MIN ids on (see inspect_kit.hashing); the bytes are the same for
+    any number of workers.
     """
-    seed_state = _seed_state(seed)
-    n = len(id_list)
-    workers = parallel_workers(n) if workers is None else max(1, min(workers, n))
-    if workers == 1:
-        return b"".join(_hash_slice(seed_state, id_list, 0, n))
-    bounds = [n * k // workers for k in range(workers + 1)]
-    children = [_fork_hasher(seed_state, id_list, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
-    blocks = [b"".join(_hash_slice(seed_state, id_list, 0, bounds[1]))]
-    for (lo, hi), child in zip(zip(bounds[1:-1], bounds[2:]), children):
-        blocks.append(_collect(child, seed_state, id_list, lo, hi))
-    return b"".join(blocks)
-
-
-def _fork_hasher(seed_state, id_list, lo, hi):
-    """A forked process hashing id_list[lo:hi] (inherited, not copied) into a pipe; None if none."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    try:
-        process = context.Process(target=_hash_into_pipe, args=(seed_state, id_list, lo, hi, send), daemon=True)
-        process.start()
-    except OSError:  # no process to be had: this slice is hashed here
-        receive.close()
-        send.close()
-        return None
-    send.close()
-    return process, receive
-
-
-def _hash_into_pipe(seed_state, id_list, lo, hi, send) -> None:
-    send.send_bytes(b"".join(_hash_slice(seed_state, id_list, lo, hi)))
-    send.close()
-
-
-def _collect(child, seed_state, id_list, lo: int, hi: int) -> bytes:
-    """The child's block, or the slice hashed here if the child failed (its result never differs)."""
-    block = b""
-    if child is not None:
-        process, receive = child
-        try:
-            block = receive.recv_bytes()
-        except (EOFError, OSError):
-            block = b""
-        finally:
-            receive.close()
-            process.join()
-    if len(block) != 32 * (hi - lo):
-        block = b"".join(_hash_slice(seed_state, id_list, lo, hi))
-    return block
+    return sha256_block(_seed_state(seed), id_list, workers)
 
 
 def _digest_words(digests: list[bytes] | bytes) -> np.ndarray:
