@@ -41,8 +41,10 @@ def parallel_workers(n_messages: int) -> int:
     return max(1, min(cores, n_messages // max(1, PARALLEL_MIN // 2)))
 
 
-def sha256_block(prefix_state: "hashlib._Hash", messages: Sequence[str], workers: int | None = None) -> bytes:
+def sha256_block(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, workers: int | None = None) -> bytes:
     """The 32-byte digests of prefix + message (UTF-8) for each message, concatenated in order.
+
+    `messages` may also be a range of integers, each hashed as its decimal digits (a stream's counters).
 
     `workers` processes share the work (default `parallel_workers(len(messages))`).
     """
@@ -65,7 +67,14 @@ def _hash_slice(prefix_state: "hashlib._Hash", messages: Sequence[str], lo: int,
     copy = prefix_state.copy
     digests: list[bytes] = []
     append = digests.append
-    for message in messages[lo:hi]:
+    part = messages[lo:hi]
+    if isinstance(part, range):  # decimal counters, made here rather than listed by the caller
+        for number in part:
+            state = copy()
+            state.update(b"%d" % number)
+            append(state.digest())
+        return digests
+    for message in part:
         state = copy()
         state.update(message.encode())
         append(state.digest())
