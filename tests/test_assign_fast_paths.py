@@ -1,4 +1,4 @@
-"""The compiled dependent-rounding walk gives the Python walk's teams, bit for bit.
+"""Team sampling's fast paths give the slow paths' bytes: the compiled walk, the canonical text.
 
 rounding.round_walk is the walk as first written (the definition every stored assignment was made
 with); rounding_kernel.round_compiled must give the same final values and leave the stream at the
@@ -21,7 +21,7 @@ from inspect_kit.assign import rounding, rounding_kernel, sample_assignment, sol
 from inspect_kit.assign.randomness import HashStream
 from inspect_kit.hashing import sha256_block
 
-pytestmark = pytest.mark.skipif(not rounding_kernel.available(), reason="numba is not installed")
+needs_numba = pytest.mark.skipif(not rounding_kernel.available(), reason="numba is not installed")
 
 
 def random_instance(rng: random.Random, scale: int, most_officers: int = 30, most_slots: int = 60):
@@ -52,6 +52,7 @@ def both(instance, scale: int, seed: str):
     return (by_walk, walk_stream.counter), (by_kernel, kernel_stream.counter)
 
 
+@needs_numba
 @settings(max_examples=150, deadline=None)
 @given(structure=st.integers(0, 2**32), scale=st.sampled_from([1, 2, 3, 4, 7, 10, 100, 10_000]),
        seed=st.text(min_size=1, max_size=12).filter(lambda s: not any(c in s for c in "\t\n\r")))
@@ -63,6 +64,7 @@ def test_kernel_equals_the_python_walk_on_random_instances(structure, scale, see
     assert set(final.tolist()) <= {0, scale}  # a real rounding happened, not two equal failures
 
 
+@needs_numba
 def test_kernel_equals_the_python_walk_on_a_larger_instance():
     rng = random.Random(17)
     for seed in ("20260105-dice-314159", "种子"):
@@ -71,6 +73,7 @@ def test_kernel_equals_the_python_walk_on_a_larger_instance():
         assert kernel == walk and walk[1] > 2_000
 
 
+@needs_numba
 def test_round_dependently_uses_the_kernel_above_the_threshold_and_gets_the_same_teams(monkeypatch):
     from tests.test_assign_core import grid_instance  # the suite's own instance builder
 
@@ -84,6 +87,7 @@ def test_round_dependently_uses_the_kernel_above_the_threshold_and_gets_the_same
     assert calls and by_kernel.canonical_bytes() == by_walk.canonical_bytes()
 
 
+@needs_numba
 def test_a_block_that_might_be_rejected_hands_over_to_the_python_walk(monkeypatch):
     instance = random_instance(random.Random(3), 10)
 
@@ -114,3 +118,26 @@ def test_counter_messages_hash_as_their_decimal_digits():
     prefix = hashlib.sha256(b"seed:team:")
     assert sha256_block(prefix, range(95, 130), 1) == sha256_block(prefix, [str(i) for i in range(95, 130)], 1)
     assert sha256_block(prefix, range(0, 40), 2) == sha256_block(prefix, range(0, 40), 1)
+
+
+def test_canonical_text_is_one_formatted_line_per_edge():
+    """graph.canonical_lines joins a slot's edge lines in C; the text is the line-by-line format."""
+    from inspect_kit.assign.graph import CANONICAL_VERSION, build_slot_graph
+    from tests.test_assign_core import grid_instance
+
+    instance = grid_instance(n_officers=9, n_tasks=7, forbidden_pairs=[("o1", "o4")])
+    instance.eligible[:, 3] = False  # a task nobody may inspect: a slot without edge lines
+    instance.eligible[2, :] = False
+    g = build_slot_graph(instance)
+    units = np.arange(g.n_edges, dtype=np.int64) * 37
+    for header, values in (("instance", None), ("fractional", units)):
+        expected = [f"inspect-kit/assign {header} {CANONICAL_VERSION}\n", f"scale\t{g.scale}\n",
+                    f"pair_cap\t{g.pair_cap_units}\n"]
+        expected += [f"officer\t{o}\t{d}\t{'-' if c is None else c}\n"
+                     for o, d, c in zip(g.officer_ids, g.officer_departments, g.officer_caps)]
+        expected += [f"slot\t{t}\t{d}\t{k}\n" for t, d, k in zip(g.slot_tasks, g.slot_departments, g.slot_sizes)]
+        for e, (s, o) in enumerate(zip(g.edge_slot.tolist(), g.edge_officer.tolist())):
+            head = f"{g.slot_tasks[s]}\t{g.slot_departments[s]}\t{g.officer_ids[o]}"
+            expected.append(f"eligible\t{head}\n" if values is None else f"x\t{head}\t{values[e]}\n")
+        expected += [f"forbidden\t{a}\t{b}\n" for a, b in g.forbidden_pairs]
+        assert "".join(g.canonical_lines(header, values)) == "".join(expected)
