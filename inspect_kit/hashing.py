@@ -11,8 +11,10 @@ this process hashes the first one; each returns its digests as one bytes block t
 the blocks are joined in slice order. A digest does not depend on who computed it, so the result is
 byte-identical for any number of workers.
 
-Workers are only forked where that is safe and cheap: a "fork" start method exists and this
-process runs a single thread (forking a threaded process can deadlock the child). A worker that
+Workers are only forked where that is safe and pays: a "fork" start method exists, this process
+runs a single thread (forking a threaded process can deadlock the child), and a core is idle (the
+load average leaves one spare: on a busy machine a worker only competes with this process, which
+measured slower than hashing alone). A worker that
 cannot be started, dies, or returns the wrong length is replaced by hashing its slice here, so a
 failure costs time, never a different result.
 """
@@ -37,8 +39,17 @@ def parallel_workers(n_messages: int) -> int:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
+    return max(1, min(_spare_cores() + 1, n_messages // max(1, PARALLEL_MIN // 2)))
+
+
+def _spare_cores() -> int:
+    """Cores beyond this process's own that nothing else seems to use (from the 1-minute load)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, n_messages // max(1, PARALLEL_MIN // 2)))
+    try:
+        busy = os.getloadavg()[0]  # this process included, once it has run for a while
+    except OSError:
+        busy = 1.0
+    return max(0, min(cores - 1, round(cores - max(busy, 1.0))))
 
 
 def sha256_block(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, workers: int | None = None) -> bytes:

@@ -32,6 +32,7 @@ def oracle(seed: str, ids: list[str], n: int) -> list[tuple[str, str]]:
 def forked(monkeypatch):
     """Fork from 2 ids on, and record which slices this process hashed itself."""
     monkeypatch.setattr(H, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(H, "_spare_cores", lambda: 1)  # as on an idle two-core machine
     here: list[tuple[int, int]] = []
     real = H._hash_slice
 
@@ -82,10 +83,14 @@ def test_a_failed_worker_is_replaced_by_this_process(forked, monkeypatch):
             assert (100, 200) in forked, name  # this process hashed the worker's slice itself
 
 
-def test_small_inputs_and_threaded_processes_stay_on_one_core(monkeypatch):
+def test_small_inputs_busy_machines_and_threaded_processes_stay_on_one_core(monkeypatch):
     assert H.parallel_workers(H.PARALLEL_MIN - 1) == 1
     monkeypatch.setattr(H, "PARALLEL_MIN", 2)
-    assert H.parallel_workers(1000) == min(2, len(H.os.sched_getaffinity(0)))
+    monkeypatch.setattr(H.os, "sched_getaffinity", lambda pid: {0, 1})
+    for load, workers in ((0.0, 2), (1.0, 2), (1.4, 2), (1.6, 1), (2.0, 1), (7.5, 1)):
+        monkeypatch.setattr(H.os, "getloadavg", lambda: (load, load, load))
+        assert H.parallel_workers(1000) == workers, load  # a busy core is not worth a worker
+    monkeypatch.setattr(H.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
