@@ -29,6 +29,7 @@ from collections.abc import Sequence
 # Below this many messages one core is faster: a fork and the pipe cost ~5-10 ms, about what
 # 25,000 digests take.
 PARALLEL_MIN = 100_000
+CHUNK = 65_536  # digests listed at once before they join the block
 
 
 def parallel_workers(n_messages: int) -> int:
@@ -62,13 +63,24 @@ def sha256_block(prefix_state: "hashlib._Hash", messages: Sequence[str] | range,
     n = len(messages)
     workers = parallel_workers(n) if workers is None else max(1, min(workers, n))
     if workers == 1:
-        return b"".join(_hash_slice(prefix_state, messages, 0, n))
+        return _hash_bytes(prefix_state, messages, 0, n)
     bounds = [n * k // workers for k in range(workers + 1)]
     slices = list(zip(bounds[1:-1], bounds[2:]))
     children = [_fork_hasher(prefix_state, messages, lo, hi) for lo, hi in slices]
-    blocks = [b"".join(_hash_slice(prefix_state, messages, 0, bounds[1]))]
+    blocks = [_hash_bytes(prefix_state, messages, 0, bounds[1])]
     blocks += [_collect(child, prefix_state, messages, lo, hi) for (lo, hi), child in zip(slices, children)]
     return b"".join(blocks)
+
+
+def _hash_bytes(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int, hi: int) -> bytes:
+    """messages[lo:hi] hashed into one block, CHUNK digests at a time: a list of ten million
+    digest objects would take twice the memory of the block itself."""
+    if hi - lo <= CHUNK:
+        return b"".join(_hash_slice(prefix_state, messages, lo, hi))
+    block = bytearray()
+    for start in range(lo, hi, CHUNK):
+        block += b"".join(_hash_slice(prefix_state, messages, start, min(start + CHUNK, hi)))
+    return bytes(block)
 
 
 def _hash_slice(prefix_state: "hashlib._Hash", messages: Sequence[str], lo: int, hi: int) -> list[bytes]:
@@ -110,7 +122,7 @@ def _fork_hasher(prefix_state, messages, lo, hi):
 
 
 def _hash_into_pipe(prefix_state, messages, lo, hi, send) -> None:
-    send.send_bytes(b"".join(_hash_slice(prefix_state, messages, lo, hi)))
+    send.send_bytes(_hash_bytes(prefix_state, messages, lo, hi))
     send.close()
 
 
@@ -127,5 +139,5 @@ def _collect(child, prefix_state, messages, lo: int, hi: int) -> bytes:
             receive.close()
             process.join()
     if len(block) != 32 * (hi - lo):
-        block = b"".join(_hash_slice(prefix_state, messages, lo, hi))
+        block = _hash_bytes(prefix_state, messages, lo, hi)
     return block
