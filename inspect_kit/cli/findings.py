@@ -10,6 +10,7 @@ from typing import Any, Optional
 import typer
 
 from inspect_kit.cli import common
+from inspect_kit.cli.options import JSON, MONTH, PERIOD, QUARTER, YEAR, date_value
 
 findings_app = typer.Typer(help="Inspection results (检查结果): record, import, list, deadlines.", no_args_is_help=True)
 
@@ -47,18 +48,10 @@ def _setup():
 def _day(text: Optional[str], option: str = "--as-of"):
     import datetime as dt
 
-    from inspect_kit.errors import InspectError
-    from inspect_kit.findings.validate import parse_date
-
-    if not text:
-        return dt.date.today()
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise InspectError(f"{option}: {exc}") from None
+    return date_value(text, option, dt.date.today())
 
 
-def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[int]) -> Optional[str]:
+def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> Optional[str]:
     found = common.period_from_options(quarter, month, year, period, required=False)
     return found.label if found else None
 
@@ -139,6 +132,10 @@ def _status_proc(text: str) -> str:
 
 
 def _text_proc(text: str) -> str:
+    from inspect_kit.text import text_problem
+
+    if (why := text_problem(text)) is not None:
+        raise typer.BadParameter(why)
     return "" if text.strip() == "-" else text
 
 
@@ -208,6 +205,14 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
     raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
 
 
+def _warn_private(engine, outcomes) -> None:
+    """Warn (exit code unchanged) when published free text quotes a registry's private value."""
+    from inspect_kit.publish.service import private_value_warnings
+
+    for line in private_value_warnings(engine, outcomes):
+        common.console(stderr=True).print(line, markup=False)
+
+
 def _for_options(problems):
     """Problems named by option ("--deadline: ...") rather than by spreadsheet column."""
     from inspect_kit.errors import Problem
@@ -234,7 +239,7 @@ def add(
     notes: Optional[str] = typer.Option(None, "--notes", help="Notes (备注)."),
     by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER", help="Who makes this entry (kept in the history)."),
     recorded_by: Optional[str] = typer.Option(None, "--recorded-by",
-                                              help="录入人 of the finding [default: --by, for a new finding]."),
+                                              help="录入人 of the finding \\[default: --by, for a new finding]."),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Prompt for missing or refused values."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check, write nothing."),
     as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
@@ -277,6 +282,7 @@ def add(
     except ValidationFailed as exc:
         raise ValidationFailed(exc.summary, _for_options(exc.problems)) from None
     suffix = " (dry run: nothing written)" if dry_run else ""
+    _warn_private(engine, [outcome])
     if outcome.action == "unchanged":
         _say(f"{task_no}: no change — the finding already has these values{suffix}")
     else:
@@ -291,7 +297,7 @@ def import_(
     file: Path = typer.Argument(..., help="The filled-in template (.xlsx, every sheet) or a .csv."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate, write nothing."),
     by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER",
-                                     help="Who imports (kept in the history) [default: each row's 录入人]."),
+                                     help="Who imports (kept in the history) \\[default: each row's 录入人]."),
     encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
     as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
 ) -> None:
@@ -310,6 +316,7 @@ def import_(
     summary = import_findings(engine, file, as_of=_day(as_of), now=dt.datetime.now().replace(microsecond=0),
                               policy=policy, by=by, dry_run=dry_run, encoding=encoding)
     _say(summary.line())
+    _warn_private(engine, summary.outcomes)
     changed = [o for o in summary.outcomes if o.action == "updated"]
     for o in changed[:20]:
         _say(f"  {o.task_no}: {', '.join(o.changes)}")
@@ -324,10 +331,8 @@ def import_(
 @findings_app.command("template")
 def template(
     output: Path = typer.Option(..., "-o", "--output", help="FILE.xlsx (one sheet per matter) or FILE.csv."),
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
-    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
-    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
-    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
 ) -> None:
     """Write the findings template (检查结果录入表) of a period's current tasks, one sheet per matter.
@@ -355,14 +360,12 @@ def template(
 
 @findings_app.command("list")
 def list_(
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
-    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
-    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
-    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
     status: Optional[Status] = typer.Option(None, "--status", help="Rectification status as of --as-of."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day [default: today]."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day \\[default: today]."),
+    json_out: bool = JSON,
 ) -> None:
     """List the recorded findings of current tasks.
 
@@ -390,8 +393,8 @@ def _dates(f) -> str:
 @findings_app.command("show")
 def show(
     task: str = typer.Argument(..., help="Task number (任务编号)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day [default: today]."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day \\[default: today]."),
+    json_out: bool = JSON,
 ) -> None:
     """Show one task's finding with its deadlines.
 
@@ -427,7 +430,7 @@ def show(
 @findings_app.command("history")
 def history(
     task: str = typer.Argument(..., help="Task number (任务编号)."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Every change to a task's finding: when, who, from where, old and new values.
 
@@ -451,15 +454,13 @@ def history(
 
 @findings_app.command("due")
 def due(
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to count from [default: today]."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to count from \\[default: today]."),
     horizon: int = typer.Option(5, "--horizon", help="Also list deadlines within this many working days."),
     all_: bool = typer.Option(False, "--all", help="List every pending deadline, however far."),
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
-    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
-    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
-    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Publicity and rectification deadlines that are overdue or due soon.
 

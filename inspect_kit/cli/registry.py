@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from inspect_kit.cli import common
+from inspect_kit.cli.options import JSON
 
 registry_app = typer.Typer(help="The registries (两库): entities, inspectors, declared conflicts.", no_args_is_help=True)
 
@@ -54,7 +55,7 @@ def import_(
     skip_duplicate_rows: bool = typer.Option(False, "--skip-duplicate-rows",
                                              help="Drop rows identical to an earlier row instead of refusing the file."),
     encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
-    sheet: Optional[str] = typer.Option(None, help="The .xlsx sheet to read [default: the first]."),
+    sheet: Optional[str] = typer.Option(None, help="The .xlsx sheet to read \\[default: the first]."),
 ) -> None:
     """Import a registry file: validated in full, upserted by identifier, all or nothing.
 
@@ -93,7 +94,7 @@ def list_(
     search: Optional[str] = typer.Option(None, help="Name contains this text."),
     limit: int = typer.Option(50, help="Rows per page (0: all)."),
     offset: int = typer.Option(0, help="Skip this many rows."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """List registry records as a table, or JSON.
 
@@ -115,7 +116,7 @@ def list_(
 def show(
     kind: Kind = typer.Argument(..., help="entities or inspectors"),
     key: str = typer.Argument(..., help="统一社会信用代码 or 执法证号"),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Show one record with its conflicts and its full change history.
 

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from inspect_kit.config import Config
@@ -41,7 +41,7 @@ from inspect_kit.config.models import Matter
 from inspect_kit.draw import frames as fq
 from inspect_kit.draw.bundle import size_strata
 from inspect_kit.draw.frame import canonical_frame_bytes, canonical_rows, draw_stratified
-from inspect_kit.draw.quota import QuotaKind, QuotaRule
+from inspect_kit.draw.quota import QuotaRule
 from inspect_kit.draw.record import commitment_document, commitment_sha256, sample_sha256
 from inspect_kit.draw.sampler import ALGORITHM_NAME, ALGORITHM_VERSION
 from inspect_kit.draw.seeds import (SeedError, SeedSource, check_commitment_time, derive_seed, salt_commitment,
@@ -49,6 +49,7 @@ from inspect_kit.draw.seeds import (SeedError, SeedSource, check_commitment_time
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.storage.bulk import bulk_insert
+from inspect_kit.storage.helpers import write_transaction
 from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, ImportBatch, SealSalt, Task, Unsealing
 from inspect_kit.transparency.store import append_pending
 
@@ -142,8 +143,18 @@ def _latest(conn: Connection, table: Any, matter: str, period: str, lock: bool =
     return conn.execute(stmt).first()
 
 
+def _lock(conn: Connection, matter: str, period: str) -> None:
+    """Serialise the commands that commit or draw one (matter, period): on PostgreSQL a transaction
+    advisory lock (released at commit), so the second of two operators sees the first one's records;
+    SQLite is serialised by the write transaction itself (storage.helpers.write_transaction)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                     {"key": f"inspect-kit draw {matter} {period}"})
+
+
 def _redraw_needed(conn: Connection, matter: Matter, period: Period, now: dt.datetime) -> str | None:
     """Why a new commitment of (matter, period) would be a re-draw, or None."""
+    _lock(conn, matter.code, period.label)
     drawn = _latest(conn, Draw.__table__, matter.code, period.label)
     if drawn is not None:
         return f"{matter.code} {period} was already drawn (draw #{drawn.id}, {drawn.drawn_at:%Y-%m-%d %H:%M})"
@@ -185,7 +196,7 @@ def _freeze(conn: Connection, config: Config, matter: Matter, period: Period, as
     canonical = canonical_rows(rows)
     rules = fq.rules_for(matter, period, {s for _, s in canonical}, drawn_before)
     on_duty = None
-    if any(isinstance(r, QuotaRule) and r.quota.kind is QuotaKind.PER_INSPECTOR for r in rules.values()):
+    if any(isinstance(r, QuotaRule) and r.quota.pooled for r in rules.values()):
         on_duty = fq.qualified_officers(conn, matter, as_of)
     try:
         sizes = size_strata(Counter(s for _, s in canonical), rules, on_duty)
@@ -230,7 +241,7 @@ def _prepare_one(conn: Connection, config: Config, matter: Matter, period: Perio
 def _write(engine: Engine, what: str, work: Any) -> Any:
     """Run ``work(conn)`` in one transaction; a lost race with another writer is a clear error."""
     try:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             return work(conn)
     except IntegrityError as exc:
         raise InspectError(f"someone else {what} at the same time; nothing was written: run the command again "
@@ -279,6 +290,7 @@ def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None
 
 def _run_one(conn: Connection, config: Config, matter: Matter, period: Period, *, now: dt.datetime,
              values: dict[str, Any], frame_sha256: str | None) -> tuple[int, list[str]]:
+    _lock(conn, matter.code, period.label)
     com = _latest(conn, Commitment.__table__, matter.code, period.label, lock=True)
     if com is None:
         raise InspectError(f"no commitment for {matter.code} {period}: run `inspect draw prepare --period {period} "

@@ -1,6 +1,6 @@
 """Result categories (检查结果) and follow-up actions (后续处置): configurable code lists.
 
-The defaults are the 市场监管 lists from DOMAIN.md, in their published order, with stable short
+The defaults are the standard 市场监管 lists (README, "Findings"), in their published order, with stable short
 codes (R01..R10, F01..F06) that the database stores; labels are what people type and what notices
 print. A department replaces or extends the lists from settings with `Codebook.from_dict`.
 

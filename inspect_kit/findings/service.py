@@ -75,7 +75,7 @@ from inspect_kit.storage.models import (
     Task,
     TeamMember,
 )
-from inspect_kit.text import clean_cell, clean_code
+from inspect_kit.text import check_text, clean_cell, clean_code, text_problem
 from inspect_kit.transparency.store import append_pending
 
 __all__ = [
@@ -471,6 +471,13 @@ def _apply(conn: Connection, rows: Sequence[SourceRow], *, as_of: dt.date, now: 
         def where(key: str, reason: str) -> Problem:
             return Problem(reason, row=r.row_no, column=r.columns.get(key, key))
 
+        # Control and bidirectional characters are refused in every text (inspect_kit.text); files
+        # are checked by their reader already, values given to `findings add` here.
+        bad_text = [where(k, why) for k, v in r.values.items() if (why := text_problem(v)) is not None]
+        if bad_text:
+            problems.extend(dataclasses.replace(p, file=r.file) for p in bad_text)
+            continue
+
         if no:
             here = f"row {r.row_no}" if r.row_no is not None else "an earlier entry"
             if r.file:
@@ -504,6 +511,7 @@ def _apply(conn: Connection, rows: Sequence[SourceRow], *, as_of: dt.date, now: 
     if problems or not write:
         return [], problems
     assert now is not None
+    check_text(by, "--by")
     if by is not None and len(by) > 64:
         raise InspectError(f"--by {by!r} is longer than 64 characters")
     outcomes: list[RowOutcome] = []

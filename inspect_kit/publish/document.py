@@ -215,12 +215,13 @@ def render(
     at 00:00 China time, so rebuilding the same notice gives the same bytes.
     """
     from inspect_kit.publish import layout
+    from inspect_kit.publish.compose import compose
 
     fontset = FontSet.load(fonts)
     validate_tables(notice)
     fontset.check(located_texts(notice))
     geometry = geometry or layout.PageGeometry()
-    pdf = layout.build_pdf(layout.compose(notice, fontset, geometry), fontset, geometry)
+    pdf = layout.build_pdf(compose(notice, fontset, geometry), fontset, geometry)
     when = creation_date if creation_date is not None else notice.issue_date
     title = metadata_title(notice.title)
     info = {

@@ -8,6 +8,8 @@ keys seen so far are kept (to find repeats), never the rows.
 Upsert semantics: a row whose key exists updates the columns the file HAS (an empty cell clears
 the value); columns the file does not have are left as they are. Rows are never deleted by an
 import. Every insert and update is written to `registry_changes` with old and new values.
+The file is read by `tabular.read_table`, which refuses hostile and careless files (limits, refused
+characters, duplicate headers, no data rows) from inside the transaction: no batch is recorded.
 
 Speed (a million rows is a normal county file): rows are read in blocks and an entity block is
 validated column by column with C-speed operations (one cleanliness test per column, parsed
@@ -623,6 +625,7 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
             v = _Validator(kind, path, table.headers, opts, unit_lookup(conn))
             summary.ignored_columns = v.ignored
             if v.problems:
+                table.close()
                 raise ValidationFailed(f"{path}: cannot import {kind}", v.problems)
             batch_id = None
             if not opts.dry_run:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from inspect_kit.text import clean_cell, clean_code, parse_date, to_halfwidth
+from inspect_kit.text import clean_code, header_key, parse_date, to_halfwidth
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,6 @@ class Field:
     required: bool = False
     private: bool = False  # personal data: never in a public notice
     export: Callable[[Any], str] = field(default=lambda v: "" if v is None else str(v))
-
-
-def header_key(h: object) -> str:
-    return to_halfwidth(clean_cell(h)).replace(" ", "").rstrip("*").lower()
 
 
 # -- value parsers ------------------------------------------------------------------------------

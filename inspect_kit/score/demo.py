@@ -54,6 +54,7 @@ def run(ctx) -> None:
                for r in stored.ranking()])
     report = write_report(ctx.engine, ctx.out / f"考评结果-{YEAR}.pdf", run_id=stored.id,
                           issuer=default_issuer(ctx.config), issue_date=DEMO_TODAY, now=now,
-                          county=ctx.config.settings.county.name, fonts=fonts_from_config(ctx.config))
+                          county=ctx.config.settings.county.name, fonts=fonts_from_config(ctx.config),
+                          force=True)  # the demo starts afresh: its files of an earlier run are replaced
     ctx.echo(f"report: {report.path} ({report.pages} pages, notice #{report.notice_id})")
     ctx.results["score"] = {"run_id": stored.id, "report": report.path}

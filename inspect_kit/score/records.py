@@ -33,9 +33,9 @@ from sqlalchemy import Connection, func, select
 
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
-from inspect_kit.score.policy import ConflictRuleSet
+from inspect_kit.avoidance import AvoidanceRules
+from inspect_kit.storage.helpers import chunks
 
-_CHUNK = 1000
 
 
 def _cutoff(as_of: dt.date) -> dt.datetime:
@@ -75,11 +75,9 @@ class MatterSpec:
         q = self.spec.get("qualification") or []
         return ({q} if isinstance(q, str) else set(q)) | {self.code}
 
-    def conflict_rules(self, default: ConflictRuleSet) -> ConflictRuleSet:
+    def conflict_rules(self, default: AvoidanceRules) -> AvoidanceRules:
         own = self.spec.get("conflicts")
-        if not own:
-            return default
-        return ConflictRuleSet(bool(own.get("same_township", False)), int(own.get("previous_periods", 0) or 0))
+        return AvoidanceRules.of(own) if own else default
 
 
 @dataclass(frozen=True)
@@ -183,11 +181,6 @@ class Snapshot:
         return sorted(out, key=lambda t: t.no)
 
 
-def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
-
-
 def _period_or_none(label: str) -> Period | None:
     try:
         return parse_period(label)
@@ -223,20 +216,20 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
     frame_ids = sorted({d.frame_id for d in snap.draws.values() if d.period.year == year})
     annual_frames = sorted({d.frame_id for d in snap.draws.values() if d.period.year == year
                             and d.matter in matters and matters[d.matter].annual})
-    for part in _chunks(frame_ids):
+    for part in chunks(frame_ids):
         for r in conn.execute(select(Frame.id, Frame.strata).where(Frame.id.in_(part))):
             snap.strata[r.id] = list(r.strata or [])
-    for part in _chunks(annual_frames):
+    for part in chunks(annual_frames):
         for r in conn.execute(select(Frame.id, Frame.frame_blob).where(Frame.id.in_(part))):
             text = zlib.decompress(r.frame_blob).decode("utf-8")
             snap.frame_ids[r.id] = [line.split("\t", 1)[0] for line in text.splitlines() if line]
     members = sorted({i for ids in snap.frame_ids.values() for i in ids})
-    for part in _chunks(members):
+    for part in chunks(members):
         snap.entity_names.update(conn.execute(select(Entity.identifier, Entity.name)
                                               .where(Entity.identifier.in_(part))).all())
 
     draw_info = {d.id: d for d in snap.draws.values()}
-    for part in _chunks(draw_ids):
+    for part in chunks(draw_ids):
         stmt = (select(Task.id, Task.task_no, Task.draw_id, Task.entity_id, Task.identifier, Task.stratum,
                        Entity.township)
                 .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id.in_(part)))
@@ -245,7 +238,7 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
             snap.tasks.setdefault(r.draw_id, []).append(
                 DrawnTask(r.id, r.task_no, d.period, r.entity_id, r.identifier, r.township, r.stratum))
     task_ids = sorted(t.id for ts in snap.tasks.values() for t in ts)
-    for part in _chunks(task_ids):
+    for part in chunks(task_ids):
         stmt = select(Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results,
                       Finding.follow_ups, Finding.rectification_deadline, Finding.recheck_date
                       ).where(Finding.task_id.in_(part))
@@ -265,7 +258,7 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
                 snap.published[tid] = issued
 
     by_task: dict[int, list[tuple[_Member, dt.datetime]]] = defaultdict(list)
-    for part in _chunks(task_ids):
+    for part in chunks(task_ids):
         stmt = (select(TeamMember.id, TeamMember.task_id, TeamMember.assignment_id, TeamMember.inspector_id,
                        TeamMember.role, TeamMember.replaces_id, Assignment.created_at)
                 .join(Assignment, Assignment.id == TeamMember.assignment_id)
@@ -280,7 +273,7 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
             snap.teams[tid] = team
     inspector_ids = sorted({m.inspector_id for t in snap.teams.values() for m in t.members})
     quals: dict[int, set[str]] = defaultdict(set)
-    for part in _chunks(inspector_ids):
+    for part in chunks(inspector_ids):
         for iid, q in conn.execute(select(InspectorQualification.inspector_id, InspectorQualification.qualification)
                                    .where(InspectorQualification.inspector_id.in_(part))):
             quals[iid].add(q)
@@ -289,7 +282,7 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
                                                i.cert_valid_from, i.cert_valid_to, frozenset())
     for iid, ins in list(snap.inspectors.items()):
         snap.inspectors[iid] = _Inspector(**{**ins.__dict__, "qualifications": frozenset(quals.get(iid, ()))})
-    for part in _chunks(inspector_ids):
+    for part in chunks(inspector_ids):
         for iid, eid, reason in conn.execute(select(Conflict.inspector_id, Conflict.entity_id, Conflict.reason)
                                              .where(Conflict.inspector_id.in_(part), Conflict.updated_at < cutoff)):
             snap.conflicts[(iid, eid)] = reason

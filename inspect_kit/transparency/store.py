@@ -122,6 +122,36 @@ def entry_of(conn: Connection, kind: str, record_id: int) -> Entry | None:
     return _entry(row) if row else None
 
 
+def excerpt(conn: Connection, relied: Sequence[tuple[str, int]], *, contents: bool = False) -> dict[str, Any]:
+    """What a public artefact carries of the log: the head, the entries from the first record it
+    relies on up to the head (a consecutive run, so each link can be checked), which entries those
+    records are, and — for records whose content is public (a draw's) — their contents."""
+    found = [(kind, rid, entry_of(conn, kind, rid)) for kind, rid in relied]
+    seqs = [e.seq for _, _, e in found if e is not None]
+    last = head(conn)
+    out: dict[str, Any] = {"head": last.head if last else None,
+                           "relies_on": [{"kind": kind, "record_id": rid, "seq": e.seq} for kind, rid, e in found
+                                         if e is not None],
+                           "entries": [e.to_dict() for e in entries(conn, min(seqs))] if seqs else []}
+    if contents:
+        out["records"] = [{"kind": kind, "record_id": rid, "content": record_content(conn, kind, rid)}
+                          for kind, rid, e in found if e is not None]
+    return out
+
+
+def latest_revisions(conn: Connection, task_ids: Sequence[int]) -> list[tuple[str, int]]:
+    """("finding_revision", id) of the latest revision of each task's finding."""
+    from inspect_kit.storage.helpers import chunks
+    from inspect_kit.storage.models import Finding
+
+    out: list[tuple[str, int]] = []
+    for part in chunks(list(task_ids)):
+        stmt = (select(func.max(FindingRevision.id)).join(Finding, Finding.id == FindingRevision.finding_id)
+                .where(Finding.task_id.in_(list(part))).group_by(FindingRevision.finding_id))
+        out += [("finding_revision", rid) for rid in conn.execute(stmt).scalars()]
+    return sorted(out)
+
+
 def append_pending(conn: Connection, now: dt.datetime) -> list[Entry]:
     """Append an entry for every logged record that has none yet; return the new entries."""
     if conn.dialect.name == "postgresql":
