@@ -5,8 +5,8 @@
 
 Each (scale, phase) runs in a fresh subprocess. A first subprocess compiles the sampler's numba
 kernel (or loads it from its cache); the sampling phases then include the per-process cache load,
-and the closing line gives team sampling as a multiple of the LP's wall time. Memory: the kernel's peak-RSS mark is reset just
-before the phase (/proc/self/clear_refs), and the figure is that peak minus the RSS at the start,
+and the closing line gives team sampling as a multiple of the LP's wall time. Memory: the
+kernel's peak-RSS mark is reset just before the phase (/proc/self/clear_refs), and the figure is that peak minus the RSS at the start,
 i.e. what the phase itself adds (HiGHS's C++ memory included). With --tracemalloc a second run of
 each phase also reports the tracemalloc peak (Python heap incl. numpy; not HiGHS's C++ memory).
 
