@@ -2,8 +2,6 @@
 them, and see which publicity and rectification deadlines are due. A thin shell over
 inspect_kit.findings.service."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Callable, Iterable
 from enum import Enum
