@@ -111,11 +111,13 @@ def child(kind: str, url: str) -> None:
         from inspect_kit.draw.seeds import SeedSource
         from inspect_kit.storage.db import make_engine
 
+        from inspect_kit.draw.indb import with_min_rows
+
         cfg = load_config(ROOT / "configs")
         if kind.endswith("indb"):
-            cfg.settings.draw.in_database_min_rows = 0
+            cfg = with_min_rows(cfg, 0)
         elif kind.endswith("client"):
-            cfg.settings.draw.in_database_min_rows = None
+            cfg = with_min_rows(cfg, None)
         eng = make_engine(url if "://" in url else f"sqlite:///{url}")
         again = kind.endswith("client")  # the second draw of the PostgreSQL registry: a re-draw
         hour = 11 if again else 9

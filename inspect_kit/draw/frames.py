@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
@@ -71,6 +71,23 @@ def recently_clean(conn: Connection, matter: Matter, as_of: dt.date, codes: dict
     return {ident for ident, results in rows if not codebook.problem_found(results)}
 
 
+def _driver_rows(conn: Connection, stmt: Any, size: int) -> Iterator[Sequence[Sequence[str]]]:
+    """The statement's rows in lists of `size` tuples straight from the driver's cursor (SQLAlchemy
+    row objects cost more than reading a frame); a server-side cursor on PostgreSQL."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))  # values SQLAlchemy quotes
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cursor = raw.cursor(name=f"inspect_frame_{id(stmt)}")
+    else:
+        cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(size):
+            yield rows
+    finally:
+        cursor.close()
+
+
 class FrameSource:
     """The frame query of (matter, period) and what leaves rows out, ready to stream.
 
@@ -91,8 +108,12 @@ class FrameSource:
             if n:
                 self._excluded[label] = n
         self.excluded = dict(self._excluded)
-        self._stmt = select(Entity.identifier, *[_ENTITY_COLUMNS[f] for f in matter.strata]).where(
-            in_scope, Entity.status == "active", ~exempt)
+        # The stratum label as the database computes it: each field, "-" when empty, joined by "/".
+        fields = [func.coalesce(func.nullif(_ENTITY_COLUMNS[f], ""), "-") for f in matter.strata]
+        label = fields[0]
+        for f in fields[1:]:
+            label = label.concat("/").concat(f)
+        self._stmt = select(Entity.identifier, label).where(in_scope, Entity.status == "active", ~exempt)
         self._clean = recently_clean(conn, matter, as_of, codes)
         self.drawn_before: dict[str, int] = {}
         self._drop: set[str] = set()
@@ -102,7 +123,7 @@ class FrameSource:
                 self.drawn_before[stratum] = self.drawn_before.get(stratum, 0) + 1
             self._drop = set(drawn)
 
-    def chunks(self, ordered: bool = True, size: int = 100_000) -> Iterator[list[tuple[str, str]]]:
+    def chunks(self, ordered: bool = True, size: int = 100_000) -> Iterator[Sequence[Sequence[str]]]:
         """The (identifier, stratum) rows in lists of up to `size`; ``ordered``: by identifier in
         code point order (byte order: COLLATE "C" on PostgreSQL, SQLite's BINARY), as the database
         sorts them — a caller that relies on it checks it."""
@@ -112,14 +133,9 @@ class FrameSource:
             stmt = stmt.order_by(key)
         excluded = dict(self._excluded)
         n_clean = n_drop = 0
-        single = len(self.matter.strata) == 1
-        result = self.conn.execution_options(stream_results=True, yield_per=size).execute(stmt)
+        result = _driver_rows(self.conn, stmt, size)
         try:
-            for part in result.partitions(size):
-                if single:  # the usual case, without a join per row
-                    rows = [(r[0], r[1] or "-") for r in part]
-                else:
-                    rows = [(r[0], "/".join(v or "-" for v in r[1:])) for r in part]
+            for rows in result:
                 if self._clean:
                     before = len(rows)
                     rows = [r for r in rows if r[0] not in self._clean]
@@ -141,7 +157,7 @@ class FrameSource:
 def frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
     """(identifier, stratum) rows of the frame; exclusion counts; per stratum, drawn earlier this cycle."""
     src = FrameSource(conn, matter, period, as_of, codes)
-    rows = [r for chunk in src.chunks(ordered=False) for r in chunk]
+    rows = [(r[0], r[1]) for chunk in src.chunks(ordered=False) for r in chunk]
     return rows, src.excluded, src.drawn_before
 
 

@@ -27,6 +27,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DataError
@@ -51,6 +52,15 @@ _BITS = ("CROSS JOIN LATERAL (SELECT ('x' || encode(sha256(CAST(:prefix AS bytea
 def applies(conn: Connection, min_rows: int | None, n_rows: int) -> bool:
     """Whether a frame of n_rows is drawn in the database on this connection."""
     return conn.dialect.name == "postgresql" and min_rows is not None and n_rows >= min_rows
+
+
+def with_min_rows(config: Any, min_rows: int | None) -> Any:
+    """A copy of the (frozen) config with settings.draw.in_database_min_rows replaced: 0 draws
+    every frame in the database on PostgreSQL, None none."""
+    draw_settings = config.settings.draw.model_copy(update={"in_database_min_rows": min_rows})
+    import dataclasses
+
+    return dataclasses.replace(config, settings=config.settings.model_copy(update={"draw": draw_settings}))
 
 
 def tickets_sql(table: str) -> str:
@@ -130,8 +140,9 @@ def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: 
         "ORDER BY ticket COLLATE \"C\", identifier COLLATE \"C\") AS rank FROM ticketed) "
         "SELECT identifier, stratum, ticket, rank::integer AS rank FROM ordered WHERE rank <= n"),
         {"prefix": seed_prefix, "sizes": sized})
-    stream = conn.execution_options(stream_results=True, yield_per=50_000).execute(text(
-        f"SELECT stratum, identifier, ticket, rank FROM {table}_sample ORDER BY stratum COLLATE \"C\", rank"))
+    stream = conn.execute(text(
+        f"SELECT stratum, identifier, ticket, rank FROM {table}_sample ORDER BY stratum COLLATE \"C\", rank"
+    ).execution_options(yield_per=50_000))
     n = 0
 
     def counted():

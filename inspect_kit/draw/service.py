@@ -189,7 +189,7 @@ def _freeze(conn: Connection, config: Config, matter: Matter, period: Period, as
     finally:
         chunks.close()
     if not streamed:
-        rows = [r for chunk in src.chunks(ordered=False) for r in chunk]
+        rows = [(r[0], r[1]) for chunk in src.chunks(ordered=False) for r in chunk]
         built = FrameBuilder()
         if rows:
             built.add(canonical_rows(rows))  # raises on an invalid frame; sorted and valid, it is taken
