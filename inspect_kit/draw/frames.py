@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from inspect_kit.config.models import Matter
 from inspect_kit.draw.coverage import CoverageRule
@@ -102,9 +102,11 @@ class FrameSource:
                       or_(Entity.exempt_from.is_(None), Entity.exempt_from <= as_of),
                       or_(Entity.exempt_to.is_(None), Entity.exempt_to >= as_of))
         self._excluded: dict[str, int] = {}
-        for label, cond in (("not active (closed or cancelled)", Entity.status != "active"),
-                            ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt))):
-            n = conn.execute(select(func.count()).select_from(Entity).where(in_scope, cond)).scalar_one()
+        left_out = (("not active (closed or cancelled)", Entity.status != "active"),
+                    ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt)))
+        counts = conn.execute(select(*[func.count(case((cond, 1))) for _, cond in left_out])  # one scan
+                              .select_from(Entity).where(in_scope)).one()
+        for (label, _), n in zip(left_out, counts):
             if n:
                 self._excluded[label] = n
         self.excluded = dict(self._excluded)

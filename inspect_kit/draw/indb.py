@@ -16,7 +16,7 @@ of a stratum whose 9-digit prefix is at most its n-th smallest (``rank() <= n``)
 candidates; those get the full ticket in numeric arithmetic and are ordered by ticket, then
 identifier, both compared byte-wise (COLLATE "C": UTF-8 byte order is code point order, the
 package's Python string order). The sample never exists on the client except as one stream read
-for its SHA-256; tasks are written by INSERT ... SELECT joined with the registry.
+for its SHA-256; the service writes the tasks from it by INSERT ... SELECT joined with the registry.
 
 Memory on the client is flat in the frame size; the server sorts (stratum, prefix) once.
 """
@@ -70,29 +70,12 @@ def tickets_sql(table: str) -> str:
 
 @dataclass
 class InDatabaseDraw:
-    """A draw computed in the database, waiting in a temporary table for its tasks."""
+    """A draw computed in the database, waiting in a temporary table for its tasks: (k, identifier,
+    stratum, ticket, rank), k = 1.. in (stratum, rank) order."""
 
     table: str
     n_selected: int
     sample_sha256: str
-
-    def insert_tasks(self, conn: Connection, draw_id: int, prefix: str) -> None:
-        """Tasks k = 1.. in (stratum, rank) order, task_no f"{prefix}-{k:03d}", joined with the
-        registry for entity_id; then the temporary tables are dropped."""
-        inserted = conn.execute(text(
-            "INSERT INTO tasks (draw_id, task_no, entity_id, identifier, stratum, ticket, rank) "
-            "SELECT :draw_id, :prefix || '-' || CASE WHEN s.k < 1000 THEN lpad(s.k::text, 3, '0') ELSE s.k::text END, "
-            "e.id, s.identifier, s.stratum, s.ticket, s.rank "
-            f"FROM (SELECT *, row_number() OVER (ORDER BY stratum COLLATE \"C\", rank) AS k FROM {self.table}_sample) s "
-            "JOIN entities e ON e.identifier = s.identifier ORDER BY s.k"), {"draw_id": draw_id, "prefix": prefix}
-        ).rowcount
-        if inserted != self.n_selected:
-            missing = conn.execute(text(f"SELECT s.identifier FROM {self.table}_sample s WHERE NOT EXISTS "
-                                        "(SELECT 1 FROM entities e WHERE e.identifier = s.identifier) LIMIT 5"
-                                        )).scalars().all()
-            raise InspectError(f"drawn entities are missing from the registry: {missing}; nothing was written")
-        conn.execute(text(f"DROP TABLE {self.table}_sample"))
-        conn.execute(text(f"DROP TABLE {self.table}"))
 
 
 def _load_frame(conn: Connection, table: str, blob: bytes) -> str:
@@ -109,6 +92,20 @@ def _load_frame(conn: Connection, table: str, blob: bytes) -> str:
     except DataError:
         return ""  # not two columns a line: cannot be the frame that was hashed
     return sha.hexdigest()
+
+
+def _sample_sql(table: str) -> str:
+    """The sample of every stratum of `table`: identifier, stratum, ticket, rank (module docstring)."""
+    return (f"WITH keyed AS (SELECT f.identifier, f.stratum, {_PREFIX} AS p FROM {table} f {_BITS}), "
+        "ranked AS (SELECT identifier, stratum, rank() OVER (PARTITION BY stratum ORDER BY p) AS r FROM keyed), "
+        "sized AS (SELECT key COLLATE \"C\" AS stratum, value::int AS n FROM jsonb_each_text(CAST(:sizes AS jsonb))), "
+        "candidates AS (SELECT r.identifier, r.stratum, z.n FROM ranked r JOIN sized z ON z.stratum = r.stratum "
+        "WHERE r.r <= z.n), "
+        f"ticketed AS (SELECT f.identifier, f.stratum, f.n, {_TICKET} AS ticket FROM candidates f {_BITS} {_DIGITS}), "
+        "ordered AS (SELECT identifier, stratum, ticket, n, row_number() OVER (PARTITION BY stratum "
+        "ORDER BY ticket COLLATE \"C\", identifier COLLATE \"C\") AS rank FROM ticketed) "
+        "SELECT row_number() OVER (ORDER BY stratum COLLATE \"C\", rank) AS k, identifier, stratum, ticket, "
+        "rank::integer AS rank FROM ordered WHERE rank <= n")
 
 
 def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: str,
@@ -128,20 +125,10 @@ def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: 
             raise ValueError(f"stratum {label!r}: sample size {n!r} outside 0..{found.get(label, 0)}")
     seed_prefix = hashlib.sha256(seed.encode("utf-8")).hexdigest().encode("ascii")
     sized = json.dumps({k: v for k, v in sizes.items() if v}, ensure_ascii=False)
-    conn.execute(text(
-        f'CREATE TEMPORARY TABLE {table}_sample ON COMMIT DROP AS '
-        f"WITH keyed AS (SELECT f.identifier, f.stratum, {_PREFIX} AS p FROM {table} f {_BITS}), "
-        "ranked AS (SELECT identifier, stratum, rank() OVER (PARTITION BY stratum ORDER BY p) AS r FROM keyed), "
-        "sized AS (SELECT key COLLATE \"C\" AS stratum, value::int AS n FROM jsonb_each_text(CAST(:sizes AS jsonb))), "
-        "candidates AS (SELECT r.identifier, r.stratum, z.n FROM ranked r JOIN sized z ON z.stratum = r.stratum "
-        "WHERE r.r <= z.n), "
-        f"ticketed AS (SELECT f.identifier, f.stratum, f.n, {_TICKET} AS ticket FROM candidates f {_BITS} {_DIGITS}), "
-        "ordered AS (SELECT identifier, stratum, ticket, n, row_number() OVER (PARTITION BY stratum "
-        "ORDER BY ticket COLLATE \"C\", identifier COLLATE \"C\") AS rank FROM ticketed) "
-        "SELECT identifier, stratum, ticket, rank::integer AS rank FROM ordered WHERE rank <= n"),
+    conn.execute(text(f"CREATE TEMPORARY TABLE {table}_sample ON COMMIT DROP AS {_sample_sql(table)}"),
         {"prefix": seed_prefix, "sizes": sized})
     stream = conn.execute(text(
-        f"SELECT stratum, identifier, ticket, rank FROM {table}_sample ORDER BY stratum COLLATE \"C\", rank"
+        f"SELECT stratum, identifier, ticket, rank FROM {table}_sample ORDER BY k"
     ).execution_options(yield_per=50_000))
     n = 0
 
@@ -152,4 +139,5 @@ def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: 
             yield row
 
     digest = sample_sha256(counted())
-    return InDatabaseDraw(table, n, digest)
+    conn.execute(text(f"DROP TABLE {table}"))
+    return InDatabaseDraw(f"{table}_sample", n, digest)

@@ -27,10 +27,9 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from inspect_kit.config import Config
@@ -47,7 +46,6 @@ from inspect_kit.draw.seeds import (SeedError, SeedSource, check_commitment_time
                                     seed_value)
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
-from inspect_kit.storage.bulk import Same, bulk_insert_columns
 from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, ImportBatch, SealSalt, Task, Unsealing
 from inspect_kit.transparency.store import append_pending
 
@@ -306,38 +304,38 @@ def _client_sample(frame: Any, seed: str, sizes: dict[str, int]) -> list[tuple[s
     return [(stratum, c.id, c.ticket, c.rank) for stratum, c in result.sample]
 
 
-_LOOKUP = 2000  # identifiers per query, under every backend's parameter limit
+def _sample_table(conn: Connection, sample: list[tuple[str, str, str, int]]) -> str:
+    """The client's sample in a temporary table (k, identifier, stratum, ticket, rank), k = 1.. in
+    (stratum, rank) order, for `_write_tasks`: the join with the registry runs in the database."""
+    table = "inspect_sample"
+    pg = conn.dialect.name == "postgresql"
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} (k INTEGER PRIMARY KEY, identifier TEXT, stratum TEXT, "
+                         f"ticket TEXT, rank INTEGER){' ON COMMIT DROP' if pg else ''}")
+    rows = ((k, ident, stratum, ticket, rank) for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1))
+    if pg:
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        conn.exec_driver_sql(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", list(rows))
+    return table
 
 
-@lru_cache(maxsize=8)
-def _entity_lookup(dialect: Any, n: int) -> Any:
-    return select(Entity.identifier, Entity.id).where(
-        Entity.identifier.in_([bindparam(f"k{i}", type_=Entity.identifier.type) for i in range(n)])).compile(
-        dialect=dialect)
-
-
-def _entity_ids(conn: Connection, identifiers: Sequence[str]) -> dict[str, int]:
-    """identifier → entities.id, in queries of _LOOKUP identifiers compiled once (not per query)."""
-    found: dict[str, int] = {}
-    for i in range(0, len(identifiers), _LOOKUP):
-        chunk = identifiers[i:i + _LOOKUP]
-        compiled = _entity_lookup(conn.dialect, len(chunk))
-        params: Any = tuple(chunk) if compiled.positional else {f"k{j}": v for j, v in enumerate(chunk)}
-        found.update(conn.exec_driver_sql(compiled.string, params).all())
-    return found
-
-
-def _insert_tasks(conn: Connection, draw_id: int, prefix: str, sample: list[tuple[str, str, str, int]]) -> None:
-    """One task per drawn entity, numbered 1.. in (stratum, rank) order, written column-wise in bulk."""
-    idents = [s[1] for s in sample]
-    entity_ids = _entity_ids(conn, idents)
-    missing = [i for i in idents if i not in entity_ids]
-    if missing:
-        raise InspectError(f"drawn entities are missing from the registry: {missing[:5]}; nothing was written")
-    bulk_insert_columns(conn, Task.__table__, {
-        "draw_id": Same(draw_id), "task_no": [f"{prefix}-{k:03d}" for k in range(1, len(sample) + 1)],
-        "entity_id": [entity_ids[i] for i in idents], "identifier": idents, "stratum": [s[0] for s in sample],
-        "ticket": [s[2] for s in sample], "rank": [s[3] for s in sample]}, len(sample))
+def _write_tasks(conn: Connection, table: str, draw_id: int, prefix: str, n: int) -> None:
+    """One task per row of the sample table, numbered f"{prefix}-{k:03d}" in k order, with the
+    entity's id from the registry: one INSERT ... SELECT; then the table is dropped."""
+    number = ("printf('%03d', s.k)" if conn.dialect.name == "sqlite"
+              else "CASE WHEN s.k < 1000 THEN lpad(s.k::text, 3, '0') ELSE s.k::text END")
+    inserted = conn.execute(text(
+        "INSERT INTO tasks (draw_id, task_no, entity_id, identifier, stratum, ticket, rank) "
+        f"SELECT :draw_id, :prefix || '-' || {number}, e.id, s.identifier, s.stratum, s.ticket, s.rank "
+        f"FROM {table} s JOIN entities e ON e.identifier = s.identifier ORDER BY s.k"),
+        {"draw_id": draw_id, "prefix": prefix}).rowcount
+    if inserted != n:
+        missing = conn.execute(text(f"SELECT s.identifier FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM entities e "
+                                    "WHERE e.identifier = s.identifier) ORDER BY s.k LIMIT 5")).scalars().all()
+        raise InspectError(f"drawn entities are missing from the registry: {missing}; nothing was written")
+    conn.execute(text(f"DROP TABLE {table}"))
 
 
 def _run_one(conn: Connection, config: Config, matter: Matter, period: Period, *, now: dt.datetime,
@@ -388,10 +386,8 @@ def _run_one(conn: Connection, config: Config, matter: Matter, period: Period, *
     n_redraws = conn.execute(select(func.count()).select_from(Draw).where(
         Draw.matter_code == matter.code, Draw.period == period.label)).scalar_one() - 1
     prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
-    if in_db is not None:
-        in_db.insert_tasks(conn, draw_id, prefix)
-    else:
-        _insert_tasks(conn, draw_id, prefix, sample)
+    table = in_db.table if in_db is not None else _sample_table(conn, sample)
+    _write_tasks(conn, table, draw_id, prefix, n_selected)
     warning = _registry_changed_since(conn, frame.prepared_at)
     return draw_id, [warning] if warning else []
 

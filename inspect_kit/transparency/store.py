@@ -20,6 +20,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, text
@@ -71,8 +72,12 @@ def _feed_children(h: Any, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -
     """h.update(canonical(row_content(row)) + b"\n") for every row, in bulk: a chunk of flat rows of
     plain values is encoded by one C-level json call and split between objects ("},{" occurs
     only there unless a value contains it, which the count reveals: then row by row)."""
-    if len(rows) > 1 and all(type(v) in _PLAIN for r in rows for v in r):
-        contents = [{k: v for k, v in zip(keys, r) if v is not None} for r in rows]
+    types = set(map(type, chain.from_iterable(rows))) if len(rows) > 1 else {object}
+    if types <= _PLAIN:
+        if type(None) in types:
+            contents = [{k: v for k, v in zip(keys, r) if v is not None} for r in rows]
+        else:
+            contents = list(map(dict, map(zip, repeat(keys), rows)))
         text = _CANONICAL(contents)
         if text.count("},{") == len(rows) - 1:
             h.update(text[1:-1].replace("},{", "}\n{").encode() + b"\n")
