@@ -24,7 +24,6 @@ Memory on the client is flat in the frame size; the server sorts (stratum, prefi
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -95,17 +94,23 @@ def _load_frame(conn: Connection, table: str, blob: bytes) -> str:
 
 
 def _sample_sql(table: str) -> str:
-    """The sample of every stratum of `table`: identifier, stratum, ticket, rank (module docstring)."""
-    return (f"WITH keyed AS (SELECT f.identifier, f.stratum, {_PREFIX} AS p FROM {table} f {_BITS}), "
-        "ranked AS (SELECT identifier, stratum, rank() OVER (PARTITION BY stratum ORDER BY p) AS r FROM keyed), "
-        "sized AS (SELECT key COLLATE \"C\" AS stratum, value::int AS n FROM jsonb_each_text(CAST(:sizes AS jsonb))), "
-        "candidates AS (SELECT r.identifier, r.stratum, z.n FROM ranked r JOIN sized z ON z.stratum = r.stratum "
-        "WHERE r.r <= z.n), "
-        f"ticketed AS (SELECT f.identifier, f.stratum, f.n, {_TICKET} AS ticket FROM candidates f {_BITS} {_DIGITS}), "
-        "ordered AS (SELECT identifier, stratum, ticket, n, row_number() OVER (PARTITION BY stratum "
+    """The sample of every stratum of `table`: k, identifier, stratum, ticket, rank (module docstring).
+
+    Only strata with n > 0 are hashed. The rank by prefix sorts (stratum number, prefix) — two
+    integers, the prefix computed once (MATERIALIZED), not a text key and an expression."""
+    return (
+        "WITH sized AS (SELECT s.label COLLATE \"C\" AS stratum, s.n, s.i AS sidx "
+        "FROM unnest(CAST(:labels AS text[]), CAST(:sizes AS integer[])) WITH ORDINALITY AS s(label, n, i) "
+        "WHERE s.n > 0), "
+        f"keyed AS MATERIALIZED (SELECT f.identifier, f.stratum, z.n, z.sidx, {_PREFIX} AS p "
+        f"FROM {table} f JOIN sized z ON z.stratum = f.stratum {_BITS}), "
+        "ranked AS (SELECT identifier, stratum, n, sidx, rank() OVER (PARTITION BY sidx ORDER BY p) AS r FROM keyed), "
+        f"ticketed AS (SELECT f.identifier, f.stratum, f.n, f.sidx, {_TICKET} AS ticket "
+        f"FROM ranked f {_BITS} {_DIGITS} WHERE f.r <= f.n), "
+        "ordered AS (SELECT identifier, stratum, ticket, n, sidx, row_number() OVER (PARTITION BY sidx "
         "ORDER BY ticket COLLATE \"C\", identifier COLLATE \"C\") AS rank FROM ticketed) "
-        "SELECT row_number() OVER (ORDER BY stratum COLLATE \"C\", rank) AS k, identifier, stratum, ticket, "
-        "rank::integer AS rank FROM ordered WHERE rank <= n")
+        "SELECT row_number() OVER (ORDER BY sidx, rank) AS k, identifier, stratum, ticket, rank::integer AS rank "
+        "FROM ordered WHERE rank <= n")
 
 
 def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: str,
@@ -124,9 +129,9 @@ def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: 
         if type(n) is not int or not 0 <= n <= found.get(label, 0):
             raise ValueError(f"stratum {label!r}: sample size {n!r} outside 0..{found.get(label, 0)}")
     seed_prefix = hashlib.sha256(seed.encode("utf-8")).hexdigest().encode("ascii")
-    sized = json.dumps({k: v for k, v in sizes.items() if v}, ensure_ascii=False)
+    labels = sorted(sizes)  # code point order = the order of the strata in the sample
     conn.execute(text(f"CREATE TEMPORARY TABLE {table}_sample ON COMMIT DROP AS {_sample_sql(table)}"),
-        {"prefix": seed_prefix, "sizes": sized})
+        {"prefix": seed_prefix, "labels": labels, "sizes": [sizes[label] for label in labels]})
     stream = conn.execute(text(
         f"SELECT stratum, identifier, ticket, rank FROM {table}_sample ORDER BY k"
     ).execution_options(yield_per=50_000))
