@@ -177,3 +177,27 @@ def test_in_database_draw_refuses_an_altered_frame(engine, config):
         service.run_draw(engine, config, "SCJG-01", "2026", seed="48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1))
     with engine.connect() as conn:
         assert conn.execute(select(Task.id)).first() is None
+
+
+def test_a_frame_not_streamed_in_order_is_built_the_slow_way_with_the_same_hash(engine, config, monkeypatch):
+    """If the database's order is not code point order (or a value is not plain), prepare re-reads
+    the frame and sorts it in Python: the frozen frame is the same."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
+                          "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"),
+                     [{"i": i, "c": c, "t": T0} for i, c in (("乙0001", "A"), ("B0002", None), ("a0003", "B"),
+                                                             ("A0004", "A"), ("甲0005", "C"))])
+    rows = [("乙0001", "A"), ("B0002", "-"), ("a0003", "B"), ("A0004", "A"), ("甲0005", "C")]
+    calls = []
+
+    class Unordered(FrameBuilder):
+        def add(self, chunk):
+            calls.append(len(chunk))
+            return False if len(calls) == 1 else super().add(chunk)
+
+    monkeypatch.setattr(service, "FrameBuilder", Unordered)
+    f = service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    assert len(calls) == 2 and f.sha256 == frame_sha256(rows) and f.n_rows == 5
+    d = service.run_draw(engine, config, "SCJG-01", "2026", seed="48213 90577 16342 75018",
+                         now=T0 + dt.timedelta(hours=1))
+    assert d.frame_sha256 == f.sha256 and d.n_selected == sum(s["n"] for s in f.strata)
