@@ -72,3 +72,17 @@ def run_demo(ctx: DemoContext) -> None:
     for name, step in steps():
         ctx.echo(f"\n[bold]== {name} ==[/bold]")
         step(ctx)
+    verify_log(ctx)
+
+
+def verify_log(ctx: DemoContext) -> None:
+    """The last step: `inspect log verify` over everything the demo wrote."""
+    from inspect_kit.transparency.store import verify_log as verify
+
+    with ctx.engine.connect() as conn:
+        report = verify(conn)
+    if not report.ok:
+        raise RuntimeError(f"the demo's transparency log does not verify: {report.problems}")
+    ctx.echo(f"\n[bold]== transparency log ==[/bold]\n`inspect log verify`: OK, {report.entries} entries, "
+             f"head {report.head}")
+    ctx.results["log_head"] = report.head

@@ -29,9 +29,14 @@ import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence
 
 from inspect_kit.errors import InspectError
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell, MergedCell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    from openpyxl.worksheet.worksheet import Worksheet
 
 TRIGGERS = "=+-@\t\r"  # the first characters that make a cell a formula (OWASP)
 _NEEDS_QUOTE = re.compile("'*[=+\\-@\t\r]")
@@ -74,8 +79,10 @@ def restore_row(row: list[Any]) -> list[Any]:
 
 def write_csv(stream: IO[str], headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> int:
     """Write a header and rows as CSV to an open text stream, every cell through `safe_cell`; None is
-    an empty cell. Returns the number of rows (header not counted)."""
-    w = csv.writer(stream)
+    an empty cell. Every cell is quoted (OWASP): a spreadsheet that splits on another delimiter
+    (";" in some locales) cannot cut a cell such as "a;=1" into a formula. Returns the number of
+    rows (header not counted)."""
+    w = csv.writer(stream, quoting=csv.QUOTE_ALL)
     w.writerow([_csv_cell(v) for v in headers])
     n = 0
     for row in rows:
@@ -99,7 +106,7 @@ def xlsx_untext(value: str) -> str:
     return _XML_UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value) if "_x" in value else value
 
 
-def xlsx_cell(ws, value: Any):
+def xlsx_cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
     """A cell for a write-only worksheet's append(): text neutralised and forced to a string cell."""
     value = safe_cell(value)
     if not isinstance(value, str):
@@ -111,7 +118,7 @@ def xlsx_cell(ws, value: Any):
     return cell
 
 
-def set_cell(ws, row: int, column: int, value: Any):
+def set_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell | MergedCell:
     """ws.cell(row, column) of a normal worksheet set to the neutralised value (strings forced to string
     cells); returns the cell for styling."""
     value = safe_cell(value)
@@ -132,7 +139,7 @@ def output_format(path: Path | str, allowed: Sequence[str] = ("csv", "xlsx")) ->
     (or one not in `allowed`) is refused with InspectError before anything is written."""
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
-    if fmt not in allowed:
+    if fmt is None or fmt not in allowed:
         raise InspectError(f"{path}: unknown file type {path.suffix or '(none)'!r}; use "
                            + " or ".join(f".{a}" for a in allowed) + " (the extension decides the format)")
     return fmt

@@ -1,7 +1,21 @@
-"""Normalisation of text typed into spreadsheets: full-width forms, stray spaces, odd blanks."""
+"""Normalisation of text typed into spreadsheets: full-width forms, stray spaces, odd blanks.
+
+One rule for every text field (every cell of every file a reader reads, every command-line value):
+characters that are never part of honest text are REFUSED, with a message naming where they are
+(`text_problem`, `check_text`): the C0 controls except tab, line feed and carriage return (so NUL,
+ESC, vertical tab, form feed...), DEL and the C1 controls U+0080–U+009F, the bidirectional-text
+controls that reorder what a reader sees (embeddings and overrides U+202A–U+202E, isolates
+U+2066–U+2069, the marks U+200E, U+200F and U+061C), and unpaired surrogates (bytes that were not
+valid text). Tab and line breaks are allowed: multi-line notes keep working, and `clean_cell`
+turns them into single spaces. Invisible formatting characters that change nothing a reader sees
+(zero-width space and joiners, word joiner, BOM, soft hyphen) are STRIPPED by `clean_cell`, as are
+stray blanks.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 import unicodedata
 from typing import Sequence
@@ -60,6 +74,49 @@ def clean_cells(cells: Sequence[str]) -> Sequence[str]:
     return list(map(clean_cell, cells))
 
 
+# What no text field may hold (see the module docstring); one compiled pattern, so that a whole
+# block of cells joined by "\n" is checked by one C-speed search.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+REFUSED_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _BIDI + "\ud800-\udfff]")
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BELL", 0x08: "BACKSPACE", 0x0B: "VERTICAL TAB", 0x0C: "FORM FEED",
+                  0x1B: "ESCAPE", 0x7F: "DELETE", 0x85: "NEXT LINE"}
+
+
+def refused_reason(ch: str) -> str:
+    """Why the character `ch` (a match of REFUSED_TEXT) is refused, for a message."""
+    cp = ord(ch)
+    if 0xD800 <= cp <= 0xDFFF:
+        return f"contains bytes that are not valid text (unpaired surrogate U+{cp:04X})"
+    if cp >= 0x200:
+        return (f"contains the bidirectional-text control U+{cp:04X} ({unicodedata.name(ch)}), which can make "
+                "text display in a misleading order; remove it")
+    name = f" ({_CONTROL_NAMES[cp]})" if cp in _CONTROL_NAMES else ""
+    return f"contains the control character U+{cp:04X}{name}; remove it"
+
+
+def text_problem(value: object) -> str | None:
+    """None if `value` (a str; anything else passes) may be stored as text, else the reason."""
+    if type(value) is not str:
+        return None
+    m = REFUSED_TEXT.search(value)
+    return None if m is None else refused_reason(m.group())
+
+
+def check_text(value: object, where: str) -> None:
+    """Raise InspectError("<where>: <reason>") if `value` holds a refused character."""
+    why = text_problem(value)
+    if why is not None:
+        from inspect_kit.errors import InspectError
+
+        raise InspectError(f"{where}: {why}")
+
+
+def header_key(h: object) -> str:
+    """A header as it is matched: blanks removed, half-width, lower-case, a trailing '*' dropped
+    (Excel templates mark required columns that way)."""
+    return to_halfwidth(clean_cell(h)).replace(" ", "").rstrip("*").lower()
+
+
 def clean_code(value: object) -> str:
     """An identifier-like cell: half-width, upper-case, every blank removed."""
     s = to_halfwidth(clean_cell(value))
@@ -73,14 +130,11 @@ _TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?$")  # st
 _EXCEL_SERIALS = range(32874, 73051)  # 1990-01-01 .. 2099-12-31: any other number is not a date
 
 
-def parse_date(value: object):
+def parse_date(value: object) -> dt.date | None:
     """A date as people type it, or None for an empty cell; ValueError with a reason otherwise.
 
     Accepts 2026-01-05, 2026/1/5, 2026.1.5, 2026年1月5日, 20260105, full-width digits, a trailing
     time of day, date/datetime cells, and Excel date serials (numbers in 1990–2099)."""
-    import datetime as dt
-    import math
-
     if value is None:
         return None
     if isinstance(value, dt.datetime):

@@ -163,3 +163,16 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
         ws.append(r)
     wb.save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """`inspect demo --out DIR` run once per session: (DIR, the finished process). Tests read the
+    folder and copy the database before changing anything."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("demo") / "demo-output"
+    r = subprocess.run([sys.executable, "-m", "inspect_kit", "demo", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True)
+    return out, r

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import subprocess
 import sys
@@ -94,3 +96,55 @@ def test_config_check_reports_key(tmp_path):
     r = run_main("config", "check", bad)
     assert r.returncode == 1 and "key 'matter[1].quota'" in r.stderr
     assert run_main("config", "check").returncode == 0
+
+
+def test_every_date_option_reads_the_registry_forms_and_errors_keep_their_brackets(tmp_path):
+    """One date parser for every command (2026/1/5 works in publish as in findings), and an error
+    that quotes a settings section keeps its [brackets] (no Rich markup eats them)."""
+    import subprocess
+    import sys
+
+    from inspect_kit.cli.options import date_value
+    from inspect_kit.errors import InspectError
+
+    assert date_value("2026/1/5", "--date") == date_value("2026年1月5日", "--date") == dt.date(2026, 1, 5)
+    with pytest.raises(InspectError, match="--date: .*not a date"):
+        date_value("5 January", "--date")
+    db = tmp_path / "x.db"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "inspect_kit", "--db", str(db), *a],  # noqa: E731
+                                    capture_output=True, text=True)
+    assert run("init").returncode == 0
+    r = run("publish", "draw", "--quarter", "2026Q1", "--date", "2026/13/5", "-o", str(tmp_path / "x.pdf"))
+    assert r.returncode == 1 and "--date" in r.stderr and "not a real date" in r.stderr
+    bad = tmp_path / "configs"
+    bad.mkdir()
+    for name in ("units.toml", "matters.toml", "assessment.toml"):
+        (bad / name).write_bytes((CONFIGS / name).read_bytes())
+    (bad / "settings.toml").write_text((CONFIGS / "settings.toml").read_text(encoding="utf-8")
+                                       .replace("extra_holidays = []", "extra_holidays = [\"x\"]"), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(bad), "--db", str(db), "findings", "due"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "settings.toml [findings] extra_holidays" in r.stderr, r.stderr
+
+
+def test_a_key_taken_by_a_concurrent_writer_is_a_message_not_a_traceback(monkeypatch, capsys):
+    from sqlalchemy.exc import IntegrityError
+
+    import inspect_kit.cli as cli
+
+    def racing() -> None:
+        raise IntegrityError("INSERT INTO units ...", {}, Exception("UNIQUE constraint failed: units.code"))
+
+    monkeypatch.setattr(cli, "app", racing)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert "someone else wrote the same records" in err and "Traceback" not in err
+
+    def broken() -> None:
+        raise ZeroDivisionError  # a bug is not dressed up as a user error
+
+    monkeypatch.setattr(cli, "app", broken)
+    with pytest.raises(ZeroDivisionError):
+        cli.main()

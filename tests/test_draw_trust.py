@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -540,3 +541,85 @@ def test_one_step_redraw_and_the_year_listing(demo_db, config):
     listed = {d.id for d in service.list_draws(demo_db, year=2026)}
     assert listed == {first.id, again.id, yearly.id}
     assert {d.id for d in service.list_draws(demo_db, "2026")} == {yearly.id}
+
+
+# -- every notice of the demo prints the log head and carries its entries -------------------------
+
+
+def test_every_demo_notice_prints_a_head_that_the_log_still_extends(demo_run):
+    import re
+
+    from pypdf import PdfReader
+
+    from inspect_kit.publish.document import embedded_files
+    from inspect_kit.storage.db import make_engine
+    from inspect_kit.transparency.chain import segment_problems
+
+    out, run = demo_run
+    assert run.returncode == 0, run.stderr[-2000:]
+    pdfs = sorted(out.glob("*.pdf"))
+    assert len(pdfs) >= 8
+    heads = []
+    for pdf in pdfs:
+        text = "".join("".join(p.extract_text() for p in PdfReader(pdf).pages).split())
+        printed = re.search(r"日志头为第(\d+)条，哈希值([0-9a-f]{64})", text)
+        assert printed, f"{pdf.name} prints no log head"
+        head = f"{printed.group(1)}:{printed.group(2)}"
+        heads.append(head)
+        files = embedded_files(pdf.read_bytes())
+        carried = [json.loads(data) for name, data in files.items() if name.endswith(".json")
+                   and (name.startswith("log-") or name.startswith("draw-"))]
+        assert carried, f"{pdf.name} carries no log entries"
+        for block in carried:
+            block = block.get("log", block)
+            chain = [entry_from_dict(e) for e in block["entries"]]
+            assert block["head"] == head and chain[-1].head == head and segment_problems(chain) == []
+    engine = make_engine(f"sqlite:///{out / 'inspect.db'}")
+    with engine.connect() as conn:
+        rep = log.verify_log(conn, heads)
+    engine.dispose()
+    assert rep.ok, rep.problems
+
+
+# -- two operators at once ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("one_step", [False, True])
+def test_two_concurrent_draws_one_wins_the_other_writes_nothing(demo_db, config, one_step):
+    """Real concurrent connections: both commands start together; exactly one draw is recorded, the
+    loser gets a clear message, and no orphan frame or commitment is left behind."""
+    import threading
+
+    from sqlalchemy import func
+
+    from inspect_kit.storage.models import Commitment
+
+    if not one_step:
+        service.prepare_frame(demo_db, config, "STHJ-02", "2026Q1", as_of=T0.date(), now=T0, source=DICE)
+    start = threading.Barrier(2)
+    outcome: list[object] = []
+
+    def draw_it(seed: str) -> None:
+        start.wait()
+        try:
+            if one_step:
+                outcome.append(service.draw_now(demo_db, config, "2026Q1", ["STHJ-02"], seed=seed, source=DICE,
+                                                as_of=T0.date(), now=T1)[0])
+            else:
+                outcome.append(service.run_draw(demo_db, config, "STHJ-02", "2026Q1", now=T1, seed=seed))
+        except InspectError as exc:
+            outcome.append(exc)
+
+    threads = [threading.Thread(target=draw_it, args=(SEED + f" {k}",)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    errors = [o for o in outcome if isinstance(o, InspectError)]
+    assert len(outcome) == 2 and len(errors) == 1, outcome
+    assert re.search(r"already drawn|someone else|database is locked|busy", str(errors[0])), errors[0]
+    with demo_db.connect() as c:
+        assert c.execute(select(func.count()).select_from(Draw)).scalar_one() == 1
+        assert c.execute(select(func.count()).select_from(Frame)).scalar_one() == 1
+        assert c.execute(select(func.count()).select_from(Commitment)).scalar_one() == 1
+    assert _log_ok(demo_db).ok

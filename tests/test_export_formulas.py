@@ -239,9 +239,11 @@ def test_draw_show_and_list_csv_are_neutralised(hostile_db, config):
     from inspect_kit.draw import service as draws
 
     at = dt.datetime(2026, 1, 5, 10, 0)
-    draws.prepare_frame(hostile_db, config, "STHJ-01", "2026Q1", as_of=at.date(), now=at)
-    draws.run_draw(hostile_db, config, "STHJ-01", "2026Q1", seed="-2+3 48213 90577 16342 75018",
-                   seed_source="=cmd|' /C calc'!A0", now=at)
+    from inspect_kit.draw.seeds import SeedSource
+
+    draws.prepare_frame(hostile_db, config, "STHJ-01", "2026Q1", as_of=at.date(), now=at,
+                        source=SeedSource.witnessed("=cmd|' /C calc'!A0", ["@SUM(A1)"]))
+    draws.run_draw(hostile_db, config, "STHJ-01", "2026Q1", seed="-2+3 48213 90577 16342 75018", now=at)
     make_draw(hostile_db, "STHJ-02", "2026Q1", [make_uscc(900 + i) for i in range(len(ALL))])
     rows = csv_cells(cli(hostile_db, "draw", "show", "--quarter", "2026Q1", "--matter", "STHJ-02", "--csv").stdout)
     names = [r[rows[0].index("name")] for r in rows[1:]]
@@ -250,7 +252,8 @@ def test_draw_show_and_list_csv_are_neutralised(hostile_db, config):
     assert sorted(restore_cell(n) for n in names) == sorted(NAMES)
     rows = csv_cells(cli(hostile_db, "draw", "list", "--csv").stdout)
     first = dict(zip(rows[0], rows[1]))
-    assert first["seed"] == "'-2+3 48213 90577 16342 75018" and first["seed_source"] == "'=cmd|' /C calc'!A0"
+    # the seed source is structured now; its text is printed after "witnessed: ", never first in a cell
+    assert first["seed"] == "'-2+3 48213 90577 16342 75018" and first["seed_source"].startswith("witnessed: =cmd")
     assert first["draw"] == "1"
 
 
@@ -278,7 +281,7 @@ def test_assign_export_writes_the_format_its_extension_names_neutralised(hostile
     officers = {as_imported(v + "某") for v in ALL}
     # CSV to standard output and to a file
     printed = cli(engine, "assign", "export", "--quarter", "2026Q1", "--csv").stdout
-    for rows in (csv_cells(printed[printed.index("assignment,"):]), csv_cells(_export(engine, tmp_path / "teams.csv"))):
+    for rows in (csv_cells(printed[printed.index('"assignment",'):]), csv_cells(_export(engine, tmp_path / "teams.csv"))):
         col = rows[0].index("执法人员")
         names = [n for r in rows[1:] for n in restore_cell(r[col]).split("、")]
         assert len(rows) == 1 + len(ALL)

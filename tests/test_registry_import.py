@@ -247,13 +247,13 @@ def _messy_entity_rows(n: int, *, bad_every: int = 0, bad_from: int = 0, seed: i
                        renamed: bool = False) -> list[list[str]]:
     """Rows for every entity column, with what real files have: stray and full-width spaces, full-width
     and lower-case codes, empty optional cells, unit names, exemption dates in several formats,
-    quotes, backslashes and control characters; blank lines. With bad_every: from row bad_from on,
+    quotes, backslashes and tabs; blank lines. With bad_every: from row bad_from on,
     every kind of bad row, and repeats (identical, or not) of keys first seen far earlier."""
     import random
 
     rng = random.Random(seed)
     fw = str.maketrans("0123456789", "０１２３４５６７８９")
-    names = ["测试{i}有限公司", "Acme {i} Ltd", " 前后空格{i} ", '引号"{i}"\\斜杠', "控制\x01字符{i}", "e\u0301{i}",
+    names = ["测试{i}有限公司", "Acme {i} Ltd", " 前后空格{i} ", '引号"{i}"\\斜杠', "制表\t符{i}", "e\u0301{i}",
              "全角\u3000空格{i}", "零宽\u200b{i}", "多  空格{i}", "百分%s{i}"]
     bads = [("统一社会信用代码", lambda c: c[:-1] + ("0" if c[-1] != "0" else "1")), ("类别", lambda c: "外星企业"),
             ("单位名称", lambda c: " "), ("豁免起始日期", lambda c: "2026-02-30"), ("信用等级", lambda c: "E"),

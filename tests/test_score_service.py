@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import io
 import zlib
 from decimal import Decimal
@@ -185,6 +186,22 @@ def ratio(value) -> tuple[int, int]:
 
 def failing(value) -> dict[str, str]:
     return {r.ref: r.note for r in value.records if not r.ok}
+
+
+def test_every_registered_metric_computes(world, policy):
+    """A metric is one decorated function: every key of the vocabulary has one, and it gives a
+    value (or says why not) for every unit, never an error."""
+    from inspect_kit.score.inputs import MetricValue, Missing, NotApplicable
+    from inspect_kit.score.metrics import COMPUTE, KNOWN_METRICS, METRICS
+
+    assert set(COMPUTE) == set(METRICS) == set(KNOWN_METRICS) and len(METRICS) >= 7
+    assert all(name and len(definition) > 40 for name, definition in METRICS.values())
+    eng, _ = world
+    metrics, _ = compute_metrics(eng, YEAR, as_of=AS_OF, policy=policy)
+    for unit, values in metrics.items():
+        assert set(values) == set(METRICS), unit
+        assert all(isinstance(v, (MetricValue, NotApplicable, Missing)) for v in values.values())
+    assert any(isinstance(v, MetricValue) for values in metrics.values() for v in values.values())
 
 
 def test_metrics_match_hand_computed_values(world, policy):
@@ -481,5 +498,11 @@ def test_report_pdf_embeds_fonts_extracts_text_and_is_recorded(stored, tmp_path,
     # Same run, fonts and date: the same bytes.
     from inspect_kit.score.report import build_report
 
+    # (the log excerpt as it was when written: the log has grown by the report's own entry since)
+    from inspect_kit.publish.document import embedded_files
+    from inspect_kit.publish.service import private_values
+
+    log = json.loads(embedded_files(data)["log-score-2026.json"])
+    assert log["relies_on"] == [{"kind": "scoring_run", "record_id": run.id, "seq": log["relies_on"][0]["seq"]}]
     assert build_report(load_run(eng, run.id), issuer=default_issuer(config), issue_date=AS_OF, county="青山县",
-                        fonts=fonts_from_config(config)) == data
+                        fonts=fonts_from_config(config), private=private_values(eng), log=log) == data

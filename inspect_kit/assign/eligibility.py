@@ -3,13 +3,12 @@
 Pure functions on plain rows (no database, no clock): `inspect_kit.assign.service` reads the rows
 and passes them here, `verify` re-reads the stored inputs. The rules, in the order they are applied:
 
+The rules themselves (qualified, on duty, certificate valid, 回避) are written once, in
+inspect_kit.avoidance, which the scoring stage calls too; here they are applied to the rows.
+
 Per officer (kind = 'officer', of a department the matter's team needs):
-  - qualified: one of the officer's qualifications equals one of matter.qualification or the
-    matter's code;
-  - active: status 'active' (not on leave, not retired);
-  - certificate valid on every day of the inspection window (the period's start..end, or one
-    given day): cert_valid_from <= window start and cert_valid_to >= window end (a missing bound
-    does not restrict);
+  - qualified, active, certificate valid on every day of the inspection window (the period's
+    start..end, or one given day): avoidance.officer_reason;
   - cap: matter.max_tasks_per_inspector, and inspector.max_tasks_per_period minus the tasks the
     officer already has in the same period under other matters' current assignments; the smaller
     one (None = no cap). A cap of 0 makes the officer unavailable.
@@ -40,18 +39,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from inspect_kit.avoidance import AvoidanceRules, Reason, english, officer_reason, task_reasons
+
 INPUTS_FORMAT = "inspect-kit/assign-inputs"
 INPUTS_VERSION = 1
 
-# Officer-level exclusion reasons (also used as keys in messages)
-NOT_QUALIFIED = "not qualified for the matter"
-NOT_ACTIVE = "not on duty"
-CERT_INVALID = "certificate not valid on the inspection dates"
-AT_CAP = "at the per-period task cap"
-# Task-level exclusion reasons
-DECLARED = "declared conflict with the entity"
-TOWNSHIP = "home township is the entity's township"
-PREVIOUS = "inspected the entity in a previous period"
+# Exclusion reasons as messages show them (the wording lives in inspect_kit.avoidance.WORDING)
+NOT_QUALIFIED = english(Reason.NOT_QUALIFIED)
+NOT_ACTIVE = english(Reason.NOT_ACTIVE)
+CERT_INVALID = english(Reason.CERT_INVALID)
+AT_CAP = english(Reason.AT_CAP)
+DECLARED = english(Reason.DECLARED)
+TOWNSHIP = english(Reason.TOWNSHIP)
+PREVIOUS = english(Reason.PREVIOUS)
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,10 @@ class Rules:
     max_tasks_per_inspector: int | None = None
     experts_per_task: int = 0
 
+    @property
+    def avoidance(self) -> AvoidanceRules:
+        return AvoidanceRules(self.same_township, self.previous_periods, self.repeat_pair)
+
     def rules_document(self) -> dict[str, Any]:
         return {"same_township": self.same_township, "previous_periods": self.previous_periods,
                 "repeat_pair": self.repeat_pair, "max_tasks_per_inspector": self.max_tasks_per_inspector,
@@ -127,9 +131,9 @@ class Eligibility:
     departments: dict[str, int]  # department → officers of it in the registry (kind officer)
 
 
-def _cert_valid(row: InspectorRow, window: tuple[dt.date, dt.date]) -> bool:
-    lo, hi = window
-    return (row.cert_valid_from is None or row.cert_valid_from <= lo) and (row.cert_valid_to is None or row.cert_valid_to >= hi)
+def _officer_reason(row: InspectorRow, rules: Rules) -> Reason | None:
+    return officer_reason(held=row.qualifications, needed=rules.qualifications, status=row.status,
+                          valid_from=row.cert_valid_from, valid_to=row.cert_valid_to, window=rules.window)
 
 
 def _officer_cap(row: InspectorRow, rules: Rules, history: History) -> int | None:
@@ -151,18 +155,15 @@ def build_eligibility(inspectors: Iterable[InspectorRow], tasks: Iterable[TaskRo
     departments: Counter[str] = Counter()
     for row in sorted(inspectors, key=lambda r: r.cert_no):
         if row.kind == "expert":
-            if (row.qualifications & rules.qualifications and row.status == "active" and _cert_valid(row, rules.window)):
+            if _officer_reason(row, rules) is None:
                 experts.append(row)
             continue
         if row.kind != "officer" or row.department not in rules.demand:
             continue
         departments[row.department] += 1
-        if not row.qualifications & rules.qualifications:
-            officer_excluded[row.cert_no] = (row.department, NOT_QUALIFIED)
-        elif row.status != "active":
-            officer_excluded[row.cert_no] = (row.department, NOT_ACTIVE)
-        elif not _cert_valid(row, rules.window):
-            officer_excluded[row.cert_no] = (row.department, CERT_INVALID)
+        why = _officer_reason(row, rules)
+        if why is not None:
+            officer_excluded[row.cert_no] = (row.department, english(why))
         else:
             cap = _officer_cap(row, rules, history)
             if cap == 0:
@@ -200,13 +201,12 @@ def build_eligibility(inspectors: Iterable[InspectorRow], tasks: Iterable[TaskRo
 
 
 def _task_reason(o: InspectorRow, t: TaskRow, rules: Rules, history: History, before: frozenset[int]) -> str | None:
-    if (o.id, t.entity_id) in history.conflicts:
-        return DECLARED
-    if rules.same_township and o.home_township and t.township and o.home_township == t.township:
-        return TOWNSHIP
-    if o.id in before:
-        return PREVIOUS
-    return None
+    """The first 回避 rule that keeps the officer from the task (``before``: the officers on the
+    entity's teams in the previous ``rules.previous_periods`` periods)."""
+    found = task_reasons(rules.avoidance, declared=(o.id, t.entity_id) in history.conflicts,
+                         home_township=o.home_township, township=t.township,
+                         previous_periods_on=(1,) if o.id in before else ())
+    return english(found[0]) if found else None
 
 
 def why_text(el: Eligibility, task_no: str, department: str | None = None) -> str:

@@ -176,11 +176,10 @@ def current_assignments(engine: Engine, period: str | None = None, matter: str |
 
 def list_assignments(engine: Engine, period: str | None = None, matter: str | None = None) -> list[AssignmentInfo]:
     """Every assignment on record, re-assignments included (without teams)."""
-    stmt = select(AssignmentRow.id).order_by(AssignmentRow.period, AssignmentRow.matter_code, AssignmentRow.id)
+    stmt = select(AssignmentRow.__table__).order_by(AssignmentRow.period, AssignmentRow.matter_code, AssignmentRow.id)
     if period:
         stmt = stmt.where(AssignmentRow.period == period)
     if matter:
         stmt = stmt.where(AssignmentRow.matter_code == matter)
     with engine.connect() as conn:
-        ids = list(conn.execute(stmt).scalars())
-    return [get_assignment(engine, i, with_teams=False) for i in ids]
+        return [_info(a, []) for a in conn.execute(stmt)]

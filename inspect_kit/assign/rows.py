@@ -22,12 +22,7 @@ from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period
 from inspect_kit.storage.models import Conflict, Inspector, InspectorQualification, TeamMember
 
-_CHUNK = 1000
-
-
-def chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
+from inspect_kit.storage.helpers import chunks  # noqa: E402  (re-exported for the assign modules)
 
 
 def inspector_rows(conn: Connection) -> list[InspectorRow]:

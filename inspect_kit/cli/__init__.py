@@ -10,12 +10,23 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.core
 
 from inspect_kit import __version__
 from inspect_kit.cli import common
 
+class _CheckedGroup(typer.core.TyperGroup):
+    """The root command: its arguments (every option and argument of every subcommand) are
+    checked for characters no text may hold before they are parsed (common.check_args)."""
+
+    def parse_args(self, ctx, args):
+        common.check_args(args)
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
     name="inspect",
+    cls=_CheckedGroup,
     help="Verifiable 双随机、一公开 random inspections: registries, draws, teams, findings, notices, scoring.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -33,14 +44,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     db: Optional[str] = typer.Option(
-        None, "--db", envvar="INSPECT_DB_URL", help="SQLAlchemy URL or SQLite file [default: sqlite:///inspect.db]"
+        None, "--db", envvar="INSPECT_DB_URL", help="SQLAlchemy URL or SQLite file \\[default: sqlite:///inspect.db]"
     ),
     config: Optional[Path] = typer.Option(
-        None, "--config", envvar=common.CONFIG_ENV, help="Config folder [default: ./configs]"
+        None, "--config", envvar=common.CONFIG_ENV, help="Config folder \\[default: ./configs]"
     ),
     busy_timeout: Optional[float] = typer.Option(
         None, "--busy-timeout", envvar="INSPECT_DB_BUSY_TIMEOUT", metavar="SECONDS",
-        help="SQLite: how long a write waits for another program's lock before giving up [default: 10]",
+        help="SQLite: how long a write waits for another program's lock before giving up \\[default: 10]",
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
@@ -79,3 +90,9 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # the last resort: a unique key taken by a concurrent writer
+        if type(exc).__name__ != "IntegrityError" or not type(exc).__module__.startswith("sqlalchemy"):
+            raise
+        common.console(stderr=True).print("[bold red]error:[/] someone else wrote the same records at the same "
+                                          "time; nothing was written: run the command again", highlight=False)
+        sys.exit(1)

@@ -14,7 +14,7 @@ from inspect_kit.cli.draw import MATTER, MONTH, PERIOD, QUARTER, YEAR, resolve_p
 assign_app = typer.Typer(help="Random teams of enforcement officers for the drawn tasks (random 2): assign, show, "
                               "substitute, verify. Teams are confidential until the entities are notified.")
 
-JSON = typer.Option(False, "--json", help="Print JSON.")
+from inspect_kit.cli.options import JSON, date_value
 CSV = typer.Option(False, "--csv", help="Print CSV.")
 ON = typer.Option(None, "--on", help="Inspection date the certificates must be valid on (default: every day of the period).")
 
@@ -26,15 +26,7 @@ def _now():
 
 
 def _date(value: Optional[str]):
-    from inspect_kit.errors import InspectError
-    from inspect_kit.text import parse_date
-
-    if not value:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise InspectError(f"--on: {exc}") from None
+    return date_value(value, "--on")
 
 
 def _note() -> None:
@@ -150,7 +142,7 @@ def check(
 
 @assign_app.command("show")
 def show(
-    assignment_id: Optional[int] = typer.Argument(None, help="An assignment number [default: the current ones]."),
+    assignment_id: Optional[int] = typer.Argument(None, help="An assignment number \\[default: the current ones]."),
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
     public: bool = typer.Option(False, "--public", help="Only what may be published: the inputs' SHA-256 and the seed."),
@@ -194,7 +186,7 @@ def export(
     json_out: bool = typer.Option(False, "--json", help="JSON: one object per task [the default]."),
     csv_out: bool = CSV,
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file: .json, .csv or .xlsx, "
-                                          "by its extension [default: standard output]."),
+                                          "by its extension \\[default: standard output]."),
 ) -> None:
     """Export the current teams: per task the entity's identifier and the team's 执法证号 and names.
 
@@ -247,7 +239,7 @@ def substitute(
     task: str = typer.Argument(..., help="The task number, e.g. STHJ-01-2026Q1-002."),
     cert_no: str = typer.Argument(..., help="执法证号 of the officer (or expert) who drops out."),
     reason: str = typer.Option(..., "--reason", help="Why (kept on record)."),
-    seed: Optional[str] = typer.Option(None, "--seed", help="Seed of the draw [default: the assignment's seed + "
+    seed: Optional[str] = typer.Option(None, "--seed", help="Seed of the draw \\[default: the assignment's seed + "
                                        "\":substitute:\" + task + \":\" + 执法证号]."),
     on: Optional[str] = ON,
     json_out: bool = JSON,
@@ -294,7 +286,7 @@ def export_bundle(
 
 @assign_app.command("verify")
 def verify(
-    assignment_id: Optional[int] = typer.Argument(None, help="An assignment number [default: every assignment]."),
+    assignment_id: Optional[int] = typer.Argument(None, help="An assignment number \\[default: every assignment]."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Verify a bundle file alone, without the database."),
     resolve: bool = typer.Option(False, "--resolve", help="Also solve the fractional solution again from the inputs."),
     json_out: bool = JSON,

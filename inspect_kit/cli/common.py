@@ -59,6 +59,24 @@ def period_from_options(quarter: str | None, month: str | None, year: str | int 
     return parse_period(given[0])
 
 
+def check_args(args: Sequence[str]) -> None:
+    """Refuse a command line whose options or arguments hold characters no text may hold (see
+    inspect_kit.text: control characters, bidirectional controls, undecodable bytes), naming the
+    option (or the argument) before anything runs. Every text option of every command passes here."""
+    from inspect_kit.text import check_text, text_problem
+
+    for i, arg in enumerate(args):
+        if text_problem(arg) is None:
+            continue
+        if arg.startswith("--") and "=" in arg:
+            name = arg.split("=", 1)[0]
+        elif i > 0 and args[i - 1].startswith("-") and args[i - 1] != "--" and not arg.startswith("-"):
+            name = args[i - 1]
+        else:
+            name = f"the argument {arg[:40].encode('unicode_escape').decode()}"
+        check_text(arg, name)
+
+
 def console(stderr: bool = False):
     from rich.console import Console
 

@@ -8,12 +8,13 @@ from typing import Optional
 import typer
 
 from inspect_kit.cli import common
+from inspect_kit.cli.options import JSON
 
 config_app = typer.Typer(help="Settings, units and the matters list (一单).", no_args_is_help=True)
 
 
 @config_app.command("check")
-def check(path: Optional[Path] = typer.Argument(None, help="A config file or folder [default: the config folder]")) -> None:
+def check(path: Optional[Path] = typer.Argument(None, help="A config file or folder \\[default: the config folder]")) -> None:
     """Validate config files; errors name the file, the key and the problem.
 
     Example: inspect config check configs/matters.toml
@@ -39,7 +40,7 @@ def load() -> None:
 
 
 @config_app.command("show")
-def show(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def show(json_out: bool = JSON) -> None:
     """List the matters with their periods and quotas.
 
     Example: inspect config show --json

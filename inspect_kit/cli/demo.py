@@ -24,13 +24,14 @@ def _find(name: str, given: Optional[Path]) -> Path:
 
 def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the database and the notices."),
-    configs: Optional[Path] = typer.Option(None, "--configs", help="Config folder [default: ./configs]."),
-    registries: Optional[Path] = typer.Option(None, "--registries", help="Registry files [default: ./registries]."),
+    configs: Optional[Path] = typer.Option(None, "--configs", help="Config folder \\[default: ./configs]."),
+    registries: Optional[Path] = typer.Option(None, "--registries", help="Registry files \\[default: ./registries]."),
 ) -> None:
     """Run the demo county end to end on a new SQLite database in --out.
 
-    Loads the config and the demo registries (and, as the pipeline grows, draws, assigns teams,
-    records findings, publishes notices and scores the units), printing what it does.
+    Loads the config and the demo registries, commits and draws every period of 2026 (a lottery,
+    a sealed draw, a drand round), assigns teams, records findings, publishes notices, scores the
+    units and verifies the transparency log, printing what it does.
 
     Example: inspect demo --out demo-output
     """

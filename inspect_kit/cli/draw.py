@@ -1,4 +1,4 @@
-"""`inspect draw ...` and `inspect verify`: verifiable draws (random 1)."""
+"""`inspect draw ...`: verifiable draws (random 1): commit, draw, unseal, list, show, export."""
 
 from __future__ import annotations
 
@@ -12,11 +12,7 @@ from inspect_kit.cli import common
 
 draw_app = typer.Typer(help="Verifiable draws of entities to inspect (random 1): prepare, run, show, verify.")
 
-QUARTER = typer.Option(None, "--quarter", help="e.g. 2026Q1")
-MONTH = typer.Option(None, "--month", help="e.g. 2026-03")
-YEAR = typer.Option(None, "--year", help="e.g. 2026")
-PERIOD = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026")
-MATTER = typer.Option(None, "--matter", help="One matter code [default: every matter of the period's kind].")
+from inspect_kit.cli.options import CSV, JSON, MATTER, MONTH, PERIOD, QUARTER, YEAR, date_value
 
 
 resolve_period = common.period_from_options
@@ -53,7 +49,6 @@ def _source(drand: Optional[int], drand_at: Optional[str], drand_chain: str, lot
     """The one seed source the options name (a SeedSource), or a clear error."""
     from inspect_kit.draw.seeds import DRAND_CHAINS, SeedError, SeedSource
     from inspect_kit.errors import InspectError
-    from inspect_kit.text import parse_date
 
     kinds = [k for k, given in (("drand", drand is not None or drand_at), ("lottery", lottery_name or lottery_issue
                                                                           or lottery_date),
@@ -81,7 +76,7 @@ def _source(drand: Optional[int], drand_at: Optional[str], drand_chain: str, lot
         if kinds == ["lottery"]:
             if not (lottery_name and lottery_issue and lottery_date):
                 raise InspectError("a lottery source needs --lottery-name, --lottery-issue and --lottery-date")
-            return SeedSource.lottery(lottery_name, lottery_issue, parse_date(lottery_date))
+            return SeedSource.lottery(lottery_name, lottery_issue, date_value(lottery_date, "--lottery-date"))
         return SeedSource.witnessed(witnessed or "", witnesses or [])
     except SeedError as exc:
         raise InspectError(str(exc)) from None
@@ -179,8 +174,8 @@ def prepare(
     witnessed: Optional[str] = WITNESSED, witness: Optional[list[str]] = WITNESS,
     sealed: bool = typer.Option(False, "--sealed", help="保密抽查: the list stays secret until `draw unseal`."),
     redraw: bool = REDRAW, reason: Optional[str] = REASON,
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="The draw date the frame reflects [default: today]."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The draw date the frame reflects \\[default: today]."),
+    json_out: bool = JSON,
 ) -> None:
     """Freeze the frame and commit to a future seed source; publish the printed hash and commitment
     code, then wait for the source's value.
@@ -189,13 +184,12 @@ def prepare(
     """
     from inspect_kit.config import load_config
     from inspect_kit.draw import service
-    from inspect_kit.text import parse_date
 
     source = _source(drand, drand_at, drand_chain, lottery_name, lottery_issue, lottery_date, witnessed, witness)
     p = resolve_period(quarter, month, year, period)
     cfg, now = load_config(common.state.config_path()), _now()
-    day = parse_date(as_of) if as_of else now.date()
-    frames = service.prepare(common.engine(), cfg, p, _codes(cfg, p, matter), source=source, as_of=day, now=now,
+    on = date_value(as_of, "--as-of", now.date())
+    frames = service.prepare(common.engine(), cfg, p, _codes(cfg, p, matter), source=source, as_of=on, now=now,
                              sealed=sealed, redraw=redraw, reason=reason)
     if json_out:
         import dataclasses
@@ -219,7 +213,7 @@ def run(
                                                  help="mainnet only: the previous round's signature."),
     lottery_numbers: Optional[str] = typer.Option(None, "--lottery-numbers", help="The lottery's published numbers."),
     seed: Optional[str] = SEED,
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Draw from the committed frame with the committed source's value; each drawn entity becomes a task.
 
@@ -264,7 +258,7 @@ def unseal(
 def frames(
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Every frame ever frozen, with its commitment and the draw that used it: a re-freeze is visible.
 
@@ -298,11 +292,11 @@ def _current_draws(engine, p, matter):
 
 @draw_app.command("show")
 def show(
-    draw_id: Optional[int] = typer.Argument(None, help="A draw number [default: the current draws of the period]."),
+    draw_id: Optional[int] = typer.Argument(None, help="A draw number \\[default: the current draws of the period]."),
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-    csv_out: bool = typer.Option(False, "--csv", help="Print CSV."),
+    json_out: bool = JSON,
+    csv_out: bool = CSV,
 ) -> None:
     """Each drawn entity with its stratum, ticket and rank.
 
@@ -338,8 +332,8 @@ def show(
 def list_(
     quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-    csv_out: bool = typer.Option(False, "--csv", help="Print CSV."),
+    json_out: bool = JSON,
+    csv_out: bool = CSV,
 ) -> None:
     """Every draw on record, re-draws included, with seeds and frame hashes.
 
@@ -386,165 +380,9 @@ def export_bundle(
     common.info(f"wrote {output}: {len(bundle['frame']['rows'])} frame rows, {len(bundle['sample'])} selected")
 
 
-@draw_app.command("list-file")
-def list_file(
-    file: Path = typer.Argument(..., help="A .csv or .xlsx list."),
-    id_column: str = typer.Option(..., "--id-column", help="The column with the identifiers."),
-    stratum_column: Optional[str] = typer.Option(None, "--stratum-column", help="A column that splits the list into strata."),
-    rate: Optional[str] = typer.Option(None, "--rate", help="A quota per stratum: 25%, 0.25, 1:10 or 5×inspectors."),
-    n: Optional[int] = typer.Option(None, "--n", help="A fixed number per stratum."),
-    rounding: str = typer.Option("ceil", "--rounding", help="ceil, floor or round."),
-    seed: str = typer.Option(..., "--seed", help="The public seed."),
-    seed_source: str = typer.Option("", "--seed-source", help="Where the seed came from."),
-    id_scheme: Optional[str] = typer.Option(None, "--id-scheme", help="uscc (统一社会信用代码, checked) or other "
-                                            "[default: the registry's setting]."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON (the full bundle with -o)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the verification bundle here."),
-) -> None:
-    """A verifiable draw straight from a spreadsheet, for special inspections (专项检查).
-
-    Example: inspect draw list-file 专项名单.xlsx --id-column 统一社会信用代码 --rate 10% --seed "8812 0031 7765 2290 4418"
-    """
-    from inspect_kit.draw.listfile import draw_from_file
-
-    from inspect_kit.config import load_config
-
-    settings = load_config(common.state.config_path()).settings
-    result = draw_from_file(file, id_column=id_column, stratum_column=stratum_column, rate=rate, n=n, rounding=rounding,
-                            seed=seed, seed_source=seed_source, min_seed_length=settings.draw.min_seed_length,
-                            id_scheme=id_scheme or settings.registry.id_scheme,
-                            other_id_pattern=settings.registry.other_id_pattern)
-    if output:
-        output.write_text(json.dumps(result.bundle, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    if json_out:
-        common.print_json(result.summary())
-        return
-    for s in result.summary()["strata"]:
-        common.info(f"[bold]{s['stratum']}[/]: {s['explanation']}")
-        common.print_table(None, ["rank", "identifier", "ticket"], [(x["rank"], x["identifier"], x["ticket"]) for x in s["selected"]])
-    common.info(f"frame SHA-256 {result.bundle['frame']['sha256']}" + (f"; bundle written to {output}" if output else ""))
-
-
-def _load_bundle(path: Path) -> dict:
-    from inspect_kit.errors import InspectError
-
-    try:
-        if path.stat().st_size > 2 * 1024**3:
-            raise InspectError(f"{path}: larger than 2 GiB, not a bundle")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except RecursionError:
-        raise InspectError(f"{path}: nested too deeply to be a bundle") from None
-    except (OSError, ValueError) as exc:
-        raise InspectError(f"{path}: cannot read the bundle ({exc})") from None
-    if not isinstance(data, dict):
-        raise InspectError(f"{path}: a bundle is a JSON object")
-    return data
-
-
-def verify(
-    draw_id: Optional[int] = typer.Argument(None, help="A draw number [default: every draw, team and the log]."),
-    bundle: Optional[Path] = typer.Option(None, "--bundle", help="Verify a bundle file alone, without the database."),
-    expect_frame: Optional[str] = typer.Option(None, "--expect-frame-sha256", help="With --bundle: the frame hash "
-                                               "published before the seed."),
-    expect_seed: Optional[str] = typer.Option(None, "--expect-seed", help="With --bundle: the public seed as published."),
-    expect_head: Optional[str] = typer.Option(None, "--expect-head", help="With --bundle: a log head N:HASH printed "
-                                              "on a notice."),
-    expect_commitment: Optional[str] = typer.Option(None, "--expect-commitment", help="With --bundle: the commitment "
-                                                    "code published after `draw prepare`."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """Re-derive draws from their frame, seed and quotas, check their commitments, seeds and the
-    transparency log; say exactly what does not match.
-
-    Exit code 1 if anything does not verify.
-
-    Example: inspect verify --bundle draw-STHJ-01-2026Q1.json --expect-frame-sha256 9f2c… --expect-head 41:7be0…
-    """
-    from inspect_kit.errors import InspectError
-
-    results = []
-    if bundle is not None:
-        from inspect_kit.draw.bundle import verify_bundle
-        from inspect_kit.draw.record import Expected
-
-        rep = verify_bundle(_load_bundle(bundle), Expected(expect_frame, expect_seed, expect_head, expect_commitment))
-        results.append({"what": str(bundle), "ok": rep.ok, "problems": rep.problems, "notes": rep.notes})
-    else:
-        if any((expect_frame, expect_seed, expect_head, expect_commitment)):
-            raise InspectError("--expect-... options check a bundle: give --bundle FILE (for the database, use "
-                               "`inspect log verify --head N:HASH`)")
-        from inspect_kit.assign.service import verify_assignments
-        from inspect_kit.draw import service
-        from inspect_kit.transparency import store as log
-
-        engine = common.engine()
-        ids = [draw_id] if draw_id is not None else [d.id for d in service.list_draws(engine)]
-        for i in ids:
-            rep = service.verify_draw(engine, i)
-            results.append({"what": f"draw #{i}", "ok": rep.ok, "problems": rep.problems, "notes": rep.notes})
-        if draw_id is None:
-            for what, ok, problems in verify_assignments(engine):
-                results.append({"what": what, "ok": ok, "problems": problems, "notes": []})
-            with engine.connect() as conn:
-                lrep = log.verify_log(conn)
-            results.append({"what": f"transparency log ({lrep.entries} entries, head {lrep.head})", "ok": lrep.ok,
-                            "problems": lrep.problems, "notes": []})
-    if json_out:
-        common.print_json(results)
-    else:
-        for r in results:
-            common.info(("[green]OK[/]  " if r["ok"] else "[red]FAIL[/] ") + common.escape(r["what"]))
-            for p in r["problems"]:
-                common.info(f"      {common.escape(p)}")
-            for n in r["notes"]:
-                common.info(f"      note: {common.escape(n)}")
-    bad = [r["what"] for r in results if not r["ok"]]
-    if bad:
-        raise InspectError(f"{len(bad)} of {len(results)} did not verify: {', '.join(bad)}")
-
-
-log_app = typer.Typer(help="The transparency log: a hash chain over every published record.", no_args_is_help=True)
-
-
-@log_app.command("head")
-def log_head() -> None:
-    """Print the log head as N:HASH (printed on every notice; keep it to check later).
-
-    Example: inspect log head
-    """
-    from inspect_kit.transparency import store as log
-
-    with common.engine().connect() as conn:
-        typer.echo(log.head_text(conn))
-
-
-@log_app.command("verify")
-def log_verify(
-    head: Optional[list[str]] = typer.Option(None, "--head", help="A head N:HASH printed earlier (repeatable): the "
-                                             "log must still extend it."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """Re-hash the whole chain against the records; fail on any deleted, changed or unlogged record.
-
-    Example: inspect log verify --head 41:7be0c5…
-    """
-    from inspect_kit.errors import InspectError
-    from inspect_kit.transparency import store as log
-
-    with common.engine().connect() as conn:
-        rep = log.verify_log(conn, head or [])
-    if json_out:
-        common.print_json(rep.__dict__)
-    elif rep.ok:
-        common.info(f"[green]OK[/]  transparency log: {rep.entries} entries, head {rep.head}")
-    else:
-        for p in rep.problems:
-            common.info(f"      {common.escape(p)}")
-    if not rep.ok:
-        raise InspectError(f"the transparency log does not verify ({len(rep.problems)} problem(s))")
-
-
 def register(app: typer.Typer) -> None:
+    from inspect_kit.cli import listfile, verify
+
+    listfile.register(draw_app)
     app.add_typer(draw_app, name="draw")
-    app.add_typer(log_app, name="log")
-    app.command("verify")(verify)
+    verify.register(app)

@@ -5,13 +5,24 @@ inspect_kit.findings.service."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from inspect_kit.cli import common
+from inspect_kit.cli.options import JSON, MONTH, PERIOD, QUARTER, YEAR, date_value
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy import Engine
+
+    from inspect_kit.errors import Problem
+    from inspect_kit.findings.codes import CodeList
+    from inspect_kit.findings.service import FindingRecord, FindingsPolicy, RowOutcome
 
 findings_app = typer.Typer(help="Inspection results (检查结果): record, import, list, deadlines.", no_args_is_help=True)
 
@@ -37,7 +48,7 @@ def _say(message: str) -> None:
     common.console().print(message, markup=False)
 
 
-def _setup():
+def _setup() -> tuple[Engine, FindingsPolicy]:
     """(engine, policy) from --db and the config folder's settings."""
     from inspect_kit.config import load_config
     from inspect_kit.findings.service import policy_from_config
@@ -46,21 +57,15 @@ def _setup():
     return common.engine(), policy
 
 
-def _day(text: Optional[str], option: str = "--as-of"):
+def _day(text: Optional[str], option: str = "--as-of") -> dt.date:
     import datetime as dt
 
-    from inspect_kit.errors import InspectError
-    from inspect_kit.findings.validate import parse_date
-
-    if not text:
-        return dt.date.today()
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise InspectError(f"{option}: {exc}") from None
+    day = date_value(text, option, dt.date.today())
+    assert day is not None  # today stands in for a missing option
+    return day
 
 
-def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[int]) -> Optional[str]:
+def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> Optional[str]:
     found = common.period_from_options(quarter, month, year, period, required=False)
     return found.label if found else None
 
@@ -73,11 +78,11 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _status(f) -> str:
+def _status(f: FindingRecord) -> str:
     return f"{f.status} {STATUS_ZH[f.status]}" if f.status else ""
 
 
-def _publicity(f) -> str:
+def _publicity(f: FindingRecord) -> str:
     if f.published_on:
         return f"published {f.published_on}" + ("" if f.published_on_time else " (late)")
     if f.publicity_deadline is None:
@@ -88,14 +93,14 @@ def _publicity(f) -> str:
 # -- add -----------------------------------------------------------------------------------------
 
 
-def _codes_proc(code_list):
+def _codes_proc(code_list: CodeList[Any]) -> Callable[[str], str]:
     """Turn typed entries (numbers of the list shown, codes or labels) into labels, or re-prompt."""
     import re
 
     items = list(code_list)
 
     def proc(text: str) -> str:
-        def by_number(m):
+        def by_number(m: re.Match[str]) -> str:
             n = int(m.group(1))
             return items[n - 1].code if 1 <= n <= len(items) else m.group(1)
 
@@ -109,7 +114,7 @@ def _codes_proc(code_list):
     return proc
 
 
-def _date_proc(allow_range: bool):
+def _date_proc(allow_range: bool) -> Callable[[str], str]:
     import re
 
     from inspect_kit.findings.validate import parse_date
@@ -141,31 +146,39 @@ def _status_proc(text: str) -> str:
 
 
 def _text_proc(text: str) -> str:
+    from inspect_kit.text import text_problem
+
+    if (why := text_problem(text)) is not None:
+        raise typer.BadParameter(why)
     return "" if text.strip() == "-" else text
 
 
-def _ask(key: str, policy, default: Any = None) -> str:
+def _ask(key: str, policy: FindingsPolicy, default: Any = None) -> str:
     """Prompt for one field, checking the answer as it is typed; "-" clears an optional field."""
     from inspect_kit.findings.template import CANONICAL_HEADERS
 
     label = f"{CANONICAL_HEADERS[key]} ({OPTION_OF[key]})"
     default = None if default in (None, "") else str(default)
+    answer: str  # each value_proc returns the checked text
     if key in ("results", "follow_up"):
-        code_list = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
+        code_list: CodeList[Any] = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
         for i, item in enumerate(code_list, start=1):
             typer.echo(f"  {i:>2}. {item.code} {item.label}")
-        return typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
-                            value_proc=_codes_proc(code_list))
-    if key in _DATE_KEYS:
+        answer = typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
+                              value_proc=_codes_proc(code_list))
+    elif key in _DATE_KEYS:
         hint = "YYYY-MM-DD, or a range start至end" if key == "inspection_date" else "YYYY-MM-DD, - for none"
-        return typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
-    if key == "rectification_status":
-        return typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
-                            value_proc=_status_proc)
-    return typer.prompt(label, default=default, value_proc=_text_proc)
+        answer = typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
+    elif key == "rectification_status":
+        answer = typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
+                              value_proc=_status_proc)
+    else:
+        answer = typer.prompt(label, default=default, value_proc=_text_proc)
+    return answer
 
 
-def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing: dict | None, as_of) -> None:
+def _interactive(engine: Engine, policy: FindingsPolicy, task_no: str, values: dict[str, Any],
+                 existing: dict[str, Any] | None, as_of: dt.date) -> None:
     """Prompt for what is missing, then for every field the validator still refuses."""
     from inspect_kit.errors import ValidationFailed
     from inspect_kit.findings.service import check_finding
@@ -175,7 +188,7 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
     def have(key: str) -> bool:
         return bool({**(existing or {}), **values}.get(key))
 
-    def chosen(key: str, code_list) -> list:
+    def chosen(key: str, code_list: CodeList[Any]) -> list[Any]:
         return code_list.split({**(existing or {}), **values}.get(key) or "")[0]
 
     # The usual order of the form; each question only when its answer is missing and needed.
@@ -196,13 +209,14 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
         values["recorded_by"] = _ask("recorded_by", policy)
     # Then whatever the validator still refuses, field by field.
     identity = {k: k for k in OPTION_OF}
+    problems: list[Problem] = []
     for _ in range(20):
         problems = check_finding(engine, task_no, values, as_of=as_of, policy=policy, columns=identity)
         if not problems:
             return
         if any(p.column not in OPTION_OF or p.column == "task_no" for p in problems):
             raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
-        for key in dict.fromkeys(p.column for p in problems):
+        for key in dict.fromkeys(p.column for p in problems if p.column is not None):  # all in OPTION_OF
             for p in problems:
                 if p.column == key:
                     typer.echo(f"{OPTION_OF[key]}: {p.reason}", err=True)
@@ -210,7 +224,15 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
     raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
 
 
-def _for_options(problems):
+def _warn_private(engine: Engine, outcomes: Iterable[RowOutcome]) -> None:
+    """Warn (exit code unchanged) when published free text quotes a registry's private value."""
+    from inspect_kit.publish.service import private_value_warnings
+
+    for line in private_value_warnings(engine, outcomes):
+        common.console(stderr=True).print(line, markup=False)
+
+
+def _for_options(problems: Iterable[Problem]) -> list[Problem]:
     """Problems named by option ("--deadline: ...") rather than by spreadsheet column."""
     from inspect_kit.errors import Problem
 
@@ -236,7 +258,7 @@ def add(
     notes: Optional[str] = typer.Option(None, "--notes", help="Notes (备注)."),
     by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER", help="Who makes this entry (kept in the history)."),
     recorded_by: Optional[str] = typer.Option(None, "--recorded-by",
-                                              help="录入人 of the finding [default: --by, for a new finding]."),
+                                              help="录入人 of the finding \\[default: --by, for a new finding]."),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Prompt for missing or refused values."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check, write nothing."),
     as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
@@ -279,6 +301,7 @@ def add(
     except ValidationFailed as exc:
         raise ValidationFailed(exc.summary, _for_options(exc.problems)) from None
     suffix = " (dry run: nothing written)" if dry_run else ""
+    _warn_private(engine, [outcome])
     if outcome.action == "unchanged":
         _say(f"{task_no}: no change — the finding already has these values{suffix}")
     else:
@@ -293,7 +316,7 @@ def import_(
     file: Path = typer.Argument(..., help="The filled-in template (.xlsx, every sheet) or a .csv."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate, write nothing."),
     by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER",
-                                     help="Who imports (kept in the history) [default: each row's 录入人]."),
+                                     help="Who imports (kept in the history) \\[default: each row's 录入人]."),
     encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
     as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
 ) -> None:
@@ -312,6 +335,7 @@ def import_(
     summary = import_findings(engine, file, as_of=_day(as_of), now=dt.datetime.now().replace(microsecond=0),
                               policy=policy, by=by, dry_run=dry_run, encoding=encoding)
     _say(summary.line())
+    _warn_private(engine, summary.outcomes)
     changed = [o for o in summary.outcomes if o.action == "updated"]
     for o in changed[:20]:
         _say(f"  {o.task_no}: {', '.join(o.changes)}")
@@ -326,10 +350,8 @@ def import_(
 @findings_app.command("template")
 def template(
     output: Path = typer.Option(..., "-o", "--output", help="FILE.xlsx (one sheet per matter) or FILE.csv."),
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
-    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
-    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
-    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
 ) -> None:
     """Write the findings template (检查结果录入表) of a period's current tasks, one sheet per matter.
@@ -357,14 +379,12 @@ def template(
 
 @findings_app.command("list")
 def list_(
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
-    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
-    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
-    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
     status: Optional[Status] = typer.Option(None, "--status", help="Rectification status as of --as-of."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day [default: today]."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day \\[default: today]."),
+    json_out: bool = JSON,
 ) -> None:
     """List the recorded findings of current tasks.
 
@@ -384,7 +404,7 @@ def list_(
                          f.rectification_due, _status(f), _publicity(f)) for f in rows])
 
 
-def _dates(f) -> str:
+def _dates(f: FindingRecord) -> str:
     s, e = f.inspection_start, f.inspection_end
     return str(s) if s == e else f"{s}至{e}"
 
@@ -392,8 +412,8 @@ def _dates(f) -> str:
 @findings_app.command("show")
 def show(
     task: str = typer.Argument(..., help="Task number (任务编号)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day [default: today]."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Status as of this day \\[default: today]."),
+    json_out: bool = JSON,
 ) -> None:
     """Show one task's finding with its deadlines.
 
@@ -429,7 +449,7 @@ def show(
 @findings_app.command("history")
 def history(
     task: str = typer.Argument(..., help="Task number (任务编号)."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Every change to a task's finding: when, who, from where, old and new values.
 
@@ -453,15 +473,13 @@ def history(
 
 @findings_app.command("due")
 def due(
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to count from [default: today]."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to count from \\[default: today]."),
     horizon: int = typer.Option(5, "--horizon", help="Also list deadlines within this many working days."),
     all_: bool = typer.Option(False, "--all", help="List every pending deadline, however far."),
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="e.g. 2026Q1"),
-    month: Optional[str] = typer.Option(None, "--month", help="e.g. 2026-03"),
-    year: Optional[int] = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)"),
-    period: Optional[str] = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026"),
+    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Publicity and rectification deadlines that are overdue or due soon.
 

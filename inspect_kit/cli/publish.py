@@ -1,57 +1,65 @@
 """`inspect publish ...`: the public notices of a period as PDF — the drawn list (抽查对象名单公示)
-and the results (抽查结果公示) — and the list of notices issued. A thin shell over
-inspect_kit.publish.service."""
+and the results (抽查结果公示) — the list of notices issued, and the check of the files on disk
+against the records. A thin shell over inspect_kit.publish.service."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 from inspect_kit.cli import common
 
 publish_app = typer.Typer(help="Public notices (公示) as PDF: the drawn list and the results of a period.",
                           no_args_is_help=True)
 
-_QUARTER = typer.Option(None, "--quarter", help="e.g. 2026Q1")
-_MONTH = typer.Option(None, "--month", help="e.g. 2026-03")
-_YEAR = typer.Option(None, "--year", help="e.g. 2026 (yearly matters)")
-_PERIOD = typer.Option(None, "--period", help="2026Q1, 2026-03 or 2026")
-_MATTER = typer.Option(None, "--matter", help="Only this matter (repeat for several) [default: every matter drawn].")
+from inspect_kit.cli.options import JSON as _JSON
+from inspect_kit.cli.options import MONTH as _MONTH
+from inspect_kit.cli.options import PERIOD as _PERIOD
+from inspect_kit.cli.options import QUARTER as _QUARTER
+from inspect_kit.cli.options import YEAR as _YEAR
+from inspect_kit.cli.options import date_value
+_MATTER = typer.Option(None, "--matter", help="Only this matter (repeat for several) \\[default: every matter drawn].")
 _UNIT = typer.Option(None, "--unit", help="The issuing unit's code (units.toml) when the period's draws belong to "
                                           "several units; or give -o a folder for one notice per unit.")
 _OUTPUT = typer.Option(..., "-o", "--output", help="The .pdf file; or a folder (existing, ending in /, or any name "
                                                    "not ending in .pdf): one notice per unit, named "
                                                    "抽查名单公示-<period>-<unit>.pdf / 抽查结果公示-<period>-<unit>.pdf.")
-_DATE = typer.Option(None, "--date", help="Issue date (成文日期) printed on the notice [default: today].")
+_DATE = typer.Option(None, "--date", help="Issue date (成文日期) printed on the notice \\[default: today].")
 _CREATION = typer.Option(None, "--creation-date",
-                         help="PDF creation date (YYYY-MM-DD or YYYY-MM-DDTHH:MM) [default: the issue date, so that "
+                         help="PDF creation date (YYYY-MM-DD or YYYY-MM-DDTHH:MM) \\[default: the issue date, so that "
                               "the same inputs give the same bytes].")
-_DOC_NUMBER = typer.Option(None, "--doc-number", help="发文字号, e.g. 青环〔2026〕5号 [default: none].")
-_JSON = typer.Option(False, "--json", help="Print JSON.")
+_DOC_NUMBER = typer.Option(None, "--doc-number", help="发文字号, e.g. 青环〔2026〕5号 \\[default: none].")
+_FORCE = typer.Option(False, "--force", help="Replace an existing file; an issued notice is then recorded as "
+                                              "re-issued (a new record for the same file). Never replaces a non-PDF.")
 
 
-def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[int],
-            required: bool = True) -> Optional[str]:
+def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> str:
+    """The label of the one period the options give; refused when none is given."""
+    label = _period_or_none(period, quarter, month, year, required=True)
+    assert label is not None  # a required period that is missing was refused
+    return label
+
+
+def _period_or_none(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str],
+                    required: bool = False) -> Optional[str]:
     found = common.period_from_options(quarter, month, year, period, required=required)
     return found.label if found else None
 
 
-def _date(text: Optional[str], option: str):
+def _date(text: Optional[str], option: str) -> dt.date:
     import datetime as dt
 
-    from inspect_kit.errors import InspectError
-
-    if not text:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InspectError(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
+    day = date_value(text, option, dt.date.today())
+    assert day is not None  # today stands in for a missing option
+    return day
 
 
-def _moment(text: Optional[str]):
+def _moment(text: Optional[str]) -> dt.datetime | None:
     import datetime as dt
 
     from inspect_kit.errors import InspectError
@@ -65,12 +73,20 @@ def _moment(text: Optional[str]):
 
 
 def _is_folder(output: str) -> bool:
-    return Path(output).is_dir() or output.endswith(("/", "\\")) or Path(output).suffix.lower() != ".pdf"
+    from inspect_kit.errors import InspectError
+
+    path = Path(output)
+    if path.exists() and not path.is_dir():
+        if path.suffix.lower() != ".pdf":
+            raise InspectError(f"{output} exists and is not a PDF or a folder: give a .pdf file name or a folder "
+                               "(nothing was written)")
+        return False
+    return path.is_dir() or output.endswith(("/", "\\")) or path.suffix.lower() != ".pdf"
 
 
 def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Optional[List[str]],
              date: Optional[str], creation_date: Optional[str], doc_number: Optional[str], json_out: bool,
-             **extra) -> None:
+             force: bool, **extra: Any) -> None:
     import datetime as dt
 
     from inspect_kit.config import load_config
@@ -81,16 +97,19 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
     cfg = load_config(common.state.config_path())
     engine = common.engine()
     issue = _date(date, "--date")
-    fn = service.publish_draw if kind == "draw" else service.publish_results
+    fn = service.NOTICE_KINDS[kind].publish
     args = dict(issue_date=issue, now=dt.datetime.now().replace(microsecond=0), matters=matter or None,
-                creation_date=_moment(creation_date), doc_number=doc_number, **extra)
+                creation_date=_moment(creation_date), doc_number=doc_number, force=force, **extra)
     if _is_folder(output):
         units = [unit] if unit else service.notice_units(engine, cfg, label, matter or None)
         if not units:
             raise InspectError(f"no draws for {label}: nothing to publish")
         folder = Path(output)
         folder.mkdir(parents=True, exist_ok=True)
-        done = [fn(engine, cfg, label, path=folder / default_file_name(kind, label, u), unit=u, **args) for u in units]
+        paths = {u: folder / default_file_name(kind, label, u) for u in units}
+        for path in paths.values():  # every target first: one refused file writes none
+            service.check_target(engine, path, force=force)
+        done = [fn(engine, cfg, label, path=paths[u], unit=u, **args) for u in units]
     else:
         done = [fn(engine, cfg, label, path=Path(output), unit=unit, **args)]
     if json_out:
@@ -102,18 +121,33 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
             common.info(f"  待录入 (no finding yet): {', '.join(d.pending_task_nos)}")
 
 
+@publish_app.command("verifier")
+def verifier(output: Path = typer.Option(..., "-o", "--output", help="The folder to write the page into.")) -> None:
+    """Write the draw-verification page (verify.html and its scripts) into a folder: put it on the bureau's
+    website or a USB stick; anyone opens it, drops a draw-*.json bundle on it and sees each stratum checked
+    in the browser, by JavaScript that is not the server's. No network needed.
+
+    Example: inspect publish verifier -o 复核页面
+    """
+    from inspect_kit.web import write_verifier
+
+    files = write_verifier(output)
+    common.info(f"wrote {', '.join(str(f) for f in files)}: open {files[0]} in a browser")
+
+
 @publish_app.command("draw")
 def draw(
     output: str = _OUTPUT,
     quarter: Optional[str] = _QUARTER,
     month: Optional[str] = _MONTH,
-    year: Optional[int] = _YEAR,
+    year: Optional[str] = _YEAR,
     period: Optional[str] = _PERIOD,
     matter: Optional[List[str]] = _MATTER,
     unit: Optional[str] = _UNIT,
     date: Optional[str] = _DATE,
     creation_date: Optional[str] = _CREATION,
     doc_number: Optional[str] = _DOC_NUMBER,
+    force: bool = _FORCE,
     json_out: bool = _JSON,
 ) -> None:
     """Publish the drawn list (抽查对象名单公示) of a period as PDF, and record it.
@@ -126,7 +160,7 @@ def draw(
     Example: inspect publish draw --quarter 2026Q1 --date 2026-01-06 -o 抽查名单公示.pdf
     """
     label = _period(period, quarter, month, year)
-    _publish("draw", label, output, unit, matter, date, creation_date, doc_number, json_out)
+    _publish("draw", label, output, unit, matter, date, creation_date, doc_number, json_out, force)
 
 
 @publish_app.command("results")
@@ -134,7 +168,7 @@ def results(
     output: str = _OUTPUT,
     quarter: Optional[str] = _QUARTER,
     month: Optional[str] = _MONTH,
-    year: Optional[int] = _YEAR,
+    year: Optional[str] = _YEAR,
     period: Optional[str] = _PERIOD,
     matter: Optional[List[str]] = _MATTER,
     unit: Optional[str] = _UNIT,
@@ -143,6 +177,7 @@ def results(
                                           help="Publish although some tasks have no finding; they are listed as 待录入."),
     creation_date: Optional[str] = _CREATION,
     doc_number: Optional[str] = _DOC_NUMBER,
+    force: bool = _FORCE,
     json_out: bool = _JSON,
 ) -> None:
     """Publish the results (抽查结果公示) of a period as PDF, and record it.
@@ -150,12 +185,14 @@ def results(
     A summary per matter (drawn, inspected, problems found, rectified), then per task 任务编号,
     单位名称, 统一社会信用代码, 检查日期, 检查结果, 后续处置 under its 抽查事项 and 检查实施机关.
     Refuses while tasks have no finding, unless --allow-incomplete. Phone numbers, ID-card numbers
-    and names of legal representatives in problem descriptions are replaced by ***.
+    and names of legal representatives in problem descriptions are replaced by ***; the registries'
+    legal representatives, officers' names and phones are masked anywhere (龙**), and a file still
+    holding one is refused. An existing file is never replaced without --force.
 
     Example: inspect publish results --quarter 2026Q1 --date 2026-04-15 -o 抽查结果公示.pdf
     """
     label = _period(period, quarter, month, year)
-    _publish("results", label, output, unit, matter, date, creation_date, doc_number, json_out,
+    _publish("results", label, output, unit, matter, date, creation_date, doc_number, json_out, force,
              allow_incomplete=allow_incomplete)
 
 
@@ -164,7 +201,7 @@ def list_(
     kind: Optional[str] = typer.Option(None, "--kind", help="draw, results or score."),
     quarter: Optional[str] = _QUARTER,
     month: Optional[str] = _MONTH,
-    year: Optional[int] = _YEAR,
+    year: Optional[str] = _YEAR,
     period: Optional[str] = _PERIOD,
     json_out: bool = _JSON,
 ) -> None:
@@ -174,7 +211,7 @@ def list_(
     """
     from inspect_kit.publish.service import list_notices
 
-    rows = list_notices(common.engine(), kind=kind, period=_period(period, quarter, month, year, required=False))
+    rows = list_notices(common.engine(), kind=kind, period=_period_or_none(period, quarter, month, year))
     if json_out:
         common.print_json([r.to_dict() for r in rows])
         return
@@ -182,6 +219,38 @@ def list_(
                                                  "pages", "sha256", "path"],
                        [(r.id, r.kind, r.period, r.issued_on, ", ".join(r.matter_codes), len(r.task_ids),
                          len(r.pending_task_ids) or "", r.pages, r.file_sha256[:16], r.path) for r in rows])
+
+
+@publish_app.command("check")
+def check(
+    folder: Optional[Path] = typer.Argument(None, help="Check the records of files in this folder, and list its "
+                                                      "PDFs with no record [default: every record, and the "
+                                                      "folders they are in]."),
+    json_out: bool = _JSON,
+) -> None:
+    """Compare the notice files on disk with the records; exit code 1 on any difference.
+
+    Each recorded notice (the latest record of its file) must be there with its recorded SHA-256:
+    MISSING or MODIFIED otherwise. A PDF that no record names is STRAY; a temporary file left by an
+    interrupted publish is UNFINISHED.
+
+    Example: inspect publish check notices/
+    """
+    from inspect_kit.errors import InspectError
+    from inspect_kit.publish.service import check_files
+
+    found = check_files(common.engine(), folder)
+    bad = [f for f in found if not f.ok]
+    if json_out:
+        common.print_json([{"status": f.status, "path": f.path, "notice_id": f.notice_id, "detail": f.detail}
+                           for f in found])
+    else:
+        for f in found:
+            common.console().print(f.line(), markup=False)
+    if bad:
+        raise InspectError(f"{len(bad)} of {len(found)} file(s) differ from the notice records")
+    if not json_out:
+        common.info(f"{len(found)} notice file(s) match their records")
 
 
 def register(app: typer.Typer) -> None:

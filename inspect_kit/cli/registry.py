@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import typer
 
 from inspect_kit.cli import common
+from inspect_kit.cli.options import JSON
 
 registry_app = typer.Typer(help="The registries (两库): entities, inspectors, declared conflicts.", no_args_is_help=True)
 
@@ -25,10 +26,10 @@ class Headers(str, Enum):
     en = "en"
 
 
-def _progress():
+def _progress() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """A progress callback that shows a bar only once an import has run for more than a second."""
     started = time.monotonic()
-    state: dict = {}
+    state: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
         if "bar" not in state:
@@ -56,7 +57,7 @@ def import_(
     skip_duplicate_rows: bool = typer.Option(False, "--skip-duplicate-rows",
                                              help="Drop rows identical to an earlier row instead of refusing the file."),
     encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
-    sheet: Optional[str] = typer.Option(None, help="The .xlsx sheet to read [default: the first]."),
+    sheet: Optional[str] = typer.Option(None, help="The .xlsx sheet to read \\[default: the first]."),
 ) -> None:
     """Import a registry file: validated in full, upserted by identifier, all or nothing.
 
@@ -95,7 +96,7 @@ def list_(
     search: Optional[str] = typer.Option(None, help="Name contains this text."),
     limit: int = typer.Option(50, help="Rows per page (0: all)."),
     offset: int = typer.Option(0, help="Skip this many rows."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """List registry records as a table, or JSON.
 
@@ -117,7 +118,7 @@ def list_(
 def show(
     kind: Kind = typer.Argument(..., help="entities or inspectors"),
     key: str = typer.Argument(..., help="统一社会信用代码 or 执法证号"),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Show one record with its conflicts and its full change history.
 

@@ -4,11 +4,19 @@ the PDF report, stored runs and their verification. A thin shell over inspect_ki
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from inspect_kit.config import Config
+    from inspect_kit.score import Rulebook
+    from inspect_kit.score.service import StoredRun
+
 from inspect_kit.cli import common
+from inspect_kit.cli.options import JSON, date_value
 
 # The group's help is the callback's docstring: `inspect score` alone scores the units.
 score_app = typer.Typer(invoke_without_command=True)
@@ -16,28 +24,21 @@ score_app = typer.Typer(invoke_without_command=True)
 RULES_FILE = "assessment.toml"
 
 
-def _date(text: Optional[str], option: str):
+def _date(text: Optional[str], option: str) -> dt.date | None:
     from inspect_kit.errors import InspectError
-    from inspect_kit.text import parse_date
 
-    if text is None:
-        return None
-    try:
-        value = parse_date(text)
-    except ValueError as exc:
-        raise InspectError(f"{option}: {exc}") from None
-    if value is None:
+    if text is not None and not text.strip():
         raise InspectError(f"{option}: give a date, e.g. 2026-12-31")
-    return value
+    return date_value(text, option)
 
 
-def _config():
+def _config() -> Config:
     from inspect_kit.config import load_config
 
     return load_config(common.state.config_path())
 
 
-def _rulebook(rules: Optional[Path]):
+def _rulebook(rules: Optional[Path]) -> Rulebook:
     from inspect_kit.score import load
 
     return load(rules if rules is not None else common.state.config_path() / RULES_FILE)
@@ -49,7 +50,7 @@ def _need_year(year: Optional[int]) -> int:
     return year
 
 
-def _print_ranking(stored) -> None:
+def _print_ranking(stored: StoredRun) -> None:
     con = common.console()
     run = stored.run
     con.print(f"scoring run #{stored.id}: {stored.year}, as of {stored.as_of}; "
@@ -69,7 +70,7 @@ def score_units(
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rulebook (default: assessment.toml in the config folder)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Count records up to this date "
                                         "(default: today, at most 31 December of the year)."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Year-end scoring (考评): score every unit, store the run, print the ranking.
 
@@ -181,7 +182,7 @@ def values_cmd(
     year: int = typer.Option(..., "--year", help="The year."),
     unit: Optional[str] = typer.Option(None, "--unit", help="Only this unit code."),
     indicator: Optional[str] = typer.Option(None, "--indicator", help="Only this indicator key."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """List the manual values and judgement deductions entered for a year, oldest first.
 
@@ -205,6 +206,7 @@ def report_cmd(
     run: Optional[int] = typer.Option(None, "--run", help="A stored run id instead of the year's latest."),
     issue_date: Optional[str] = typer.Option(None, "--issue-date", help="Date printed under the signature (default: today)."),
     issuer: Optional[str] = typer.Option(None, "--issuer", help="Signature (default: <county>“双随机、一公开”监管工作考评组)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing PDF (recorded as a re-issue)."),
 ) -> None:
     """Write the scoring report as PDF and record it as a notice (kind 'score').
 
@@ -222,15 +224,16 @@ def report_cmd(
     engine = common.engine()
     result = write_report(engine, output, year=year, run_id=run, issuer=issuer or default_issuer(cfg),
                           issue_date=_date(issue_date, "--issue-date") or dt.date.today(), now=dt.datetime.now(),
-                          county=cfg.settings.county.name, fonts=fonts_from_config(cfg))
+                          county=cfg.settings.county.name, fonts=fonts_from_config(cfg), force=force)
     common.info(f"wrote {result.path} ({result.pages} pages, sha256 {result.sha256[:12]}…) "
-                f"from scoring run #{result.run_id}; notice #{result.notice_id}")
+                f"from scoring run #{result.run_id}; notice #{result.notice_id}"
+                + (f" (re-issue of notice #{result.reissue_of})" if result.reissue_of else ""))
 
 
 @score_app.command("runs")
 def runs_cmd(
     year: Optional[int] = typer.Option(None, "--year", help="Only this year."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """List the stored scoring runs.
 

@@ -156,16 +156,9 @@ class Matter(Strict):
                 raise ValueError("team: at least 2 enforcement officers in all")
         return self
 
-    @property
-    def is_joint(self) -> bool:
-        return len(self.team) > 1
-
     def team_demand(self) -> dict[str, int]:
         """Officers needed from each department for one task."""
         return dict(self.team) if self.team else {self.unit: self.team_size}
-
-    def stratum_label(self, values: dict[str, str | None]) -> str:
-        return "/".join(values.get(f) or "-" for f in self.strata)
 
     def quota_for(self, stratum: str) -> str:
         """The quota of a stratum: an exact label match, else a match on one part, else the default."""

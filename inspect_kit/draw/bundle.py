@@ -32,7 +32,7 @@ from typing import Any
 from .coverage import CoverageRule, explain_coverage
 from .frame import canonical_rows, draw_stratified, frame_problems, frame_sha256
 from .record import Expected, expected_problems, record_problems, sample_sha256
-from .quota import (QuotaKind, QuotaRule, SizeExplanation, allocate_largest_remainder,
+from .quota import (QuotaRule, SizeExplanation, allocate_largest_remainder,
                     format_exact, sample_size)
 from .sampler import ALGORITHM_NAME, ALGORITHM_VERSION, tickets
 
@@ -66,7 +66,7 @@ def size_strata(
             result[label] = explain_coverage(population[label], rule)
         elif not isinstance(rule, QuotaRule):
             raise TypeError(f"stratum {label!r}: a rule must be a QuotaRule or CoverageRule")
-        elif rule.quota.kind is QuotaKind.PER_INSPECTOR:
+        elif rule.quota.pooled:
             shared[label] = rule
         else:
             result[label] = sample_size(population[label], rule.quota, rule.rounding)
@@ -131,8 +131,7 @@ def build_bundle(
             for stratum, chosen in draw.sample
         ],
     }
-    if any(isinstance(r, QuotaRule) and r.quota.kind is QuotaKind.PER_INSPECTOR
-           for r in rules.values()):
+    if any(isinstance(r, QuotaRule) and r.quota.pooled for r in rules.values()):
         bundle["on_duty_inspectors"] = on_duty_inspectors
     return bundle
 

@@ -41,9 +41,6 @@ from fractions import Fraction
 
 from .quota import Rounding, SizeExplanation
 
-QUARTERS = 4
-MONTHS = 12
-
 
 def _check(name: str, value: object, minimum: int = 0) -> int:
     if type(value) is not int or value < minimum:

@@ -56,16 +56,6 @@ def _coverage_history(conn: Connection, matter: str, period: str, frozen_at: Any
     return out
 
 
-def _log_block(conn: Connection, relied: list[tuple[str, int]]) -> dict[str, Any]:
-    found = [(kind, rid, log.entry_of(conn, kind, rid)) for kind, rid in relied]
-    seqs = [e.seq for _, _, e in found if e is not None]
-    head = log.head(conn)
-    chain = log.entries(conn, min(seqs)) if seqs else []
-    return {"head": head.head if head else None, "entries": [e.to_dict() for e in chain],
-            "records": [{"kind": kind, "record_id": rid, "content": log.record_content(conn, kind, rid)}
-                        for kind, rid, e in found if e is not None]}
-
-
 def export_bundle(engine: Engine, draw_id: int, *, include_secret: bool = False) -> dict[str, Any]:
     """The draw's bundle (module docstring). ``include_secret`` admits a sealed draw (for verify)."""
     with engine.connect() as conn:
@@ -121,7 +111,8 @@ def export_bundle(engine: Engine, draw_id: int, *, include_secret: bool = False)
             relied = [("frame", f.id), ("commitment", com.id), ("draw", d.id)]
             if unsealing is not None:
                 relied.append(("unsealing", unsealing.id))
-            bundle["log"] = _log_block(conn, relied)
+            block = log.excerpt(conn, relied, contents=True)
+            bundle["log"] = {"head": block["head"], "entries": block["entries"], "records": block["records"]}
     return bundle
 
 

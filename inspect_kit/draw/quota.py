@@ -87,6 +87,42 @@ class Quota:
     def __str__(self) -> str:
         return self.text
 
+    # -- the behaviour of each kind, in one place ---------------------------------------------
+
+    @property
+    def pooled(self) -> bool:
+        """True when the strata of a matter share one total (a per-inspector quota: the on-duty
+        officers' count times the multiple, split across strata by largest remainders)."""
+        return self.kind is QuotaKind.PER_INSPECTOR
+
+    def raw_size(self, N: int, on_duty_inspectors: int | None = None) -> Fraction:
+        """n before rounding and before the cap at N."""
+        if self.kind is QuotaKind.FIXED:
+            return self.value
+        if self.kind is QuotaKind.PER_INSPECTOR:
+            if on_duty_inspectors is None:
+                raise ValueError(f"quota {self.text} needs the number of on-duty inspectors")
+            _check_count("on_duty_inspectors", on_duty_inspectors)
+            return self.value * on_duty_inspectors
+        return self.value * N
+
+    def describe_zh(self, N: int, n: int, rounding_zh: str, on_duty_inspectors: int | None,
+                    explanation: str) -> tuple[str, str]:
+        """(抽取标准, 计算过程) as the drawn-list notice prints them."""
+        if self.kind is QuotaKind.FIXED:
+            return (f"{self.text}家", f"固定抽取{self.text}家" + (f"，以对象数{N}为限" if int(self.value) > N else "")
+                    + f"：{n}")
+        if self.kind is QuotaKind.PER_INSPECTOR:
+            standard = f"在岗执法人员数×{_exact_zh(self.value)}"
+            if on_duty_inspectors is not None:
+                standard += f"（{on_duty_inspectors}名）"
+            return standard, explanation
+        share, standard = self.text, self.text
+        if self.kind is QuotaKind.RATIO:
+            part, whole = self.text.split(":")
+            share, standard = f"{part}/{whole}", f"{self.text}（每{whole}家抽{part}家）"
+        return standard, f"{N}×{share}={_exact_zh(self.value * N)}，{rounding_zh}：{n}"
+
     @classmethod
     def parse(cls, spec: Quota | str | int | float) -> Quota:
         if isinstance(spec, Quota):
@@ -133,6 +169,14 @@ def _parse_text(spec: str) -> Quota:
     raise ValueError(f"quota {spec!r} is not understood; {_HELP}")
 
 
+def _exact_zh(x: Fraction) -> str:
+    """An exact number for a notice: '3', '2.9', or '3.3333…' when the decimals do not end within 4."""
+    if x.denominator == 1:
+        return str(x.numerator)
+    text = f"{float(x):.4f}".rstrip("0").rstrip(".")
+    return text if Fraction(text) == x else f"{text}…"
+
+
 @dataclass(frozen=True)
 class SizeExplanation:
     """How n followed from N, the quota and the rounding; `line` is for humans and notices."""
@@ -174,16 +218,9 @@ def sample_size(
     _check_count("N", N)
     quota, rounding = Quota.parse(quota), Rounding.parse(rounding)
     described = f"quota {quota.text}"
-    if quota.kind is QuotaKind.FIXED:
-        raw = quota.value
-    elif quota.kind is QuotaKind.PER_INSPECTOR:
-        if on_duty_inspectors is None:
-            raise ValueError(f"quota {quota.text} needs the number of on-duty inspectors")
-        _check_count("on_duty_inspectors", on_duty_inspectors)
-        raw = quota.value * on_duty_inspectors
+    raw = quota.raw_size(N, on_duty_inspectors)
+    if quota.pooled:
         described += f" with {on_duty_inspectors} on duty"
-    else:
-        raw = quota.value * N
     rounded = rounding.apply(raw)
     n = min(rounded, N)
     line = f"N={N}, {described}, {rounding}({format_exact(raw)})={rounded}"

@@ -39,13 +39,14 @@ from inspect_kit.draw import frames as fq
 from inspect_kit.draw import indb
 from inspect_kit.draw.bundle import size_strata
 from inspect_kit.draw.frame import FrameBuilder, canonical_rows, draw_members, draw_stratified, frame_members
-from inspect_kit.draw.quota import QuotaKind, QuotaRule
+from inspect_kit.draw.quota import QuotaRule
 from inspect_kit.draw.record import commitment_document, commitment_sha256, sample_sha256
 from inspect_kit.draw.sampler import ALGORITHM_NAME, ALGORITHM_VERSION
 from inspect_kit.draw.seeds import (SeedError, SeedSource, check_commitment_time, derive_seed, salt_commitment,
                                     seed_value)
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
+from inspect_kit.storage.helpers import write_transaction
 from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, ImportBatch, SealSalt, Task, Unsealing
 from inspect_kit.transparency.store import append_pending
 
@@ -139,8 +140,18 @@ def _latest(conn: Connection, table: Any, matter: str, period: str, lock: bool =
     return conn.execute(stmt).first()
 
 
+def _lock(conn: Connection, matter: str, period: str) -> None:
+    """Serialise the commands that commit or draw one (matter, period): on PostgreSQL a transaction
+    advisory lock (released at commit), so the second of two operators sees the first one's records;
+    SQLite is serialised by the write transaction itself (storage.helpers.write_transaction)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                     {"key": f"inspect-kit draw {matter} {period}"})
+
+
 def _redraw_needed(conn: Connection, matter: Matter, period: Period, now: dt.datetime) -> str | None:
     """Why a new commitment of (matter, period) would be a re-draw, or None."""
+    _lock(conn, matter.code, period.label)
     drawn = _latest(conn, Draw.__table__, matter.code, period.label)
     if drawn is not None:
         return f"{matter.code} {period} was already drawn (draw #{drawn.id}, {drawn.drawn_at:%Y-%m-%d %H:%M})"
@@ -197,7 +208,7 @@ def _freeze(conn: Connection, config: Config, matter: Matter, period: Period, as
         raise fq.empty_frame_error(conn, matter, excluded)
     rules = fq.rules_for(matter, period, set(built.counts), drawn_before)
     on_duty = None
-    if any(isinstance(r, QuotaRule) and r.quota.kind is QuotaKind.PER_INSPECTOR for r in rules.values()):
+    if any(isinstance(r, QuotaRule) and r.quota.pooled for r in rules.values()):
         on_duty = fq.qualified_officers(conn, matter, as_of)
     try:
         sizes = size_strata(built.counts, rules, on_duty)
@@ -242,7 +253,7 @@ def _prepare_one(conn: Connection, config: Config, matter: Matter, period: Perio
 def _write(engine: Engine, what: str, work: Any) -> Any:
     """Run ``work(conn)`` in one transaction; a lost race with another writer is a clear error."""
     try:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             return work(conn)
     except IntegrityError as exc:
         raise InspectError(f"someone else {what} at the same time; nothing was written: run the command again "
@@ -340,6 +351,7 @@ def _write_tasks(conn: Connection, table: str, draw_id: int, prefix: str, n: int
 
 def _run_one(conn: Connection, config: Config, matter: Matter, period: Period, *, now: dt.datetime,
              values: dict[str, Any], frame_sha256: str | None) -> tuple[int, list[str]]:
+    _lock(conn, matter.code, period.label)
     com = _latest(conn, Commitment.__table__, matter.code, period.label, lock=True)
     if com is None:
         raise InspectError(f"no commitment for {matter.code} {period}: run `inspect draw prepare --period {period} "

@@ -20,22 +20,28 @@ file never silently reverts a later change. Files without that column are not ch
 
 Reading (.xlsx, .csv): every sheet whose header names a 任务编号 column is read (the hidden code
 sheet and note sheets are skipped); unknown columns are ignored and listed; a row in which every
-result column is blank (a task not inspected yet) is skipped.
+result column is blank (a task not inspected yet) is skipped. Files are read through
+`inspect_kit.registry.tabular` (limits, encodings, refused characters); a task sheet with two
+columns of the same header, or a file without any filled-in row, is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspect_kit.errors import InspectError, Problem
 from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook
 from inspect_kit.findings.validate import HEADER_KEYS, key_for_header
 from inspect_kit.spreadsheet import output_format, set_cell
 from inspect_kit.text import clean_cell, to_halfwidth
+
+if TYPE_CHECKING:
+    from inspect_kit.registry.tabular import Table
 
 __all__ = [
     "CANONICAL_HEADERS", "COLUMNS", "LISTS_SHEET", "REFERENCE_HEADERS", "ROW_KEYS", "STATUS_LABELS", "VERSION_HEADER",
@@ -127,7 +133,7 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
     from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = openpyxl.Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the empty default sheet
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     ref_fill = PatternFill("solid", fgColor="F2F2F2")
     bold = Font(bold=True)
@@ -228,7 +234,7 @@ def _write_csv(path: Path, sheets: Sequence[TemplateSheet]) -> int:
 
     headers = [COLUMNS[0].header, MATTER_HEADER] + [c.header for c in COLUMNS[1:]]
 
-    def rows():
+    def rows() -> Iterator[list[Any]]:
         for sheet in sheets:
             for row in sheet.rows:
                 cells = [row.get(COLUMNS[0].key), sheet.matter_code]
@@ -286,27 +292,31 @@ def _cell(key: str, value: Any) -> Any:
 
 def read_findings_file(path: Path | str, *, encoding: str | None = None) -> FindingsFile:
     """Every result row of a .csv or of every task sheet of an .xlsx; see the module docstring."""
-    from inspect_kit.registry.tabular import read_table
+    from inspect_kit.registry.tabular import read_sheets, read_table
 
     path = Path(path)
     out = FindingsFile(path)
-    if not path.exists():
-        raise InspectError(f"{path}: no such file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True)
-            names = list(wb.sheetnames)
-            wb.close()
-        except Exception as exc:  # BadZipFile, InvalidFileException ...
-            raise InspectError(f"{path}: cannot open as .xlsx ({exc})") from None
-        tables = ((name, lambda name=name: read_table(path, _known, sheet=name)) for name in names)
+        tables = read_sheets(path, _known, require_rows=False, unique_headers=False)
     else:
-        tables = iter([(None, lambda: read_table(path, _known, encoding=encoding))])
+        tables = (t for t in [read_table(path, _known, encoding=encoding, require_rows=False)])
+    with contextlib.closing(tables):
+        _read_tables(path, tables, out)
+    if not out.sheets and not out.problems and path.suffix.lower() in (".xlsx", ".xlsm"):
+        out.problems.append(Problem(f"no sheet has a {CANONICAL_HEADERS['task_no']} column (sheets: "
+                                    f"{', '.join(out.skipped_sheets) or 'none'})", file=str(path)))
+    if not out.rows and not out.problems:
+        blank = f" ({out.blank_rows} task rows have no result yet)" if out.blank_rows else ""
+        raise InspectError(f"{path}: no filled-in rows{blank}; nothing to import")
+    return out
+
+
+def _read_tables(path: Path, tables: Iterable[Table], out: FindingsFile) -> None:
+    from inspect_kit.registry.tabular import check_headers
+
     ignored: dict[str, None] = {}
-    for sheet, opener in tables:
-        table = opener()
+    for table in tables:
+        sheet = table.sheet
         out.encoding = table.encoding
         label = str(path) if sheet is None else f"{path}, sheet {sheet!r}"
         columns: list[tuple[int, str, str]] = []  # (index, key, header)
@@ -346,6 +356,12 @@ def read_findings_file(path: Path | str, *, encoding: str | None = None) -> Find
             out.problems.extend(header_problems)
             continue
         if sheet is not None:
+            try:  # a task sheet: no two columns with the same header (other sheets are skipped)
+                check_headers(label, table.header_row, table.headers)
+            except InspectError:
+                _drain(table)
+                raise
+        if sheet is not None:
             out.sheets.append(sheet)
         ignored.update(dict.fromkeys(unknown))
         present = frozenset(seen)
@@ -358,14 +374,10 @@ def read_findings_file(path: Path | str, *, encoding: str | None = None) -> Find
                 out.blank_rows += 1
                 continue
             out.rows.append(SourceRow(label, row_no, values, present, reported))
-    if not out.sheets and not out.problems and path.suffix.lower() in (".xlsx", ".xlsm"):
-        out.problems.append(Problem(f"no sheet has a {CANONICAL_HEADERS['task_no']} column (sheets: "
-                                    f"{', '.join(out.skipped_sheets) or 'none'})", file=str(path)))
     out.ignored_columns = list(ignored)
-    return out
 
 
-def _drain(table) -> None:
-    """Close a table that is not read: the stream closes its file once started and closed."""
-    next(table.rows, None)
+def _drain(table: Table) -> None:
+    """Close a table that is not read."""
     table.rows.close()
+    table.close()

@@ -7,12 +7,14 @@
   3. The yearly matters: one drawn list per unit, and the results known on 30 June (DEMO_TODAY)
      with --allow-incomplete semantics, the tasks not inspected yet listed as 待录入.
 
-Fixed issue dates and creation dates: two runs write byte-identical files.
+Fixed issue dates and creation dates: two runs write byte-identical files (the demo starts afresh,
+so it replaces the files of an earlier run: force=True).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -35,14 +37,15 @@ def _draw_day(ctx: DemoContext, period: str) -> dt.date | None:
     return last.date() if last is not None else None
 
 
-def _publish(ctx: DemoContext, kind: str, period: str, issue_date: dt.date, **extra) -> list[service.PublishedNotice]:
+def _publish(ctx: DemoContext, kind: str, period: str, issue_date: dt.date,
+             **extra: Any) -> list[service.PublishedNotice]:
     units = service.notice_units(ctx.engine, ctx.config, period)
-    fn = service.publish_draw if kind == "draw" else service.publish_results
+    fn = service.NOTICE_KINDS[kind].publish
     done = []
     for unit in units:
         name = default_file_name(kind, period, unit if len(units) > 1 else None)
         done.append(fn(ctx.engine, ctx.config, period, path=ctx.out / name, unit=unit, issue_date=issue_date,
-                       now=_recorded_at(issue_date), **extra))
+                       now=_recorded_at(issue_date), force=True, **extra))  # the demo starts afresh
     for d in done:
         pending = f", {len(d.pending_task_ids)} 待录入" if d.pending_task_ids else ""
         ctx.echo(f"{d.path}  ({d.kind}, {d.issuer}, issued {d.issued_on}, {d.pages} pages, "

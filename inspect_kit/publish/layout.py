@@ -1,4 +1,7 @@
-"""GB/T 9704-2012 page geometry and the ReportLab flowables that set Chinese text on it.
+"""Typesetting: GB/T 9704-2012 page geometry and the ReportLab flowables that set Chinese text on it.
+
+It knows pages, lines, styles and tables — not notices: inspect_kit.publish.compose turns a Notice
+into these flowables.
 
 Imports ReportLab at module level: only the render path imports this module, so that
 ``import inspect_kit.publish`` stays light.
@@ -16,19 +19,16 @@ import io
 import itertools
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from reportlab import rl_config
 from reportlab.lib.colors import Color
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from inspect_kit.errors import InspectError
 from inspect_kit.publish.fonts import Face, FontSet, Role
 from inspect_kit.publish.linebreak import break_lines, glue, tokens
-
-if TYPE_CHECKING:
-    from inspect_kit.publish.document import Notice, Section, Table
 
 MM = 72 / 25.4
 RED = Color(0.9, 0.0, 0.0)
@@ -232,12 +232,12 @@ class TextBlock(Flowable):
             self._laid_width = width
         return self._lines
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.width = avail_width
         self.height = len(self.lines_for(avail_width)) * self.style.leading
         return self.width, self.height
 
-    def split(self, avail_width, avail_height):
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         lines = self.lines_for(avail_width)
         fit = int((avail_height + _FUZZ) // self.style.leading)
         if fit <= 0:
@@ -246,7 +246,7 @@ class TextBlock(Flowable):
             return [self]
         return [TextBlock(self.setter, "", self.style, lines[:fit]), TextBlock(self.setter, "", self.style, lines[fit:])]
 
-    def draw(self):
+    def draw(self) -> None:
         style, canv = self.style, self.canv
         descent = self.setter.fonts.face(style.role).descent / 1000
         canv.saveState()
@@ -260,7 +260,8 @@ class TextBlock(Flowable):
         canv.restoreState()
 
 
-def draw_runs(canv, runs: Sequence[tuple[Face, str]], x: float, y: float, size: float, char_space: float = 0.0):
+def draw_runs(canv: Canvas, runs: Sequence[tuple[Face, str]], x: float, y: float, size: float,
+              char_space: float = 0.0) -> None:
     text = canv.beginText(x, y)
     text.setCharSpace(char_space)
     for face, chars in runs:
@@ -276,11 +277,11 @@ class HorizontalRule(Flowable):
         super().__init__()
         self.thickness, self.color, self.space_above = thickness, color, space_above
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.width = avail_width
         return avail_width, self.space_above + self.thickness
 
-    def draw(self):
+    def draw(self) -> None:
         self.canv.saveState()
         self.canv.setStrokeColor(self.color)
         self.canv.setLineWidth(self.thickness)
@@ -347,13 +348,13 @@ class PagedTable(Flowable):
         self.end = len(data.rows) if end is None else end
         self.hAlign = "CENTER"
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         tops = self.data.row_tops
         self.width = sum(self.data.col_widths)
         self.height = self.data.header_height + tops[self.end] - tops[self.start]
         return self.width, self.height
 
-    def split(self, avail_width, avail_height):
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         tops = self.data.row_tops
         limit = tops[self.start] + avail_height - self.data.header_height + _FUZZ
         end = min(bisect.bisect_right(tops, limit) - 1, self.end)  # last row boundary that fits
@@ -366,7 +367,7 @@ class PagedTable(Flowable):
             return [self]
         return [PagedTable(self.data, self.where, self.start, end), PagedTable(self.data, self.where, end, self.end)]
 
-    def draw(self):
+    def draw(self) -> None:
         data, tops, canv = self.data, self.data.row_tops, self.canv
         rows = [(data.header, data.header_height, data.head_descent)]
         rows += [(data.rows[i], tops[i + 1] - tops[i], data.body_descent) for i in range(self.start, self.end)]
@@ -440,7 +441,7 @@ def build_pdf(story: list[Flowable], fonts: FontSet, geometry: PageGeometry) -> 
     out = io.BytesIO()
     size = geometry.page_number_size
 
-    def number_page(canv, doc) -> None:
+    def number_page(canv: Canvas, doc: BaseDocTemplate) -> None:
         page = canv.getPageNumber()
         runs = fonts.runs(page_number_text(page), Role.BODY)
         width = sum(face.advance(c, size) for face, chars in runs for c in chars)
@@ -469,132 +470,3 @@ def build_pdf(story: list[Flowable], fonts: FontSet, geometry: PageGeometry) -> 
         finally:
             rl_config.useA85 = saved
     return out.getvalue()
-
-
-def compose(notice: Notice, fonts: FontSet, geometry: PageGeometry) -> list[Flowable]:
-    """The flowables of a Notice, in GB/T 9704 order."""
-    from reportlab.platypus import CondPageBreak, PageBreak, Spacer
-
-    from inspect_kit.publish.document import attachment_label, attachment_note_items, chinese_date
-
-    setter = Typesetter(fonts)
-    g, pitch, char = geometry, geometry.line_pitch, geometry.char_pitch
-    body = TextStyle(Role.BODY, g.body_size, pitch, g.body_letter_spacing, "justify", first_indent=2 * char)
-    flush = replace(body, first_indent=0.0, align="left")
-    centred = replace(flush, align="center")
-    heading = replace(body, role=Role.HEADING)
-    title = TextStyle(Role.TITLE, g.title_size, pitch, 0.0, "center")
-    story: list[Flowable] = []
-    table_numbers = itertools.count(1)
-
-    def add(text: str, style: TextStyle = body) -> None:
-        story.append(TextBlock(setter, text, style))
-
-    def blank() -> None:
-        story.append(Spacer(0, pitch))
-
-    def sections(items: Sequence[Section]) -> None:
-        for section in items:
-            if section.heading:
-                story.append(CondPageBreak(3 * pitch))  # a heading never ends a page alone
-                add(section.heading, heading if section.level == 1 else body)
-            for text in section.paragraphs:
-                add(text)
-            if section.table is not None:
-                story.extend(_table_flowables(setter, section.table, f"table {next(table_numbers)}", g, centred))
-            for text in section.notes:
-                add(text)
-
-    if notice.letterhead:
-        size = min(2 * g.title_size, g.block_width / max(len(notice.letterhead), 1))
-        add(notice.letterhead, TextStyle(Role.TITLE, size, size * 1.3, 0.0, "center", color=RED))
-        blank()
-        if notice.doc_number:
-            add(notice.doc_number, centred)
-        story.append(HorizontalRule(1.0, RED, space_above=4 * MM))
-        story.append(Spacer(0, 2 * pitch))  # the title sits two lines below the red rule
-    add(notice.title, title)
-    if notice.doc_number and not notice.letterhead:
-        add(notice.doc_number, centred)
-    blank()
-    if notice.addressee:
-        add(notice.addressee, flush)
-    for text in notice.intro:
-        add(text)
-    sections(notice.sections)
-    for text in notice.closing:
-        add(text)
-    if notice.attachments:
-        blank()
-        story.extend(_attachment_note(setter, attachment_note_items(notice), replace(body, first_indent=0.0), char))
-    story.append(CondPageBreak(3 * pitch))
-    blank()
-    story.extend(_signature(setter, notice.signature or notice.issuer, chinese_date(notice.issue_date), flush, g))
-    for i, attachment in enumerate(notice.attachments, 1):
-        story.append(PageBreak())
-        add(attachment_label(i, len(notice.attachments)), replace(heading, first_indent=0.0, align="left"))
-        blank()
-        add(attachment.title, title)
-        blank()
-        sections(attachment.sections)
-    return story
-
-
-def _table_flowables(setter: Typesetter, table: Table, where: str, g: PageGeometry, caption_style: TextStyle) -> list[Flowable]:
-    from reportlab.platypus import Spacer
-
-    from inspect_kit.publish.document import cell_text
-
-    rows = [[cell_text(v) for v in row] for row in table.rows]
-    columns = [cell_text(c) for c in table.columns]
-    if table.col_widths_mm is not None:
-        widths = [w * MM for w in table.col_widths_mm]
-        if sum(widths) > g.block_width + 0.5 * MM:
-            raise InspectError(f"{where}: column widths add up to {sum(table.col_widths_mm):.1f} mm, "
-                               f"more than the {g.block_width_mm:g} mm text block")
-    else:
-        widths = auto_col_widths(setter, columns, rows, g.block_width, g.table_size)
-    aligns = list(table.align) if table.align is not None else ["left"] * len(columns)
-    out: list[Flowable] = []
-    if table.caption:
-        out.append(TextBlock(setter, table.caption, caption_style))
-    else:
-        out.append(Spacer(0, g.line_pitch / 4))
-    out.append(PagedTable(lay_out_table(setter, columns, rows, widths, aligns, g.table_size), where))
-    out.append(Spacer(0, g.line_pitch / 2))
-    return out
-
-
-def _attachment_note(setter: Typesetter, items: list[str], style: TextStyle, char: float) -> list[Flowable]:
-    """附件说明: "附件：1.××" two characters in, later items and wrapped lines aligned after the number."""
-    label = "附件："
-    label_width = setter.width(label, style)
-    numbered = len(items) > 1
-    out: list[Flowable] = []
-    for k, item in enumerate(items):
-        number_width = setter.width(item.split(".", 1)[0] + ".", style) if numbered else 0.0
-        indent = 2 * char + label_width + number_width
-        if k == 0:
-            out.append(TextBlock(setter, label + item, replace(style, left_indent=indent, first_indent=-(label_width + number_width))))
-        else:
-            out.append(TextBlock(setter, item, replace(style, left_indent=indent, first_indent=-number_width)))
-    return out
-
-
-def _signature(setter: Typesetter, signature: str, date: str, style: TextStyle, g: PageGeometry) -> list[Flowable]:
-    """署名 two characters from the right; 成文日期 below, starting two characters right of it.
-
-    If the date is the longer, the date keeps two characters from the right and the signature
-    moves left so the two-character offset holds (GB/T 9704-2012 7.3.5.2).
-    """
-    right = g.block_width - 2 * g.char_pitch
-    spacing = style.letter_spacing
-    sig_width = setter.width(signature, style) - spacing  # the last glyph's spacing is not seen
-    date_width = setter.width(date, style) - spacing
-    sig_x = right - sig_width
-    date_x = sig_x + 2 * g.char_pitch
-    if date_x + date_width > right:
-        date_x = right - date_width
-        sig_x = date_x - 2 * g.char_pitch
-    return [TextBlock(setter, signature, replace(style, left_indent=max(sig_x, 0.0))),
-            TextBlock(setter, date, replace(style, left_indent=max(date_x, 0.0)))]

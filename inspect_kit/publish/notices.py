@@ -15,30 +15,31 @@
 Personal data. The rows given here never hold private registry columns (the service's query
 helper refuses them), but operators type free text — problem descriptions, seed sources, re-draw
 reasons — that may quote a phone number, an ID-card number or a legal representative's name.
-`scrub` replaces those with "***" before anything is printed. A sole proprietor (个体工商户)
+`scrub` replaces those with "***" before anything is printed, and masks the registries' own private
+values when given them (`privacy.mask`: "龙**"). A sole proprietor (个体工商户)
 registered under the bare name of its operator would print a person's name as the entity name;
 `public_entity_name` masks such names ("张**").
 
-inspect_kit.publish.service reads the database and calls these; tests call them directly.
+inspect_kit.publish.service reads the database and calls these; tests call them directly. The two
+notices live in notice_draw.py and notice_results.py; this module holds what they share (names,
+periods, file names, the scrubbing of personal data) and re-exports both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any
 
 from inspect_kit.periods import Period
-from inspect_kit.publish.document import Notice, Section, Table, chinese_numeral, heading_number
+from inspect_kit.publish import texts
+from inspect_kit.publish.document import chinese_numeral
+from inspect_kit.publish.privacy import PrivateValues, mask
 
 __all__ = [
     "DRAW_NOTICE_FILE", "RESULTS_NOTICE_FILE", "VERIFY_COMMAND",
     "DrawEntity", "DrawStep", "DrawRecord", "TaskOutcome", "MatterResults",
     "bundle_file_name", "default_file_name", "draw_notice", "period_text", "public_entity_name",
-    "log_head_paragraph", "results_notice", "scrub", "looks_like_resident_id", "verification_snippet",
+    "log_file_name", "log_head_paragraph", "results_notice", "scrub", "looks_like_resident_id", "verification_snippet",
 ]
 
 DRAW_NOTICE_FILE = "抽查名单公示"
@@ -47,9 +48,6 @@ RESULTS_NOTICE_FILE = "抽查结果公示"
 VERIFY_COMMAND = "inspect verify --bundle"
 PENDING = "待录入"
 DASH = "—"
-_LEGAL_BASIS = ("根据《国务院办公厅关于推广随机抽查规范事中事后监管的通知》（国办发〔2015〕58号）和"
-                "《国务院关于在市场监管领域全面推行部门联合“双随机、一公开”监管的意见》（国发〔2019〕5号）")
-
 
 # -- names, periods, files ------------------------------------------------------------------------
 
@@ -68,9 +66,14 @@ def bundle_file_name(matter_code: str, period: str) -> str:
     return f"draw-{matter_code}-{period}.json"
 
 
+def log_file_name(kind: str, period: str) -> str:
+    """The attachment that carries a notice's transparency-log entries, e.g. log-results-2026Q1.json."""
+    return f"log-{kind}-{period}.json"
+
+
 def default_file_name(kind: str, period: str, unit_code: str | None = None) -> str:
     """"抽查名单公示-2026Q1.pdf", or "抽查结果公示-2026-SCJG.pdf" when one notice per unit."""
-    base = {"draw": DRAW_NOTICE_FILE, "results": RESULTS_NOTICE_FILE}[kind]
+    base = {"draw": DRAW_NOTICE_FILE, "results": RESULTS_NOTICE_FILE}[kind]  # service.NOTICE_KINDS
     return f"{base}-{period}" + (f"-{unit_code}" if unit_code else "") + ".pdf"
 
 
@@ -131,13 +134,17 @@ def _mask_person(m: re.Match[str]) -> str:
     return f"{m.group(1)}{m.group(2)}***"
 
 
-def scrub(text: str | None) -> str:
-    """``text`` with phone numbers, ID-card numbers, e-mail addresses and names given after a role
-    (法定代表人张三) replaced by "***". Errs on the side of masking: a public notice loses
-    little if a 15-digit number is hidden, and must never show a person's number."""
+def scrub(text: str | None, private: PrivateValues | None = None) -> str:
+    """``text`` with the registries' own private values masked first ("龙芳秀表示将整改" →
+    "龙**表示将整改", see `privacy.mask`: legal representatives, officers' names, phones), then
+    phone numbers, ID-card numbers, e-mail addresses and names given after a role (法定代表人张三)
+    replaced by "***". Errs on the side of masking: a public notice loses little if a 15-digit
+    number or a word containing a 2-character name is hidden, and must never show a person's
+    name or number. ``private`` is loaded by the service (`service.private_values`)."""
     if not text:
         return ""
-    out = _CONTACT.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    out = mask(text, private) if private else text
+    out = _CONTACT.sub(lambda m: f"{m.group(1)}{m.group(2)}***", out)
     for pattern in _PATTERNS:
         out = pattern.sub("***", out)
     return _PERSON.sub(_mask_person, out)
@@ -173,153 +180,6 @@ def public_entity_name(name: str, identifier: str = "", category: str | None = N
     return name
 
 
-# -- the drawn list ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DrawEntity:
-    """One drawn entity as published: public registry fields only."""
-
-    task_no: str
-    identifier: str
-    name: str
-    township: str | None
-    stratum: str
-    rank: int
-    category: str | None = None
-
-
-@dataclass(frozen=True)
-class DrawStep:
-    """One draw of a (matter, period): the first, or a re-draw with its reason."""
-
-    draw_id: int
-    drawn_at: dt.datetime
-    seed: str
-    seed_source: str
-    frame_sha256: str
-    n_selected: int
-    reason: str | None = None  # why this re-draw was made (None for the first draw)
-
-
-@dataclass(frozen=True)
-class DrawRecord:
-    """A matter's current draw of the period, with what the notice prints about it.
-
-    ``strata`` are the bundle's stratum entries ({stratum, N, quota, rounding, n, explanation,
-    coverage?}); ``history`` every draw of the matter and period, oldest first (the last is this one).
-    """
-
-    matter_code: str
-    matter_name: str
-    period: str
-    authority: str  # 检查实施机关, e.g. "青山县生态环境局" or two departments for a joint matter
-    legal_basis: str
-    method: str
-    algorithm: str
-    algorithm_version: str
-    seed: str
-    seed_source: str
-    frame_sha256: str
-    frame_rows: int
-    frame_prepared_at: dt.datetime
-    frame_as_of: dt.date
-    drawn_at: dt.datetime
-    strata: Sequence[Mapping[str, Any]]
-    entities: Sequence[DrawEntity]
-    bundle_name: str
-    excluded: Mapping[str, int] = field(default_factory=dict)
-    history: Sequence[DrawStep] = ()
-    on_duty_inspectors: int | None = None
-    # The procedure (inspect_kit.draw.record): the commitment block of the bundle, the public seed
-    # and its source in Chinese, every frame frozen for the period, and whether the list is still
-    # sealed on the issue date (then no entity and no bundle are published).
-    commitment: Mapping[str, Any] | None = None
-    public_seed: str | None = None
-    source_text: str | None = None
-    frames: Sequence[Mapping[str, Any]] = ()
-    sealed_hidden: bool = False
-
-
-_ROUNDING = {"ceil": "向上取整", "floor": "向下取整", "round": "四舍五入"}
-
-
-def _exact(x: Fraction) -> str:
-    if x.denominator == 1:
-        return str(x.numerator)
-    text = f"{float(x):.4f}".rstrip("0").rstrip(".")
-    return text if Fraction(text) == x else f"{text}…"
-
-
-def _quota_parts(entry: Mapping[str, Any], on_duty: int | None) -> tuple[str, str]:
-    """(抽取标准, 计算过程) of one stratum, in Chinese."""
-    quota, N, n = str(entry["quota"]), int(entry["N"]), int(entry["n"])
-    rounding = _ROUNDING.get(str(entry.get("rounding")), str(entry.get("rounding")))
-    if "coverage" in entry:
-        c = entry["coverage"]
-        k, periods, before = int(c["period"]) + 1, int(c["periods"]), int(c["drawn_before"])
-        standard = f"全年全覆盖（{periods}期）"
-        calc = (f"第{k}期，本年此前已抽{before}家、剩余{N}家：⌊{k}×{before + N}/{periods}⌋−{before}"
-                f"={(k * (before + N)) // periods - before}" + ("，已超进度，本期不抽" if n == 0 and N else ""))
-        return standard, calc
-    from inspect_kit.draw.quota import Quota, QuotaKind
-
-    try:
-        q = Quota.parse(quota)
-    except ValueError:
-        return quota, str(entry.get("explanation", ""))
-    if q.kind is QuotaKind.FIXED:
-        calc = f"固定抽取{q.text}家" + (f"，以对象数{N}为限" if int(q.value) > N else "") + f"：{n}"
-        return f"{q.text}家", calc
-    if q.kind is QuotaKind.PER_INSPECTOR:
-        standard = f"在岗执法人员数×{_exact(q.value)}"
-        if on_duty is not None:
-            standard += f"（{on_duty}名）"
-        return standard, str(entry.get("explanation", ""))
-    raw = q.value * N
-    standard = q.text
-    if q.kind is QuotaKind.RATIO:
-        part, whole = q.text.split(":")
-        standard = f"{q.text}（每{whole}家抽{part}家）"
-    share = q.text if q.kind is QuotaKind.FRACTION else f"{part}/{whole}"
-    return standard, f"{N}×{share}={_exact(raw)}，{rounding}：{n}"
-
-
-def _excluded_text(reason: str) -> str:
-    fixed = {
-        "not active (closed or cancelled)": "非存续状态（注销、吊销或停业）",
-        "exempt on the draw date (正面清单)": "抽取日在正面清单内，免予现场检查",
-        "drawn earlier this year (annual coverage)": "本年度此前各期已抽取（全年全覆盖）",
-    }
-    if reason in fixed:
-        return fixed[reason]
-    m = re.fullmatch(r"inspected with no problem within (\d+) months", reason)
-    if m:
-        return f"{m.group(1)}个月内已检查且未发现问题"
-    return scrub(reason)
-
-
-def verification_snippet(bundle_name: str) -> list[str]:
-    """Python lines that re-run a draw from its bundle with the `consistent-sampler` package.
-
-    They print the frame's SHA-256, whether the draw's seed follows from the public seed by the
-    published rule (True), and, per stratum, the drawn identifiers in ticket order — to be compared
-    with the notice. No indentation, so that the lines survive copying from a PDF.
-    """
-    return [
-        "import json, hashlib",
-        "from consistent_sampler import sampler",
-        f'b = json.load(open("{bundle_name}", encoding="utf-8"))',
-        'rows, seed = b["frame"]["rows"], b["seed"]',
-        'print(hashlib.sha256("".join(f"{i}\\t{s}\\n" for i, s in rows).encode()).hexdigest())',
-        'd = b.get("seed_derivation")',
-        'if d: print(seed == hashlib.sha256(json.dumps([d["rule"], d["public_seed"], d["ticket_group"], d["period"]] '
-        '+ ([d["salt"]] if "salt" in d else []), ensure_ascii=False, separators=(",", ":")).encode()).hexdigest())',
-        'for t in b["strata"]: print(t["stratum"], list(sampler([i for i, s in rows if s == t["stratum"]], '
-        'seed=seed, take=t["n"], output="id")))',
-    ]
-
-
 def _id_label(id_scheme: str) -> str:
     return "统一社会信用代码" if id_scheme == "uscc" else "识别码"
 
@@ -329,287 +189,10 @@ def log_head_paragraph(head: str | None) -> list[str]:
     if not head:
         return []
     n, _, h = head.partition(":")
-    return [f"透明日志：本公示所依据的全部记录已写入透明日志（哈希链），发布时日志头为第{n}条，哈希值{h}。"
-            f"任何时候运行“inspect log verify --head {head}”即可核对此后记录未被删除或改写。"]
+    return [texts.LOG_HEAD.format(n=n, hash=h, head=head)]
 
 
-def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_date: dt.date, *,
-                id_scheme: str = "uscc", doc_number: str | None = None, log_head: str | None = None) -> Notice:
-    """The drawn-list notice of ``period`` for one issuer; ``draws`` in the order to print.
-
-    ``Notice.files`` is left empty: the service embeds the bundles (it has their bytes).
-    """
-    when = period_text(period)
-    id_label = _id_label(id_scheme)
-    total = sum(len(d.entities) for d in draws)
-    sealed = [d for d in draws if d.sealed_hidden]
-    one_step = [d for d in draws if d.commitment and d.commitment.get("one_step")]
-    intro = [
-        f"{_LEGAL_BASIS}，{issuer}按照随机抽查事项清单，从检查对象名录库中随机抽取了{when}的抽查对象，"
-        f"涉及{len(draws)}个抽查事项，共{total}家。",
-        "抽取所用的检查对象名录在确定随机种子之前已经冻结（冻结时间和SHA-256校验值见下文），随机种子取自公开来源，"
-        "抽取按公开算法进行，结果只取决于种子、名录和各层抽取数。本公示附带全部抽取数据，任何人均可独立复核。"
-        "现将抽查对象名单及抽取验证信息公示如下。",
-    ]
-    if sealed:
-        intro.append(f"其中{'、'.join(d.matter_name for d in sealed)}为保密抽查：本公示只公布其承诺信息和随机种子，"
-                     "抽取名单在检查完成后解密公示。")
-    if one_step:
-        intro.append(f"{'、'.join(d.matter_name for d in one_step)}的名录冻结、种子确定和抽取在同一次操作中完成，"
-                     "确定种子之前未公布名录校验值，公众无法据此确认种子是在名录冻结之后选定的。")
-    sections: list[Section] = []
-    number = 0
-    for d in draws:
-        number += 1
-        N = sum(int(s["N"]) for s in d.strata)
-        lead = (f"事项编号：{d.matter_code}。检查依据：{d.legal_basis}。检查方式：{d.method}。"
-                f"检查实施机关：{d.authority}。")
-        if d.sealed_hidden:
-            table = None
-            lead += (f"本期从{N}家检查对象中抽取{sum(int(s['n']) for s in d.strata)}家。本事项为保密抽查，"
-                     "名单在检查完成后解密公示。")
-        elif d.entities:
-            rows = [[str(k), public_entity_name(e.name, e.identifier, e.category), e.identifier, e.township or DASH,
-                     e.stratum] for k, e in enumerate(d.entities, 1)]
-            table = Table(["序号", "单位名称", id_label, "所属乡镇", "抽取层"], rows,
-                          align=["center", "left", "left", "center", "center"])
-            lead += f"本期从{N}家检查对象中抽取{len(d.entities)}家，名单如下。"
-        else:
-            table = None
-            lead += f"本期检查对象{N}家，按抽取标准本期抽取0家。"
-        sections.append(Section(f"{heading_number(number)}{d.matter_name}", [lead], table))
-
-    number += 1
-    sections.append(Section(f"{heading_number(number)}抽取验证信息", [
-        "抽取采用Rivest提出的“一致抽样”（consistent sampling）方法：对名录中的每个检查对象，以随机种子和该对象的"
-        f"{id_label}计算SHA-256散列值，得到一个票号；每个抽取层中票号最小的n个对象中选，票号越小排序越前。"
-        "所用算法与开源软件包consistent-sampler逐字节一致（选举风险限制审计所用的同一工具）。"
-        "名录校验值是名录规范文本（每行“识别码、制表符、抽取层、换行符”，按识别码排序，UTF-8编码）的SHA-256值。",
-    ]))
-    for k, d in enumerate(draws, 1):
-        sections.extend(_verification_sections(k, d, id_label))
-
-    number += 1
-    names = [d.bundle_name for d in draws if not d.sealed_hidden]
-    first = names[0] if names else bundle_file_name("MATTER", period.label)
-    sections.append(Section(f"{heading_number(number)}复核方法", [
-        f"本公示PDF文件内嵌{len(names)}个抽取数据文件（在PDF阅读器的“附件”栏中可以查看和保存）：{'、'.join(names)}。"
-        "每个文件包含冻结名录的全部识别码及其抽取层、随机种子及其来源、各层对象数与抽取数的计算依据，"
-        "以及全部中选对象及其票号。",
-        f"方法一：安装inspect-kit后运行命令“{VERIFY_COMMAND} {first}”，程序从文件重新计算名录校验值、"
-        "各层抽取数、每个票号和中选名单，逐项报告是否一致。",
-        "方法二：使用独立的开源软件包consistent-sampler（pip install consistent-sampler=="
-        f"{draws[0].algorithm_version if draws else '1.0.10'}）运行以下Python代码（其他文件替换文件名即可），"
-        "输出的名录校验值和各层中选识别码应与本公示一致：",
-    ], Table(["Python代码"], [[line] for line in verification_snippet(first)], align=["left"])))
-    if log_head:
-        number += 1
-        sections.append(Section(f"{heading_number(number)}透明日志", log_head_paragraph(log_head)))
-    return Notice(
-        issuer=issuer,
-        title=_title(f"{issuer}{when}", "“双随机、一公开”抽查对象名单公示"),
-        issue_date=issue_date,
-        doc_number=doc_number,
-        intro=intro,
-        sections=sections,
-        closing=["特此公示。"],
-        keywords=("双随机、一公开", "抽查对象名单", period.label, *(d.matter_code for d in draws)),
-    )
-
-
-def _verification_sections(k: int, d: DrawRecord, id_label: str) -> list[Section]:
-    current = d.history[-1] if d.history else None
-    facts = [
-        ["抽取算法", f"一致抽样，SHA-256票号（{d.algorithm}）"],
-        ["算法版本", f"{d.algorithm_version}（与PyPI软件包consistent-sampler {d.algorithm_version}逐字节一致）"],
-    ]
-    c = d.commitment
-    if c is not None:
-        facts += [
-            ["公开承诺", f"{_moment(dt.datetime.fromisoformat(c['committed_at']))}承诺：名录SHA-256和种子来源在种子产生前确定"
-                        + ("（一步完成，承诺与抽取同时进行，未事先公布）" if c.get("one_step") else "")],
-            ["承诺校验码", str(c.get("sha256"))],
-            ["种子来源", scrub(d.source_text or "")],
-            ["公开随机数", d.public_seed or ""],
-        ]
-        if c.get("sealed"):
-            facts.append(["保密抽查", f"抽取另加密钥，密钥SHA-256为{c.get('salt_sha256')}；"
-                                  + ("密钥已于解密时公布，见抽取数据文件" if not d.sealed_hidden
-                                     else "密钥在检查完成后公布，届时任何人均可复核名单")])
-        if not d.sealed_hidden:
-            facts.append(["本事项种子", f"{d.seed}（由公开随机数、事项分组“{c.get('ticket_group')}”和期别按"
-                                     "公开规则计算，见抽取数据文件seed_derivation）"])
-    else:
-        facts += [["随机种子", d.seed], ["种子来源", scrub(d.seed_source)]]
-    facts += [
-        ["名录冻结时间", f"{_moment(d.frame_prepared_at)}（名录基准日{_day(d.frame_as_of)}）"],
-        ["抽取时间", _moment(d.drawn_at)],
-        ["名录对象数", f"{d.frame_rows}家"],
-        ["名录SHA-256", d.frame_sha256],
-        ["抽取数据文件", "解密后公布" if d.sealed_hidden else d.bundle_name],
-    ]
-    if len(d.frames) > 1:
-        facts.append(["名录冻结记录", f"本期共冻结名录{len(d.frames)}次：" + "；".join(
-            f"第{i}次{_moment(dt.datetime.fromisoformat(f['prepared_at']))}，{f['N']}家，SHA-256 {str(f['sha256'])[:16]}…"
-            + ("（本次抽取所用）" if f.get("sha256") == d.frame_sha256 and f.get("drawn") else
-               ("（已用于抽取）" if f.get("drawn") else "（未用于抽取）"))
-            for i, f in enumerate(d.frames, 1))])
-    if d.excluded:
-        facts.append(["未纳入名录", "；".join(f"{_excluded_text(r)}{n}家" for r, n in d.excluded.items())])
-    if len(d.history) > 1:
-        facts.append(["重新抽取", f"本期共抽取{len(d.history)}次，以第{len(d.history)}次（最后一次）为准，"
-                                  "此前各次抽取记录保留并公示如下"])
-    else:
-        facts.append(["重新抽取", "无"])
-    out = [Section(f"{heading_number(k, 2)}{d.matter_name}（{d.matter_code}）",
-                   table=Table(["项目", "内容"], facts, col_widths_mm=[30, 126], align=["center", "left"]),
-                   level=2)]
-    rows = []
-    for s in d.strata:
-        standard, calc = _quota_parts(s, d.on_duty_inspectors)
-        rows.append([str(s["stratum"]), str(s["N"]), standard, calc, str(s["n"])])
-    out.append(Section(paragraphs=["各抽取层的对象数、抽取标准和抽取数："],
-                       table=Table(["抽取层", "对象数N", "抽取标准", "计算过程", "抽取数n"], rows,
-                                   align=["center", "right", "left", "left", "right"])))
-    if len(d.history) > 1 and not d.sealed_hidden:
-        hist = []
-        for i, step in enumerate(d.history, 1):
-            hist.append([f"第{i}次", _moment(step.drawn_at), step.seed, scrub(step.seed_source),
-                         scrub(step.reason) if step.reason else ("首次抽取" if i == 1 else DASH),
-                         "现行" if step is current else "已作废"])
-        out.append(Section(paragraphs=["抽取记录（含重新抽取及其原因）："],
-                           table=Table(["次序", "抽取时间", "随机种子", "种子来源", "重新抽取原因", "状态"], hist,
-                                       align=["center", "left", "left", "left", "left", "center"])))
-    return out
-
-
-# -- the results --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TaskOutcome:
-    """One task of a results notice; ``recorded=False`` means no finding yet (待录入).
-
-    ``results`` and ``follow_ups`` are labels (the codebook's Chinese); ``problems`` is the raw
-    description (scrubbed when printed); ``rectified`` is as of the issue date.
-    """
-
-    task_no: str
-    identifier: str
-    name: str
-    recorded: bool
-    category: str | None = None
-    inspection_start: dt.date | None = None
-    inspection_end: dt.date | None = None
-    results: Sequence[str] = ()
-    problems: str | None = None
-    follow_ups: Sequence[str] = ()
-    problem_found: bool = False
-    rectification_ordered: bool = False
-    rectification_deadline: dt.date | None = None
-    rectified: bool = False
-
-
-@dataclass(frozen=True)
-class MatterResults:
-    matter_code: str
-    matter_name: str
-    authority: str  # 检查实施机关
-    tasks: Sequence[TaskOutcome]
-
-    @property
-    def inspected(self) -> int:
-        return sum(t.recorded for t in self.tasks)
-
-    @property
-    def problems(self) -> int:
-        return sum(t.recorded and t.problem_found for t in self.tasks)
-
-    @property
-    def rectified(self) -> int:
-        return sum(t.recorded and t.rectified for t in self.tasks)
-
-    @property
-    def pending(self) -> list[str]:
-        return [t.task_no for t in self.tasks if not t.recorded]
-
-
-def _inspection_days(t: TaskOutcome) -> str:
-    if t.inspection_start is None:
-        return DASH
-    if t.inspection_end is None or t.inspection_end == t.inspection_start:
-        return t.inspection_start.isoformat()
-    return f"{t.inspection_start.isoformat()}至\n{t.inspection_end.isoformat()}"
-
-
-def _result_cell(t: TaskOutcome) -> str:
-    if not t.recorded:
-        return PENDING
-    text = "；".join(t.results) or DASH
-    problems = scrub(t.problems).strip()
-    return f"{text}\n问题：{problems}" if problems else text
-
-
-def _follow_up_cell(t: TaskOutcome) -> str:
-    if not t.recorded:
-        return DASH
-    text = "；".join(t.follow_ups) or DASH
-    if t.rectification_ordered:
-        if t.rectified:
-            text += "（已整改）"
-        elif t.rectification_deadline is not None:
-            text += f"（整改期限{t.rectification_deadline.isoformat()}）"
-    return text
-
-
-def results_notice(issuer: str, period: Period, matters: Sequence[MatterResults], issue_date: dt.date, *,
-                   id_scheme: str = "uscc", doc_number: str | None = None, log_head: str | None = None) -> Notice:
-    """The results notice of ``period`` for one issuer; tasks without a finding print as 待录入."""
-    when = period_text(period)
-    id_label = _id_label(id_scheme)
-    drawn = sum(len(m.tasks) for m in matters)
-    inspected = sum(m.inspected for m in matters)
-    problems = sum(m.problems for m in matters)
-    rectified = sum(m.rectified for m in matters)
-    pending = [no for m in matters for no in m.pending]
-    summary = (f"{when}，{issuer}共对{len(matters)}个抽查事项随机抽取检查对象{drawn}家，已完成检查并录入结果{inspected}家，"
-               f"其中发现问题{problems}家，截至发布之日已整改{rectified}家")
-    summary += f"；另有{len(pending)}家检查结果待录入，录入后另行公示。" if pending else "。"
-    rows = [[m.matter_name, m.authority, str(len(m.tasks)), str(m.inspected), str(m.problems), str(m.rectified),
-             str(len(m.pending))] for m in matters]
-    if len(matters) > 1:
-        rows.append(["合计", "", str(drawn), str(inspected), str(problems), str(rectified), str(len(pending))])
-    sections = [Section(
-        f"{heading_number(1)}抽查结果汇总", [summary],
-        Table(["抽查事项", "检查实施机关", "抽取", "已检查", "发现问题", "已整改", PENDING], rows,
-              align=["left", "left", "right", "right", "right", "right", "right"]),
-        notes=["注：“发现问题”指检查结果属于发现问题类别的检查对象；“已整改”指责令改正的问题截至发布之日已整改完毕。"],
-    ), Section(f"{heading_number(2)}检查结果明细")]
-    for k, m in enumerate(matters, 1):
-        # 检查实施机关 and 抽查事项 are the same for every task of a matter: stated once above its
-        # table, since eight columns cannot be read on the 156 mm measure.
-        rows = [[t.task_no, f"{public_entity_name(t.name, t.identifier, t.category)}\n{t.identifier}",
-                 _inspection_days(t), _result_cell(t), _follow_up_cell(t)] for t in m.tasks]
-        sections.append(Section(
-            f"{heading_number(k, 2)}{m.matter_name}（{m.matter_code}）",
-            [f"抽查事项：{m.matter_name}。检查实施机关：{m.authority}。本事项抽取{len(m.tasks)}家，"
-             f"已检查{m.inspected}家，发现问题{m.problems}家，已整改{m.rectified}家"
-             + (f"，待录入{len(m.pending)}家。" if m.pending else "。")],
-            Table(["任务编号", f"单位名称\n{id_label}", "检查日期", "检查结果", "后续处置"], rows,
-                  align=["left"] * 5) if rows else None,
-            level=2))
-    if pending:
-        sections.append(Section(f"{heading_number(3)}待录入的检查任务", [
-            f"以下{len(pending)}项检查任务的检查结果尚未录入（{PENDING}），录入后将另行公示：{'、'.join(pending)}。"]))
-    if log_head:
-        sections.append(Section(f"{heading_number(4 if pending else 3)}透明日志", log_head_paragraph(log_head)))
-    return Notice(
-        issuer=issuer,
-        title=_title(f"{issuer}{when}", "“双随机、一公开”抽查结果公示"),
-        issue_date=issue_date,
-        doc_number=doc_number,
-        intro=[f"按照“谁检查、谁录入、谁公开”的要求，现将{issuer}{when}“双随机、一公开”抽查结果公示如下。"],
-        sections=sections,
-        closing=["特此公示。"],
-        keywords=("双随机、一公开", "抽查结果", period.label, *(m.matter_code for m in matters)),
-    )
+# The two notices, re-exported here (they use the helpers above).
+from inspect_kit.publish.notice_draw import (DrawEntity, DrawRecord, DrawStep, draw_notice,  # noqa: E402
+                                             verification_snippet)
+from inspect_kit.publish.notice_results import MatterResults, TaskOutcome, results_notice  # noqa: E402

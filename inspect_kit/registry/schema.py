@@ -6,11 +6,12 @@ required columns that way). The first header of each field is the one written on
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from inspect_kit.text import clean_cell, clean_code, parse_date, to_halfwidth
+from inspect_kit.text import clean_code, header_key, parse_date, to_halfwidth
 
 
 @dataclass(frozen=True)
@@ -23,21 +24,17 @@ class Field:
     export: Callable[[Any], str] = field(default=lambda v: "" if v is None else str(v))
 
 
-def header_key(h: object) -> str:
-    return to_halfwidth(clean_cell(h)).replace(" ", "").rstrip("*").lower()
-
-
 # -- value parsers ------------------------------------------------------------------------------
 
 def _text(s: str) -> str:  # cells are already cleaned; the importer skips this call
     return s
 
 
-def _date(s: str):
+def _date(s: str) -> dt.date | None:
     return parse_date(s)
 
 
-def _export_date(d) -> str:
+def _export_date(d: dt.date | None) -> str:
     return "" if d is None else d.isoformat()
 
 

@@ -7,6 +7,10 @@ in the metrics (a plan not carried out, NotApplicable where there is nothing to 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inspect_kit.demo import DemoContext
 
 YEAR = 2026
 # (unit, indicator, value, note): entered through the same service function as `inspect score input`.
@@ -32,7 +36,7 @@ DEMO_MANUAL = (
 DEMO_JUDGEMENT = ("SCJG", "case_quality", "1.5", "抽查后续处置案卷3件，其中1件发现案件线索未按规定移送")
 
 
-def run(ctx) -> None:
+def run(ctx: DemoContext) -> None:
     from inspect_kit.demo import DEMO_TODAY
     from inspect_kit.score import load
     from inspect_kit.score.report import default_issuer, fonts_from_config, write_report
@@ -54,6 +58,7 @@ def run(ctx) -> None:
                for r in stored.ranking()])
     report = write_report(ctx.engine, ctx.out / f"考评结果-{YEAR}.pdf", run_id=stored.id,
                           issuer=default_issuer(ctx.config), issue_date=DEMO_TODAY, now=now,
-                          county=ctx.config.settings.county.name, fonts=fonts_from_config(ctx.config))
+                          county=ctx.config.settings.county.name, fonts=fonts_from_config(ctx.config),
+                          force=True)  # the demo starts afresh: its files of an earlier run are replaced
     ctx.echo(f"report: {report.path} ({report.pages} pages, notice #{report.notice_id})")
     ctx.results["score"] = {"run_id": stored.id, "report": report.path}

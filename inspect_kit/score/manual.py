@@ -23,13 +23,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.score.inputs import JudgementEntry, ManualValue, NotApplicable
 from inspect_kit.score.observe import source_of
 from inspect_kit.score.rulebook import Rulebook
-from inspect_kit.text import clean_cell, to_halfwidth
+from inspect_kit.storage.helpers import insert_id
+from inspect_kit.text import check_text, clean_cell, text_problem, to_halfwidth
 from inspect_kit.transparency.store import append_pending
 
 NOT_APPLICABLE_VALUE = "n/a"
@@ -82,10 +83,15 @@ def _parse_number(text: str) -> Fraction:
     return value / 100 if percent else value
 
 
-def _check_entry(rulebook: Rulebook, units: Mapping[str, str], unit: str, indicator: str, value: object,
-                 note: str) -> tuple[str, str, str, list[tuple[str, str]]]:
-    """(unit code, indicator key, stored value text, problems as (field, reason))."""
-    problems: list[tuple[str, str]] = []
+def _check_entry(rulebook: Rulebook, units: Mapping[str, str], unit: object, indicator: object, value: object,
+                 note: object) -> tuple[str, str, str, list[tuple[str, str]]]:
+    """(unit code, indicator key, stored value text, problems as (field, reason)); the fields are cells
+    as read (None for an empty one) or values as typed."""
+    problems: list[tuple[str, str]] = [(where, why) for where, v in (("unit", unit), ("indicator", indicator),
+                                                                     ("value", value), ("note", note))
+                                       if (why := text_problem(v)) is not None]
+    if problems:
+        return clean_cell(unit), clean_cell(indicator), "", problems
     unit_text = clean_cell(unit)
     code = unit_text if unit_text in units else next((c for c, n in units.items() if n == unit_text), None)
     if code is None:
@@ -143,9 +149,10 @@ def _insert_entries(conn: Connection, entries: list[ManualEntry]) -> list[Manual
 
     out = []
     for e in entries:
-        new_id = conn.execute(insert(ManualRow.__table__).values(
+        new_id = insert_id(
+            conn, ManualRow.__table__,
             year=e.year, unit_code=e.unit_code, indicator=e.indicator, value=e.value, note=e.note,
-            entered_by=e.entered_by, entered_at=e.entered_at)).inserted_primary_key[0]
+            entered_by=e.entered_by, entered_at=e.entered_at)
         out.append(ManualEntry(new_id, e.year, e.unit_code, e.indicator, e.value, e.note, e.entered_by, e.entered_at))
     return out
 
@@ -155,6 +162,7 @@ def add_manual_value(engine: Engine, rulebook: Rulebook, *, year: int, unit: str
     """Append one manual value (or judgement deduction) after checking it against the rulebook.
 
     `unit` is a unit code or name, `indicator` an indicator key or name. Raises ValidationFailed."""
+    check_text(by, "--by")
     with engine.begin() as conn:
         code, key, stored, problems = _check_entry(rulebook, _unit_names(conn), unit, indicator, value, note)
         if problems:
@@ -208,26 +216,31 @@ def import_manual_values(engine: Engine, rulebook: Rulebook, path: Path | str, *
     """Append every row of a .csv/.xlsx (单位/unit, 指标/indicator, 值/value, 说明/note, optional 录入人/by).
 
     All or nothing: any bad row refuses the file with a report naming row and column. The same
-    unit and manual (non-judgement) indicator twice in one file is refused as ambiguous."""
+    unit and manual (non-judgement) indicator twice in one file is refused as ambiguous, and so
+    are two columns giving one field (值 and 数值) and a file without rows."""
     from inspect_kit.registry.tabular import read_table
 
+    check_text(by, "--by")
     path = Path(path)
     table = read_table(path, lambda row: sum(1 for c in row if _header_key(c)), encoding=encoding, sheet=sheet)
     summary = ManualImportSummary(str(path), dry_run=dry_run)
     columns: dict[str, int] = {}
     header_text: dict[str, str] = {}
+    problems: list[Problem] = []
     for i, h in enumerate(table.headers):
         key = _header_key(h)
         if key is None:
             if clean_cell(h):
                 summary.ignored_columns.append(clean_cell(h))
-        elif key not in columns:
+        elif key in columns:  # 值 and 数值 both: which one counts would be a guess
+            problems.append(Problem(f"columns {header_text[key]!r} and {clean_cell(h)!r} both give {key}; keep one",
+                                    file=str(path), row=table.header_row, column=clean_cell(h)))
+        else:
             columns[key], header_text[key] = i, clean_cell(h)
-    problems = [Problem(f"missing column ({' / '.join(_IMPORT_COLUMNS[k][:1] + _IMPORT_COLUMNS[k][-1:])})",
-                        file=str(path), row=table.header_row, column=k) for k in _REQUIRED if k not in columns]
+    problems += [Problem(f"missing column ({' / '.join(_IMPORT_COLUMNS[k][:1] + _IMPORT_COLUMNS[k][-1:])})",
+                         file=str(path), row=table.header_row, column=k) for k in _REQUIRED if k not in columns]
     if problems:
-        for _ in table.rows:  # close the file
-            pass
+        table.close()
         raise ValidationFailed(f"{path}: manual values refused", problems)
     entries: list[ManualEntry] = []
     first_row: dict[tuple[str, str], int] = {}
@@ -252,8 +265,13 @@ def import_manual_values(engine: Engine, rulebook: Rulebook, path: Path | str, *
                 problems.append(Problem(f"{code} / {key} is already given in row {earlier}; give each value once",
                                         file=str(path), row=row_no, column=header_text["indicator"]))
                 continue
+        if (why := text_problem(cell.get("by"))) is not None:
+            problems.append(Problem(why, file=str(path), row=row_no, column=header_text["by"]))
+            continue
         entries.append(ManualEntry(None, year, code, key, stored, clean_cell(cell["note"]),
                                    clean_cell(cell.get("by")) or clean_cell(by) or None, now))
+    if not problems and summary.rows == 0:
+        raise InspectError(f"{path}: no rows with values below the header (row {table.header_row}); nothing to import")
     if problems:
         raise ValidationFailed(f"{path}: manual values refused", problems)
     if not dry_run and entries:

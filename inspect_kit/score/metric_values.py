@@ -1,4 +1,4 @@
-"""Each metric of `metrics.METRICS`, computed per unit from a snapshot of the records.
+"""Each metric, registered with its definition (`metrics.metric`) and computed per unit from a snapshot of the records.
 
 One function per metric turns the snapshot (records.py) into a MetricValue whose records name
 every counted item (ref, ok, a note in words a unit can check), or NotApplicable when there is
@@ -54,8 +54,9 @@ from inspect_kit.errors import InspectError
 from inspect_kit.findings.calendar import WorkingCalendar
 from inspect_kit.findings.deadlines import publicity_deadline
 from inspect_kit.score.inputs import MetricInput, MetricRecord, MetricValue, Missing, NotApplicable
-from inspect_kit.score.metrics import METRICS
-from inspect_kit.score.policy import DEFAULT_POLICY, ConflictRuleSet, ScorePolicy, check_as_of
+from inspect_kit.score.metrics import COMPUTE, METRICS, metric
+from inspect_kit.avoidance import AvoidanceRules, Reason, chinese, officer_reason, task_reasons
+from inspect_kit.score.policy import DEFAULT_POLICY, ScorePolicy, check_as_of
 from inspect_kit.score.records import DrawnTask, MatterSpec, Snapshot, TaskFinding, TaskTeam, load_snapshot
 
 
@@ -66,7 +67,14 @@ def _metric(records: list[MetricRecord], empty: MetricInput) -> MetricInput:
     return MetricValue(numerator=sum(1 for r in records if r.ok), denominator=len(records), records=tuple(records))
 
 
-def _plan_completion(s: Snapshot, matters: list[MatterSpec]) -> MetricInput:
+@metric(
+    "plan_completion", "抽查计划完成率",
+    'numerator: planned cells (matter × period) that have a current draw; denominator: planned cells (the'
+    " unit's matters × the periods of the year that have started by as_of). Record per cell (ref "
+    "'matter/period'), ok = drawn; the note names the draw and its number of tasks. NotApplicable when no"
+    ' period has started.',
+)
+def _plan_completion(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     records = []
     for m in matters:
         for p in s.planned(m):
@@ -80,7 +88,16 @@ def _plan_completion(s: Snapshot, matters: list[MatterSpec]) -> MetricInput:
     return _metric(records, NotApplicable(f"截至{s.as_of.isoformat()}无应开展的抽查"))
 
 
-def _sample_adequacy(s: Snapshot, matters: list[MatterSpec]) -> MetricInput:
+@metric(
+    "sample_adequacy", "抽查比例达标率",
+    'numerator: quota cells whose drawn count reached the planned n; denominator: quota cells, i.e. the '
+    "strata entries recorded in the frame of each planned cell's current draw (drawn count = the draw's "
+    "tasks in that stratum, inspected or not; planned n = the entry's n, the sample size the draw "
+    'computed), plus one failed cell per planned cell without a draw. Record per cell (ref '
+    "'matter/period/stratum', or 'matter/period' for a missing draw), ok = drawn count >= n. A draw whose"
+    ' frame records no strata is left out with a warning. NotApplicable when there are no cells.',
+)
+def _sample_adequacy(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     records = []
     for m in matters:
         for p in s.planned(m):
@@ -106,7 +123,16 @@ def _sample_adequacy(s: Snapshot, matters: list[MatterSpec]) -> MetricInput:
     return _metric(records, NotApplicable("无抽查配额记录"))
 
 
-def _key_coverage(s: Snapshot, matters: list[MatterSpec]) -> MetricInput:
+@metric(
+    "key_coverage", "重点监管对象覆盖率",
+    'Only the unit\'s annual-coverage matters (coverage = "annual") count. numerator: key entities drawn '
+    "into a task of those matters' current draws of the year at least once (inspected or not; the note "
+    'says when no result is recorded yet); denominator: key entities, i.e. the entities in the frozen '
+    'frames of those draws (and any entity drawn by them). Record per key entity (ref = identifier), ok ='
+    ' drawn. NotApplicable when the unit has no annual-coverage matter; Missing when those matters have '
+    'no draw in the year yet.',
+)
+def _key_coverage(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     annual = [m for m in matters if m.annual]
     if not annual:
         return NotApplicable("本单位无要求年度全覆盖的重点监管事项")
@@ -137,6 +163,16 @@ def _key_coverage(s: Snapshot, matters: list[MatterSpec]) -> MetricInput:
     return _metric(records, NotApplicable("无重点监管对象"))
 
 
+@metric(
+    "publicity_on_time", "抽查结果按时公示率",
+    'numerator: counted tasks whose result was published by the publicity deadline; denominator: current '
+    'tasks (periods of the year and the year before) with a finding whose inspection ended by as_of, '
+    'whose deadline (the configured number of working days, 20 by default, after the inspection ended, '
+    'per the working calendar) falls within the year, and which were either published by as_of or are '
+    'past their deadline. Published = issue date of the first results notice issued by as_of that lists '
+    'the task (not as pending). Record per task, ok = published on or before the deadline; the note says '
+    'how late. NotApplicable when none is counted.',
+)
 def _publicity_on_time(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     cal = policy.calendar
     records = []
@@ -175,6 +211,15 @@ def _working_days(cal: WorkingCalendar, after: dt.date, until: dt.date) -> str:
         return f"{(until - after).days}天"
 
 
+@metric(
+    "rectification_on_time", "整改按期复查率",
+    'numerator: counted rectification orders (责令整改) re-checked (复查) on or before their deadline; '
+    'denominator: findings of current tasks (periods of the year and the year before) with a '
+    'rectification deadline (moved to the next working day when it falls on a holiday, unless configured '
+    'otherwise) that falls within the year and either has passed by as_of or was followed by a re-check '
+    'recorded by as_of. Record per task, ok = re-checked by the deadline; the note says how late. '
+    'NotApplicable when none is counted.',
+)
 def _rectification_on_time(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     cal = policy.calendar
     records = []
@@ -204,6 +249,13 @@ def _rectification_on_time(s: Snapshot, matters: list[MatterSpec], policy: Score
     return _metric(records, NotApplicable(f"截至{s.as_of.isoformat()}无到期的责令整改事项"))
 
 
+@metric(
+    "finding_recorded", "检查结果录入率",
+    'numerator: counted tasks whose finding has at least one result category and at least one follow-up, '
+    "all in the code lists; denominator: current tasks of the year's periods whose inspection ended by "
+    'as_of (per their finding), plus those without a finding whose period ended before as_of. Record per '
+    'task, ok = recorded; the note says what is missing or unknown. NotApplicable when none is counted.',
+)
 def _finding_recorded(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     cb = policy.codebook
     records = []
@@ -235,6 +287,19 @@ def _finding_recorded(s: Snapshot, matters: list[MatterSpec], policy: ScorePolic
     return _metric(records, NotApplicable(f"截至{s.as_of.isoformat()}无已结束的检查任务"))
 
 
+@metric(
+    "team_compliance", "检查组合规率",
+    "numerator: compliant tasks; denominator: current tasks of the year's periods that have a team, plus "
+    'those without a team whose finding says the inspection started by as_of (these fail). A team '
+    "complies when each department of the matter's team demand (joint matters: their team; else "
+    'team_size, 2 by default, from the unit) has that many officers (experts never count) holding a '
+    'qualification for the matter and a certificate valid on the inspection start (else the assignment '
+    'date); every member is in the inspector register; no member has a declared conflict with the entity;'
+    ' and no officer is caught by the conflict rules in force (same township, previous periods; the '
+    "matter's own rules override settings.assign.conflicts). Record per task, ok = compliant; the note "
+    'says what was wrong. Missing when tasks are counted but none has a team (no assignment records); '
+    'NotApplicable when none is counted.',
+)
 def _team_compliance(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     # previous-period teams per entity, for the previous_periods rule
     on_team: dict[tuple[int, str], set[int]] = defaultdict(set)  # (entity id, period label) → inspector ids
@@ -265,7 +330,7 @@ def _team_compliance(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy
 
 
 def _team_problems(s: Snapshot, m: MatterSpec, t: DrawnTask, team: TaskTeam, f: TaskFinding | None,
-                   rules: ConflictRuleSet, on_team: Mapping[tuple[int, str], set[int]]
+                   rules: AvoidanceRules, on_team: Mapping[tuple[int, str], set[int]]
                    ) -> tuple[list[str], list[str]]:
     on = f.inspection_start if f is not None else team.assigned_on
     problems: list[str] = []
@@ -278,25 +343,25 @@ def _team_problems(s: Snapshot, m: MatterSpec, t: DrawnTask, team: TaskTeam, f: 
             continue
         expert = ins.kind != "officer" or mem.role == "expert"
         names.append(f"{ins.name}（专家）" if expert else ins.name)
-        reason = s.conflicts.get((ins.id, t.entity_id))
-        if reason is not None:
-            problems.append(f"{ins.name}（{ins.cert_no}）与检查对象存在利害关系（{reason}），未回避")
+        who = {"name": ins.name, "cert": ins.cert_no}
+        declared = s.conflicts.get((ins.id, t.entity_id))
+        if declared is not None:
+            problems.append(chinese(Reason.DECLARED, reason=declared, **who))
         if expert:
             continue
-        ok = True
-        if not (ins.qualifications & m.qualifications):
-            problems.append(f"{ins.name}（{ins.cert_no}）无本事项执法资格")
-            ok = False
-        if (ins.valid_from is not None and on < ins.valid_from) or (ins.valid_to is not None and on > ins.valid_to):
-            span = f"{ins.valid_from or ''}至{ins.valid_to or ''}"
-            problems.append(f"{ins.name}（{ins.cert_no}）执法证于{on}不在有效期内（{span}）")
-            ok = False
-        if rules.same_township and ins.home_township and ins.home_township == t.township:
-            problems.append(f"{ins.name}（{ins.cert_no}）户籍乡镇与检查对象同为{t.township}，未回避")
-        for k in range(1, rules.previous_periods + 1):
-            prev = t.period.previous(k).label
-            if ins.id in on_team.get((t.entity_id, prev), ()):
-                problems.append(f"{ins.name}（{ins.cert_no}）在{prev}检查过该对象，未回避")
+        why = officer_reason(held=ins.qualifications, needed=m.qualifications, status=None, valid_from=ins.valid_from,
+                             valid_to=ins.valid_to, window=(on, on), check_status=False)
+        ok = why is None
+        if why is not None:
+            problems.append(chinese(why, on=on, span=f"{ins.valid_from or ''}至{ins.valid_to or ''}", **who))
+        earlier = [k for k in range(1, rules.previous_periods + 1)
+                   if ins.id in on_team.get((t.entity_id, t.period.previous(k).label), ())]
+        for reason in task_reasons(rules, declared=False, home_township=ins.home_township, township=t.township,
+                                   previous_periods_on=earlier):
+            if reason is Reason.TOWNSHIP:
+                problems.append(chinese(reason, township=t.township, **who))
+            else:
+                problems += [chinese(reason, period=t.period.previous(k).label, **who) for k in earlier]
         if ok:
             valid_by_dept[ins.department] += 1
     for dept, need in sorted(m.demand.items()):
@@ -306,22 +371,8 @@ def _team_problems(s: Snapshot, m: MatterSpec, t: DrawnTask, team: TaskTeam, f: 
     return problems, names
 
 
-_COMPUTE = {
-    "plan_completion": lambda s, ms, p: _plan_completion(s, ms),
-    "sample_adequacy": lambda s, ms, p: _sample_adequacy(s, ms),
-    "key_coverage": lambda s, ms, p: _key_coverage(s, ms),
-    "publicity_on_time": _publicity_on_time,
-    "rectification_on_time": _rectification_on_time,
-    "finding_recorded": _finding_recorded,
-    "team_compliance": _team_compliance,
-}
-
-
 def _compute(key: str, snap: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
-    fn = _COMPUTE.get(key)
-    if fn is None:  # a metric the engine knows but this integration does not compute yet
-        return Missing(f"metric {key!r} is not computed by this version of inspect-kit")
-    return fn(snap, matters, policy)
+    return COMPUTE[key](snap, matters, policy)
 
 
 def metrics_of(snap: Snapshot, policy: ScorePolicy, keys: Iterable[str]) -> dict[str, dict[str, MetricInput]]:

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspect_kit.avoidance import AvoidanceRules
 from inspect_kit.errors import InspectError
 from inspect_kit.findings.calendar import WorkingCalendar, default_calendar
 from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook
@@ -20,22 +21,14 @@ from inspect_kit.findings.deadlines import PUBLICITY_WORKING_DAYS
 
 
 @dataclass(frozen=True)
-class ConflictRuleSet:
-    """The configured 回避 rules the team check applies (declared conflicts always apply)."""
-
-    same_township: bool = False
-    previous_periods: int = 0
-
-
-@dataclass(frozen=True)
 class ScorePolicy:
-    """What the metrics depend on besides the records: code lists, calendar, publicity days, 回避 rules."""
+    """What the metrics depend on besides the records: code lists, calendar, publicity days, 回避 rules (inspect_kit.avoidance)."""
 
     codebook: Codebook = DEFAULT_CODEBOOK
     calendar: WorkingCalendar = field(default_factory=default_calendar)
     publicity_days: int = PUBLICITY_WORKING_DAYS
     roll_to_working_day: bool = True
-    conflicts: ConflictRuleSet = ConflictRuleSet()
+    conflicts: AvoidanceRules = AvoidanceRules()
 
 
 DEFAULT_POLICY = ScorePolicy()
@@ -54,9 +47,8 @@ def policy_from_config(config: Any) -> ScorePolicy:
     else:
         fp = findings_policy(config)
         codebook, calendar, days, roll = fp.codebook, fp.calendar, fp.publicity_days, fp.roll_to_working_day
-    rules = config.settings.assign.conflicts
     return ScorePolicy(codebook=codebook, calendar=calendar, publicity_days=days, roll_to_working_day=roll,
-                       conflicts=ConflictRuleSet(rules.same_township, rules.previous_periods))
+                       conflicts=AvoidanceRules.of(config.settings.assign.conflicts))
 
 
 def default_as_of(year: int, today: dt.date) -> dt.date:

@@ -33,9 +33,9 @@ from sqlalchemy import Connection, func, select
 
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
-from inspect_kit.score.policy import ConflictRuleSet
+from inspect_kit.avoidance import AvoidanceRules
+from inspect_kit.storage.helpers import chunks
 
-_CHUNK = 1000
 
 
 def _cutoff(as_of: dt.date) -> dt.datetime:
@@ -75,11 +75,9 @@ class MatterSpec:
         q = self.spec.get("qualification") or []
         return ({q} if isinstance(q, str) else set(q)) | {self.code}
 
-    def conflict_rules(self, default: ConflictRuleSet) -> ConflictRuleSet:
+    def conflict_rules(self, default: AvoidanceRules) -> AvoidanceRules:
         own = self.spec.get("conflicts")
-        if not own:
-            return default
-        return ConflictRuleSet(bool(own.get("same_township", False)), int(own.get("previous_periods", 0) or 0))
+        return AvoidanceRules.of(own) if own else default
 
 
 @dataclass(frozen=True)
@@ -176,16 +174,11 @@ class Snapshot:
 
     def current_tasks(self, matter: MatterSpec, years: Iterable[int]) -> list[DrawnTask]:
         wanted = set(years)
-        out = []
+        out: list[DrawnTask] = []
         for (code, _), d in self.draws.items():
             if code == matter.code and d.period.year in wanted:
                 out.extend(self.tasks.get(d.id, ()))
         return sorted(out, key=lambda t: t.no)
-
-
-def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
 
 
 def _period_or_none(label: str) -> Period | None:
@@ -223,41 +216,41 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
     frame_ids = sorted({d.frame_id for d in snap.draws.values() if d.period.year == year})
     annual_frames = sorted({d.frame_id for d in snap.draws.values() if d.period.year == year
                             and d.matter in matters and matters[d.matter].annual})
-    for part in _chunks(frame_ids):
-        for r in conn.execute(select(Frame.id, Frame.strata).where(Frame.id.in_(part))):
-            snap.strata[r.id] = list(r.strata or [])
-    for part in _chunks(annual_frames):
-        for r in conn.execute(select(Frame.id, Frame.frame_blob).where(Frame.id.in_(part))):
-            text = zlib.decompress(r.frame_blob).decode("utf-8")
-            snap.frame_ids[r.id] = [line.split("\t", 1)[0] for line in text.splitlines() if line]
+    for part in chunks(frame_ids):
+        for fs in conn.execute(select(Frame.id, Frame.strata).where(Frame.id.in_(part))):
+            snap.strata[fs.id] = list(fs.strata or [])
+    for part in chunks(annual_frames):
+        for fb in conn.execute(select(Frame.id, Frame.frame_blob).where(Frame.id.in_(part))):
+            text = zlib.decompress(fb.frame_blob).decode("utf-8")
+            snap.frame_ids[fb.id] = [line.split("\t", 1)[0] for line in text.splitlines() if line]
     members = sorted({i for ids in snap.frame_ids.values() for i in ids})
-    for part in _chunks(members):
+    for idents in chunks(members):
         snap.entity_names.update(conn.execute(select(Entity.identifier, Entity.name)
-                                              .where(Entity.identifier.in_(part))).all())
+                                              .where(Entity.identifier.in_(idents))).all())
 
     draw_info = {d.id: d for d in snap.draws.values()}
-    for part in _chunks(draw_ids):
-        stmt = (select(Task.id, Task.task_no, Task.draw_id, Task.entity_id, Task.identifier, Task.stratum,
-                       Entity.township)
-                .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id.in_(part)))
-        for r in conn.execute(stmt):
-            d = draw_info[r.draw_id]
-            snap.tasks.setdefault(r.draw_id, []).append(
-                DrawnTask(r.id, r.task_no, d.period, r.entity_id, r.identifier, r.township, r.stratum))
+    for part in chunks(draw_ids):
+        task_stmt = (select(Task.id, Task.task_no, Task.draw_id, Task.entity_id, Task.identifier, Task.stratum,
+                            Entity.township)
+                     .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id.in_(part)))
+        for t in conn.execute(task_stmt):
+            d = draw_info[t.draw_id]
+            snap.tasks.setdefault(t.draw_id, []).append(
+                DrawnTask(t.id, t.task_no, d.period, t.entity_id, t.identifier, t.township, t.stratum))
     task_ids = sorted(t.id for ts in snap.tasks.values() for t in ts)
-    for part in _chunks(task_ids):
-        stmt = select(Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results,
-                      Finding.follow_ups, Finding.rectification_deadline, Finding.recheck_date
-                      ).where(Finding.task_id.in_(part))
-        for r in conn.execute(stmt):
-            snap.findings[r.task_id] = TaskFinding(r.inspection_start, r.inspection_end, tuple(r.results or ()),
-                                                   tuple(r.follow_ups or ()), r.rectification_deadline,
-                                                   r.recheck_date)
+    for part in chunks(task_ids):
+        finding_stmt = select(Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results,
+                              Finding.follow_ups, Finding.rectification_deadline, Finding.recheck_date
+                              ).where(Finding.task_id.in_(part))
+        for f in conn.execute(finding_stmt):
+            snap.findings[f.task_id] = TaskFinding(f.inspection_start, f.inspection_end, tuple(f.results or ()),
+                                                   tuple(f.follow_ups or ()), f.rectification_deadline,
+                                                   f.recheck_date)
 
     wanted = set(task_ids)
-    stmt = (select(Notice.task_ids, Notice.pending_task_ids, Notice.issued_on)
-            .where(Notice.kind == "results", Notice.issued_on <= as_of))
-    for ids, pending, issued in conn.execute(stmt):
+    notice_stmt = (select(Notice.task_ids, Notice.pending_task_ids, Notice.issued_on)
+                   .where(Notice.kind == "results", Notice.issued_on <= as_of))
+    for ids, pending, issued in conn.execute(notice_stmt):
         skip = {int(i) for i in (pending or [])}
         for tid in ids or []:
             tid = int(tid)
@@ -265,22 +258,22 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
                 snap.published[tid] = issued
 
     by_task: dict[int, list[tuple[_Member, dt.datetime]]] = defaultdict(list)
-    for part in _chunks(task_ids):
-        stmt = (select(TeamMember.id, TeamMember.task_id, TeamMember.assignment_id, TeamMember.inspector_id,
-                       TeamMember.role, TeamMember.replaces_id, Assignment.created_at)
-                .join(Assignment, Assignment.id == TeamMember.assignment_id)
-                .where(TeamMember.task_id.in_(part), TeamMember.added_at < cutoff, Assignment.created_at < cutoff)
-                .order_by(TeamMember.id))
-        for r in conn.execute(stmt):
-            by_task[r.task_id].append((_Member(r.id, r.assignment_id, r.inspector_id, r.role, r.replaces_id),
-                                       r.created_at))
+    for part in chunks(task_ids):
+        team_stmt = (select(TeamMember.id, TeamMember.task_id, TeamMember.assignment_id, TeamMember.inspector_id,
+                            TeamMember.role, TeamMember.replaces_id, Assignment.created_at)
+                     .join(Assignment, Assignment.id == TeamMember.assignment_id)
+                     .where(TeamMember.task_id.in_(part), TeamMember.added_at < cutoff, Assignment.created_at < cutoff)
+                     .order_by(TeamMember.id))
+        for m in conn.execute(team_stmt):
+            by_task[m.task_id].append((_Member(m.id, m.assignment_id, m.inspector_id, m.role, m.replaces_id),
+                                       m.created_at))
     for tid, rows_ in by_task.items():
         team = _effective_team(rows_)
         if team is not None:
             snap.teams[tid] = team
     inspector_ids = sorted({m.inspector_id for t in snap.teams.values() for m in t.members})
     quals: dict[int, set[str]] = defaultdict(set)
-    for part in _chunks(inspector_ids):
+    for part in chunks(inspector_ids):
         for iid, q in conn.execute(select(InspectorQualification.inspector_id, InspectorQualification.qualification)
                                    .where(InspectorQualification.inspector_id.in_(part))):
             quals[iid].add(q)
@@ -289,7 +282,7 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
                                                i.cert_valid_from, i.cert_valid_to, frozenset())
     for iid, ins in list(snap.inspectors.items()):
         snap.inspectors[iid] = _Inspector(**{**ins.__dict__, "qualifications": frozenset(quals.get(iid, ()))})
-    for part in _chunks(inspector_ids):
+    for part in chunks(inspector_ids):
         for iid, eid, reason in conn.execute(select(Conflict.inspector_id, Conflict.entity_id, Conflict.reason)
                                              .where(Conflict.inspector_id.in_(part), Conflict.updated_at < cutoff)):
             snap.conflicts[(iid, eid)] = reason

@@ -5,10 +5,14 @@ a breakdown table per unit, verification details) laid out by `publish.layout` p
 with the same embedded TrueType fonts (the shipped free faces, or settings.publish fonts). The
 bar chart of the totals is a ReportLab `Drawing` (HorizontalBarChart) inserted into the composed
 story after the chart caption, its labels set in a registered face of the same FontSet, so every
-font in the file is an embedded subset. The stored run (rulebook text, inputs, results) is
-embedded as a JSON file, so the PDF carries what `inspect score verify` needs.
+font in the file is an embedded subset. A public view of the stored run (rulebook text, inputs,
+results) is embedded as a JSON file (`public_run`): the notes of metrics that name people — the
+teams, confidential until the entities are notified, and their officers' certificates — are
+replaced by whether the item complied, and every other string has the registries' private values
+masked. The full run stays in the database, where `inspect score verify` checks it.
 
-The generated file is recorded in `notices` (kind='score', period=str(year)).
+The generated file passes the public-output guard and is recorded in `notices` (kind='score',
+period=str(year)) by `publish.service.record_pdf`: an existing file is refused unless `force`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from sqlalchemy import Engine
 
@@ -28,7 +32,14 @@ from inspect_kit.score.numbers import cents_to_decimal, format_number, round_to_
 from inspect_kit.score.results import IndicatorResult, UnitResult
 from inspect_kit.score.service import StoredRun, load_run, unit_flags
 
-__all__ = ["ReportResult", "build_report", "write_report", "fonts_from_config", "default_issuer", "CHART_CAPTION"]
+if TYPE_CHECKING:  # the publish stage and reportlab load only when a report is built
+    from reportlab.graphics.shapes import Drawing
+
+    from inspect_kit.publish.document import Notice, Table
+    from inspect_kit.publish.fonts import Face, FontConfig, FontSet
+
+__all__ = ["ReportResult", "build_report", "write_report", "fonts_from_config", "default_issuer", "public_run",
+           "CHART_CAPTION"]
 
 CHART_CAPTION = "图1　各单位考评总分（单位：分）"
 CHART_HEADING = "二、总分对比"
@@ -43,9 +54,10 @@ class ReportResult:
     sha256: str
     pages: int
     size: int
+    reissue_of: int | None = None  # the notice recorded before at the same path (written with force)
 
 
-def fonts_from_config(config: Any):
+def fonts_from_config(config: Any) -> FontConfig:
     """The notices' font settings; the same resolution as the notices themselves."""
     from inspect_kit.publish.service import fonts_from_config as notice_fonts
 
@@ -95,7 +107,7 @@ def _note_text(ind: IndicatorResult) -> str:
     return "；".join(parts)
 
 
-def _unit_table(unit: UnitResult, full_marks: Fraction):
+def _unit_table(unit: UnitResult, full_marks: Fraction) -> Table:
     from inspect_kit.publish import Table
 
     rows: list[list[str]] = []
@@ -114,9 +126,11 @@ def _unit_table(unit: UnitResult, full_marks: Fraction):
                  align=["left", "center", "center", "left"])
 
 
-def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None):
+def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None,
+            log_head: str | None = None) -> Notice:
     from inspect_kit.publish import Section, Table, chinese_date, heading_number
     from inspect_kit.publish.document import Notice
+    from inspect_kit.publish.notices import log_head_paragraph
 
     run = stored.run
     groups = sorted({u.group for u in run.units})
@@ -152,8 +166,9 @@ def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str,
     sections.append(Section(heading=f"{heading_number(4)}复核信息", paragraphs=[
         f"本结果由第{stored.id}号考评运行生成（{stored.created_at:%Y-%m-%d %H:%M}）。考评细则SHA-256："
         f"{run.rulebook_sha256}；输入数据SHA-256：{run.inputs_sha256}。考评细则原文、各单位输入数据和得分结果"
-        f"已作为附件嵌入本文件，可用“inspect score verify {stored.id}”复核。",
-    ]))
+        f"的公开版本已作为附件嵌入本文件（检查组名单等个人信息不予公开）；完整运行记录保存在考评系统中，"
+        f"可用“inspect score verify {stored.id}”复核。",
+    ] + log_head_paragraph(log_head)))
     title = title or f"{county}{stored.year}年度“双随机、一公开”监管工作考评结果"
     return Notice(issuer=issuer, title=title, issue_date=issue_date, intro=intro, sections=sections,
                   keywords=("考评", str(stored.year), f"run {stored.id}"))
@@ -162,7 +177,7 @@ def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str,
 # -- the chart --------------------------------------------------------------------------------
 
 
-def _chart_face(fontset, texts: Sequence[str]):
+def _chart_face(fontset: FontSet, texts: Sequence[str]) -> Face:
     """A face that draws every chart label (a chart string has one font): body, else fallback."""
     from inspect_kit.publish.fonts import MissingGlyph, MissingGlyphError
 
@@ -174,7 +189,7 @@ def _chart_face(fontset, texts: Sequence[str]):
     raise MissingGlyphError([MissingGlyph(c, "chart label", fontset.body.label) for c in missing])
 
 
-def _chart(stored: StoredRun, fontset, width: float):
+def _chart(stored: StoredRun, fontset: FontSet, width: float) -> Drawing:
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.shapes import Drawing
@@ -191,15 +206,15 @@ def _chart(stored: StoredRun, fontset, width: float):
     label_width = min(face.advance("国", size) * max(len(n) for n in names) + 8, width * 0.45)
     legend_h = 18 if len(groups) > 1 else 0
     height = pitch * len(units) + 30 + legend_h
-    drawing = Drawing(width, height)
     # The renderer starts from Helvetica unless told otherwise: an unembedded font in the file.
-    drawing.initialFontName, drawing.initialFontSize = face.name, size
+    drawing = Drawing(width, height, initialFontName=face.name, initialFontSize=size)
     chart = HorizontalBarChart()
-    chart.x, chart.y = label_width, 20
-    chart.width, chart.height = width - label_width - 40, pitch * len(units)
+    # reportlab takes any number for positions and sizes; its stubs say int for the four marked.
+    chart.x, chart.y = label_width, 20  # type: ignore[assignment]
+    chart.width, chart.height = width - label_width - 40, pitch * len(units)  # type: ignore[assignment]
     chart.data = [totals]
-    chart.barWidth = pitch * 0.6
-    chart.groupSpacing = pitch * 0.4
+    chart.barWidth = pitch * 0.6  # type: ignore[assignment]
+    chart.groupSpacing = pitch * 0.4  # type: ignore[assignment]
     chart.categoryAxis.categoryNames = names
     chart.categoryAxis.labels.fontName = face.name
     chart.categoryAxis.labels.fontSize = size
@@ -227,7 +242,7 @@ def _chart(stored: StoredRun, fontset, width: float):
         legend.fontName, legend.fontSize = face.name, size
         legend.alignment = "right"
         legend.columnMaximum = 1
-        legend.x, legend.y = label_width, height - 4
+        legend.x, legend.y = label_width, height - 4  # type: ignore[assignment]  # a number; the stubs say int
         legend.deltax = 60
         legend.colorNamePairs = [(Color(*_GROUP_COLOURS.get(g, (0.3, 0.3, 0.3))), _group_label(g)) for g in groups]
         drawing.add(legend)
@@ -237,38 +252,92 @@ def _chart(stored: StoredRun, fontset, width: float):
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def _run_file(stored: StoredRun) -> tuple[str, bytes]:
+# Metrics whose record notes name people: metric key → (note if the item complied, note if not).
+_WITHHELD_NOTES = {
+    "team_compliance": ("检查组符合规定", "检查组不符合规定（涉及检查人员个人信息，详情不公开）"),
+}
+PUBLIC_VIEW_NOTE = ("本文件为考评运行的公开版本：检查组名单等个人信息不予公开（相关记录只列是否符合规定），"
+                    "其余文字中的个人信息已做遮盖处理；完整运行记录保存在考评系统数据库中，输入数据SHA-256为完整记录的校验值。")
+
+
+def _withhold(records: list[dict[str, Any]], notes: tuple[str, str], ok: Any = None) -> list[dict[str, Any]]:
+    return [{**r, "note": notes[0] if (r.get("ok") if ok is None else ok) else notes[1]} for r in records]
+
+
+def _masked_strings(value: Any, private: Any) -> Any:
+    from inspect_kit.publish.privacy import mask
+
+    if isinstance(value, str):
+        return mask(value, private)
+    if isinstance(value, dict):
+        return {k: _masked_strings(v, private) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_strings(v, private) for v in value]
+    return value
+
+
+def public_run(stored: StoredRun, private: Any = None) -> dict[str, Any]:
+    """The public view of a stored run, as embedded in the report (see the module docstring).
+
+    ``private`` is a `publish.privacy.PrivateValues` (None: notes withheld, nothing masked)."""
     from inspect_kit.score.inputs import to_canonical
 
+    inputs = to_canonical(stored.inputs)
+    for unit in inputs:
+        for key, notes in _WITHHELD_NOTES.items():
+            metric = unit["metrics"].get(key)
+            if metric and metric.get("records"):
+                metric["records"] = _withhold(metric["records"], notes)
+    results = json.loads(json.dumps(stored.stored_results))
+    for unit in results.get("units", []):
+        for cat in unit.get("categories", []):
+            for ind in cat.get("indicators", []):
+                withheld = _WITHHELD_NOTES.get(ind.get("metric"))
+                if withheld and ind.get("records"):
+                    ind["records"] = _withhold(ind["records"], withheld, ok=False)  # a scored record is a deduction
     data = {"run_id": stored.id, "year": stored.year, "as_of": stored.as_of.isoformat(),
-            "rulebook_sha256": stored.run.rulebook_sha256, "rulebook_text": stored.rulebook.source_text,
-            "inputs": to_canonical(stored.inputs), "results": stored.stored_results}
-    blob = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+            "public_view": PUBLIC_VIEW_NOTE, "rulebook_sha256": stored.run.rulebook_sha256,
+            "rulebook_text": stored.rulebook.source_text, "inputs": inputs, "results": results}
+    return _masked_strings(data, private) if private is not None else data
+
+
+def _run_file(stored: StoredRun, private: Any = None) -> tuple[str, bytes]:
+    blob = json.dumps(public_run(stored, private), ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
     return f"scoring-run-{stored.id}.json", blob
 
 
 def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str = "",
-                 title: str | None = None, fonts: Any = None) -> bytes:
+                 title: str | None = None, fonts: Any = None, private: Any = None,
+                 log: dict[str, Any] | None = None) -> bytes:
     """The report of a stored run as PDF bytes (deterministic for the same run, fonts and date).
 
     The title defaults to "<county><year>年度“双随机、一公开”监管工作考评结果"; `fonts` is a
-    publish.FontConfig (None: the shipped free fonts)."""
+    publish.FontConfig (None: the shipped free fonts); `private` (publish.privacy.PrivateValues)
+    is masked in the printed text and in the embedded public view of the run; `log` (a
+    transparency-log excerpt) puts its head in the text and the excerpt beside the run."""
     from reportlab.platypus import CondPageBreak, Spacer
 
     from inspect_kit.publish import layout
+    from inspect_kit.publish.compose import compose
     from inspect_kit.publish.document import finish_pdf, located_texts, validate_tables
     from inspect_kit.publish.fonts import FontSet
 
-    notice = _notice(stored, issuer=issuer, issue_date=issue_date, county=county, title=title)
+    from inspect_kit.publish.privacy import mask_notice
+
+    notice = _notice(stored, issuer=issuer, issue_date=issue_date, county=county, title=title,
+                     log_head=log["head"] if log else None)
+    if private is not None:
+        notice = mask_notice(notice, private)
     fontset = FontSet.load(fonts)
     validate_tables(notice)
     fontset.check(located_texts(notice))
     geometry = layout.PageGeometry()
-    story = layout.compose(notice, fontset, geometry)
+    story = compose(notice, fontset, geometry)
     chart = _chart(stored, fontset, geometry.block_width)
     texts = [item.text if isinstance(item, layout.TextBlock) else None for item in story]
     at, head = texts.index(CHART_CAPTION), texts.index(CHART_HEADING)
     marker = story[at]
+    assert isinstance(marker, layout.TextBlock)  # found by its text above
     caption = layout.TextBlock(marker.setter, CHART_CAPTION, replace(marker.style, align="center", first_indent=0.0))
     story[at:at + 1] = [Spacer(0, geometry.line_pitch / 4), chart, caption]
     # The heading goes to the next page with the chart rather than stay behind alone.
@@ -278,16 +347,30 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
 
     info = {"/Title": metadata_title(notice.title), "/Author": issuer, "/Subject": f"考评运行 #{stored.id}",
             "/Keywords": ", ".join(notice.keywords), "/Creator": "inspect-kit"}
-    return finish_pdf(pdf, info, issue_date, [_run_file(stored)])
+    files = [_run_file(stored, private)]
+    if log:
+        from inspect_kit.publish.notices import log_file_name
+
+        files.append((log_file_name("score", str(stored.year)),
+                      (json.dumps(log, ensure_ascii=False, indent=1) + "\n").encode("utf-8")))
+    return finish_pdf(pdf, info, issue_date, files)
 
 
 def write_report(engine: Engine, path: Path | str, *, issuer: str, issue_date: dt.date, now: dt.datetime,
                  year: int | None = None, run_id: int | None = None, county: str = "", title: str | None = None,
-                 fonts: Any = None) -> ReportResult:
-    """Write the report of a stored run (by id, or the latest of `year`) and record it in notices."""
-    from inspect_kit.publish.service import record_pdf
+                 fonts: Any = None, force: bool = False) -> ReportResult:
+    """Write the report of a stored run (by id, or the latest of `year`) and record it in notices.
+    An existing file at `path` is refused unless `force` (then recorded as a re-issue)."""
+    from inspect_kit.publish.service import check_target, private_values, record_pdf
 
+    check_target(engine, path, force=force)  # before the rendering: a refused target costs nothing
     stored = load_run(engine, run_id, year=year)
-    pdf = build_report(stored, issuer=issuer, issue_date=issue_date, county=county, title=title, fonts=fonts)
-    rec = record_pdf(engine, pdf, path, kind="score", period=str(stored.year), issued_on=issue_date, now=now)
-    return ReportResult(rec.path, stored.id, rec.notice_id, rec.sha256, rec.pages, rec.size)
+    from inspect_kit.transparency.store import excerpt
+
+    with engine.connect() as conn:
+        log = excerpt(conn, [("scoring_run", stored.id)])
+    pdf = build_report(stored, issuer=issuer, issue_date=issue_date, county=county, title=title, fonts=fonts,
+                       private=private_values(engine), log=log)
+    rec = record_pdf(engine, pdf, path, kind="score", period=str(stored.year), issued_on=issue_date, now=now,
+                     force=force)
+    return ReportResult(rec.path, stored.id, rec.notice_id, rec.sha256, rec.pages, rec.size, rec.reissue_of)

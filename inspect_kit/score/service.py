@@ -26,14 +26,14 @@ from inspect_kit.score.manual import (
     NOT_APPLICABLE_VALUE, ManualEntry, ManualImportSummary, add_manual_value, import_manual_values, manual_history,
 )
 from inspect_kit.score.metric_values import compute_metrics
-from inspect_kit.score.policy import DEFAULT_POLICY, ConflictRuleSet, ScorePolicy, default_as_of, policy_from_config
+from inspect_kit.score.policy import DEFAULT_POLICY, ScorePolicy, default_as_of, policy_from_config
 from inspect_kit.score.runs import (
     CollectedInputs, RunInfo, StoredRun, VerifyCheck, VerifyReport, collect_inputs, explain_unit, list_runs,
     load_run, run_scoring, unit_flags, verify_run,
 )
 
 __all__ = [
-    "ScorePolicy", "ConflictRuleSet", "policy_from_config", "DEFAULT_POLICY",
+    "ScorePolicy", "policy_from_config", "DEFAULT_POLICY",
     "compute_metrics", "collect_inputs", "CollectedInputs",
     "ManualEntry", "add_manual_value", "import_manual_values", "ManualImportSummary", "manual_history",
     "StoredRun", "RunInfo", "run_scoring", "load_run", "list_runs", "verify_run", "VerifyReport", "VerifyCheck",

@@ -43,17 +43,17 @@ class LoggedKind:
 # One registry of what the log covers. A new kind of published record is one line here (and in
 # the migration that adds its table, the genesis counts of later databases start at zero).
 LOGGED: tuple[LoggedKind, ...] = (
-    LoggedKind("import_batch", ImportBatch.__table__),  # type: ignore[arg-type]
-    LoggedKind("frame", Frame.__table__),  # type: ignore[arg-type]
-    LoggedKind("commitment", Commitment.__table__),  # type: ignore[arg-type]
-    LoggedKind("draw", Draw.__table__, (Task.__table__, "draw_id")),  # type: ignore[arg-type]
-    LoggedKind("unsealing", Unsealing.__table__),  # type: ignore[arg-type]
-    LoggedKind("assignment", Assignment.__table__),  # type: ignore[arg-type]
-    LoggedKind("team_member", TeamMember.__table__),  # type: ignore[arg-type]
-    LoggedKind("finding_revision", FindingRevision.__table__),  # type: ignore[arg-type]
-    LoggedKind("notice", Notice.__table__),  # type: ignore[arg-type]
-    LoggedKind("manual_value", ManualValue.__table__),  # type: ignore[arg-type]
-    LoggedKind("scoring_run", ScoringRun.__table__),  # type: ignore[arg-type]
+    LoggedKind("import_batch", ImportBatch.__table__),
+    LoggedKind("frame", Frame.__table__),
+    LoggedKind("commitment", Commitment.__table__),
+    LoggedKind("draw", Draw.__table__, (Task.__table__, "draw_id")),
+    LoggedKind("unsealing", Unsealing.__table__),
+    LoggedKind("assignment", Assignment.__table__),
+    LoggedKind("team_member", TeamMember.__table__),
+    LoggedKind("finding_revision", FindingRevision.__table__),
+    LoggedKind("notice", Notice.__table__),
+    LoggedKind("manual_value", ManualValue.__table__),
+    LoggedKind("scoring_run", ScoringRun.__table__),
 )
 KINDS = {k.kind: k for k in LOGGED}
 _LOG = LogEntry.__table__
@@ -147,6 +147,36 @@ def entry_of(conn: Connection, kind: str, record_id: int) -> Entry | None:
     row = conn.execute(select(_LOG).where(_LOG.c.kind == kind, _LOG.c.record_id == record_id)
                        .order_by(_LOG.c.seq).limit(1)).first()
     return _entry(row) if row else None
+
+
+def excerpt(conn: Connection, relied: Sequence[tuple[str, int]], *, contents: bool = False) -> dict[str, Any]:
+    """What a public artefact carries of the log: the head, the entries from the first record it
+    relies on up to the head (a consecutive run, so each link can be checked), which entries those
+    records are, and — for records whose content is public (a draw's) — their contents."""
+    found = [(kind, rid, entry_of(conn, kind, rid)) for kind, rid in relied]
+    seqs = [e.seq for _, _, e in found if e is not None]
+    last = head(conn)
+    out: dict[str, Any] = {"head": last.head if last else None,
+                           "relies_on": [{"kind": kind, "record_id": rid, "seq": e.seq} for kind, rid, e in found
+                                         if e is not None],
+                           "entries": [e.to_dict() for e in entries(conn, min(seqs))] if seqs else []}
+    if contents:
+        out["records"] = [{"kind": kind, "record_id": rid, "content": record_content(conn, kind, rid)}
+                          for kind, rid, e in found if e is not None]
+    return out
+
+
+def latest_revisions(conn: Connection, task_ids: Sequence[int]) -> list[tuple[str, int]]:
+    """("finding_revision", id) of the latest revision of each task's finding."""
+    from inspect_kit.storage.helpers import chunks
+    from inspect_kit.storage.models import Finding
+
+    out: list[tuple[str, int]] = []
+    for part in chunks(list(task_ids)):
+        stmt = (select(func.max(FindingRevision.id)).join(Finding, Finding.id == FindingRevision.finding_id)
+                .where(Finding.task_id.in_(list(part))).group_by(FindingRevision.finding_id))
+        out += [("finding_revision", rid) for rid in conn.execute(stmt).scalars()]
+    return sorted(out)
 
 
 def append_pending(conn: Connection, now: dt.datetime) -> list[Entry]:

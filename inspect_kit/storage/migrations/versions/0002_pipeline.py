@@ -7,7 +7,43 @@ Create Date: 2026-11-28 15:31:31.340486
 from alembic import op
 import sqlalchemy as sa
 
-from inspect_kit.storage.append_only import create_statements, drop_statements
+from typing import Iterable
+
+# The append-only triggers as this revision made them (copied from inspect_kit.storage.append_only
+# at the time: a migration must not change when live code does).
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION inspect_kit_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'inspect-kit: % is append-only (no UPDATE or DELETE)', TG_TABLE_NAME;
+END
+$$ LANGUAGE plpgsql
+"""
+
+
+def create_statements(dialect: str, tables: Iterable[str]) -> list[str]:
+    out = [PG_FUNCTION] if dialect == "postgresql" else []
+    for t in tables:
+        if dialect == "postgresql":
+            out.append(f"CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
+                       "FOR EACH ROW EXECUTE FUNCTION inspect_kit_append_only()")
+        elif dialect == "sqlite":
+            for op in ("UPDATE", "DELETE"):
+                out.append(f"CREATE TRIGGER {t}_no_{op.lower()} BEFORE {op} ON {t} BEGIN "
+                           f"SELECT RAISE(ABORT, 'inspect-kit: {t} is append-only (no {op})'); END")
+    return out
+
+
+def drop_statements(dialect: str, tables: Iterable[str]) -> list[str]:
+    out = []
+    for t in tables:
+        if dialect == "postgresql":
+            out.append(f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}")
+        elif dialect == "sqlite":
+            out += [f"DROP TRIGGER IF EXISTS {t}_no_update", f"DROP TRIGGER IF EXISTS {t}_no_delete"]
+    if dialect == "postgresql":
+        out.append("DROP FUNCTION IF EXISTS inspect_kit_append_only()")
+    return out
+
 
 APPEND_ONLY = ("frames", "draws", "tasks", "registry_changes", "assignments", "team_members",
                "finding_revisions", "notices", "scoring_runs", "manual_values")

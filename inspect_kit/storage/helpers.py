@@ -1,0 +1,58 @@
+"""Small storage idioms every service shares: chunked IN lists, a transaction that can be a dry run,
+and the id of an inserted row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Table, insert
+
+T = TypeVar("T")
+CHUNK = 1000  # ids per IN (...): well below every backend's limit on bound parameters
+
+
+def chunks(items: Sequence[T], n: int = CHUNK) -> Iterable[Sequence[T]]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+class _DryRun(Exception):
+    pass
+
+
+@contextmanager
+def transaction(engine: Engine, dry_run: bool = False) -> Iterator[Connection]:
+    """One transaction: committed when the block ends, rolled back on an exception — and rolled
+    back anyway when ``dry_run`` (everything was checked and written, nothing is kept)."""
+    try:
+        with engine.begin() as conn:
+            yield conn
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads and then writes, safely against a concurrent writer: on SQLite it
+    takes the write lock first (BEGIN IMMEDIATE), so what it read cannot change before it writes
+    (the driver otherwise starts the transaction only at the first INSERT); on PostgreSQL it is a
+    plain transaction (the service locks the rows it depends on)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
+
+
+def insert_id(conn: Connection, table: Table, **values: Any) -> int:
+    """Insert one row into ``table`` and return the primary key the database gave it."""
+    key = conn.execute(insert(table).values(**values)).inserted_primary_key
+    assert key is not None  # a single-row INSERT always reports its key
+    return int(key[0])
+
+
+def rows_as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in rows]
