@@ -24,6 +24,7 @@ test: setup-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: setup-dev
+	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_tickets.py
 	$(BIN)/python benchmarks/bench_import.py --rows 1000000
 	$(BIN)/python benchmarks/bench_draw.py --entities 1000000 10000000

@@ -2,17 +2,27 @@
 them, and see which publicity and rectification deadlines are due. A thin shell over
 inspect_kit.findings.service."""
 
-from __future__ import annotations
+from __future__ import annotations  # its helpers name types imported only for the type checker
 
 import sys
+from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from inspect_kit.cli import common
 from inspect_kit.cli.options import JSON, MONTH, PERIOD, QUARTER, YEAR, date_value
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy import Engine
+
+    from inspect_kit.errors import Problem
+    from inspect_kit.findings.codes import CodeList
+    from inspect_kit.findings.service import FindingRecord, FindingsPolicy, RowOutcome
 
 findings_app = typer.Typer(help="Inspection results (检查结果): record, import, list, deadlines.", no_args_is_help=True)
 
@@ -38,7 +48,7 @@ def _say(message: str) -> None:
     common.console().print(message, markup=False)
 
 
-def _setup():
+def _setup() -> tuple[Engine, FindingsPolicy]:
     """(engine, policy) from --db and the config folder's settings."""
     from inspect_kit.config import load_config
     from inspect_kit.findings.service import policy_from_config
@@ -47,10 +57,12 @@ def _setup():
     return common.engine(), policy
 
 
-def _day(text: Optional[str], option: str = "--as-of"):
+def _day(text: Optional[str], option: str = "--as-of") -> dt.date:
     import datetime as dt
 
-    return date_value(text, option, dt.date.today())
+    day = date_value(text, option, dt.date.today())
+    assert day is not None  # today stands in for a missing option
+    return day
 
 
 def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> Optional[str]:
@@ -66,11 +78,11 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _status(f) -> str:
+def _status(f: FindingRecord) -> str:
     return f"{f.status} {STATUS_ZH[f.status]}" if f.status else ""
 
 
-def _publicity(f) -> str:
+def _publicity(f: FindingRecord) -> str:
     if f.published_on:
         return f"published {f.published_on}" + ("" if f.published_on_time else " (late)")
     if f.publicity_deadline is None:
@@ -81,14 +93,14 @@ def _publicity(f) -> str:
 # -- add -----------------------------------------------------------------------------------------
 
 
-def _codes_proc(code_list):
+def _codes_proc(code_list: CodeList[Any]) -> Callable[[str], str]:
     """Turn typed entries (numbers of the list shown, codes or labels) into labels, or re-prompt."""
     import re
 
     items = list(code_list)
 
     def proc(text: str) -> str:
-        def by_number(m):
+        def by_number(m: re.Match[str]) -> str:
             n = int(m.group(1))
             return items[n - 1].code if 1 <= n <= len(items) else m.group(1)
 
@@ -102,7 +114,7 @@ def _codes_proc(code_list):
     return proc
 
 
-def _date_proc(allow_range: bool):
+def _date_proc(allow_range: bool) -> Callable[[str], str]:
     import re
 
     from inspect_kit.findings.validate import parse_date
@@ -141,28 +153,32 @@ def _text_proc(text: str) -> str:
     return "" if text.strip() == "-" else text
 
 
-def _ask(key: str, policy, default: Any = None) -> str:
+def _ask(key: str, policy: FindingsPolicy, default: Any = None) -> str:
     """Prompt for one field, checking the answer as it is typed; "-" clears an optional field."""
     from inspect_kit.findings.template import CANONICAL_HEADERS
 
     label = f"{CANONICAL_HEADERS[key]} ({OPTION_OF[key]})"
     default = None if default in (None, "") else str(default)
+    answer: str  # each value_proc returns the checked text
     if key in ("results", "follow_up"):
-        code_list = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
+        code_list: CodeList[Any] = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
         for i, item in enumerate(code_list, start=1):
             typer.echo(f"  {i:>2}. {item.code} {item.label}")
-        return typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
-                            value_proc=_codes_proc(code_list))
-    if key in _DATE_KEYS:
+        answer = typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
+                              value_proc=_codes_proc(code_list))
+    elif key in _DATE_KEYS:
         hint = "YYYY-MM-DD, or a range start至end" if key == "inspection_date" else "YYYY-MM-DD, - for none"
-        return typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
-    if key == "rectification_status":
-        return typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
-                            value_proc=_status_proc)
-    return typer.prompt(label, default=default, value_proc=_text_proc)
+        answer = typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
+    elif key == "rectification_status":
+        answer = typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
+                              value_proc=_status_proc)
+    else:
+        answer = typer.prompt(label, default=default, value_proc=_text_proc)
+    return answer
 
 
-def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing: dict | None, as_of) -> None:
+def _interactive(engine: Engine, policy: FindingsPolicy, task_no: str, values: dict[str, Any],
+                 existing: dict[str, Any] | None, as_of: dt.date) -> None:
     """Prompt for what is missing, then for every field the validator still refuses."""
     from inspect_kit.errors import ValidationFailed
     from inspect_kit.findings.service import check_finding
@@ -172,7 +188,7 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
     def have(key: str) -> bool:
         return bool({**(existing or {}), **values}.get(key))
 
-    def chosen(key: str, code_list) -> list:
+    def chosen(key: str, code_list: CodeList[Any]) -> list[Any]:
         return code_list.split({**(existing or {}), **values}.get(key) or "")[0]
 
     # The usual order of the form; each question only when its answer is missing and needed.
@@ -193,13 +209,14 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
         values["recorded_by"] = _ask("recorded_by", policy)
     # Then whatever the validator still refuses, field by field.
     identity = {k: k for k in OPTION_OF}
+    problems: list[Problem] = []
     for _ in range(20):
         problems = check_finding(engine, task_no, values, as_of=as_of, policy=policy, columns=identity)
         if not problems:
             return
         if any(p.column not in OPTION_OF or p.column == "task_no" for p in problems):
             raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
-        for key in dict.fromkeys(p.column for p in problems):
+        for key in dict.fromkeys(p.column for p in problems if p.column is not None):  # all in OPTION_OF
             for p in problems:
                 if p.column == key:
                     typer.echo(f"{OPTION_OF[key]}: {p.reason}", err=True)
@@ -207,7 +224,7 @@ def _interactive(engine, policy, task_no: str, values: dict[str, Any], existing:
     raise ValidationFailed(f"cannot record the finding of task {task_no}", _for_options(problems))
 
 
-def _warn_private(engine, outcomes) -> None:
+def _warn_private(engine: Engine, outcomes: Iterable[RowOutcome]) -> None:
     """Warn (exit code unchanged) when published free text quotes a registry's private value."""
     from inspect_kit.publish.service import private_value_warnings
 
@@ -215,7 +232,7 @@ def _warn_private(engine, outcomes) -> None:
         common.console(stderr=True).print(line, markup=False)
 
 
-def _for_options(problems):
+def _for_options(problems: Iterable[Problem]) -> list[Problem]:
     """Problems named by option ("--deadline: ...") rather than by spreadsheet column."""
     from inspect_kit.errors import Problem
 
@@ -387,7 +404,7 @@ def list_(
                          f.rectification_due, _status(f), _publicity(f)) for f in rows])
 
 
-def _dates(f) -> str:
+def _dates(f: FindingRecord) -> str:
     s, e = f.inspection_start, f.inspection_end
     return str(s) if s == e else f"{s}至{e}"
 

@@ -1,11 +1,9 @@
 """`inspect verify` and `inspect log ...`: re-derive draws and teams, check bundles against what was
 published before them, and the transparency log."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -50,7 +48,7 @@ def verify(
     """
     from inspect_kit.errors import InspectError
 
-    results = []
+    results: list[dict[str, Any]] = []  # what, ok, problems, notes
     if bundle is not None:
         from inspect_kit.draw.bundle import verify_bundle
         from inspect_kit.draw.record import Expected

@@ -65,6 +65,7 @@ from inspect_kit.findings.template import CANONICAL_HEADERS, STATUS_LABELS, Sour
 from inspect_kit.findings.validate import FindingInput, validate_row
 from inspect_kit.periods import parse_period
 from inspect_kit.storage.db import ConcurrentWrite
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import (
     Draw,
     Finding,
@@ -313,14 +314,14 @@ def _labels(codes: Iterable[str], code_list: CodeList[Any]) -> list[str]:
 
 def stored_to_row(stored: Mapping[str, Any], codebook: Codebook = DEFAULT_CODEBOOK) -> dict[str, Any]:
     """A stored finding as a row of validate's keys (labels, Chinese status), ready to re-validate."""
-    status = stored.get("rectification_status")
+    status: str = stored.get("rectification_status") or ""
     return {
         "inspection_start": stored["inspection_start"], "inspection_end": stored["inspection_end"],
         "results": "；".join(_labels(stored["results"], codebook.categories)),
         "problems": stored.get("problems") or "",
         "follow_up": "；".join(_labels(stored["follow_ups"], codebook.follow_ups)),
         "rectification_deadline": stored.get("rectification_deadline"),
-        "rectification_status": STATUS_LABELS.get(status, status or ""),
+        "rectification_status": STATUS_LABELS.get(status, status),
         "recheck_date": stored.get("recheck_date"), "recheck_outcome": stored.get("recheck_outcome") or "",
         "case_no": stored.get("case_no") or "", "recorded_by": stored.get("recorded_by") or "",
         "notes": stored.get("notes") or "",
@@ -526,8 +527,7 @@ def _apply(conn: Connection, rows: Sequence[SourceRow], *, as_of: dt.date, now: 
             reads[task.task_no] = (task.id, read)
         if old is None:
             try:
-                fid = conn.execute(insert(f_table).values(task_id=task.id, **new, revision=1, created_at=now,
-                                                          updated_at=now)).inserted_primary_key[0]
+                fid = insert_id(conn, f_table, task_id=task.id, **new, revision=1, created_at=now, updated_at=now)
             except IntegrityError:  # someone else recorded this task's first finding meanwhile
                 raise _Stale(task.task_no, 0) from None
             changes = {k: [None, _jsonable(v)] for k, v in new.items() if v not in (None, [], "")}

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Select, func, insert, select
+from sqlalchemy import Column, Connection, Engine, Select, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.expression import TableClause
@@ -59,8 +59,12 @@ from sqlalchemy.sql.expression import TableClause
 from inspect_kit.config import Config
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
+from inspect_kit.findings.codes import Codebook, CodeList
+from inspect_kit.findings.service import policy_from_config
 from inspect_kit.publish import notices as nt
+from inspect_kit.publish.fonts import FontConfig
 from inspect_kit.publish import privacy
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Draw, Entity, Finding, Frame, Task, Unsealing
 from inspect_kit.storage.models import Notice as NoticeRow
 from inspect_kit.storage.models.base import Base
@@ -219,11 +223,9 @@ class NoticeRecord:
 # -- config: fonts, matters, units --------------------------------------------------------------------
 
 
-def fonts_from_config(config: Config):
+def fonts_from_config(config: Config) -> FontConfig:
     """The FontConfig of settings.publish (None: the shipped free fonts). A relative path is looked
     up in the config folder first, then taken as given (relative to the working directory)."""
-    from inspect_kit.publish import FontConfig
-
     p = config.settings.publish
 
     def where(value: str | None) -> str | None:
@@ -445,17 +447,11 @@ def build_draw_notice(engine: Engine, config: Config, period: Period | str, *, i
                   [i for _, _, ids in built for i in ids], [], [])
 
 
-def _codebook(config: Config):
-    try:
-        from inspect_kit.findings.service import policy_from_config
-    except ImportError:  # the findings stage not installed: the standard lists
-        from inspect_kit.findings.codes import DEFAULT_CODEBOOK
-
-        return DEFAULT_CODEBOOK
+def _codebook(config: Config) -> Codebook:
     return policy_from_config(config).codebook
 
 
-def _labels(code_list, codes: Sequence[str]) -> list[str]:
+def _labels(code_list: CodeList[Any], codes: Sequence[str]) -> list[str]:
     out = []
     for code in codes or []:
         item = code_list.get(code)
@@ -507,11 +503,11 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
         log_bytes = bundle_bytes(log_store.excerpt(conn, relied))
         findings: dict[int, Any] = {}
         for part in _chunks(ids):
-            for f in conn.execute(public_select(
+            for row in conn.execute(public_select(
                     Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results, Finding.problems,
                     Finding.follow_ups, Finding.rectification_deadline, Finding.rectification_status,
                     Finding.recheck_date).where(Finding.task_id.in_(list(part)))):
-                findings[f.task_id] = f
+                findings[row.task_id] = row
     pending_nos = [t.task_no for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
     if pending_nos and not allow_incomplete:
         shown = ", ".join(pending_nos[:10]) + (f" … ({len(pending_nos) - 10} more)" if len(pending_nos) > 10 else "")
@@ -613,7 +609,7 @@ def _claim(tmp: Path, path: Path) -> None:
 def _insert_notice(engine: Engine, **values: Any) -> int:
     """Record a notice and log it (transparency log), in one transaction."""
     with engine.begin() as conn:
-        notice_id = conn.execute(insert(NoticeRow.__table__).values(**values)).inserted_primary_key[0]
+        notice_id = insert_id(conn, NoticeRow.__table__, **values)
         append_pending(conn, values["created_at"])
     return notice_id
 

@@ -40,17 +40,18 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.registry import uscc
-from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, Field, header_index, header_key
+from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, Field, header_index
 from inspect_kit.registry.schema import _phone
 from inspect_kit.registry.schema import _text as _identity
 from inspect_kit.registry.tabular import read_table
 from inspect_kit.storage.bulk import Same, any_exists, bulk_insert, bulk_insert_columns
 from inspect_kit.storage.db import ConcurrentWrite, _json_dumps, is_unique_violation
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import (
     Conflict,
     Entity,
@@ -60,7 +61,7 @@ from inspect_kit.storage.models import (
     RegistryChange,
     Unit,
 )
-from inspect_kit.text import clean_cell, clean_cells, clean_code
+from inspect_kit.text import clean_cell, clean_cells, clean_code, header_key
 from inspect_kit.transparency.store import append_pending
 
 KINDS = tuple(FIELDS)
@@ -292,9 +293,9 @@ class _Validator:
             if parse is None:
                 out.append(list(map({"": None}.get, raws, raws)) if has_empty else raws)
                 continue
-            fast = _ASCII_FAST.get(parse, 0)
-            if fast != 0 and not has_empty and raws is col and all(map(str.isascii, raws)) \
+            if parse in _ASCII_FAST and not has_empty and raws is col and all(map(str.isascii, raws)) \
                     and not any(map(str.__contains__, raws, repeat(" "))):
+                fast = _ASCII_FAST[parse]
                 out.append(raws if fast is None else list(map(fast, raws)))
                 continue
             memo = self._memo[j]
@@ -403,12 +404,16 @@ class _Validator:
 # -- writers: one per registry, sharing the chunk loop --------------------------------------------
 
 class _Writer:
-    table: Any
+    table: Table
     key_column: str
     history_name: str
 
-    def __init__(self, conn: Connection, opts: ImportOptions, present: frozenset[str], batch_id: int | None):
+    def __init__(self, conn: Connection, opts: ImportOptions, batch_id: int | None, *, present: frozenset[str],
+                 file: str, header_of: dict[str, str], names: tuple[str, ...]):
+        """`present`: the fields the file has; `file`, `header_of` (field → the file's header): what
+        problems name; `names`: the order of the values in the tuples handed to write_rows()."""
         self.conn, self.opts, self.present, self.batch_id = conn, opts, present, batch_id
+        self.file, self.header_of, self.names = file, header_of, names
         self.added = self.updated = self.unchanged = 0
         self.changes: list[dict[str, Any]] = []
         # History JSON may be built as text only if it is what the column's serializer would write.
@@ -429,8 +434,8 @@ class _Writer:
     def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
         return []
 
-    # The import loop hands over records as tuples of values in `names` order.
-    names: tuple[str, ...]
+    def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+        raise NotImplementedError
 
     def _dicts(self, nums: list[int], rows: list[tuple]) -> list[tuple[int, dict[str, Any]]]:
         names = self.names
@@ -515,7 +520,7 @@ class _InspectorWriter(_Writer):
             old = existing.get(rec["cert_no"])
             if old is None:
                 row = {"kind": "officer", "status": "active", **rec, "updated_at": self.opts.now}
-                iid = self.conn.execute(insert(t).values(row)).inserted_primary_key[0]
+                iid = insert_id(self.conn, t, **row)
                 _set_quals(self.conn, iid, new_quals or [])
                 full = {**rec, "qualifications": new_quals or []} if new_quals is not None else rec
                 self.log(rec["cert_no"], "insert", {k: [None, _jsonable(v)] for k, v in full.items() if v not in (None, [])})
@@ -578,7 +583,7 @@ class _ConflictWriter(_Writer):
 WRITERS = {"entities": _EntityWriter, "inspectors": _InspectorWriter, "conflicts": _ConflictWriter}
 
 
-def _update_by_id(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
+def _update_by_id(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     # Group by the set of changed columns: executemany needs one statement shape per group.
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in rows:
@@ -629,10 +634,10 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
                 raise ValidationFailed(f"{path}: cannot import {kind}", v.problems)
             batch_id = None
             if not opts.dry_run:
-                batch_id = conn.execute(insert(ImportBatch.__table__).values(
-                    kind=kind, source=path.name, source_sha256=_file_sha256(path), at=opts.now)).inserted_primary_key[0]
-            writer = WRITERS[kind](conn, opts, v.present, batch_id)
-            writer.file, writer.header_of, writer.names = v.file, v.header_of, v.names
+                batch_id = insert_id(conn, ImportBatch.__table__,
+                                     kind=kind, source=path.name, source_sha256=_file_sha256(path), at=opts.now)
+            writer = WRITERS[kind](conn, opts, batch_id, present=v.present, file=v.file, header_of=v.header_of,
+                                   names=v.names)
             # key → ordinal; first_row[ordinal], digest[ordinal]: the row where the key was first seen
             # and the hash of its values (to tell identical repeats). Arrays keep 1M keys compact.
             seen: dict[Any, int] = {}
@@ -663,6 +668,7 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
                 if not all(filled):
                     block = [b for b, f in zip(block, filled) if f]
                 cols = v.block([c for _, c in block]) if v.blocks and block else None
+                keys: Sequence[Any] = ()
                 if cols is not None:
                     keys = cols[key_at[0]] if single else list(zip(*(cols[k] for k in key_at)))
                     if len(set(keys)) != len(keys) or not seen.keys().isdisjoint(keys):
@@ -683,8 +689,8 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
                 for rownum, cells in block:
                     summary.rows += 1
                     rec, row_problems = v.record(rownum, cells)
+                    values = tuple(rec.values()) if rec is not None else ()
                     if rec is not None:
-                        values = tuple(rec.values())
                         key = values[key_at[0]] if single else tuple(values[k] for k in key_at)
                         digest = hash(tuple(tuple(x) if isinstance(x, list) else x for x in values))
                         o = seen.get(key)

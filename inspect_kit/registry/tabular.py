@@ -40,11 +40,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Sequence, TypeVar
 
 from inspect_kit.errors import InspectError
 from inspect_kit.spreadsheet import output_format, restore_row, write_csv, xlsx_cell, xlsx_untext
 from inspect_kit.text import REFUSED_TEXT, clean_cell, header_key, refused_reason
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook, _WorksheetLike
 
 SAMPLE_BYTES = 1 << 16
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in exported sheets
@@ -75,7 +78,7 @@ class Table:
     encoding: str | None  # None for .xlsx
     header_row: int
     headers: list[str]
-    rows: Iterator[tuple[int, list[Any]]]
+    rows: Generator[tuple[int, list[Any]], None, None]  # close() it to stop early
     size_hint: int  # bytes for CSV, rows for XLSX: for progress bars
     position: Callable[[], int]  # bytes or rows consumed so far
     close: Callable[[], None] = lambda: None  # release the file of a table not read to the end
@@ -91,7 +94,7 @@ def detect_encoding(path: Path) -> str:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
         f.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
+        decoder: codecs.IncrementalDecoder = codecs.getincrementaldecoder("utf-8")()
         try:
             while chunk := f.read(1 << 20):
                 decoder.decode(chunk)
@@ -112,13 +115,13 @@ def detect_encoding(path: Path) -> str:
 
 
 class _CountingReader(io.RawIOBase):
-    def __init__(self, raw):
+    def __init__(self, raw: io.BufferedReader):
         self.raw, self.count = raw, 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:
+    def readinto(self, b: Any) -> int | None:
         n = self.raw.readinto(b)
         self.count += n or 0
         return n
@@ -165,7 +168,7 @@ def _refuse_cell(where: str, rownum: int, headers: Sequence[Any], j: int, reason
     return InspectError(f"{where}, row {rownum}, column {_column_name(headers, j)}: {reason}")
 
 
-def _check_block(where: str, headers: Sequence[Any], block: list[tuple[int, Sequence[Any]]]) -> None:
+def _check_block(where: str, headers: Sequence[Any], block: Sequence[tuple[int, Sequence[Any]]]) -> None:
     """Refuse the first cell of a block that is too long, too far right, or holds a refused
     character. Clean blocks (nearly all) cost a join and one regex search."""
     widest = max(len(cells) for _, cells in block)
@@ -193,12 +196,15 @@ def _check_block(where: str, headers: Sequence[Any], block: list[tuple[int, Sequ
                 raise _refuse_cell(where, rownum, headers, j, refused_reason(m.group()))
 
 
+_Cells = TypeVar("_Cells", bound=Sequence[Any])
+
+
 def _is_filled(cells: Sequence[Any]) -> bool:
     return any((c.strip() if isinstance(c, str) else c is not None) for c in cells)
 
 
-def _checked(where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, Sequence[Any]]],
-             require_rows: bool) -> Iterator[tuple[int, list[Any]]]:
+def _checked(where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, _Cells]],
+             require_rows: bool) -> Iterator[tuple[int, _Cells]]:
     """The data rows, checked block by block; at the end, refuse a table without any."""
     filled = not require_rows
     while block := list(islice(rows, _BLOCK)):
@@ -282,8 +288,8 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
              require_rows: bool = True, unique_headers: bool = True) -> Table:
     if encoding is not None:
         _check_encoding(encoding)
-    with open(path, "rb") as f:
-        if f.read(4) == b"PK\x03\x04":
+    with open(path, "rb") as raw:
+        if raw.read(4) == b"PK\x03\x04":
             raise InspectError(f"{path}: this is an .xlsx workbook (a zip archive), not CSV text; name it .xlsx")
     encoding = encoding or detect_encoding(path)
     try:
@@ -331,7 +337,7 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
     headers = list(head[h][1]) if head else []
     header_row = head[h][0] if head else 1
 
-    def stream() -> Iterator[tuple[int, list[Any]]]:
+    def stream() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             yield from _checked(str(path), header_row, headers, _chain(head[h + 1:], rows), require_rows)
         finally:
@@ -419,7 +425,7 @@ def check_xlsx(path: Path) -> None:
                 raise InspectError(f"{what}; at most {XLSX_MAX_CELLS:,} cells")
 
 
-def _open_workbook(path: Path):
+def _open_workbook(path: Path) -> Workbook:
     import openpyxl
 
     check_xlsx(path)
@@ -437,11 +443,11 @@ def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None =
         wb.close()
         raise InspectError(f"{path}: no sheet {sheet!r}; sheets are {', '.join(titles) or 'none'}")
     ws = wb.worksheets[titles.index(sheet) if sheet is not None else 0]
-    return _sheet_table(path, wb, ws, known, require_rows, unique_headers, wb.close)
+    return _sheet_table(path, ws, known, require_rows, unique_headers, wb.close)
 
 
 def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_rows: bool = True,
-                unique_headers: bool = True) -> Iterator[Table]:
+                unique_headers: bool = True) -> Generator[Table, None, None]:
     """The table of every worksheet of an .xlsx, opened (and checked) once; read each table, or
     close it, before taking the next. Close the iterator (contextlib.closing) to release the file."""
     path = Path(path)
@@ -450,18 +456,18 @@ def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_
     wb = _open_workbook(path)
     try:
         for ws in wb.worksheets:
-            yield _sheet_table(path, wb, ws, known, require_rows, unique_headers, lambda: None)
+            yield _sheet_table(path, ws, known, require_rows, unique_headers, lambda: None)
     finally:
         wb.close()
 
 
-def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_rows: bool, unique_headers: bool,
-                 close: Callable[[], None]) -> Table:
+def _sheet_table(path: Path, ws: _WorksheetLike, known: Callable[[list[Any]], int], require_rows: bool,
+                 unique_headers: bool, close: Callable[[], None]) -> Table:
     where = f"{path}, sheet {ws.title!r}"
     it = ws.iter_rows(values_only=True)
     done = [0]
 
-    def parsed() -> Iterator[tuple[int, tuple]]:
+    def parsed() -> Generator[tuple[int, list[Any]], None, None]:
         """(row number, cells); an XML or archive error in the sheet names the row it stopped at."""
         n = 0
         while True:
@@ -493,7 +499,7 @@ def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_
         close()
         raise
 
-    def stream() -> Iterator[tuple[int, list[Any]]]:
+    def stream() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             for n, row in _checked(where, header_row, headers, _chain(head[h + 1:], rows), require_rows):
                 yield n, list(row)
