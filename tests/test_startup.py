@@ -30,7 +30,8 @@ def heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if m.split(".")[0] in HEAVY)
 
 
-@pytest.mark.parametrize("args", [["--help"], ["draw", "--help"], ["assign", "--help"], ["draw", "run", "--help"]],
+@pytest.mark.parametrize("args", [["--help"], ["draw", "--help"], ["assign", "--help"], ["draw", "run", "--help"],
+                                  ["paper", "notice", "--help"], ["publish", "plan", "--help"]],
                          ids=" ".join)
 def test_help_imports_no_heavy_module(args):
     modules, done = imported_modules(*args)
