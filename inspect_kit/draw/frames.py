@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select
@@ -71,11 +71,12 @@ def recently_clean(conn: Connection, matter: Matter, as_of: dt.date, codes: dict
     return {ident for ident, results in rows if not codebook.problem_found(results)}
 
 
-def _driver_rows(conn: Connection, stmt: Any, size: int) -> Iterator[Sequence[Sequence[str]]]:
+def _driver_rows(conn: Connection, stmt: Any, size: int) -> Generator[list[tuple[str, str]], None, None]:
     """The statement's rows in lists of `size` tuples straight from the driver's cursor (SQLAlchemy
     row objects cost more than reading a frame); a server-side cursor on PostgreSQL."""
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))  # values SQLAlchemy quotes
     raw = conn.connection.driver_connection
+    assert raw is not None  # an open connection has its driver connection
     if conn.dialect.name == "postgresql":
         cursor = raw.cursor(name=f"inspect_frame_{id(stmt)}")
     else:
@@ -106,15 +107,15 @@ class FrameSource:
                     ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt)))
         counts = conn.execute(select(*[func.count(case((cond, 1))) for _, cond in left_out])  # one scan
                               .select_from(Entity).where(in_scope)).one()
-        for (label, _), n in zip(left_out, counts):
+        for (reason, _), n in zip(left_out, counts):
             if n:
-                self._excluded[label] = n
+                self._excluded[reason] = n
         self.excluded = dict(self._excluded)
         # The stratum label as the database computes it: each field, "-" when empty, joined by "/".
-        fields = [func.coalesce(func.nullif(_ENTITY_COLUMNS[f], ""), "-") for f in matter.strata]
-        label = fields[0]
-        for f in fields[1:]:
-            label = label.concat("/").concat(f)
+        fields: list[Any] = [func.coalesce(func.nullif(_ENTITY_COLUMNS[f], ""), "-") for f in matter.strata]
+        label: Any = fields[0]
+        for part in fields[1:]:
+            label = label.concat("/").concat(part)
         self._stmt = select(Entity.identifier, label).where(in_scope, Entity.status == "active", ~exempt)
         self._clean = recently_clean(conn, matter, as_of, codes)
         self.drawn_before: dict[str, int] = {}
@@ -125,7 +126,7 @@ class FrameSource:
                 self.drawn_before[stratum] = self.drawn_before.get(stratum, 0) + 1
             self._drop = set(drawn)
 
-    def chunks(self, ordered: bool = True, size: int = 100_000) -> Iterator[Sequence[Sequence[str]]]:
+    def chunks(self, ordered: bool = True, size: int = 100_000) -> Generator[list[tuple[str, str]], None, None]:  # noqa: E501
         """The (identifier, stratum) rows in lists of up to `size`; ``ordered``: by identifier in
         code point order (byte order: COLLATE "C" on PostgreSQL, SQLite's BINARY), as the database
         sorts them — a caller that relies on it checks it."""

@@ -24,7 +24,7 @@ Memory on the client is flat in the frame size; the server sorts (stratum, prefi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,7 @@ def _load_frame(conn: Connection, table: str, blob: bytes) -> str:
                       "ON COMMIT DROP"))
     sha = hashlib.sha256()
     raw = conn.connection.driver_connection
+    assert raw is not None  # an open connection has its driver connection
     try:
         with raw.cursor() as cur, cur.copy(f"COPY {table} (identifier, stratum) FROM STDIN") as copy:
             for data in frame_chunks(blob):
@@ -120,7 +121,7 @@ def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: 
     if _load_frame(conn, table, blob) != frame_sha256:
         raise InspectError(f"frame #{frame_id} does not match its stored SHA-256: the database was altered")
     conn.execute(text("SET LOCAL work_mem = '256MB'"))
-    found = dict(conn.execute(text(f"SELECT stratum, count(*) FROM {table} GROUP BY stratum")).all())
+    found: dict[str, int] = {r[0]: r[1] for r in conn.execute(text(f"SELECT stratum, count(*) FROM {table} GROUP BY stratum"))}
     unsized = sorted(set(found) - set(sizes))
     if unsized:
         raise ValueError(f"no sample size for strata {unsized}")
@@ -137,7 +138,7 @@ def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: 
     ).execution_options(yield_per=50_000))
     n = 0
 
-    def counted():
+    def counted() -> Iterator[Any]:
         nonlocal n
         for row in stream:
             n += 1
