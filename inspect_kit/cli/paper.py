@@ -43,7 +43,7 @@ def _run(kind: str, task: Optional[str], period: Optional[str], matter: Optional
     first = date_value(visit_from, "--visit-from")
     last = date_value(visit_to, "--visit-to", first)
     done = write_papers(common.engine(), load_config(common.state.config_path()), kind, output=output,
-                        issue_date=date_value(date, "--date", dt.date.today()), task_no=task, period=period,
+                        issue_date=date_value(date, "--date") or dt.date.today(), task_no=task, period=period,
                         matter=matter, visit_from=first, visit_to=last, force=force)
     if json_out:
         common.print_json([d.to_dict() for d in done])

@@ -118,7 +118,7 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
             common.info(f"  待录入 (no finding yet): {', '.join(d.pending_task_nos)}")
 
 
-def _per_unit(engine, output: str, unit: Optional[str], units: Callable[[], List[str]],
+def _per_unit(engine: Any, output: str, unit: Optional[str], units: Callable[[], List[str]],
               file_name: Callable[[str], str], force: bool, publish: Callable[[Path, Optional[str]], Any]) -> list:
     """One file (``output`` a .pdf: ``unit`` or the only unit), or a folder with one file per unit
     (``unit``, else every unit of ``units()``), every target checked before the first is written."""
@@ -237,10 +237,13 @@ def plan(
 
     cfg = load_config(common.state.config_path())
     engine = common.engine()
-    args = dict(issue_date=_date(date, "--date"), now=dt.datetime.now().replace(microsecond=0),
-                creation_date=_moment(creation_date), doc_number=doc_number, force=force)
-    done = _per_unit(engine, output, unit, lambda: plan_units(cfg), lambda u: plan_file_name(year, u), force,
-                     lambda path, u: publish_plan(engine, cfg, year, path=path, unit=u, **args))
+    issue, now, created = _date(date, "--date"), dt.datetime.now().replace(microsecond=0), _moment(creation_date)
+
+    def one(path: Path, u: Optional[str]) -> Any:
+        return publish_plan(engine, cfg, year, path=path, unit=u, issue_date=issue, now=now, creation_date=created,
+                            doc_number=doc_number, force=force)
+
+    done = _per_unit(engine, output, unit, lambda: plan_units(cfg), lambda u: plan_file_name(year, u), force, one)
     if json_out:
         common.print_json([d.to_dict() for d in done])
         return

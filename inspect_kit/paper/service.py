@@ -112,13 +112,14 @@ def task_papers(engine: Engine, config: Config, *, task_no: str | None = None, p
                                    "superseded: it is not inspected")
             tasks = [task]
         else:
+            assert period is not None  # given when task_no is not
             label = parse_period(period).label
             tasks = current_tasks(conn, label, matter)
             if not tasks:
                 raise InspectError(f"no tasks for {label}" + (f", matter {matter}" if matter else ""))
     teams = {}
-    for m, p in sorted({(t.matter_code, t.period) for t in tasks}):
-        for a in current_assignments(engine, p, m):
+    for matter_code, period_label in sorted({(t.matter_code, t.period) for t in tasks}):
+        for a in current_assignments(engine, period_label, matter_code):
             teams.update({team.task_id: team for team in a.teams})
     missing = [t.task_no for t in tasks if t.task_id not in teams]
     if missing:

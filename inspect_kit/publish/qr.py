@@ -19,12 +19,12 @@ class QRBlock(Flowable):
         super().__init__()
         self.data, self.size = data, size_mm * MM
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.width = avail_width
         self.height = self.size
         return self.width, self.height
 
-    def draw(self):
+    def draw(self) -> None:
         from reportlab.graphics import renderPDF
         from reportlab.graphics.barcode.qr import QrCodeWidget
         from reportlab.graphics.shapes import Drawing
