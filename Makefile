@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test setup setup-dev bench clean
+.PHONY: demo test check setup setup-dev bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ setup-dev: $(BIN)/python
 
 demo: setup
 	$(BIN)/inspect demo --out demo-output
+
+check: setup-dev
+	$(BIN)/ruff format --check inspect_kit tests benchmarks registries
+	$(BIN)/ruff check inspect_kit tests benchmarks registries
+	PYTHON=$(BIN)/python bash scripts/check-types
 
 test: setup-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

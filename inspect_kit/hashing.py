@@ -22,6 +22,7 @@ failure costs time, never a different result.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 import os
 import threading
 from collections.abc import Sequence
@@ -83,7 +84,7 @@ def _hash_bytes(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, 
     return bytes(block)
 
 
-def _hash_slice(prefix_state: "hashlib._Hash", messages: Sequence[str], lo: int, hi: int) -> list[bytes]:
+def _hash_slice(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int, hi: int) -> list[bytes]:
     # A plain loop over a copied state is the fastest pure-Python form measured: one sha256()
     # construction per message (as in sha256(prefix + m)) costs more, and so do map() pipelines.
     # encode() without arguments is UTF-8 through a faster path than encode("utf-8").
@@ -104,7 +105,8 @@ def _hash_slice(prefix_state: "hashlib._Hash", messages: Sequence[str], lo: int,
     return digests
 
 
-def _fork_hasher(prefix_state, messages, lo, hi):
+def _fork_hasher(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int,
+                 hi: int) -> tuple[Any, Any] | None:
     """A forked process hashing messages[lo:hi] into a pipe, or None if none could be started."""
     import multiprocessing
 
@@ -121,12 +123,14 @@ def _fork_hasher(prefix_state, messages, lo, hi):
     return process, receive
 
 
-def _hash_into_pipe(prefix_state, messages, lo, hi, send) -> None:
+def _hash_into_pipe(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int, hi: int,
+                    send: Any) -> None:
     send.send_bytes(_hash_bytes(prefix_state, messages, lo, hi))
     send.close()
 
 
-def _collect(child, prefix_state, messages, lo: int, hi: int) -> bytes:
+def _collect(child: tuple[Any, Any] | None, prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int,
+             hi: int) -> bytes:
     """The child's block, or the slice hashed here if the child failed."""
     block = b""
     if child is not None:

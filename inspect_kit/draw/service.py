@@ -46,7 +46,7 @@ from inspect_kit.draw.seeds import (SeedError, SeedSource, check_commitment_time
                                     seed_value)
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
-from inspect_kit.storage.helpers import write_transaction
+from inspect_kit.storage.helpers import insert_id, write_transaction
 from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, ImportBatch, SealSalt, Task, Unsealing
 from inspect_kit.transparency.store import append_pending
 
@@ -220,10 +220,10 @@ def _freeze(conn: Connection, config: Config, matter: Matter, period: Period, as
             s["on_duty_inspectors"] = on_duty
     n_rows = built.n_rows
     sha, blob = built.finish()
-    frame_id = conn.execute(insert(Frame.__table__).values(
-        matter_code=matter.code, period=period.label, as_of=as_of, prepared_at=now, frame_sha256=sha,
-        n_rows=n_rows, strata=strata, excluded=excluded, matter_spec=spec, matter_spec_sha256=spec_sha,
-        frame_blob=blob)).inserted_primary_key[0]
+    frame_id = insert_id(conn, Frame.__table__,
+                         matter_code=matter.code, period=period.label, as_of=as_of, prepared_at=now, frame_sha256=sha,
+                         n_rows=n_rows, strata=strata, excluded=excluded, matter_spec=spec, matter_spec_sha256=spec_sha,
+                         frame_blob=blob)
     return frame_id, sha, strata, excluded, n_rows
 
 
@@ -239,10 +239,11 @@ def _prepare_one(conn: Connection, config: Config, matter: Matter, period: Perio
                               source=source.to_dict(), ticket_group=matter.seed_group, sealed=sealed,
                               salt_sha256=salt_sha, one_step=one_step, redraw_reason=reason)
     code = commitment_sha256(doc)
-    com_id = conn.execute(insert(Commitment.__table__).values(
-        frame_id=frame_id, matter_code=matter.code, period=period.label, committed_at=now, frame_sha256=sha,
-        source_kind=source.kind, source=doc["source"], ticket_group=matter.seed_group, sealed=sealed,
-        salt_sha256=salt_sha, one_step=one_step, redraw_reason=reason, commitment_sha256=code)).inserted_primary_key[0]
+    com_id = insert_id(conn, Commitment.__table__,
+                       frame_id=frame_id, matter_code=matter.code, period=period.label, committed_at=now,
+                       frame_sha256=sha, source_kind=source.kind, source=doc["source"], ticket_group=matter.seed_group,
+                       sealed=sealed, salt_sha256=salt_sha, one_step=one_step, redraw_reason=reason,
+                       commitment_sha256=code)
     if sealed:
         conn.execute(insert(SealSalt.__table__).values(commitment_id=com_id, salt=salt))
     com = CommitmentInfo(com_id, frame_id, matter.code, period.label, now, sha, doc["source"], matter.seed_group,
@@ -283,7 +284,8 @@ def prepare(engine: Engine, config: Config, period: Period | str, matter_codes: 
         append_pending(conn, now)
         return out
 
-    return _write(engine, f"prepared {p}", work)
+    frames: list[FrameInfo] = _write(engine, f"prepared {p}", work)
+    return frames
 
 
 def prepare_frame(engine: Engine, config: Config, matter_code: str, period: Period | str, *, source: SeedSource,
@@ -324,7 +326,9 @@ def _sample_table(conn: Connection, sample: list[tuple[str, str, str, int]]) -> 
                          f"ticket TEXT, rank INTEGER){' ON COMMIT DROP' if pg else ''}")
     rows = ((k, ident, stratum, ticket, rank) for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1))
     if pg:
-        with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
+        raw = conn.connection.driver_connection
+        assert raw is not None  # an open connection has its driver connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     else:
@@ -381,6 +385,7 @@ def _run_one(conn: Connection, config: Config, matter: Matter, period: Period, *
     derived = derive_seed(value.seed, com.ticket_group, period.label, salt)
     sizes = {s["stratum"]: s["n"] for s in frame.strata}
     in_db = None
+    sample: list[tuple[str, str, str, int]] = []
     if indb.applies(conn, config.settings.draw.in_database_min_rows, frame.n_rows):
         in_db = indb.draw(conn, frame.id, frame.frame_blob, frame.frame_sha256, derived, sizes)
         n_selected, sample_digest = in_db.n_selected, in_db.sample_sha256
@@ -388,13 +393,13 @@ def _run_one(conn: Connection, config: Config, matter: Matter, period: Period, *
         sample = _client_sample(frame, derived, sizes)
         n_selected, sample_digest = len(sample), sample_sha256(sample)
     previous = _latest(conn, Draw.__table__, matter.code, period.label)
-    draw_id = conn.execute(insert(Draw.__table__).values(
-        frame_id=frame.id, matter_code=matter.code, period=period.label, seed=value.seed,
-        seed_source=source.describe(), algorithm=ALGORITHM_NAME, algorithm_version=ALGORITHM_VERSION, drawn_at=now,
-        redraw_of=previous.id if previous is not None else None,
-        reason=com.redraw_reason if previous is not None else None, n_selected=n_selected,
-        sample_sha256=sample_digest, commitment_id=com.id, derived_seed=derived,
-        seed_evidence=value.evidence or None)).inserted_primary_key[0]
+    draw_id = insert_id(conn, Draw.__table__,
+                        frame_id=frame.id, matter_code=matter.code, period=period.label, seed=value.seed,
+                        seed_source=source.describe(), algorithm=ALGORITHM_NAME, algorithm_version=ALGORITHM_VERSION,
+                        drawn_at=now, redraw_of=previous.id if previous is not None else None,
+                        reason=com.redraw_reason if previous is not None else None, n_selected=n_selected,
+                        sample_sha256=sample_digest, commitment_id=com.id, derived_seed=derived,
+                        seed_evidence=value.evidence or None)
     n_redraws = conn.execute(select(func.count()).select_from(Draw).where(
         Draw.matter_code == matter.code, Draw.period == period.label)).scalar_one() - 1
     prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
@@ -483,7 +488,7 @@ def unseal(engine: Engine, matter_code: str, period: Period | str, *, now: dt.da
         salt = conn.execute(select(SealSalt.salt).where(SealSalt.commitment_id == com.id)).scalar_one()
         conn.execute(insert(Unsealing.__table__).values(commitment_id=com.id, salt=salt, unsealed_at=now))
         append_pending(conn, now)
-        return d.id
+        return int(d.id)
 
     return get_draw(engine, _write(engine, f"unsealed {matter_code} {p}", work))
 
