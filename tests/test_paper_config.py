@@ -23,9 +23,11 @@ def cfg_dir(tmp_path):
     first, end = text.index("[[matter.checklist]]", start), text.index("[[matter]]", start)
     (d / "checklists").mkdir()
     (d / "checklists" / "SCJG-01.toml").write_text(
-        "# SCJG-01's checklist\n" + text[first:end].replace("[[matter.checklist]]", "[[item]]"), encoding="utf-8")
-    (d / "matters.toml").write_text(text[:first] + 'checklist_file = "checklists/SCJG-01.toml"\n\n' + text[end:],
-                                    encoding="utf-8")
+        "# SCJG-01's checklist\n" + text[first:end].replace("[[matter.checklist]]", "[[item]]"), encoding="utf-8"
+    )
+    (d / "matters.toml").write_text(
+        text[:first] + 'checklist_file = "checklists/SCJG-01.toml"\n\n' + text[end:], encoding="utf-8"
+    )
     return d
 
 
@@ -46,7 +48,12 @@ def problem(cfg_dir, key):
 def test_the_demo_matters_have_checklists_and_materials(config, cfg_dir):
     sthj = config.matter("STHJ-01")
     assert [i.content.split("：")[0] for i in sthj.checklist] == [
-        "排污许可证执行情况", "污染防治设施运行", "自动监测设备", "台账记录", "危险废物管理"]
+        "排污许可证执行情况",
+        "污染防治设施运行",
+        "自动监测设备",
+        "台账记录",
+        "危险废物管理",
+    ]
     assert all(i.basis and i.method for i in sthj.checklist)
     for m in config.matters:
         assert len(m.checklist) >= 3 and m.materials, m.code
@@ -61,15 +68,19 @@ def test_inline_item_errors_name_matters_toml_and_the_item(cfg_dir):
 
 
 def test_duplicate_item_codes_are_refused(cfg_dir):
-    edit(cfg_dir / "matters.toml", 'code = "02"\ncontent = "污染防治设施运行',
-         'code = "01"\ncontent = "污染防治设施运行')
+    edit(
+        cfg_dir / "matters.toml", 'code = "02"\ncontent = "污染防治设施运行', 'code = "01"\ncontent = "污染防治设施运行'
+    )
     p = problem(cfg_dir, "matter[0].checklist")
     assert "'01' is used more than once" in p.reason
 
 
 def test_empty_material_is_refused(cfg_dir):
-    edit(cfg_dir / "matters.toml", 'materials = ["排污许可证或排污登记回执",',
-         'materials = ["", "排污许可证或排污登记回执",')
+    edit(
+        cfg_dir / "matters.toml",
+        'materials = ["排污许可证或排污登记回执",',
+        'materials = ["", "排污许可证或排污登记回执",',
+    )
     assert "empty" in problem(cfg_dir, "matter[1].materials").reason
 
 
@@ -81,11 +92,14 @@ def test_a_bad_item_in_a_checklist_file_names_that_file_and_item(cfg_dir):
         check_file(cfg_dir / "matters.toml")
 
 
-@pytest.mark.parametrize("value, words", [
-    ('"checklists/nope.toml"', "no such file"),
-    ('"../settings.toml"', "outside the config folder"),
-    ('""', "must be a file name"),
-])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ('"checklists/nope.toml"', "no such file"),
+        ('"../settings.toml"', "outside the config folder"),
+        ('""', "must be a file name"),
+    ],
+)
 def test_checklist_file_errors_name_the_matters_key(cfg_dir, value, words):
     edit(cfg_dir / "matters.toml", 'checklist_file = "checklists/SCJG-01.toml"', f"checklist_file = {value}")
     p = problem(cfg_dir, "matter[4].checklist_file")
@@ -93,8 +107,11 @@ def test_checklist_file_errors_name_the_matters_key(cfg_dir, value, words):
 
 
 def test_checklist_and_checklist_file_together_are_refused(cfg_dir):
-    edit(cfg_dir / "matters.toml", 'checklist_file = "checklists/SCJG-01.toml"',
-         'checklist_file = "checklists/SCJG-01.toml"\nchecklist = [{ code = "1", content = "x" }]')
+    edit(
+        cfg_dir / "matters.toml",
+        'checklist_file = "checklists/SCJG-01.toml"',
+        'checklist_file = "checklists/SCJG-01.toml"\nchecklist = [{ code = "1", content = "x" }]',
+    )
     assert "not both" in problem(cfg_dir, "matter[4].checklist_file").reason
 
 

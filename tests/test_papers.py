@@ -51,18 +51,38 @@ def world(tmp_path_factory, _demo_templates):
     shutil.copyfile(_demo_templates("sqlite").removeprefix("sqlite:///"), db)
     engine = make_engine(f"sqlite:///{db}")
     config = load_config(CONFIGS)
-    draws.draw_now(engine, config, "2026Q1", ["STHJ-01", "STHJ-02"], seed="48213 90577 16342 75018", source=SOURCE,
-                   as_of=DRAWN.date(), now=DRAWN)
-    draws.draw_now(engine, config, "2026Q1", ["STHJ-02"], seed="48213 90577 16342 75019", source=SOURCE,
-                   as_of=DRAWN.date(), now=DRAWN + dt.timedelta(minutes=5), redraw=True, reason="种子宣读有误")
-    draws.draw_now(engine, config, "2026", ["LH-01"], seed="48213 90577 16342 75020", source=SOURCE,
-                   as_of=DRAWN.date(), now=DRAWN)
+    draws.draw_now(
+        engine,
+        config,
+        "2026Q1",
+        ["STHJ-01", "STHJ-02"],
+        seed="48213 90577 16342 75018",
+        source=SOURCE,
+        as_of=DRAWN.date(),
+        now=DRAWN,
+    )
+    draws.draw_now(
+        engine,
+        config,
+        "2026Q1",
+        ["STHJ-02"],
+        seed="48213 90577 16342 75019",
+        source=SOURCE,
+        as_of=DRAWN.date(),
+        now=DRAWN + dt.timedelta(minutes=5),
+        redraw=True,
+        reason="种子宣读有误",
+    )
+    draws.draw_now(
+        engine, config, "2026", ["LH-01"], seed="48213 90577 16342 75020", source=SOURCE, as_of=DRAWN.date(), now=DRAWN
+    )
     at = DRAWN + dt.timedelta(hours=1)
     assign_teams(engine, config, "2026Q1", seed="20417 88351 09926 47713", now=at, matters=["STHJ-01"])
     assign_teams(engine, config, "2026", seed="20417 88351 09926 47714", now=at, matters=["LH-01"])
     with engine.connect() as conn:
-        tasks = {m: current_tasks(conn, p, m) for m, p in (("STHJ-01", "2026Q1"), ("LH-01", "2026"),
-                                                            ("STHJ-02", "2026Q1"))}
+        tasks = {
+            m: current_tasks(conn, p, m) for m, p in (("STHJ-01", "2026Q1"), ("LH-01", "2026"), ("STHJ-02", "2026Q1"))
+        }
         first_sthj02 = conn.execute(select(Draw.id).where(Draw.matter_code == "STHJ-02").order_by(Draw.id)).first()[0]
         stale = conn.execute(select(Task.task_no).where(Task.draw_id == first_sthj02)).first()[0]
     yield engine, config, folder, db, tasks, stale
@@ -90,8 +110,9 @@ def _all_teams(engine):
 def test_the_notice_names_its_own_team_the_basis_the_materials_and_the_right_to_avoidance(world):
     engine, config, _, _, tasks, _ = world
     task = tasks["STHJ-01"][0]
-    paper = service.task_papers(engine, config, task_no=task.task_no, visit_from=VISIT, visit_to=VISIT,
-                                with_code=True)[0]
+    paper = service.task_papers(engine, config, task_no=task.task_no, visit_from=VISIT, visit_to=VISIT, with_code=True)[
+        0
+    ]
     text = _text(service.render_paper("notice", paper, ON))
     teams = _all_teams(engine)
     mine = teams[task.task_no]
@@ -123,8 +144,9 @@ def test_the_qr_code_decodes_to_the_tasks_verification_url(world):
     task = tasks["STHJ-01"][1]
     paper = service.task_papers(engine, config, task_no=task.task_no, with_code=True)[0]
     secret = (CONFIGS / config.settings.publish.verification_secret_file).read_text().strip().encode()
-    expected = codes.verification_url(config.settings.publish.public_base_url, task.task_no,
-                                      codes.verification_code(secret, task.task_no))
+    expected = codes.verification_url(
+        config.settings.publish.public_base_url, task.task_no, codes.verification_code(secret, task.task_no)
+    )
     assert paper.verification_url == expected
     assert expected.startswith("https://sjs.qingshan.example.cn/tasks/STHJ-01-2026Q1-")
     doc = pdfium.PdfDocument(service.render_paper("notice", paper, ON))
@@ -159,14 +181,22 @@ def test_verification_code_rule():
 def test_notice_needs_the_settings(world, tmp_path):
     engine, config, _, _, tasks, _ = world
     no = tasks["STHJ-01"][0].task_no
-    bare = dataclasses.replace(config, settings=config.settings.model_copy(update={
-        "publish": config.settings.publish.model_copy(update={"verification_secret_file": None})}))
+    bare = dataclasses.replace(
+        config,
+        settings=config.settings.model_copy(
+            update={"publish": config.settings.publish.model_copy(update={"verification_secret_file": None})}
+        ),
+    )
     with pytest.raises(InspectError, match="publish.verification_secret_file"):
         service.task_papers(engine, bare, task_no=no, with_code=True)
     short = tmp_path / "short.key"
     short.write_text("too short")
-    weak = dataclasses.replace(config, settings=config.settings.model_copy(update={
-        "publish": config.settings.publish.model_copy(update={"verification_secret_file": str(short)})}))
+    weak = dataclasses.replace(
+        config,
+        settings=config.settings.model_copy(
+            update={"publish": config.settings.publish.model_copy(update={"verification_secret_file": str(short)})}
+        ),
+    )
     with pytest.raises(InspectError, match="at least 32"):
         service.task_papers(engine, weak, task_no=no, with_code=True)
     # the approval and the record need no secret
@@ -178,8 +208,14 @@ def test_approval_and_record_content(world):
     task = tasks["STHJ-01"][0]
     paper = service.task_papers(engine, config, task_no=task.task_no)[0]
     approval = _text(service.render_paper("approval", paper, ON))
-    for needle in ("行政检查审批表", task.task_no, task.identifier, "审批人意见", "承办人意见",
-                   "2026年1月1日至2026年3月31日"):
+    for needle in (
+        "行政检查审批表",
+        task.task_no,
+        task.identifier,
+        "审批人意见",
+        "承办人意见",
+        "2026年1月1日至2026年3月31日",
+    ):
         assert needle in approval
     assert _flat(config.matter("STHJ-01").legal_basis) in approval
     for m in paper.officers:
@@ -240,8 +276,9 @@ def test_a_folder_of_papers_is_all_or_nothing(world, tmp_path):
 def test_tasks_without_team_or_from_a_superseded_draw_get_no_paper(world, tmp_path):
     engine, config, _, _, tasks, stale = world
     with pytest.raises(InspectError, match="no team assigned yet.*inspect assign"):
-        service.write_papers(engine, config, "approval", output=tmp_path / "a.pdf", issue_date=ON,
-                             task_no=tasks["STHJ-02"][0].task_no)
+        service.write_papers(
+            engine, config, "approval", output=tmp_path / "a.pdf", issue_date=ON, task_no=tasks["STHJ-02"][0].task_no
+        )
     with pytest.raises(InspectError, match="superseded"):
         service.write_papers(engine, config, "approval", output=tmp_path / "a.pdf", issue_date=ON, task_no=stale)
     with pytest.raises(InspectError, match="no task"):
@@ -256,18 +293,47 @@ def test_cli(world, tmp_path):
     r = runner.invoke(app, base + ["record", "--task", no, "--date", "2026-01-08", "-o", str(tmp_path / "r.pdf")])
     assert r.exit_code == 0, r.output
     assert "现场检查记录表" in r.output and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
-    r = runner.invoke(app, base + ["notice", "--period", "2026Q1", "--matter", "STHJ-01", "--date", "2026-01-08",
-                                   "--visit-from", "2026-01-20", "-o", str(tmp_path / "n"), "--json"])
+    r = runner.invoke(
+        app,
+        base
+        + [
+            "notice",
+            "--period",
+            "2026Q1",
+            "--matter",
+            "STHJ-01",
+            "--date",
+            "2026-01-08",
+            "--visit-from",
+            "2026-01-20",
+            "-o",
+            str(tmp_path / "n"),
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert len(list((tmp_path / "n").glob("*.pdf"))) == len(tasks["STHJ-01"])
     r = runner.invoke(app, base + ["approval", "--task", no, "--period", "2026Q1", "-o", str(tmp_path / "x.pdf")])
     assert r.exit_code != 0 and not (tmp_path / "x.pdf").exists()
-    plan = ["--db", f"sqlite:///{db}", "--config", str(CONFIGS), "publish", "plan", "--year", "2026",
-            "--date", "2026-01-05"]
+    plan = [
+        "--db",
+        f"sqlite:///{db}",
+        "--config",
+        str(CONFIGS),
+        "publish",
+        "plan",
+        "--year",
+        "2026",
+        "--date",
+        "2026-01-05",
+    ]
     r = runner.invoke(app, plan + ["-o", str(tmp_path / "plans") + "/"])
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == [
-        "抽查计划-2026-JYTY.pdf", "抽查计划-2026-SCJG.pdf", "抽查计划-2026-STHJ.pdf"]
+        "抽查计划-2026-JYTY.pdf",
+        "抽查计划-2026-SCJG.pdf",
+        "抽查计划-2026-STHJ.pdf",
+    ]
     r = runner.invoke(app, plan + ["--unit", "JYTY", "-o", str(tmp_path / "plans") + "/"])  # exists: refused
     assert r.exit_code == 1 and "--force" in str(r.exception) + r.output
 
@@ -284,8 +350,9 @@ def test_plan_content_per_unit(config):
 
     sthj, scjg, jyty = text("STHJ"), text("SCJG"), text("JYTY")
     once = render(build_plan_notice(config.matters, config.units, "STHJ", 2026, dt.date(2026, 1, 5), log_head="7:ab"))
-    assert once == render(build_plan_notice(config.matters, config.units, "STHJ", 2026, dt.date(2026, 1, 5),
-                                            log_head="7:ab"))  # byte-identical rebuild
+    assert once == render(
+        build_plan_notice(config.matters, config.units, "STHJ", 2026, dt.date(2026, 1, 5), log_head="7:ab")
+    )  # byte-identical rebuild
     assert "青山县生态环境局2026年度“双随机、一公开”抽查计划" in sthj
     for code in ("STHJ-01", "STHJ-02", "LH-01"):
         assert code in sthj
@@ -311,8 +378,9 @@ def test_plan_is_recorded_carries_the_log_and_refuses_bad_units(world, tmp_path)
     now = dt.datetime(2026, 1, 5, 10, 0)
     first = publish_plan(engine, config, 2026, path=path, unit="STHJ", issue_date=dt.date(2026, 1, 5), now=now)
     assert first.matter_codes == ["STHJ-01", "STHJ-02", "LH-01"]
-    again = publish_plan(engine, config, 2026, path=path, unit="STHJ", issue_date=dt.date(2026, 1, 5), now=now,
-                         force=True)
+    again = publish_plan(
+        engine, config, 2026, path=path, unit="STHJ", issue_date=dt.date(2026, 1, 5), now=now, force=True
+    )
     # a re-issue prints the log's newer head (the first issue was logged); the same database
     # state gives the same bytes (the demo, run twice, prints the same SHA-256s)
     assert again.reissue_of == first.notice_id and again.sha256 != first.sha256
@@ -321,11 +389,13 @@ def test_plan_is_recorded_carries_the_log_and_refuses_bad_units(world, tmp_path)
     with pytest.raises(InspectError, match="several units"):
         publish_plan(engine, config, 2026, path=tmp_path / "p2.pdf", issue_date=dt.date(2026, 1, 5), now=now)
     with pytest.raises(InspectError, match="no matter"):
-        publish_plan(engine, config, 2026, path=tmp_path / "p2.pdf", unit="BAISHA", issue_date=dt.date(2026, 1, 5),
-                     now=now)
+        publish_plan(
+            engine, config, 2026, path=tmp_path / "p2.pdf", unit="BAISHA", issue_date=dt.date(2026, 1, 5), now=now
+        )
     with pytest.raises(InspectError, match="no unit"):
-        publish_plan(engine, config, 2026, path=tmp_path / "p2.pdf", unit="NOPE", issue_date=dt.date(2026, 1, 5),
-                     now=now)
+        publish_plan(
+            engine, config, 2026, path=tmp_path / "p2.pdf", unit="NOPE", issue_date=dt.date(2026, 1, 5), now=now
+        )
     assert not (tmp_path / "p2.pdf").exists()
     # the plan prints the log head and carries the log from the config's import on
     from inspect_kit.publish import embedded_files
@@ -333,12 +403,15 @@ def test_plan_is_recorded_carries_the_log_and_refuses_bad_units(world, tmp_path)
     data = path.read_bytes()
     assert "透明日志" in _text(data) and "inspectlogverify--head" in _text(data)
     log = json.loads(embedded_files(data)["log-plan-2026.json"])
-    assert [r["kind"] for r in log["relies_on"]] == ["import_batch"] and log["head"] == "{seq}:{entry_hash}".format(**log["entries"][-1])
+    assert [r["kind"] for r in log["relies_on"]] == ["import_batch"] and log["head"] == "{seq}:{entry_hash}".format(
+        **log["entries"][-1]
+    )
     # a config other than the one loaded into the database is refused
     changed = dataclasses.replace(config, sha256="0" * 64)
     with pytest.raises(InspectError, match="inspect config load"):
-        publish_plan(engine, changed, 2026, path=tmp_path / "p2.pdf", unit="STHJ", issue_date=dt.date(2026, 1, 5),
-                     now=now)
+        publish_plan(
+            engine, changed, 2026, path=tmp_path / "p2.pdf", unit="STHJ", issue_date=dt.date(2026, 1, 5), now=now
+        )
     assert not (tmp_path / "p2.pdf").exists()
 
 
@@ -356,7 +429,10 @@ def test_the_demo_writes_the_three_papers_of_one_task_and_the_2026_plans(demo_ru
     code = re.search(r"verification code (\S+)", r.stdout).group(1)
     assert code in notice
     assert sorted(p.name for p in out.glob("抽查计划-2026-*.pdf")) == [
-        "抽查计划-2026-JYTY.pdf", "抽查计划-2026-SCJG.pdf", "抽查计划-2026-STHJ.pdf"]
+        "抽查计划-2026-JYTY.pdf",
+        "抽查计划-2026-SCJG.pdf",
+        "抽查计划-2026-STHJ.pdf",
+    ]
     engine = make_engine(f"sqlite:///{out / 'inspect.db'}")
     with engine.connect() as c:
         plans = c.execute(select(Notice.period, Notice.issued_on).where(Notice.kind == "plan")).all()

@@ -28,8 +28,17 @@ from inspect_kit.findings.codes import Codebook
 
 PASS, FAIL, NOT_APPLICABLE = "符合", "不符合", "不涉及"
 ITEM_RESULTS = (PASS, FAIL, NOT_APPLICABLE)
-_ALIASES = {"符合": PASS, "合格": PASS, "pass": PASS, "不符合": FAIL, "不合格": FAIL, "fail": FAIL,
-            "不涉及": NOT_APPLICABLE, "n/a": NOT_APPLICABLE, "na": NOT_APPLICABLE}
+_ALIASES = {
+    "符合": PASS,
+    "合格": PASS,
+    "pass": PASS,
+    "不符合": FAIL,
+    "不合格": FAIL,
+    "fail": FAIL,
+    "不涉及": NOT_APPLICABLE,
+    "n/a": NOT_APPLICABLE,
+    "na": NOT_APPLICABLE,
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +57,9 @@ def parse_item_result(text: str) -> str:
     return _ALIASES[key]
 
 
-def check_item_results(checklist: Sequence[str], items: Sequence[ItemResult], results: Sequence[str],
-                       codebook: Codebook, where: str = "") -> list[Problem]:
+def check_item_results(
+    checklist: Sequence[str], items: Sequence[ItemResult], results: Sequence[str], codebook: Codebook, where: str = ""
+) -> list[Problem]:
     """Every rule broken by ``items`` (results per item of the ``checklist`` codes) beside the
     finding's result category codes ``results``. Empty: all is well (no items is allowed)."""
     problems: list[Problem] = []
@@ -83,8 +93,11 @@ def check_item_results(checklist: Sequence[str], items: Sequence[ItemResult], re
         if missing:
             bad(f"no result for item(s) {', '.join(missing)}: record every item of the checklist", "items")
     failed = [i.code for i in items if i.result == FAIL]
-    clean = [codebook.categories[c].label for c in results if codebook.categories.get(c) is not None
-             and codebook.categories[c].excludes_problems]
+    clean = [
+        codebook.categories[c].label
+        for c in results
+        if codebook.categories.get(c) is not None and codebook.categories[c].excludes_problems
+    ]
     if failed and clean:
         bad(f"{clean[0]} contradicts the {FAIL} item(s) {', '.join(failed)}", "results")
     return problems

@@ -31,8 +31,10 @@ def check_secret(secret: str, where: str) -> bytes:
     """The secret as bytes; InspectError naming ``where`` if it is too short to be unguessable."""
     secret = secret.strip()
     if len(secret) < MIN_SECRET_CHARS:
-        raise InspectError(f"{where}: the verification secret has {len(secret)} characters; it needs at least "
-                           f"{MIN_SECRET_CHARS} (e.g. python3 -c \"import secrets; print(secrets.token_hex(32))\")")
+        raise InspectError(
+            f"{where}: the verification secret has {len(secret)} characters; it needs at least "
+            f'{MIN_SECRET_CHARS} (e.g. python3 -c "import secrets; print(secrets.token_hex(32))")'
+        )
     return secret.encode("utf-8")
 
 

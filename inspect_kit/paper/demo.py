@@ -39,21 +39,40 @@ def run(ctx: DemoContext) -> None:
         folder = ctx.out / FOLDER
         folder.mkdir(parents=True, exist_ok=True)
         paper = task_papers(ctx.engine, ctx.config, task_no=task.task_no, with_code=True)[0]
-        ctx.echo(f"task {task.task_no}: {task.entity_name}; team "
-                 + "、".join(f"{p.name}（{p.cert_no}）" for p in paper.officers)
-                 + f"; verification code {paper.verification_code}")
+        ctx.echo(
+            f"task {task.task_no}: {task.entity_name}; team "
+            + "、".join(f"{p.name}（{p.cert_no}）" for p in paper.officers)
+            + f"; verification code {paper.verification_code}"
+        )
         for kind in KINDS:
-            for w in write_papers(ctx.engine, ctx.config, kind, output=folder / f"{KINDS[kind]}-{task.task_no}.pdf",
-                                  issue_date=PAPERS_ON, task_no=task.task_no, visit_from=VISIT_ON, visit_to=VISIT_ON,
-                                  force=True):
+            for w in write_papers(
+                ctx.engine,
+                ctx.config,
+                kind,
+                output=folder / f"{KINDS[kind]}-{task.task_no}.pdf",
+                issue_date=PAPERS_ON,
+                task_no=task.task_no,
+                visit_from=VISIT_ON,
+                visit_to=VISIT_ON,
+                force=True,
+            ):
                 ctx.echo(f"{w.path}  ({KINDS[kind]}, {w.pages} page(s); sha256 {w.sha256[:16]}…)")
-        ctx.results["paper"] = {"task_no": task.task_no, "code": paper.verification_code,
-                                "url": paper.verification_url}
+        ctx.results["paper"] = {"task_no": task.task_no, "code": paper.verification_code, "url": paper.verification_url}
     plans = []
     for unit in plan_units(ctx.config):
-        p = publish_plan(ctx.engine, ctx.config, YEAR, path=ctx.out / plan_file_name(YEAR, unit), unit=unit,
-                         issue_date=PLAN_ON, now=dt.datetime.combine(PLAN_ON, dt.time(10, 0)), force=True)
+        p = publish_plan(
+            ctx.engine,
+            ctx.config,
+            YEAR,
+            path=ctx.out / plan_file_name(YEAR, unit),
+            unit=unit,
+            issue_date=PLAN_ON,
+            now=dt.datetime.combine(PLAN_ON, dt.time(10, 0)),
+            force=True,
+        )
         plans.append(p)
-        ctx.echo(f"{p.path}  ({p.year} plan, {p.issuer}, {p.pages} pages, {', '.join(p.matter_codes)}; "
-                 f"sha256 {p.sha256[:16]}…)")
+        ctx.echo(
+            f"{p.path}  ({p.year} plan, {p.issuer}, {p.pages} pages, {', '.join(p.matter_codes)}; "
+            f"sha256 {p.sha256[:16]}…)"
+        )
     ctx.results.setdefault("paper", {})["plans"] = [p.to_dict() for p in plans]

@@ -51,8 +51,14 @@ class WrittenPaper:
         return f"wrote {self.path}: {KINDS[self.kind]} of {self.task_no}, {self.pages} page(s); sha256 {self.sha256}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "task_no": self.task_no, "path": str(self.path), "pages": self.pages,
-                "size": self.size, "sha256": self.sha256}
+        return {
+            "kind": self.kind,
+            "task_no": self.task_no,
+            "path": str(self.path),
+            "pages": self.pages,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
 
 
 def issuer_name(config: Config, unit_code: str) -> str:
@@ -65,8 +71,10 @@ def verification_secret(config: Config) -> bytes:
     name = config.settings.publish.verification_secret_file
     where = f"{config.folder}/settings.toml, key 'publish.verification_secret_file'"
     if not name:
-        raise InspectError(f"{where}: not set; a 检查通知书 needs a verification secret (a file of at least "
-                           f"{codes.MIN_SECRET_CHARS} characters, kept out of version control)")
+        raise InspectError(
+            f"{where}: not set; a 检查通知书 needs a verification secret (a file of at least "
+            f"{codes.MIN_SECRET_CHARS} characters, kept out of version control)"
+        )
     path = Path(name).expanduser()
     path = path if path.is_absolute() else config.folder / path
     try:
@@ -80,8 +88,10 @@ def task_verification(config: Config, task_no: str) -> tuple[str, str]:
     """(code, URL) of a task, from the settings."""
     base = config.settings.publish.public_base_url
     if not base:
-        raise InspectError(f"{config.folder}/settings.toml, key 'publish.public_base_url': not set; the 检查通知书's "
-                           "QR code links to the task's public page under it")
+        raise InspectError(
+            f"{config.folder}/settings.toml, key 'publish.public_base_url': not set; the 检查通知书's "
+            "QR code links to the task's public page under it"
+        )
     code = codes.verification_code(verification_secret(config), task_no)
     return code, codes.verification_url(base, task_no, code)
 
@@ -90,9 +100,17 @@ def _unit_name(config: Config, code: str) -> str:
     return next((u.name for u in config.units if u.code == code), code)
 
 
-def task_papers(engine: Engine, config: Config, *, task_no: str | None = None, period: str | None = None,
-                matter: str | None = None, visit_from: dt.date | None = None, visit_to: dt.date | None = None,
-                with_code: bool = False) -> list[TaskPaper]:
+def task_papers(
+    engine: Engine,
+    config: Config,
+    *,
+    task_no: str | None = None,
+    period: str | None = None,
+    matter: str | None = None,
+    visit_from: dt.date | None = None,
+    visit_to: dt.date | None = None,
+    with_code: bool = False,
+) -> list[TaskPaper]:
     """The data of the papers of one task (``task_no``) or of every current task of (period, matter)."""
     from inspect_kit.assign.service import current_assignments
     from inspect_kit.draw.tasks import current_draw_ids, current_tasks, task_by_no
@@ -108,8 +126,10 @@ def task_papers(engine: Engine, config: Config, *, task_no: str | None = None, p
                 raise InspectError(f"no task {task_no!r}")
             current = current_draw_ids(conn, task.period, task.matter_code).get((task.matter_code, task.period))
             if current != task.draw_id:
-                raise InspectError(f"task {task_no} belongs to draw #{task.draw_id}, which draw #{current} has "
-                                   "superseded: it is not inspected")
+                raise InspectError(
+                    f"task {task_no} belongs to draw #{task.draw_id}, which draw #{current} has "
+                    "superseded: it is not inspected"
+                )
             tasks = [task]
         else:
             assert period is not None  # given when task_no is not
@@ -134,15 +154,28 @@ def task_papers(engine: Engine, config: Config, *, task_no: str | None = None, p
         authority = names[0] if len(names) == 1 else "、".join(names) + "（联合检查）"
         p = parse_period(t.period)
         code, url = task_verification(config, t.task_no) if with_code else (None, None)
-        out.append(TaskPaper(
-            task_no=t.task_no, period=t.period, authority=authority, issuer=issuer_name(config, m.unit),
-            matter_code=m.code, matter_name=m.name, legal_basis=m.legal_basis, method=m.method,
-            entity_name=t.entity_name, identifier=t.identifier,
-            officers=tuple(Person(x.name, x.cert_no, _unit_name(config, x.department)) for x in team.officers),
-            experts=tuple(Person(x.name, x.cert_no, _unit_name(config, x.department)) for x in team.experts),
-            visit_from=visit_from or p.start, visit_to=visit_to or p.end,
-            checklist=tuple(Item(i.code, i.content, i.basis, i.method) for i in m.checklist),
-            materials=tuple(m.materials), verification_code=code, verification_url=url))
+        out.append(
+            TaskPaper(
+                task_no=t.task_no,
+                period=t.period,
+                authority=authority,
+                issuer=issuer_name(config, m.unit),
+                matter_code=m.code,
+                matter_name=m.name,
+                legal_basis=m.legal_basis,
+                method=m.method,
+                entity_name=t.entity_name,
+                identifier=t.identifier,
+                officers=tuple(Person(x.name, x.cert_no, _unit_name(config, x.department)) for x in team.officers),
+                experts=tuple(Person(x.name, x.cert_no, _unit_name(config, x.department)) for x in team.experts),
+                visit_from=visit_from or p.start,
+                visit_to=visit_to or p.end,
+                checklist=tuple(Item(i.code, i.content, i.basis, i.method) for i in m.checklist),
+                materials=tuple(m.materials),
+                verification_code=code,
+                verification_url=url,
+            )
+        )
     return out
 
 
@@ -166,8 +199,9 @@ def _check_target(path: Path, force: bool) -> None:
             if f.read(5) != b"%PDF-":
                 raise InspectError(f"{path} exists and is not a PDF: refusing to overwrite it (nothing was written)")
         if not force:
-            raise InspectError(f"{path} exists: refusing to overwrite it; pass --force to replace it "
-                               "(nothing was written)")
+            raise InspectError(
+                f"{path} exists: refusing to overwrite it; pass --force to replace it (nothing was written)"
+            )
 
 
 def _write(path: Path, pdf: bytes) -> None:
@@ -182,10 +216,21 @@ def _write(path: Path, pdf: bytes) -> None:
         Path(name).unlink(missing_ok=True)
 
 
-def write_papers(engine: Engine, config: Config, kind: str, *, output: Path | str, issue_date: dt.date,
-                 task_no: str | None = None, period: str | None = None, matter: str | None = None,
-                 visit_from: dt.date | None = None, visit_to: dt.date | None = None, fonts: Any = None,
-                 force: bool = False) -> list[WrittenPaper]:
+def write_papers(
+    engine: Engine,
+    config: Config,
+    kind: str,
+    *,
+    output: Path | str,
+    issue_date: dt.date,
+    task_no: str | None = None,
+    period: str | None = None,
+    matter: str | None = None,
+    visit_from: dt.date | None = None,
+    visit_to: dt.date | None = None,
+    fonts: Any = None,
+    force: bool = False,
+) -> list[WrittenPaper]:
     """Write the ``kind`` paper (approval, notice, record) of one task to the file ``output``, or of
     every current task of (period, matter) into the folder ``output`` as <纸名>-<task_no>.pdf."""
     import hashlib
@@ -197,8 +242,16 @@ def write_papers(engine: Engine, config: Config, kind: str, *, output: Path | st
 
     if kind not in BUILDERS:
         raise InspectError(f"no paper {kind!r}; known: {', '.join(BUILDERS)}")
-    papers = task_papers(engine, config, task_no=task_no, period=period, matter=matter, visit_from=visit_from,
-                         visit_to=visit_to, with_code=kind == "notice")
+    papers = task_papers(
+        engine,
+        config,
+        task_no=task_no,
+        period=period,
+        matter=matter,
+        visit_from=visit_from,
+        visit_to=visit_to,
+        with_code=kind == "notice",
+    )
     output = Path(output)
     if task_no is not None:
         targets = [output]
@@ -212,8 +265,16 @@ def write_papers(engine: Engine, config: Config, kind: str, *, output: Path | st
     out = []
     for paper, path, pdf in zip(papers, targets, rendered):
         _write(path, pdf)
-        out.append(WrittenPaper(kind, paper.task_no, path, len(PdfReader(io.BytesIO(pdf)).pages), len(pdf),
-                                hashlib.sha256(pdf).hexdigest()))
+        out.append(
+            WrittenPaper(
+                kind,
+                paper.task_no,
+                path,
+                len(PdfReader(io.BytesIO(pdf)).pages),
+                len(pdf),
+                hashlib.sha256(pdf).hexdigest(),
+            )
+        )
     return out
 
 

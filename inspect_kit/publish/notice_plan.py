@@ -23,11 +23,18 @@ from inspect_kit.publish.document import Notice, Section, Table, heading_number
 ROUNDING_ZH = {"ceil": "向上取整（不低于）", "floor": "向下取整", "round": "四舍五入"}
 PERIOD_ZH = {"quarter": "每季度", "month": "每月", "year": "每年"}
 PERIODS_OF_YEAR = {"quarter": "第一季度至第四季度各抽取一次", "month": "1月至12月各抽取一次", "year": "全年抽取一次"}
-STRATUM_ZH = {"category": "对象类别", "credit_class": "信用风险分类", "township": "所在乡镇", "industry": "行业",
-              "department": "主管部门"}
-BASIS = ("根据《国务院办公厅关于推广随机抽查规范事中事后监管的通知》（国办发〔2015〕58号）、《国务院关于在市场监管领域"
-         "全面推行部门联合“双随机、一公开”监管的意见》（国发〔2019〕5号）和《国务院办公厅关于严格规范涉企行政检查的意见》"
-         "（国办发〔2024〕54号）")
+STRATUM_ZH = {
+    "category": "对象类别",
+    "credit_class": "信用风险分类",
+    "township": "所在乡镇",
+    "industry": "行业",
+    "department": "主管部门",
+}
+BASIS = (
+    "根据《国务院办公厅关于推广随机抽查规范事中事后监管的通知》（国办发〔2015〕58号）、《国务院关于在市场监管领域"
+    "全面推行部门联合“双随机、一公开”监管的意见》（国发〔2019〕5号）和《国务院办公厅关于严格规范涉企行政检查的意见》"
+    "（国办发〔2024〕54号）"
+)
 
 
 def unit_name(units: Sequence[Unit], code: str) -> str:
@@ -99,9 +106,16 @@ def _matter_section(k: int, m: Matter, units: Sequence[Unit], year: int) -> Sect
     return Section(heading=f"{heading_number(k, 2)}{m.name}（{m.code}）", paragraphs=rows, level=2)
 
 
-def build_plan_notice(matters: Sequence[Matter], units: Sequence[Unit], unit: str, year: int, issue_date: dt.date,
-                      publicity_working_days: int = 20, doc_number: str | None = None,
-                      log_head: str | None = None) -> Notice:
+def build_plan_notice(
+    matters: Sequence[Matter],
+    units: Sequence[Unit],
+    unit: str,
+    year: int,
+    issue_date: dt.date,
+    publicity_working_days: int = 20,
+    doc_number: str | None = None,
+    log_head: str | None = None,
+) -> Notice:
     """The plan of ``unit`` for ``year``; ValueError if the unit has no matter. ``log_head``: the
     transparency log's head when the plan is issued, printed in a last section."""
     from inspect_kit.publish.notices import log_head_paragraph
@@ -110,27 +124,48 @@ def build_plan_notice(matters: Sequence[Matter], units: Sequence[Unit], unit: st
     if not mine:
         raise ValueError(f"unit {unit!r} leads and takes part in no matter")
     issuer = unit_name(units, unit)
-    summary = Table(("序号", "抽查事项", "抽查对象", "抽查比例", "频次", "实施单位"), [
-        (str(k), f"{m.name}（{m.code}）", "、".join(m.categories), quota_zh(m.quota), PERIOD_ZH[m.period],
-         "、".join(unit_name(units, d) for d in ([m.unit] + [d for d in m.team if d != m.unit])))
-        for k, m in enumerate(mine, 1)], col_widths_mm=(10, 42, 30, 26, 14, 34),
-        align=("center", "left", "left", "left", "center", "left"))
+    summary = Table(
+        ("序号", "抽查事项", "抽查对象", "抽查比例", "频次", "实施单位"),
+        [
+            (
+                str(k),
+                f"{m.name}（{m.code}）",
+                "、".join(m.categories),
+                quota_zh(m.quota),
+                PERIOD_ZH[m.period],
+                "、".join(unit_name(units, d) for d in ([m.unit] + [d for d in m.team if d != m.unit])),
+            )
+            for k, m in enumerate(mine, 1)
+        ],
+        col_widths_mm=(10, 42, 30, 26, 14, 34),
+        align=("center", "left", "left", "left", "center", "left"),
+    )
     sections = [
         Section(heading=heading_number(1) + "抽查事项一览", table=summary),
         Section(heading=heading_number(2) + "抽查事项"),
         *(_matter_section(k, m, units, year) for k, m in enumerate(mine, 1)),
-        Section(heading=heading_number(3) + "实施要求", paragraphs=[
-            "（一）随机抽取。检查对象和执法检查人员均通过随机抽取产生；每次抽取使用公开的随机数种子，抽取前冻结并公布名录库的"
-            "哈希值，任何人可以复核抽取结果。",
-            "（二）依法检查。检查前履行审批程序，向检查对象送达检查通知书，一次性告知需要准备的材料和申请回避的权利；"
-            "按事项检查表逐项检查并记录。",
-            f"（三）结果公开。检查结果自检查完成之日起{publicity_working_days}个工作日内通过国家企业信用信息公示系统等"
-            "渠道向社会公示。",
-            "（四）计划调整。本计划执行中确需调整的，调整内容及时向社会公布。",
-        ]),
+        Section(
+            heading=heading_number(3) + "实施要求",
+            paragraphs=[
+                "（一）随机抽取。检查对象和执法检查人员均通过随机抽取产生；每次抽取使用公开的随机数种子，抽取前冻结并公布名录库的"
+                "哈希值，任何人可以复核抽取结果。",
+                "（二）依法检查。检查前履行审批程序，向检查对象送达检查通知书，一次性告知需要准备的材料和申请回避的权利；"
+                "按事项检查表逐项检查并记录。",
+                f"（三）结果公开。检查结果自检查完成之日起{publicity_working_days}个工作日内通过国家企业信用信息公示系统等"
+                "渠道向社会公示。",
+                "（四）计划调整。本计划执行中确需调整的，调整内容及时向社会公布。",
+            ],
+        ),
     ]
     if log_head:
         sections.append(Section(heading=heading_number(4) + "透明日志", paragraphs=log_head_paragraph(log_head)))
     intro = [f"{BASIS}等规定，结合工作实际，制定{issuer}{year}年度“双随机、一公开”抽查计划如下。"]
-    return Notice(issuer=issuer, title=f"{issuer}\n{year}年度“双随机、一公开”抽查计划", issue_date=issue_date,
-                  doc_number=doc_number, intro=intro, sections=sections, keywords=(str(year), *[m.code for m in mine]))
+    return Notice(
+        issuer=issuer,
+        title=f"{issuer}\n{year}年度“双随机、一公开”抽查计划",
+        issue_date=issue_date,
+        doc_number=doc_number,
+        intro=intro,
+        sections=sections,
+        keywords=(str(year), *[m.code for m in mine]),
+    )

@@ -35,14 +35,24 @@ class PublishedPlan:
     reissue_of: int | None = None
 
     def line(self) -> str:
-        return (f"wrote {self.path}: {self.year} plan of {self.issuer}, {self.pages} pages, "
-                f"{', '.join(self.matter_codes)}; sha256 {self.sha256}; notice #{self.notice_id}"
-                + (f" (re-issue of notice #{self.reissue_of})" if self.reissue_of else ""))
+        return (
+            f"wrote {self.path}: {self.year} plan of {self.issuer}, {self.pages} pages, "
+            f"{', '.join(self.matter_codes)}; sha256 {self.sha256}; notice #{self.notice_id}"
+            + (f" (re-issue of notice #{self.reissue_of})" if self.reissue_of else "")
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"notice_id": self.notice_id, "year": self.year, "unit": self.unit, "issuer": self.issuer,
-                "path": str(self.path), "sha256": self.sha256, "pages": self.pages,
-                "matter_codes": self.matter_codes, "reissue_of": self.reissue_of}
+        return {
+            "notice_id": self.notice_id,
+            "year": self.year,
+            "unit": self.unit,
+            "issuer": self.issuer,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "pages": self.pages,
+            "matter_codes": self.matter_codes,
+            "reissue_of": self.reissue_of,
+        }
 
 
 def plan_file_name(year: int, unit: str | None = None) -> str:
@@ -63,17 +73,34 @@ def _config_log(engine: Engine, config: Config) -> tuple[str, bytes]:
     from inspect_kit.transparency import store
 
     with engine.connect() as conn:
-        batch = conn.execute(select(ImportBatch.id, ImportBatch.source_sha256).where(ImportBatch.kind == "config")
-                             .order_by(ImportBatch.id.desc()).limit(1)).first()
+        batch = conn.execute(
+            select(ImportBatch.id, ImportBatch.source_sha256)
+            .where(ImportBatch.kind == "config")
+            .order_by(ImportBatch.id.desc())
+            .limit(1)
+        ).first()
         if batch is None or batch.source_sha256 != config.sha256:
-            raise InspectError(f"the config in {config.folder} is not the one last loaded into the database: run "
-                               "`inspect config load` first (a plan publishes a loaded, logged configuration)")
+            raise InspectError(
+                f"the config in {config.folder} is not the one last loaded into the database: run "
+                "`inspect config load` first (a plan publishes a loaded, logged configuration)"
+            )
         return store.head_text(conn), bundle_bytes(store.excerpt(conn, [("import_batch", batch.id)]))
 
 
-def publish_plan(engine: Engine, config: Config, year: int, *, path: Path | str, issue_date: dt.date,
-                 now: dt.datetime, unit: str | None = None, fonts: Any = None, doc_number: str | None = None,
-                 creation_date: dt.datetime | dt.date | None = None, force: bool = False) -> PublishedPlan:
+def publish_plan(
+    engine: Engine,
+    config: Config,
+    year: int,
+    *,
+    path: Path | str,
+    issue_date: dt.date,
+    now: dt.datetime,
+    unit: str | None = None,
+    fonts: Any = None,
+    doc_number: str | None = None,
+    creation_date: dt.datetime | dt.date | None = None,
+    force: bool = False,
+) -> PublishedPlan:
     """Write the plan of ``unit`` (or of the only unit with matters) for ``year`` and record it."""
     from inspect_kit.publish import privacy, render
     from inspect_kit.publish.service import check_target, fonts_from_config, private_values, record_pdf
@@ -81,22 +108,37 @@ def publish_plan(engine: Engine, config: Config, year: int, *, path: Path | str,
     units = plan_units(config)
     if unit is None:
         if len(units) != 1:
-            raise InspectError(f"the matters belong to several units ({', '.join(units)}): give --unit, or a "
-                               "folder as -o for one plan per unit")
+            raise InspectError(
+                f"the matters belong to several units ({', '.join(units)}): give --unit, or a "
+                "folder as -o for one plan per unit"
+            )
         unit = units[0]
     elif unit not in units:
         config.unit(unit)  # an unknown code: the error names units.toml
         raise InspectError(f"unit {unit} leads and takes part in no matter of {config.folder}/matters.toml")
     check_target(engine, path, force=force)  # before rendering: a refused target costs nothing
     head, log = _config_log(engine, config)
-    notice = notice_plan.build_plan_notice(config.matters, config.units, unit, year, issue_date,
-                                           config.settings.findings.publicity_working_days, doc_number, head)
+    notice = notice_plan.build_plan_notice(
+        config.matters,
+        config.units,
+        unit,
+        year,
+        issue_date,
+        config.settings.findings.publicity_working_days,
+        doc_number,
+        head,
+    )
     notice = dataclasses.replace(notice, files=[(log_file_name("plan", str(year)), log)])
     notice = privacy.mask_notice(notice, private_values(engine))  # as every notice: no registry's private value
-    pdf = render(notice, fonts if fonts is not None else fonts_from_config(config),
-                 creation_date if creation_date is not None else issue_date)
+    pdf = render(
+        notice,
+        fonts if fonts is not None else fonts_from_config(config),
+        creation_date if creation_date is not None else issue_date,
+    )
     codes = [m.code for m in notice_plan.plan_matters(config.matters, unit)]
-    rec = record_pdf(engine, pdf, path, kind="plan", period=str(year), issued_on=issue_date, now=now,
-                     matter_codes=codes, force=force)
-    return PublishedPlan(rec.notice_id, year, unit, notice.issuer, rec.path, rec.sha256, rec.pages, codes,
-                         rec.reissue_of)
+    rec = record_pdf(
+        engine, pdf, path, kind="plan", period=str(year), issued_on=issue_date, now=now, matter_codes=codes, force=force
+    )
+    return PublishedPlan(
+        rec.notice_id, year, unit, notice.issuer, rec.path, rec.sha256, rec.pages, codes, rec.reissue_of
+    )
