@@ -334,7 +334,10 @@ def _outcome(engine, path, opts):
 
 @pytest.mark.parametrize("scenario", ["clean", "bad rows", "updates", "skip repeats", "dry run"])
 def test_column_path_stores_what_the_row_path_stores(configured, twin, import_options, tmp_path, monkeypatch, scenario):
+    import dataclasses
+
     import inspect_kit.registry.importer as importer
+    import inspect_kit.registry.writers as writers
 
     n = 2 * importer.BLOCK + 321
     # bad rows only after the first block: it goes the column way, and is written before the refusal
@@ -349,15 +352,13 @@ def test_column_path_stores_what_the_row_path_stores(configured, twin, import_op
             import_registry(eng, "entities", old, import_options(now=dt.datetime(2026, 1, 1)))
 
     built = []
-    monkeypatch.setattr(importer, "_insert_changes_json",
-                        lambda *a, _f=importer._insert_changes_json: built.append(1) or _f(*a))
+    monkeypatch.setattr(writers, "insert_changes_json",
+                        lambda *a, _f=writers.insert_changes_json: built.append(1) or _f(*a))
     fast = _outcome(configured, path, opts)
     if scenario != "dry run":
         assert built, "the column path was not taken"
-    with monkeypatch.context() as m:  # the row-by-row path: record() for every row, write() for every chunk
-        m.setattr(importer._Validator, "block", lambda self, rows: None)
-        m.setattr(importer._EntityWriter, "write_rows", importer._Writer.write_rows)
-        slow = _outcome(twin, path, opts)
+    # the row-by-row path: record() for every row, write() for every chunk
+    slow = _outcome(twin, path, dataclasses.replace(opts, columnwise=False))
     assert fast == slow
     assert _stored(configured) == _stored(twin)
     if scenario == "bad rows":
@@ -375,18 +376,13 @@ def test_column_path_stores_what_the_row_path_stores(configured, twin, import_op
     {"统一社会信用代码": make_uscc(3)}, {"单位名称": "多  空格"}, {"统一社会信用代码": make_uscc(30).lower()},
     {"统一社会信用代码": make_uscc(31)[:4] + " " + make_uscc(31)[4:]}, {"联系电话": "0791 1234567"},
 ])
-def test_one_row_in_a_clean_block_is_judged_as_row_by_row(configured, twin, import_options, tmp_path, monkeypatch, over):
-    import inspect_kit.registry.importer as importer
-
+def test_one_row_in_a_clean_block_is_judged_as_row_by_row(configured, twin, import_options, tmp_path, over):
     rows = [MESSY_HEADER] + [[make_uscc(i), f"名称{i}", "企业", "SCJG", "360199", "城关镇", "制造业", "A", "存续", "", "", "",
                               f"138{i:08d}", "张三"] for i in range(60)]
     rows[31] = [over.get(h, c) for h, c in zip(MESSY_HEADER, rows[31])]
     path = write_csv(tmp_path / "e.csv", rows)
     fast = _outcome(configured, path, import_options())
-    with monkeypatch.context() as m:
-        m.setattr(importer._Validator, "block", lambda self, rows: None)
-        m.setattr(importer._EntityWriter, "write_rows", importer._Writer.write_rows)
-        slow = _outcome(twin, path, import_options())
+    slow = _outcome(twin, path, import_options(columnwise=False))
     assert fast == slow
     assert _stored(configured) == _stored(twin)
 
@@ -410,7 +406,8 @@ def test_uscc_quick_check_agrees_with_uscc_problem():
     import random
 
     from inspect_kit.registry import uscc
-    from inspect_kit.registry.importer import _uscc_ok, _uscc_problem
+    from inspect_kit.registry.rules import uscc_problem as _uscc_problem
+    from inspect_kit.registry.uscc import is_valid as _uscc_ok
     from tests.helpers import random_uscc
 
     rng = random.Random(5)
@@ -426,8 +423,9 @@ def test_uscc_quick_check_agrees_with_uscc_problem():
 def test_insert_history_json_is_the_serializers_text():
     import random
 
-    from inspect_kit.registry.importer import _insert_changes_json, _jsonable
-    from inspect_kit.storage.db import _json_dumps
+    from inspect_kit.registry.writers import insert_changes_json as _insert_changes_json
+    from inspect_kit.registry.writers import jsonable as _jsonable
+    from inspect_kit.storage.db import json_dumps as _json_dumps
 
     pool = ["a", "中文", 'q"', "b\\s", "\x00", "x\x00y", "\n", "%s", "%", "😀", "\u2028", None, None,
             dt.date(2026, 1, 5), 7, ["b", "a"]]
