@@ -9,7 +9,7 @@ import csv
 import io
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from inspect_kit.errors import InspectError
 from inspect_kit.registry.table import (
@@ -26,25 +26,26 @@ def detect_encoding(path: Path) -> str:
             return "utf-8-sig"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
-        f.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := f.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+        if _decode_failure(f, "utf-8") is None:
             return "utf-8"
-        except UnicodeDecodeError:
-            pass
-        f.seek(0)
-        decoder = codecs.getincrementaldecoder("gb18030")()
-        try:
-            while chunk := f.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+        exc = _decode_failure(f, "gb18030")
+        if exc is None:
             return "gb18030"
-        except UnicodeDecodeError as exc:
-            raise InspectError(f"{path}: not UTF-8, UTF-16 or GBK/GB18030 text ({exc.reason}); "
-                               "save it as UTF-8 CSV or .xlsx, or pass --encoding") from None
+        raise InspectError(f"{path}: not UTF-8, UTF-16 or GBK/GB18030 text ({exc.reason}); "
+                           "save it as UTF-8 CSV or .xlsx, or pass --encoding")
+
+
+def _decode_failure(f: BinaryIO, encoding: str) -> UnicodeDecodeError | None:
+    """Why the whole file does not decode as `encoding` (read from the start), or None if it does."""
+    f.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        while chunk := f.read(1 << 20):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return exc
+    return None
 
 
 class _CountingReader(io.RawIOBase):
