@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.storage.helpers import chunks
 from inspect_kit.storage.models import Draw, Finding, FindingRevision, Inspector, Notice, Task, TeamMember
-
-CHUNK = 1000  # IN (...) lists stay under every backend's parameter limit
 
 
 @dataclass(frozen=True)
@@ -25,11 +24,6 @@ class TaskRef:
     period: str
     drawn_on: dt.date
     current_draw: int | None
-
-
-def chunks(seq: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
 
 
 def task_refs(conn: Connection, task_nos: Iterable[str]) -> dict[str, TaskRef]:

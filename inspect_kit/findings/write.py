@@ -22,11 +22,12 @@ from inspect_kit.findings import records
 from inspect_kit.findings.codes import Codebook
 from inspect_kit.findings.model import ImportSummary, RowOutcome
 from inspect_kit.findings.policy import DEFAULT_POLICY, FindingsPolicy
-from inspect_kit.findings.records import TaskRef, chunks
+from inspect_kit.findings.records import TaskRef
 from inspect_kit.findings.stored import diff, jsonable, merge, stored_form, stored_to_row
 from inspect_kit.findings.template import CANONICAL_HEADERS, SourceRow
 from inspect_kit.findings.validate import FindingInput, validate_row
 from inspect_kit.storage.db import ConcurrentWrite
+from inspect_kit.storage.helpers import chunks
 from inspect_kit.storage.models import Finding, FindingRevision, Task
 from inspect_kit.text import check_text, clean_cell, clean_code, text_problem
 from inspect_kit.transparency.store import append_pending

@@ -21,12 +21,12 @@ from inspect_kit.publish.sources import (
     BuiltNotice,
     authority,
     check_identifiers,
-    chunks,
     current_draws,
     issuer_of,
     period_label,
     select_unit,
 )
+from inspect_kit.storage.helpers import chunks
 from inspect_kit.storage.models import Draw, Entity, Finding, Frame, Task, Unsealing
 from inspect_kit.transparency import store as log_store
 from inspect_kit.transparency.store import head_text as log_head_text

@@ -19,8 +19,6 @@ from inspect_kit.publish import notices as nt
 from inspect_kit.publish.guard import public_select
 from inspect_kit.storage.models import Draw, Frame
 
-_CHUNK = 1000
-
 
 @dataclass(frozen=True)
 class BuiltNotice:
@@ -141,11 +139,6 @@ def notice_units(engine: Engine, config: Config, period: Period | str, matters: 
 
 def period_label(period: Period | str) -> str:
     return (parse_period(period) if isinstance(period, str) else period).label
-
-
-def chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i:i + _CHUNK]
 
 
 def check_identifiers(identifiers: Iterable[str], where: str) -> None:
