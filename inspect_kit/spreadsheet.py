@@ -74,8 +74,10 @@ def restore_row(row: list[Any]) -> list[Any]:
 
 def write_csv(stream: IO[str], headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> int:
     """Write a header and rows as CSV to an open text stream, every cell through `safe_cell`; None is
-    an empty cell. Returns the number of rows (header not counted)."""
-    w = csv.writer(stream)
+    an empty cell. Every cell is quoted (OWASP): a spreadsheet that splits on another delimiter
+    (";" in some locales) cannot cut a cell such as "a;=1" into a formula. Returns the number of
+    rows (header not counted)."""
+    w = csv.writer(stream, quoting=csv.QUOTE_ALL)
     w.writerow([_csv_cell(v) for v in headers])
     n = 0
     for row in rows:

@@ -477,8 +477,10 @@ def test_cli_assign_show_export_substitute_verify(q1, monkeypatch, capsys, tmp_p
     assert all(len(row["officers"]) == 2 and row["officers"][0]["cert_no"].startswith("360199ST") and row["officers"][0]["name"]
                for row in rows)
     r = cli(q1, "assign", "export", "--quarter", "2026Q1", "--csv")
-    lines = r.output[r.output.index("assignment,"):].splitlines()
-    assert lines[0].split(",")[3:9] == ["task_no", "统一社会信用代码", "名称", "乡镇", "执法证号", "执法人员"]
+    import csv
+
+    lines = list(csv.reader(r.output[r.output.index('"assignment",'):].splitlines()))  # every cell quoted
+    assert lines[0][3:9] == ["task_no", "统一社会信用代码", "名称", "乡镇", "执法证号", "执法人员"]
     assert len(lines) == 8
 
     task, cert = rows[0]["task_no"], rows[0]["officers"][0]["cert_no"]

@@ -281,7 +281,7 @@ def test_assign_export_writes_the_format_its_extension_names_neutralised(hostile
     officers = {as_imported(v + "某") for v in ALL}
     # CSV to standard output and to a file
     printed = cli(engine, "assign", "export", "--quarter", "2026Q1", "--csv").stdout
-    for rows in (csv_cells(printed[printed.index("assignment,"):]), csv_cells(_export(engine, tmp_path / "teams.csv"))):
+    for rows in (csv_cells(printed[printed.index('"assignment",'):]), csv_cells(_export(engine, tmp_path / "teams.csv"))):
         col = rows[0].index("执法人员")
         names = [n for r in rows[1:] for n in restore_cell(r[col]).split("、")]
         assert len(rows) == 1 + len(ALL)
