@@ -5,9 +5,19 @@ validator still refuses."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy import Engine
+
+    from inspect_kit.errors import Problem
+    from inspect_kit.findings.codes import CodeList
+    from inspect_kit.findings.service import FindingsPolicy
 
 # Row key → the option that sets it, for messages about `inspect findings add`.
 OPTION_OF = {"task_no": "TASK", "inspection_date": "--date", "inspection_start": "--start", "inspection_end": "--end",
@@ -18,21 +28,21 @@ OPTION_OF = {"task_no": "TASK", "inspection_date": "--date", "inspection_start":
 _DATE_KEYS = ("inspection_date", "inspection_start", "inspection_end", "rectification_deadline", "recheck_date")
 
 
-def for_options(problems):
+def for_options(problems: Iterable[Problem]) -> list[Problem]:
     """Problems named by option ("--deadline: ...") rather than by spreadsheet column."""
     from inspect_kit.errors import Problem
 
     return [Problem(f"{OPTION_OF.get(p.column, p.column)}: {p.reason}" if p.column else p.reason) for p in problems]
 
 
-def _codes_proc(code_list):
+def _codes_proc(code_list: CodeList[Any]) -> Callable[[str], str]:
     """Turn typed entries (numbers of the list shown, codes or labels) into labels, or re-prompt."""
     import re
 
     items = list(code_list)
 
     def proc(text: str) -> str:
-        def by_number(m):
+        def by_number(m: re.Match[str]) -> str:
             n = int(m.group(1))
             return items[n - 1].code if 1 <= n <= len(items) else m.group(1)
 
@@ -46,7 +56,7 @@ def _codes_proc(code_list):
     return proc
 
 
-def _date_proc(allow_range: bool):
+def _date_proc(allow_range: bool) -> Callable[[str], str]:
     import re
 
     from inspect_kit.findings.validate import parse_date
@@ -85,28 +95,32 @@ def _text_proc(text: str) -> str:
     return "" if text.strip() == "-" else text
 
 
-def ask(key: str, policy, default: Any = None) -> str:
+def ask(key: str, policy: FindingsPolicy, default: Any = None) -> str:
     """Prompt for one field, checking the answer as it is typed; "-" clears an optional field."""
     from inspect_kit.findings.template import CANONICAL_HEADERS
 
     label = f"{CANONICAL_HEADERS[key]} ({OPTION_OF[key]})"
     default = None if default in (None, "") else str(default)
+    answer: str  # each value_proc returns the checked text
     if key in ("results", "follow_up"):
-        code_list = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
+        code_list: CodeList[Any] = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
         for i, item in enumerate(code_list, start=1):
             typer.echo(f"  {i:>2}. {item.code} {item.label}")
-        return typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
-                            value_proc=_codes_proc(code_list))
-    if key in _DATE_KEYS:
+        answer = typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
+                              value_proc=_codes_proc(code_list))
+    elif key in _DATE_KEYS:
         hint = "YYYY-MM-DD, or a range start至end" if key == "inspection_date" else "YYYY-MM-DD, - for none"
-        return typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
-    if key == "rectification_status":
-        return typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
-                            value_proc=_status_proc)
-    return typer.prompt(label, default=default, value_proc=_text_proc)
+        answer = typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
+    elif key == "rectification_status":
+        answer = typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
+                              value_proc=_status_proc)
+    else:
+        answer = typer.prompt(label, default=default, value_proc=_text_proc)
+    return answer
 
 
-def prompt_missing(engine, policy, task_no: str, values: dict[str, Any], existing: dict | None, as_of) -> None:
+def prompt_missing(engine: Engine, policy: FindingsPolicy, task_no: str, values: dict[str, Any],
+                   existing: dict[str, Any] | None, as_of: dt.date) -> None:
     """Prompt for what is missing, then for every field the validator still refuses."""
     from inspect_kit.errors import ValidationFailed
     from inspect_kit.findings.service import check_finding
@@ -116,7 +130,7 @@ def prompt_missing(engine, policy, task_no: str, values: dict[str, Any], existin
     def have(key: str) -> bool:
         return bool({**(existing or {}), **values}.get(key))
 
-    def chosen(key: str, code_list) -> list:
+    def chosen(key: str, code_list: CodeList[Any]) -> list[Any]:
         return code_list.split({**(existing or {}), **values}.get(key) or "")[0]
 
     # The usual order of the form; each question only when its answer is missing and needed.
@@ -137,13 +151,14 @@ def prompt_missing(engine, policy, task_no: str, values: dict[str, Any], existin
         values["recorded_by"] = ask("recorded_by", policy)
     # Then whatever the validator still refuses, field by field.
     identity = {k: k for k in OPTION_OF}
+    problems: list[Problem] = []
     for _ in range(20):
         problems = check_finding(engine, task_no, values, as_of=as_of, policy=policy, columns=identity)
         if not problems:
             return
         if any(p.column not in OPTION_OF or p.column == "task_no" for p in problems):
             raise ValidationFailed(f"cannot record the finding of task {task_no}", for_options(problems))
-        for key in dict.fromkeys(p.column for p in problems):
+        for key in dict.fromkeys(p.column for p in problems if p.column is not None):  # all in OPTION_OF
             for p in problems:
                 if p.column == key:
                     typer.echo(f"{OPTION_OF[key]}: {p.reason}", err=True)

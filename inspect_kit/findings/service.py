@@ -51,7 +51,14 @@ so that callers need not know where each function lives (as in inspect_kit.score
 from __future__ import annotations
 
 from inspect_kit.findings.model import (
-    DueReport, DueRow, FindingRecord, ImportSummary, Revision, RowOutcome, TaskResult, TemplateSummary,
+    DueReport,
+    DueRow,
+    FindingRecord,
+    ImportSummary,
+    Revision,
+    RowOutcome,
+    TaskResult,
+    TemplateSummary,
 )
 from inspect_kit.findings.policy import DEFAULT_POLICY, FindingsPolicy, policy_from_config
 from inspect_kit.findings.read import due, finding_history, get_finding, list_findings, task_results

@@ -53,14 +53,14 @@ def labels(codes: Iterable[str], code_list: CodeList[Any]) -> list[str]:
 
 def stored_to_row(stored: Mapping[str, Any], codebook: Codebook = DEFAULT_CODEBOOK) -> dict[str, Any]:
     """A stored finding as a row of validate's keys (labels, Chinese status), ready to re-validate."""
-    status = stored.get("rectification_status")
+    status: str = stored.get("rectification_status") or ""
     return {
         "inspection_start": stored["inspection_start"], "inspection_end": stored["inspection_end"],
         "results": "；".join(labels(stored["results"], codebook.categories)),
         "problems": stored.get("problems") or "",
         "follow_up": "；".join(labels(stored["follow_ups"], codebook.follow_ups)),
         "rectification_deadline": stored.get("rectification_deadline"),
-        "rectification_status": STATUS_LABELS.get(status, status or ""),
+        "rectification_status": STATUS_LABELS.get(status, status),
         "recheck_date": stored.get("recheck_date"), "recheck_outcome": stored.get("recheck_outcome") or "",
         "case_no": stored.get("case_no") or "", "recorded_by": stored.get("recorded_by") or "",
         "notes": stored.get("notes") or "",

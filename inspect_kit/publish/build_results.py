@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Engine
 
 from inspect_kit.config import Config
 from inspect_kit.errors import InspectError
+from inspect_kit.findings.codes import Codebook, CodeList
+from inspect_kit.findings.service import policy_from_config
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.publish import notices as nt
 from inspect_kit.publish.build_draw import bundle_bytes
@@ -32,17 +34,11 @@ from inspect_kit.transparency import store as log_store
 from inspect_kit.transparency.store import head_text as log_head_text
 
 
-def _codebook(config: Config):
-    try:
-        from inspect_kit.findings.service import policy_from_config
-    except ImportError:  # the findings stage not installed: the standard lists
-        from inspect_kit.findings.codes import DEFAULT_CODEBOOK
-
-        return DEFAULT_CODEBOOK
+def _codebook(config: Config) -> Codebook:
     return policy_from_config(config).codebook
 
 
-def _labels(code_list, codes: Sequence[str]) -> list[str]:
+def _labels(code_list: CodeList[Any], codes: Sequence[str]) -> list[str]:
     out = []
     for code in codes or []:
         item = code_list.get(code)
@@ -94,11 +90,11 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
         log_bytes = bundle_bytes(log_store.excerpt(conn, relied))
         findings: dict[int, Any] = {}
         for part in chunks(ids):
-            for f in conn.execute(public_select(
+            for row in conn.execute(public_select(
                     Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results, Finding.problems,
                     Finding.follow_ups, Finding.rectification_deadline, Finding.rectification_status,
                     Finding.recheck_date).where(Finding.task_id.in_(list(part)))):
-                findings[f.task_id] = f
+                findings[row.task_id] = row
     pending_nos = [t.task_no for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
     if pending_nos and not allow_incomplete:
         shown = ", ".join(pending_nos[:10]) + (f" … ({len(pending_nos) - 10} more)" if len(pending_nos) > 10 else "")

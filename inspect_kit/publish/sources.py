@@ -16,6 +16,7 @@ from inspect_kit.config import Config
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.publish import notices as nt
+from inspect_kit.publish.fonts import FontConfig
 from inspect_kit.publish.guard import public_select
 from inspect_kit.storage.models import Draw, Frame
 
@@ -32,11 +33,9 @@ class BuiltNotice:
     pending_task_nos: list[str]
 
 
-def fonts_from_config(config: Config):
+def fonts_from_config(config: Config) -> FontConfig:
     """The FontConfig of settings.publish (None: the shipped free fonts). A relative path is looked
     up in the config folder first, then taken as given (relative to the working directory)."""
-    from inspect_kit.publish import FontConfig
-
     p = config.settings.publish
 
     def where(value: str | None) -> str | None:

@@ -66,9 +66,9 @@ class ColumnValidator:
             return None
         if parse is None:
             return list(map({"": None}.get, raws, raws)) if has_empty else raws
-        fast = _ASCII_FAST.get(parse, 0)
-        if fast != 0 and not has_empty and raws is col and all(map(str.isascii, raws)) \
+        if parse in _ASCII_FAST and not has_empty and raws is col and all(map(str.isascii, raws)) \
                 and not any(map(str.__contains__, raws, repeat(" "))):
+            fast = _ASCII_FAST[parse]
             return raws if fast is None else list(map(fast, raws))
         memo = self._memo[j]
         try:

@@ -9,11 +9,18 @@ import csv
 import io
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Generator, Iterator
 
 from inspect_kit.errors import InspectError
 from inspect_kit.registry.table import (
-    HEADER_SEARCH_ROWS, MAX_CELL_CHARS, Table, chain, check_headers, checked, column_name, find_header,
+    HEADER_SEARCH_ROWS,
+    MAX_CELL_CHARS,
+    Table,
+    chain,
+    check_headers,
+    checked,
+    column_name,
+    find_header,
 )
 from inspect_kit.spreadsheet import restore_row
 
@@ -38,7 +45,7 @@ def detect_encoding(path: Path) -> str:
 def _decode_failure(f: BinaryIO, encoding: str) -> UnicodeDecodeError | None:
     """Why the whole file does not decode as `encoding` (read from the start), or None if it does."""
     f.seek(0)
-    decoder = codecs.getincrementaldecoder(encoding)()
+    decoder: codecs.IncrementalDecoder = codecs.getincrementaldecoder(encoding)()
     try:
         while chunk := f.read(1 << 20):
             decoder.decode(chunk)
@@ -49,13 +56,13 @@ def _decode_failure(f: BinaryIO, encoding: str) -> UnicodeDecodeError | None:
 
 
 class _CountingReader(io.RawIOBase):
-    def __init__(self, raw):
+    def __init__(self, raw: io.BufferedReader):
         self.raw, self.count = raw, 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:
+    def readinto(self, b: Any) -> int | None:
         n = self.raw.readinto(b)
         self.count += n or 0
         return n
@@ -135,8 +142,8 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
              require_rows: bool = True, unique_headers: bool = True) -> Table:
     if encoding is not None:
         _check_encoding(encoding)
-    with open(path, "rb") as f:
-        if f.read(4) == b"PK\x03\x04":
+    with open(path, "rb") as raw:
+        if raw.read(4) == b"PK\x03\x04":
             raise InspectError(f"{path}: this is an .xlsx workbook (a zip archive), not CSV text; name it .xlsx")
     encoding = encoding or detect_encoding(path)
     try:
@@ -184,7 +191,7 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
     headers = list(head[h][1]) if head else []
     header_row = head[h][0] if head else 1
 
-    def stream() -> Iterator[tuple[int, list[Any]]]:
+    def stream() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             yield from checked(str(path), header_row, headers, chain(head[h + 1:], rows), require_rows)
         finally:

@@ -43,11 +43,12 @@ from inspect_kit.registry import columns
 from inspect_kit.registry.columns import ColumnValidator
 from inspect_kit.registry.options import ImportOptions
 from inspect_kit.registry.rows import Layout, RowValidator
-from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, header_index, header_key
+from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, header_index
 from inspect_kit.registry.tabular import Table, read_table
 from inspect_kit.registry.writers import WRITERS, Writer
 from inspect_kit.storage.db import ConcurrentWrite, is_unique_violation
 from inspect_kit.storage.models import ImportBatch, Unit
+from inspect_kit.text import header_key
 from inspect_kit.transparency.store import append_pending
 
 __all__ = ["BLOCK", "CHUNK", "KINDS", "ImportOptions", "ImportSummary", "import_registry", "unit_lookup"]

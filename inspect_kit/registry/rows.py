@@ -16,8 +16,8 @@ from typing import Any, Callable, NamedTuple
 
 from inspect_kit.errors import Problem
 from inspect_kit.registry.rules import RULES, Flag, RuleContext, check
-from inspect_kit.registry.schema import FIELDS, Field, header_index, header_key, plain_text
-from inspect_kit.text import clean_cell
+from inspect_kit.registry.schema import FIELDS, Field, header_index, plain_text
+from inspect_kit.text import clean_cell, header_key
 
 
 def cell_text(cell: Any) -> str:

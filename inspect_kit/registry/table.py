@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
 
 from inspect_kit.errors import InspectError
 from inspect_kit.text import REFUSED_TEXT, clean_cell, header_key, refused_reason
@@ -30,7 +30,7 @@ class Table:
     encoding: str | None  # None for .xlsx
     header_row: int
     headers: list[str]
-    rows: Iterator[tuple[int, list[Any]]]
+    rows: Generator[tuple[int, list[Any]], None, None]  # close() it to stop early
     size_hint: int  # bytes for CSV, rows for XLSX: for progress bars
     position: Callable[[], int]  # bytes or rows consumed so far
     close: Callable[[], None] = lambda: None  # release the file of a table not read to the end
@@ -74,7 +74,7 @@ def _refuse_cell(where: str, rownum: int, headers: Sequence[Any], j: int, reason
     return InspectError(f"{where}, row {rownum}, column {column_name(headers, j)}: {reason}")
 
 
-def _check_block(where: str, headers: Sequence[Any], block: list[tuple[int, Sequence[Any]]]) -> None:
+def _check_block(where: str, headers: Sequence[Any], block: Sequence[tuple[int, Sequence[Any]]]) -> None:
     """Refuse the first cell of a block that is too long, too far right, or holds a refused
     character. Clean blocks (nearly all) cost a join and one regex search."""
     widest = max(len(cells) for _, cells in block)
@@ -102,12 +102,15 @@ def _check_block(where: str, headers: Sequence[Any], block: list[tuple[int, Sequ
                 raise _refuse_cell(where, rownum, headers, j, refused_reason(m.group()))
 
 
+_Cells = TypeVar("_Cells", bound=Sequence[Any])
+
+
 def _is_filled(cells: Sequence[Any]) -> bool:
     return any((c.strip() if isinstance(c, str) else c is not None) for c in cells)
 
 
-def checked(where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, Sequence[Any]]],
-             require_rows: bool) -> Iterator[tuple[int, list[Any]]]:
+def checked(where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, _Cells]],
+            require_rows: bool) -> Iterator[tuple[int, _Cells]]:
     """The data rows, checked block by block; at the end, refuse a table without any."""
     filled = not require_rows
     while block := list(islice(rows, _BLOCK)):

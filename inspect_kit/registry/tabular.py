@@ -43,8 +43,15 @@ from inspect_kit.registry.csv_read import detect_encoding, read_csv
 from inspect_kit.registry.table import HEADER_SEARCH_ROWS, MAX_CELL_CHARS, MAX_COLUMNS, Table, check_headers
 from inspect_kit.registry.table_write import write_table
 from inspect_kit.registry.xlsx_guard import (
-    XLSX_MAX_CELLS, XLSX_MAX_PART_BYTES, XLSX_MAX_PARTS, XLSX_MAX_RATIO, XLSX_MAX_ROWS, XLSX_MAX_SHARED_STRINGS_BYTES,
-    XLSX_MAX_SHEETS, XLSX_MAX_TOTAL_BYTES, check_xlsx,
+    XLSX_MAX_CELLS,
+    XLSX_MAX_PART_BYTES,
+    XLSX_MAX_PARTS,
+    XLSX_MAX_RATIO,
+    XLSX_MAX_ROWS,
+    XLSX_MAX_SHARED_STRINGS_BYTES,
+    XLSX_MAX_SHEETS,
+    XLSX_MAX_TOTAL_BYTES,
+    check_xlsx,
 )
 from inspect_kit.registry.xlsx_read import read_sheets, read_xlsx
 

@@ -23,7 +23,7 @@ from json.encoder import encode_basestring as _json_str
 from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from inspect_kit.errors import Problem
 from inspect_kit.registry.options import ImportOptions
@@ -95,7 +95,7 @@ def insert_changes_json(names: Sequence[str], columns: Sequence[Sequence[Any]],
 class Writer:
     """The chunk loop shared by the three writers; a subclass gives `write` (and `problems_for`)."""
 
-    table: Any
+    table: Table
     history_name: str
 
     def __init__(self, conn: Connection, layout: Layout, opts: ImportOptions, batch_id: int | None):
@@ -277,7 +277,7 @@ class ConflictWriter(Writer):
 WRITERS = {"entities": EntityWriter, "inspectors": InspectorWriter, "conflicts": ConflictWriter}
 
 
-def _update_by_id(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
+def _update_by_id(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     # Group by the set of changed columns: executemany needs one statement shape per group.
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in rows:

@@ -6,17 +6,26 @@ from __future__ import annotations
 
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generator, Sequence
 
 from inspect_kit.errors import InspectError
 from inspect_kit.registry.table import (
-    HEADER_SEARCH_ROWS, MAX_COLUMNS, Table, chain, check_headers, checked, find_header,
+    HEADER_SEARCH_ROWS,
+    MAX_COLUMNS,
+    Table,
+    chain,
+    check_headers,
+    checked,
+    find_header,
 )
 from inspect_kit.registry.xlsx_guard import XLSX_MAX_ROWS, check_xlsx
 from inspect_kit.spreadsheet import restore_row, xlsx_untext
 
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook, _WorksheetLike
 
-def _open_workbook(path: Path):
+
+def _open_workbook(path: Path) -> Workbook:
     import openpyxl
 
     check_xlsx(path)
@@ -34,11 +43,11 @@ def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None =
         wb.close()
         raise InspectError(f"{path}: no sheet {sheet!r}; sheets are {', '.join(titles) or 'none'}")
     ws = wb.worksheets[titles.index(sheet) if sheet is not None else 0]
-    return _sheet_table(path, wb, ws, known, require_rows, unique_headers, wb.close)
+    return _sheet_table(path, ws, known, require_rows, unique_headers, wb.close)
 
 
 def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_rows: bool = True,
-                unique_headers: bool = True) -> Iterator[Table]:
+                unique_headers: bool = True) -> Generator[Table, None, None]:
     """The table of every worksheet of an .xlsx, opened (and checked) once; read each table, or
     close it, before taking the next. Close the iterator (contextlib.closing) to release the file."""
     path = Path(path)
@@ -47,18 +56,18 @@ def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_
     wb = _open_workbook(path)
     try:
         for ws in wb.worksheets:
-            yield _sheet_table(path, wb, ws, known, require_rows, unique_headers, lambda: None)
+            yield _sheet_table(path, ws, known, require_rows, unique_headers, lambda: None)
     finally:
         wb.close()
 
 
-def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_rows: bool, unique_headers: bool,
-                 close: Callable[[], None]) -> Table:
+def _sheet_table(path: Path, ws: _WorksheetLike, known: Callable[[list[Any]], int], require_rows: bool,
+                 unique_headers: bool, close: Callable[[], None]) -> Table:
     where = f"{path}, sheet {ws.title!r}"
     it = ws.iter_rows(values_only=True)
     done = [0]
 
-    def parsed() -> Iterator[tuple[int, tuple]]:
+    def parsed() -> Generator[tuple[int, list[Any]], None, None]:
         """(row number, cells); an XML or archive error in the sheet names the row it stopped at."""
         n = 0
         while True:
@@ -90,7 +99,7 @@ def _sheet_table(path: Path, wb, ws, known: Callable[[list[Any]], int], require_
         close()
         raise
 
-    def stream() -> Iterator[tuple[int, list[Any]]]:
+    def stream() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             for n, row in checked(where, header_row, headers, chain(head[h + 1:], rows), require_rows):
                 yield n, list(row)
