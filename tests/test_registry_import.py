@@ -489,7 +489,7 @@ def test_each_rule_judges_a_column_as_it_judges_its_rows_one_by_one():
         rows = []
         for i in range(n):
             row = {k: [v[i]] for k, v in cols.items()}
-            one_by_one += [f._replace(index=i) for f in check(rules, ctx, row)]
+            one_by_one += [f._replace(row=i) for f in check(rules, ctx, row)]
             rows.append({k: v[0] for k, v in row.items()})
         assert sorted(flags) == sorted(one_by_one)
         assert passes(rules, ctx, {k: list(v) for k, v in cols.items()}) == (not one_by_one)

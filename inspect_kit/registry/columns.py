@@ -35,7 +35,7 @@ class ColumnValidator:
         self.layout, self.ctx = layout, ctx
         self.rules = RULES[layout.kind]
         self._memo: list[dict[str, Any] | None] = [{} for _ in layout.columns]
-        self.max_index = max((c.index for c in layout.columns), default=-1)
+        self.max_index = max((c.cell for c in layout.columns), default=-1)
 
     def block(self, rows: Sequence[list[Any]]) -> list[Sequence[Any]] | None:
         """The records of rows that ALL pass, as columns in layout.names order, or None if any row

@@ -201,8 +201,8 @@ class _Run:
         for rownum, cells in block:  # a repeated key too: row by row, for the report
             self.summary.rows += 1
             rec, problems = self.rows.record(rownum, cells)
+            values = tuple(rec.values()) if rec is not None else ()
             if rec is not None:
-                values = tuple(rec.values())
                 keep, repeat = self.keys.add_row(rownum, values, self.opts.skip_duplicate_rows)
                 if repeat is not None:
                     problems = [repeat]

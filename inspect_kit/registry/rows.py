@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any, Callable, NamedTuple
 
 from inspect_kit.errors import Problem
-from inspect_kit.registry.rules import RULES, Flag, RuleContext, check
+from inspect_kit.registry.rules import RULES, Columns, Flag, RuleContext, check
 from inspect_kit.registry.schema import FIELDS, Field, header_index, plain_text
 from inspect_kit.text import clean_cell, header_key
 
@@ -32,7 +32,7 @@ def cell_text(cell: Any) -> str:
 
 
 class Column(NamedTuple):
-    index: int  # of the cell in a row
+    cell: int  # index of the cell in a row
     name: str  # the field
     header: str  # as written in the file
     required: bool
@@ -88,7 +88,7 @@ class Layout:
         return {c.name: c.header for c in self.columns}
 
     def problem(self, rownum: int, flag: Flag) -> Problem:
-        """A rule's flag as a problem of row `rownum` (the index of the flag is not used)."""
+        """A rule's flag as a problem of row `rownum` (the flag's own row index is not used)."""
         return Problem(flag.reason, self.file, rownum, self.header_of.get(flag.field, flag.field))
 
 
@@ -121,7 +121,7 @@ class RowValidator:
                 problems.append(Problem(str(exc), self.file, rownum, header))
         if problems:
             return None, problems
-        cols = {k: [v] for k, v in rec.items()}  # the row as columns of one value, for the rules
+        cols: Columns = {k: [v] for k, v in rec.items()}  # the row as columns of one value, for the rules
         flags = check(self.rules, self.ctx, cols)
         if flags:
             return None, [self.layout.problem(rownum, f) for f in flags]

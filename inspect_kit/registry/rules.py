@@ -21,11 +21,11 @@ from typing import Any, Callable, MutableMapping, NamedTuple, Sequence
 
 from inspect_kit.registry import uscc
 
-Columns = MutableMapping[str, list[Any]]
+Columns = MutableMapping[str, Sequence[Any]]
 
 
 class Flag(NamedTuple):
-    index: int  # row index within the columns
+    row: int  # index of the row within the columns
     field: str  # the field the reason is about (its column is named in the report)
     reason: str
 
