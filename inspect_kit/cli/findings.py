@@ -5,15 +5,23 @@ inspect_kit.findings.service."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from inspect_kit.cli import common
 from inspect_kit.cli.findings_prompt import OPTION_OF, for_options, prompt_missing
 from inspect_kit.cli.options import JSON, MONTH, PERIOD, QUARTER, YEAR, date_value
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy import Engine
+
+    from inspect_kit.findings.service import FindingRecord, FindingsPolicy, RowOutcome
 
 findings_app = typer.Typer(help="Inspection results (检查结果): record, import, list, deadlines.", no_args_is_help=True)
 
@@ -32,7 +40,7 @@ def _say(message: str) -> None:
     common.console().print(message, markup=False)
 
 
-def _setup():
+def _setup() -> tuple[Engine, FindingsPolicy]:
     """(engine, policy) from --db and the config folder's settings."""
     from inspect_kit.config import load_config
     from inspect_kit.findings.service import policy_from_config
@@ -41,10 +49,12 @@ def _setup():
     return common.engine(), policy
 
 
-def _day(text: Optional[str], option: str = "--as-of"):
+def _day(text: Optional[str], option: str = "--as-of") -> dt.date:
     import datetime as dt
 
-    return date_value(text, option, dt.date.today())
+    day = date_value(text, option, dt.date.today())
+    assert day is not None  # today stands in for a missing option
+    return day
 
 
 def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> Optional[str]:
@@ -60,11 +70,11 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _status(f) -> str:
+def _status(f: FindingRecord) -> str:
     return f"{f.status} {STATUS_ZH[f.status]}" if f.status else ""
 
 
-def _publicity(f) -> str:
+def _publicity(f: FindingRecord) -> str:
     if f.published_on:
         return f"published {f.published_on}" + ("" if f.published_on_time else " (late)")
     if f.publicity_deadline is None:
@@ -75,7 +85,7 @@ def _publicity(f) -> str:
 # -- add -----------------------------------------------------------------------------------------
 
 
-def _warn_private(engine, outcomes) -> None:
+def _warn_private(engine: Engine, outcomes: Iterable[RowOutcome]) -> None:
     """Warn (exit code unchanged) when published free text quotes a registry's private value."""
     from inspect_kit.publish.service import private_value_warnings
 
@@ -248,7 +258,7 @@ def list_(
                          f.rectification_due, _status(f), _publicity(f)) for f in rows])
 
 
-def _dates(f) -> str:
+def _dates(f: FindingRecord) -> str:
     s, e = f.inspection_start, f.inspection_end
     return str(s) if s == e else f"{s}至{e}"
 
