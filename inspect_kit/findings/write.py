@@ -27,7 +27,7 @@ from inspect_kit.findings.stored import diff, jsonable, merge, stored_form, stor
 from inspect_kit.findings.template import CANONICAL_HEADERS, SourceRow
 from inspect_kit.findings.validate import FindingInput, validate_row
 from inspect_kit.storage.db import ConcurrentWrite
-from inspect_kit.storage.helpers import chunks
+from inspect_kit.storage.helpers import chunks, transaction
 from inspect_kit.storage.models import Finding, FindingRevision, Task
 from inspect_kit.text import check_text, clean_cell, clean_code, text_problem
 from inspect_kit.transparency.store import append_pending
@@ -209,23 +209,16 @@ def _run(engine: Engine, rows: Sequence[SourceRow], summary: str, *, as_of: dt.d
     """`check_rows` then `write_checked`, in one transaction. Optimistic concurrency: the revision
     each finding was read at is checked when it is written; the loser of two concurrent writers is
     rolled back whole and told which task changed under it (revision read → revision now)."""
-
-    class _Rollback(Exception):
-        pass
-
     result: list[RowOutcome] = []
     reads: dict[str, tuple[int, int]] = {}
     try:
-        with engine.begin() as conn:
+        with transaction(engine, dry_run=dry_run) as conn:  # a dry run is rolled back at the end
             checked = check_rows(conn, rows, as_of=as_of, policy=policy)
             if checked.problems:
                 raise ValidationFailed(summary, checked.problems)
             result = write_checked(conn, checked, now=now, source=source, by=by, policy=policy, reads=reads)
-            if dry_run:
-                raise _Rollback
-            append_pending(conn, now)
-    except _Rollback:
-        pass
+            if not dry_run:
+                append_pending(conn, now)
     except _Stale as stale:
         raise _stale_error(engine, stale.task_no, stale.read) from None
     except (IntegrityError, ConcurrentWrite) as exc:

@@ -47,6 +47,7 @@ from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, header_index
 from inspect_kit.registry.tabular import Table, read_table
 from inspect_kit.registry.writers import WRITERS, Writer
 from inspect_kit.storage.db import ConcurrentWrite, is_unique_violation
+from inspect_kit.storage.helpers import transaction
 from inspect_kit.storage.models import ImportBatch, Unit
 from inspect_kit.text import header_key
 from inspect_kit.transparency.store import append_pending
@@ -82,10 +83,6 @@ class ImportSummary:
         if self.dry_run:
             s += " (dry run: nothing written)"
         return s
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _file_sha256(path: Path) -> str:
@@ -251,7 +248,7 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
     layout = Layout.of(kind, str(path), table.headers)
     summary.ignored_columns = list(layout.ignored)
     try:
-        with engine.begin() as conn:
+        with transaction(engine, dry_run=opts.dry_run) as conn:  # a dry run is rolled back at the end
             if layout.problems:
                 table.close()
                 raise ValidationFailed(f"{path}: cannot import {kind}", list(layout.problems))
@@ -266,14 +263,11 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
                 raise ValidationFailed(f"{path}: {summary.rejected} of {summary.rows} rows rejected; the import was "
                                        "refused", run.problems)
             summary.added, summary.updated, summary.unchanged = writer.added, writer.updated, writer.unchanged
-            if opts.dry_run:
-                raise _Rollback
-            conn.execute(update(ImportBatch.__table__).where(ImportBatch.id == batch_id).values(
-                added=summary.added, updated=summary.updated, unchanged=summary.unchanged))
-            append_pending(conn, opts.now)
-            summary.batch_id = batch_id
-    except _Rollback:
-        pass
+            if not opts.dry_run:
+                conn.execute(update(ImportBatch.__table__).where(ImportBatch.id == batch_id).values(
+                    added=summary.added, updated=summary.updated, unchanged=summary.unchanged))
+                append_pending(conn, opts.now)
+                summary.batch_id = batch_id
     except (IntegrityError, ConcurrentWrite) as exc:
         # Validation saw every key as new or as stored; only another import committing the same
         # keys (PostgreSQL makes this one wait for it) or a deadlock with it gets here.
