@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from inspect_kit.errors import InspectError
 
@@ -67,7 +69,15 @@ def parse_period(text: str) -> Period:
     raise InspectError(f"cannot read period {text!r}: use 2026Q1, 2026-03 or 2026")
 
 
-def matters_for(matters, period: Period):
+class _HasPeriodKind(Protocol):
+    @property
+    def period(self) -> str: ...
+
+
+_Matter = TypeVar("_Matter", bound=_HasPeriodKind)
+
+
+def matters_for(matters: Iterable[_Matter], period: Period) -> list[_Matter]:
     """The matters a command for `period` acts on: those whose period kind is the same
     (`--quarter 2026Q1` acts on quarterly matters, `--year 2026` on yearly ones)."""
     return [m for m in matters if m.period == period.kind]

@@ -29,9 +29,14 @@ import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence
 
 from inspect_kit.errors import InspectError
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell, MergedCell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    from openpyxl.worksheet.worksheet import Worksheet
 
 TRIGGERS = "=+-@\t\r"  # the first characters that make a cell a formula (OWASP)
 _NEEDS_QUOTE = re.compile("'*[=+\\-@\t\r]")
@@ -101,7 +106,7 @@ def xlsx_untext(value: str) -> str:
     return _XML_UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value) if "_x" in value else value
 
 
-def xlsx_cell(ws, value: Any):
+def xlsx_cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
     """A cell for a write-only worksheet's append(): text neutralised and forced to a string cell."""
     value = safe_cell(value)
     if not isinstance(value, str):
@@ -113,7 +118,7 @@ def xlsx_cell(ws, value: Any):
     return cell
 
 
-def set_cell(ws, row: int, column: int, value: Any):
+def set_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell | MergedCell:
     """ws.cell(row, column) of a normal worksheet set to the neutralised value (strings forced to string
     cells); returns the cell for styling."""
     value = safe_cell(value)
@@ -134,7 +139,7 @@ def output_format(path: Path | str, allowed: Sequence[str] = ("csv", "xlsx")) ->
     (or one not in `allowed`) is refused with InspectError before anything is written."""
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
-    if fmt not in allowed:
+    if fmt is None or fmt not in allowed:
         raise InspectError(f"{path}: unknown file type {path.suffix or '(none)'!r}; use "
                            + " or ".join(f".{a}" for a in allowed) + " (the extension decides the format)")
     return fmt

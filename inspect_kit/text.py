@@ -14,6 +14,8 @@ stray blanks.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 import unicodedata
 from typing import Sequence
@@ -128,14 +130,11 @@ _TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?$")  # st
 _EXCEL_SERIALS = range(32874, 73051)  # 1990-01-01 .. 2099-12-31: any other number is not a date
 
 
-def parse_date(value: object):
+def parse_date(value: object) -> dt.date | None:
     """A date as people type it, or None for an empty cell; ValueError with a reason otherwise.
 
     Accepts 2026-01-05, 2026/1/5, 2026.1.5, 2026年1月5日, 20260105, full-width digits, a trailing
     time of day, date/datetime cells, and Excel date serials (numbers in 1990–2099)."""
-    import datetime as dt
-    import math
-
     if value is None:
         return None
     if isinstance(value, dt.datetime):

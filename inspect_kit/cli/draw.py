@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -76,7 +76,9 @@ def _source(drand: Optional[int], drand_at: Optional[str], drand_chain: str, lot
         if kinds == ["lottery"]:
             if not (lottery_name and lottery_issue and lottery_date):
                 raise InspectError("a lottery source needs --lottery-name, --lottery-issue and --lottery-date")
-            return SeedSource.lottery(lottery_name, lottery_issue, date_value(lottery_date, "--lottery-date"))
+            drawn_on = date_value(lottery_date, "--lottery-date")
+            assert drawn_on is not None  # given (checked above)
+            return SeedSource.lottery(lottery_name, lottery_issue, drawn_on)
         return SeedSource.witnessed(witnessed or "", witnesses or [])
     except SeedError as exc:
         raise InspectError(str(exc)) from None
@@ -188,7 +190,7 @@ def prepare(
     source = _source(drand, drand_at, drand_chain, lottery_name, lottery_issue, lottery_date, witnessed, witness)
     p = resolve_period(quarter, month, year, period)
     cfg, now = load_config(common.state.config_path()), _now()
-    on = date_value(as_of, "--as-of", now.date())
+    on = date_value(as_of, "--as-of", now.date()) or now.date()
     frames = service.prepare(common.engine(), cfg, p, _codes(cfg, p, matter), source=source, as_of=on, now=now,
                              sealed=sealed, redraw=redraw, reason=reason)
     if json_out:
@@ -269,7 +271,8 @@ def frames(
     p = resolve_period(quarter, month, year, period, required=False)
     kw = {"year": p.year} if p is not None and year else {"period": p.label if p else None}
     found = service.list_frames(common.engine(), matter=matter, **kw)
-    rows = [{"frame": f.id, "matter": f.matter, "period": f.period, "frozen_at": f.prepared_at, "N": f.n_rows,
+    rows: list[dict[str, Any]] = [
+            {"frame": f.id, "matter": f.matter, "period": f.period, "frozen_at": f.prepared_at, "N": f.n_rows,
              "sha256": f.sha256, "commitment": f.commitment.sha256 if f.commitment else None,
              "seed_source": f.commitment.seed_source.describe() if f.commitment else None,
              "sealed": bool(f.commitment and f.commitment.sealed), "drawn_by": f.drawn_by} for f in found]
@@ -346,7 +349,8 @@ def list_(
         draws = service.list_draws(common.engine(), matter=matter, year=p.year)
     else:
         draws = service.list_draws(common.engine(), p.label if p else None, matter)
-    rows = [{"draw": d.id, "matter": d.matter, "period": d.period, "drawn_at": d.drawn_at, "seed": d.seed,
+    rows: list[dict[str, Any]] = [
+            {"draw": d.id, "matter": d.matter, "period": d.period, "drawn_at": d.drawn_at, "seed": d.seed,
              "seed_source": d.seed_source, "selected": d.n_selected, "frame_sha256": d.frame_sha256,
              "redraw_of": d.redraw_of, "reason": d.reason} for d in draws]
     if json_out:
@@ -356,7 +360,7 @@ def list_(
 
         from inspect_kit.spreadsheet import write_csv
 
-        write_csv(sys.stdout, list(rows[0]) if rows else ["draw"], (r.values() for r in rows))
+        write_csv(sys.stdout, list(rows[0]) if rows else ["draw"], (list(r.values()) for r in rows))
     else:
         common.print_table("draws", ["draw", "matter", "period", "drawn at", "seed", "n", "frame SHA-256", "re-draw of"],
                            [(r["draw"], r["matter"], r["period"], r["drawn_at"], r["seed"], r["selected"],

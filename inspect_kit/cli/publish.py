@@ -5,9 +5,12 @@ against the records. A thin shell over inspect_kit.publish.service."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 from inspect_kit.cli import common
 
@@ -35,19 +38,28 @@ _FORCE = typer.Option(False, "--force", help="Replace an existing file; an issue
                                               "re-issued (a new record for the same file). Never replaces a non-PDF.")
 
 
-def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str],
-            required: bool = True) -> Optional[str]:
+def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> str:
+    """The label of the one period the options give; refused when none is given."""
+    label = _period_or_none(period, quarter, month, year, required=True)
+    assert label is not None  # a required period that is missing was refused
+    return label
+
+
+def _period_or_none(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str],
+                    required: bool = False) -> Optional[str]:
     found = common.period_from_options(quarter, month, year, period, required=required)
     return found.label if found else None
 
 
-def _date(text: Optional[str], option: str):
+def _date(text: Optional[str], option: str) -> dt.date:
     import datetime as dt
 
-    return date_value(text, option, dt.date.today())
+    day = date_value(text, option, dt.date.today())
+    assert day is not None  # today stands in for a missing option
+    return day
 
 
-def _moment(text: Optional[str]):
+def _moment(text: Optional[str]) -> dt.datetime | None:
     import datetime as dt
 
     from inspect_kit.errors import InspectError
@@ -74,7 +86,7 @@ def _is_folder(output: str) -> bool:
 
 def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Optional[List[str]],
              date: Optional[str], creation_date: Optional[str], doc_number: Optional[str], json_out: bool,
-             force: bool, **extra) -> None:
+             force: bool, **extra: Any) -> None:
     import datetime as dt
 
     from inspect_kit.config import load_config
@@ -199,7 +211,7 @@ def list_(
     """
     from inspect_kit.publish.service import list_notices
 
-    rows = list_notices(common.engine(), kind=kind, period=_period(period, quarter, month, year, required=False))
+    rows = list_notices(common.engine(), kind=kind, period=_period_or_none(period, quarter, month, year))
     if json_out:
         common.print_json([r.to_dict() for r in rows])
         return

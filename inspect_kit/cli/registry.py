@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import typer
 
@@ -26,10 +26,10 @@ class Headers(str, Enum):
     en = "en"
 
 
-def _progress():
+def _progress() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """A progress callback that shows a bar only once an import has run for more than a second."""
     started = time.monotonic()
-    state: dict = {}
+    state: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
         if "bar" not in state:

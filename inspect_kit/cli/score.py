@@ -4,9 +4,16 @@ the PDF report, stored runs and their verification. A thin shell over inspect_ki
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from inspect_kit.config import Config
+    from inspect_kit.score import Rulebook
+    from inspect_kit.score.service import StoredRun
 
 from inspect_kit.cli import common
 from inspect_kit.cli.options import JSON, date_value
@@ -17,7 +24,7 @@ score_app = typer.Typer(invoke_without_command=True)
 RULES_FILE = "assessment.toml"
 
 
-def _date(text: Optional[str], option: str):
+def _date(text: Optional[str], option: str) -> dt.date | None:
     from inspect_kit.errors import InspectError
 
     if text is not None and not text.strip():
@@ -25,13 +32,13 @@ def _date(text: Optional[str], option: str):
     return date_value(text, option)
 
 
-def _config():
+def _config() -> Config:
     from inspect_kit.config import load_config
 
     return load_config(common.state.config_path())
 
 
-def _rulebook(rules: Optional[Path]):
+def _rulebook(rules: Optional[Path]) -> Rulebook:
     from inspect_kit.score import load
 
     return load(rules if rules is not None else common.state.config_path() / RULES_FILE)
@@ -43,7 +50,7 @@ def _need_year(year: Optional[int]) -> int:
     return year
 
 
-def _print_ranking(stored) -> None:
+def _print_ranking(stored: StoredRun) -> None:
     con = common.console()
     run = stored.run
     con.print(f"scoring run #{stored.id}: {stored.year}, as of {stored.as_of}; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -50,7 +50,7 @@ def verify(
     """
     from inspect_kit.errors import InspectError
 
-    results = []
+    results: list[dict[str, Any]] = []  # what, ok, problems, notes
     if bundle is not None:
         from inspect_kit.draw.bundle import verify_bundle
         from inspect_kit.draw.record import Expected

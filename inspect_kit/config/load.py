@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from inspect_kit.config.models import Matter, MattersFile, Settings, Unit, UnitsFile
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 
-FILES = {"settings.toml": Settings, "units.toml": UnitsFile, "matters.toml": MattersFile}
+FILES: dict[str, type[BaseModel]] = {"settings.toml": Settings, "units.toml": UnitsFile, "matters.toml": MattersFile}
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
 from inspect_kit.config.load import Config, matter_spec
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import ImportBatch, Matter, RegistryChange, Unit
 from inspect_kit.transparency.store import append_pending
 
@@ -28,12 +30,13 @@ class SyncSummary:
 def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
     s = SyncSummary()
     with engine.begin() as conn:
-        batch = conn.execute(insert(ImportBatch.__table__).values(
-            kind="config", source=str(cfg.folder), source_sha256=cfg.sha256, at=now)).inserted_primary_key[0]
-        log = []
+        batch = insert_id(conn, ImportBatch.__table__,
+                          kind="config", source=str(cfg.folder), source_sha256=cfg.sha256, at=now)
+        log: list[tuple[str, str, str, dict[str, Any]]] = []
         existing_units = {r.code: r for r in conn.execute(select(Unit.__table__))}
         for u in cfg.units:
-            row = {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent, "division_code": u.division_code}
+            row: dict[str, Any] = {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent,
+                                   "division_code": u.division_code}
             old = existing_units.get(u.code)
             if old is None:
                 conn.execute(insert(Unit.__table__).values(row))

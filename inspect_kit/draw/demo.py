@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING
 
 from inspect_kit.draw.seeds import SeedSource
 from inspect_kit.periods import Period, matters_for
+
+if TYPE_CHECKING:
+    from inspect_kit.demo import DemoContext
 
 MEETING = ("县政务服务中心抽签会，公开掷骰20次", ["县公证处公证员周文", "县人大代表林秀"])
 SEALED = {"2026Q1": ["STHJ-02"]}
@@ -45,7 +49,7 @@ def demo_salt(matter: str, period: str) -> str:
     return hashlib.sha256(f"inspect-kit demo salt {matter} {period}".encode()).hexdigest()
 
 
-def run(ctx) -> None:
+def run(ctx: DemoContext) -> None:
     from inspect_kit.draw import service
     from inspect_kit.transparency import store as log
 

@@ -23,10 +23,9 @@ from inspect_kit.draw.bundle import build_bundle
 from inspect_kit.draw.quota import QuotaRule
 from inspect_kit.draw.seeds import SeedError, check_seed_text
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
-from inspect_kit.registry.schema import header_key
 from inspect_kit.registry.tabular import read_table
 from inspect_kit.registry import uscc
-from inspect_kit.text import clean_cell, clean_code
+from inspect_kit.text import clean_cell, clean_code, header_key
 
 ID_SCHEMES = {
     "uscc": "统一社会信用代码 (GB 32100-2015): half-width, upper-case, blanks removed, check character verified",
@@ -101,8 +100,10 @@ def draw_from_file(path: Path | str, *, id_column: str, stratum_column: str | No
             rows.append((ident, stratum))
     if problems:
         raise ValidationFailed(f"{path}: cannot draw", problems)
+    quota = rate if rate is not None else n
+    assert quota is not None  # exactly one of them was given (checked first)
     try:
-        rule = QuotaRule.of(rate if rate is not None else n, rounding)
+        rule = QuotaRule.of(quota, rounding)
     except ValueError as exc:
         raise InspectError(str(exc)) from None
     strata = {s for _, s in rows}

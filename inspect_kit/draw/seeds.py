@@ -201,6 +201,7 @@ class SeedSource:
         """One line in Chinese, for the notices."""
         if self.kind == "drand":
             at = self.available_at()
+            assert at is not None  # a drand round always has a publication time
             return (f"drand公共随机信标（League of Entropy，{self.chain}链）第{self.round}轮，"
                     f"发布时间{at.year}年{at.month}月{at.day}日{at:%H:%M:%S}（北京时间）")
         if self.kind == "lottery":
@@ -242,8 +243,10 @@ def _verify_drand(chain: DrandChain, round_: int, signature: str, previous: str 
         if chain.chained:
             if not previous:
                 raise SeedError("a drand mainnet round needs its previous signature too")
-            return drand_verify.verify_mainnet(round_, previous, signature)
-        return drand_verify.verify_quicknet(round_, signature)
+            seed: str = drand_verify.verify_mainnet(round_, previous, signature)
+        else:
+            seed = drand_verify.verify_quicknet(round_, signature)
+        return seed
     except ValueError as exc:
         raise SeedError(f"the signature of drand {chain.name} round {round_} does not verify: {exc}") from None
 

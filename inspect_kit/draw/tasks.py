@@ -7,8 +7,9 @@ the current tasks. Tasks of superseded draws stay in the database, visible, but 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Unpack
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from inspect_kit.storage.models import Draw, Entity, Task
 
@@ -46,16 +47,17 @@ def current_tasks(conn: Connection, period: str | None = None, matter: str | Non
     ids = list(current_draw_ids(conn, period, matter).values())
     if not ids:
         return []
-    stmt = (select(Task.id, Task.task_no, Task.draw_id, Draw.matter_code, Draw.period, Task.entity_id, Task.identifier,
-                   Entity.name, Entity.category, Entity.township, Entity.credit_class, Task.stratum, Task.ticket, Task.rank)
-            .join(Draw, Draw.id == Task.draw_id).join(Entity, Entity.id == Task.entity_id)
-            .where(Task.draw_id.in_(ids)).order_by(Draw.matter_code, Task.stratum, Task.rank))
+    stmt = _task_select().where(Task.draw_id.in_(ids)).order_by(Draw.matter_code, Task.stratum, Task.rank)
     return [TaskInfo(*r) for r in conn.execute(stmt)]
 
 
 def task_by_no(conn: Connection, task_no: str) -> TaskInfo | None:
-    stmt = (select(Task.id, Task.task_no, Task.draw_id, Draw.matter_code, Draw.period, Task.entity_id, Task.identifier,
-                   Entity.name, Entity.category, Entity.township, Entity.credit_class, Task.stratum, Task.ticket, Task.rank)
-            .join(Draw, Draw.id == Task.draw_id).join(Entity, Entity.id == Task.entity_id).where(Task.task_no == task_no))
-    row = conn.execute(stmt).first()
+    row = conn.execute(_task_select().where(Task.task_no == task_no)).first()
     return TaskInfo(*row) if row else None
+
+
+def _task_select() -> Select[Unpack[tuple[Any, ...]]]:
+    """The TaskInfo columns, in field order, of tasks joined to their draw and entity."""
+    return (select(Task.id, Task.task_no, Task.draw_id, Draw.matter_code, Draw.period, Task.entity_id, Task.identifier,
+                   Entity.name, Entity.category, Entity.township, Entity.credit_class, Task.stratum, Task.ticket, Task.rank)
+            .join(Draw, Draw.id == Task.draw_id).join(Entity, Entity.id == Task.entity_id))

@@ -87,6 +87,7 @@ class CodeList(Generic[T]):
         found: list[T] = []
         unknown: list[str] = []
         i = 0
+        item: T | None = None
         while i < len(tokens):
             # Longest run of neighbouring tokens that, re-joined, is a known label.
             for j in range(len(tokens), i, -1):
@@ -263,7 +264,8 @@ def _follow_up(entry: Any, where: str, problems: list[Problem]) -> FollowUp | No
     flags = {name: _flag(entry, name, where, problems) for name in ("no_action", "rectification", "case")}
     if flags["no_action"] and (flags["rectification"] or flags["case"]):
         problems.append(Problem("no_action cannot be combined with rectification or case", key=where))
-    return FollowUp(*base, **flags)
+    return FollowUp(*base, no_action=flags["no_action"], rectification=flags["rectification"],
+                    case=flags["case"])
 
 
 def _check_unique(items: Sequence[T], where: str, problems: list[Problem]) -> None:

@@ -30,12 +30,16 @@ RectificationStatus = Literal["open", "closed", "overdue"]
 
 
 class FindingLike(Protocol):
-    """What the deadline functions read; FindingInput and the later DB model both fit."""
+    """What the deadline functions read (read-only); FindingInput, the stored records and views fit."""
 
-    task_no: str
-    inspection_end: dt.date
-    rectification_deadline: dt.date | None
-    rectification_status: str | None
+    @property
+    def task_no(self) -> str: ...
+    @property
+    def inspection_end(self) -> dt.date: ...
+    @property
+    def rectification_deadline(self) -> dt.date | None: ...
+    @property
+    def rectification_status(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,9 @@ def due_items(
             items.append(_item(f.task_no, "publicity", deadline, as_of, calendar))
         status = rectification_status(f, as_of, calendar, roll_to_working_day=roll_to_working_day)
         if status in ("open", "overdue"):
-            deadline = effective_rectification_deadline(f, calendar, roll_to_working_day=roll_to_working_day)
-            assert deadline is not None  # a status implies a deadline
-            items.append(_item(f.task_no, "rectification", deadline, as_of, calendar))
+            due = effective_rectification_deadline(f, calendar, roll_to_working_day=roll_to_working_day)
+            assert due is not None  # a status implies a deadline
+            items.append(_item(f.task_no, "rectification", due, as_of, calendar))
     wanted = [i for i in items if i.overdue or horizon is None or i.working_days <= horizon]
     return sorted(wanted, key=lambda i: (i.deadline, i.kind, i.task_no))
 

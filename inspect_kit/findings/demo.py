@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from sqlalchemy import select
 from inspect_kit.demo import DEMO_TODAY, DemoContext
 from inspect_kit.draw.tasks import TaskInfo, current_tasks
 from inspect_kit.findings import service
+from inspect_kit.findings.calendar import WorkingCalendar
 from inspect_kit.findings.template import COLUMNS
 from inspect_kit.storage.models import Draw, Inspector
 
@@ -45,7 +47,7 @@ CASE_PREFIX = {"STHJ": "青山环立", "JYTY": "青山教立", "SCJG": "青山�
 OUTCOMES = ["已按要求完成整改", "设施已修复并正常运行", "已补正公示信息", "已整改到位，复查合格"]
 
 
-def _working_days(lo: dt.date, hi: dt.date, cal) -> list[dt.date]:
+def _working_days(lo: dt.date, hi: dt.date, cal: WorkingCalendar) -> list[dt.date]:
     days = [lo + dt.timedelta(d) for d in range((hi - lo).days + 1)]
     return [d for d in days if cal.is_working_day(d)] or [lo]
 
@@ -66,7 +68,7 @@ def _deck(n: int, rng: random.Random) -> list[str]:
 
 
 def _plan(tasks: list[TaskInfo], rng: random.Random, window: tuple[dt.date, dt.date], drawn: dict[int, dt.date],
-          names: dict[str, list[str]], teams: dict[int, str], units: dict[str, str], cal, share: float,
+          names: dict[str, list[str]], teams: dict[int, str], units: dict[str, str], cal: WorkingCalendar, share: float,
           case_counter: list[int]) -> dict[str, dict[str, Any]]:
     """Task number → the values an inspector writes into the template row."""
     out: dict[str, dict[str, Any]] = {}
@@ -110,7 +112,7 @@ def _plan(tasks: list[TaskInfo], rng: random.Random, window: tuple[dt.date, dt.d
     return out
 
 
-def _fill(path, plan: dict[str, dict[str, Any]]) -> int:
+def _fill(path: Path, plan: dict[str, dict[str, Any]]) -> int:
     """Type the planned values into the template, as an inspector would in Excel."""
     import openpyxl
 
@@ -121,7 +123,8 @@ def _fill(path, plan: dict[str, dict[str, Any]]) -> int:
         if ws.sheet_state != "visible":
             continue
         for r in range(3, ws.max_row + 1):
-            values = plan.get(ws.cell(r, col_of["task_no"]).value)
+            task_no = ws.cell(r, col_of["task_no"]).value
+            values = plan.get(task_no) if isinstance(task_no, str) else None
             if values is None:
                 continue
             for key, value in values.items():
@@ -195,7 +198,7 @@ def run(ctx: DemoContext) -> None:
                                "files": files}
 
 
-def _summary(ctx: DemoContext, policy) -> None:
+def _summary(ctx: DemoContext, policy: service.FindingsPolicy) -> None:
     rows = []
     due = service.due(ctx.engine, as_of=DEMO_TODAY, policy=policy, horizon=None)
     late = {i.task_no for i in due.items if i.kind == "publicity" and i.overdue}

@@ -29,16 +29,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspect_kit.errors import InspectError, Problem
 from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook
 from inspect_kit.findings.validate import HEADER_KEYS, key_for_header
 from inspect_kit.spreadsheet import output_format, set_cell
 from inspect_kit.text import clean_cell, to_halfwidth
+
+if TYPE_CHECKING:
+    from inspect_kit.registry.tabular import Table
 
 __all__ = [
     "CANONICAL_HEADERS", "COLUMNS", "LISTS_SHEET", "REFERENCE_HEADERS", "ROW_KEYS", "STATUS_LABELS", "VERSION_HEADER",
@@ -130,7 +133,7 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
     from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = openpyxl.Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the empty default sheet
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     ref_fill = PatternFill("solid", fgColor="F2F2F2")
     bold = Font(bold=True)
@@ -231,7 +234,7 @@ def _write_csv(path: Path, sheets: Sequence[TemplateSheet]) -> int:
 
     headers = [COLUMNS[0].header, MATTER_HEADER] + [c.header for c in COLUMNS[1:]]
 
-    def rows():
+    def rows() -> Iterator[list[Any]]:
         for sheet in sheets:
             for row in sheet.rows:
                 cells = [row.get(COLUMNS[0].key), sheet.matter_code]
@@ -308,7 +311,7 @@ def read_findings_file(path: Path | str, *, encoding: str | None = None) -> Find
     return out
 
 
-def _read_tables(path: Path, tables, out: FindingsFile) -> None:
+def _read_tables(path: Path, tables: Iterable[Table], out: FindingsFile) -> None:
     from inspect_kit.registry.tabular import check_headers
 
     ignored: dict[str, None] = {}
@@ -374,7 +377,7 @@ def _read_tables(path: Path, tables, out: FindingsFile) -> None:
     out.ignored_columns = list(ignored)
 
 
-def _drain(table) -> None:
+def _drain(table: Table) -> None:
     """Close a table that is not read."""
     table.rows.close()
     table.close()

@@ -27,7 +27,7 @@ from inspect_kit.findings.stored import diff, jsonable, merge, stored_form, stor
 from inspect_kit.findings.template import CANONICAL_HEADERS, SourceRow
 from inspect_kit.findings.validate import FindingInput, validate_row
 from inspect_kit.storage.db import ConcurrentWrite
-from inspect_kit.storage.helpers import chunks, transaction
+from inspect_kit.storage.helpers import chunks, insert_id, transaction
 from inspect_kit.storage.models import Finding, FindingRevision, Task
 from inspect_kit.text import check_text, clean_cell, clean_code, text_problem
 from inspect_kit.transparency.store import append_pending
@@ -141,8 +141,7 @@ def write_checked(conn: Connection, checked: Checked, *, now: dt.datetime, sourc
             reads[task.task_no] = (task.id, read)
         if old is None:
             try:
-                fid = conn.execute(insert(f_table).values(task_id=task.id, **new, revision=1, created_at=now,
-                                                          updated_at=now)).inserted_primary_key[0]
+                fid = insert_id(conn, f_table, task_id=task.id, **new, revision=1, created_at=now, updated_at=now)
             except IntegrityError:  # someone else recorded this task's first finding meanwhile
                 raise _Stale(task.task_no, 0) from None
             changes = {k: [None, jsonable(v)] for k, v in new.items() if v not in (None, [], "")}

@@ -14,6 +14,7 @@ so it replaces the files of an earlier run: force=True).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -36,7 +37,8 @@ def _draw_day(ctx: DemoContext, period: str) -> dt.date | None:
     return last.date() if last is not None else None
 
 
-def _publish(ctx: DemoContext, kind: str, period: str, issue_date: dt.date, **extra) -> list[service.PublishedNotice]:
+def _publish(ctx: DemoContext, kind: str, period: str, issue_date: dt.date,
+             **extra: Any) -> list[service.PublishedNotice]:
     units = service.notice_units(ctx.engine, ctx.config, period)
     fn = service.NOTICE_KINDS[kind].publish
     done = []

@@ -23,6 +23,8 @@ from inspect_kit.errors import InspectError
 from inspect_kit.publish.fonts import FontConfig, FontSet, Role
 
 if TYPE_CHECKING:
+    from pypdf import PdfWriter
+
     from inspect_kit.publish.layout import PageGeometry
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
@@ -278,13 +280,13 @@ def embedded_files(pdf_bytes: bytes) -> dict[str, bytes]:
     return {f.name: f.content for f in reader.attachment_list}
 
 
-def _writer(pdf: bytes):
+def _writer(pdf: bytes) -> PdfWriter:
     from pypdf import PdfReader, PdfWriter
 
     return PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
 
 
-def _embed(writer, name: str, data: bytes) -> None:
+def _embed(writer: PdfWriter, name: str, data: bytes) -> None:
     from pypdf.generic import NameObject, NumberObject, TextStringObject
 
     embedded = writer.add_attachment(name, data)
@@ -293,10 +295,11 @@ def _embed(writer, name: str, data: bytes) -> None:
     embedded.size = NumberObject(len(data))
     # pypdf stores the file uncompressed; draw bundles are JSON and shrink several times.
     stream = embedded._embedded_file
+    assert stream.indirect_reference is not None  # add_attachment stores the file as an indirect object
     writer._replace_object(stream.indirect_reference, stream.flate_encode(level=9))
 
 
-def _write(writer, seed: Sequence[bytes], new_file: bool = False) -> bytes:
+def _write(writer: PdfWriter, seed: Sequence[bytes], new_file: bool = False) -> bytes:
     from pypdf.generic import ArrayObject, ByteStringObject
 
     # ReportLab's invariant mode writes the same /ID into every PDF and pypdf would draw a random

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine
 
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period
 from inspect_kit.publish.guard import guard_public, public_select
 from inspect_kit.publish.sources import period_label
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Notice as NoticeRow
 from inspect_kit.transparency.store import append_pending
 
@@ -104,7 +105,7 @@ def _claim(tmp: Path, path: Path) -> None:
 def insert_notice(engine: Engine, **values: Any) -> int:
     """Record a notice and log it (transparency log), in one transaction."""
     with engine.begin() as conn:
-        notice_id = conn.execute(insert(NoticeRow.__table__).values(**values)).inserted_primary_key[0]
+        notice_id = insert_id(conn, NoticeRow.__table__, **values)
         append_pending(conn, values["created_at"])
     return notice_id
 

@@ -186,8 +186,8 @@ class _FaceChoice(dict):
 
     def __missing__(self, char: str) -> Face:
         own, fallback = self.own, self.fallback
-        use_own = own.has(char) or char == " " or fallback is None or not fallback.has(char)
-        face = self[char] = own if use_own else fallback
+        face = own if own.has(char) or char == " " or fallback is None or not fallback.has(char) else fallback
+        self[char] = face
         return face
 
 
@@ -205,7 +205,7 @@ class FontSet:
     def load(cls, config: FontConfig | None = None) -> FontSet:
         config = config or FontConfig()
 
-        def pick(value, default: FontSpec) -> Face:
+        def pick(value: FontSpec | str | os.PathLike[str] | None, default: FontSpec) -> Face:
             return load_face(FontSpec.of(value) if value is not None else default)
 
         fallback = pick(config.fallback, SHIPPED_HEI) if config.use_fallback else None

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from reportlab import rl_config
 from reportlab.lib.colors import Color
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from inspect_kit.errors import InspectError
@@ -231,12 +232,12 @@ class TextBlock(Flowable):
             self._laid_width = width
         return self._lines
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.width = avail_width
         self.height = len(self.lines_for(avail_width)) * self.style.leading
         return self.width, self.height
 
-    def split(self, avail_width, avail_height):
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         lines = self.lines_for(avail_width)
         fit = int((avail_height + _FUZZ) // self.style.leading)
         if fit <= 0:
@@ -245,7 +246,7 @@ class TextBlock(Flowable):
             return [self]
         return [TextBlock(self.setter, "", self.style, lines[:fit]), TextBlock(self.setter, "", self.style, lines[fit:])]
 
-    def draw(self):
+    def draw(self) -> None:
         style, canv = self.style, self.canv
         descent = self.setter.fonts.face(style.role).descent / 1000
         canv.saveState()
@@ -259,7 +260,8 @@ class TextBlock(Flowable):
         canv.restoreState()
 
 
-def draw_runs(canv, runs: Sequence[tuple[Face, str]], x: float, y: float, size: float, char_space: float = 0.0):
+def draw_runs(canv: Canvas, runs: Sequence[tuple[Face, str]], x: float, y: float, size: float,
+              char_space: float = 0.0) -> None:
     text = canv.beginText(x, y)
     text.setCharSpace(char_space)
     for face, chars in runs:
@@ -275,11 +277,11 @@ class HorizontalRule(Flowable):
         super().__init__()
         self.thickness, self.color, self.space_above = thickness, color, space_above
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.width = avail_width
         return avail_width, self.space_above + self.thickness
 
-    def draw(self):
+    def draw(self) -> None:
         self.canv.saveState()
         self.canv.setStrokeColor(self.color)
         self.canv.setLineWidth(self.thickness)
@@ -346,13 +348,13 @@ class PagedTable(Flowable):
         self.end = len(data.rows) if end is None else end
         self.hAlign = "CENTER"
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         tops = self.data.row_tops
         self.width = sum(self.data.col_widths)
         self.height = self.data.header_height + tops[self.end] - tops[self.start]
         return self.width, self.height
 
-    def split(self, avail_width, avail_height):
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         tops = self.data.row_tops
         limit = tops[self.start] + avail_height - self.data.header_height + _FUZZ
         end = min(bisect.bisect_right(tops, limit) - 1, self.end)  # last row boundary that fits
@@ -365,7 +367,7 @@ class PagedTable(Flowable):
             return [self]
         return [PagedTable(self.data, self.where, self.start, end), PagedTable(self.data, self.where, end, self.end)]
 
-    def draw(self):
+    def draw(self) -> None:
         data, tops, canv = self.data, self.data.row_tops, self.canv
         rows = [(data.header, data.header_height, data.head_descent)]
         rows += [(data.rows[i], tops[i + 1] - tops[i], data.body_descent) for i in range(self.start, self.end)]
@@ -439,7 +441,7 @@ def build_pdf(story: list[Flowable], fonts: FontSet, geometry: PageGeometry) -> 
     out = io.BytesIO()
     size = geometry.page_number_size
 
-    def number_page(canv, doc) -> None:
+    def number_page(canv: Canvas, doc: BaseDocTemplate) -> None:
         page = canv.getPageNumber()
         runs = fonts.runs(page_number_text(page), Role.BODY)
         width = sum(face.advance(c, size) for face, chars in runs for c in chars)

@@ -31,11 +31,15 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, overload
 
 from inspect_kit.errors import InspectError
 from inspect_kit.text import to_halfwidth
+
+if TYPE_CHECKING:
+    from inspect_kit.publish.document import Notice
 
 __all__ = ["KINDS", "PrivateValues", "check_public", "declared_public", "mask", "mask_notice", "mentions",
            "public_texts"]
@@ -132,7 +136,7 @@ class _Match:
     kind: str
 
 
-def _free(text: str, pos: int, test) -> bool:
+def _free(text: str, pos: int, test: Callable[[str], bool]) -> bool:
     """True when ``text[pos]`` is outside the text or fails ``test``."""
     return pos < 0 or pos >= len(text) or not test(_fold(text[pos]))
 
@@ -249,7 +253,7 @@ def mentions(text: str | None, values: PrivateValues) -> list[str]:
     return list(dict.fromkeys(m.kind for m in _matches(text or "", values)))
 
 
-def mask_notice(notice, values: PrivateValues):
+def mask_notice(notice: Notice, values: PrivateValues) -> Notice:
     """The `publish.Notice` with `mask` applied to every string it prints (title, paragraphs, table
     cells, notes, signature, metadata keywords). Embedded files are left as they are (a draw
     bundle must verify byte for byte); `check_public` refuses them if they hold a private value.
@@ -266,7 +270,12 @@ def mask_notice(notice, values: PrivateValues):
     if not values.kinds:
         return notice
 
-    def m(text):
+    @overload
+    def m(text: str) -> str: ...
+    @overload
+    def m(text: None) -> None: ...
+
+    def m(text: str | None) -> str | None:
         return mask(text, values) if isinstance(text, str) else text
 
     def table(t: Table | None) -> Table | None:
@@ -361,8 +370,8 @@ def _pdf_texts(pdf: bytes, name: str) -> Iterator[tuple[str, str]]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(pdf))
-    meta = reader.metadata or {}
-    yield f"{name}, metadata", "\n".join(str(v) for v in meta.values())
+    meta = reader.metadata
+    yield f"{name}, metadata", "\n".join(str(v) for v in meta.values()) if meta is not None else ""
     for k, page in enumerate(reader.pages, 1):
         yield f"{name}, page {k}", page.extract_text() or ""
     for f in reader.attachment_list:

@@ -35,7 +35,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
@@ -47,7 +47,7 @@ from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, header_index
 from inspect_kit.registry.tabular import Table, read_table
 from inspect_kit.registry.writers import WRITERS, Writer
 from inspect_kit.storage.db import ConcurrentWrite, is_unique_violation
-from inspect_kit.storage.helpers import transaction
+from inspect_kit.storage.helpers import insert_id, transaction
 from inspect_kit.storage.models import ImportBatch, Unit
 from inspect_kit.text import header_key
 from inspect_kit.transparency.store import append_pending
@@ -254,8 +254,8 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
                 raise ValidationFailed(f"{path}: cannot import {kind}", list(layout.problems))
             batch_id = None
             if not opts.dry_run:
-                batch_id = conn.execute(insert(ImportBatch.__table__).values(
-                    kind=kind, source=path.name, source_sha256=_file_sha256(path), at=opts.now)).inserted_primary_key[0]
+                batch_id = insert_id(conn, ImportBatch.__table__,
+                                     kind=kind, source=path.name, source_sha256=_file_sha256(path), at=opts.now)
             writer = WRITERS[kind](conn, layout, opts, batch_id)
             run = _Run(conn, kind, layout, opts, writer, summary, table, progress)
             run.run()

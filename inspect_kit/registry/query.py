@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, func, select
 
 from inspect_kit.errors import InspectError
 from inspect_kit.registry.schema import FIELDS, Field
@@ -19,7 +19,8 @@ LIST_COLUMNS = {
 }
 
 
-def _entity_rows(conn, where=(), limit=None, offset=0) -> Iterator[dict[str, Any]]:
+def _entity_rows(conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None,
+                 offset: int = 0) -> Iterator[dict[str, Any]]:
     stmt = select(Entity.__table__).where(*where).order_by(Entity.identifier).offset(offset)
     if limit:
         stmt = stmt.limit(limit)
@@ -27,7 +28,8 @@ def _entity_rows(conn, where=(), limit=None, offset=0) -> Iterator[dict[str, Any
         yield r._asdict()
 
 
-def _inspector_rows(conn, where=(), limit=None, offset=0) -> Iterator[dict[str, Any]]:
+def _inspector_rows(conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None,
+                    offset: int = 0) -> Iterator[dict[str, Any]]:
     stmt = select(Inspector.__table__).where(*where).order_by(Inspector.cert_no).offset(offset)
     if limit:
         stmt = stmt.limit(limit)
@@ -35,14 +37,15 @@ def _inspector_rows(conn, where=(), limit=None, offset=0) -> Iterator[dict[str, 
     quals: dict[int, list[str]] = {}
     if rows:
         q = InspectorQualification.__table__
-        for r in conn.execute(select(q.c.inspector_id, q.c.qualification).order_by(q.c.qualification)):
-            quals.setdefault(r.inspector_id, []).append(r.qualification)
+        for qr in conn.execute(select(q.c.inspector_id, q.c.qualification).order_by(q.c.qualification)):
+            quals.setdefault(qr.inspector_id, []).append(qr.qualification)
     for r in rows:
         r["qualifications"] = quals.get(r["id"], [])
         yield r
 
 
-def _conflict_rows(conn, where=(), limit=None, offset=0) -> Iterator[dict[str, Any]]:
+def _conflict_rows(conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None,
+                   offset: int = 0) -> Iterator[dict[str, Any]]:
     stmt = (select(Inspector.cert_no, Inspector.name.label("inspector"), Entity.identifier, Entity.name.label("entity"),
                    Conflict.reason, Conflict.id)
             .join(Inspector, Inspector.id == Conflict.inspector_id).join(Entity, Entity.id == Conflict.entity_id)
@@ -56,9 +59,11 @@ def _conflict_rows(conn, where=(), limit=None, offset=0) -> Iterator[dict[str, A
 READERS = {"entities": _entity_rows, "inspectors": _inspector_rows, "conflicts": _conflict_rows}
 
 
-def _filters(kind: str, category=None, township=None, department=None, status=None, search=None):
-    where = []
-    model = {"entities": Entity, "inspectors": Inspector}.get(kind)
+def _filters(kind: str, category: str | None = None, township: str | None = None, department: str | None = None,
+             status: str | None = None, search: str | None = None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    models: dict[str, type[Entity] | type[Inspector]] = {"entities": Entity, "inspectors": Inspector}
+    model = models.get(kind)
     if model is None:
         return where
     if category and kind == "entities":
@@ -74,7 +79,8 @@ def _filters(kind: str, category=None, township=None, department=None, status=No
     return where
 
 
-def list_records(engine: Engine, kind: str, *, limit: int | None = 50, offset: int = 0, **filters) -> tuple[int, list[dict]]:
+def list_records(engine: Engine, kind: str, *, limit: int | None = 50, offset: int = 0,
+                 **filters: str | None) -> tuple[int, list[dict[str, Any]]]:
     """(total matching, one page of records as dicts)."""
     if kind not in READERS:
         raise InspectError(f"unknown registry {kind!r}; use one of {', '.join(READERS)}")

@@ -6,6 +6,7 @@ required columns that way). The first header of each field is the one written on
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -29,11 +30,11 @@ def plain_text(s: str) -> str:  # cells are already cleaned; the importer skips 
     return s
 
 
-def _date(s: str):
+def _date(s: str) -> dt.date | None:
     return parse_date(s)
 
 
-def _export_date(d) -> str:
+def _export_date(d: dt.date | None) -> str:
     return "" if d is None else d.isoformat()
 
 

@@ -30,6 +30,7 @@ from inspect_kit.registry.options import ImportOptions
 from inspect_kit.registry.rows import Layout
 from inspect_kit.storage.bulk import Same, any_exists, bulk_insert, bulk_insert_columns
 from inspect_kit.storage.db import json_dumps
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Conflict, Entity, Inspector, InspectorQualification, RegistryChange
 
 _PLAIN = (str, int, float, type(None))
@@ -208,7 +209,7 @@ class InspectorWriter(Writer):
             old = existing.get(rec["cert_no"])
             if old is None:
                 row = {"kind": "officer", "status": "active", **rec, "updated_at": self.opts.now}
-                iid = self.conn.execute(insert(t).values(row)).inserted_primary_key[0]
+                iid = insert_id(self.conn, t, **row)
                 _set_quals(self.conn, iid, new_quals or [])
                 full = {**rec, "qualifications": new_quals or []} if new_quals is not None else rec
                 self.log(rec["cert_no"], "insert", {k: [None, jsonable(v)] for k, v in full.items() if v not in (None, [])})

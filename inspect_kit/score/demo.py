@@ -7,6 +7,10 @@ in the metrics (a plan not carried out, NotApplicable where there is nothing to 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inspect_kit.demo import DemoContext
 
 YEAR = 2026
 # (unit, indicator, value, note): entered through the same service function as `inspect score input`.
@@ -32,7 +36,7 @@ DEMO_MANUAL = (
 DEMO_JUDGEMENT = ("SCJG", "case_quality", "1.5", "抽查后续处置案卷3件，其中1件发现案件线索未按规定移送")
 
 
-def run(ctx) -> None:
+def run(ctx: DemoContext) -> None:
     from inspect_kit.demo import DEMO_TODAY
     from inspect_kit.score import load
     from inspect_kit.score.report import default_issuer, fonts_from_config, write_report

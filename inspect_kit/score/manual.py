@@ -23,12 +23,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.score.inputs import JudgementEntry, ManualValue, NotApplicable
 from inspect_kit.score.observe import source_of
 from inspect_kit.score.rulebook import Rulebook
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.text import check_text, clean_cell, text_problem, to_halfwidth
 from inspect_kit.transparency.store import append_pending
 
@@ -82,9 +83,10 @@ def _parse_number(text: str) -> Fraction:
     return value / 100 if percent else value
 
 
-def _check_entry(rulebook: Rulebook, units: Mapping[str, str], unit: str, indicator: str, value: object,
-                 note: str) -> tuple[str, str, str, list[tuple[str, str]]]:
-    """(unit code, indicator key, stored value text, problems as (field, reason))."""
+def _check_entry(rulebook: Rulebook, units: Mapping[str, str], unit: object, indicator: object, value: object,
+                 note: object) -> tuple[str, str, str, list[tuple[str, str]]]:
+    """(unit code, indicator key, stored value text, problems as (field, reason)); the fields are cells
+    as read (None for an empty one) or values as typed."""
     problems: list[tuple[str, str]] = [(where, why) for where, v in (("unit", unit), ("indicator", indicator),
                                                                      ("value", value), ("note", note))
                                        if (why := text_problem(v)) is not None]
@@ -147,9 +149,10 @@ def _insert_entries(conn: Connection, entries: list[ManualEntry]) -> list[Manual
 
     out = []
     for e in entries:
-        new_id = conn.execute(insert(ManualRow.__table__).values(
+        new_id = insert_id(
+            conn, ManualRow.__table__,
             year=e.year, unit_code=e.unit_code, indicator=e.indicator, value=e.value, note=e.note,
-            entered_by=e.entered_by, entered_at=e.entered_at)).inserted_primary_key[0]
+            entered_by=e.entered_by, entered_at=e.entered_at)
         out.append(ManualEntry(new_id, e.year, e.unit_code, e.indicator, e.value, e.note, e.entered_by, e.entered_at))
     return out
 

@@ -25,18 +25,26 @@ The definitions are registered with the functions that implement them in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inspect_kit.score.inputs import MetricInput
+    from inspect_kit.score.policy import ScorePolicy
+    from inspect_kit.score.records import MatterSpec, Snapshot
+
+# A metric's computation: (records as of the day, the unit's matters, policy) → its input.
+Compute = Callable[["Snapshot", "list[MatterSpec]", "ScorePolicy"], "MetricInput"]
 
 # key → (中文名, definition as implemented); key → the function that computes it. Both are filled
 # by the `metric` decorator on each function in inspect_kit.score.metric_values: a new metric is one
 # decorated function there (tests/test_score_service.py checks that every metric computes).
 METRICS: dict[str, tuple[str, str]] = {}
-COMPUTE: dict[str, Callable[..., Any]] = {}
+COMPUTE: dict[str, Compute] = {}
 
 
-def metric(key: str, name: str, definition: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def metric(key: str, name: str, definition: str) -> Callable[[Compute], Compute]:
     """Register a metric: its key, Chinese name, definition and the function computing it."""
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def register(fn: Compute) -> Compute:
         if key in METRICS:
             raise ValueError(f"metric {key!r} is registered twice")
         METRICS[key] = (name, definition)

@@ -174,7 +174,7 @@ class Snapshot:
 
     def current_tasks(self, matter: MatterSpec, years: Iterable[int]) -> list[DrawnTask]:
         wanted = set(years)
-        out = []
+        out: list[DrawnTask] = []
         for (code, _), d in self.draws.items():
             if code == matter.code and d.period.year in wanted:
                 out.extend(self.tasks.get(d.id, ()))
@@ -217,40 +217,40 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
     annual_frames = sorted({d.frame_id for d in snap.draws.values() if d.period.year == year
                             and d.matter in matters and matters[d.matter].annual})
     for part in chunks(frame_ids):
-        for r in conn.execute(select(Frame.id, Frame.strata).where(Frame.id.in_(part))):
-            snap.strata[r.id] = list(r.strata or [])
+        for fs in conn.execute(select(Frame.id, Frame.strata).where(Frame.id.in_(part))):
+            snap.strata[fs.id] = list(fs.strata or [])
     for part in chunks(annual_frames):
-        for r in conn.execute(select(Frame.id, Frame.frame_blob).where(Frame.id.in_(part))):
-            text = zlib.decompress(r.frame_blob).decode("utf-8")
-            snap.frame_ids[r.id] = [line.split("\t", 1)[0] for line in text.splitlines() if line]
+        for fb in conn.execute(select(Frame.id, Frame.frame_blob).where(Frame.id.in_(part))):
+            text = zlib.decompress(fb.frame_blob).decode("utf-8")
+            snap.frame_ids[fb.id] = [line.split("\t", 1)[0] for line in text.splitlines() if line]
     members = sorted({i for ids in snap.frame_ids.values() for i in ids})
-    for part in chunks(members):
+    for idents in chunks(members):
         snap.entity_names.update(conn.execute(select(Entity.identifier, Entity.name)
-                                              .where(Entity.identifier.in_(part))).all())
+                                              .where(Entity.identifier.in_(idents))).all())
 
     draw_info = {d.id: d for d in snap.draws.values()}
     for part in chunks(draw_ids):
-        stmt = (select(Task.id, Task.task_no, Task.draw_id, Task.entity_id, Task.identifier, Task.stratum,
-                       Entity.township)
-                .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id.in_(part)))
-        for r in conn.execute(stmt):
-            d = draw_info[r.draw_id]
-            snap.tasks.setdefault(r.draw_id, []).append(
-                DrawnTask(r.id, r.task_no, d.period, r.entity_id, r.identifier, r.township, r.stratum))
+        task_stmt = (select(Task.id, Task.task_no, Task.draw_id, Task.entity_id, Task.identifier, Task.stratum,
+                            Entity.township)
+                     .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id.in_(part)))
+        for t in conn.execute(task_stmt):
+            d = draw_info[t.draw_id]
+            snap.tasks.setdefault(t.draw_id, []).append(
+                DrawnTask(t.id, t.task_no, d.period, t.entity_id, t.identifier, t.township, t.stratum))
     task_ids = sorted(t.id for ts in snap.tasks.values() for t in ts)
     for part in chunks(task_ids):
-        stmt = select(Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results,
-                      Finding.follow_ups, Finding.rectification_deadline, Finding.recheck_date
-                      ).where(Finding.task_id.in_(part))
-        for r in conn.execute(stmt):
-            snap.findings[r.task_id] = TaskFinding(r.inspection_start, r.inspection_end, tuple(r.results or ()),
-                                                   tuple(r.follow_ups or ()), r.rectification_deadline,
-                                                   r.recheck_date)
+        finding_stmt = select(Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results,
+                              Finding.follow_ups, Finding.rectification_deadline, Finding.recheck_date
+                              ).where(Finding.task_id.in_(part))
+        for f in conn.execute(finding_stmt):
+            snap.findings[f.task_id] = TaskFinding(f.inspection_start, f.inspection_end, tuple(f.results or ()),
+                                                   tuple(f.follow_ups or ()), f.rectification_deadline,
+                                                   f.recheck_date)
 
     wanted = set(task_ids)
-    stmt = (select(Notice.task_ids, Notice.pending_task_ids, Notice.issued_on)
-            .where(Notice.kind == "results", Notice.issued_on <= as_of))
-    for ids, pending, issued in conn.execute(stmt):
+    notice_stmt = (select(Notice.task_ids, Notice.pending_task_ids, Notice.issued_on)
+                   .where(Notice.kind == "results", Notice.issued_on <= as_of))
+    for ids, pending, issued in conn.execute(notice_stmt):
         skip = {int(i) for i in (pending or [])}
         for tid in ids or []:
             tid = int(tid)
@@ -259,14 +259,14 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
 
     by_task: dict[int, list[tuple[_Member, dt.datetime]]] = defaultdict(list)
     for part in chunks(task_ids):
-        stmt = (select(TeamMember.id, TeamMember.task_id, TeamMember.assignment_id, TeamMember.inspector_id,
-                       TeamMember.role, TeamMember.replaces_id, Assignment.created_at)
-                .join(Assignment, Assignment.id == TeamMember.assignment_id)
-                .where(TeamMember.task_id.in_(part), TeamMember.added_at < cutoff, Assignment.created_at < cutoff)
-                .order_by(TeamMember.id))
-        for r in conn.execute(stmt):
-            by_task[r.task_id].append((_Member(r.id, r.assignment_id, r.inspector_id, r.role, r.replaces_id),
-                                       r.created_at))
+        team_stmt = (select(TeamMember.id, TeamMember.task_id, TeamMember.assignment_id, TeamMember.inspector_id,
+                            TeamMember.role, TeamMember.replaces_id, Assignment.created_at)
+                     .join(Assignment, Assignment.id == TeamMember.assignment_id)
+                     .where(TeamMember.task_id.in_(part), TeamMember.added_at < cutoff, Assignment.created_at < cutoff)
+                     .order_by(TeamMember.id))
+        for m in conn.execute(team_stmt):
+            by_task[m.task_id].append((_Member(m.id, m.assignment_id, m.inspector_id, m.role, m.replaces_id),
+                                       m.created_at))
     for tid, rows_ in by_task.items():
         team = _effective_team(rows_)
         if team is not None:

@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from sqlalchemy import Engine
 
@@ -31,6 +31,12 @@ from inspect_kit.score.explain import FLAG_NAMES, GROUP_NAMES
 from inspect_kit.score.numbers import cents_to_decimal, format_number, round_to_cents
 from inspect_kit.score.results import IndicatorResult, UnitResult
 from inspect_kit.score.service import StoredRun, load_run, unit_flags
+
+if TYPE_CHECKING:  # the publish stage and reportlab load only when a report is built
+    from reportlab.graphics.shapes import Drawing
+
+    from inspect_kit.publish.document import Notice, Table
+    from inspect_kit.publish.fonts import Face, FontConfig, FontSet
 
 __all__ = ["ReportResult", "build_report", "write_report", "fonts_from_config", "default_issuer", "public_run",
            "CHART_CAPTION"]
@@ -51,7 +57,7 @@ class ReportResult:
     reissue_of: int | None = None  # the notice recorded before at the same path (written with force)
 
 
-def fonts_from_config(config: Any):
+def fonts_from_config(config: Any) -> FontConfig:
     """The notices' font settings; the same resolution as the notices themselves."""
     from inspect_kit.publish.service import fonts_from_config as notice_fonts
 
@@ -101,7 +107,7 @@ def _note_text(ind: IndicatorResult) -> str:
     return "；".join(parts)
 
 
-def _unit_table(unit: UnitResult, full_marks: Fraction):
+def _unit_table(unit: UnitResult, full_marks: Fraction) -> Table:
     from inspect_kit.publish import Table
 
     rows: list[list[str]] = []
@@ -121,7 +127,7 @@ def _unit_table(unit: UnitResult, full_marks: Fraction):
 
 
 def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None,
-            log_head: str | None = None):
+            log_head: str | None = None) -> Notice:
     from inspect_kit.publish import Section, Table, chinese_date, heading_number
     from inspect_kit.publish.document import Notice
     from inspect_kit.publish.notices import log_head_paragraph
@@ -171,7 +177,7 @@ def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str,
 # -- the chart --------------------------------------------------------------------------------
 
 
-def _chart_face(fontset, texts: Sequence[str]):
+def _chart_face(fontset: FontSet, texts: Sequence[str]) -> Face:
     """A face that draws every chart label (a chart string has one font): body, else fallback."""
     from inspect_kit.publish.fonts import MissingGlyph, MissingGlyphError
 
@@ -183,7 +189,7 @@ def _chart_face(fontset, texts: Sequence[str]):
     raise MissingGlyphError([MissingGlyph(c, "chart label", fontset.body.label) for c in missing])
 
 
-def _chart(stored: StoredRun, fontset, width: float):
+def _chart(stored: StoredRun, fontset: FontSet, width: float) -> Drawing:
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.shapes import Drawing
@@ -200,15 +206,15 @@ def _chart(stored: StoredRun, fontset, width: float):
     label_width = min(face.advance("国", size) * max(len(n) for n in names) + 8, width * 0.45)
     legend_h = 18 if len(groups) > 1 else 0
     height = pitch * len(units) + 30 + legend_h
-    drawing = Drawing(width, height)
     # The renderer starts from Helvetica unless told otherwise: an unembedded font in the file.
-    drawing.initialFontName, drawing.initialFontSize = face.name, size
+    drawing = Drawing(width, height, initialFontName=face.name, initialFontSize=size)
     chart = HorizontalBarChart()
-    chart.x, chart.y = label_width, 20
-    chart.width, chart.height = width - label_width - 40, pitch * len(units)
+    # reportlab takes any number for positions and sizes; its stubs say int for the four marked.
+    chart.x, chart.y = label_width, 20  # type: ignore[assignment]
+    chart.width, chart.height = width - label_width - 40, pitch * len(units)  # type: ignore[assignment]
     chart.data = [totals]
-    chart.barWidth = pitch * 0.6
-    chart.groupSpacing = pitch * 0.4
+    chart.barWidth = pitch * 0.6  # type: ignore[assignment]
+    chart.groupSpacing = pitch * 0.4  # type: ignore[assignment]
     chart.categoryAxis.categoryNames = names
     chart.categoryAxis.labels.fontName = face.name
     chart.categoryAxis.labels.fontSize = size
@@ -236,7 +242,7 @@ def _chart(stored: StoredRun, fontset, width: float):
         legend.fontName, legend.fontSize = face.name, size
         legend.alignment = "right"
         legend.columnMaximum = 1
-        legend.x, legend.y = label_width, height - 4
+        legend.x, legend.y = label_width, height - 4  # type: ignore[assignment]  # a number; the stubs say int
         legend.deltax = 60
         legend.colorNamePairs = [(Color(*_GROUP_COLOURS.get(g, (0.3, 0.3, 0.3))), _group_label(g)) for g in groups]
         drawing.add(legend)
@@ -286,9 +292,9 @@ def public_run(stored: StoredRun, private: Any = None) -> dict[str, Any]:
     for unit in results.get("units", []):
         for cat in unit.get("categories", []):
             for ind in cat.get("indicators", []):
-                notes = _WITHHELD_NOTES.get(ind.get("metric"))
-                if notes and ind.get("records"):
-                    ind["records"] = _withhold(ind["records"], notes, ok=False)  # a scored record is a deduction
+                withheld = _WITHHELD_NOTES.get(ind.get("metric"))
+                if withheld and ind.get("records"):
+                    ind["records"] = _withhold(ind["records"], withheld, ok=False)  # a scored record is a deduction
     data = {"run_id": stored.id, "year": stored.year, "as_of": stored.as_of.isoformat(),
             "public_view": PUBLIC_VIEW_NOTE, "rulebook_sha256": stored.run.rulebook_sha256,
             "rulebook_text": stored.rulebook.source_text, "inputs": inputs, "results": results}
@@ -331,6 +337,7 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
     texts = [item.text if isinstance(item, layout.TextBlock) else None for item in story]
     at, head = texts.index(CHART_CAPTION), texts.index(CHART_HEADING)
     marker = story[at]
+    assert isinstance(marker, layout.TextBlock)  # found by its text above
     caption = layout.TextBlock(marker.setter, CHART_CAPTION, replace(marker.style, align="center", first_indent=0.0))
     story[at:at + 1] = [Spacer(0, geometry.line_pitch / 4), chart, caption]
     # The heading goes to the next page with the chart rather than stay behind alone.

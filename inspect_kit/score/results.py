@@ -98,7 +98,8 @@ class ScoringRun:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: Fractions as exact strings ("10/9"), Decimals as "87.50"."""
-        return _plain(asdict(self))
+        plain: dict[str, Any] = _plain(asdict(self))
+        return plain
 
 
 def _plain(value: Any) -> Any:

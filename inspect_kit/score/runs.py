@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Row, select
 
 from inspect_kit.errors import InspectError
 from inspect_kit.score.engine import score
@@ -27,6 +27,7 @@ from inspect_kit.score.policy import DEFAULT_POLICY, ScorePolicy, check_as_of
 from inspect_kit.score.records import load_snapshot
 from inspect_kit.score.results import ScoringRun, UnitResult
 from inspect_kit.score.rulebook import Rulebook, loads
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.transparency.store import append_pending
 
 INPUTS_FORMAT = "inspect-kit/score-inputs/1"
@@ -122,14 +123,15 @@ def run_scoring(engine: Engine, rulebook: Rulebook, year: int, *, as_of: dt.date
     from inspect_kit.storage.models import ScoringRun as RunRow
 
     with engine.begin() as conn:
-        run_id = conn.execute(insert(RunRow.__table__).values(
+        run_id = insert_id(
+            conn, RunRow.__table__,
             year=year, created_at=now, rulebook_text=rulebook.source_text, rulebook_sha256=rulebook.source_sha256,
-            rulebook_version=rulebook.version, inputs=inputs, results=results)).inserted_primary_key[0]
+            rulebook_version=rulebook.version, inputs=inputs, results=results)
         append_pending(conn, now)
     return StoredRun(run_id, year, as_of, now, rulebook, from_canonical(canonical), run, collected.warnings, results)
 
 
-def _run_row(conn: Connection, run_id: int | None, year: int | None):
+def _run_row(conn: Connection, run_id: int | None, year: int | None) -> Row[Any]:
     from inspect_kit.storage.models import ScoringRun as RunRow
 
     if run_id is not None:

@@ -13,15 +13,19 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any, Callable, Collection, Mapping, Sequence
 
-from sqlalchemy import Column, Connection, Table, bindparam, insert, select
+from sqlalchemy import Column, Connection, Dialect, Table, bindparam, insert, select
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
+
+_Processor = Callable[[Any], Any]  # a bind processor: Python value → what the driver takes
 
 
-def _remember_last(process):
+def _remember_last(process: _Processor) -> _Processor:
     """A bind processor that reuses its last result for the same value: a batch's timestamps
     are one object, converted once instead of once per row."""
     last: list = [object(), None]
 
-    def run(value):
+    def run(value: Any) -> Any:
         if value is not last[0] or isinstance(value, (dict, list)):
             last[0], last[1] = value, process(value)
         return last[1]
@@ -30,8 +34,10 @@ def _remember_last(process):
 
 
 @lru_cache(maxsize=64)
-def _compiled(dialect, table: Table, cols: tuple[str, ...]):
-    return insert(table).values({c: bindparam(c) for c in cols}).compile(dialect=dialect)
+def _compiled(dialect: Dialect, table: Table, cols: tuple[str, ...]) -> SQLCompiler:
+    compiled = insert(table).values({c: bindparam(c) for c in cols}).compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)  # a statement compiles with the dialect's SQL compiler
+    return compiled
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -45,12 +51,17 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         p = table.c[c].type._cached_bind_processor(conn.dialect)
         if p is not None:
             procs[c] = _remember_last(p)
-    if compiled.positional:
-        order = compiled.positiontup
+    order = _positional_order(compiled)
+    if order is not None:
         params: list = [tuple(procs[c](r[c]) if c in procs else r[c] for c in order) for r in rows]
     else:
         params = [{c: (procs[c](r[c]) if c in procs else r[c]) for c in cols} for r in rows]
     conn.exec_driver_sql(compiled.string, params)
+
+
+def _positional_order(compiled: SQLCompiler) -> list[str] | None:
+    """The parameter names in bind order when the driver's paramstyle is positional, else None."""
+    return compiled.positiontup if compiled.positional else None
 
 
 class Same:
@@ -62,18 +73,18 @@ class Same:
         self.value = value
 
 
-def _identity(s):
+def _identity(s: Any) -> Any:
     return s
 
 
-def _json_text_processor(type_, dialect) -> Callable[[str], Any] | None:
+def _json_text_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[str], Any] | None:
     """How to bind JSON that is already text serialized by the dialect's json_serializer: as is
     when the type's processor would just serialize (SQLite), inside the driver's JSON wrapper
     with an identity dumps (psycopg), else parsed back and processed as usual."""
     proc = type_._cached_bind_processor(dialect)
     if proc is None:
         return json.loads
-    probe = {"k": ["\u00e9", None]}
+    probe: Any = {"k": ["\u00e9", None]}
     out = proc(probe)
     if isinstance(out, str) and out == (dialect._json_serializer or json.dumps)(probe):
         return None
@@ -93,7 +104,8 @@ def bulk_insert_columns(conn: Connection, table: Table, columns: Mapping[str, Se
         return
     dialect = conn.dialect
     compiled = _compiled(dialect, table, tuple(columns))
-    order = compiled.positiontup if compiled.positional else list(columns)
+    positional = _positional_order(compiled)
+    order = positional if positional is not None else list(columns)
     seqs: list = []
     for c in order:
         v = columns[c]
@@ -107,7 +119,7 @@ def bulk_insert_columns(conn: Connection, table: Table, columns: Mapping[str, Se
             if len(v) != n:
                 raise ValueError(f"column {c} has {len(v)} values, expected {n}")
             seqs.append(v if p is None else map(p, v))
-    if compiled.positional:
+    if positional is not None:
         params: list = list(zip(*seqs))
     else:
         params = [dict(zip(order, t)) for t in zip(*seqs)]
@@ -115,9 +127,11 @@ def bulk_insert_columns(conn: Connection, table: Table, columns: Mapping[str, Se
 
 
 @lru_cache(maxsize=16)
-def _compiled_lookup(dialect, column: Column, n: int):
-    return select(column).where(column.in_([bindparam(f"k{i}", type_=column.type) for i in range(n)])).compile(
+def _compiled_lookup(dialect: Dialect, column: Column[Any], n: int) -> SQLCompiler:
+    compiled = select(column).where(column.in_([bindparam(f"k{i}", type_=column.type) for i in range(n)])).compile(
         dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)  # as in _compiled
+    return compiled
 
 
 def any_exists(conn: Connection, column: Column, values: Sequence[Any]) -> bool:

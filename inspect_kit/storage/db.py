@@ -23,13 +23,17 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from sqlalchemy import Engine, create_engine, event, inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.urls import hide, show_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import ExceptionContext
 
 DEFAULT_URL = "sqlite:///inspect.db"
 ENV_VAR = "INSPECT_DB_URL"
@@ -66,8 +70,8 @@ def busy_timeout_seconds(value: float | str | None = None) -> float:
     return seconds
 
 
-def _sqlite_pragmas(busy_ms: int):
-    def on_connect(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={busy_ms:d}")
@@ -83,11 +87,11 @@ def _one_line(exc: BaseException, url: str = "") -> str:
 _CONCURRENT_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
-def _user_error(busy_seconds: float, url: str):
+def _user_error(busy_seconds: float, url: str) -> Callable[[ExceptionContext], None]:
     """The engine's handle_error hook: database errors a user can cause → InspectError."""
     from sqlalchemy import exc as sa_exc
 
-    def translate(ctx) -> None:
+    def translate(ctx: ExceptionContext) -> None:
         orig = ctx.original_exception
         shown = show_url(url)  # as typed: the parsed URL may hold a piece of a malformed password elsewhere
         reason = _one_line(orig, url)
@@ -115,12 +119,12 @@ def is_unique_violation(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
-def json_dumps(obj) -> str:
+def json_dumps(obj: Any) -> str:
     # Chinese stays readable in the database (sqlite3 shell, psql), and is shorter than \uXXXX.
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def make_engine(url: str | None = None, *, busy_timeout: float | str | None = None, **kwargs) -> Engine:
+def make_engine(url: str | None = None, *, busy_timeout: float | str | None = None, **kwargs: Any) -> Engine:
     url = resolve_url(url)
     seconds = busy_timeout_seconds(busy_timeout)
     kwargs.setdefault("json_serializer", json_dumps)
@@ -156,7 +160,9 @@ def session(engine: Engine) -> Session:
 
 # -- schema -----------------------------------------------------------------------------------
 
-def alembic_config(engine: Engine):
+def alembic_config(engine: Engine | None) -> Config:
+    """Alembic's configuration for the shipped migrations; `engine` is the database they run on
+    (None when only the scripts are read)."""
     from alembic.config import Config
 
     cfg = Config()
@@ -168,8 +174,9 @@ def alembic_config(engine: Engine):
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    cfg = alembic_config(None)  # type: ignore[arg-type]
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+    assert head is not None  # the package ships its migrations
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -1,4 +1,5 @@
-"""Small storage idioms every service shares: chunked IN lists, and a transaction that can be a dry run."""
+"""Small storage idioms every service shares: chunked IN lists, a transaction that can be a dry run,
+and the id of an inserted row."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Table, insert
 
 T = TypeVar("T")
 CHUNK = 1000  # ids per IN (...): well below every backend's limit on bound parameters
@@ -44,6 +45,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         yield conn
+
+
+def insert_id(conn: Connection, table: Table, **values: Any) -> int:
+    """Insert one row into ``table`` and return the primary key the database gave it."""
+    key = conn.execute(insert(table).values(**values)).inserted_primary_key
+    assert key is not None  # a single-row INSERT always reports its key
+    return int(key[0])
 
 
 def rows_as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:

@@ -41,7 +41,8 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def row_content(row: Mapping[str, Any]) -> dict[str, Any]:
+def row_content(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A stored row (column name → value; SQLAlchemy's RowMapping) as logged content: None dropped."""
     return {k: jsonable(v) for k, v in row.items() if v is not None}
 
 

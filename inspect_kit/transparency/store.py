@@ -42,17 +42,17 @@ class LoggedKind:
 # One registry of what the log covers. A new kind of published record is one line here (and in
 # the migration that adds its table, the genesis counts of later databases start at zero).
 LOGGED: tuple[LoggedKind, ...] = (
-    LoggedKind("import_batch", ImportBatch.__table__),  # type: ignore[arg-type]
-    LoggedKind("frame", Frame.__table__),  # type: ignore[arg-type]
-    LoggedKind("commitment", Commitment.__table__),  # type: ignore[arg-type]
-    LoggedKind("draw", Draw.__table__, (Task.__table__, "draw_id")),  # type: ignore[arg-type]
-    LoggedKind("unsealing", Unsealing.__table__),  # type: ignore[arg-type]
-    LoggedKind("assignment", Assignment.__table__),  # type: ignore[arg-type]
-    LoggedKind("team_member", TeamMember.__table__),  # type: ignore[arg-type]
-    LoggedKind("finding_revision", FindingRevision.__table__),  # type: ignore[arg-type]
-    LoggedKind("notice", Notice.__table__),  # type: ignore[arg-type]
-    LoggedKind("manual_value", ManualValue.__table__),  # type: ignore[arg-type]
-    LoggedKind("scoring_run", ScoringRun.__table__),  # type: ignore[arg-type]
+    LoggedKind("import_batch", ImportBatch.__table__),
+    LoggedKind("frame", Frame.__table__),
+    LoggedKind("commitment", Commitment.__table__),
+    LoggedKind("draw", Draw.__table__, (Task.__table__, "draw_id")),
+    LoggedKind("unsealing", Unsealing.__table__),
+    LoggedKind("assignment", Assignment.__table__),
+    LoggedKind("team_member", TeamMember.__table__),
+    LoggedKind("finding_revision", FindingRevision.__table__),
+    LoggedKind("notice", Notice.__table__),
+    LoggedKind("manual_value", ManualValue.__table__),
+    LoggedKind("scoring_run", ScoringRun.__table__),
 )
 KINDS = {k.kind: k for k in LOGGED}
 _LOG = LogEntry.__table__

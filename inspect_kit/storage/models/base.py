@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from typing import TYPE_CHECKING, ClassVar
+
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Deterministic constraint names, so that migrations and models agree on every backend.
@@ -15,6 +17,12 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    if TYPE_CHECKING:
+        # Every model here is mapped to a plain Table (no mapping to joins or selects), so
+        # `Model.__table__` is a Table with .c, .insert(), .delete(); SQLAlchemy types it as the
+        # wider FromClause.
+        __table__: ClassVar[Table]
 
 
 # Columns holding personal data carry info={"private": True}: public notices and exports
