@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test setup setup-dev bench clean
+.PHONY: demo test check setup setup-dev bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,16 @@ setup-dev: $(BIN)/python
 demo: setup
 	$(BIN)/inspect demo --out demo-output
 
+check: setup-dev
+	$(BIN)/ruff format --check inspect_kit tests benchmarks registries
+	$(BIN)/ruff check inspect_kit tests benchmarks registries
+	PYTHON=$(BIN)/python bash scripts/check-types
+
 test: setup-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: setup-dev
+	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_tickets.py
 	$(BIN)/python benchmarks/bench_import.py --rows 1000000
 	$(BIN)/python benchmarks/bench_draw.py --entities 1000000 10000000

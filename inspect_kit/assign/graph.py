@@ -74,7 +74,7 @@ class SlotGraph:
         return np.bincount(self.edge_slot[usable[self.edge_officer]], minlength=self.n_slots)
 
     def canonical_lines(self, header: str, units: np.ndarray | None = None) -> Iterator[str]:
-        """The canonical text, one line at a time (each ending in a newline).
+        """The canonical text in pieces, each ending in a newline: one line, or a slot's edge lines.
 
         With `units` the edge lines carry the grid probability ("x" lines), without they only
         state eligibility. Task labels are not included: they never change a result.
@@ -86,14 +86,18 @@ class SlotGraph:
             yield f"officer\t{oid}\t{dept}\t{'-' if cap is None else cap}\n"
         for task, dept, size in zip(self.slot_tasks, self.slot_departments, self.slot_sizes.tolist()):
             yield f"slot\t{task}\t{dept}\t{size}\n"
-        tasks, depts, oids = self.slot_tasks, self.slot_departments, self.officer_ids
-        slots, officers = self.edge_slot.tolist(), self.edge_officer.tolist()
-        if units is None:
-            for s, o in zip(slots, officers):
-                yield f"eligible\t{tasks[s]}\t{depts[s]}\t{oids[o]}\n"
-        else:
-            for s, o, u in zip(slots, officers, units.tolist()):
-                yield f"x\t{tasks[s]}\t{depts[s]}\t{oids[o]}\t{u}\n"
+        # Edge lines "kind<TAB>task<TAB>dept<TAB>officer[<TAB>units]", a slot at a time: the edges are
+        # sorted by slot, so each slot's lines share one prefix and are joined in C (a million edges
+        # in a fraction of the time of one formatted line each).
+        kind = "eligible" if units is None else "x"
+        names = list(map(self.officer_ids.__getitem__, self.edge_officer.tolist()))
+        items = names if units is None else list(map("{}\t{}".format, names, units.tolist()))
+        starts = self.slot_start.tolist()
+        for s, (task, dept) in enumerate(zip(self.slot_tasks, self.slot_departments)):
+            lo, hi = starts[s], starts[s + 1]
+            if lo < hi:
+                prefix = f"{kind}\t{task}\t{dept}\t"
+                yield prefix + ("\n" + prefix).join(items[lo:hi]) + "\n"
         for a, b in self.forbidden_pairs:
             yield f"forbidden\t{a}\t{b}\n"
 

@@ -24,6 +24,11 @@ the definition: a re-implementation must follow this code to get the same teams.
 Fisher-Yates shuffle of the open edges in edge order (for i = n-1 .. 1: j = below(i + 1), swap i
 and j), then one below(alpha + beta) per step. So the same values and seed give the same result on
 every machine.
+
+Speed: from KERNEL_MIN_EDGES edges on, the same walk runs compiled (rounding_kernel.py, with numba)
+and gives the same values and stream counter, bit for bit (the tests compare both on many random
+instances); this Python walk remains the definition, and runs whenever the kernel cannot (no numba,
+small instances, or a draw that the kernel leaves to the exact slow path).
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from .randomness import HashStream
+
+# Below this many edges the Python walk is faster than loading (or first compiling) the kernel.
+KERNEL_MIN_EDGES = 100_000
 
 
 def round_dependently(
@@ -43,6 +51,26 @@ def round_dependently(
     stream: HashStream,
 ) -> list[int]:
     """Final values (each 0 or scale) for the edges, given values in [0, scale] and integral slot sums."""
+    if len(values) >= KERNEL_MIN_EDGES:
+        from . import rounding_kernel
+
+        if rounding_kernel.available():
+            final = rounding_kernel.round_compiled(n_officers, n_slots, edge_officer, edge_slot, values, scale, stream)
+            if final is not None:
+                return final
+    return round_walk(n_officers, n_slots, edge_officer, edge_slot, values, scale, stream)
+
+
+def round_walk(
+    n_officers: int,
+    n_slots: int,
+    edge_officer: Sequence[int],
+    edge_slot: Sequence[int],
+    values: Sequence[int],
+    scale: int,
+    stream: HashStream,
+) -> list[int]:
+    """The walk in Python: the definition of round_dependently's result, at any size."""
     value = list(values)
     n_edges = len(value)
     end_officer = list(edge_officer)

@@ -3,8 +3,6 @@
 Exit codes: 0 success, 1 a user error (message, no traceback), 2 usage.
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Optional
@@ -14,6 +12,35 @@ import typer.core
 
 from inspect_kit import __version__
 from inspect_kit.cli import common
+
+
+def _skip_coercion_of_unset_options() -> None:
+    """Let an option left unset (None) through without building its pydantic TypeAdapter.
+
+    Typer 0.29 coerces every parameter of every group on the way to a subcommand, so
+    `inspect draw --help` coerced the root's unset options (--db, --config, --help ...) and imported
+    pydantic for it (~0.1 s). For None, typer's own coercion returns None (or () for a
+    multi-value option) without consulting the adapter, so skipping it changes no result; a given
+    value is coerced exactly as before. Guarded: on a typer without this hook nothing is patched,
+    and tests/test_startup.py notices the slower path.
+    """
+    param = getattr(typer.core, "_TyperParameter", None)
+    process = getattr(param, "process_value", None)
+    if process is None or getattr(process, "_inspect_kit_lazy", False):
+        return
+
+    def process_value(self, ctx, value):
+        if value is not None or self.required:
+            return process(self, ctx, value)
+        value = () if (self.multiple or self.nargs == -1) else None  # what the coercion returns
+        return value if self.callback is None else self.callback(ctx, self, value)
+
+    process_value._inspect_kit_lazy = True  # type: ignore[attr-defined]
+    param.process_value = process_value
+
+
+_skip_coercion_of_unset_options()
+
 
 class _CheckedGroup(typer.core.TyperGroup):
     """The root command: its arguments (every option and argument of every subcommand) are

@@ -1,7 +1,5 @@
 """`inspect assign ...`: random team assignment (random 2), substitutes, and checks."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Optional

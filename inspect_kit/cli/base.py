@@ -1,7 +1,5 @@
 """`inspect init` and `inspect db ...`: create and migrate the database."""
 
-from __future__ import annotations
-
 import typer
 
 from inspect_kit.cli import common

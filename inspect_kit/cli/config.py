@@ -1,7 +1,5 @@
 """`inspect config ...`: check the config files and load them into the database."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Optional
 

@@ -1,7 +1,5 @@
 """`inspect demo`: the demo county end to end on a new SQLite database."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Optional
 

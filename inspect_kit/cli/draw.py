@@ -1,7 +1,5 @@
 """`inspect draw ...`: verifiable draws (random 1): commit, draw, unseal, list, show, export."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Any, Optional

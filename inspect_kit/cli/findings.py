@@ -2,7 +2,7 @@
 them, and see which publicity and rectification deadlines are due. A thin shell over
 inspect_kit.findings.service."""
 
-from __future__ import annotations
+from __future__ import annotations  # its helpers name types imported only for the type checker
 
 import sys
 from collections.abc import Iterable

@@ -1,7 +1,5 @@
 """`inspect draw list-file`: a verifiable draw straight from a spreadsheet (专项检查)."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Optional

@@ -3,8 +3,6 @@
 Importing this module imports typer only (it is read while `inspect --help` is built).
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Optional
 

@@ -2,7 +2,7 @@
 and the results (抽查结果公示) — the list of notices issued, and the check of the files on disk
 against the records. A thin shell over inspect_kit.publish.service."""
 
-from __future__ import annotations
+from __future__ import annotations  # its helpers name types imported only for the type checker
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Optional

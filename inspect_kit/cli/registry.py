@@ -1,7 +1,5 @@
 """`inspect registry ...`: import, list, show and export the two registries (两库) and conflicts."""
 
-from __future__ import annotations
-
 import time
 from enum import Enum
 from pathlib import Path

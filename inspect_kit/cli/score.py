@@ -1,7 +1,7 @@
 """`inspect score ...`: year-end scoring (考评) — compute and store a run, explain, manual values,
 the PDF report, stored runs and their verification. A thin shell over inspect_kit.score.service."""
 
-from __future__ import annotations
+from __future__ import annotations  # its helpers name types imported only for the type checker
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional

@@ -1,8 +1,6 @@
 """`inspect verify` and `inspect log ...`: re-derive draws and teams, check bundles against what was
 published before them, and the transparency log."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Any, Optional

@@ -50,6 +50,9 @@ class RegistrySettings(Strict):
 
 class DrawSettings(Strict):
     min_seed_length: int = Field(20, ge=1)
+    # On PostgreSQL, frames of at least this many rows are drawn inside the database (tickets,
+    # frame hash and tasks computed by the server; inspect_kit.draw.indb); None: always on the client.
+    in_database_min_rows: int | None = Field(200_000, ge=0)
 
 
 class ConflictRules(Strict):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 from typing import TYPE_CHECKING
 
 from inspect_kit.draw.seeds import SeedSource
@@ -29,7 +30,7 @@ SEALED = {"2026Q1": ["STHJ-02"]}
 UNSEAL_AT = {("STHJ-02", "2026Q1"): dt.datetime(2026, 4, 1, 9, 0)}
 DRAND_Q4 = (32285085, "81dbce51d584d90d618547f4b50391d53ace6f6b9aeb8fb67e1879427af9d0310ac0ec6f519271d9a313ee84b378d416")
 # period: (source, committed at, drawn at, value given at the draw)
-PLAN = {
+PLAN: dict[str, tuple[SeedSource, dt.datetime, dt.datetime, dict[str, Any]]] = {
     "2026": (SeedSource.witnessed(*MEETING), dt.datetime(2026, 1, 5, 9, 0), dt.datetime(2026, 1, 5, 10, 0),
              {"seed": "84402 13395 67721 90548"}),
     "2026Q1": (SeedSource.lottery("中国福利彩票双色球", "2026002", dt.date(2026, 1, 4)), dt.datetime(2026, 1, 3, 10, 0),

@@ -14,6 +14,13 @@ Identifiers are unique and non-empty, strata non-empty, and neither may contain 
 character (tab, CR, LF, ...) or a Unicode line/paragraph separator. Because no allowed character
 sorts below TAB, sorting whole lines byte-wise gives the same order, so anyone can check a
 published hash with ``LC_ALL=C sort frame.tsv | sha256sum``.
+
+Large frames are never held as several Python copies: `FrameBuilder` takes rows that arrive in
+canonical order (the database sorts them) chunk by chunk, checking, hashing and compressing as
+they come; `frame_members` reads a stored (zlib) frame back in one pass, hashing the bytes as they
+are decompressed, into the identifiers of each stratum; `draw_members` draws from those. Both fast
+paths only accept what is plainly canonical and say so; anything else goes through
+`canonical_rows`, whose error messages name every problem.
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress, islice, repeat
+from operator import eq, lt
 
 from .sampler import Selected, select
 
@@ -146,6 +156,13 @@ def draw_stratified(seed: str, rows: Iterable[Sequence[str]], sizes: Mapping[str
     members: dict[str, list[str]] = {}
     for identifier, stratum in canonical:
         members.setdefault(stratum, []).append(identifier)
+    return draw_members(seed, members, sizes, hashlib.sha256(_serialise(canonical)).hexdigest())
+
+
+def draw_members(seed: str, members: Mapping[str, list[str]], sizes: Mapping[str, int],
+                 frame_sha256: str) -> DrawResult:
+    """`draw_stratified` for a frame already checked and split by stratum (`frame_members`):
+    the identifiers of each stratum, and the frame's hash."""
     unsized = sorted(set(members) - set(sizes))
     if unsized:
         raise ValueError(f"no sample size for strata {unsized}")
@@ -155,4 +172,124 @@ def draw_stratified(seed: str, rows: Iterable[Sequence[str]], sizes: Mapping[str
         if type(n) is not int or not 0 <= n <= len(population):
             raise ValueError(f"stratum {label!r}: sample size {n!r} outside 0..{len(population)}")
         draws.append(StratumDraw(label, len(population), n, tuple(select(seed, population, n))))
-    return DrawResult(seed, hashlib.sha256(_serialise(canonical)).hexdigest(), tuple(draws))
+    return DrawResult(seed, frame_sha256, tuple(draws))
+
+
+def _plain_sorted_chunk(ids: list, strata: list, last: str | None) -> bool:
+    """Every value a non-empty str free of refused characters, ids strictly increasing (hence
+    unique and in canonical order), the first after `last`. All C-level passes, no per-row Python."""
+    if set(map(type, ids)) != {str} or set(map(type, strata)) != {str} or "" in ids or "" in strata:
+        return False
+    if _REFUSED.search("".join(ids)) is not None or _REFUSED.search("".join(strata)) is not None:
+        return False
+    return (last is None or last < ids[0]) and all(map(lt, ids, islice(ids, 1, None)))
+
+
+class FrameBuilder:
+    """The canonical bytes, SHA-256, zlib blob and stratum counts of a frame whose rows arrive
+    sorted by identifier, chunk by chunk. Memory: one chunk and the compressed blob.
+
+    `add` returns False, adding nothing, when a chunk is not plainly valid or not in canonical
+    order (a collation that is not code point order, a duplicate, a bad value); the caller then
+    builds the frame the slow way (`canonical_rows`), which sorts and names every problem."""
+
+    def __init__(self, level: int = 6) -> None:
+        self._sha = hashlib.sha256()
+        self._zip = zlib.compressobj(level)
+        self._parts: list[bytes] = []
+        self._last: str | None = None
+        self.counts: Counter[str] = Counter()
+        self.n_rows = 0
+
+    def add(self, rows: Sequence[Row]) -> bool:
+        if not rows:
+            return True
+        try:
+            if not all(len(r) == 2 for r in rows):
+                return False
+            ids, strata = [r[0] for r in rows], [r[1] for r in rows]
+        except TypeError:
+            return False
+        if not _plain_sorted_chunk(ids, strata, self._last):
+            return False
+        data = ("\n".join(map("\t".join, rows)) + "\n").encode()
+        self._sha.update(data)
+        self._parts.append(self._zip.compress(data))
+        self._last = ids[-1]
+        self.counts.update(strata)
+        self.n_rows += len(rows)
+        return True
+
+    def finish(self) -> tuple[str, bytes]:
+        """(SHA-256 hex of the canonical bytes, the zlib blob of them)."""
+        self._parts.append(self._zip.flush())
+        blob = b"".join(self._parts)
+        self._parts = []
+        return self._sha.hexdigest(), blob
+
+
+# A line of a stored frame that is not "identifier TAB stratum": two tabs, an empty identifier or
+# stratum. (Lines without a tab are caught by counting: as many tabs as line feeds.)
+_BAD_LINE = re.compile(r"\t[^\n]*\t|\t\n|\n\t|^\t")
+_REFUSED_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # _REFUSED but TAB and LF
+
+
+def frame_chunks(blob: bytes, chunk: int = 1 << 22) -> Iterable[bytes]:
+    """The decompressed bytes of a stored frame in pieces of whole lines (about `chunk` bytes)."""
+    z = zlib.decompressobj()
+    view, pos, tail = memoryview(blob), 0, b""
+    while True:
+        data = z.unconsumed_tail or view[pos:pos + (1 << 20)]
+        if not z.unconsumed_tail:
+            pos += len(data)
+        out = z.decompress(data, chunk) if data else z.flush()
+        if not out and not data:
+            break
+        out = tail + out
+        cut = out.rfind(b"\n") + 1
+        tail = out[cut:]
+        if cut:
+            yield out[:cut]
+    if tail:
+        yield tail
+
+
+def frame_members(blob: bytes) -> tuple[str, int, dict[str, list[str]] | None]:
+    """One pass over a stored frame: (SHA-256 of its bytes, rows, identifiers by stratum).
+
+    The identifiers are None when the bytes are not plainly canonical (see `FrameBuilder`): the
+    caller then re-reads the frame with `canonical_rows` for a full report."""
+    sha = hashlib.sha256()
+    members: dict[str, list[str]] | None = {}
+    last: str | None = None
+    n = 0
+    for data in frame_chunks(blob):
+        sha.update(data)
+        if members is None:
+            continue
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            members = None
+            continue
+        lines = text.count("\n")
+        if (text.count("\t") != lines or not text.endswith("\n") or _BAD_LINE.search(text) is not None
+                or _REFUSED_IN_TEXT.search(text) is not None):
+            members = None
+            continue
+        parts = text.replace("\n", "\t").split("\t")
+        ids, strata = parts[0:-1:2], parts[1::2]
+        if not (last is None or last < ids[0]) or not all(map(lt, ids, islice(ids, 1, None))):
+            members = None
+            continue
+        last, n = ids[-1], n + lines
+        labels = set(strata)
+        if len(labels) == 1:
+            members.setdefault(strata[0], []).extend(ids)
+        elif len(labels) <= 16:  # one C-level pass per stratum beats a Python loop per row
+            for label in sorted(labels):
+                members.setdefault(label, []).extend(compress(ids, map(eq, strata, repeat(label))))
+        else:
+            for identifier, stratum in zip(ids, strata):
+                members.setdefault(stratum, []).append(identifier)
+    return sha.hexdigest(), n, members

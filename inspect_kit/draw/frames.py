@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from inspect_kit.config.models import Matter
 from inspect_kit.draw.coverage import CoverageRule
@@ -70,43 +71,97 @@ def recently_clean(conn: Connection, matter: Matter, as_of: dt.date, codes: dict
     return {ident for ident, results in rows if not codebook.problem_found(results)}
 
 
+def _driver_rows(conn: Connection, stmt: Any, size: int) -> Generator[list[tuple[str, str]], None, None]:
+    """The statement's rows in lists of `size` tuples straight from the driver's cursor (SQLAlchemy
+    row objects cost more than reading a frame); a server-side cursor on PostgreSQL."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))  # values SQLAlchemy quotes
+    raw = conn.connection.driver_connection
+    assert raw is not None  # an open connection has its driver connection
+    if conn.dialect.name == "postgresql":
+        cursor = raw.cursor(name=f"inspect_frame_{id(stmt)}")
+    else:
+        cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(size):
+            yield rows
+    finally:
+        cursor.close()
+
+
+class FrameSource:
+    """The frame query of (matter, period) and what leaves rows out, ready to stream.
+
+    `excluded` holds the counts of entities left out; the counts of rows removed while streaming
+    (recently inspected clean, drawn earlier this cycle) are added when a pass of `chunks` ends.
+    """
+
+    def __init__(self, conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None):
+        self.conn, self.matter = conn, matter
+        in_scope = and_(Entity.category.in_(matter.categories))
+        exempt = and_(Entity.exempt_reason.is_not(None),
+                      or_(Entity.exempt_from.is_(None), Entity.exempt_from <= as_of),
+                      or_(Entity.exempt_to.is_(None), Entity.exempt_to >= as_of))
+        self._excluded: dict[str, int] = {}
+        left_out = (("not active (closed or cancelled)", Entity.status != "active"),
+                    ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt)))
+        counts = conn.execute(select(*[func.count(case((cond, 1))) for _, cond in left_out])  # one scan
+                              .select_from(Entity).where(in_scope)).one()
+        for (reason, _), n in zip(left_out, counts):
+            if n:
+                self._excluded[reason] = n
+        self.excluded = dict(self._excluded)
+        # The stratum label as the database computes it: each field, "-" when empty, joined by "/".
+        fields: list[Any] = [func.coalesce(func.nullif(_ENTITY_COLUMNS[f], ""), "-") for f in matter.strata]
+        label: Any = fields[0]
+        for part in fields[1:]:
+            label = label.concat("/").concat(part)
+        self._stmt = select(Entity.identifier, label).where(in_scope, Entity.status == "active", ~exempt)
+        self._clean = recently_clean(conn, matter, as_of, codes)
+        self.drawn_before: dict[str, int] = {}
+        self._drop: set[str] = set()
+        if matter.coverage == "annual":
+            drawn = drawn_this_cycle(conn, matter, period)
+            for stratum in drawn.values():
+                self.drawn_before[stratum] = self.drawn_before.get(stratum, 0) + 1
+            self._drop = set(drawn)
+
+    def chunks(self, ordered: bool = True, size: int = 100_000) -> Generator[list[tuple[str, str]], None, None]:  # noqa: E501
+        """The (identifier, stratum) rows in lists of up to `size`; ``ordered``: by identifier in
+        code point order (byte order: COLLATE "C" on PostgreSQL, SQLite's BINARY), as the database
+        sorts them — a caller that relies on it checks it."""
+        stmt = self._stmt
+        if ordered:
+            key = Entity.identifier.collate("C") if self.conn.dialect.name == "postgresql" else Entity.identifier
+            stmt = stmt.order_by(key)
+        excluded = dict(self._excluded)
+        n_clean = n_drop = 0
+        result = _driver_rows(self.conn, stmt, size)
+        try:
+            for rows in result:
+                if self._clean:
+                    before = len(rows)
+                    rows = [r for r in rows if r[0] not in self._clean]
+                    n_clean += before - len(rows)
+                if self._drop:
+                    before = len(rows)
+                    rows = [r for r in rows if r[0] not in self._drop]
+                    n_drop += before - len(rows)
+                yield rows
+        finally:
+            result.close()
+        if n_clean:
+            excluded[f"inspected with no problem within {self.matter.exclude_clean_within_months} months"] = n_clean
+        if n_drop:
+            excluded["drawn earlier this year (annual coverage)"] = n_drop
+        self.excluded = excluded
+
+
 def frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
     """(identifier, stratum) rows of the frame; exclusion counts; per stratum, drawn earlier this cycle."""
-    cols = [Entity.identifier] + [_ENTITY_COLUMNS[f] for f in matter.strata]
-    in_scope = and_(Entity.category.in_(matter.categories))
-    exempt = and_(Entity.exempt_reason.is_not(None),
-                  or_(Entity.exempt_from.is_(None), Entity.exempt_from <= as_of),
-                  or_(Entity.exempt_to.is_(None), Entity.exempt_to >= as_of))
-    excluded: dict[str, int] = {}
-    for label, cond in (("not active (closed or cancelled)", Entity.status != "active"),
-                        ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt))):
-        n = conn.execute(select(func.count()).select_from(Entity).where(in_scope, cond)).scalar_one()
-        if n:
-            excluded[label] = n
-    found = conn.execute(select(*cols).where(in_scope, Entity.status == "active", ~exempt)).all()
-    if len(matter.strata) == 1:  # the usual case, without a dict per row
-        rows = [(r[0], r[1] or "-") for r in found]
-    else:
-        rows = [(r[0], "/".join(v or "-" for v in r[1:])) for r in found]
-    del found
-    drop: set[str] = set()
-    clean = recently_clean(conn, matter, as_of, codes)
-    if clean:
-        before = len(rows)
-        rows = [r for r in rows if r[0] not in clean]
-        if before - len(rows):
-            excluded[f"inspected with no problem within {matter.exclude_clean_within_months} months"] = before - len(rows)
-    drawn_before: dict[str, int] = {}
-    if matter.coverage == "annual":
-        drawn = drawn_this_cycle(conn, matter, period)
-        for stratum in drawn.values():
-            drawn_before[stratum] = drawn_before.get(stratum, 0) + 1
-        drop = set(drawn)
-        before = len(rows)
-        rows = [r for r in rows if r[0] not in drop]
-        if before - len(rows):
-            excluded["drawn earlier this year (annual coverage)"] = before - len(rows)
-    return rows, excluded, drawn_before
+    src = FrameSource(conn, matter, period, as_of, codes)
+    rows = [(r[0], r[1]) for chunk in src.chunks(ordered=False) for r in chunk]
+    return rows, src.excluded, src.drawn_before
 
 
 def rules_for(matter: Matter, period: Period, labels: set[str], drawn_before: dict[str, int]) -> dict[str, Rule]:

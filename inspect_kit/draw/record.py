@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +46,7 @@ def commitment_sha256(doc: Mapping[str, Any]) -> str:
     return content_sha256({k: v for k, v in doc.items() if k != "sha256"})
 
 
-def sample_sha256(sample: Sequence[tuple[str, str, str, int]]) -> str:
+def sample_sha256(sample: Iterable[tuple[str, str, str, int]]) -> str:
     """SHA-256 over one line per drawn entity: stratum, identifier, ticket, rank (TAB-separated, LF)."""
     h = hashlib.sha256()
     for stratum, ident, ticket, rank in sample:

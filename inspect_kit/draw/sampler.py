@@ -18,6 +18,12 @@ Speed: the package builds the 64..78-digit string and a heap entry for every id.
 copied SHA-256 state (the 64-byte seed-hash prefix is exactly one compression block, so each id
 costs one block), rank all ids on the first 9 ticket digits computed with numpy, and build the
 long decimal string only for the candidates that can be selected (n, plus rare prefix ties).
+
+Both cores: hashing is nearly all the time; `digest_block` (used by `select` and `tickets`) hashes
+on every core from inspect_kit.hashing.PARALLEL_MIN ids on, with forked workers over contiguous
+slices of the ids. A digest does not depend on who computed it, so the result is byte-identical to
+the one-core path and to the package (tests compare all three); see inspect_kit/hashing.py for when
+workers are forked and how a failed one is replaced.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
+
+from inspect_kit.hashing import _hash_slice, sha256_block
 
 ALGORITHM_NAME = "consistent-sampler-sha256"
 # The `consistent-sampler` release whose generation-1 tickets we reproduce byte for byte.
@@ -98,22 +106,24 @@ def _refuse_duplicates(id_list: list[str], prefix: np.ndarray) -> None:
 
 
 def _digests(seed: str, id_list: Sequence[str]) -> list[bytes]:
-    # A plain loop over a copied state is the fastest pure-Python form measured: one
-    # sha256() construction per id (as in sha256(prefix + id)) costs twice as much. encode()
-    # without arguments is UTF-8 through a faster path than encode("utf-8").
-    copy = _seed_state(seed).copy
-    digests: list[bytes] = []
-    append = digests.append
-    for identifier in id_list:
-        state = copy()
-        state.update(identifier.encode())
-        append(state.digest())
-    return digests
+    """The 32-byte digests of the ids, in input order, on this core."""
+    return _hash_slice(_seed_state(seed), id_list, 0, len(id_list))
 
 
-def _digest_words(digests: list[bytes]) -> np.ndarray:
-    """The digests as an (N, 4) array of big-endian 64-bit words: x = sum(W_k * 2**(64*(3-k)))."""
-    return np.frombuffer(b"".join(digests), dtype=">u8").reshape(len(digests), 4)
+def digest_block(seed: str, id_list: Sequence[str], workers: int | None = None) -> bytes:
+    """The ids' 32-byte digests sha256(hex(sha256(seed)) + id), concatenated in input order.
+
+    On both cores from PARALLEL_MIN ids on (see inspect_kit.hashing); the bytes are the same for
+    any number of workers.
+    """
+    return sha256_block(_seed_state(seed), id_list, workers)
+
+
+def _digest_words(digests: list[bytes] | bytes) -> np.ndarray:
+    """The digests (a list, or one concatenated block) as an (N, 4) array of big-endian 64-bit
+    words: x = sum(W_k * 2**(64*(3-k)))."""
+    block = digests if isinstance(digests, bytes) else b"".join(digests)
+    return np.frombuffer(block, dtype=">u8").reshape(len(block) // 32, 4)
 
 
 def _ticket_from_digest(digest: bytes) -> str:
@@ -129,7 +139,8 @@ def ticket(seed: str, identifier: str) -> str:
 
 def tickets(seed: str, ids: Iterable[str]) -> list[str]:
     """Tickets for many ids, in input order."""
-    return [_ticket_from_digest(d) for d in _digests(seed, _checked_ids(ids))]
+    block = digest_block(seed, _checked_ids(ids))
+    return [_ticket_from_digest(block[i:i + 32]) for i in range(0, len(block), 32)]
 
 
 def ticket_key(ticket_text: str) -> int:
@@ -191,8 +202,8 @@ def select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     id_list = _checked_ids(ids)
     if type(n) is not int or not 0 <= n <= len(id_list):
         raise ValueError(f"sample size must be an int in 0..{len(id_list)}, got {n!r}")
-    digests = _digests(seed, id_list)
-    prefix = _prefix_keys(_digest_words(digests))
+    block = digest_block(seed, id_list)
+    prefix = _prefix_keys(_digest_words(block))
     _refuse_duplicates(id_list, prefix)
     if n == 0:
         return []
@@ -202,7 +213,7 @@ def select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     candidates = np.flatnonzero(prefix <= threshold)
     candidates = candidates[np.argsort(prefix[candidates], kind="stable")]
     order = candidates.tolist()
-    chosen_tickets = [_ticket_from_digest(digests[i]) for i in order]
+    chosen_tickets = [_ticket_from_digest(block[32 * i:32 * i + 32]) for i in order]
     chosen_ids = [id_list[i] for i in order]
     _settle_equal_prefixes(prefix[candidates], chosen_tickets, chosen_ids)
     return list(map(Selected, chosen_ids[:n], chosen_tickets[:n], range(1, n + 1)))

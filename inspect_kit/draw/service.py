@@ -24,10 +24,7 @@ DELETE and, on PostgreSQL, TRUNCATE).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
-import zlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,8 +36,9 @@ from inspect_kit.config import Config
 from inspect_kit.config.load import matter_spec
 from inspect_kit.config.models import Matter
 from inspect_kit.draw import frames as fq
+from inspect_kit.draw import indb
 from inspect_kit.draw.bundle import size_strata
-from inspect_kit.draw.frame import canonical_frame_bytes, canonical_rows, draw_stratified
+from inspect_kit.draw.frame import FrameBuilder, canonical_rows, draw_members, draw_stratified, frame_members
 from inspect_kit.draw.quota import QuotaRule
 from inspect_kit.draw.record import commitment_document, commitment_sha256, sample_sha256
 from inspect_kit.draw.sampler import ALGORITHM_NAME, ALGORITHM_VERSION
@@ -48,8 +46,7 @@ from inspect_kit.draw.seeds import (SeedError, SeedSource, check_commitment_time
                                     seed_value)
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
-from inspect_kit.storage.bulk import bulk_insert
-from inspect_kit.storage.helpers import write_transaction
+from inspect_kit.storage.helpers import insert_id, write_transaction
 from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, ImportBatch, SealSalt, Task, Unsealing
 from inspect_kit.transparency.store import append_pending
 
@@ -189,30 +186,45 @@ def _check_redraw(conn: Connection, matter: Matter, period: Period, now: dt.date
 
 def _freeze(conn: Connection, config: Config, matter: Matter, period: Period, as_of: dt.date,
             now: dt.datetime) -> tuple[int, str, list[dict[str, Any]], dict[str, int], int]:
+    """Freeze the frame: stream it sorted from the database, checking, hashing and compressing as it
+    comes (memory flat in its size); a frame that is not plainly canonical in that order is read
+    again and built the slow way, which sorts it and names every problem."""
     spec, spec_sha = matter_spec(matter)
-    rows, excluded, drawn_before = fq.frame_rows(conn, matter, period, as_of, config.settings.findings.codes)
-    if not rows and not drawn_before:
+    src = fq.FrameSource(conn, matter, period, as_of, config.settings.findings.codes)
+    built = FrameBuilder()
+    chunks = src.chunks(ordered=True)
+    try:
+        streamed = all(built.add(chunk) for chunk in chunks)
+    finally:
+        chunks.close()
+    if not streamed:
+        rows = [(r[0], r[1]) for chunk in src.chunks(ordered=False) for r in chunk]
+        built = FrameBuilder()
+        if rows:
+            built.add(canonical_rows(rows))  # raises on an invalid frame; sorted and valid, it is taken
+        del rows
+    excluded, drawn_before = src.excluded, src.drawn_before
+    if not built.n_rows and not drawn_before:
         raise fq.empty_frame_error(conn, matter, excluded)
-    canonical = canonical_rows(rows)
-    rules = fq.rules_for(matter, period, {s for _, s in canonical}, drawn_before)
+    rules = fq.rules_for(matter, period, set(built.counts), drawn_before)
     on_duty = None
     if any(isinstance(r, QuotaRule) and r.quota.pooled for r in rules.values()):
         on_duty = fq.qualified_officers(conn, matter, as_of)
     try:
-        sizes = size_strata(Counter(s for _, s in canonical), rules, on_duty)
+        sizes = size_strata(built.counts, rules, on_duty)
     except ValueError as exc:
         raise InspectError(f"matter {matter.code}: {exc}") from None
     strata = fq.strata_entries(rules, sizes)
     if on_duty is not None:
         for s in strata:
             s["on_duty_inspectors"] = on_duty
-    blob = canonical_frame_bytes(canonical)
-    sha = hashlib.sha256(blob).hexdigest()
-    frame_id = conn.execute(insert(Frame.__table__).values(
-        matter_code=matter.code, period=period.label, as_of=as_of, prepared_at=now, frame_sha256=sha,
-        n_rows=len(canonical), strata=strata, excluded=excluded, matter_spec=spec, matter_spec_sha256=spec_sha,
-        frame_blob=zlib.compress(blob, 6))).inserted_primary_key[0]
-    return frame_id, sha, strata, excluded, len(canonical)
+    n_rows = built.n_rows
+    sha, blob = built.finish()
+    frame_id = insert_id(conn, Frame.__table__,
+                         matter_code=matter.code, period=period.label, as_of=as_of, prepared_at=now, frame_sha256=sha,
+                         n_rows=n_rows, strata=strata, excluded=excluded, matter_spec=spec, matter_spec_sha256=spec_sha,
+                         frame_blob=blob)
+    return frame_id, sha, strata, excluded, n_rows
 
 
 def _prepare_one(conn: Connection, config: Config, matter: Matter, period: Period, *, source: SeedSource,
@@ -227,10 +239,11 @@ def _prepare_one(conn: Connection, config: Config, matter: Matter, period: Perio
                               source=source.to_dict(), ticket_group=matter.seed_group, sealed=sealed,
                               salt_sha256=salt_sha, one_step=one_step, redraw_reason=reason)
     code = commitment_sha256(doc)
-    com_id = conn.execute(insert(Commitment.__table__).values(
-        frame_id=frame_id, matter_code=matter.code, period=period.label, committed_at=now, frame_sha256=sha,
-        source_kind=source.kind, source=doc["source"], ticket_group=matter.seed_group, sealed=sealed,
-        salt_sha256=salt_sha, one_step=one_step, redraw_reason=reason, commitment_sha256=code)).inserted_primary_key[0]
+    com_id = insert_id(conn, Commitment.__table__,
+                       frame_id=frame_id, matter_code=matter.code, period=period.label, committed_at=now,
+                       frame_sha256=sha, source_kind=source.kind, source=doc["source"], ticket_group=matter.seed_group,
+                       sealed=sealed, salt_sha256=salt_sha, one_step=one_step, redraw_reason=reason,
+                       commitment_sha256=code)
     if sealed:
         conn.execute(insert(SealSalt.__table__).values(commitment_id=com_id, salt=salt))
     com = CommitmentInfo(com_id, frame_id, matter.code, period.label, now, sha, doc["source"], matter.seed_group,
@@ -271,7 +284,8 @@ def prepare(engine: Engine, config: Config, period: Period | str, matter_codes: 
         append_pending(conn, now)
         return out
 
-    return _write(engine, f"prepared {p}", work)
+    frames: list[FrameInfo] = _write(engine, f"prepared {p}", work)
+    return frames
 
 
 def prepare_frame(engine: Engine, config: Config, matter_code: str, period: Period | str, *, source: SeedSource,
@@ -286,6 +300,57 @@ def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None
         return (f"the entity registry was imported again at {last:%Y-%m-%d %H:%M}, after the frame was frozen "
                 f"({moment:%Y-%m-%d %H:%M}): the draw uses the frozen frame; prepare again (a re-draw) if it is stale")
     return None
+
+
+def _client_sample(frame: Any, seed: str, sizes: dict[str, int]) -> list[tuple[str, str, str, int]]:
+    """(stratum, identifier, ticket, rank) of the draw from the stored frame, in Python: one pass
+    over the blob hashes it and splits it by stratum; a blob that is not plainly canonical is
+    re-read by `draw_stratified`, which names the problem."""
+    sha, _, members = frame_members(frame.frame_blob)
+    if sha != frame.frame_sha256:
+        raise InspectError(f"frame #{frame.id} does not match its stored SHA-256: the database was altered")
+    if members is None:
+        result = draw_stratified(seed, frame_rows_from_blob(frame.frame_blob), sizes)
+    else:
+        result = draw_members(seed, members, sizes, sha)
+        del members
+    return [(stratum, c.id, c.ticket, c.rank) for stratum, c in result.sample]
+
+
+def _sample_table(conn: Connection, sample: list[tuple[str, str, str, int]]) -> str:
+    """The client's sample in a temporary table (k, identifier, stratum, ticket, rank), k = 1.. in
+    (stratum, rank) order, for `_write_tasks`: the join with the registry runs in the database."""
+    table = "inspect_sample"
+    pg = conn.dialect.name == "postgresql"
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} (k INTEGER PRIMARY KEY, identifier TEXT, stratum TEXT, "
+                         f"ticket TEXT, rank INTEGER){' ON COMMIT DROP' if pg else ''}")
+    rows = ((k, ident, stratum, ticket, rank) for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1))
+    if pg:
+        raw = conn.connection.driver_connection
+        assert raw is not None  # an open connection has its driver connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        conn.exec_driver_sql(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", list(rows))
+    return table
+
+
+def _write_tasks(conn: Connection, table: str, draw_id: int, prefix: str, n: int) -> None:
+    """One task per row of the sample table, numbered f"{prefix}-{k:03d}" in k order, with the
+    entity's id from the registry: one INSERT ... SELECT; then the table is dropped."""
+    number = ("printf('%03d', s.k)" if conn.dialect.name == "sqlite"
+              else "CASE WHEN s.k < 1000 THEN lpad(s.k::text, 3, '0') ELSE s.k::text END")
+    inserted = conn.execute(text(
+        "INSERT INTO tasks (draw_id, task_no, entity_id, identifier, stratum, ticket, rank) "
+        f"SELECT :draw_id, :prefix || '-' || {number}, e.id, s.identifier, s.stratum, s.ticket, s.rank "
+        f"FROM {table} s JOIN entities e ON e.identifier = s.identifier ORDER BY s.k"),
+        {"draw_id": draw_id, "prefix": prefix}).rowcount
+    if inserted != n:
+        missing = conn.execute(text(f"SELECT s.identifier FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM entities e "
+                                    "WHERE e.identifier = s.identifier) ORDER BY s.k LIMIT 5")).scalars().all()
+        raise InspectError(f"drawn entities are missing from the registry: {missing}; nothing was written")
+    conn.execute(text(f"DROP TABLE {table}"))
 
 
 def _run_one(conn: Connection, config: Config, matter: Matter, period: Period, *, now: dt.datetime,
@@ -314,46 +379,45 @@ def _run_one(conn: Connection, config: Config, matter: Matter, period: Period, *
     if available is not None and now < available:
         raise InspectError(f"{matter.code} {period}: the seed source ({source.describe()}) is not published yet "
                            f"at {now:%Y-%m-%d %H:%M}")
-    rows = frame_rows_from_blob(frame.frame_blob)
-    if hashlib.sha256(canonical_frame_bytes(rows)).hexdigest() != frame.frame_sha256:
-        raise InspectError(f"frame #{frame.id} does not match its stored SHA-256: the database was altered")
     salt = None
     if com.sealed:
         salt = conn.execute(select(SealSalt.salt).where(SealSalt.commitment_id == com.id)).scalar_one()
     derived = derive_seed(value.seed, com.ticket_group, period.label, salt)
-    result = draw_stratified(derived, rows, {s["stratum"]: s["n"] for s in frame.strata})
-    sample = [(stratum, c.id, c.ticket, c.rank) for stratum, c in result.sample]
+    sizes = {s["stratum"]: s["n"] for s in frame.strata}
+    in_db = None
+    sample: list[tuple[str, str, str, int]] = []
+    if indb.applies(conn, config.settings.draw.in_database_min_rows, frame.n_rows):
+        in_db = indb.draw(conn, frame.id, frame.frame_blob, frame.frame_sha256, derived, sizes)
+        n_selected, sample_digest = in_db.n_selected, in_db.sample_sha256
+    else:
+        sample = _client_sample(frame, derived, sizes)
+        n_selected, sample_digest = len(sample), sample_sha256(sample)
     previous = _latest(conn, Draw.__table__, matter.code, period.label)
-    draw_id = conn.execute(insert(Draw.__table__).values(
-        frame_id=frame.id, matter_code=matter.code, period=period.label, seed=value.seed,
-        seed_source=source.describe(), algorithm=ALGORITHM_NAME, algorithm_version=ALGORITHM_VERSION, drawn_at=now,
-        redraw_of=previous.id if previous is not None else None,
-        reason=com.redraw_reason if previous is not None else None, n_selected=len(sample),
-        sample_sha256=sample_sha256(sample), commitment_id=com.id, derived_seed=derived,
-        seed_evidence=value.evidence or None)).inserted_primary_key[0]
+    draw_id = insert_id(conn, Draw.__table__,
+                        frame_id=frame.id, matter_code=matter.code, period=period.label, seed=value.seed,
+                        seed_source=source.describe(), algorithm=ALGORITHM_NAME, algorithm_version=ALGORITHM_VERSION,
+                        drawn_at=now, redraw_of=previous.id if previous is not None else None,
+                        reason=com.redraw_reason if previous is not None else None, n_selected=n_selected,
+                        sample_sha256=sample_digest, commitment_id=com.id, derived_seed=derived,
+                        seed_evidence=value.evidence or None)
     n_redraws = conn.execute(select(func.count()).select_from(Draw).where(
         Draw.matter_code == matter.code, Draw.period == period.label)).scalar_one() - 1
     prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
-    entity_ids: dict[str, int] = {}
-    idents = [s[1] for s in sample]
-    for i in range(0, len(idents), 2000):
-        chunk = idents[i:i + 2000]
-        entity_ids.update(conn.execute(select(Entity.identifier, Entity.id).where(Entity.identifier.in_(chunk))).all())
-    bulk_insert(conn, Task.__table__, [
-        {"draw_id": draw_id, "task_no": f"{prefix}-{k:03d}", "entity_id": entity_ids[ident], "identifier": ident,
-         "stratum": stratum, "ticket": ticket, "rank": rank}
-        for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1)])
+    table = in_db.table if in_db is not None else _sample_table(conn, sample)
+    _write_tasks(conn, table, draw_id, prefix, n_selected)
     warning = _registry_changed_since(conn, frame.prepared_at)
     return draw_id, [warning] if warning else []
 
 
 def run(engine: Engine, config: Config, period: Period | str, matter_codes: Sequence[str], *, now: dt.datetime,
         seed: str | None = None, signature: str | None = None, previous_signature: str | None = None,
-        numbers: str | None = None, frame_sha256: str | None = None) -> list[DrawInfo]:
+        numbers: str | None = None, frame_sha256: str | None = None, with_tasks: bool = True) -> list[DrawInfo]:
     """Draw every matter given from its latest commitment; all or nothing.
 
     The value must fit each commitment's source: ``signature`` (and ``previous_signature`` on
     drand mainnet) for drand, ``numbers`` for a lottery, ``seed`` for a witnessed draw.
+    ``with_tasks=False`` returns the draws without their task lists (a provincial draw writes
+    millions; read them with `get_draw` or inspect_kit.draw.tasks when needed).
     """
     p = _period(period)
     matters = _matters(config, matter_codes, p)
@@ -368,7 +432,7 @@ def run(engine: Engine, config: Config, period: Period | str, matter_codes: Sequ
         return done
 
     done = _write(engine, f"drew {p}", work)
-    return [_with_warnings(get_draw(engine, i), w) for i, w in done]
+    return [_with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
 
 
 def run_draw(engine: Engine, config: Config, matter_code: str, period: Period | str, *, now: dt.datetime,
@@ -379,7 +443,7 @@ def run_draw(engine: Engine, config: Config, matter_code: str, period: Period | 
 
 def draw_now(engine: Engine, config: Config, period: Period | str, matter_codes: Sequence[str], *, seed: str,
              source: SeedSource, as_of: dt.date, now: dt.datetime, redraw: bool = False,
-             reason: str | None = None) -> list[DrawInfo]:
+             reason: str | None = None, with_tasks: bool = True) -> list[DrawInfo]:
     """Freeze, commit and draw in one transaction (``inspect draw --seed``): only a witnessed seed,
     and the commitment says ``one_step`` — no frame hash was published before the seed."""
     p = _period(period)
@@ -402,7 +466,7 @@ def draw_now(engine: Engine, config: Config, period: Period | str, matter_codes:
         return done
 
     done = _write(engine, f"drew {p}", work)
-    return [_with_warnings(get_draw(engine, i), w) for i, w in done]
+    return [_with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
 
 
 def unseal(engine: Engine, matter_code: str, period: Period | str, *, now: dt.datetime) -> DrawInfo:
@@ -424,7 +488,7 @@ def unseal(engine: Engine, matter_code: str, period: Period | str, *, now: dt.da
         salt = conn.execute(select(SealSalt.salt).where(SealSalt.commitment_id == com.id)).scalar_one()
         conn.execute(insert(Unsealing.__table__).values(commitment_id=com.id, salt=salt, unsealed_at=now))
         append_pending(conn, now)
-        return d.id
+        return int(d.id)
 
     return get_draw(engine, _write(engine, f"unsealed {matter_code} {p}", work))
 

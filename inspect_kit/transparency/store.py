@@ -18,8 +18,9 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, text
@@ -63,11 +64,26 @@ def _entry(row: Any) -> Entry:
     return Entry(row.seq, row.kind, row.record_id, row.content_sha256, row.prev_hash, row.entry_hash, at)
 
 
-def _children_sha256(rows: Iterable[Any]) -> str:
-    h = hashlib.sha256()
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode  # = chain.canonical
+_PLAIN = frozenset((int, str, bool, type(None)))  # values jsonable() leaves as they are
+
+
+def _feed_children(h: Any, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """h.update(canonical(row_content(row)) + b"\n") for every row, in bulk: a chunk of flat rows of
+    plain values is encoded by one C-level json call and split between objects ("},{" occurs
+    only there unless a value contains it, which the count reveals: then row by row)."""
+    types = set(map(type, chain.from_iterable(rows))) if len(rows) > 1 else {object}
+    if types <= _PLAIN:
+        if type(None) in types:
+            contents = [{k: v for k, v in zip(keys, r) if v is not None} for r in rows]
+        else:
+            contents = list(map(dict, map(zip, repeat(keys), rows)))
+        text = _CANONICAL(contents)
+        if text.count("},{") == len(rows) - 1:
+            h.update(text[1:-1].replace("},{", "}\n{").encode() + b"\n")
+            return
     for r in rows:
-        h.update(canonical(row_content(r._mapping)) + b"\n")
-    return h.hexdigest()
+        h.update(canonical(row_content(dict(zip(keys, r)))) + b"\n")
 
 
 def _contents(conn: Connection, lk: LoggedKind, where: Any = None) -> dict[int, dict[str, Any]]:
@@ -78,14 +94,25 @@ def _contents(conn: Connection, lk: LoggedKind, where: Any = None) -> dict[int, 
     out = {r.id: row_content(r._mapping) for r in conn.execute(stmt)}
     if lk.children is not None and out:
         child, fk = lk.children
-        grouped: dict[int, list[Any]] = defaultdict(list)
+        hashes: dict[int, Any] = {}
         cstmt = select(child).order_by(child.c[fk], child.c.id)
         if where is not None:
             cstmt = cstmt.where(child.c[fk].in_(select(lk.table.c.id).where(where)))
-        for r in conn.execute(cstmt):
-            grouped[r._mapping[fk]].append(r)
+        result = conn.execute(cstmt.execution_options(yield_per=50_000))  # a draw may have millions of tasks
+        keys = list(result.keys())
+        at = keys.index(fk)
+        for part in result.partitions():
+            start = 0
+            while start < len(part):  # rows come grouped by parent: feed each run of one parent at once
+                parent = part[start][at]
+                end = start + 1
+                while end < len(part) and part[end][at] == parent:
+                    end += 1
+                _feed_children(hashes.setdefault(parent, hashlib.sha256()), keys, part[start:end])
+                start = end
+        empty = hashlib.sha256().hexdigest()
         for rid, content in out.items():
-            content[f"{child.name}_sha256"] = _children_sha256(grouped.get(rid, []))
+            content[f"{child.name}_sha256"] = hashes[rid].hexdigest() if rid in hashes else empty
     return out
 
 

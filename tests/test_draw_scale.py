@@ -1,0 +1,203 @@
+"""The fast draw paths against the slow ones and the package: the streamed frame (FrameBuilder,
+frame_members, draw_members), the in-database draw on PostgreSQL (inspect_kit.draw.indb), and the
+transparency log's bulk digest of a draw's tasks. Random instances include Chinese identifiers,
+strata and seeds, empty and full strata, and hostile values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import zlib
+
+import pytest
+from consistent_sampler import sampler as oracle
+from sqlalchemy import select, text, update
+
+from inspect_kit.draw import indb, service
+from inspect_kit.draw.frame import (FrameBuilder, canonical_frame_bytes, canonical_rows, draw_members,
+                                    draw_stratified, frame_members, frame_sha256)
+from inspect_kit.draw.sampler import tickets
+from inspect_kit.draw.seeds import SeedSource
+from inspect_kit.errors import InspectError
+from inspect_kit.storage.models import Draw, Task
+from inspect_kit.transparency import store
+from inspect_kit.transparency.chain import canonical, row_content
+
+T0 = dt.datetime(2026, 1, 5, 9, 0)
+DICE = SeedSource.witnessed("掷骰", ["公证员周文"])
+_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY企业城关镇个体户\\'\"%-é"
+
+
+def _instance(rnd: random.Random, n: int) -> tuple[list[tuple[str, str]], dict[str, int], str]:
+    ids = list({"".join(rnd.choice(_ALPHABET) for _ in range(rnd.randint(1, 20))) for _ in range(n)})
+    labels = ["A", "甲类", "B/城关镇", "z"][: rnd.randint(1, 4)]
+    rows = [(i, rnd.choice(labels)) for i in ids]
+    present = {s for _, s in rows}
+    counts = {s: sum(1 for _, x in rows if x == s) for s in present}
+    sizes = {s: rnd.choice([0, 1, counts[s], rnd.randint(0, counts[s])]) for s in present}
+    seed = rnd.choice(["48213 90577 16342 75018", "种子·随机", str(rnd.random())])
+    return rows, sizes, seed
+
+
+def _sample(result):
+    return [(s, c.id, c.ticket, c.rank) for s, c in result.sample]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_streamed_frame_equals_the_canonical_one(case):
+    rnd = random.Random(case)
+    rows, sizes, seed = _instance(rnd, 300)
+    ordered = canonical_rows(rows)
+    b = FrameBuilder()
+    cut = rnd.randint(0, len(ordered))
+    assert b.add(ordered[:cut]) and b.add(ordered[cut:])
+    sha, blob = b.finish()
+    assert sha == frame_sha256(rows) and zlib.decompress(blob) == canonical_frame_bytes(rows)
+    got_sha, n, members = frame_members(blob)
+    assert got_sha == sha and n == len(rows) and members is not None
+    assert _sample(draw_members(seed, members, sizes, sha)) == _sample(draw_stratified(seed, rows, sizes))
+    for label, n in sizes.items():  # and the package
+        expected = list(oracle(members[label], seed=seed, with_replacement=False, take=n, output="id"))
+        assert [c.id for c in draw_members(seed, members, sizes, sha).stratum(label).selected] == expected
+
+
+@pytest.mark.parametrize("bad", [
+    [("b", "S"), ("a", "S")],  # not in code point order (a collation that is not byte order)
+    [("a", "S"), ("a", "T")],  # a duplicate
+    [("a\tb", "S")], [("a", "")], [("", "S")], [("a", "x\u2028")], [("a", 5)],
+])
+def test_builder_refuses_what_is_not_plainly_canonical(bad):
+    assert FrameBuilder().add(bad) is False
+    b = FrameBuilder()
+    assert b.add([("b", "S")]) and not b.add([("a", "S")])  # order holds across chunks too
+
+
+@pytest.mark.parametrize("text_", [b"a\tS\tT\nb\tS\n", b"b\tS\na\tS\n", b"a\tS\na\tS\n", b"a\t\n", b"\tS\n",
+                                   b"a\tS\nbS\nc\t\tS\n", b"a\x01\tS\n"])
+def test_stored_frames_that_are_not_canonical_go_the_slow_way(text_):
+    sha, _, members = frame_members(zlib.compress(text_))
+    assert sha == hashlib.sha256(text_).hexdigest() and members is None
+
+
+def test_log_digest_of_tasks_in_bulk_equals_row_by_row():
+    keys = ["id", "draw_id", "task_no", "identifier", "stratum", "ticket", "rank", "note"]
+    rows = [(1, 7, "X-001", "企业\"1", "A", "0.1", 1, None), (2, 7, "X-002", "id},{x", "B", "0.2", 2, "n"),
+            (3, 7, "X-003", "c", "甲", "0.3", 3, dt.date(2026, 1, 2))]
+    for chunk in (rows[:1], rows[:2], rows, [rows[0], rows[2]]):
+        h = hashlib.sha256()
+        store._feed_children(h, keys, chunk)
+        expected = hashlib.sha256(b"".join(canonical(row_content(dict(zip(keys, r)))) + b"\n" for r in chunk))
+        assert h.hexdigest() == expected.hexdigest()
+
+
+# -- PostgreSQL: the in-database draw --------------------------------------------------------------
+
+def _pg(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_in_database_tickets_and_sample_equal_the_client_path(engine, case):
+    _pg(engine)
+    rnd = random.Random(100 + case)
+    rows, sizes, seed = _instance(rnd, 400)
+    b = FrameBuilder()
+    assert b.add(canonical_rows(rows))
+    sha, blob = b.finish()
+    with engine.begin() as conn:
+        conn.execute(text('CREATE TEMP TABLE t (identifier text COLLATE "C")'))
+        conn.execute(text("INSERT INTO t VALUES (:i)"), [{"i": i} for i, _ in rows])
+        prefix = hashlib.sha256(seed.encode()).hexdigest().encode()
+        got = dict((i, t) for i, t, _ in conn.execute(text(indb.tickets_sql("t")), {"prefix": prefix}))
+        assert got == dict(zip([i for i, _ in rows], tickets(seed, [i for i, _ in rows])))
+        d = indb.draw(conn, 1, blob, sha, seed, sizes)
+        sample = conn.execute(text('SELECT stratum, identifier, ticket, rank FROM inspect_frame_1_sample '
+                                   'ORDER BY stratum COLLATE "C", rank')).all()
+        assert [tuple(r) for r in sample] == _sample(draw_stratified(seed, rows, sizes))
+        assert d.n_selected == len(sample)
+        conn.rollback()
+
+
+def test_a_short_ticket_is_padded_like_the_package(engine):
+    """x < 10**63 (a digest with leading zero bytes) needs the zero padding to 64 digits."""
+    _pg(engine)
+    with engine.connect() as conn:
+        sql = indb.tickets_sql("(SELECT 'x'::text AS identifier) ").replace(
+            "sha256(CAST(:prefix AS bytea) || convert_to(f.identifier, 'UTF8'))", "CAST(:digest AS bytea)")
+        for x in (0, 1, 10**62 + 7, 2**256 - 1, 10**63):
+            got = conn.execute(text(sql), {"digest": x.to_bytes(32, "big")}).one()[1]
+            assert got == "0." + str(x).zfill(64)[::-1]
+
+
+def test_service_draws_in_the_database_byte_identical_to_the_client(engine, config):
+    """The same registry drawn both ways (the second a re-draw of the same frame and seed source):
+    same frame hash, same tasks in the same order, same sample hash; and the log verifies."""
+    _pg(engine)
+    from tests.test_draw_service import draw
+
+    rnd = random.Random(7)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO entities (identifier, id_scheme, name, category, department, township, "
+                          "credit_class, status, updated_at) VALUES (:i, 'uscc', :n, '企业', 'SCJG', '城关镇', :c, "
+                          "'active', :t)"), [{"i": i, "n": f"企业{k}", "c": rnd.choice(["A", "B", "C", "D", None]),
+                                              "t": T0} for k, (i, _) in enumerate(_instance(rnd, 600)[0])])
+    a = draw(engine, indb.with_min_rows(config, 0), "SCJG-01", "2026")
+    b = draw(engine, indb.with_min_rows(config, None), "SCJG-01", "2026", redraw=True, reason="the other path", prep=T0 + dt.timedelta(hours=2),
+             now=T0 + dt.timedelta(hours=3))
+    assert a.frame_sha256 == b.frame_sha256 and a.n_selected == b.n_selected > 0
+    strip = [{k: v for k, v in t.items() if k != "task_no"} for t in a.tasks]
+    assert strip == [{k: v for k, v in t.items() if k != "task_no"} for t in b.tasks]
+    assert [t["task_no"].replace("SCJG-01-2026-", "") for t in a.tasks] == [
+        t["task_no"].replace("SCJG-01-2026-R1-", "") for t in b.tasks]
+    with engine.connect() as conn:
+        digests = conn.execute(select(Draw.sample_sha256).order_by(Draw.id)).scalars().all()
+        assert digests[0] == digests[1]
+        assert store.verify_log(conn).ok
+    assert service.verify_draw(engine, a.id).ok
+
+
+def test_in_database_draw_refuses_an_altered_frame(engine, config):
+    _pg(engine)
+    from inspect_kit.storage.models import Frame
+
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
+                          "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', 'A', 'active', :t)"),
+                     [{"i": f"ID{k:04d}", "t": T0} for k in range(50)])
+    config = indb.with_min_rows(config, 0)
+    f = service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    forged = zlib.compress("".join(f"ID{k:04d}\tA\n" for k in range(1, 51)).encode())
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE frames DISABLE TRIGGER USER"))
+        conn.execute(update(Frame).where(Frame.id == f.id).values(frame_blob=forged))
+        conn.execute(text("ALTER TABLE frames ENABLE TRIGGER USER"))
+    with pytest.raises(InspectError, match="does not match its stored SHA-256"):
+        service.run_draw(engine, config, "SCJG-01", "2026", seed="48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1))
+    with engine.connect() as conn:
+        assert conn.execute(select(Task.id)).first() is None
+
+
+def test_a_frame_not_streamed_in_order_is_built_the_slow_way_with_the_same_hash(engine, config, monkeypatch):
+    """If the database's order is not code point order (or a value is not plain), prepare re-reads
+    the frame and sorts it in Python: the frozen frame is the same."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
+                          "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"),
+                     [{"i": i, "c": c, "t": T0} for i, c in (("乙0001", "A"), ("B0002", None), ("a0003", "B"),
+                                                             ("A0004", "A"), ("甲0005", "C"))])
+    rows = [("乙0001", "A"), ("B0002", "-"), ("a0003", "B"), ("A0004", "A"), ("甲0005", "C")]
+    calls = []
+
+    class Unordered(FrameBuilder):
+        def add(self, chunk):
+            calls.append(len(chunk))
+            return False if len(calls) == 1 else super().add(chunk)
+
+    monkeypatch.setattr(service, "FrameBuilder", Unordered)
+    f = service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    assert len(calls) == 2 and f.sha256 == frame_sha256(rows) and f.n_rows == 5
+    d = service.run_draw(engine, config, "SCJG-01", "2026", seed="48213 90577 16342 75018",
+                         now=T0 + dt.timedelta(hours=1))
+    assert d.frame_sha256 == f.sha256 and d.n_selected == sum(s["n"] for s in f.strata)
