@@ -3,7 +3,7 @@ a finding (for messages that name options, not spreadsheet columns), and the int
 asks for what is missing, checking each answer as it is typed, then re-asks every field the
 validator still refuses."""
 
-from __future__ import annotations
+from __future__ import annotations  # its helpers name types imported only for the type checker
 
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
