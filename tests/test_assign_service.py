@@ -213,7 +213,7 @@ def test_same_seed_same_teams_other_seed_other_teams_fractional_independent_of_s
     assert (rb.reassignment_of, rb.reason, rc.reassignment_of) == (a.id, "会议改期", b.id)
     assert [x.id for x in service.list_assignments(drawn, "2026", "SCJG-01")] == [a.id, b.id, c.id]
     assert [x.id for x in service.current_assignments(drawn, "2026", "SCJG-01")] == [c.id]
-    from inspect_kit.findings.service import _teams
+    from inspect_kit.findings.records import current_teams as _teams
 
     with drawn.connect() as conn:
         names = _teams(conn, [c.teams[0].task_id])[c.teams[0].task_id]

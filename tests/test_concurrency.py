@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import func, inspect as sa_inspect, select, text
 
 from inspect_kit.errors import InspectError
-from inspect_kit.findings import service
+from inspect_kit.findings import records, service
+from inspect_kit.findings import write as findings_write
 from inspect_kit.storage.db import current_revision, upgrade
 from inspect_kit.storage.models import Entity, Finding, FindingRevision, ImportBatch, RegistryChange
 from tests.conftest import write_csv
@@ -113,7 +114,7 @@ class Duel:
         self.winner_done = threading.Event()  # committed (or failed)
         self.loser_waited = False
         self.results: dict[str, object] = {}
-        read, apply = service._stored_findings, service._apply
+        read, write = records.stored_findings, findings_write.write_checked
 
         def stored_findings(conn, ids):
             out = read(conn, ids)
@@ -124,15 +125,15 @@ class Duel:
                     assert (self.winner_wrote if in_flight else self.winner_done).wait(WAIT)
             return out
 
-        def apply_then_hold(conn, rows, **kw):
-            out = apply(conn, rows, **kw)
-            if threading.current_thread().name == "winner" and in_flight and kw.get("write"):
+        def write_then_hold(conn, checked, **kw):
+            out = write(conn, checked, **kw)
+            if threading.current_thread().name == "winner" and in_flight:
                 self.winner_wrote.set()
                 self.loser_waited = self._until_someone_waits_on_a_lock()
             return out
 
-        monkeypatch.setattr(service, "_stored_findings", stored_findings)
-        monkeypatch.setattr(service, "_apply", apply_then_hold)
+        monkeypatch.setattr(records, "stored_findings", stored_findings)
+        monkeypatch.setattr(findings_write, "write_checked", write_then_hold)
 
     def _until_someone_waits_on_a_lock(self) -> bool:
         return someone_waits_on_a_lock(self.engine)

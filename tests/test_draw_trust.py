@@ -562,7 +562,7 @@ def test_every_demo_notice_prints_a_head_that_the_log_still_extends(demo_run):
     heads = []
     for pdf in pdfs:
         text = "".join("".join(p.extract_text() for p in PdfReader(pdf).pages).split())
-        text = re.sub(r"—\d+—", "", text)  # a page break may fall inside the hash: drop the page numbers
+        text = re.sub(r"—\d+—", "", text)  # page numbers: a page break may fall inside the hash
         printed = re.search(r"日志头为第(\d+)条，哈希值([0-9a-f]{64})", text)
         assert printed, f"{pdf.name} prints no log head"
         head = f"{printed.group(1)}:{printed.group(2)}"

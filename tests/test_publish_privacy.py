@@ -31,6 +31,7 @@ from inspect_kit.cli import app
 from inspect_kit.errors import InspectError
 from inspect_kit.publish import Notice, Section, Table, render
 from inspect_kit.publish import notices as nt
+from inspect_kit.publish import files as publish_files
 from inspect_kit.publish import service
 from inspect_kit.publish.privacy import PrivateValues, check_public, mask, mentions
 from inspect_kit.storage.models import Notice as NoticeRow
@@ -259,9 +260,9 @@ def test_a_kill_between_the_file_and_its_record_leaves_a_stray_file_that_check_r
     script = f"""
 import datetime as dt, os
 from pathlib import Path
-from inspect_kit.publish import service
+from inspect_kit.publish import files, service
 from inspect_kit.storage.db import make_engine
-service._insert_notice = lambda *a, **k: os._exit(9)  # killed once the file is in place
+files.insert_notice = lambda *a, **k: os._exit(9)  # killed once the file is in place
 service.record_pdf(make_engine({url!r}), Path({str(pdf)!r}).read_bytes(), {str(tmp_path / "n.pdf")!r},
                    kind="results", period="2026Q1", issued_on=dt.date(2026, 4, 15), now=dt.datetime(2026, 4, 15))
 """
@@ -282,7 +283,7 @@ def test_an_interrupted_publish_leaves_nothing_or_a_record_that_check_reports(tm
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:  # a new file: claimed, then the record fails: the file goes too
-        m.setattr(service, "_insert_notice", interrupted)
+        m.setattr(publish_files, "insert_notice", interrupted)
         with pytest.raises(KeyboardInterrupt):
             _record(eng, _pdf("第一版"), path)
     assert _records(eng) == 0 and list(tmp_path.iterdir()) == [tmp_path / "p.db"]

@@ -334,7 +334,11 @@ def _outcome(engine, path, opts):
 
 @pytest.mark.parametrize("scenario", ["clean", "bad rows", "updates", "skip repeats", "dry run"])
 def test_column_path_stores_what_the_row_path_stores(configured, twin, import_options, tmp_path, monkeypatch, scenario):
+    import dataclasses
+
+    import inspect_kit.registry.columns as columns
     import inspect_kit.registry.importer as importer
+    import inspect_kit.registry.writers as writers
 
     n = 2 * importer.BLOCK + 321
     # bad rows only after the first block: it goes the column way, and is written before the refusal
@@ -348,16 +352,17 @@ def test_column_path_stores_what_the_row_path_stores(configured, twin, import_op
         for eng in (configured, twin):
             import_registry(eng, "entities", old, import_options(now=dt.datetime(2026, 1, 1)))
 
-    built = []
-    monkeypatch.setattr(importer, "_insert_changes_json",
-                        lambda *a, _f=importer._insert_changes_json: built.append(1) or _f(*a))
+    built, kept = [], []
+    monkeypatch.setattr(writers, "insert_changes_json",
+                        lambda *a, _f=writers.insert_changes_json: built.append(1) or _f(*a))
+    monkeypatch.setattr(columns.ColumnValidator, "block",
+                        lambda self, rows, _f=columns.ColumnValidator.block: kept.append(_f(self, rows)) or kept[-1])
     fast = _outcome(configured, path, opts)
+    assert any(cols is not None for cols in kept), "no block was validated column by column"
     if scenario != "dry run":
         assert built, "the column path was not taken"
-    with monkeypatch.context() as m:  # the row-by-row path: record() for every row, write() for every chunk
-        m.setattr(importer._Validator, "block", lambda self, rows: None)
-        m.setattr(importer._EntityWriter, "write_rows", importer._Writer.write_rows)
-        slow = _outcome(twin, path, opts)
+    # the row-by-row path: record() for every row, write() for every chunk
+    slow = _outcome(twin, path, dataclasses.replace(opts, columnwise=False))
     assert fast == slow
     assert _stored(configured) == _stored(twin)
     if scenario == "bad rows":
@@ -375,18 +380,13 @@ def test_column_path_stores_what_the_row_path_stores(configured, twin, import_op
     {"统一社会信用代码": make_uscc(3)}, {"单位名称": "多  空格"}, {"统一社会信用代码": make_uscc(30).lower()},
     {"统一社会信用代码": make_uscc(31)[:4] + " " + make_uscc(31)[4:]}, {"联系电话": "0791 1234567"},
 ])
-def test_one_row_in_a_clean_block_is_judged_as_row_by_row(configured, twin, import_options, tmp_path, monkeypatch, over):
-    import inspect_kit.registry.importer as importer
-
+def test_one_row_in_a_clean_block_is_judged_as_row_by_row(configured, twin, import_options, tmp_path, over):
     rows = [MESSY_HEADER] + [[make_uscc(i), f"名称{i}", "企业", "SCJG", "360199", "城关镇", "制造业", "A", "存续", "", "", "",
                               f"138{i:08d}", "张三"] for i in range(60)]
     rows[31] = [over.get(h, c) for h, c in zip(MESSY_HEADER, rows[31])]
     path = write_csv(tmp_path / "e.csv", rows)
     fast = _outcome(configured, path, import_options())
-    with monkeypatch.context() as m:
-        m.setattr(importer._Validator, "block", lambda self, rows: None)
-        m.setattr(importer._EntityWriter, "write_rows", importer._Writer.write_rows)
-        slow = _outcome(twin, path, import_options())
+    slow = _outcome(twin, path, import_options(columnwise=False))
     assert fast == slow
     assert _stored(configured) == _stored(twin)
 
@@ -410,7 +410,8 @@ def test_uscc_quick_check_agrees_with_uscc_problem():
     import random
 
     from inspect_kit.registry import uscc
-    from inspect_kit.registry.importer import _uscc_ok, _uscc_problem
+    from inspect_kit.registry.rules import uscc_problem as _uscc_problem
+    from inspect_kit.registry.uscc import is_valid as _uscc_ok
     from tests.helpers import random_uscc
 
     rng = random.Random(5)
@@ -426,8 +427,9 @@ def test_uscc_quick_check_agrees_with_uscc_problem():
 def test_insert_history_json_is_the_serializers_text():
     import random
 
-    from inspect_kit.registry.importer import _insert_changes_json, _jsonable
-    from inspect_kit.storage.db import _json_dumps
+    from inspect_kit.registry.writers import insert_changes_json as _insert_changes_json
+    from inspect_kit.registry.writers import jsonable as _jsonable
+    from inspect_kit.storage.db import json_dumps as _json_dumps
 
     pool = ["a", "中文", 'q"', "b\\s", "\x00", "x\x00y", "\n", "%s", "%", "😀", "\u2028", None, None,
             dt.date(2026, 1, 5), 7, ["b", "a"]]
@@ -450,3 +452,46 @@ def test_progress_is_reported_in_bytes_up_to_the_file_size(configured, import_op
     assert len(calls) >= 3
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert calls[-1] == (path.stat().st_size, path.stat().st_size)
+
+
+def test_each_rule_judges_a_column_as_it_judges_its_rows_one_by_one():
+    """The rules are written once: on a block they flag exactly the rows (and reasons) that the
+    same rules flag on each row alone, and normalise the values the same way."""
+    import random
+
+    from inspect_kit.registry.rules import RULES, Flag, RuleContext, check, passes
+
+    rng = random.Random(12)
+    units = {"SCJG": "SCJG", "市场监督管理局": "SCJG", "STHJ": "STHJ"}
+    present = frozenset({"identifier", "category", "department", "exempt_from", "exempt_to", "exempt_reason",
+                         "status"})
+    days = [None, None, dt.date(2026, 1, 5), dt.date(2026, 3, 1)]
+    for trial in range(300):
+        ctx = RuleContext(present if trial % 3 else present - {"exempt_reason"}, units if trial % 4 else {},
+                          frozenset({"企业", "个体工商户"}) if trial % 5 else None,
+                          "uscc" if trial % 2 else "other", r"^[0-9A-Z][0-9A-Z\-]{3,31}$")
+        n = rng.randrange(1, 8)
+        bad = rng.random() < 0.5  # clean blocks too, where the column path keeps the block
+        cols = {
+            "identifier": [make_uscc(rng.randrange(500)) if not bad or rng.random() < 0.7 else
+                           rng.choice(["91360199ABC", "ab", make_uscc(3)[:-1] + "0"]) for _ in range(n)],
+            "category": [rng.choice(["企业", "个体工商户"] + (["外星企业"] if bad else [])) for _ in range(n)],
+            "department": [rng.choice(["SCJG", "市场监督管理局", None] + (["外星局"] if bad else [])) for _ in range(n)],
+            "exempt_from": [rng.choice(days) if bad else None for _ in range(n)],
+            "exempt_to": [rng.choice(days) if bad else None for _ in range(n)],
+            "exempt_reason": [rng.choice(["r", None]) for _ in range(n)],
+            "status": [rng.choice(["active", "closed", None]) for _ in range(n)],
+        }
+        rules = RULES["entities"]
+        block = {k: list(v) for k, v in cols.items()}
+        flags = check(rules, ctx, block)
+        one_by_one: list[Flag] = []
+        rows = []
+        for i in range(n):
+            row = {k: [v[i]] for k, v in cols.items()}
+            one_by_one += [f._replace(row=i) for f in check(rules, ctx, row)]
+            rows.append({k: v[0] for k, v in row.items()})
+        assert sorted(flags) == sorted(one_by_one)
+        assert passes(rules, ctx, {k: list(v) for k, v in cols.items()}) == (not one_by_one)
+        if not flags:  # normalised alike: department codes, the default status
+            assert [{k: v[i] for k, v in block.items()} for i in range(n)] == rows

@@ -26,7 +26,7 @@ class Field:
 
 # -- value parsers ------------------------------------------------------------------------------
 
-def _text(s: str) -> str:  # cells are already cleaned; the importer skips this call
+def plain_text(s: str) -> str:  # cells are already cleaned; the importer skips this call
     return s
 
 
@@ -97,7 +97,7 @@ def split_list(s: str) -> list[str]:
     return sorted({p.strip() for p in _LIST_SPLIT.split(s) if p.strip()})
 
 
-def _phone(s: str) -> str:
+def parse_phone(s: str) -> str:
     return to_halfwidth(s).replace(" ", "")
 
 
@@ -106,26 +106,26 @@ def _phone(s: str) -> str:
 ENTITY_FIELDS: tuple[Field, ...] = (
     Field("identifier", ("统一社会信用代码", "社会信用代码", "信用代码", "统一代码", "代码", "uscc", "id"),
           clean_code, required=True),
-    Field("name", ("单位名称", "企业名称", "名称", "机构名称", "对象名称", "主体名称", "检查对象名称"), _text, required=True),
-    Field("category", ("类别", "对象类别", "主体类别", "类型", "分类", "检查对象类别"), _text, required=True),
-    Field("department", ("监管部门", "主管部门", "所属部门", "部门"), _text),
+    Field("name", ("单位名称", "企业名称", "名称", "机构名称", "对象名称", "主体名称", "检查对象名称"), plain_text, required=True),
+    Field("category", ("类别", "对象类别", "主体类别", "类型", "分类", "检查对象类别"), plain_text, required=True),
+    Field("department", ("监管部门", "主管部门", "所属部门", "部门"), plain_text),
     Field("division_code", ("行政区划代码", "区划代码", "所属区划代码"), _division),
-    Field("township", ("所属乡镇", "乡镇", "乡镇（街道）", "乡镇(街道)", "所属街道", "街道"), _text),
-    Field("industry", ("行业", "所属行业", "行业类别", "行业门类"), _text),
+    Field("township", ("所属乡镇", "乡镇", "乡镇（街道）", "乡镇(街道)", "所属街道", "街道"), plain_text),
+    Field("industry", ("行业", "所属行业", "行业类别", "行业门类"), plain_text),
     Field("credit_class", ("信用等级", "信用风险分类", "信用风险等级", "信用类别", "风险等级"), _credit_class),
     Field("status", ("状态", "经营状态", "登记状态"), _choice(_ENTITY_STATUS, "status")),
-    Field("exempt_reason", ("豁免原因", "正面清单", "免检原因", "正面清单原因"), _text),
+    Field("exempt_reason", ("豁免原因", "正面清单", "免检原因", "正面清单原因"), plain_text),
     Field("exempt_from", ("豁免起始日期", "豁免开始日期", "豁免起始"), _date, export=_export_date),
     Field("exempt_to", ("豁免截止日期", "豁免结束日期", "豁免截止"), _date, export=_export_date),
-    Field("phone", ("联系电话", "电话", "手机", "手机号码"), _phone, private=True),
-    Field("legal_rep", ("法定代表人", "负责人", "法人", "法定代表人（负责人）"), _text, private=True),
+    Field("phone", ("联系电话", "电话", "手机", "手机号码"), parse_phone, private=True),
+    Field("legal_rep", ("法定代表人", "负责人", "法人", "法定代表人（负责人）"), plain_text, private=True),
 )
 
 INSPECTOR_FIELDS: tuple[Field, ...] = (
     Field("cert_no", ("执法证号", "执法证件号", "执法证件号码", "证件号", "证号"), clean_code, required=True),
-    Field("name", ("姓名", "名字"), _text, required=True),
-    Field("department", ("所属部门", "部门", "单位", "所在单位"), _text, required=True),
-    Field("home_township", ("户籍乡镇", "居住乡镇", "籍贯乡镇", "所在乡镇"), _text),
+    Field("name", ("姓名", "名字"), plain_text, required=True),
+    Field("department", ("所属部门", "部门", "单位", "所在单位"), plain_text, required=True),
+    Field("home_township", ("户籍乡镇", "居住乡镇", "籍贯乡镇", "所在乡镇"), plain_text),
     Field("kind", ("人员类别", "人员类型"), _choice(_KINDS, "kind")),
     Field("status", ("状态", "在岗状态", "人员状态"), _choice(_INSPECTOR_STATUS, "status")),
     Field("cert_valid_from", ("证件有效期起", "有效期起", "发证日期"), _date, export=_export_date),
@@ -133,13 +133,13 @@ INSPECTOR_FIELDS: tuple[Field, ...] = (
     Field("max_tasks_per_period", ("每期任务上限", "任务上限"), _count),
     Field("qualifications", ("执法资格", "检查资格", "资格", "执法领域"), split_list,
           export=lambda v: "；".join(v or ())),
-    Field("phone", ("联系电话", "电话", "手机"), _phone, private=True),
+    Field("phone", ("联系电话", "电话", "手机"), parse_phone, private=True),
 )
 
 CONFLICT_FIELDS: tuple[Field, ...] = (
     Field("cert_no", ("执法证号", "执法证件号", "证件号"), clean_code, required=True),
     Field("identifier", ("统一社会信用代码", "社会信用代码", "信用代码", "代码", "uscc"), clean_code, required=True),
-    Field("reason", ("回避原因", "利害关系", "原因", "说明"), _text, required=True),
+    Field("reason", ("回避原因", "利害关系", "原因", "说明"), plain_text, required=True),
 )
 
 FIELDS = {"entities": ENTITY_FIELDS, "inspectors": INSPECTOR_FIELDS, "conflicts": CONFLICT_FIELDS}

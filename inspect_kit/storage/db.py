@@ -119,7 +119,7 @@ def is_unique_violation(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
-def _json_dumps(obj: Any) -> str:
+def json_dumps(obj: Any) -> str:
     # Chinese stays readable in the database (sqlite3 shell, psql), and is shorter than \uXXXX.
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
@@ -127,7 +127,7 @@ def _json_dumps(obj: Any) -> str:
 def make_engine(url: str | None = None, *, busy_timeout: float | str | None = None, **kwargs: Any) -> Engine:
     url = resolve_url(url)
     seconds = busy_timeout_seconds(busy_timeout)
-    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_serializer", json_dumps)
     try:
         engine = create_engine(url, **kwargs)
     except Exception as exc:  # bad URL, missing driver: neither message may show the password

@@ -1,0 +1,296 @@
+"""Writers of a registry import: one per registry, upserting checked records chunk by chunk.
+
+A writer is built complete — `WRITERS[kind](conn, layout, opts, batch_id)` — and is handed
+chunks of records as tuples in `layout.names` order: `problems_for_rows` (what only the database
+can tell, e.g. a conflict naming an unknown inspector) and then `write_rows`. It counts what it
+added, updated and left unchanged, and writes every insert and update to `registry_changes` with
+old and new values. It never commits: the importer owns the one transaction.
+
+Upsert semantics: a row whose key exists updates the columns the file HAS (an empty cell clears
+the value); columns the file does not have are left as they are. Rows are never deleted.
+
+Column-wise inserts (ImportOptions.columnwise): a chunk of entities whose keys are all new goes in
+column by column, its history JSON written as text equal to what the column's serializer writes
+(`insert_changes_json`); a chunk with existing keys takes the row-by-row upsert. Both store the
+same values (tests/test_registry_import.py compares them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from json.encoder import encode_basestring as _json_str
+from operator import itemgetter
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
+
+from inspect_kit.errors import Problem
+from inspect_kit.registry.options import ImportOptions
+from inspect_kit.registry.rows import Layout
+from inspect_kit.storage.bulk import Same, any_exists, bulk_insert, bulk_insert_columns
+from inspect_kit.storage.db import json_dumps
+from inspect_kit.storage.helpers import insert_id
+from inspect_kit.storage.models import Conflict, Entity, Inspector, InspectorQualification, RegistryChange
+
+_PLAIN = (str, int, float, type(None))
+
+
+def jsonable(v: Any) -> Any:
+    if type(v) in _PLAIN:
+        return v
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return sorted(v)
+    return v
+
+
+def _json_value(v: Any) -> str:
+    """JSON text of jsonable(v), as the history column's serializer writes it inside a dict."""
+    if type(v) is str:
+        return _json_str(v)
+    return json_dumps(jsonable(v))
+
+
+# What JSON escapes in a string when ensure_ascii is off: control characters, '"' and '\\'
+# (NUL is tested apart: it joins a column's cells).
+_JSON_ESCAPED = re.compile('[\x01-\x1f"\\\\]')
+
+
+def insert_changes_json(names: Sequence[str], columns: Sequence[Sequence[Any]],
+                         rows: Iterable[tuple] | None = None) -> list[str]:
+    """For each row, the JSON text of {name: [None, jsonable(value)] for non-None values}: what
+    the history column's serializer (json_dumps) writes for that dict, built with one format per
+    row. `rows`, if given, are the rows of `columns` as tuples."""
+    anchor = next((j for j, col in enumerate(columns) if None not in col), None)
+    if anchor is None:  # every column has an empty cell somewhere: no fixed place for the commas
+        return [json_dumps({k: [None, jsonable(v)] for k, v in zip(names, r) if v is not None})
+                for r in zip(*columns)]
+    parts: list[str] = []
+    items: list[Sequence[Any]] = []
+    for j, (name, col) in enumerate(zip(names, columns)):
+        key = (_json_str(name) + ":[null,").replace("%", "%%")
+        if j >= anchor and None not in col:  # in every row; a comma before it unless first
+            lead = "," if j > anchor else ""
+            try:
+                joined = "\x00".join(col)
+            except TypeError:  # not all str
+                joined = None
+            if joined is not None and joined.count("\x00") == len(col) - 1 and not _JSON_ESCAPED.search(joined):
+                parts.append(lead + key + '"%s"]')  # nothing to escape: the text itself
+                items.append(col)
+            else:
+                parts.append(lead + key + "%s]")
+                items.append(list(map(_json_value, col)))
+        else:  # empty in some rows: the whole member with its comma, or nothing
+            fmt = key + "%s]," if j < anchor else "," + key + "%s]"
+            parts.append("%s")
+            items.append(["" if v is None else fmt % _json_value(v) for v in col])
+    template = "{" + "".join(parts) + "}"
+    if rows is None or any(it is not col for it, col in zip(items, columns)):
+        rows = zip(*items)
+    return list(map(template.__mod__, rows))
+
+
+class Writer:
+    """The chunk loop shared by the three writers; a subclass gives `write` (and `problems_for`)."""
+
+    table: Table
+    history_name: str
+
+    def __init__(self, conn: Connection, layout: Layout, opts: ImportOptions, batch_id: int | None):
+        self.conn, self.opts, self.batch_id = conn, opts, batch_id
+        self.file, self.names, self.present, self.header_of = layout.file, layout.names, layout.present, layout.header_of
+        self.added = self.updated = self.unchanged = 0
+        self.changes: list[dict[str, Any]] = []
+        # History JSON may be built as text only if it is what the column's serializer would write.
+        self.json_text = getattr(conn.dialect, "_json_serializer", None) is json_dumps
+
+    def log(self, key: str, action: str, changes: dict[str, Any]) -> None:
+        self.changes.append({"batch_id": self.batch_id, "at": self.opts.now, "table_name": self.history_name,
+                             "key": key, "action": action, "changes": changes})
+
+    def flush_log(self) -> None:
+        bulk_insert(self.conn, RegistryChange.__table__, self.changes)
+        self.changes = []
+
+    def diff(self, old: dict[str, Any], rec: dict[str, Any]) -> dict[str, list[Any]]:
+        return {k: [jsonable(old.get(k)), jsonable(v)] for k, v in rec.items()
+                if k in self.present and jsonable(old.get(k)) != jsonable(v)}
+
+    def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+        return []
+
+    def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+        raise NotImplementedError
+
+    def _dicts(self, nums: list[int], rows: list[tuple]) -> list[tuple[int, dict[str, Any]]]:
+        names = self.names
+        return [(n, dict(zip(names, r))) for n, r in zip(nums, rows)]
+
+    def problems_for_rows(self, nums: list[int], rows: list[tuple]) -> list[Problem]:
+        """Problems of a chunk that only the database can tell (row numbers `nums`)."""
+        if type(self).problems_for is Writer.problems_for:
+            return []
+        return self.problems_for(self._dicts(nums, rows))
+
+    def write_rows(self, nums: list[int], rows: list[tuple]) -> None:
+        """Upsert a chunk of checked records (tuples in `names` order)."""
+        self.write(self._dicts(nums, rows))
+
+
+class EntityWriter(Writer):
+    table = Entity.__table__
+    history_name = "entities"
+
+    def write_rows(self, nums: list[int], rows: list[tuple]) -> None:
+        """All-new rows (the usual case) go in column by column, with their history written as JSON
+        text directly; a chunk with any existing key goes through write()."""
+        t = self.table
+        names = self.names
+        keys = list(map(itemgetter(names.index("identifier")), rows))
+        if not (self.opts.columnwise and self.json_text) or any_exists(self.conn, t.c.identifier, keys):
+            self.write(self._dicts(nums, rows))
+            return
+        n = len(rows)
+        cols = list(zip(*rows))
+        values: dict[str, Any] = {"id_scheme": Same(self.opts.id_scheme), "status": Same("active")}
+        values.update(zip(names, cols))
+        values["updated_at"] = Same(self.opts.now)
+        bulk_insert_columns(self.conn, t, values, n)
+        self.added += n
+        bulk_insert_columns(self.conn, RegistryChange.__table__, {
+            "batch_id": Same(self.batch_id), "at": Same(self.opts.now), "table_name": Same(self.history_name),
+            "key": keys, "action": Same("insert"), "changes": insert_changes_json(names, cols, rows)}, n, json_text=("changes",))
+
+    def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+        t = self.table
+        keys = [rec["identifier"] for _, rec in chunk]
+        existing = {r.identifier: r._asdict() for r in self.conn.execute(select(t).where(t.c.identifier.in_(keys)))}
+        new_rows, upd_rows = [], []
+        for _, rec in chunk:
+            rec = {k: v for k, v in rec.items() if k in self.present}
+            old = existing.get(rec["identifier"])
+            if old is None:
+                row = {"id_scheme": self.opts.id_scheme, "status": "active", **rec, "updated_at": self.opts.now}
+                new_rows.append(row)
+                self.log(rec["identifier"], "insert", {k: [None, jsonable(v)] for k, v in rec.items() if v is not None})
+            else:
+                d = self.diff(old, rec)
+                if d:
+                    upd_rows.append({**{k: v for k, v in rec.items() if k in d}, "_id": old["id"], "updated_at": self.opts.now})
+                    self.log(rec["identifier"], "update", d)
+                else:
+                    self.unchanged += 1
+        bulk_insert(self.conn, t, new_rows)
+        self.added += len(new_rows)
+        _update_by_id(self.conn, t, upd_rows)
+        self.updated += len(upd_rows)
+        self.flush_log()
+
+
+class InspectorWriter(Writer):
+    table = Inspector.__table__
+    history_name = "inspectors"
+
+    def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+        t, q = self.table, InspectorQualification.__table__
+        keys = [rec["cert_no"] for _, rec in chunk]
+        existing = {r.cert_no: r._asdict() for r in self.conn.execute(select(t).where(t.c.cert_no.in_(keys)))}
+        quals: dict[int, list[str]] = {}
+        if existing:
+            ids = [o["id"] for o in existing.values()]
+            for r in self.conn.execute(select(q.c.inspector_id, q.c.qualification).where(q.c.inspector_id.in_(ids))):
+                quals.setdefault(r.inspector_id, []).append(r.qualification)
+        for _, rec in chunk:
+            rec = {k: v for k, v in rec.items() if k in self.present}
+            new_quals = rec.pop("qualifications", None)
+            old = existing.get(rec["cert_no"])
+            if old is None:
+                row = {"kind": "officer", "status": "active", **rec, "updated_at": self.opts.now}
+                iid = insert_id(self.conn, t, **row)
+                _set_quals(self.conn, iid, new_quals or [])
+                full = {**rec, "qualifications": new_quals or []} if new_quals is not None else rec
+                self.log(rec["cert_no"], "insert", {k: [None, jsonable(v)] for k, v in full.items() if v not in (None, [])})
+                self.added += 1
+                continue
+            d = self.diff(old, rec)
+            if new_quals is not None and sorted(quals.get(old["id"], [])) != sorted(new_quals):
+                d["qualifications"] = [sorted(quals.get(old["id"], [])), sorted(new_quals)]
+                _set_quals(self.conn, old["id"], new_quals)
+            if d:
+                values = {k: v for k, v in rec.items() if k in d}
+                self.conn.execute(update(t).where(t.c.id == old["id"]).values(**values, updated_at=self.opts.now))
+                self.log(rec["cert_no"], "update", d)
+                self.updated += 1
+            else:
+                self.unchanged += 1
+        self.flush_log()
+
+
+class ConflictWriter(Writer):
+    table = Conflict.__table__
+    history_name = "conflicts"
+
+    def __init__(self, conn: Connection, layout: Layout, opts: ImportOptions, batch_id: int | None):
+        super().__init__(conn, layout, opts, batch_id)
+        # the ids of the chunk's inspectors and entities, found by problems_for, used by write
+        self.inspectors: dict[str, int] = {}
+        self.entities: dict[str, int] = {}
+
+    def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+        certs = {rec["cert_no"] for _, rec in chunk}
+        idents = {rec["identifier"] for _, rec in chunk}
+        self.inspectors = dict(self.conn.execute(select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_(certs))).all())
+        self.entities = dict(self.conn.execute(select(Entity.identifier, Entity.id).where(Entity.identifier.in_(idents))).all())
+        out = []
+        for rownum, rec in chunk:
+            if rec["cert_no"] not in self.inspectors:
+                out.append(Problem(f"no inspector with 执法证号 {rec['cert_no']} in the registry", file=self.file, row=rownum,
+                                   column=self.header_of["cert_no"]))
+            if rec["identifier"] not in self.entities:
+                out.append(Problem(f"no entity with identifier {rec['identifier']} in the registry", file=self.file,
+                                   row=rownum, column=self.header_of["identifier"]))
+        return out
+
+    def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+        t = self.table
+        pairs = [(self.inspectors[r["cert_no"]], self.entities[r["identifier"]]) for _, r in chunk]
+        existing = {(r.inspector_id, r.entity_id): r for r in self.conn.execute(
+            select(t).where(t.c.inspector_id.in_({p[0] for p in pairs}), t.c.entity_id.in_({p[1] for p in pairs})))}
+        for (_, rec), (iid, eid) in zip(chunk, pairs):
+            key = f"{rec['cert_no']}|{rec['identifier']}"
+            old = existing.get((iid, eid))
+            if old is None:
+                self.conn.execute(insert(t).values(inspector_id=iid, entity_id=eid, reason=rec["reason"], updated_at=self.opts.now))
+                self.log(key, "insert", {"reason": [None, rec["reason"]]})
+                self.added += 1
+            elif old.reason != rec["reason"]:
+                self.conn.execute(update(t).where(t.c.id == old.id).values(reason=rec["reason"], updated_at=self.opts.now))
+                self.log(key, "update", {"reason": [old.reason, rec["reason"]]})
+                self.updated += 1
+            else:
+                self.unchanged += 1
+        self.flush_log()
+
+
+WRITERS = {"entities": EntityWriter, "inspectors": InspectorWriter, "conflicts": ConflictWriter}
+
+
+def _update_by_id(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    # Group by the set of changed columns: executemany needs one statement shape per group.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(tuple(sorted(k for k in r if k != "_id")), []).append(r)
+    for cols, group in groups.items():
+        stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in cols})
+        conn.execute(stmt, group)
+
+
+def _set_quals(conn: Connection, inspector_id: int, quals: Iterable[str]) -> None:
+    q = InspectorQualification.__table__
+    conn.execute(q.delete().where(q.c.inspector_id == inspector_id))
+    rows = [{"inspector_id": inspector_id, "qualification": x} for x in sorted(set(quals))]
+    if rows:
+        conn.execute(insert(q), rows)
