@@ -83,8 +83,9 @@ def make_instance(n_tasks: int, n_officers: int, seed: int = 2026) -> Instance:
             if demand_dept[j, d] >= 2 and len(pool) >= 2:
                 a, b = rng.choice(pool, 2, replace=False)
                 forbidden.add((officers[a].id, officers[b].id))
-    return Instance(officers=officers, tasks=tasks, eligible=eligible, pair_cap=PAIR_CAP,
-                    forbidden_pairs=sorted(forbidden))
+    return Instance(
+        officers=officers, tasks=tasks, eligible=eligible, pair_cap=PAIR_CAP, forbidden_pairs=sorted(forbidden)
+    )
 
 
 def _status_mb(field: str) -> float:
@@ -137,9 +138,14 @@ def phase_lp(scale: str, store: Path, traced: bool) -> dict:
     fractional, seconds, rss, traced_mb = _measure(lambda: solve_fractional(instance), traced)
     store.write_bytes(fractional.canonical_bytes())
     g = fractional.graph
-    return {"phase": "LP + grid", "seconds": seconds, "rss_mb": rss, "traced_mb": traced_mb,
-            "note": f"{g.n_slots} slots, {g.n_edges} edges, {int((fractional.units > 0).sum())} positive, "
-                    f"{len(g.forbidden_pairs)} forbidden pairs, stored {store.stat().st_size / 2**20:.1f} MB"}
+    return {
+        "phase": "LP + grid",
+        "seconds": seconds,
+        "rss_mb": rss,
+        "traced_mb": traced_mb,
+        "note": f"{g.n_slots} slots, {g.n_edges} edges, {int((fractional.units > 0).sum())} positive, "
+        f"{len(g.forbidden_pairs)} forbidden pairs, stored {store.stat().st_size / 2**20:.1f} MB",
+    }
 
 
 def phase_sample(scale: str, store: Path, with_forbidden: bool, traced: bool) -> dict:
@@ -148,11 +154,17 @@ def phase_sample(scale: str, store: Path, with_forbidden: bool, traced: bool) ->
         data = b"".join(line for line in data.splitlines(keepends=True) if not line.startswith(b"forbidden\t"))
     fractional = Fractional.from_canonical(data)
     assignment, seconds, rss, traced_mb = _measure(
-        lambda: sample_assignment(fractional, "20260105-dice-314159", strict_forbidden_pairs=False), traced)
+        lambda: sample_assignment(fractional, "20260105-dice-314159", strict_forbidden_pairs=False), traced
+    )
     name = "sampling + repair" if with_forbidden else "sampling (no forbidden pairs)"
-    return {"phase": name, "seconds": seconds, "rss_mb": rss, "traced_mb": traced_mb,
-            "note": f"{len(assignment.repairs)} swaps, {len(assignment.unresolved)} tasks unresolved, "
-                    f"max load {max(assignment.loads.values())}"}
+    return {
+        "phase": name,
+        "seconds": seconds,
+        "rss_mb": rss,
+        "traced_mb": traced_mb,
+        "note": f"{len(assignment.repairs)} swaps, {len(assignment.unresolved)} tasks unresolved, "
+        f"max load {max(assignment.loads.values())}",
+    }
 
 
 def _baseline_blocks(instance: Instance):
@@ -185,9 +197,14 @@ def phase_baseline(scale: str, traced: bool) -> dict:
 
     shapes, seconds, rss, traced_mb = _measure(run, traced)
     biggest = max(shapes, key=lambda s: s[0] * s[1])
-    return {"phase": "linear_sum_assignment baseline", "seconds": seconds, "rss_mb": rss, "traced_mb": traced_mb,
-            "note": f"{len(shapes)} department blocks, largest {biggest[0]}x{biggest[1]} "
-                    f"(incl. building the cost matrices)"}
+    return {
+        "phase": "linear_sum_assignment baseline",
+        "seconds": seconds,
+        "rss_mb": rss,
+        "traced_mb": traced_mb,
+        "note": f"{len(shapes)} department blocks, largest {biggest[0]}x{biggest[1]} "
+        f"(incl. building the cost matrices)",
+    }
 
 
 def phase_warm() -> dict:
@@ -196,15 +213,25 @@ def phase_warm() -> dict:
     from inspect_kit.assign.randomness import HashStream
 
     if not rounding_kernel.available():
-        return {"phase": "kernel compile or cache load", "seconds": (0.0, 0.0), "rss_mb": 0.0, "traced_mb": None,
-                "note": "numba not installed: the Python walk runs"}
+        return {
+            "phase": "kernel compile or cache load",
+            "seconds": (0.0, 0.0),
+            "rss_mb": 0.0,
+            "traced_mb": None,
+            "note": "numba not installed: the Python walk runs",
+        }
 
     def warm():
         rounding_kernel.round_compiled(2, 1, [0, 1], [0, 0], [5, 5], 10, HashStream("warm", "team"))
 
     _, seconds, rss, _ = _measure(warm, False)
-    return {"phase": "kernel compile or cache load", "seconds": seconds, "rss_mb": rss, "traced_mb": None,
-            "note": "once per process, included in the sampling figures below"}
+    return {
+        "phase": "kernel compile or cache load",
+        "seconds": seconds,
+        "rss_mb": rss,
+        "traced_mb": None,
+        "note": "once per process, included in the sampling figures below",
+    }
 
 
 def run_child(args) -> None:
@@ -225,8 +252,11 @@ def run_child(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", default=list(SCALES), choices=list(SCALES))
-    parser.add_argument("--tracemalloc", action="store_true",
-                        help="also report the tracemalloc peak (re-runs every phase; slow for sampling)")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also report the tracemalloc peak (re-runs every phase; slow for sampling)",
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--scale", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
@@ -254,8 +284,11 @@ def main() -> None:
                 walls[phase] = wall
                 print(f"{r['phase']:34} {wall:8.2f} {cpu:8.2f} {r['rss_mb']:13.0f} {traced:>15}  {r['note']}")
             if "lp" in walls:
-                ratios = ", ".join(f"{name} {walls[phase] / walls['lp']:.2f}×" for phase, name in
-                                   (("sample-plain", "sampling"), ("sample", "sampling + repair")) if phase in walls)
+                ratios = ", ".join(
+                    f"{name} {walls[phase] / walls['lp']:.2f}×"
+                    for phase, name in (("sample-plain", "sampling"), ("sample", "sampling + repair"))
+                    if phase in walls
+                )
                 print(f"team sampling / LP wall time: {ratios} (goal of issue 17: <= 2×)")
 
 

@@ -33,8 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-FRAME_SQL = ("SELECT identifier, credit_class FROM entities WHERE category IN ('企业','个体工商户') "
-             "AND status = 'active'")
+FRAME_SQL = (
+    "SELECT identifier, credit_class FROM entities WHERE category IN ('企业','个体工商户') AND status = 'active'"
+)
 COLUMNS = "identifier, id_scheme, name, category, department, township, credit_class, status, updated_at"
 
 
@@ -44,8 +45,17 @@ def _rows(n: int):
     now = dt.datetime(2026, 1, 2)
     for i in range(n):
         sole = i % 3 == 0
-        yield (with_check(f"{'92' if sole else '91'}3601{i:011d}"), "uscc", f"企业{i}",
-               "个体工商户" if sole else "企业", "SCJG", "城关镇", "ABCD"[(i * 7919) % 10 % 4], "active", now)
+        yield (
+            with_check(f"{'92' if sole else '91'}3601{i:011d}"),
+            "uscc",
+            f"企业{i}",
+            "个体工商户" if sole else "企业",
+            "SCJG",
+            "城关镇",
+            "ABCD"[(i * 7919) % 10 % 4],
+            "active",
+            now,
+        )
 
 
 def _init(url: str) -> None:
@@ -108,10 +118,9 @@ def child(kind: str, url: str) -> None:
     else:
         from inspect_kit.config import load_config
         from inspect_kit.draw import service
+        from inspect_kit.draw.indb import with_min_rows
         from inspect_kit.draw.seeds import SeedSource
         from inspect_kit.storage.db import make_engine
-
-        from inspect_kit.draw.indb import with_min_rows
 
         cfg = load_config(ROOT / "configs")
         if kind.endswith("indb"):
@@ -121,18 +130,39 @@ def child(kind: str, url: str) -> None:
         eng = make_engine(url if "://" in url else f"sqlite:///{url}")
         again = kind.endswith("client")  # the second draw of the PostgreSQL registry: a re-draw
         hour = 11 if again else 9
-        f = service.prepare_frame(eng, cfg, "SCJG-01", "2026", source=SeedSource.witnessed("bench", ["bench"]),
-                                  as_of=dt.date(2026, 1, 5), now=dt.datetime(2026, 1, 5, hour),
-                                  redraw=again, reason="bench: the other path" if again else None)
+        f = service.prepare_frame(
+            eng,
+            cfg,
+            "SCJG-01",
+            "2026",
+            source=SeedSource.witnessed("bench", ["bench"]),
+            as_of=dt.date(2026, 1, 5),
+            now=dt.datetime(2026, 1, 5, hour),
+            redraw=again,
+            reason="bench: the other path" if again else None,
+        )
         t1 = time.perf_counter()
-        d = service.run_draw(eng, cfg, "SCJG-01", "2026", seed="84402 13395 67721 90548 31",
-                             now=dt.datetime(2026, 1, 5, hour + 1), with_tasks=False)
-        out = {"prepare_s": t1 - t0, "run_s": time.perf_counter() - t1, "frame": f.n_rows, "selected": d.n_selected,
-               "frame_sha256": f.sha256}
+        d = service.run_draw(
+            eng,
+            cfg,
+            "SCJG-01",
+            "2026",
+            seed="84402 13395 67721 90548 31",
+            now=dt.datetime(2026, 1, 5, hour + 1),
+            with_tasks=False,
+        )
+        out = {
+            "prepare_s": t1 - t0,
+            "run_s": time.perf_counter() - t1,
+            "frame": f.n_rows,
+            "selected": d.n_selected,
+            "frame_sha256": f.sha256,
+        }
         with eng.connect() as conn:  # what must not change between versions and paths
             from sqlalchemy import select
 
             from inspect_kit.storage.models import Draw
+
             out["sample_sha256"] = conn.execute(select(Draw.sample_sha256).where(Draw.id == d.id)).scalar_one()
     out["seconds"] = time.perf_counter() - t0
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -140,8 +170,9 @@ def child(kind: str, url: str) -> None:
 
 
 def measure(kind: str, url: str, timeout: float | None = None) -> dict:
-    r = subprocess.run([sys.executable, __file__, "--child", kind, url], capture_output=True, text=True,
-                       timeout=timeout)
+    r = subprocess.run(
+        [sys.executable, __file__, "--child", kind, url], capture_output=True, text=True, timeout=timeout
+    )
     if r.returncode:
         raise SystemExit(r.stderr)
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -150,8 +181,10 @@ def measure(kind: str, url: str, timeout: float | None = None) -> dict:
 def _line(label: str, r: dict, floor: dict | None = None) -> str:
     s = f"  {label:<34} {r['seconds']:7.1f} s   peak {r['peak_mb']:6.0f} MiB"
     if "prepare_s" in r:
-        s += (f"   prepare {r['prepare_s']:.1f} s, run {r['run_s']:.1f} s; frame {r['frame']:,}, "
-              f"selected {r['selected']:,}")
+        s += (
+            f"   prepare {r['prepare_s']:.1f} s, run {r['run_s']:.1f} s; frame {r['frame']:,}, "
+            f"selected {r['selected']:,}"
+        )
     if floor is not None:
         s += f"   {r['seconds'] / floor['seconds']:.1f}× the floor"
     return s
@@ -162,8 +195,10 @@ def sqlite_runs(n: int, repeat: int) -> None:
         db = Path(tmp) / "registry.db"
         t = time.perf_counter()
         build_sqlite(db, n)
-        print(f"SQLite, {n:,} entities: registry built in {time.perf_counter() - t:.0f} s "
-              f"({db.stat().st_size / 2**20:.0f} MiB)")
+        print(
+            f"SQLite, {n:,} entities: registry built in {time.perf_counter() - t:.0f} s "
+            f"({db.stat().st_size / 2**20:.0f} MiB)"
+        )
         floors, draws = [], []
         for _ in range(repeat):  # floor and draw alternate, so a busy neighbour hits both
             floors.append(measure("floor", str(db)))

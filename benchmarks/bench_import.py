@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -25,7 +24,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-HEADER = ["统一社会信用代码", "单位名称", "类别", "监管部门", "所属乡镇", "行业", "信用等级", "状态", "联系电话", "法定代表人"]
+HEADER = [
+    "统一社会信用代码",
+    "单位名称",
+    "类别",
+    "监管部门",
+    "所属乡镇",
+    "行业",
+    "信用等级",
+    "状态",
+    "联系电话",
+    "法定代表人",
+]
 
 
 def generate(path: Path, rows: int) -> None:
@@ -38,9 +48,20 @@ def generate(path: Path, rows: int) -> None:
         w.writerow(HEADER)
         for i in range(rows):
             sole = i % 3 == 0
-            w.writerow([with_check(f"{'92' if sole else '91'}360199{i:09d}"), f"青山县测试{i}商贸{'店' if sole else '有限公司'}",
-                        "个体工商户" if sole else "企业", "SCJG", towns[i % 5], "批发和零售业", "ABCD"[rng.randrange(4)], "存续",
-                        f"138{i:08d}", "张三"])
+            w.writerow(
+                [
+                    with_check(f"{'92' if sole else '91'}360199{i:09d}"),
+                    f"青山县测试{i}商贸{'店' if sole else '有限公司'}",
+                    "个体工商户" if sole else "企业",
+                    "SCJG",
+                    towns[i % 5],
+                    "批发和零售业",
+                    "ABCD"[rng.randrange(4)],
+                    "存续",
+                    f"138{i:08d}",
+                    "张三",
+                ]
+            )
 
 
 def _child(kind: str, csv_path: str, db_path: str) -> None:
@@ -63,7 +84,9 @@ def _child(kind: str, csv_path: str, db_path: str) -> None:
         cfg = load_config(ROOT / "configs")
         sync_config(engine, cfg, dt.datetime(2026, 1, 2))
         t0 = time.perf_counter()
-        s = import_registry(engine, "entities", csv_path, ImportOptions(now=dt.datetime(2026, 1, 2), known_categories=cfg.categories))
+        s = import_registry(
+            engine, "entities", csv_path, ImportOptions(now=dt.datetime(2026, 1, 2), known_categories=cfg.categories)
+        )
         assert s.added > 0 and s.rejected == 0, s
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": peak_kb / 1024}))
@@ -72,8 +95,9 @@ def _child(kind: str, csv_path: str, db_path: str) -> None:
 def measure(kind: str, csv_path: Path, workdir: Path) -> dict:
     db = workdir / f"{kind}.db"
     db.unlink(missing_ok=True)
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(csv_path), str(db)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(csv_path), str(db)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -93,11 +117,15 @@ def main() -> None:
     csv_path = workdir / "entities.csv"
     t = time.perf_counter()
     generate(csv_path, args.rows)
-    print(f"generated {args.rows:,} rows ({csv_path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s")
+    print(
+        f"generated {args.rows:,} rows ({csv_path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s"
+    )
     floor = measure("sqlite3-import", csv_path, workdir)
     ours = measure("inspect-import", csv_path, workdir)
     for name, r in (("sqlite3 .import (floor)", floor), ("inspect registry import", ours)):
-        print(f"{name:26s} {r['seconds']:8.1f} s  {args.rows / r['seconds']:>10,.0f} rows/s  peak {r['peak_mb']:7.0f} MiB")
+        print(
+            f"{name:26s} {r['seconds']:8.1f} s  {args.rows / r['seconds']:>10,.0f} rows/s  peak {r['peak_mb']:7.0f} MiB"
+        )
     print(f"ratio: inspect import takes {ours['seconds'] / floor['seconds']:.1f}× the floor's time")
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -32,8 +32,13 @@ def uscc(i: int) -> str:
 
 def drawn_list(rows: int) -> Notice:
     table_rows = [
-        [str(i), f"某某市{TOWNS[i % 5]}{chinese_numeral(i % 97 + 1)}号{TRADES[i % 7]}有限公司", uscc(i),
-         TOWNS[i % 5], "重点排污单位" if i % 4 == 0 else "一般排污单位"]
+        [
+            str(i),
+            f"某某市{TOWNS[i % 5]}{chinese_numeral(i % 97 + 1)}号{TRADES[i % 7]}有限公司",
+            uscc(i),
+            TOWNS[i % 5],
+            "重点排污单位" if i % 4 == 0 else "一般排污单位",
+        ]
         for i in range(1, rows + 1)
     ]
     bundle = json.dumps({"seed": "20260105-0382-1947", "selected": [r[2] for r in table_rows]}).encode()
@@ -42,12 +47,20 @@ def drawn_list(rows: int) -> Notice:
         title="某某市生态环境局关于2026年第一季度“双随机、一公开”抽查对象名单的公示",
         issue_date=dt.date(2026, 1, 5),
         doc_number=doc_number(2026, 5, "某环"),
-        intro=["根据《关于在市场监管领域全面推行部门联合“双随机、一公开”监管的意见》（国发〔2019〕5号），"
-               "现将本季度抽查对象名单公示如下。"],
+        intro=[
+            "根据《关于在市场监管领域全面推行部门联合“双随机、一公开”监管的意见》（国发〔2019〕5号），"
+            "现将本季度抽查对象名单公示如下。"
+        ],
         sections=[
-            Section("一、排污许可执行情况检查", ["抽查比例：重点排污单位25%，一般排污单位1:10，向上取整。"],
-                    Table(["序号", "单位名称", "统一社会信用代码", "所属乡镇", "类别"], table_rows,
-                          align=["center", "left", "left", "center", "center"])),
+            Section(
+                "一、排污许可执行情况检查",
+                ["抽查比例：重点排污单位25%，一般排污单位1:10，向上取整。"],
+                Table(
+                    ["序号", "单位名称", "统一社会信用代码", "所属乡镇", "类别"],
+                    table_rows,
+                    align=["center", "left", "left", "center", "center"],
+                ),
+            ),
             Section("二、抽取验证信息", ["随机种子：20260105-0382-1947（来源：公开摇号）。"]),
         ],
         closing=["特此公示。"],
@@ -58,8 +71,9 @@ def drawn_list(rows: int) -> Notice:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--tracemalloc", action="store_true",
-                        help="also report peak Python allocations (slows the traced run ~5x)")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also report peak Python allocations (slows the traced run ~5x)"
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()

@@ -48,8 +48,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env.update(PYTHONPYCACHEPREFIX=cache, COLUMNS="100",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+        env.update(
+            PYTHONPYCACHEPREFIX=cache,
+            COLUMNS="100",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+        )
         for cmd in COMMANDS.values():
             wall(cmd, env)  # warm: write the bytecode cache
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
@@ -57,8 +60,10 @@ def main() -> None:
             for name, cmd in COMMANDS.items():
                 times[name].append(wall(cmd, env))
     floor = statistics.median(w for w, _ in times["python -c pass (floor)"])
-    print(f"start-up, {args.runs} interleaved runs each (goal: each help <= {GOAL_S} s wall); "
-          f"1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"start-up, {args.runs} interleaved runs each (goal: each help <= {GOAL_S} s wall); "
+        f"1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"{'':26}{'median s':>10}{'best s':>9}{'× python':>10}{'CPU s':>8}")
     for name, values in times.items():
         median = statistics.median(w for w, _ in values)

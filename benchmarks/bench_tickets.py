@@ -42,8 +42,12 @@ def uscc_like(count: int, seed: int = 2015) -> list[str]:
     rng = random.Random(seed)
     codes: set[str] = set()
     while len(codes) < count:
-        body = ("9" + rng.choice("123") + f"{rng.randrange(110000, 660000):06d}"
-                + "".join(rng.choice(USCC_CHARS) for _ in range(9)))
+        body = (
+            "9"
+            + rng.choice("123")
+            + f"{rng.randrange(110000, 660000):06d}"
+            + "".join(rng.choice(USCC_CHARS) for _ in range(9))
+        )
         total = sum(USCC_CHARS.index(c) * w for c, w in zip(body, USCC_WEIGHTS))
         codes.add(body + USCC_CHARS[(31 - total % 31) % 31])
     return sorted(codes)
@@ -76,30 +80,42 @@ def measure(n: int, take: int | None, repeat: int, reference_n: int | None, seed
         ours_s, ours = best_time(lambda: select(seed, ids, take), repeat)
     subset = ids[:reference_n]
     ref_s, ref = best_time(
-        lambda: list(sampler(subset, seed=seed, with_replacement=False, take=reference_take,
-                             output="ticket", digits=100)), repeat)
+        lambda: list(
+            sampler(subset, seed=seed, with_replacement=False, take=reference_take, output="ticket", digits=100)
+        ),
+        repeat,
+    )
 
     ours_on_subset = ours if reference_n == n else select(seed, subset, reference_take)
-    identical = ([(s.id, s.ticket) for s in ours_on_subset]
-                 == [(t.id, t.ticket_number) for t in ref]  # type: ignore[union-attr]
-                 and one == ours)
+    identical = (
+        [(s.id, s.ticket) for s in ours_on_subset] == [(t.id, t.ticket_number) for t in ref]  # type: ignore[union-attr]
+        and one == ours
+    )
 
     ref_rate, raw_rate = reference_n / ref_s, n / raw_s
-    rows = [("(a) raw hashlib.sha256 loop", n, raw_s), ("(b1) select, one core", n, one_s),
-            (f"(b2) select, {workers} process{'es' if workers > 1 else ''}", n, ours_s),
-            ("(c) consistent_sampler", reference_n, ref_s)]
+    rows = [
+        ("(a) raw hashlib.sha256 loop", n, raw_s),
+        ("(b1) select, one core", n, one_s),
+        (f"(b2) select, {workers} process{'es' if workers > 1 else ''}", n, ours_s),
+        ("(c) consistent_sampler", reference_n, ref_s),
+    ]
     print(f"{'':30}{'ids':>11}{'seconds':>10}{'ids/s':>13}{'× reference':>13}{'× raw loop':>12}")
     for name, count, seconds in rows:
         rate = count / seconds
-        print(f"{name:30}{count:>11,}{seconds:>10.3f}{rate:>13,.0f}{rate / ref_rate:>12.1f}×"
-              f"{rate / raw_rate:>11.2f}×")
+        print(f"{name:30}{count:>11,}{seconds:>10.3f}{rate:>13,.0f}{rate / ref_rate:>12.1f}×{rate / raw_rate:>11.2f}×")
     if reference_n < n:
-        print(f"(reference measured on the first {reference_n:,} ids, sample {reference_take:,};"
-              f" ratios compare ids per second)")
-    print(f"select as called now would use {now} process{'es' if now > 1 else ''} (1-minute load average "
-          f"{os.getloadavg()[0]:.1f}: busy cores are skipped)")
-    print(f"goal (b2) >= 10× reference: {'met' if n / ours_s >= 10 * ref_rate else 'NOT met'}; "
-          f"selected (id, ticket) byte-identical across (b1), (b2), (c): {identical}")
+        print(
+            f"(reference measured on the first {reference_n:,} ids, sample {reference_take:,};"
+            f" ratios compare ids per second)"
+        )
+    print(
+        f"select as called now would use {now} process{'es' if now > 1 else ''} (1-minute load average "
+        f"{os.getloadavg()[0]:.1f}: busy cores are skipped)"
+    )
+    print(
+        f"goal (b2) >= 10× reference: {'met' if n / ours_s >= 10 * ref_rate else 'NOT met'}; "
+        f"selected (id, ticket) byte-identical across (b1), (b2), (c): {identical}"
+    )
     return identical
 
 

@@ -44,11 +44,19 @@ class Reason(str, Enum):
 WORDING: Mapping[Reason, tuple[str, str]] = {
     Reason.NOT_QUALIFIED: ("not qualified for the matter", "{name}（{cert}）无本事项执法资格"),
     Reason.NOT_ACTIVE: ("not on duty", "{name}（{cert}）不在岗"),
-    Reason.CERT_INVALID: ("certificate not valid on the inspection dates",
-                          "{name}（{cert}）执法证于{on}不在有效期内（{span}）"),
+    Reason.CERT_INVALID: (
+        "certificate not valid on the inspection dates",
+        "{name}（{cert}）执法证于{on}不在有效期内（{span}）",
+    ),
     Reason.AT_CAP: ("at the per-period task cap", "{name}（{cert}）已达本期任务上限"),
-    Reason.DECLARED: ("declared conflict with the entity", "{name}（{cert}）与检查对象存在利害关系（{reason}），未回避"),
-    Reason.TOWNSHIP: ("home township is the entity's township", "{name}（{cert}）户籍乡镇与检查对象同为{township}，未回避"),
+    Reason.DECLARED: (
+        "declared conflict with the entity",
+        "{name}（{cert}）与检查对象存在利害关系（{reason}），未回避",
+    ),
+    Reason.TOWNSHIP: (
+        "home township is the entity's township",
+        "{name}（{cert}）户籍乡镇与检查对象同为{township}，未回避",
+    ),
     Reason.PREVIOUS: ("inspected the entity in a previous period", "{name}（{cert}）在{period}检查过该对象，未回避"),
 }
 
@@ -76,8 +84,9 @@ class AvoidanceRules:
         if value is None:
             return cls()
         get = value.get if isinstance(value, Mapping) else (lambda k, d=None: getattr(value, k, d))
-        return cls(bool(get("same_township", False)), int(get("previous_periods", 0) or 0),
-                   bool(get("repeat_pair", False)))
+        return cls(
+            bool(get("same_township", False)), int(get("previous_periods", 0) or 0), bool(get("repeat_pair", False))
+        )
 
 
 def qualified(held: Collection[str], needed: Collection[str]) -> bool:
@@ -90,9 +99,16 @@ def cert_valid(valid_from: dt.date | None, valid_to: dt.date | None, window: tup
     return (valid_from is None or valid_from <= lo) and (valid_to is None or valid_to >= hi)
 
 
-def officer_reason(*, held: Collection[str], needed: Collection[str], status: str | None,
-                   valid_from: dt.date | None, valid_to: dt.date | None, window: tuple[dt.date, dt.date],
-                   check_status: bool = True) -> Reason | None:
+def officer_reason(
+    *,
+    held: Collection[str],
+    needed: Collection[str],
+    status: str | None,
+    valid_from: dt.date | None,
+    valid_to: dt.date | None,
+    window: tuple[dt.date, dt.date],
+    check_status: bool = True,
+) -> Reason | None:
     """Why the officer may not inspect any task of the matter (the first rule that fails), or None."""
     if not qualified(held, needed):
         return Reason.NOT_QUALIFIED
@@ -103,8 +119,14 @@ def officer_reason(*, held: Collection[str], needed: Collection[str], status: st
     return None
 
 
-def task_reasons(rules: AvoidanceRules, *, declared: bool, home_township: str | None, township: str | None,
-                 previous_periods_on: Collection[int] = ()) -> list[Reason]:
+def task_reasons(
+    rules: AvoidanceRules,
+    *,
+    declared: bool,
+    home_township: str | None,
+    township: str | None,
+    previous_periods_on: Collection[int] = (),
+) -> list[Reason]:
     """Every 回避 rule that keeps the officer away from this entity. ``previous_periods_on``: the
     k (1 = the previous period) of the periods in which the officer was on the entity's team."""
     out = []

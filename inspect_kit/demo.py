@@ -48,8 +48,12 @@ def load_registries(ctx: DemoContext) -> None:
 
     ctx.echo(sync_config(ctx.engine, ctx.config, LOADED_AT).line())
     reg = ctx.config.settings.registry
-    opts = ImportOptions(now=LOADED_AT, known_categories=ctx.config.categories, id_scheme=reg.id_scheme,
-                         other_id_pattern=reg.other_id_pattern)
+    opts = ImportOptions(
+        now=LOADED_AT,
+        known_categories=ctx.config.categories,
+        id_scheme=reg.id_scheme,
+        other_id_pattern=reg.other_id_pattern,
+    )
     for kind, name in REGISTRY_FILES:
         summary = import_registry(ctx.engine, kind, ctx.registries / name, opts)
         ctx.echo(f"{name} ({summary.encoding or 'xlsx'}): {summary.line()}")
@@ -83,6 +87,7 @@ def verify_log(ctx: DemoContext) -> None:
         report = verify(conn)
     if not report.ok:
         raise RuntimeError(f"the demo's transparency log does not verify: {report.problems}")
-    ctx.echo(f"\n[bold]== transparency log ==[/bold]\n`inspect log verify`: OK, {report.entries} entries, "
-             f"head {report.head}")
+    ctx.echo(
+        f"\n[bold]== transparency log ==[/bold]\n`inspect log verify`: OK, {report.entries} entries, head {report.head}"
+    )
     ctx.results["log_head"] = report.head

@@ -22,10 +22,10 @@ failure costs time, never a different result.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 import os
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 # Below this many messages one core is faster: a fork and the pipe cost ~5-10 ms, about what
 # 25,000 digests take.
@@ -105,8 +105,9 @@ def _hash_slice(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, 
     return digests
 
 
-def _fork_hasher(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int,
-                 hi: int) -> tuple[Any, Any] | None:
+def _fork_hasher(
+    prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int, hi: int
+) -> tuple[Any, Any] | None:
     """A forked process hashing messages[lo:hi] into a pipe, or None if none could be started."""
     import multiprocessing
 
@@ -123,14 +124,16 @@ def _fork_hasher(prefix_state: "hashlib._Hash", messages: Sequence[str] | range,
     return process, receive
 
 
-def _hash_into_pipe(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int, hi: int,
-                    send: Any) -> None:
+def _hash_into_pipe(
+    prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int, hi: int, send: Any
+) -> None:
     send.send_bytes(_hash_bytes(prefix_state, messages, lo, hi))
     send.close()
 
 
-def _collect(child: tuple[Any, Any] | None, prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int,
-             hi: int) -> bytes:
+def _collect(
+    child: tuple[Any, Any] | None, prefix_state: "hashlib._Hash", messages: Sequence[str] | range, lo: int, hi: int
+) -> bytes:
     """The child's block, or the slice hashed here if the child failed."""
     block = b""
     if child is not None:

@@ -40,7 +40,11 @@ class Period:
 
     @property
     def end(self) -> dt.date:
-        if self.kind == "year" or (self.kind == "quarter" and self.index == 3) or (self.kind == "month" and self.index == 11):
+        if (
+            self.kind == "year"
+            or (self.kind == "quarter" and self.index == 3)
+            or (self.kind == "month" and self.index == 11)
+        ):
             return dt.date(self.year, 12, 31)
         nxt = Period(self.year, self.kind, self.index + 1).start
         return nxt - dt.timedelta(days=1)

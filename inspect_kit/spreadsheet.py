@@ -97,8 +97,11 @@ def _csv_cell(value: Any) -> Any:
 
 def xlsx_text(value: str) -> str:
     """Text as stored in a sheet's XML: CR and literal `_xHHHH_` escaped (ST_Xstring)."""
-    return _XML_ESCAPE.sub(lambda m: "_x000D_" if m.group() == "\r" else "_x005F_", value) if (
-        "\r" in value or "_x" in value) else value
+    return (
+        _XML_ESCAPE.sub(lambda m: "_x000D_" if m.group() == "\r" else "_x005F_", value)
+        if ("\r" in value or "_x" in value)
+        else value
+    )
 
 
 def xlsx_untext(value: str) -> str:
@@ -140,6 +143,9 @@ def output_format(path: Path | str, allowed: Sequence[str] = ("csv", "xlsx")) ->
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None or fmt not in allowed:
-        raise InspectError(f"{path}: unknown file type {path.suffix or '(none)'!r}; use "
-                           + " or ".join(f".{a}" for a in allowed) + " (the extension decides the format)")
+        raise InspectError(
+            f"{path}: unknown file type {path.suffix or '(none)'!r}; use "
+            + " or ".join(f".{a}" for a in allowed)
+            + " (the extension decides the format)"
+        )
     return fmt

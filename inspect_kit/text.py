@@ -53,8 +53,10 @@ def clean_cell(value: object) -> str:
 
 # Every character but the space for which str.isspace() is true (so \s and str.split() agree);
 # tests/test_registry_import.py checks the list against the running Python's Unicode data.
-WHITE_SPACE_BUT_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-                         "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+WHITE_SPACE_BUT_SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _BLANK_OR_INVISIBLE = re.compile("[" + re.escape(WHITE_SPACE_BUT_SPACE + "\u200b\u200c\u200d\u2060\ufeff\u00ad") + "]")
 
 
@@ -66,10 +68,14 @@ def clean_cells(cells: Sequence[str]) -> Sequence[str]:
     # no character composes with it, so the NFC of the join is the join of the cells' NFCs, and
     # every cell's first and last character stay visible next to a NUL.
     joined = "\x00".join(cells)
-    if (not _BLANK_OR_INVISIBLE.search(joined)
-            and not (" " in joined and ("  " in joined or joined[:1] == " " or joined[-1:] == " "
-                                        or "\x00 " in joined or " \x00" in joined))
-            and (joined.isascii() or unicodedata.is_normalized("NFC", joined))):
+    if (
+        not _BLANK_OR_INVISIBLE.search(joined)
+        and not (
+            " " in joined
+            and ("  " in joined or joined[:1] == " " or joined[-1:] == " " or "\x00 " in joined or " \x00" in joined)
+        )
+        and (joined.isascii() or unicodedata.is_normalized("NFC", joined))
+    ):
         return cells
     return list(map(clean_cell, cells))
 
@@ -78,8 +84,16 @@ def clean_cells(cells: Sequence[str]) -> Sequence[str]:
 # block of cells joined by "\n" is checked by one C-speed search.
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 REFUSED_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _BIDI + "\ud800-\udfff]")
-_CONTROL_NAMES = {0x00: "NUL", 0x07: "BELL", 0x08: "BACKSPACE", 0x0B: "VERTICAL TAB", 0x0C: "FORM FEED",
-                  0x1B: "ESCAPE", 0x7F: "DELETE", 0x85: "NEXT LINE"}
+_CONTROL_NAMES = {
+    0x00: "NUL",
+    0x07: "BELL",
+    0x08: "BACKSPACE",
+    0x0B: "VERTICAL TAB",
+    0x0C: "FORM FEED",
+    0x1B: "ESCAPE",
+    0x7F: "DELETE",
+    0x85: "NEXT LINE",
+}
 
 
 def refused_reason(ch: str) -> str:
@@ -88,8 +102,10 @@ def refused_reason(ch: str) -> str:
     if 0xD800 <= cp <= 0xDFFF:
         return f"contains bytes that are not valid text (unpaired surrogate U+{cp:04X})"
     if cp >= 0x200:
-        return (f"contains the bidirectional-text control U+{cp:04X} ({unicodedata.name(ch)}), which can make "
-                "text display in a misleading order; remove it")
+        return (
+            f"contains the bidirectional-text control U+{cp:04X} ({unicodedata.name(ch)}), which can make "
+            "text display in a misleading order; remove it"
+        )
     name = f" ({_CONTROL_NAMES[cp]})" if cp in _CONTROL_NAMES else ""
     return f"contains the control character U+{cp:04X}{name}; remove it"
 

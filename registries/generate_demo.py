@@ -24,13 +24,67 @@ TOWNSHIPS = ["城关镇", "清水镇", "白沙乡", "龙潭镇", "石桥乡"]
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆帅旭宁亮成志翔建国文新春雪梅海峰晨阳晓东"
-WORDS = ["鑫源", "恒达", "兴旺", "宏图", "金山", "青云", "绿洲", "瑞丰", "华泰", "永盛", "众诚", "天成", "嘉禾", "润田",
-         "远航", "明德", "博雅", "启航", "星辰", "佳和", "盛世", "晨光", "富民", "祥瑞", "安泰", "德润", "康辉", "联创"]
+WORDS = [
+    "鑫源",
+    "恒达",
+    "兴旺",
+    "宏图",
+    "金山",
+    "青云",
+    "绿洲",
+    "瑞丰",
+    "华泰",
+    "永盛",
+    "众诚",
+    "天成",
+    "嘉禾",
+    "润田",
+    "远航",
+    "明德",
+    "博雅",
+    "启航",
+    "星辰",
+    "佳和",
+    "盛世",
+    "晨光",
+    "富民",
+    "祥瑞",
+    "安泰",
+    "德润",
+    "康辉",
+    "联创",
+]
 POLLUTERS = ["化工", "造纸", "印染", "制革", "电镀", "水泥", "陶瓷", "酿造", "食品", "冶炼", "污水处理", "养殖"]
-TRADES = ["商贸", "建材", "餐饮", "五金", "农资", "服饰", "电器", "物流", "药房", "超市", "汽修", "食品", "家具", "茶业"]
-INDUSTRY = {"化工": "化学原料和化学制品制造业", "造纸": "造纸和纸制品业", "印染": "纺织业", "制革": "皮革制品业",
-            "电镀": "金属制品业", "水泥": "非金属矿物制品业", "陶瓷": "非金属矿物制品业", "酿造": "酒、饮料和精制茶制造业",
-            "食品": "农副食品加工业", "冶炼": "有色金属冶炼和压延加工业", "污水处理": "水的生产和供应业", "养殖": "畜牧业"}
+TRADES = [
+    "商贸",
+    "建材",
+    "餐饮",
+    "五金",
+    "农资",
+    "服饰",
+    "电器",
+    "物流",
+    "药房",
+    "超市",
+    "汽修",
+    "食品",
+    "家具",
+    "茶业",
+]
+INDUSTRY = {
+    "化工": "化学原料和化学制品制造业",
+    "造纸": "造纸和纸制品业",
+    "印染": "纺织业",
+    "制革": "皮革制品业",
+    "电镀": "金属制品业",
+    "水泥": "非金属矿物制品业",
+    "陶瓷": "非金属矿物制品业",
+    "酿造": "酒、饮料和精制茶制造业",
+    "食品": "农副食品加工业",
+    "冶炼": "有色金属冶炼和压延加工业",
+    "污水处理": "水的生产和供应业",
+    "养殖": "畜牧业",
+}
 
 
 def org_code(rng: random.Random) -> str:
@@ -67,8 +121,21 @@ def company(rng: random.Random, trade: str, names: set[str], suffix: str = "有�
             return name
 
 
-ENTITY_HEADER = ["统一社会信用代码", "单位名称", "类别", "监管部门", "所属乡镇", "行业", "信用等级", "状态",
-                 "豁免原因", "豁免起始日期", "豁免截止日期", "联系电话", "法定代表人"]
+ENTITY_HEADER = [
+    "统一社会信用代码",
+    "单位名称",
+    "类别",
+    "监管部门",
+    "所属乡镇",
+    "行业",
+    "信用等级",
+    "状态",
+    "豁免原因",
+    "豁免起始日期",
+    "豁免截止日期",
+    "联系电话",
+    "法定代表人",
+]
 
 
 def sthj(rng: random.Random, seen: set[str], names: set[str]) -> list[list[str]]:
@@ -76,10 +143,26 @@ def sthj(rng: random.Random, seen: set[str], names: set[str]) -> list[list[str]]
     for i in range(50):
         cat = "重点排污单位" if i < 16 else "一般排污单位"
         trade = rng.choice(POLLUTERS)
-        exempt = ["纳入监督执法正面清单（污染治理设施运行稳定、自动监控全覆盖）", "2026-01-01", "2026-12-31"] \
-            if 16 <= i < 21 else ["", "", ""]
-        rows.append([uscc(rng, "91", seen), company(rng, trade, names), cat, "STHJ", rng.choice(TOWNSHIPS),
-                     INDUSTRY[trade], rng.choice("AABBBC"), "存续", *exempt, phone(rng), person(rng)])
+        exempt = (
+            ["纳入监督执法正面清单（污染治理设施运行稳定、自动监控全覆盖）", "2026-01-01", "2026-12-31"]
+            if 16 <= i < 21
+            else ["", "", ""]
+        )
+        rows.append(
+            [
+                uscc(rng, "91", seen),
+                company(rng, trade, names),
+                cat,
+                "STHJ",
+                rng.choice(TOWNSHIPS),
+                INDUSTRY[trade],
+                rng.choice("AABBBC"),
+                "存续",
+                *exempt,
+                phone(rng),
+                person(rng),
+            ]
+        )
     return rows
 
 
@@ -87,35 +170,91 @@ def jyty(rng: random.Random, seen: set[str], names: set[str]) -> list[list[str]]
     rows = []
     for _ in range(24):
         name = company(rng, rng.choice(["艺术培训", "体育培训", "科技培训", "书法培训", "音乐培训"]), names, "中心")
-        rows.append([uscc(rng, "52", seen), name, "校外培训机构", "JYTY", rng.choice(TOWNSHIPS), "教育", "", "存续",
-                     "", "", "", phone(rng), person(rng)])
+        rows.append(
+            [
+                uscc(rng, "52", seen),
+                name,
+                "校外培训机构",
+                "JYTY",
+                rng.choice(TOWNSHIPS),
+                "教育",
+                "",
+                "存续",
+                "",
+                "",
+                "",
+                phone(rng),
+                person(rng),
+            ]
+        )
     for i in range(131):
         private = i < 5
         town = TOWNSHIPS[i % len(TOWNSHIPS)]
-        name = (f"青山县{rng.choice(WORDS)}幼儿园" if private else f"青山县{town}第{i // 5 + 1}幼儿园")
+        name = f"青山县{rng.choice(WORDS)}幼儿园" if private else f"青山县{town}第{i // 5 + 1}幼儿园"
         while name in names:
             name = f"青山县{rng.choice(WORDS)}{rng.choice(WORDS)}幼儿园"
         names.add(name)
-        rows.append([uscc(rng, "52" if private else "12", seen), name, "民办幼儿园" if private else "公办幼儿园", "JYTY",
-                     town, "学前教育", "", "存续", "", "", "", phone(rng), person(rng)])
+        rows.append(
+            [
+                uscc(rng, "52" if private else "12", seen),
+                name,
+                "民办幼儿园" if private else "公办幼儿园",
+                "JYTY",
+                town,
+                "学前教育",
+                "",
+                "存续",
+                "",
+                "",
+                "",
+                phone(rng),
+                person(rng),
+            ]
+        )
     return rows
 
 
 def scjg(rng: random.Random, seen: set[str], names: set[str], n: int) -> list[list[str]]:
     rows = []
-    for i in range(n):
+    for _ in range(n):
         sole = rng.random() < 0.45
         trade = rng.choice(TRADES)
         name = company(rng, trade, names, "店" if sole else "有限公司")
         status = "存续" if rng.random() > 0.03 else rng.choice(["注销", "吊销", "停业"])
         credit = rng.choices("ABCD", weights=(30, 50, 15, 5))[0]
-        rows.append([uscc(rng, "92" if sole else "91", seen), name, "个体工商户" if sole else "企业", "SCJG",
-                     rng.choice(TOWNSHIPS), trade, credit, status, "", "", "", phone(rng), person(rng)])
+        rows.append(
+            [
+                uscc(rng, "92" if sole else "91", seen),
+                name,
+                "个体工商户" if sole else "企业",
+                "SCJG",
+                rng.choice(TOWNSHIPS),
+                trade,
+                credit,
+                status,
+                "",
+                "",
+                "",
+                phone(rng),
+                person(rng),
+            ]
+        )
     return rows
 
 
-INSPECTOR_HEADER = ["执法证号", "姓名", "所属部门", "户籍乡镇", "人员类别", "状态", "证件有效期起", "证件有效期至",
-                    "每期任务上限", "执法资格", "联系电话"]
+INSPECTOR_HEADER = [
+    "执法证号",
+    "姓名",
+    "所属部门",
+    "户籍乡镇",
+    "人员类别",
+    "状态",
+    "证件有效期起",
+    "证件有效期至",
+    "每期任务上限",
+    "执法资格",
+    "联系电话",
+]
 
 
 def inspectors(rng: random.Random) -> list[list[str]]:
@@ -135,10 +274,25 @@ def inspectors(rng: random.Random) -> list[list[str]]:
             if dep == "SCJG" and i == 15:
                 valid_to = "2025-12-31"  # expired certificate: never assigned
             quals = qual + ("；重点排污单位" if dep == "STHJ" and i < 6 else "")
-            rows.append([cert, name, dep, rng.choice(TOWNSHIPS), "执法人员", status, "2023-01-01", valid_to, "",
-                         quals, phone(rng)])
+            rows.append(
+                [
+                    cert,
+                    name,
+                    dep,
+                    rng.choice(TOWNSHIPS),
+                    "执法人员",
+                    status,
+                    "2023-01-01",
+                    valid_to,
+                    "",
+                    quals,
+                    phone(rng),
+                ]
+            )
     for dep, qual in (("STHJ", "生态环境执法"), ("JYTY", "教育督导")):
-        rows.append([f"ZJ{DIVISION}{len(rows) + 1:03d}", person(rng), dep, "", "专家", "在岗", "", "", "", qual, phone(rng)])
+        rows.append(
+            [f"ZJ{DIVISION}{len(rows) + 1:03d}", person(rng), dep, "", "专家", "在岗", "", "", "", qual, phone(rng)]
+        )
     return rows
 
 
@@ -211,8 +365,10 @@ def main() -> None:
     ]
     with open(out / "conflicts.csv", "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([["执法证号", "统一社会信用代码", "回避原因"], *conflicts])
-    print(f"wrote {len(sthj_rows) + len(jyty_rows) + len(scjg_rows)} entities, {len(insp)} inspectors, "
-          f"{len(conflicts)} conflicts to {out}")
+    print(
+        f"wrote {len(sthj_rows) + len(jyty_rows) + len(scjg_rows)} entities, {len(insp)} inspectors, "
+        f"{len(conflicts)} conflicts to {out}"
+    )
 
 
 if __name__ == "__main__":

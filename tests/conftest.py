@@ -60,7 +60,9 @@ def import_options(config):
     from inspect_kit.registry.importer import ImportOptions
 
     def make(**kw):
-        return ImportOptions(now=kw.pop("now", NOW), known_categories=kw.pop("known_categories", config.categories), **kw)
+        return ImportOptions(
+            now=kw.pop("now", NOW), known_categories=kw.pop("known_categories", config.categories), **kw
+        )
 
     return make
 
@@ -114,7 +116,7 @@ def _pg_create(name: str, template: str | None = None) -> str:
 
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE {template or "template0"}'))
+        c.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE {template or 'template0'}"))
     admin.dispose()
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
@@ -173,6 +175,7 @@ def demo_run(tmp_path_factory):
     import sys
 
     out = tmp_path_factory.mktemp("demo") / "demo-output"
-    r = subprocess.run([sys.executable, "-m", "inspect_kit", "demo", "--out", str(out)], cwd=ROOT,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "inspect_kit", "demo", "--out", str(out)], cwd=ROOT, capture_output=True, text=True
+    )
     return out, r

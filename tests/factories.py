@@ -12,26 +12,62 @@ from sqlalchemy import Engine, insert, select
 from inspect_kit.storage.models import Draw, Entity, Frame, Task
 
 
-def make_draw(engine: Engine, matter_code: str, period: str, identifiers: list[str],
-              now: dt.datetime = dt.datetime(2026, 1, 5, 10, 0), stratum: str = "S") -> list[str]:
+def make_draw(
+    engine: Engine,
+    matter_code: str,
+    period: str,
+    identifiers: list[str],
+    now: dt.datetime = dt.datetime(2026, 1, 5, 10, 0),
+    stratum: str = "S",
+) -> list[str]:
     """A frame, a draw and one task per identifier (entities must exist); returns the task numbers."""
     with engine.begin() as conn:
         ids = dict(conn.execute(select(Entity.identifier, Entity.id).where(Entity.identifier.in_(identifiers))).all())
         missing = set(identifiers) - set(ids)
         assert not missing, f"entities not in the registry: {missing}"
         blob = "".join(f"{i}\t{stratum}\n" for i in sorted(identifiers)).encode()
-        frame_id = conn.execute(insert(Frame.__table__).values(
-            matter_code=matter_code, period=period, as_of=now.date(), prepared_at=now,
-            frame_sha256=hashlib.sha256(blob).hexdigest(), n_rows=len(identifiers), strata=[], excluded={},
-            matter_spec={}, matter_spec_sha256="0" * 64, frame_blob=zlib.compress(blob))).inserted_primary_key[0]
-        draw_id = conn.execute(insert(Draw.__table__).values(
-            frame_id=frame_id, matter_code=matter_code, period=period, seed="test-seed-0123456789",
-            seed_source="test", algorithm="test", algorithm_version="0", drawn_at=now, n_selected=len(identifiers),
-            sample_sha256="0" * 64)).inserted_primary_key[0]
+        frame_id = conn.execute(
+            insert(Frame.__table__).values(
+                matter_code=matter_code,
+                period=period,
+                as_of=now.date(),
+                prepared_at=now,
+                frame_sha256=hashlib.sha256(blob).hexdigest(),
+                n_rows=len(identifiers),
+                strata=[],
+                excluded={},
+                matter_spec={},
+                matter_spec_sha256="0" * 64,
+                frame_blob=zlib.compress(blob),
+            )
+        ).inserted_primary_key[0]
+        draw_id = conn.execute(
+            insert(Draw.__table__).values(
+                frame_id=frame_id,
+                matter_code=matter_code,
+                period=period,
+                seed="test-seed-0123456789",
+                seed_source="test",
+                algorithm="test",
+                algorithm_version="0",
+                drawn_at=now,
+                n_selected=len(identifiers),
+                sample_sha256="0" * 64,
+            )
+        ).inserted_primary_key[0]
         nos = []
         for k, ident in enumerate(identifiers, start=1):
             no = f"{matter_code}-{period}-D{draw_id}-{k:03d}"
-            conn.execute(insert(Task.__table__).values(draw_id=draw_id, task_no=no, entity_id=ids[ident], identifier=ident,
-                                                       stratum=stratum, ticket=f"0.{k:018d}", rank=k))
+            conn.execute(
+                insert(Task.__table__).values(
+                    draw_id=draw_id,
+                    task_no=no,
+                    entity_id=ids[ident],
+                    identifier=ident,
+                    stratum=stratum,
+                    ticket=f"0.{k:018d}",
+                    rank=k,
+                )
+            )
             nos.append(no)
     return nos

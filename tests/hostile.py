@@ -34,8 +34,29 @@ def write_zip(path: Path, parts: Sequence[tuple[str, bytes, int, int]]) -> Path:
         n = name.encode()
         out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), size, len(n), 0) + n)
         out.write(data)
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(data), size,
-                                   len(n), 0, 0, 0, 0, 0, offset) + n)
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                len(data),
+                size,
+                len(n),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + n
+        )
     start = out.tell()
     for c in central:
         out.write(c)
@@ -46,8 +67,12 @@ def write_zip(path: Path, parts: Sequence[tuple[str, bytes, int, int]]) -> Path:
 
 def _plain_parts(xlsx: Path, skip: set[str]) -> list[tuple[str, bytes, int, int]]:
     with zipfile.ZipFile(xlsx) as z:
-        return [(i.filename, _deflate(data), zlib.crc32(data), len(data))
-                for i in z.infolist() if i.filename not in skip for data in [z.read(i)]]
+        return [
+            (i.filename, _deflate(data), zlib.crc32(data), len(data))
+            for i in z.infolist()
+            if i.filename not in skip
+            for data in [z.read(i)]
+        ]
 
 
 def _repeated(prefix: bytes, unit: bytes, times: int, suffix: bytes) -> tuple[bytes, int, int]:
@@ -94,23 +119,28 @@ def xlsx_cell_bomb(path: Path, gib: float = 1.5, where: str = "sheet") -> Path:
     mib = 1 << 20
     if where == "sheet":
         name = "xl/worksheets/sheet1.xml"
-        prefix = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                  b'spreadsheetml/2006/main"><dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1" t="inlineStr">'
-                  b'<is><t>')
-        suffix = b'</t></is></c></row></sheetData></worksheet>'
+        prefix = (
+            b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main"><dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1" t="inlineStr">'
+            b"<is><t>"
+        )
+        suffix = b"</t></is></c></row></sheetData></worksheet>"
     else:
         name = "xl/sharedStrings.xml"
-        prefix = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-                  b'spreadsheetml/2006/main" count="4" uniqueCount="4"><si><t>')
-        suffix = b'</t></si><si><t>b</t></si><si><t>x</t></si><si><t>y</t></si></sst>'
+        prefix = (
+            b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main" count="4" uniqueCount="4"><si><t>'
+        )
+        suffix = b"</t></si><si><t>b</t></si><si><t>x</t></si><si><t>y</t></si></sst>"
     data, crc, size = _repeated(prefix, b"A" * mib, int(gib * 1024), suffix)
     write_zip(path, [p for p in _plain_parts(base, {name})] + [(name, data, crc, size)])
     base.unlink()
     return path
 
 
-def xlsx_with_sheet_xml(path: Path, transform, rows: Sequence[Sequence[object]],
-                        name: str = "xl/worksheets/sheet1.xml") -> Path:
+def xlsx_with_sheet_xml(
+    path: Path, transform, rows: Sequence[Sequence[object]], name: str = "xl/worksheets/sheet1.xml"
+) -> Path:
     """A real workbook of `rows` whose sheet XML (or another part) goes through transform(bytes) -> bytes."""
     base = write_xlsx(path.with_name(path.stem + "-base.xlsx"), rows)
     with zipfile.ZipFile(base) as z:
@@ -125,7 +155,9 @@ def xlsx_dimension_bomb(path: Path, rows: Sequence[Sequence[object]]) -> Path:
     pads every row to 16,384 cells and makes up the missing rows (82 million cells)."""
     import re
 
-    return xlsx_with_sheet_xml(path, lambda x: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD5000"', x), rows)
+    return xlsx_with_sheet_xml(
+        path, lambda x: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD5000"', x), rows
+    )
 
 
 def xlsx_wide_row(path: Path, rows: Sequence[Sequence[object]], column: str = "ZZ") -> Path:
@@ -143,8 +175,11 @@ def xlsx_entity_expansion(path: Path, rows: Sequence[Sequence[object]]) -> Path:
     """The "billion laughs": nested entities that expand 10^9 times, used in the sheet's first cell."""
     import re
 
-    lol = b'<!DOCTYPE lolz [<!ENTITY lol0 "lollollollollollollollollollol">' + b"".join(
-        b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10) for i in range(1, 10)) + b"]>"
+    lol = (
+        b'<!DOCTYPE lolz [<!ENTITY lol0 "lollollollollollollollollollol">'
+        + b"".join(b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10) for i in range(1, 10))
+        + b"]>"
+    )
 
     def spoil(x: bytes) -> bytes:
         x = x.replace(b"?>", b"?>" + lol, 1) if x.startswith(b"<?xml") else lol + x
@@ -161,8 +196,9 @@ def xlsx_truncated_xml(path: Path, rows: Sequence[Sequence[object]]) -> Path:
 def xlsx_long_cell(path: Path, rows: Sequence[Sequence[object]], row: int, col: int, chars: int) -> Path:
     """rows with the cell (row, col) holding `chars` characters: more than openpyxl would write."""
     marker = "LONG-CELL-MARKER"
-    return xlsx_with_sheet_xml(path, lambda x: x.replace(marker.encode(), ("长" * chars).encode()),
-                               spoiled(rows, col, marker, row))
+    return xlsx_with_sheet_xml(
+        path, lambda x: x.replace(marker.encode(), ("长" * chars).encode()), spoiled(rows, col, marker, row)
+    )
 
 
 def truncated_file(path: Path, source: Path) -> Path:
@@ -199,5 +235,4 @@ REFUSED = {
 }
 
 # Cells that look like spreadsheet formulas: imports store them as the text they are.
-FORMULA_LOOKING = ['=HYPERLINK("http://example.invalid","点我")', "+1+1", "-2+3", "@SUM(A1:A2)",
-                   "=cmd|' /C calc'!A0"]
+FORMULA_LOOKING = ['=HYPERLINK("http://example.invalid","点我")', "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]

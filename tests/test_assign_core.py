@@ -14,15 +14,28 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from inspect_kit.assign import (AssignmentInfeasible, AssignmentInputInvalid, ForbiddenPairsUnresolved, Fractional,
-                                Instance, NoSubstituteAvailable, Officer, Task, apply_substitution, assign,
-                                draw_substitute, instance_sha256, sample_assignment, solve_fractional)
+from inspect_kit.assign import (
+    AssignmentInfeasible,
+    AssignmentInputInvalid,
+    ForbiddenPairsUnresolved,
+    Fractional,
+    Instance,
+    NoSubstituteAvailable,
+    Officer,
+    Task,
+    apply_substitution,
+    assign,
+    draw_substitute,
+    instance_sha256,
+    sample_assignment,
+    solve_fractional,
+)
 from inspect_kit.assign.lp import PIECE_SLOPES
 from inspect_kit.assign.randomness import HashStream
 from inspect_kit.errors import InspectError
 
-
 # ---------------------------------------------------------------- helpers
+
 
 def check_rules(instance: Instance, fr: Fractional, a) -> None:
     """Every hard rule of a sampled assignment, against the caller's own instance."""
@@ -86,11 +99,18 @@ def full_lp_cost(fr: Fractional) -> tuple[float, float]:
     capped = [o for o in range(g.n_officers) if g.officer_caps[o] is not None]
     row = {o: r for r, o in enumerate(capped)}
     pick = [v for v in range(4 * n) if g.edge_officer[var_edge[v]] in row]
-    a_ub = sp.csr_matrix((np.ones(len(pick)), ([row[g.edge_officer[var_edge[v]]] for v in pick], pick)),
-                         shape=(len(capped), 4 * n))
-    res = linprog(np.tile(PIECE_SLOPES, n), A_ub=a_ub, b_ub=[g.officer_caps[o] for o in capped], A_eq=a_eq,
-                  b_eq=g.slot_sizes.astype(float), bounds=np.column_stack([np.zeros(4 * n), widths.ravel()]),
-                  method="highs")
+    a_ub = sp.csr_matrix(
+        (np.ones(len(pick)), ([row[g.edge_officer[var_edge[v]]] for v in pick], pick)), shape=(len(capped), 4 * n)
+    )
+    res = linprog(
+        np.tile(PIECE_SLOPES, n),
+        A_ub=a_ub,
+        b_ub=[g.officer_caps[o] for o in capped],
+        A_eq=a_eq,
+        b_eq=g.slot_sizes.astype(float),
+        bounds=np.column_stack([np.zeros(4 * n), widths.ravel()]),
+        method="highs",
+    )
     assert res.status == 0
     return cost(fr.units / g.scale), res.fun
 
@@ -142,11 +162,13 @@ def grid_instance(n_officers=8, n_tasks=6, k=2, pair_cap=0.5, caps=None, dept="e
 
 KNOWN_DIGITS = [5, 9, 7, 4, 8, 1, 9, 1, 3, 9]  # HashStream("20260105", "team").below(10), ten times
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
-                                                                       HealthCheck.too_slow])
+FAST = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow]
+)
 
 
 # ---------------------------------------------------------------- rules on random instances
+
 
 @FAST
 @given(st.one_of(instances(), instances(tight_caps=True)))
@@ -185,8 +207,7 @@ def test_pooled_lp_reaches_the_full_lp_optimum(instance):
 @given(instances(with_forbidden=True))
 def test_forbidden_pairs_never_share_a_team_and_loads_are_untouched(instance):
     fr = solve_or_skip(instance)
-    plain = Fractional(graph=replace(fr.graph, forbidden_pairs=()), units=fr.units,
-                       instance_sha256=fr.instance_sha256)
+    plain = Fractional(graph=replace(fr.graph, forbidden_pairs=()), units=fr.units, instance_sha256=fr.instance_sha256)
     for seed in ("1", "2"):
         try:
             a = sample_assignment(fr, seed)
@@ -198,6 +219,7 @@ def test_forbidden_pairs_never_share_a_team_and_loads_are_untouched(instance):
 
 
 # ---------------------------------------------------------------- determinism and hashes
+
 
 def test_same_seed_gives_byte_identical_teams_and_different_seeds_differ():
     instance = grid_instance(n_officers=20, n_tasks=15)
@@ -217,8 +239,12 @@ def test_fractional_does_not_depend_on_seed_or_input_order():
 
     rng = np.random.default_rng(0)
     po, pt = rng.permutation(10), rng.permutation(8)
-    shuffled = Instance([instance.officers[i] for i in po], [instance.tasks[j] for j in pt],
-                        np.asarray(instance.eligible)[np.ix_(po, pt)], pair_cap=0.5)
+    shuffled = Instance(
+        [instance.officers[i] for i in po],
+        [instance.tasks[j] for j in pt],
+        np.asarray(instance.eligible)[np.ix_(po, pt)],
+        pair_cap=0.5,
+    )
     f3, a3 = assign(shuffled, "seed-A")
     assert f3.sha256 == f1.sha256 and instance_sha256(shuffled) == instance_sha256(instance)
     assert a3.canonical_bytes() == a1.canonical_bytes()
@@ -243,7 +269,11 @@ def test_instance_hash_covers_what_matters_and_only_that():
     assert instance_sha256(replace(instance, forbidden_pairs=[("o1", "o0")])) != base
     assert instance_sha256(replace(instance, pair_cap=0.4)) != base
     once = replace(instance, forbidden_pairs=(p for p in [("o1", "o0")]))  # a generator is frozen, not used up
-    assert instance_sha256(once) == instance_sha256(once) == instance_sha256(replace(instance, forbidden_pairs=[("o0", "o1")]))
+    assert (
+        instance_sha256(once)
+        == instance_sha256(once)
+        == instance_sha256(replace(instance, forbidden_pairs=[("o0", "o1")]))
+    )
 
 
 def test_stored_fractional_alone_rederives_the_teams():
@@ -270,8 +300,9 @@ def test_hash_stream_follows_its_published_definition():
         out, counter = [], 0
         m = n.bit_length() // 256 + 1
         while len(out) < count:
-            v = int.from_bytes(b"".join(hashlib.sha256(f"{seed}:{domain}:{counter + i}".encode()).digest()
-                                        for i in range(m)), "big")
+            v = int.from_bytes(
+                b"".join(hashlib.sha256(f"{seed}:{domain}:{counter + i}".encode()).digest() for i in range(m)), "big"
+            )
             counter += m
             if v < 2 ** (256 * m) // n * n:
                 out.append(v % n)
@@ -289,6 +320,7 @@ def test_hash_stream_follows_its_published_definition():
 
 
 # ---------------------------------------------------------------- hand-solved instances
+
 
 def test_four_officers_one_task_each_gets_one_half():
     fr = solve_fractional(grid_instance(n_officers=4, n_tasks=1))
@@ -337,6 +369,7 @@ def test_joint_task_draws_from_each_department():
 
 # ---------------------------------------------------------------- infeasibility
 
+
 def test_too_few_eligible_officers_is_reported_per_task():
     officers = [Officer(f"o{i}", "env") for i in range(5)]
     tasks = [Task.of("T1", "env", label="entity 某某化工厂, township 城关镇"), Task.of("T2", "env")]
@@ -346,8 +379,10 @@ def test_too_few_eligible_officers_is_reported_per_task():
         solve_fractional(Instance(officers, tasks, eligible))
     problems = [p for p in info.value.problems if p.task_id]
     assert [p.task_id for p in problems] == ["T1"]
-    assert problems[0].reason == ("task T1 (entity 某某化工厂, township 城关镇) has 1 eligible officer(s) of "
-                                  "department env; team size 2 with pair cap 0.5 needs at least 4")
+    assert problems[0].reason == (
+        "task T1 (entity 某某化工厂, township 城关镇) has 1 eligible officer(s) of "
+        "department env; team size 2 with pair cap 0.5 needs at least 4"
+    )
     assert isinstance(info.value, InspectError)
 
 
@@ -383,18 +418,26 @@ def test_malformed_input_is_refused():
     with pytest.raises(AssignmentInputInvalid) as info:
         solve_fractional(Instance(officers, tasks, np.ones((2, 3), bool)))
     text = str(info.value)
-    for expected in ("appears more than once", "without tabs", "cap must be a whole number", "'2' is not",
-                     "task v: needs no officers", "shape (2, 3)"):
+    for expected in (
+        "appears more than once",
+        "without tabs",
+        "cap must be a whole number",
+        "'2' is not",
+        "task v: needs no officers",
+        "shape (2, 3)",
+    ):
         assert expected in text
 
 
 # ---------------------------------------------------------------- statistics over many seeds
 
+
 def test_pair_frequencies_match_the_fractional_solution():
     # Caps bind (LP path), one joint task; 3,000 seeds. Per edge z = (freq - p) / sd; with ~70 edges a
     # threshold of 5 gives a false alarm about once in 30,000 runs.
-    officers = ([Officer(f"a{i}", "A", cap=[1, 2, None, None, 1, None, None, 3][i]) for i in range(8)]
-                + [Officer(f"b{i}", "B") for i in range(4)])
+    officers = [Officer(f"a{i}", "A", cap=[1, 2, None, None, 1, None, None, 3][i]) for i in range(8)] + [
+        Officer(f"b{i}", "B") for i in range(4)
+    ]
     tasks = [Task.of(f"t{j}", "A") for j in range(5)] + [Task("joint", {"A": 1, "B": 2})]
     eligible = np.ones((12, 6), bool)
     eligible[0, 0] = eligible[3, 1] = eligible[5, 2] = False
@@ -403,8 +446,10 @@ def test_pair_frequencies_match_the_fractional_solution():
     g = fr.graph
     n = 3000
     counts = np.zeros(g.n_edges)
-    edge_of = {(g.slot_tasks[s], g.officer_ids[o]): e
-               for e, (s, o) in enumerate(zip(g.edge_slot.tolist(), g.edge_officer.tolist()))}
+    edge_of = {
+        (g.slot_tasks[s], g.officer_ids[o]): e
+        for e, (s, o) in enumerate(zip(g.edge_slot.tolist(), g.edge_officer.tolist()))
+    }
     expected = fr.expected_loads()
     for seed in range(n):
         a = sample_assignment(fr, f"stat-{seed}")
@@ -425,11 +470,11 @@ def test_pair_frequencies_match_the_fractional_solution():
 
 # ---------------------------------------------------------------- forbidden pairs
 
+
 def test_forbidden_pair_is_separated_by_a_recorded_swap():
     instance = grid_instance(n_officers=8, n_tasks=4, forbidden_pairs=[("o0", "o1"), ("o2", "o3")])
     fr = solve_fractional(instance)
-    plain = Fractional(graph=replace(fr.graph, forbidden_pairs=()), units=fr.units,
-                       instance_sha256=fr.instance_sha256)
+    plain = Fractional(graph=replace(fr.graph, forbidden_pairs=()), units=fr.units, instance_sha256=fr.instance_sha256)
     swapped = 0
     for seed in range(40):
         a = sample_assignment(fr, str(seed))
@@ -473,6 +518,7 @@ def test_every_pair_of_officers_can_be_a_team():
 
 # ---------------------------------------------------------------- substitutes
 
+
 def test_substitute_probabilities_follow_the_cap_formula():
     instance = grid_instance(n_officers=8, n_tasks=4, caps=[1, None, None, None, None, None, None, 2])
     fr, a = assign(instance, "seed")
@@ -510,8 +556,11 @@ def test_substitute_respects_forbidden_pairs_and_unavailability():
     fr, a = assign(instance, "x")
     stay, leave = a.teams["t0"]
     others = [o.id for o in instance.officers if o.id not in a.teams["t0"]]
-    fr_forbid = Fractional(graph=replace(fr.graph, forbidden_pairs=tuple(sorted(
-        tuple(sorted((stay, o))) for o in others[:3]))), units=fr.units, instance_sha256=fr.instance_sha256)
+    fr_forbid = Fractional(
+        graph=replace(fr.graph, forbidden_pairs=tuple(sorted(tuple(sorted((stay, o))) for o in others[:3]))),
+        units=fr.units,
+        instance_sha256=fr.instance_sha256,
+    )
     sub = draw_substitute(fr_forbid, a, "t0", leave, "s", unavailable=others[3:5])
     assert set(sub.probabilities) == set(others[5:])
 

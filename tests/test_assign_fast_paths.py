@@ -54,8 +54,11 @@ def both(instance, scale: int, seed: str):
 
 @needs_numba
 @settings(max_examples=150, deadline=None)
-@given(structure=st.integers(0, 2**32), scale=st.sampled_from([1, 2, 3, 4, 7, 10, 100, 10_000]),
-       seed=st.text(min_size=1, max_size=12).filter(lambda s: not any(c in s for c in "\t\n\r")))
+@given(
+    structure=st.integers(0, 2**32),
+    scale=st.sampled_from([1, 2, 3, 4, 7, 10, 100, 10_000]),
+    seed=st.text(min_size=1, max_size=12).filter(lambda s: not any(c in s for c in "\t\n\r")),
+)
 def test_kernel_equals_the_python_walk_on_random_instances(structure, scale, seed):
     instance = random_instance(random.Random(structure), scale)
     walk, kernel = both(instance, scale, seed)
@@ -93,7 +96,7 @@ def test_a_block_that_might_be_rejected_hands_over_to_the_python_walk(monkeypatc
 
     def with_all_ones_block(prefix_state, messages, workers=None):
         data = bytearray(sha256_block(prefix_state, messages, workers))
-        data[32 * 5:32 * 5 + 24] = b"\xff" * 24  # block 5 >= 2**256 - 2**64
+        data[32 * 5 : 32 * 5 + 24] = b"\xff" * 24  # block 5 >= 2**256 - 2**64
         return bytes(data)
 
     monkeypatch.setattr(rounding_kernel, "sha256_block", with_all_ones_block)
@@ -131,10 +134,15 @@ def test_canonical_text_is_one_formatted_line_per_edge():
     g = build_slot_graph(instance)
     units = np.arange(g.n_edges, dtype=np.int64) * 37
     for header, values in (("instance", None), ("fractional", units)):
-        expected = [f"inspect-kit/assign {header} {CANONICAL_VERSION}\n", f"scale\t{g.scale}\n",
-                    f"pair_cap\t{g.pair_cap_units}\n"]
-        expected += [f"officer\t{o}\t{d}\t{'-' if c is None else c}\n"
-                     for o, d, c in zip(g.officer_ids, g.officer_departments, g.officer_caps)]
+        expected = [
+            f"inspect-kit/assign {header} {CANONICAL_VERSION}\n",
+            f"scale\t{g.scale}\n",
+            f"pair_cap\t{g.pair_cap_units}\n",
+        ]
+        expected += [
+            f"officer\t{o}\t{d}\t{'-' if c is None else c}\n"
+            for o, d, c in zip(g.officer_ids, g.officer_departments, g.officer_caps)
+        ]
         expected += [f"slot\t{t}\t{d}\t{k}\n" for t, d, k in zip(g.slot_tasks, g.slot_departments, g.slot_sizes)]
         for e, (s, o) in enumerate(zip(g.edge_slot.tolist(), g.edge_officer.tolist())):
             head = f"{g.slot_tasks[s]}\t{g.slot_departments[s]}\t{g.officer_ids[o]}"

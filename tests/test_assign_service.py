@@ -20,10 +20,17 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from inspect_kit.assign import Fractional, instance_sha256, sample_assignment
-from inspect_kit.assign import service
-from inspect_kit.assign.eligibility import (History, InspectorRow, Rules, TaskRow, build_eligibility, inputs_document,
-                                            inputs_sha256, instance_from_inputs)
+from inspect_kit.assign import Fractional, instance_sha256, sample_assignment, service
+from inspect_kit.assign.eligibility import (
+    History,
+    InspectorRow,
+    Rules,
+    TaskRow,
+    build_eligibility,
+    inputs_document,
+    inputs_sha256,
+    instance_from_inputs,
+)
 from inspect_kit.cli import app, main
 from inspect_kit.draw import service as draws
 from inspect_kit.draw.seeds import SeedSource
@@ -45,8 +52,15 @@ def _draw(engine, config, period: str) -> None:
     p = parse_period(period)
     for m in config.matters:
         if m.period == p.kind:
-            draws.prepare_frame(engine, config, m.code, p, as_of=DRAWN.date(), now=DRAWN - dt.timedelta(hours=1),
-                                source=SeedSource.witnessed("test dice", ["tester"]))
+            draws.prepare_frame(
+                engine,
+                config,
+                m.code,
+                p,
+                as_of=DRAWN.date(),
+                now=DRAWN - dt.timedelta(hours=1),
+                source=SeedSource.witnessed("test dice", ["tester"]),
+            )
             draws.run_draw(engine, config, m.code, p, seed=DRAW_SEED, now=DRAWN)
 
 
@@ -70,6 +84,7 @@ def assign(engine, config, period, seed=SEED, **kw):
 
 # -- independent reading of the database (not through the service) ------------------------------------
 
+
 def registry(engine):
     with engine.connect() as c:
         people = {r.id: r for r in c.execute(select(Inspector.__table__))}
@@ -83,19 +98,35 @@ def registry(engine):
 def stored_teams(engine, assignment_id):
     """task id → (entity id, township, [(inspector id, role, member id, replaces id)]) of one assignment."""
     with engine.connect() as c:
-        rows = c.execute(select(TeamMember.task_id, TeamMember.inspector_id, TeamMember.role, TeamMember.id,
-                                TeamMember.replaces_id, Task.entity_id, Entity.township)
-                         .join(Task, Task.id == TeamMember.task_id).join(Entity, Entity.id == Task.entity_id)
-                         .where(TeamMember.assignment_id == assignment_id).order_by(TeamMember.id)).all()
+        rows = c.execute(
+            select(
+                TeamMember.task_id,
+                TeamMember.inspector_id,
+                TeamMember.role,
+                TeamMember.id,
+                TeamMember.replaces_id,
+                Task.entity_id,
+                Entity.township,
+            )
+            .join(Task, Task.id == TeamMember.task_id)
+            .join(Entity, Entity.id == Task.entity_id)
+            .where(TeamMember.assignment_id == assignment_id)
+            .order_by(TeamMember.id)
+        ).all()
     out = {}
     for r in rows:
-        out.setdefault(r.task_id, (r.entity_id, r.township, []))[2].append((r.inspector_id, r.role, r.id, r.replaces_id))
+        out.setdefault(r.task_id, (r.entity_id, r.township, []))[2].append(
+            (r.inspector_id, r.role, r.id, r.replaces_id)
+        )
     return out
 
 
 def officer_teams(engine, assignment_id):
     """task id → inspector ids with role 'officer' (before substitutes)."""
-    return {t: sorted(i for i, role, _, _ in ms if role == "officer") for t, (_, _, ms) in stored_teams(engine, assignment_id).items()}
+    return {
+        t: sorted(i for i, role, _, _ in ms if role == "officer")
+        for t, (_, _, ms) in stored_teams(engine, assignment_id).items()
+    }
 
 
 def record(engine, assignment_id):
@@ -104,6 +135,7 @@ def record(engine, assignment_id):
 
 
 # -- every rule on the demo county ----------------------------------------------------------------------
+
 
 def test_every_rule_holds_on_the_demo_county(drawn, config):
     done = assign(drawn, config, "2026Q1") + assign(drawn, config, "2026")
@@ -138,8 +170,14 @@ def test_every_rule_holds_on_the_demo_county(drawn, config):
         expected = fractional.expected_loads()
         for c_no, e in expected.items():
             assert e.numerator // e.denominator <= loads.get(c_no, 0) <= -(-e.numerator // e.denominator), c_no
-        assert max(float(fractional.probability(t, o)) for t in fractional.graph.task_slots
-                   for o in fractional.graph.officer_ids) <= 0.5
+        assert (
+            max(
+                float(fractional.probability(t, o))
+                for t in fractional.graph.task_slots
+                for o in fractional.graph.officer_ids
+            )
+            <= 0.5
+        )
     assert "360199ST0012" not in assigned  # on leave
     assert "360199SC0038" not in assigned  # certificate expired 2025-12-31
     lh = next(a for a in done if a.matter == "LH-01")
@@ -180,16 +218,22 @@ def test_caps_per_period_are_shared_by_the_matters_and_per_matter_caps(q1, confi
     second = record(q1, done[1].id).inputs  # STHJ-02: caps reduced by the STHJ-01 loads
     first_loads = Counter(m.cert_no for t in done[0].teams for m in t.officers)
     assert {o["id"]: o["cap"] for o in second["officers"]} == {
-        o["id"]: 2 - first_loads[o["id"]] for o in record(q1, done[0].id).inputs["officers"] if first_loads[o["id"]] < 2}
+        o["id"]: 2 - first_loads[o["id"]] for o in record(q1, done[0].id).inputs["officers"] if first_loads[o["id"]] < 2
+    }
 
-    capped = dataclasses.replace(config, matters=[m.model_copy(update={"max_tasks_per_inspector": 1})
-                                                  if m.code == "STHJ-01" else m for m in config.matters])
+    capped = dataclasses.replace(
+        config,
+        matters=[
+            m.model_copy(update={"max_tasks_per_inspector": 1}) if m.code == "STHJ-01" else m for m in config.matters
+        ],
+    )
     (again,) = assign(q1, capped, "2026Q1", seed=SEED2, matters=["STHJ-01"], reassign=True, reason="caps")
     assert max(Counter(m.cert_no for t in again.teams for m in t.officers).values()) == 1
     assert all(o["cap"] is not None and o["cap"] <= 1 for o in record(q1, again.id).inputs["officers"])
 
 
 # -- reproducibility, history ---------------------------------------------------------------------------
+
 
 def test_same_seed_same_teams_other_seed_other_teams_fractional_independent_of_seed(drawn, config):
     (a,) = assign(drawn, config, "2026", matters=["SCJG-01"])
@@ -227,9 +271,15 @@ def test_same_seed_same_teams_other_seed_other_teams_fractional_independent_of_s
 def test_infeasible_instances_are_reported_per_task_and_nothing_is_stored(q1, config):
     # only 钱晓桂 and 吴春 (石桥乡) and 熊海 (白沙乡) stay on duty
     with q1.begin() as c:
-        c.execute(update(Inspector).where(Inspector.department == "STHJ", Inspector.kind == "officer",
-                                          Inspector.cert_no.not_in(["360199ST0001", "360199ST0002", "360199ST0004"]))
-                  .values(status="on_leave"))
+        c.execute(
+            update(Inspector)
+            .where(
+                Inspector.department == "STHJ",
+                Inspector.kind == "officer",
+                Inspector.cert_no.not_in(["360199ST0001", "360199ST0002", "360199ST0004"]),
+            )
+            .values(status="on_leave")
+        )
     with pytest.raises(ValidationFailed) as exc:
         assign(q1, config, "2026Q1")
     msg = str(exc.value)
@@ -237,8 +287,10 @@ def test_infeasible_instances_are_reported_per_task_and_nothing_is_stored(q1, co
     shiqiao = [t for t in current_task_list(q1, "STHJ-01") if t.township == "石桥乡"]
     assert shiqiao
     t = shiqiao[0]
-    assert (f"task {t.task_no} (entity {t.entity_name}, township 石桥乡) has 1 eligible officer(s) of department STHJ; "
-            "team size 2 with pair cap 0.5 needs at least 4") in msg
+    assert (
+        f"task {t.task_no} (entity {t.entity_name}, township 石桥乡) has 1 eligible officer(s) of department STHJ; "
+        "team size 2 with pair cap 0.5 needs at least 4"
+    ) in msg
     assert "9 not on duty" in msg and "2 home township is the entity's township" in msg
     assert "2026Q1 (STHJ-01, STHJ-02): teams cannot be assigned" in msg and "task STHJ-02-2026Q1-00" in msg
     with q1.connect() as c:
@@ -261,13 +313,16 @@ def test_experts_are_drawn_on_top_and_never_count(q1, config):
             assert [m.cert_no for m in t.experts] == ["ZJ360199039"]  # the only expert qualified for 生态环境执法
             assert len(t.officers) == 2
     with pytest.raises(InspectError, match="no other eligible expert"):
-        service.substitute(q1, config, done[0].teams[0].task_no, "ZJ360199039", reason="病假", now=dt.datetime(2026, 2, 1))
+        service.substitute(
+            q1, config, done[0].teams[0].task_no, "ZJ360199039", reason="病假", now=dt.datetime(2026, 2, 1)
+        )
     with pytest.raises(ValidationFailed, match="has 1 eligible expert"):
         assign(q1, config, "2026Q1", experts=2, seed=SEED2, reassign=True, reason="more experts")
     assert all(ok for _, ok, _ in service.verify_assignments(q1))
 
 
 # -- substitutes ---------------------------------------------------------------------------------------------
+
 
 def test_substitute_is_drawn_from_the_eligible_and_recorded(q1, config):
     (a, _) = assign(q1, config, "2026Q1")
@@ -292,8 +347,9 @@ def test_substitute_is_drawn_from_the_eligible_and_recorded(q1, config):
     other = next(c for c in s.candidates if c not in on_team)
     with q1.begin() as c:
         c.execute(update(Inspector).where(Inspector.cert_no == other).values(status="on_leave"))
-    s2 = service.substitute(q1, config, t.task_no, s.substitute, reason="出差", seed="会议现场掷骰 31 41 59",
-                            now=dt.datetime(2026, 2, 2, 9))
+    s2 = service.substitute(
+        q1, config, t.task_no, s.substitute, reason="出差", seed="会议现场掷骰 31 41 59", now=dt.datetime(2026, 2, 2, 9)
+    )
     assert other in s2.excluded and leaving.cert_no in s2.excluded
     assert s2.substitute not in (other, leaving.cert_no, s.substitute)
     assert service.verify_assignment(q1, a.id).ok
@@ -307,6 +363,7 @@ def test_substitute_is_drawn_from_the_eligible_and_recorded(q1, config):
 
 
 # -- verification and tampering ------------------------------------------------------------------------------
+
 
 def test_verify_detects_a_changed_seed_inputs_or_teams(q1, config):
     (a, _) = assign(q1, config, "2026Q1")
@@ -340,8 +397,11 @@ def test_verify_detects_a_changed_seed_inputs_or_teams(q1, config):
         values = {k: v for k, v in rec._mapping.items() if k != "id"}
         forged = c.execute(insert(Assignment.__table__).values(**{**values, "seed": SEED2})).inserted_primary_key[0]
         for r in c.execute(select(TeamMember.__table__).where(TeamMember.assignment_id == a.id)).all():
-            c.execute(insert(TeamMember.__table__).values(**{**{k: v for k, v in r._mapping.items() if k != "id"},
-                                                             "assignment_id": forged}))
+            c.execute(
+                insert(TeamMember.__table__).values(
+                    **{**{k: v for k, v in r._mapping.items() if k != "id"}, "assignment_id": forged}
+                )
+            )
     results = {what: ok for what, ok, _ in service.verify_assignments(q1)}
     assert results[f"assignment #{a.id} (STHJ-01 2026Q1)"] is True
     assert results[f"assignment #{forged} (STHJ-01 2026Q1)"] is False
@@ -370,26 +430,41 @@ def registries(draw):
     people = []
     for i in range(n_off):
         dept = draw(st.sampled_from(["A", "A", "B"]))
-        people.append(InspectorRow(
-            id=i + 1, cert_no=f"C{i:03d}", name=f"n{i}", department=dept,
-            kind=draw(st.sampled_from(["officer"] * 5 + ["expert"])),
-            status=draw(st.sampled_from(["active"] * 6 + ["on_leave"])),
-            home_township=draw(st.sampled_from(TOWNS + [None])),
-            cert_valid_from=dt.date(2025, 1, 1),
-            cert_valid_to=draw(st.sampled_from([dt.date(2028, 1, 1)] * 6 + [dt.date(2026, 2, 1)])),
-            qualifications=frozenset(draw(st.sampled_from([["q"], ["q", "x"], ["x"], ["M-1"]]))),
-            max_tasks_per_period=draw(st.sampled_from([None, None, 2, 3]))))
-    tasks = [TaskRow(100 + j, f"T-{j:03d}", 500 + j, f"E{j}", f"e{j}", draw(st.sampled_from(TOWNS)))
-             for j in range(draw(st.integers(1, 6)))]
-    conflicts = frozenset(draw(st.sets(st.tuples(st.integers(1, n_off), st.sampled_from([t.entity_id for t in tasks])),
-                                       max_size=4)))
+        people.append(
+            InspectorRow(
+                id=i + 1,
+                cert_no=f"C{i:03d}",
+                name=f"n{i}",
+                department=dept,
+                kind=draw(st.sampled_from(["officer"] * 5 + ["expert"])),
+                status=draw(st.sampled_from(["active"] * 6 + ["on_leave"])),
+                home_township=draw(st.sampled_from(TOWNS + [None])),
+                cert_valid_from=dt.date(2025, 1, 1),
+                cert_valid_to=draw(st.sampled_from([dt.date(2028, 1, 1)] * 6 + [dt.date(2026, 2, 1)])),
+                qualifications=frozenset(draw(st.sampled_from([["q"], ["q", "x"], ["x"], ["M-1"]]))),
+                max_tasks_per_period=draw(st.sampled_from([None, None, 2, 3])),
+            )
+        )
+    tasks = [
+        TaskRow(100 + j, f"T-{j:03d}", 500 + j, f"E{j}", f"e{j}", draw(st.sampled_from(TOWNS)))
+        for j in range(draw(st.integers(1, 6)))
+    ]
+    conflicts = frozenset(
+        draw(st.sets(st.tuples(st.integers(1, n_off), st.sampled_from([t.entity_id for t in tasks])), max_size=4))
+    )
     previous = {t.entity_id: frozenset(draw(st.sets(st.integers(1, n_off), max_size=2))) for t in tasks}
     last = tuple(frozenset(draw(st.sets(st.integers(1, n_off), min_size=2, max_size=2))) for _ in range(2))
     joint = draw(st.booleans())
-    rules = Rules(qualifications=frozenset({"q", "M-1"}), demand={"A": 1, "B": 1} if joint else {"A": 2},
-                  window=(dt.date(2026, 1, 1), dt.date(2026, 3, 31)), pair_cap=draw(st.sampled_from([0.5, 0.8, 1.0])),
-                  same_township=draw(st.booleans()), previous_periods=1, repeat_pair=draw(st.booleans()),
-                  max_tasks_per_inspector=draw(st.sampled_from([None, 2])))
+    rules = Rules(
+        qualifications=frozenset({"q", "M-1"}),
+        demand={"A": 1, "B": 1} if joint else {"A": 2},
+        window=(dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        pair_cap=draw(st.sampled_from([0.5, 0.8, 1.0])),
+        same_township=draw(st.booleans()),
+        previous_periods=1,
+        repeat_pair=draw(st.booleans()),
+        max_tasks_per_inspector=draw(st.sampled_from([None, 2])),
+    )
     other = {i: draw(st.integers(0, 2)) for i in range(1, n_off + 1)}
     return people, tasks, rules, History(conflicts, previous, last, other)
 
@@ -412,12 +487,20 @@ def test_eligibility_rules_and_teams_on_random_registries(reg, seed):
             assert el.caps[c] != 0
         for p in people:  # every officer of a needed department is eligible or has a reason
             if p.kind == "officer" and p.department in rules.demand:
-                assert (p.cert_no in el.eligible[t.task_no]) != (p.cert_no in el.officer_excluded
-                                                                   or p.cert_no in el.task_excluded[t.task_no])
+                assert (p.cert_no in el.eligible[t.task_no]) != (
+                    p.cert_no in el.officer_excluded or p.cert_no in el.task_excluded[t.task_no]
+                )
     doc = inputs_document(el, rules, matter="M-1", period="2026Q1", draw_id=1)
     # the inputs hash does not depend on the order of the registry rows
-    assert inputs_sha256(doc) == inputs_sha256(inputs_document(build_eligibility(people[::-1], tasks[::-1], rules, history),
-                                                               rules, matter="M-1", period="2026Q1", draw_id=1))
+    assert inputs_sha256(doc) == inputs_sha256(
+        inputs_document(
+            build_eligibility(people[::-1], tasks[::-1], rules, history),
+            rules,
+            matter="M-1",
+            period="2026Q1",
+            draw_id=1,
+        )
+    )
     try:
         fractional = solve_fractional(instance_from_inputs(doc))
         sampled = sample_assignment(fractional, seed.strip() or "0" * 20)
@@ -429,6 +512,7 @@ def test_eligibility_rules_and_teams_on_random_registries(reg, seed):
 
 
 # -- the CLI ------------------------------------------------------------------------------------------------
+
 
 def url(engine) -> str:
     return engine.url.render_as_string(hide_password=False)
@@ -457,7 +541,7 @@ def test_cli_assign_show_export_substitute_verify(q1, monkeypatch, capsys, tmp_p
 
     r = cli(q1, "assign", "--quarter", "2026Q1", "--seed", SEED, "--seed-source", "dice", "--json")
     assert r.exit_code == 0
-    done = json.loads(r.output[r.output.index("["):])
+    done = json.loads(r.output[r.output.index("[") :])
     assert [d["inputs_sha256"] for d in done] == [c["inputs_sha256"] for c in checked]  # committed before the seed
     assert "confidential" in r.output
     code, out = exit_code(q1, monkeypatch, capsys, "assign", "--quarter", "2026Q1", "--seed", SEED2)
@@ -474,18 +558,22 @@ def test_cli_assign_show_export_substitute_verify(q1, monkeypatch, capsys, tmp_p
     r = cli(q1, "assign", "export", "--quarter", "2026Q1", "--json", "-o", tmp_path / "teams.json")
     rows = json.loads((tmp_path / "teams.json").read_text(encoding="utf-8"))
     assert len(rows) == 7 and {"task_no", "identifier", "officers"} <= set(rows[0])
-    assert all(len(row["officers"]) == 2 and row["officers"][0]["cert_no"].startswith("360199ST") and row["officers"][0]["name"]
-               for row in rows)
+    assert all(
+        len(row["officers"]) == 2
+        and row["officers"][0]["cert_no"].startswith("360199ST")
+        and row["officers"][0]["name"]
+        for row in rows
+    )
     r = cli(q1, "assign", "export", "--quarter", "2026Q1", "--csv")
     import csv
 
-    lines = list(csv.reader(r.output[r.output.index('"assignment",'):].splitlines()))  # every cell quoted
+    lines = list(csv.reader(r.output[r.output.index('"assignment",') :].splitlines()))  # every cell quoted
     assert lines[0][3:9] == ["task_no", "统一社会信用代码", "名称", "乡镇", "执法证号", "执法人员"]
     assert len(lines) == 8
 
     task, cert = rows[0]["task_no"], rows[0]["officers"][0]["cert_no"]
     code, out = exit_code(q1, monkeypatch, capsys, "assign", "substitute", task, cert, "--reason", "病假", "--json")
-    assert code == 0 and json.loads(out[out.index("{"):])["leaving"] == cert
+    assert code == 0 and json.loads(out[out.index("{") :])["leaving"] == cert
     code, out = exit_code(q1, monkeypatch, capsys, "assign", "substitute", task, cert, "--reason", "again")
     assert code == 1 and "is not on the team" in out
 
@@ -513,8 +601,10 @@ def test_cli_infeasible_exit_code_and_message(q1, monkeypatch, capsys):
 
 
 def test_assign_help_does_not_import_heavy_modules():
-    code = ("import sys; from typer.testing import CliRunner; from inspect_kit.cli import app; "
-            "r = CliRunner().invoke(app, ['assign', '--help']); assert r.exit_code == 0, r.output; "
-            "print(sorted(m for m in ('numpy', 'scipy', 'sqlalchemy') if m in sys.modules))")
+    code = (
+        "import sys; from typer.testing import CliRunner; from inspect_kit.cli import app; "
+        "r = CliRunner().invoke(app, ['assign', '--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('numpy', 'scipy', 'sqlalchemy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -33,7 +33,9 @@ MAKE_UP_WORKDAYS = [  # weekends that were working days (调休)
     D(2026, 10, 10),  # Saturday after it
 ]
 WEEKDAY_HOLIDAYS = [
-    *(D(2025, 1, d) for d in (28, 29, 30, 31)), D(2025, 2, 3), D(2025, 2, 4),
+    *(D(2025, 1, d) for d in (28, 29, 30, 31)),
+    D(2025, 2, 3),
+    D(2025, 2, 4),
     *(D(2025, 10, d) for d in (1, 2, 3, 6, 7, 8)),
     *(D(2026, 2, d) for d in (16, 17, 18, 19, 20, 23)),
     D(2026, 9, 25),  # Mid-Autumn 2026, a Friday

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 import json
 import subprocess
 import sys
@@ -25,14 +24,17 @@ def run(*args, db=None):
 
 def run_main(*args):
     """Through main(), which turns user errors into exit code 1."""
-    return subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), *map(str, args)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_help_does_not_import_heavy_modules():
-    code = ("import sys; from inspect_kit.cli import app; from typer.testing import CliRunner; "
-            "CliRunner().invoke(app, ['--help']); "
-            "print(sorted(m for m in ('sqlalchemy','numpy','scipy','reportlab','openpyxl','pydantic') if m in sys.modules))")
+    code = (
+        "import sys; from inspect_kit.cli import app; from typer.testing import CliRunner; "
+        "CliRunner().invoke(app, ['--help']); "
+        "print(sorted(m for m in ('sqlalchemy','numpy','scipy','reportlab','openpyxl','pydantic') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -75,8 +77,11 @@ def test_user_errors_exit_1_with_a_message_and_no_traceback(tmp_path):
     r = run_main("--db", db, "registry", "list")
     assert r.returncode == 1 and "run `inspect init` first" in r.stderr and "Traceback" not in r.stderr
     subprocess.run([sys.executable, "-m", "inspect_kit", "--db", str(db), "init"], check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), "--db", str(db), "config", "load"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), "--db", str(db), "config", "load"],
+        check=True,
+        capture_output=True,
+    )
     bad = write_csv(tmp_path / "bad.csv", [ENTITY_HEADER, entity_row(1), entity_row(2, 类别="火星")])
     r = run_main("--db", db, "registry", "import", "entities", bad)
     assert r.returncode == 1
@@ -91,8 +96,10 @@ def test_usage_errors_exit_2():
 
 def test_config_check_reports_key(tmp_path):
     bad = tmp_path / "matters.toml"
-    bad.write_text((CONFIGS / "matters.toml").read_text(encoding="utf-8").replace('quota = "1:10"', 'quota = "1:ten"'),
-                   encoding="utf-8")
+    bad.write_text(
+        (CONFIGS / "matters.toml").read_text(encoding="utf-8").replace('quota = "1:10"', 'quota = "1:ten"'),
+        encoding="utf-8",
+    )
     r = run_main("config", "check", bad)
     assert r.returncode == 1 and "key 'matter[1].quota'" in r.stderr
     assert run_main("config", "check").returncode == 0
@@ -111,8 +118,14 @@ def test_every_date_option_reads_the_registry_forms_and_errors_keep_their_bracke
     with pytest.raises(InspectError, match="--date: .*not a date"):
         date_value("5 January", "--date")
     db = tmp_path / "x.db"
-    run = lambda *a: subprocess.run([sys.executable, "-m", "inspect_kit", "--db", str(db), *a],  # noqa: E731
-                                    capture_output=True, text=True)
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "inspect_kit", "--db", str(db), *a],
+            capture_output=True,
+            text=True,
+        )
+
     assert run("init").returncode == 0
     r = run("publish", "draw", "--quarter", "2026Q1", "--date", "2026/13/5", "-o", str(tmp_path / "x.pdf"))
     assert r.returncode == 1 and "--date" in r.stderr and "not a real date" in r.stderr
@@ -120,10 +133,17 @@ def test_every_date_option_reads_the_registry_forms_and_errors_keep_their_bracke
     bad.mkdir()
     for name in ("units.toml", "matters.toml", "assessment.toml"):
         (bad / name).write_bytes((CONFIGS / name).read_bytes())
-    (bad / "settings.toml").write_text((CONFIGS / "settings.toml").read_text(encoding="utf-8")
-                                       .replace("extra_holidays = []", "extra_holidays = [\"x\"]"), encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(bad), "--db", str(db), "findings", "due"],
-                       capture_output=True, text=True)
+    (bad / "settings.toml").write_text(
+        (CONFIGS / "settings.toml")
+        .read_text(encoding="utf-8")
+        .replace("extra_holidays = []", 'extra_holidays = ["x"]'),
+        encoding="utf-8",
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "inspect_kit", "--config", str(bad), "--db", str(db), "findings", "due"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 1 and "settings.toml [findings] extra_holidays" in r.stderr, r.stderr
 
 

@@ -17,7 +17,8 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, inspect as sa_inspect, select, text
+from sqlalchemy import func, select, text
+from sqlalchemy import inspect as sa_inspect
 
 from inspect_kit.errors import InspectError
 from inspect_kit.findings import records, service
@@ -25,8 +26,8 @@ from inspect_kit.findings import write as findings_write
 from inspect_kit.storage.db import current_revision, upgrade
 from inspect_kit.storage.models import Entity, Finding, FindingRevision, ImportBatch, RegistryChange
 from tests.conftest import write_csv
-from tests.test_findings_service import tasks  # noqa: F401  (fixture)
 from tests.helpers import ENTITY_HEADER, entity_row
+from tests.test_findings_service import tasks  # noqa: F401  (fixture)
 
 AS_OF = dt.date(2026, 6, 30)
 T1, T2, T3 = (dt.datetime(2026, 4, d, 9, 0) for d in (1, 2, 3))
@@ -41,8 +42,14 @@ def two(tasks):  # noqa: F811
 
 
 def first(task_no: str, **over) -> dict:
-    row = {"inspection_date": "2026-03-06", "results": "R05", "problems": "废气处理设施未正常运行", "follow_up": "F02",
-           "rectification_deadline": "2026-04-06", "recorded_by": "张三"}
+    row = {
+        "inspection_date": "2026-03-06",
+        "results": "R05",
+        "problems": "废气处理设施未正常运行",
+        "follow_up": "F02",
+        "rectification_deadline": "2026-04-06",
+        "recorded_by": "张三",
+    }
     row.update(over)
     return row
 
@@ -62,8 +69,10 @@ def findings_csv(tmp_path, task_no: str, **values) -> object:
 
 def dump(engine) -> tuple:
     with engine.connect() as c:
-        return tuple(tuple(sorted(tuple(map(str, r)) for r in c.execute(select(t))))
-                     for t in (Finding.__table__, FindingRevision.__table__))
+        return tuple(
+            tuple(sorted(tuple(map(str, r)) for r in c.execute(select(t))))
+            for t in (Finding.__table__, FindingRevision.__table__)
+        )
 
 
 def assert_history_consistent(engine) -> None:
@@ -94,8 +103,12 @@ def someone_waits_on_a_lock(engine) -> bool:
     with engine.connect() as mon:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
-            n = mon.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                 "AND wait_event_type = 'Lock'")).scalar_one()
+            n = mon.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
             if n:
                 return True
             mon.rollback()
@@ -148,7 +161,9 @@ class Duel:
                 if name == "winner":
                     self.winner_done.set()
 
-        threads = [threading.Thread(target=call, args=(n, f), name=n) for n, f in (("winner", winner), ("loser", loser))]
+        threads = [
+            threading.Thread(target=call, args=(n, f), name=n) for n, f in (("winner", winner), ("loser", loser))
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -166,14 +181,18 @@ def test_stale_writer_loses_and_writes_nothing(two, tmp_path, monkeypatch):
     out = duel.run(lambda: import_file(engine, path), lambda: add(engine, no, {"problems": "手工录入的描述"}))
     assert out["winner"].updated == 1
     assert isinstance(out["loser"], InspectError)
-    assert str(out["loser"]) == (f"task {no} was changed by someone else since you read it (revision 1 → 2); nothing "
-                                 f"was written. See it with `inspect findings show {no}` and run the command again")
+    assert str(out["loser"]) == (
+        f"task {no} was changed by someone else since you read it (revision 1 → 2); nothing "
+        f"was written. See it with `inspect findings show {no}` and run the command again"
+    )
     _, f = service.get_finding(engine, no, as_of=AS_OF)
     assert f.problems == "导入的描述"  # the winner's value, not lost
     history = service.finding_history(engine, no)
     assert [r.revision for r in history] == [1, 2]
-    assert [r.changes.get("problems") for r in history] == [[None, "废气处理设施未正常运行"],
-                                                            ["废气处理设施未正常运行", "导入的描述"]]
+    assert [r.changes.get("problems") for r in history] == [
+        [None, "废气处理设施未正常运行"],
+        ["废气处理设施未正常运行", "导入的描述"],
+    ]
     assert_history_consistent(engine)
 
 
@@ -225,7 +244,10 @@ def test_overlapping_registry_imports_one_wins(configured, import_options, tmp_p
 
     def counts():
         with engine.connect() as c:
-            return [c.execute(select(func.count()).select_from(t)).scalar_one() for t in (Entity, ImportBatch, RegistryChange)]
+            return [
+                c.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (Entity, ImportBatch, RegistryChange)
+            ]
 
     before = counts()
     first_wrote, errors = threading.Event(), {}
@@ -252,8 +274,9 @@ def test_overlapping_registry_imports_one_wins(configured, import_options, tmp_p
     assert waited == [True]
     assert errors["first"].added == 30
     assert isinstance(errors["second"], InspectError)
-    assert str(errors["second"]) == (f"{path}: someone else imported entities at the same time; nothing was written, "
-                                     "run it again")
+    assert str(errors["second"]) == (
+        f"{path}: someone else imported entities at the same time; nothing was written, run it again"
+    )
     assert [a - b for a, b in zip(counts(), before)] == [30, 1, 30]  # the first import only
     again = import_registry(engine, "entities", path, import_options())  # run it again: now a no-op
     assert (again.added, again.unchanged) == (0, 30)
@@ -273,6 +296,7 @@ def test_nul_in_a_finding_on_postgresql_is_a_clear_error(two):
 
 # -- the findings guard ----------------------------------------------------------------------------
 
+
 def refused(engine, stmt: str, match: str = "inspect-kit") -> None:
     with pytest.raises(Exception, match=match):
         with engine.begin() as c:
@@ -290,8 +314,9 @@ def test_findings_cannot_disappear_or_change_without_a_revision(two):
     refused(engine, "UPDATE findings SET revision = revision + 2", "only with a new revision")
     refused(engine, "UPDATE findings SET task_id = task_id + 1", "only with a new revision")
     refused(engine, "DELETE FROM finding_revisions", "append-only")
-    cols = ("task_id, inspection_start, inspection_end, results, follow_ups, recorded_by, created_at, updated_at, "
-            "revision")
+    cols = (
+        "task_id, inspection_start, inspection_end, results, follow_ups, recorded_by, created_at, updated_at, revision"
+    )
     copy = f"SELECT {cols} FROM findings"
     refused(engine, f"INSERT INTO findings ({cols}) {copy}", "once per task|duplicate key")  # a second one
     if engine.dialect.name == "sqlite":
@@ -304,9 +329,13 @@ def test_findings_cannot_disappear_or_change_without_a_revision(two):
     with engine.begin() as c:
         fid, rev = c.execute(select(Finding.id, Finding.revision)).one()
         assert rev == 2
-        c.execute(text("INSERT INTO finding_revisions (finding_id, revision, at, by, source, changes) "
-                       "VALUES (:f, 3, :at, 'dba', 'psql', :ch)"),
-                  {"f": fid, "at": T3, "ch": '{"notes": ["已约谈", "已复查"]}'})
+        c.execute(
+            text(
+                "INSERT INTO finding_revisions (finding_id, revision, at, by, source, changes) "
+                "VALUES (:f, 3, :at, 'dba', 'psql', :ch)"
+            ),
+            {"f": fid, "at": T3, "ch": '{"notes": ["已约谈", "已复查"]}'},
+        )
         c.execute(text("UPDATE findings SET notes = '已复查', revision = 3 WHERE id = :f"), {"f": fid})
     assert [r.source for r in service.finding_history(engine, no)] == ["cli", "cli", "psql"]
     assert_history_consistent(engine)
@@ -333,4 +362,3 @@ def test_migration_0003_numbers_the_history_and_downgrades(two):
     assert dump(engine) == before  # revisions numbered again in id order, rows at their latest
     assert_history_consistent(engine)
     refused(engine, "DELETE FROM findings", "never deleted")
-

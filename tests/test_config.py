@@ -31,15 +31,36 @@ def edit(path, old, new):
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-@pytest.mark.parametrize("file, old, new, key, words", [
-    ("matters.toml", 'quota = "25%"', 'quota = "25 percent"', "matter[0].quota", "is not understood; use a fraction"),
-    ("matters.toml", 'unit = "STHJ"', 'unit = "NOPE"', "matter[0].unit", "'NOPE' is not in units.toml"),
-    ("matters.toml", 'categories = ["重点排污单位"]', 'categories = ["火星单位"]', "matter[0].categories", "火星单位"),
-    ("matters.toml", 'team_size = 2', 'team_size = 1', "matter[0].team_size", "greater than or equal to 2"),
-    ("matters.toml", 'rounding = "ceil"', 'rounding = "up"', None, None),
-    ("settings.toml", "min_seed_length = 20", "min_seed_length = 0", "draw.min_seed_length", "greater than or equal to 1"),
-    ("units.toml", 'kind = "township"', 'kind = "village"', "unit[3].kind", "'department' or 'township'"),
-])
+@pytest.mark.parametrize(
+    "file, old, new, key, words",
+    [
+        (
+            "matters.toml",
+            'quota = "25%"',
+            'quota = "25 percent"',
+            "matter[0].quota",
+            "is not understood; use a fraction",
+        ),
+        ("matters.toml", 'unit = "STHJ"', 'unit = "NOPE"', "matter[0].unit", "'NOPE' is not in units.toml"),
+        (
+            "matters.toml",
+            'categories = ["重点排污单位"]',
+            'categories = ["火星单位"]',
+            "matter[0].categories",
+            "火星单位",
+        ),
+        ("matters.toml", "team_size = 2", "team_size = 1", "matter[0].team_size", "greater than or equal to 2"),
+        ("matters.toml", 'rounding = "ceil"', 'rounding = "up"', None, None),
+        (
+            "settings.toml",
+            "min_seed_length = 20",
+            "min_seed_length = 0",
+            "draw.min_seed_length",
+            "greater than or equal to 1",
+        ),
+        ("units.toml", 'kind = "township"', 'kind = "village"', "unit[3].kind", "'department' or 'township'"),
+    ],
+)
 def test_errors_name_file_key_and_problem(cfg_dir, file, old, new, key, words):
     text = (cfg_dir / file).read_text(encoding="utf-8")
     if old not in text:  # a default not written in the example: add it
@@ -69,17 +90,26 @@ def test_check_a_single_file(cfg_dir):
 def test_result_code_lists_are_configurable(cfg_dir):
     from inspect_kit.findings.service import policy_from_config
 
-    edit(cfg_dir / "settings.toml", "extra_workdays = []\n", 'extra_workdays = []\n\n[findings.codes]\n'
-         'extra_categories = [{ code = "R11", label = "未按规定执行排污许可", problem = true }]\n')
+    edit(
+        cfg_dir / "settings.toml",
+        "extra_workdays = []\n",
+        "extra_workdays = []\n\n[findings.codes]\n"
+        'extra_categories = [{ code = "R11", label = "未按规定执行排污许可", problem = true }]\n',
+    )
     policy = policy_from_config(load_config(cfg_dir))
     assert policy.codebook.categories.get("未按规定执行排污许可").code == "R11"
     assert policy.codebook.problem_found(["R11"])
 
 
 def test_bad_result_code_list_names_the_key(cfg_dir):
-    edit(cfg_dir / "settings.toml", "extra_workdays = []\n", 'extra_workdays = []\n\n[findings.codes]\n'
-         'extra_categories = [{ code = "R12", label = "无标记" }]\n')
+    edit(
+        cfg_dir / "settings.toml",
+        "extra_workdays = []\n",
+        'extra_workdays = []\n\n[findings.codes]\nextra_categories = [{ code = "R12", label = "无标记" }]\n',
+    )
     with pytest.raises(ValidationFailed) as err:
         load_config(cfg_dir)
-    assert any(p.file.endswith("settings.toml") and p.key.startswith("findings.codes.extra_categories[0]")
-               for p in err.value.problems), err.value.problems
+    assert any(
+        p.file.endswith("settings.toml") and p.key.startswith("findings.codes.extra_categories[0]")
+        for p in err.value.problems
+    ), err.value.problems

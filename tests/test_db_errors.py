@@ -24,8 +24,13 @@ SECRET = "s3cret-Pw"
 
 
 def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), *map(str, args)],
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
 
 
 def one_line_error(r) -> str:
@@ -38,14 +43,24 @@ def one_line_error(r) -> str:
 
 # -- passwords -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url, shown", [
-    (f"postgresql://bob:{SECRET}@db.example:5432/county", "postgresql://bob:***@db.example:5432/county"),
-    (f"postgresql://bob:{SECRET}@db.example:port/county", "postgresql://bob:***@db.example:port/county"),  # no parse
-    (f"postgresql://bob:a@b/{SECRET}@db.example/county", "postgresql://bob:***@db.example/county"),  # raw @ and /
-    (f"nosuchdriver://bob:{SECRET}@h/county", "nosuchdriver://bob:***@h/county"),
-    (f"postgresql://db.example/county?user=bob&password={SECRET}", "postgresql://db.example/county?user=bob&password=***"),
-    ("sqlite:///var/data/青山.db", "sqlite:///var/data/青山.db"),
-])
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        (f"postgresql://bob:{SECRET}@db.example:5432/county", "postgresql://bob:***@db.example:5432/county"),
+        (
+            f"postgresql://bob:{SECRET}@db.example:port/county",
+            "postgresql://bob:***@db.example:port/county",
+        ),  # no parse
+        (f"postgresql://bob:a@b/{SECRET}@db.example/county", "postgresql://bob:***@db.example/county"),  # raw @ and /
+        (f"nosuchdriver://bob:{SECRET}@h/county", "nosuchdriver://bob:***@h/county"),
+        (
+            f"postgresql://db.example/county?user=bob&password={SECRET}",
+            "postgresql://db.example/county?user=bob&password=***",
+        ),
+        ("sqlite:///var/data/青山.db", "sqlite:///var/data/青山.db"),
+    ],
+)
 def test_urls_are_shown_without_passwords(url, shown):
     assert show_url(url) == shown
     assert SECRET not in redact(f"error: could not use {url!r} (retry)")
@@ -74,11 +89,14 @@ def test_unreachable_database_is_one_line_without_password():
     assert "refused" in line.lower()
 
 
-@pytest.mark.parametrize("url, reason", [
-    (f"postgresql://bob:{SECRET}@127.0.0.1:notaport/county", "cannot open database postgresql"),
-    (f"nosuchdriver://bob:{SECRET}@127.0.0.1/county", "Can't load plugin"),
-    (f"postgresql+nosuchdriver://bob:{SECRET}@127.0.0.1/county", "Can't load plugin"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        (f"postgresql://bob:{SECRET}@127.0.0.1:notaport/county", "cannot open database postgresql"),
+        (f"nosuchdriver://bob:{SECRET}@127.0.0.1/county", "Can't load plugin"),
+        (f"postgresql+nosuchdriver://bob:{SECRET}@127.0.0.1/county", "Can't load plugin"),
+    ],
+)
 def test_malformed_url_or_unknown_driver_never_shows_the_password(url, reason):
     with pytest.raises(InspectError) as exc:
         make_engine(url)
@@ -87,11 +105,14 @@ def test_malformed_url_or_unknown_driver_never_shows_the_password(url, reason):
 
 def test_malformed_url_through_the_cli(tmp_path):
     line = one_line_error(cli("--db", f"nosuchdriver://bob:{SECRET}@127.0.0.1/county", "init"))
-    assert line == ("error: cannot open database nosuchdriver://bob:***@127.0.0.1/county: "
-                    "Can't load plugin: sqlalchemy.dialects:nosuchdriver")
+    assert line == (
+        "error: cannot open database nosuchdriver://bob:***@127.0.0.1/county: "
+        "Can't load plugin: sqlalchemy.dialects:nosuchdriver"
+    )
 
 
 # -- SQLite busy timeout ---------------------------------------------------------------------------
+
 
 @contextmanager
 def write_lock(path):
@@ -126,9 +147,11 @@ def test_a_locked_database_waits_the_busy_timeout_then_says_so(sqlite_db, config
             sync_config(eng, config, NOW)
         waited = time.monotonic() - start
     assert 0.9 <= waited < 5
-    assert str(exc.value) == (f"database {url} is locked by another program that is writing to it; gave up after "
-                              "waiting 1 s (the busy timeout); nothing was written. Run the command again, or wait "
-                              "longer with --busy-timeout SECONDS (or INSPECT_DB_BUSY_TIMEOUT)")
+    assert str(exc.value) == (
+        f"database {url} is locked by another program that is writing to it; gave up after "
+        "waiting 1 s (the busy timeout); nothing was written. Run the command again, or wait "
+        "longer with --busy-timeout SECONDS (or INSPECT_DB_BUSY_TIMEOUT)"
+    )
     with eng.connect() as c:
         assert c.execute(select(func.count()).select_from(Unit)).scalar_one() == 0
     sync_config(eng, config, NOW)  # the lock is gone: the same call goes through
@@ -154,10 +177,14 @@ def test_busy_timeout_from_the_cli_option_and_the_environment(sqlite_db):
 
 # -- values the driver refuses ---------------------------------------------------------------------
 
+
 def test_a_value_the_driver_refuses_is_a_clear_error(engine):
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite stores NUL; PostgreSQL refuses it")
-    with pytest.raises(InspectError, match=r"^database postgresql\+psycopg://.* refused a value: PostgreSQL text "
-                                           r"fields cannot contain NUL \(0x00\) bytes; nothing was written$"):
+    with pytest.raises(
+        InspectError,
+        match=r"^database postgresql\+psycopg://.* refused a value: PostgreSQL text "
+        r"fields cannot contain NUL \(0x00\) bytes; nothing was written$",
+    ):
         with engine.begin() as c:
             c.execute(text("SELECT :x"), {"x": "a\x00b"})

@@ -28,11 +28,13 @@ def test_demo_runs_the_whole_pipeline(demo_run):
         assert count(Notice) >= 3 and count(ScoringRun) == 1
     engine.dispose()
     # Everything the demo drew and assigned re-derives from the stored records.
-    v = subprocess.run([sys.executable, "-m", "inspect_kit", "--db", str(out / "inspect.db"), "verify"],
-                       capture_output=True, text=True)
+    v = subprocess.run(
+        [sys.executable, "-m", "inspect_kit", "--db", str(out / "inspect.db"), "verify"], capture_output=True, text=True
+    )
     assert v.returncode == 0 and "FAIL" not in v.stdout and v.stdout.count("OK") == 19
     assert "OK  transparency log" in v.stdout  # 12 draws, 6 assignments and the log
     # A second run starts afresh and prints the same thing (fixed dates and seeds).
-    again = subprocess.run([sys.executable, "-m", "inspect_kit", "demo", "--out", str(out)], cwd=ROOT,
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        [sys.executable, "-m", "inspect_kit", "demo", "--out", str(out)], cwd=ROOT, capture_output=True, text=True
+    )
     assert again.returncode == 0 and again.stdout == r.stdout

@@ -13,9 +13,21 @@ from consistent_sampler import first_ticket, sampler
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspect_kit.draw import (CoverageRule, QuotaRule, build_bundle, canonical_frame_bytes,
-                              draw_stratified, format_ticket, frame_sha256, select, ticket,
-                              ticket_key, ticket_keys, tickets, verify_bundle)
+from inspect_kit.draw import (
+    CoverageRule,
+    QuotaRule,
+    build_bundle,
+    canonical_frame_bytes,
+    draw_stratified,
+    format_ticket,
+    frame_sha256,
+    select,
+    ticket,
+    ticket_key,
+    ticket_keys,
+    tickets,
+    verify_bundle,
+)
 from inspect_kit.draw import sampler as sampler_module
 
 
@@ -26,25 +38,48 @@ def oracle(seed: str, ids: list[str], n: int) -> list[str]:
 # --- fixed vectors, computed once with consistent_sampler 1.0.10 ------------------------------
 
 FIXED_TICKETS = [
-    ("01382438112797316654", "AB-130",  # the package's own docstring example
-     "0.26299714122838008416507544297546663599715395525154425586041245287750224561854"),
-    ("01382438112797316654", "91310115MA1K3YJ12X",
-     "0.09603011858619207249308271290097470190987910978636886903678590382630817646395"),
-    ("0", "AB-130",  # 77 digits: x has 77 decimal digits
-     "0.1080197093303677096850754402605818405137511435224518798475672720417592441942"),
-    ("00", "91110000100000000A",
-     "0.41979181338655883734274703333016878854075638064326241381385349313874918573424"),
-    ("20260105", "企业-甲",
-     "0.83691660813606222653131103070628928823516055873135213082155153127523129525233"),
+    (
+        "01382438112797316654",
+        "AB-130",  # the package's own docstring example
+        "0.26299714122838008416507544297546663599715395525154425586041245287750224561854",
+    ),
+    (
+        "01382438112797316654",
+        "91310115MA1K3YJ12X",
+        "0.09603011858619207249308271290097470190987910978636886903678590382630817646395",
+    ),
+    (
+        "0",
+        "AB-130",  # 77 digits: x has 77 decimal digits
+        "0.1080197093303677096850754402605818405137511435224518798475672720417592441942",
+    ),
+    ("00", "91110000100000000A", "0.41979181338655883734274703333016878854075638064326241381385349313874918573424"),
+    ("20260105", "企业-甲", "0.83691660813606222653131103070628928823516055873135213082155153127523129525233"),
 ]
 USCC_30 = [f"9133{k:014d}" for k in range(30)]
 FIXED_SAMPLES = [
-    ("20260105", 6, ["913300000000000006", "913300000000000015", "913300000000000020",
-                     "913300000000000004", "913300000000000011", "913300000000000021"]),
-    ("0", 5, ["913300000000000028", "913300000000000004", "913300000000000029",
-              "913300000000000012", "913300000000000026"]),
-    ("00", 5, ["913300000000000012", "913300000000000026", "913300000000000024",
-               "913300000000000004", "913300000000000002"]),
+    (
+        "20260105",
+        6,
+        [
+            "913300000000000006",
+            "913300000000000015",
+            "913300000000000020",
+            "913300000000000004",
+            "913300000000000011",
+            "913300000000000021",
+        ],
+    ),
+    (
+        "0",
+        5,
+        ["913300000000000028", "913300000000000004", "913300000000000029", "913300000000000012", "913300000000000026"],
+    ),
+    (
+        "00",
+        5,
+        ["913300000000000012", "913300000000000026", "913300000000000024", "913300000000000004", "913300000000000002"],
+    ),
 ]
 
 
@@ -139,20 +174,28 @@ SPECIAL_X = [0, 5, 10**63, 10**64 - 1, 10**64, 10**76 - 1, 10**76, 10**77, 2**25
 
 
 @settings(max_examples=200)
-@given(digests=st.lists(st.binary(min_size=32, max_size=32) | st.sampled_from(
-    [x.to_bytes(32, "big") for x in SPECIAL_X]), min_size=1, max_size=20))
+@given(
+    digests=st.lists(
+        st.binary(min_size=32, max_size=32) | st.sampled_from([x.to_bytes(32, "big") for x in SPECIAL_X]),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_digest_to_ticket_and_prefix(digests: list[bytes]) -> None:
     """Padding below 10**64, 64..78 digits, and the 9-digit prefix, on arbitrary digests."""
-    expected = ["0." + "{:064d}".format(int.from_bytes(d, "big"))[::-1]  # sha256_uniform, from x
-                for d in digests]
+    expected = [
+        "0." + "{:064d}".format(int.from_bytes(d, "big"))[::-1]  # sha256_uniform, from x
+        for d in digests
+    ]
     assert [sampler_module._ticket_from_digest(d) for d in digests] == expected
     words = sampler_module._digest_words(digests)
     for digits in (3, 6, 9):
         prefix = sampler_module._prefix_keys(words, digits)
-        assert prefix.tolist() == [int(t[2:2 + digits]) for t in expected]
+        assert prefix.tolist() == [int(t[2 : 2 + digits]) for t in expected]
 
 
 # --- input checks and publication ---------------------------------------------------------------
+
 
 def test_non_string_ids_and_duplicates_are_refused() -> None:
     with pytest.raises(TypeError, match="canonical str"):
@@ -183,6 +226,7 @@ def test_format_ticket_keeps_at_least_18_digits() -> None:
 
 # --- fairness -----------------------------------------------------------------------------------
 
+
 def test_inclusion_frequencies_are_binomial() -> None:
     """Over 2,000 seeds each of 20 entities is drawn ~n/N of the time (5 sigma, no flakes)."""
     ids = [f"91330100MA{k:08d}" for k in range(20)]
@@ -199,6 +243,7 @@ def test_inclusion_frequencies_are_binomial() -> None:
 
 # --- frames ------------------------------------------------------------------------------------
 
+
 def test_canonical_frame_bytes_format() -> None:
     rows = [("b2", "重点"), ("a1", "一般"), ("b", "一般")]
     data = canonical_frame_bytes(rows)
@@ -209,15 +254,18 @@ def test_canonical_frame_bytes_format() -> None:
     assert canonical_frame_bytes([]) == b""
 
 
-@pytest.mark.parametrize("rows,message", [
-    ([("a\tb", "S")], "U\\+0009"),
-    ([("a", "S\n")], "U\\+000A"),
-    ([("a\u2028", "S")], "U\\+2028"),
-    ([("a", "S"), ("a", "T")], "'a' appears more than once"),
-    ([("", "S")], "identifier is empty"),
-    ([(1, "S")], "identifier must be a str"),
-    ([("a",)], "expected \\(identifier, stratum\\)"),
-])
+@pytest.mark.parametrize(
+    "rows,message",
+    [
+        ([("a\tb", "S")], "U\\+0009"),
+        ([("a", "S\n")], "U\\+000A"),
+        ([("a\u2028", "S")], "U\\+2028"),
+        ([("a", "S"), ("a", "T")], "'a' appears more than once"),
+        ([("", "S")], "identifier is empty"),
+        ([(1, "S")], "identifier must be a str"),
+        ([("a",)], "expected \\(identifier, stratum\\)"),
+    ],
+)
 def test_bad_frames_are_refused(rows: list, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         canonical_frame_bytes(rows)
@@ -226,8 +274,7 @@ def test_bad_frames_are_refused(rows: list, message: str) -> None:
 def test_draw_stratified_per_stratum_and_order_free() -> None:
     rows = [(f"91{k:016d}", "AB"[k % 2]) for k in range(200)]
     result = draw_stratified("777", rows, {"A": 10, "B": 3})
-    assert [(s.stratum, s.N, s.n, len(s.selected)) for s in result.strata] == [
-        ("A", 100, 10, 10), ("B", 100, 3, 3)]
+    assert [(s.stratum, s.N, s.n, len(s.selected)) for s in result.strata] == [("A", 100, 10, 10), ("B", 100, 3, 3)]
     a_ids = [i for i, s in rows if s == "A"]
     assert [c.id for c in result.stratum("A").selected] == oracle("777", a_ids, 10)
     shuffled = rows[:]
@@ -242,13 +289,20 @@ def test_draw_stratified_per_stratum_and_order_free() -> None:
 
 # --- bundles -----------------------------------------------------------------------------------
 
+
 def make_bundle() -> dict:
     rows = [(f"91330100{k:010d}", ("重点", "一般", "新增")[k % 3]) for k in range(90)]
     return build_bundle(
-        seed="3849 1023 7745", seed_source="public dice roll, 2026-01-05 09:30",
-        matter="排污许可执行情况检查", period="2026Q1", rows=rows,
-        rules={"重点": QuotaRule.of("25%"), "一般": QuotaRule.of("1:10", "round"),
-               "新增": CoverageRule(period=0, periods=4, drawn_before=0)},
+        seed="3849 1023 7745",
+        seed_source="public dice roll, 2026-01-05 09:30",
+        matter="排污许可执行情况检查",
+        period="2026Q1",
+        rows=rows,
+        rules={
+            "重点": QuotaRule.of("25%"),
+            "一般": QuotaRule.of("1:10", "round"),
+            "新增": CoverageRule(period=0, periods=4, drawn_before=0),
+        },
     )
 
 
@@ -281,8 +335,7 @@ def test_changed_seed_fails() -> None:
     bundle["seed"] = "3849 1023 7746"
     problems = verify_bundle(bundle).problems
     assert any(p.startswith("sample differs in stratum") for p in problems)
-    assert any("none of the 18 listed tickets belongs to seed '3849 1023 7746'" in p
-               for p in problems)
+    assert any("none of the 18 listed tickets belongs to seed '3849 1023 7746'" in p for p in problems)
 
 
 def test_changed_sample_fails() -> None:
@@ -305,8 +358,7 @@ def test_sample_outside_frame_and_wrong_n_fail() -> None:
     problems = verify_bundle(bundle).problems
     assert "identifier 'NOT-IN-FRAME' in the sample is not in the frame" in problems
     label = bundle["strata"][0]["stratum"]
-    assert any(p.startswith(f"stratum {label!r}: n=") and "does not follow from the quota" in p
-               for p in problems)
+    assert any(p.startswith(f"stratum {label!r}: n=") and "does not follow from the quota" in p for p in problems)
 
 
 def test_reordered_sample_and_malformed_bundle() -> None:
@@ -317,7 +369,8 @@ def test_reordered_sample_and_malformed_bundle() -> None:
     duplicated = copy.deepcopy(bundle)
     duplicated["frame"]["rows"].append(list(duplicated["frame"]["rows"][0]))
     assert verify_bundle(duplicated).problems == [
-        f"frame: identifier {duplicated['frame']['rows'][0][0]!r} appears more than once"]
+        f"frame: identifier {duplicated['frame']['rows'][0][0]!r} appears more than once"
+    ]
     bundle["sample"][2]["rank"] = "3"
     assert verify_bundle(bundle).problems == ["sample entry 3: 'rank' is not a int"]
     del bundle["frame"]
@@ -327,8 +380,15 @@ def test_reordered_sample_and_malformed_bundle() -> None:
 def test_per_inspector_bundle_round_trip() -> None:
     rows = [(f"E{k:03d}", "AB"[k % 4 == 0]) for k in range(80)]
     rule = QuotaRule.of("5×inspectors")
-    bundle = build_bundle(seed="9", seed_source="test", matter="m", period="2026-03", rows=rows,
-                          rules={"A": rule, "B": rule}, on_duty_inspectors=3)
+    bundle = build_bundle(
+        seed="9",
+        seed_source="test",
+        matter="m",
+        period="2026-03",
+        rows=rows,
+        rules={"A": rule, "B": rule},
+        on_duty_inspectors=3,
+    )
     assert {e["stratum"]: e["n"] for e in bundle["strata"]} == {"A": 11, "B": 4}  # 15 = 11.25 + 3.75
     assert bundle["on_duty_inspectors"] == 3
     assert verify_bundle(bundle).ok
@@ -338,7 +398,6 @@ def test_per_inspector_bundle_round_trip() -> None:
 
 def test_numpy_string_arrays_are_accepted_as_plain_str():
     import numpy as np
-
     from consistent_sampler import sampler as reference
 
     ids = [f"91360199{i:09d}X" for i in range(200)]

@@ -15,8 +15,15 @@ from consistent_sampler import sampler as oracle
 from sqlalchemy import select, text, update
 
 from inspect_kit.draw import indb, service
-from inspect_kit.draw.frame import (FrameBuilder, canonical_frame_bytes, canonical_rows, draw_members,
-                                    draw_stratified, frame_members, frame_sha256)
+from inspect_kit.draw.frame import (
+    FrameBuilder,
+    canonical_frame_bytes,
+    canonical_rows,
+    draw_members,
+    draw_stratified,
+    frame_members,
+    frame_sha256,
+)
 from inspect_kit.draw.sampler import tickets
 from inspect_kit.draw.seeds import SeedSource
 from inspect_kit.errors import InspectError
@@ -62,19 +69,28 @@ def test_streamed_frame_equals_the_canonical_one(case):
         assert [c.id for c in draw_members(seed, members, sizes, sha).stratum(label).selected] == expected
 
 
-@pytest.mark.parametrize("bad", [
-    [("b", "S"), ("a", "S")],  # not in code point order (a collation that is not byte order)
-    [("a", "S"), ("a", "T")],  # a duplicate
-    [("a\tb", "S")], [("a", "")], [("", "S")], [("a", "x\u2028")], [("a", 5)],
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [("b", "S"), ("a", "S")],  # not in code point order (a collation that is not byte order)
+        [("a", "S"), ("a", "T")],  # a duplicate
+        [("a\tb", "S")],
+        [("a", "")],
+        [("", "S")],
+        [("a", "x\u2028")],
+        [("a", 5)],
+    ],
+)
 def test_builder_refuses_what_is_not_plainly_canonical(bad):
     assert FrameBuilder().add(bad) is False
     b = FrameBuilder()
     assert b.add([("b", "S")]) and not b.add([("a", "S")])  # order holds across chunks too
 
 
-@pytest.mark.parametrize("text_", [b"a\tS\tT\nb\tS\n", b"b\tS\na\tS\n", b"a\tS\na\tS\n", b"a\t\n", b"\tS\n",
-                                   b"a\tS\nbS\nc\t\tS\n", b"a\x01\tS\n"])
+@pytest.mark.parametrize(
+    "text_",
+    [b"a\tS\tT\nb\tS\n", b"b\tS\na\tS\n", b"a\tS\na\tS\n", b"a\t\n", b"\tS\n", b"a\tS\nbS\nc\t\tS\n", b"a\x01\tS\n"],
+)
 def test_stored_frames_that_are_not_canonical_go_the_slow_way(text_):
     sha, _, members = frame_members(zlib.compress(text_))
     assert sha == hashlib.sha256(text_).hexdigest() and members is None
@@ -82,8 +98,11 @@ def test_stored_frames_that_are_not_canonical_go_the_slow_way(text_):
 
 def test_log_digest_of_tasks_in_bulk_equals_row_by_row():
     keys = ["id", "draw_id", "task_no", "identifier", "stratum", "ticket", "rank", "note"]
-    rows = [(1, 7, "X-001", "企业\"1", "A", "0.1", 1, None), (2, 7, "X-002", "id},{x", "B", "0.2", 2, "n"),
-            (3, 7, "X-003", "c", "甲", "0.3", 3, dt.date(2026, 1, 2))]
+    rows = [
+        (1, 7, "X-001", '企业"1', "A", "0.1", 1, None),
+        (2, 7, "X-002", "id},{x", "B", "0.2", 2, "n"),
+        (3, 7, "X-003", "c", "甲", "0.3", 3, dt.date(2026, 1, 2)),
+    ]
     for chunk in (rows[:1], rows[:2], rows, [rows[0], rows[2]]):
         h = hashlib.sha256()
         store._feed_children(h, keys, chunk)
@@ -92,6 +111,7 @@ def test_log_digest_of_tasks_in_bulk_equals_row_by_row():
 
 
 # -- PostgreSQL: the in-database draw --------------------------------------------------------------
+
 
 def _pg(engine):
     if engine.dialect.name != "postgresql":
@@ -113,8 +133,12 @@ def test_in_database_tickets_and_sample_equal_the_client_path(engine, case):
         got = dict((i, t) for i, t, _ in conn.execute(text(indb.tickets_sql("t")), {"prefix": prefix}))
         assert got == dict(zip([i for i, _ in rows], tickets(seed, [i for i, _ in rows])))
         d = indb.draw(conn, 1, blob, sha, seed, sizes)
-        sample = conn.execute(text('SELECT stratum, identifier, ticket, rank FROM inspect_frame_1_sample '
-                                   'ORDER BY stratum COLLATE "C", rank')).all()
+        sample = conn.execute(
+            text(
+                "SELECT stratum, identifier, ticket, rank FROM inspect_frame_1_sample "
+                'ORDER BY stratum COLLATE "C", rank'
+            )
+        ).all()
         assert [tuple(r) for r in sample] == _sample(draw_stratified(seed, rows, sizes))
         assert d.n_selected == len(sample)
         conn.rollback()
@@ -125,7 +149,8 @@ def test_a_short_ticket_is_padded_like_the_package(engine):
     _pg(engine)
     with engine.connect() as conn:
         sql = indb.tickets_sql("(SELECT 'x'::text AS identifier) ").replace(
-            "sha256(CAST(:prefix AS bytea) || convert_to(f.identifier, 'UTF8'))", "CAST(:digest AS bytea)")
+            "sha256(CAST(:prefix AS bytea) || convert_to(f.identifier, 'UTF8'))", "CAST(:digest AS bytea)"
+        )
         for x in (0, 1, 10**62 + 7, 2**256 - 1, 10**63):
             got = conn.execute(text(sql), {"digest": x.to_bytes(32, "big")}).one()[1]
             assert got == "0." + str(x).zfill(64)[::-1]
@@ -139,18 +164,34 @@ def test_service_draws_in_the_database_byte_identical_to_the_client(engine, conf
 
     rnd = random.Random(7)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO entities (identifier, id_scheme, name, category, department, township, "
-                          "credit_class, status, updated_at) VALUES (:i, 'uscc', :n, '企业', 'SCJG', '城关镇', :c, "
-                          "'active', :t)"), [{"i": i, "n": f"企业{k}", "c": rnd.choice(["A", "B", "C", "D", None]),
-                                              "t": T0} for k, (i, _) in enumerate(_instance(rnd, 600)[0])])
+        conn.execute(
+            text(
+                "INSERT INTO entities (identifier, id_scheme, name, category, department, township, "
+                "credit_class, status, updated_at) VALUES (:i, 'uscc', :n, '企业', 'SCJG', '城关镇', :c, "
+                "'active', :t)"
+            ),
+            [
+                {"i": i, "n": f"企业{k}", "c": rnd.choice(["A", "B", "C", "D", None]), "t": T0}
+                for k, (i, _) in enumerate(_instance(rnd, 600)[0])
+            ],
+        )
     a = draw(engine, indb.with_min_rows(config, 0), "SCJG-01", "2026")
-    b = draw(engine, indb.with_min_rows(config, None), "SCJG-01", "2026", redraw=True, reason="the other path", prep=T0 + dt.timedelta(hours=2),
-             now=T0 + dt.timedelta(hours=3))
+    b = draw(
+        engine,
+        indb.with_min_rows(config, None),
+        "SCJG-01",
+        "2026",
+        redraw=True,
+        reason="the other path",
+        prep=T0 + dt.timedelta(hours=2),
+        now=T0 + dt.timedelta(hours=3),
+    )
     assert a.frame_sha256 == b.frame_sha256 and a.n_selected == b.n_selected > 0
     strip = [{k: v for k, v in t.items() if k != "task_no"} for t in a.tasks]
     assert strip == [{k: v for k, v in t.items() if k != "task_no"} for t in b.tasks]
     assert [t["task_no"].replace("SCJG-01-2026-", "") for t in a.tasks] == [
-        t["task_no"].replace("SCJG-01-2026-R1-", "") for t in b.tasks]
+        t["task_no"].replace("SCJG-01-2026-R1-", "") for t in b.tasks
+    ]
     with engine.connect() as conn:
         digests = conn.execute(select(Draw.sample_sha256).order_by(Draw.id)).scalars().all()
         assert digests[0] == digests[1]
@@ -163,9 +204,13 @@ def test_in_database_draw_refuses_an_altered_frame(engine, config):
     from inspect_kit.storage.models import Frame
 
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
-                          "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', 'A', 'active', :t)"),
-                     [{"i": f"ID{k:04d}", "t": T0} for k in range(50)])
+        conn.execute(
+            text(
+                "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
+                "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', 'A', 'active', :t)"
+            ),
+            [{"i": f"ID{k:04d}", "t": T0} for k in range(50)],
+        )
     config = indb.with_min_rows(config, 0)
     f = service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     forged = zlib.compress("".join(f"ID{k:04d}\tA\n" for k in range(1, 51)).encode())
@@ -174,7 +219,9 @@ def test_in_database_draw_refuses_an_altered_frame(engine, config):
         conn.execute(update(Frame).where(Frame.id == f.id).values(frame_blob=forged))
         conn.execute(text("ALTER TABLE frames ENABLE TRIGGER USER"))
     with pytest.raises(InspectError, match="does not match its stored SHA-256"):
-        service.run_draw(engine, config, "SCJG-01", "2026", seed="48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1))
+        service.run_draw(
+            engine, config, "SCJG-01", "2026", seed="48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1)
+        )
     with engine.connect() as conn:
         assert conn.execute(select(Task.id)).first() is None
 
@@ -183,10 +230,16 @@ def test_a_frame_not_streamed_in_order_is_built_the_slow_way_with_the_same_hash(
     """If the database's order is not code point order (or a value is not plain), prepare re-reads
     the frame and sorts it in Python: the frozen frame is the same."""
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
-                          "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"),
-                     [{"i": i, "c": c, "t": T0} for i, c in (("乙0001", "A"), ("B0002", None), ("a0003", "B"),
-                                                             ("A0004", "A"), ("甲0005", "C"))])
+        conn.execute(
+            text(
+                "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
+                "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"
+            ),
+            [
+                {"i": i, "c": c, "t": T0}
+                for i, c in (("乙0001", "A"), ("B0002", None), ("a0003", "B"), ("A0004", "A"), ("甲0005", "C"))
+            ],
+        )
     rows = [("乙0001", "A"), ("B0002", "-"), ("a0003", "B"), ("A0004", "A"), ("甲0005", "C")]
     calls = []
 
@@ -198,6 +251,7 @@ def test_a_frame_not_streamed_in_order_is_built_the_slow_way_with_the_same_hash(
     monkeypatch.setattr(service, "FrameBuilder", Unordered)
     f = service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     assert len(calls) == 2 and f.sha256 == frame_sha256(rows) and f.n_rows == 5
-    d = service.run_draw(engine, config, "SCJG-01", "2026", seed="48213 90577 16342 75018",
-                         now=T0 + dt.timedelta(hours=1))
+    d = service.run_draw(
+        engine, config, "SCJG-01", "2026", seed="48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1)
+    )
     assert d.frame_sha256 == f.sha256 and d.n_selected == sum(s["n"] for s in f.strata)

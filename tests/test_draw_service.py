@@ -16,7 +16,7 @@ from inspect_kit.draw import service
 from inspect_kit.draw.bundle import verify_bundle
 from inspect_kit.draw.seeds import SeedError, SeedSource, derive_seed
 from inspect_kit.errors import InspectError
-from inspect_kit.storage.models import Draw, Entity, Finding, Task
+from inspect_kit.storage.models import Entity, Finding, Task
 from tests.conftest import CONFIGS, write_csv
 
 T0 = dt.datetime(2026, 1, 5, 9, 0)
@@ -26,8 +26,17 @@ DICE = SeedSource.witnessed("掷骰，县政务大厅", ["公证员周文"])
 
 
 def draw(engine, config, matter, period, seed=SEED, **kw):
-    service.prepare_frame(engine, config, matter, period, as_of=kw.pop("as_of", T0.date()), now=kw.pop("prep", T0),
-                          source=kw.pop("source", DICE), redraw=kw.pop("redraw", False), reason=kw.pop("reason", None))
+    service.prepare_frame(
+        engine,
+        config,
+        matter,
+        period,
+        as_of=kw.pop("as_of", T0.date()),
+        now=kw.pop("prep", T0),
+        source=kw.pop("source", DICE),
+        redraw=kw.pop("redraw", False),
+        reason=kw.pop("reason", None),
+    )
     return service.run_draw(engine, config, matter, period, seed=seed, now=kw.pop("now", T1), **kw)
 
 
@@ -45,8 +54,9 @@ def test_sample_equals_the_consistent_sampler_package(demo_db, config):
     # The package is given the per-draw seed, derived from the public seed by the published rule.
     assert bundle["seed"] == derive_seed(SEED, "SCJG-01", "2026") and bundle["seed_derivation"]["public_seed"] == SEED
     for s in bundle["strata"]:
-        expected = list(oracle(by_stratum[s["stratum"]], seed=bundle["seed"], with_replacement=False, take=s["n"],
-                               output="id"))
+        expected = list(
+            oracle(by_stratum[s["stratum"]], seed=bundle["seed"], with_replacement=False, take=s["n"], output="id")
+        )
         got = [x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
         assert got == expected, s["stratum"]
     assert verify_bundle(bundle).ok
@@ -79,8 +89,9 @@ def test_exempt_and_inactive_entities_are_never_drawn(demo_db, config):
 
 def test_exemption_window_follows_the_draw_date(demo_db, config):
     # The demo exemptions run 2026-01-01 .. 2026-12-31: a 2027 frame includes them again.
-    f = service.prepare_frame(demo_db, config, "STHJ-02", "2027Q1", as_of=dt.date(2027, 1, 4), now=dt.datetime(2027, 1, 4),
-                              source=DICE)
+    f = service.prepare_frame(
+        demo_db, config, "STHJ-02", "2027Q1", as_of=dt.date(2027, 1, 4), now=dt.datetime(2027, 1, 4), source=DICE
+    )
     assert f.n_rows == 34 and not f.excluded
 
 
@@ -88,8 +99,16 @@ def test_annual_coverage_is_disjoint_and_complete(demo_db, config):
     seen: list[set[str]] = []
     for q in range(1, 5):
         day = dt.datetime(2026, 3 * q - 2, 5, 9)
-        d = draw(demo_db, config, "STHJ-01", f"2026Q{q}", seed=f"{SEED} q{q}", as_of=day.date(), prep=day,
-                 now=day + dt.timedelta(hours=1))
+        d = draw(
+            demo_db,
+            config,
+            "STHJ-01",
+            f"2026Q{q}",
+            seed=f"{SEED} q{q}",
+            as_of=day.date(),
+            prep=day,
+            now=day + dt.timedelta(hours=1),
+        )
         seen.append({t["identifier"] for t in d.tasks})
         assert service.verify_draw(demo_db, d.id).ok
     assert [len(s) for s in seen] == [4, 4, 4, 4]
@@ -100,11 +119,21 @@ def test_recently_clean_entities_are_excluded(demo_db, config):
     d = draw(demo_db, config, "STHJ-02", "2026Q1")
     with demo_db.begin() as c:
         task_id = c.execute(select(Task.id).where(Task.draw_id == d.id).limit(1)).scalar_one()
-        c.execute(insert(Finding.__table__).values(
-            task_id=task_id, inspection_start=dt.date(2026, 2, 3), inspection_end=dt.date(2026, 2, 3), results=["R01"],
-            follow_ups=["F01"], recorded_by="张三", created_at=T1, updated_at=T1))
-    f = service.prepare_frame(demo_db, config, "STHJ-02", "2026Q2", as_of=dt.date(2026, 4, 3), now=dt.datetime(2026, 4, 3),
-                              source=DICE)
+        c.execute(
+            insert(Finding.__table__).values(
+                task_id=task_id,
+                inspection_start=dt.date(2026, 2, 3),
+                inspection_end=dt.date(2026, 2, 3),
+                results=["R01"],
+                follow_ups=["F01"],
+                recorded_by="张三",
+                created_at=T1,
+                updated_at=T1,
+            )
+        )
+    f = service.prepare_frame(
+        demo_db, config, "STHJ-02", "2026Q2", as_of=dt.date(2026, 4, 3), now=dt.datetime(2026, 4, 3), source=DICE
+    )
     assert f.n_rows == 28 and "inspected with no problem within 6 months" in f.excluded
 
 
@@ -146,10 +175,17 @@ def test_different_seeds_give_different_samples(demo_db, config):
     assert {t["identifier"] for t in a.tasks} != {t["identifier"] for t in b.tasks}
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE draws SET seed = 'x'", "DELETE FROM draws", "UPDATE tasks SET identifier = 'x'", "DELETE FROM tasks",
-    "UPDATE frames SET frame_sha256 = 'x'", "DELETE FROM registry_changes",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE draws SET seed = 'x'",
+        "DELETE FROM draws",
+        "UPDATE tasks SET identifier = 'x'",
+        "DELETE FROM tasks",
+        "UPDATE frames SET frame_sha256 = 'x'",
+        "DELETE FROM registry_changes",
+    ],
+)
 def test_records_are_append_only_in_the_database(demo_db, config, statement):
     draw(demo_db, config, "STHJ-02", "2026Q1")
     with pytest.raises(Exception, match="append-only"):
@@ -162,11 +198,23 @@ def test_no_code_path_rewrites_a_draw():
     from inspect_kit.storage.models.draw import APPEND_ONLY_TABLES
 
     root = Path(__file__).resolve().parents[1] / "inspect_kit"
-    models = {"frames": "Frame", "draws": "Draw", "tasks": "Task", "registry_changes": "RegistryChange",
-              "assignments": "Assignment", "team_members": "TeamMember", "finding_revisions": "FindingRevision",
-              "notices": "Notice", "scoring_runs": "ScoringRun", "manual_values": "ManualValue",
-              "commitments": "Commitment", "seal_salts": "SealSalt", "unsealings": "Unsealing",
-              "log_entries": "LogEntry", "log_genesis": "LogGenesis"}
+    models = {
+        "frames": "Frame",
+        "draws": "Draw",
+        "tasks": "Task",
+        "registry_changes": "RegistryChange",
+        "assignments": "Assignment",
+        "team_members": "TeamMember",
+        "finding_revisions": "FindingRevision",
+        "notices": "Notice",
+        "scoring_runs": "ScoringRun",
+        "manual_values": "ManualValue",
+        "commitments": "Commitment",
+        "seal_salts": "SealSalt",
+        "unsealings": "Unsealing",
+        "log_entries": "LogEntry",
+        "log_genesis": "LogGenesis",
+    }
     assert set(models) == set(APPEND_ONLY_TABLES)
     offenders = []
     for path in root.rglob("*.py"):
@@ -174,8 +222,10 @@ def test_no_code_path_rewrites_a_draw():
             continue
         src = path.read_text(encoding="utf-8")
         for table, model in models.items():
-            pattern = (rf"(update|delete)\(\s*{model}\b|{model}(\.__table__)?\.(update|delete)\(|"
-                       rf"(UPDATE|DELETE\s+FROM)\s+{table}\b|session\.delete\(")
+            pattern = (
+                rf"(update|delete)\(\s*{model}\b|{model}(\.__table__)?\.(update|delete)\(|"
+                rf"(UPDATE|DELETE\s+FROM)\s+{table}\b|session\.delete\("
+            )
             if re.search(pattern, src):
                 offenders.append(f"{path.relative_to(root)}: {table}")
     assert offenders == []
@@ -184,20 +234,39 @@ def test_no_code_path_rewrites_a_draw():
 def test_list_file_draw(tmp_path):
     from inspect_kit.draw.listfile import draw_from_file
 
-    rows = [["序号", "单位名称", "代码", "片区"]] + [[str(i), f"单位{i}", f"ID{i:04d}", "东" if i % 3 else "西"] for i in range(60)]
+    rows = [["序号", "单位名称", "代码", "片区"]] + [
+        [str(i), f"单位{i}", f"ID{i:04d}", "东" if i % 3 else "西"] for i in range(60)
+    ]
     path = write_csv(tmp_path / "list.csv", rows, "gbk")
-    res = draw_from_file(path, id_column="代码", stratum_column="片区", rate="10%", n=None, rounding="ceil",
-                         seed="8812 0031 7765 2290 4418", id_scheme="other")
+    res = draw_from_file(
+        path,
+        id_column="代码",
+        stratum_column="片区",
+        rate="10%",
+        n=None,
+        rounding="ceil",
+        seed="8812 0031 7765 2290 4418",
+        id_scheme="other",
+    )
     summary = res.summary()
     assert [(s["stratum"], s["N"], s["n"]) for s in summary["strata"]] == [("东", 40, 4), ("西", 20, 2)]
     east = [f"ID{i:04d}" for i in range(60) if i % 3]
     assert [x["identifier"] for x in summary["strata"][0]["selected"]] == list(
-        oracle(east, seed="8812 0031 7765 2290 4418", take=4, output="id"))
+        oracle(east, seed="8812 0031 7765 2290 4418", take=4, output="id")
+    )
     assert verify_bundle(res.bundle).ok
     rows.append(["61", "重复", "ID0001", "东"])
     with pytest.raises(InspectError, match="repeated"):
-        draw_from_file(write_csv(tmp_path / "dup.csv", rows), id_column="代码", stratum_column="片区", rate="10%",
-                       n=None, rounding="ceil", seed="8812 0031 7765 2290 4418", id_scheme="other")
+        draw_from_file(
+            write_csv(tmp_path / "dup.csv", rows),
+            id_column="代码",
+            stratum_column="片区",
+            rate="10%",
+            n=None,
+            rounding="ceil",
+            seed="8812 0031 7765 2290 4418",
+            id_scheme="other",
+        )
 
 
 def test_cli_draw_verify_and_tampered_bundle(tmp_path):
@@ -207,14 +276,29 @@ def test_cli_draw_verify_and_tampered_bundle(tmp_path):
     db = tmp_path / "x.db"
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), "--db", str(db), *map(str, args)],
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), "--db", str(db), *map(str, args)],
+            capture_output=True,
+            text=True,
+        )
 
     root = Path(__file__).resolve().parents[1]
     assert run("init").returncode == 0 and run("config", "load").returncode == 0
     assert run("registry", "import", "entities", root / "registries/entities_sthj.csv").returncode == 0
-    r = run("draw", "prepare", "--quarter", "2026Q1", "--matter", "STHJ-02", "--as-of", "2026-01-05",
-            "--witnessed", "掷骰", "--witness", "周文")
+    r = run(
+        "draw",
+        "prepare",
+        "--quarter",
+        "2026Q1",
+        "--matter",
+        "STHJ-02",
+        "--as-of",
+        "2026-01-05",
+        "--witnessed",
+        "掷骰",
+        "--witness",
+        "周文",
+    )
     assert r.returncode == 0 and "SHA-256" in r.stdout
     r = run("draw", "run", "--quarter", "2026Q1", "--matter", "STHJ-02", "--seed", SEED)
     assert r.returncode == 0, r.stderr

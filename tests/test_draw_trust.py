@@ -36,26 +36,45 @@ SEED = "48213 90577 16342 75018"
 DICE = SeedSource.witnessed("掷骰，县政务大厅", ["公证员周文"])
 # ../shared/BEACONS.md: real drand rounds
 QUICKNET = {
-    657413: ("b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b",
-             "fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587"),
-    32285085: ("81dbce51d584d90d618547f4b50391d53ace6f6b9aeb8fb67e1879427af9d0310ac0ec6f519271d9a313ee84b378d416",
-               "d42020c3c65a4ec6adda3a69fdd41a698f31b661859e0e00f1276580a41d67ce"),
-    32285086: ("a64d99fd7fa3e48912be7209c7b69c72c88fc5224be2516949b6f29f3a4b7e3fa069dd58b2bbb4bf2c34ae61ef631a44",
-               "13bfa6a42a5a93d0f642e8d4548c2a94ea71b39585f65fd2842e0484d58d5554"),
+    657413: (
+        "b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b",
+        "fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587",
+    ),
+    32285085: (
+        "81dbce51d584d90d618547f4b50391d53ace6f6b9aeb8fb67e1879427af9d0310ac0ec6f519271d9a313ee84b378d416",
+        "d42020c3c65a4ec6adda3a69fdd41a698f31b661859e0e00f1276580a41d67ce",
+    ),
+    32285086: (
+        "a64d99fd7fa3e48912be7209c7b69c72c88fc5224be2516949b6f29f3a4b7e3fa069dd58b2bbb4bf2c34ae61ef631a44",
+        "13bfa6a42a5a93d0f642e8d4548c2a94ea71b39585f65fd2842e0484d58d5554",
+    ),
 }
-MAINNET = (3311596, "8ed588f2a7716fb1349e2d9803da5db0005e98a83783c353d4a08f183236a9ad91d70ddb01266f4b7c576983db464b430e65680b9e0"
-           "098552758afd6c1e6afcb77e3f62fe1b93d42d1cb63abbb2205512fe12fbf74ea9c5ac3b8f5c1e283a1d8",
-           "a696b9409ababce45749c3a4ec369074453dd4a79967734e1390d969c8ad8d98897d217b9121e92c8ddebbddda8d92f900e3bd6bf9deb"
-           "166863b1a19390d743f82774001487594c5c09e581db7365f02b70a2c8cc41ce32446ef08e4890c4754",
-           "647c07b2abbf7ff2afb4d670214f565e5cd9f9c91bfdcecb59a21f3c78d73920")
+MAINNET = (
+    3311596,
+    "8ed588f2a7716fb1349e2d9803da5db0005e98a83783c353d4a08f183236a9ad91d70ddb01266f4b7c576983db464b430e65680b9e0"
+    "098552758afd6c1e6afcb77e3f62fe1b93d42d1cb63abbb2205512fe12fbf74ea9c5ac3b8f5c1e283a1d8",
+    "a696b9409ababce45749c3a4ec369074453dd4a79967734e1390d969c8ad8d98897d217b9121e92c8ddebbddda8d92f900e3bd6bf9deb"
+    "166863b1a19390d743f82774001487594c5c09e581db7365f02b70a2c8cc41ce32446ef08e4890c4754",
+    "647c07b2abbf7ff2afb4d670214f565e5cd9f9c91bfdcecb59a21f3c78d73920",
+)
 ROUND = 32285085
 BEFORE_ROUND = dt.datetime(2026, 9, 17, 16, 0)  # CST; the round is published at 23:23:39 CST
 AFTER_ROUND = dt.datetime(2026, 9, 18, 9, 0)
 
 
 def _draw(engine, config, matter, period, seed=SEED, prep=T0, now=T1, source=DICE, **kw):
-    service.prepare_frame(engine, config, matter, period, as_of=prep.date(), now=prep, source=source,
-                          redraw=kw.pop("redraw", False), reason=kw.pop("reason", None), sealed=kw.pop("sealed", False))
+    service.prepare_frame(
+        engine,
+        config,
+        matter,
+        period,
+        as_of=prep.date(),
+        now=prep,
+        source=source,
+        redraw=kw.pop("redraw", False),
+        reason=kw.pop("reason", None),
+        sealed=kw.pop("sealed", False),
+    )
     return service.run_draw(engine, config, matter, period, now=now, **({"seed": seed} if seed else {}), **kw)
 
 
@@ -81,8 +100,10 @@ def test_real_drand_quicknet_rounds_verify(round_):
 
 def test_real_drand_mainnet_round_verifies_with_its_previous_signature():
     round_, previous, signature, randomness = MAINNET
-    assert seed_value(SeedSource.drand(round_, "mainnet"), signature=signature,
-                      previous_signature=previous).seed == randomness
+    assert (
+        seed_value(SeedSource.drand(round_, "mainnet"), signature=signature, previous_signature=previous).seed
+        == randomness
+    )
     with pytest.raises(SeedError, match="previous signature"):
         seed_value(SeedSource.drand(round_, "mainnet"), signature=signature)
 
@@ -123,19 +144,32 @@ def test_two_matters_over_the_same_entities_draw_independently():
     overlaps = []
     for k in range(200):
         public = f"{SEED} {k}"
-        a = {c.id for c in draw_stratified(derive_seed(public, "STHJ-01", "2026Q1"), [(i, "S") for i in ids],
-                                           {"S": 4}).stratum("S").selected}
-        b = {c.id for c in draw_stratified(derive_seed(public, "STHJ-02", "2026Q1"), [(i, "S") for i in ids],
-                                           {"S": 4}).stratum("S").selected}
+        a = {
+            c.id
+            for c in draw_stratified(derive_seed(public, "STHJ-01", "2026Q1"), [(i, "S") for i in ids], {"S": 4})
+            .stratum("S")
+            .selected
+        }
+        b = {
+            c.id
+            for c in draw_stratified(derive_seed(public, "STHJ-02", "2026Q1"), [(i, "S") for i in ids], {"S": 4})
+            .stratum("S")
+            .selected
+        }
         overlaps.append(len(a & b))
     assert 0.6 < sum(overlaps) / len(overlaps) < 1.4  # independent 4-of-16 draws overlap by 1 on average
     assert derive_seed(SEED, "STHJ-01", "2026Q1") != derive_seed(SEED, "STHJ-01", "2026Q2")
     # the rule is the documented one, reproducible with the standard library alone
     import hashlib
 
-    assert derive_seed(SEED, "G", "2026") == hashlib.sha256(
-        json.dumps(["inspect-kit/draw-seed/1", SEED, "G", "2026"], ensure_ascii=False,
-                   separators=(",", ":")).encode()).hexdigest()
+    assert (
+        derive_seed(SEED, "G", "2026")
+        == hashlib.sha256(
+            json.dumps(
+                ["inspect-kit/draw-seed/1", SEED, "G", "2026"], ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        ).hexdigest()
+    )
 
 
 def test_matters_of_one_period_get_their_own_seeds_and_a_ticket_group_shares_them(demo_db, config):
@@ -146,8 +180,12 @@ def test_matters_of_one_period_get_their_own_seeds_and_a_ticket_group_shares_the
     assert a.derived_seed == derive_seed(SEED, "STHJ-01", "2026Q1")
     import dataclasses
 
-    grouped = dataclasses.replace(config, matters=[m.model_copy(update={"ticket_group": "STHJ-SHARED"})
-                                                   if m.code in codes else m for m in config.matters])
+    grouped = dataclasses.replace(
+        config,
+        matters=[
+            m.model_copy(update={"ticket_group": "STHJ-SHARED"}) if m.code in codes else m for m in config.matters
+        ],
+    )
     service.prepare(demo_db, grouped, "2026Q2", codes, source=DICE, as_of=T0.date(), now=T1)
     c, d = service.run(demo_db, grouped, "2026Q2", codes, now=T1, seed=SEED)
     assert c.derived_seed == d.derived_seed == derive_seed(SEED, "STHJ-SHARED", "2026Q2")
@@ -180,8 +218,9 @@ def test_refreezing_after_the_seed_is_known_is_a_visible_redraw(demo_db, config)
     service.prepare_frame(demo_db, config, "STHJ-01", "2026Q1", as_of=T0.date(), now=T0, source=DICE)
     with pytest.raises(InspectError, match="could already be known.*--redraw --reason"):
         service.prepare_frame(demo_db, config, "STHJ-01", "2026Q1", as_of=T0.date(), now=T1, source=DICE)
-    second = _draw(demo_db, config, "STHJ-02", "2026Q1", seed=SEED + " 2", prep=T1, now=T1, redraw=True,
-                   reason="正面清单更新")
+    second = _draw(
+        demo_db, config, "STHJ-02", "2026Q1", seed=SEED + " 2", prep=T1, now=T1, redraw=True, reason="正面清单更新"
+    )
     assert victim not in {t["identifier"] for t in second.tasks} and second.redraw_of == first.id
     frames = [f for f in service.list_frames(demo_db, "2026Q1", "STHJ-02")]
     assert len(frames) == 2 and [f.drawn_by for f in frames] == [first.id, second.id]
@@ -197,22 +236,51 @@ def test_refreezing_after_the_seed_is_known_is_a_visible_redraw(demo_db, config)
 def test_prepare_refuses_a_source_whose_value_exists_already(demo_db, config):
     """Finding 5: the round or lottery named must be published after the commitment."""
     with pytest.raises(InspectError, match="not after the commitment.*first after the commitment is"):
-        service.prepare_frame(demo_db, config, "STHJ-02", "2026Q4", as_of=AFTER_ROUND.date(), now=AFTER_ROUND,
-                              source=SeedSource.drand(ROUND))
+        service.prepare_frame(
+            demo_db,
+            config,
+            "STHJ-02",
+            "2026Q4",
+            as_of=AFTER_ROUND.date(),
+            now=AFTER_ROUND,
+            source=SeedSource.drand(ROUND),
+        )
     with pytest.raises(InspectError, match="not on a later day"):
-        service.prepare_frame(demo_db, config, "STHJ-02", "2026Q1", as_of=T0.date(), now=T0,
-                              source=SeedSource.lottery("双色球", "2026002", T0.date()))
+        service.prepare_frame(
+            demo_db,
+            config,
+            "STHJ-02",
+            "2026Q1",
+            as_of=T0.date(),
+            now=T0,
+            source=SeedSource.lottery("双色球", "2026002", T0.date()),
+        )
     with pytest.raises(InspectError, match="drand seed is named before the draw"):  # one step: witnessed only
-        service.draw_now(demo_db, config, "2026Q1", ["STHJ-02"], seed=SEED, source=SeedSource.drand(ROUND + 10**7),
-                         as_of=T0.date(), now=T0)
+        service.draw_now(
+            demo_db,
+            config,
+            "2026Q1",
+            ["STHJ-02"],
+            seed=SEED,
+            source=SeedSource.drand(ROUND + 10**7),
+            as_of=T0.date(),
+            now=T0,
+        )
     with demo_db.connect() as c:  # nothing was written by any of these
         assert c.execute(select(Frame.id)).first() is None
 
 
 def test_a_drand_draw_end_to_end_and_its_checks(demo_db, config):
     signature, randomness = QUICKNET[ROUND]
-    f = service.prepare_frame(demo_db, config, "STHJ-02", "2026Q4", as_of=BEFORE_ROUND.date(), now=BEFORE_ROUND,
-                              source=SeedSource.drand(ROUND))
+    f = service.prepare_frame(
+        demo_db,
+        config,
+        "STHJ-02",
+        "2026Q4",
+        as_of=BEFORE_ROUND.date(),
+        now=BEFORE_ROUND,
+        source=SeedSource.drand(ROUND),
+    )
     with pytest.raises(InspectError, match="not published yet"):
         service.run_draw(demo_db, config, "STHJ-02", "2026Q4", now=BEFORE_ROUND, signature=signature)
     with pytest.raises(InspectError, match="does not verify"):
@@ -224,9 +292,12 @@ def test_a_drand_draw_end_to_end_and_its_checks(demo_db, config):
     for s in bundle["strata"]:  # the independent package, given the derived seed
         ids = [i for i, st in rows if st == s["stratum"]]
         assert list(oracle(ids, seed=bundle["seed"], take=s["n"], output="id")) == [
-            x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
-    rep = verify_bundle(bundle, Expected(frame_sha256=f.sha256, seed=randomness, head=bundle["log"]["head"],
-                                         commitment=f.commitment.sha256))
+            x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]
+        ]
+    rep = verify_bundle(
+        bundle,
+        Expected(frame_sha256=f.sha256, seed=randomness, head=bundle["log"]["head"], commitment=f.commitment.sha256),
+    )
     assert rep.ok, rep.problems
     # a bundle whose commitment is moved after the round, or whose signature is changed, is refused
     late = json.loads(json.dumps(bundle))
@@ -252,8 +323,9 @@ def _forge(bundle: dict, public_seed: str) -> dict:
     sizes = {s["stratum"]: s["n"] for s in b["strata"]}
     drawn = draw_stratified(b["seed"], b["frame"]["rows"], sizes)
     b["sample"] = [{"stratum": s, "identifier": c.id, "ticket": c.ticket, "rank": c.rank} for s, c in drawn.sample]
-    b["record"]["sample_sha256"] = sample_sha256([(x["stratum"], x["identifier"], x["ticket"], x["rank"])
-                                                  for x in b["sample"]])
+    b["record"]["sample_sha256"] = sample_sha256(
+        [(x["stratum"], x["identifier"], x["ticket"], x["rank"]) for x in b["sample"]]
+    )
     for r in b["log"]["records"]:
         if r["kind"] == "draw":
             r["content"].update(seed=public_seed, derived_seed=b["seed"], sample_sha256=b["record"]["sample_sha256"])
@@ -263,13 +335,23 @@ def _forge(bundle: dict, public_seed: str) -> dict:
     rebuilt = []
     for e in entries:
         sha = contents.get((e.kind, e.record_id), e.content_sha256)
-        e2 = make_entry(prev, e.kind, e.record_id, sha, e.at) if prev else e.__class__(
-            e.seq, e.kind, e.record_id, sha, e.prev_hash, "", e.at)
+        e2 = (
+            make_entry(prev, e.kind, e.record_id, sha, e.at)
+            if prev
+            else e.__class__(e.seq, e.kind, e.record_id, sha, e.prev_hash, "", e.at)
+        )
         if prev is None:
             from inspect_kit.transparency.chain import entry_hash
 
-            e2 = e.__class__(e.seq, e.kind, e.record_id, sha, e.prev_hash,
-                             entry_hash(e.seq, e.kind, e.record_id, sha, e.prev_hash, e.at), e.at)
+            e2 = e.__class__(
+                e.seq,
+                e.kind,
+                e.record_id,
+                sha,
+                e.prev_hash,
+                entry_hash(e.seq, e.kind, e.record_id, sha, e.prev_hash, e.at),
+                e.at,
+            )
         rebuilt.append(e2)
         prev = e2
     b["log"]["entries"] = [e.to_dict() for e in rebuilt]
@@ -283,8 +365,7 @@ def test_a_self_consistent_forgery_fails_against_what_was_published(demo_db, con
     f = service.prepare_frame(demo_db, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     d = service.run_draw(demo_db, config, "SCJG-01", "2026", now=T1, seed=SEED)
     genuine = service.export_bundle(demo_db, d.id)
-    published = Expected(frame_sha256=f.sha256, seed=SEED, head=genuine["log"]["head"],
-                         commitment=f.commitment.sha256)
+    published = Expected(frame_sha256=f.sha256, seed=SEED, head=genuine["log"]["head"], commitment=f.commitment.sha256)
     assert verify_bundle(genuine, published).ok
     forged = _forge(genuine, "11111 22222 33333 44444")
     assert forged["sample"] != genuine["sample"]
@@ -296,17 +377,20 @@ def test_a_self_consistent_forgery_fails_against_what_was_published(demo_db, con
     assert service.verify_draw(demo_db, d.id).ok
 
 
-@pytest.mark.parametrize("tamper, words", [
-    (lambda b: b["record"].update(drawn_at="2026-01-05T08:00:00"), "predates its commitment"),
-    (lambda b: b["record"].update(redraw_of=1), "without a reason"),
-    (lambda b: b["record"].update(sample_sha256="0" * 64), "sample's SHA-256"),
-    (lambda b: b["commitment"].update(frame_sha256="0" * 64), "commitment names frame"),
-    (lambda b: b["commitment"].update(one_step=True), "commitment's code"),
-    (lambda b: b.update(frames_of_period=[]), "not among the frames"),
-    (lambda b: b["seed_derivation"].update(ticket_group="OTHER"), "another period or ticket group"),
-    (lambda b: b["seed_source"].update(witnesses=["someone else"]), "differs from the one named"),
-    (lambda b: b["log"]["records"][0]["content"].update(n_rows=1), "differs from what entry"),
-])
+@pytest.mark.parametrize(
+    "tamper, words",
+    [
+        (lambda b: b["record"].update(drawn_at="2026-01-05T08:00:00"), "predates its commitment"),
+        (lambda b: b["record"].update(redraw_of=1), "without a reason"),
+        (lambda b: b["record"].update(sample_sha256="0" * 64), "sample's SHA-256"),
+        (lambda b: b["commitment"].update(frame_sha256="0" * 64), "commitment names frame"),
+        (lambda b: b["commitment"].update(one_step=True), "commitment's code"),
+        (lambda b: b.update(frames_of_period=[]), "not among the frames"),
+        (lambda b: b["seed_derivation"].update(ticket_group="OTHER"), "another period or ticket group"),
+        (lambda b: b["seed_source"].update(witnesses=["someone else"]), "differs from the one named"),
+        (lambda b: b["log"]["records"][0]["content"].update(n_rows=1), "differs from what entry"),
+    ],
+)
 def test_every_field_of_the_record_block_is_checked(demo_db, config, tamper, words):
     d = _draw(demo_db, config, "STHJ-02", "2026Q1")
     bundle = service.export_bundle(demo_db, d.id)
@@ -333,8 +417,12 @@ def _drop_triggers(engine):
     """What a dishonest operator with the database password can do: drop every guard."""
     with engine.begin() as c:
         if engine.dialect.name == "postgresql":
-            found = c.execute(text("SELECT t.tgname, r.relname FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid "
-                                   "WHERE NOT t.tgisinternal")).all()
+            found = c.execute(
+                text(
+                    "SELECT t.tgname, r.relname FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid "
+                    "WHERE NOT t.tgisinternal"
+                )
+            ).all()
             for name, table in found:
                 c.execute(text(f'DROP TRIGGER "{name}" ON "{table}"'))
         else:
@@ -396,26 +484,51 @@ def test_cli_verify_and_log_commands_say_what_is_wrong(tmp_path):
     db = tmp_path / "x.db"
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), "--db", str(db),
-                               *map(str, args)], capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), "--db", str(db), *map(str, args)],
+            capture_output=True,
+            text=True,
+        )
 
     assert run("init").returncode == 0 and run("config", "load").returncode == 0
     assert run("registry", "import", "entities", REGISTRIES / "entities_sthj.csv").returncode == 0
-    r = run("draw", "prepare", "--quarter", "2026Q1", "--matter", "STHJ-02", "--witnessed", "掷骰",
-            "--witness", "周文", "--json")
+    r = run(
+        "draw",
+        "prepare",
+        "--quarter",
+        "2026Q1",
+        "--matter",
+        "STHJ-02",
+        "--witnessed",
+        "掷骰",
+        "--witness",
+        "周文",
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     frame = json.loads(r.stdout)[0]
-    r = run("draw", "run", "--quarter", "2026Q1", "--matter", "STHJ-02", "--seed", SEED,
-            "--frame-sha256", "ab" * 32)
+    r = run("draw", "run", "--quarter", "2026Q1", "--matter", "STHJ-02", "--seed", SEED, "--frame-sha256", "ab" * 32)
     assert r.returncode == 1 and "published frame hash" in r.stderr and "Traceback" not in r.stderr
-    r = run("draw", "run", "--quarter", "2026Q1", "--matter", "STHJ-02", "--seed", SEED,
-            "--frame-sha256", frame["sha256"])
+    r = run(
+        "draw", "run", "--quarter", "2026Q1", "--matter", "STHJ-02", "--seed", SEED, "--frame-sha256", frame["sha256"]
+    )
     assert r.returncode == 0, r.stderr
     head = run("log", "head").stdout.strip()
     assert run("log", "verify", "--head", head).returncode == 0
     assert run("draw", "export-bundle", "1", "-o", tmp_path / "b.json").returncode == 0
-    ok = run("verify", "--bundle", tmp_path / "b.json", "--expect-frame-sha256", frame["sha256"], "--expect-seed",
-             SEED, "--expect-head", head, "--expect-commitment", frame["commitment"]["sha256"])
+    ok = run(
+        "verify",
+        "--bundle",
+        tmp_path / "b.json",
+        "--expect-frame-sha256",
+        frame["sha256"],
+        "--expect-seed",
+        SEED,
+        "--expect-head",
+        head,
+        "--expect-commitment",
+        frame["commitment"]["sha256"],
+    )
     assert ok.returncode == 0, ok.stdout
     bad = run("verify", "--bundle", tmp_path / "b.json", "--expect-seed", SEED + "0")
     assert bad.returncode == 1 and "public seed published earlier" in bad.stdout
@@ -456,8 +569,9 @@ def test_a_sealed_draw_stays_secret_until_unsealed(demo_db, config, tmp_path):
     assert "保密抽查" in shown and com.salt_sha256 in shown
     assert not any(t["identifier"] in shown for t in d.tasks)
     with pytest.raises(InspectError, match="sealed"):
-        publish.build_results_notice(demo_db, config, "2026Q1", issue_date=dt.date(2026, 4, 15),
-                                     matters=["STHJ-02"], allow_incomplete=True)
+        publish.build_results_notice(
+            demo_db, config, "2026Q1", issue_date=dt.date(2026, 4, 15), matters=["STHJ-02"], allow_incomplete=True
+        )
     with pytest.raises(InspectError, match="before the draw"):
         service.unseal(demo_db, "STHJ-02", "2026Q1", now=T0)
     service.unseal(demo_db, "STHJ-02", "2026Q1", now=dt.datetime(2026, 4, 1, 9))
@@ -483,21 +597,50 @@ def test_list_file_uses_the_registry_identifier_rules(tmp_path):
     full = good.translate({c: c + 0xFEE0 for c in map(ord, "0123456789ABCDEFGHJKLMNPQRTUWXY")})
     rows = [["代码"], [good.lower()], [full], [make_uscc(1)], [make_uscc(2)]]
     with pytest.raises(InspectError) as err:
-        draw_from_file(write_csv(tmp_path / "a.csv", rows), id_column="代码", stratum_column=None, rate=None, n=1,
-                       rounding="ceil", seed=SEED)
+        draw_from_file(
+            write_csv(tmp_path / "a.csv", rows),
+            id_column="代码",
+            stratum_column=None,
+            rate=None,
+            n=1,
+            rounding="ceil",
+            seed=SEED,
+        )
     assert "repeated" in str(err.value.problems) if hasattr(err.value, "problems") else "repeated" in str(err.value)
     bad = [["代码"], [good[:-1] + ("0" if good[-1] != "0" else "1")], [make_uscc(1)]]
     with pytest.raises(InspectError) as err:
-        draw_from_file(write_csv(tmp_path / "b.csv", bad), id_column="代码", stratum_column=None, rate=None, n=1,
-                       rounding="ceil", seed=SEED)
+        draw_from_file(
+            write_csv(tmp_path / "b.csv", bad),
+            id_column="代码",
+            stratum_column=None,
+            rate=None,
+            n=1,
+            rounding="ceil",
+            seed=SEED,
+        )
     assert "check character" in str(getattr(err.value, "problems", err.value))
     for seed in ("0", "0" * 30):
         with pytest.raises(InspectError, match="at least 20 characters|repeats one character"):
-            draw_from_file(write_csv(tmp_path / "c.csv", rows[:2] + rows[3:]), id_column="代码", stratum_column=None,
-                           rate=None, n=1, rounding="ceil", seed=seed)
-    res = draw_from_file(write_csv(tmp_path / "d.csv", [["代码"], [" id-0001 "], ["ＩＤ－０００２"], ["ID-0003"]]),
-                         id_column="代码", stratum_column=None, rate=None, n=1, rounding="ceil", seed=SEED,
-                         id_scheme="other", other_id_pattern=r"^[0-9A-Z][0-9A-Z\-]{3,31}$")
+            draw_from_file(
+                write_csv(tmp_path / "c.csv", rows[:2] + rows[3:]),
+                id_column="代码",
+                stratum_column=None,
+                rate=None,
+                n=1,
+                rounding="ceil",
+                seed=seed,
+            )
+    res = draw_from_file(
+        write_csv(tmp_path / "d.csv", [["代码"], [" id-0001 "], ["ＩＤ－０００２"], ["ID-0003"]]),
+        id_column="代码",
+        stratum_column=None,
+        rate=None,
+        n=1,
+        rounding="ceil",
+        seed=SEED,
+        id_scheme="other",
+        other_id_pattern=r"^[0-9A-Z][0-9A-Z\-]{3,31}$",
+    )
     assert [r[0] for r in res.bundle["frame"]["rows"]] == ["ID-0001", "ID-0002", "ID-0003"]
     assert res.bundle["identifiers"]["scheme"] == "other" and verify_bundle(res.bundle).ok
     assert any("no commitment" in n for n in verify_bundle(res.bundle).notes)
@@ -523,19 +666,29 @@ def test_a_registry_import_after_prepare_is_warned_about(demo_db, config, tmp_pa
     from inspect_kit.registry.importer import import_registry
 
     service.prepare_frame(demo_db, config, "STHJ-02", "2026Q1", as_of=T0.date(), now=T0, source=DICE)
-    import_registry(demo_db, "entities", REGISTRIES / "entities_sthj.csv", import_options(now=T0 + dt.timedelta(minutes=30)))
+    import_registry(
+        demo_db, "entities", REGISTRIES / "entities_sthj.csv", import_options(now=T0 + dt.timedelta(minutes=30))
+    )
     d = service.run_draw(demo_db, config, "STHJ-02", "2026Q1", now=T1, seed=SEED)
     assert d.warnings and "after the frame was frozen" in d.warnings[0]
 
 
 def test_one_step_redraw_and_the_year_listing(demo_db, config):
-    first = service.draw_now(demo_db, config, "2026Q1", ["STHJ-02"], seed=SEED, source=DICE, as_of=T0.date(),
-                             now=T0)[0]
+    first = service.draw_now(demo_db, config, "2026Q1", ["STHJ-02"], seed=SEED, source=DICE, as_of=T0.date(), now=T0)[0]
     with pytest.raises(InspectError, match="--redraw --reason"):
-        service.draw_now(demo_db, config, "2026Q1", ["STHJ-02"], seed=SEED + "1", source=DICE, as_of=T0.date(),
-                         now=T1)
-    again = service.draw_now(demo_db, config, "2026Q1", ["STHJ-02"], seed=SEED + "1", source=DICE, as_of=T0.date(),
-                             now=T1, redraw=True, reason="宣读错误")[0]
+        service.draw_now(demo_db, config, "2026Q1", ["STHJ-02"], seed=SEED + "1", source=DICE, as_of=T0.date(), now=T1)
+    again = service.draw_now(
+        demo_db,
+        config,
+        "2026Q1",
+        ["STHJ-02"],
+        seed=SEED + "1",
+        source=DICE,
+        as_of=T0.date(),
+        now=T1,
+        redraw=True,
+        reason="宣读错误",
+    )[0]
     assert again.redraw_of == first.id and again.reason == "宣读错误"
     yearly = _draw(demo_db, config, "SCJG-01", "2026")
     listed = {d.id for d in service.list_draws(demo_db, year=2026)}
@@ -568,8 +721,11 @@ def test_every_demo_notice_prints_a_head_that_the_log_still_extends(demo_run):
         head = f"{printed.group(1)}:{printed.group(2)}"
         heads.append(head)
         files = embedded_files(pdf.read_bytes())
-        carried = [json.loads(data) for name, data in files.items() if name.endswith(".json")
-                   and (name.startswith("log-") or name.startswith("draw-"))]
+        carried = [
+            json.loads(data)
+            for name, data in files.items()
+            if name.endswith(".json") and (name.startswith("log-") or name.startswith("draw-"))
+        ]
         assert carried, f"{pdf.name} carries no log entries"
         for block in carried:
             block = block.get("log", block)
@@ -604,8 +760,11 @@ def test_two_concurrent_draws_one_wins_the_other_writes_nothing(demo_db, config,
         start.wait()
         try:
             if one_step:
-                outcome.append(service.draw_now(demo_db, config, "2026Q1", ["STHJ-02"], seed=seed, source=DICE,
-                                                as_of=T0.date(), now=T1)[0])
+                outcome.append(
+                    service.draw_now(
+                        demo_db, config, "2026Q1", ["STHJ-02"], seed=seed, source=DICE, as_of=T0.date(), now=T1
+                    )[0]
+                )
             else:
                 outcome.append(service.run_draw(demo_db, config, "STHJ-02", "2026Q1", now=T1, seed=seed))
         except InspectError as exc:

@@ -65,12 +65,24 @@ def test_the_results_notice_estimates_each_matter_from_its_inspected_tasks():
     from inspect_kit.publish import notices as nt
 
     def task(k: int, stratum: str, recorded: bool = True, problem: bool = False) -> nt.TaskOutcome:
-        return nt.TaskOutcome(f"M-{k:03d}", f"ID{k}", f"单位{k}", recorded=recorded, problem_found=problem,
-                              stratum=stratum, inspection_start=dt.date(2026, 3, 2), inspection_end=dt.date(2026, 3, 2),
-                              results=["未发现问题"], follow_ups=["无需后续处置"])
+        return nt.TaskOutcome(
+            f"M-{k:03d}",
+            f"ID{k}",
+            f"单位{k}",
+            recorded=recorded,
+            problem_found=problem,
+            stratum=stratum,
+            inspection_start=dt.date(2026, 3, 2),
+            inspection_end=dt.date(2026, 3, 2),
+            results=["未发现问题"],
+            follow_ups=["无需后续处置"],
+        )
 
-    tasks = ([task(k, "A", problem=k < 2) for k in range(10)] + [task(10 + k, "B", problem=k < 3) for k in range(30)]
-             + [task(99, "B", recorded=False)])  # a pending task is not evidence
+    tasks = (
+        [task(k, "A", problem=k < 2) for k in range(10)]
+        + [task(10 + k, "B", problem=k < 3) for k in range(30)]
+        + [task(99, "B", recorded=False)]
+    )  # a pending task is not evidence
     m = nt.MatterResults("M", "事项", "机关", tasks, {"A": 100, "B": 300})
     est = m.estimate()
     assert est is not None and est.share == pytest.approx(0.125) and (est.n, est.x) == (40, 5)

@@ -120,8 +120,9 @@ def test_write_table_neutralises_and_read_table_restores(tmp_path, suffix):
         assert "cmd|" in xml and re.search(r'<c r="C2" t="n"><v>-5</v>', xml)  # the number is a number
         values = xlsx_values(path)
         assert all(c.data_type == "s" for c in values if isinstance(c.value, str))
-        assert_neutralised([c.value.replace("_x000D_", "\r").replace("_x005F_", "_") for c in values
-                            if isinstance(c.value, str)], ALL)
+        assert_neutralised(
+            [c.value.replace("_x000D_", "\r").replace("_x005F_", "_") for c in values if isinstance(c.value, str)], ALL
+        )
     table = read_table(path, lambda row: 2 if "键" in row else 0)
     back = [row for _, row in table.rows]
     assert [r[1] for r in back] == ALL  # exactly, \t and \r included
@@ -144,8 +145,15 @@ def hostile_entities(n_extra: int = 0) -> list[list[str]]:
     legal representative, and a phone in the +86 form."""
     rows = [ENTITY_HEADER]
     for i, v in enumerate(ALL):
-        rows.append(entity_row(900 + i, category="重点排污单位", 单位名称=v + f"公司{i}", 法定代表人=v,
-                               联系电话="+86 138 0000 %04d" % i))
+        rows.append(
+            entity_row(
+                900 + i,
+                category="重点排污单位",
+                单位名称=v + f"公司{i}",
+                法定代表人=v,
+                联系电话="+86 138 0000 %04d" % i,
+            )
+        )
     return rows
 
 
@@ -153,7 +161,9 @@ def hostile_entities(n_extra: int = 0) -> list[list[str]]:
 def hostile_db(configured, import_options, tmp_path):
     from inspect_kit.registry.importer import import_registry
 
-    s = import_registry(configured, "entities", write_csv(tmp_path / "hostile.csv", hostile_entities()), import_options())
+    s = import_registry(
+        configured, "entities", write_csv(tmp_path / "hostile.csv", hostile_entities()), import_options()
+    )
     assert s.added == len(ALL)
     return configured
 
@@ -198,10 +208,22 @@ def test_findings_template_is_neutralised_and_imports_back_exactly(hostile_tasks
 
     engine, tasks = hostile_tasks
     for task, v in zip(tasks, ALL):
-        service.add_finding(engine, task, {**ordered(task), "problems": v + "：未正常运行", "notes": v,
-                                           "recheck_outcome": v, "recheck_date": "2026-04-03",
-                                           "rectification_status": "已整改", "recorded_by": v + "张三"}, as_of=AS_OF, now=T1,
-                            policy=POLICY)
+        service.add_finding(
+            engine,
+            task,
+            {
+                **ordered(task),
+                "problems": v + "：未正常运行",
+                "notes": v,
+                "recheck_outcome": v,
+                "recheck_date": "2026-04-03",
+                "rectification_status": "已整改",
+                "recorded_by": v + "张三",
+            },
+            as_of=AS_OF,
+            now=T1,
+            policy=POLICY,
+        )
     before = snapshot(engine)
     path = tmp_path / f"template{suffix}"
     summary = service.write_template(engine, path, period="2026Q1", policy=POLICY)
@@ -241,8 +263,15 @@ def test_draw_show_and_list_csv_are_neutralised(hostile_db, config):
     at = dt.datetime(2026, 1, 5, 10, 0)
     from inspect_kit.draw.seeds import SeedSource
 
-    draws.prepare_frame(hostile_db, config, "STHJ-01", "2026Q1", as_of=at.date(), now=at,
-                        source=SeedSource.witnessed("=cmd|' /C calc'!A0", ["@SUM(A1)"]))
+    draws.prepare_frame(
+        hostile_db,
+        config,
+        "STHJ-01",
+        "2026Q1",
+        as_of=at.date(),
+        now=at,
+        source=SeedSource.witnessed("=cmd|' /C calc'!A0", ["@SUM(A1)"]),
+    )
     draws.run_draw(hostile_db, config, "STHJ-01", "2026Q1", seed="-2+3 48213 90577 16342 75018", now=at)
     make_draw(hostile_db, "STHJ-02", "2026Q1", [make_uscc(900 + i) for i in range(len(ALL))])
     rows = csv_cells(cli(hostile_db, "draw", "show", "--quarter", "2026Q1", "--matter", "STHJ-02", "--csv").stdout)
@@ -268,11 +297,20 @@ def hostile_teams(hostile_tasks, config, import_options, tmp_path):
 
     engine, _ = hostile_tasks
     header = ["执法证号", "姓名", "所属部门", "人员类别", "状态", "证件有效期起", "证件有效期至", "执法资格"]
-    rows = [header] + [[f"360199ST9{i:03d}", v + "某", "STHJ", "执法人员", "在岗", "2023-01-01", "2028-12-31", "生态环境执法"]
-                       for i, v in enumerate(ALL)]
+    rows = [header] + [
+        [f"360199ST9{i:03d}", v + "某", "STHJ", "执法人员", "在岗", "2023-01-01", "2028-12-31", "生态环境执法"]
+        for i, v in enumerate(ALL)
+    ]
     import_registry(engine, "inspectors", write_csv(tmp_path / "inspectors.csv", rows), import_options())
-    service.assign_teams(engine, config, "2026Q1", seed="20417 88351 09926 47713", seed_source="@dice",
-                         now=dt.datetime(2026, 1, 6, 10, 0), matters=["STHJ-01"])
+    service.assign_teams(
+        engine,
+        config,
+        "2026Q1",
+        seed="20417 88351 09926 47713",
+        seed_source="@dice",
+        now=dt.datetime(2026, 1, 6, 10, 0),
+        matters=["STHJ-01"],
+    )
     return engine
 
 
@@ -281,13 +319,18 @@ def test_assign_export_writes_the_format_its_extension_names_neutralised(hostile
     officers = {as_imported(v + "某") for v in ALL}
     # CSV to standard output and to a file
     printed = cli(engine, "assign", "export", "--quarter", "2026Q1", "--csv").stdout
-    for rows in (csv_cells(printed[printed.index('"assignment",'):]), csv_cells(_export(engine, tmp_path / "teams.csv"))):
+    for rows in (
+        csv_cells(printed[printed.index('"assignment",') :]),
+        csv_cells(_export(engine, tmp_path / "teams.csv")),
+    ):
         col = rows[0].index("执法人员")
         names = [n for r in rows[1:] for n in restore_cell(r[col]).split("、")]
         assert len(rows) == 1 + len(ALL)
         assert not any(starts_with_trigger(c) for r in rows for c in r)
-        assert any(n.startswith("'=cmd") or n.startswith("'+1") or n.startswith("'-2") or n.startswith("'@")
-                   for n in (r[col] for r in rows[1:]))
+        assert any(
+            n.startswith("'=cmd") or n.startswith("'+1") or n.startswith("'-2") or n.startswith("'@")
+            for n in (r[col] for r in rows[1:])
+        )
         assert {restore_cell(r[rows[0].index("名称")]) for r in rows[1:]} == set(NAMES)
         assert set(names) <= officers
     # a real workbook for .xlsx: no formula, every text a string cell, read back exactly
@@ -309,14 +352,17 @@ def _export(engine, path: Path) -> Path:
     return path
 
 
-def test_assign_export_refuses_an_unknown_or_contradicted_extension_before_writing(hostile_teams, tmp_path,
-                                                                                   monkeypatch, capsys):
+def test_assign_export_refuses_an_unknown_or_contradicted_extension_before_writing(
+    hostile_teams, tmp_path, monkeypatch, capsys
+):
     from tests.test_assign_service import exit_code
 
-    for args, message in ((["-o", tmp_path / "teams.txt"], "unknown file type '.txt'"),
-                          (["-o", tmp_path / "teams"], "unknown file type"),
-                          (["--csv", "-o", tmp_path / "teams.xlsx"], "--csv contradicts"),
-                          (["--json", "-o", tmp_path / "teams.csv"], "--json contradicts")):
+    for args, message in (
+        (["-o", tmp_path / "teams.txt"], "unknown file type '.txt'"),
+        (["-o", tmp_path / "teams"], "unknown file type"),
+        (["--csv", "-o", tmp_path / "teams.xlsx"], "--csv contradicts"),
+        (["--json", "-o", tmp_path / "teams.csv"], "--json contradicts"),
+    ):
         code, out = exit_code(hostile_teams, monkeypatch, capsys, "assign", "export", "--quarter", "2026Q1", *args)
         assert code == 1 and message in out and "Traceback" not in out, out
     assert list(tmp_path.glob("*teams*")) == []

@@ -37,9 +37,15 @@ FUS = DEFAULT_CODEBOOK.follow_ups
 def test_default_categories_in_domain_order() -> None:
     assert [c.code for c in CATS] == [f"R{i:02d}" for i in range(1, 11)]
     assert [c.label for c in CATS] == [
-        "未发现问题", "未按规定公示应当公示的信息", "公示信息隐瞒真实情况、弄虚作假",
-        "通过登记的住所（经营场所）无法联系", "发现问题已责令改正", "发现问题待后续处理",
-        "未发现开展本次抽查涉及的经营活动", "已关闭停业或正在组织清算", "不配合检查情节严重",
+        "未发现问题",
+        "未按规定公示应当公示的信息",
+        "公示信息隐瞒真实情况、弄虚作假",
+        "通过登记的住所（经营场所）无法联系",
+        "发现问题已责令改正",
+        "发现问题待后续处理",
+        "未发现开展本次抽查涉及的经营活动",
+        "已关闭停业或正在组织清算",
+        "不配合检查情节严重",
         "违反其他部门相关规定",
     ]
     assert {c.code for c in CATS if c.problem} == {"R02", "R03", "R04", "R05", "R06", "R09", "R10"}
@@ -47,8 +53,12 @@ def test_default_categories_in_domain_order() -> None:
 
 def test_default_follow_ups() -> None:
     assert [(f.code, f.label) for f in FUS] == [
-        ("F01", "无需后续处置"), ("F02", "责令改正"), ("F03", "立案查处"),
-        ("F04", "发现案件线索移送"), ("F05", "抄告相关部门"), ("F06", "其他"),
+        ("F01", "无需后续处置"),
+        ("F02", "责令改正"),
+        ("F03", "立案查处"),
+        ("F04", "发现案件线索移送"),
+        ("F05", "抄告相关部门"),
+        ("F06", "其他"),
     ]
     assert [f.code for f in FUS if f.no_action] == ["F01"]
     assert DEFAULT_CODEBOOK.orders_rectification(["F02"]) and not DEFAULT_CODEBOOK.orders_rectification(["F03"])
@@ -58,8 +68,14 @@ def test_default_follow_ups() -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("R05", "R05"), ("r05", "R05"), ("Ｒ０５", "R05"), (" 责 令 改 正 ", "F02"),
-     ("通过登记的住所(经营场所)无法联系", "R04"), ("通过登记的住所（经营场所）无法联系", "R04")],
+    [
+        ("R05", "R05"),
+        ("r05", "R05"),
+        ("Ｒ０５", "R05"),
+        (" 责 令 改 正 ", "F02"),
+        ("通过登记的住所(经营场所)无法联系", "R04"),
+        ("通过登记的住所（经营场所）无法联系", "R04"),
+    ],
 )
 def test_lookup_by_code_or_label(text: str, code: str) -> None:
     item = CATS.get(text) or FUS.get(text)
@@ -74,8 +90,7 @@ def test_lookup_misses() -> None:
 
 def test_split_multi_entry_cell() -> None:
     found, unknown = CATS.split(
-        "公示信息隐瞒真实情况、弄虚作假、R02；未按规定公示应当公示的信息\n"
-        "通过登记的住所（经营场所）无法联系，火星;;"
+        "公示信息隐瞒真实情况、弄虚作假、R02；未按规定公示应当公示的信息\n通过登记的住所（经营场所）无法联系，火星;;"
     )
     assert [c.code for c in found] == ["R03", "R02", "R04"]  # re-joined label, no repeats
     assert unknown == ["火星"]
@@ -83,24 +98,38 @@ def test_split_multi_entry_cell() -> None:
 
 
 def test_codebook_extra_categories_appended() -> None:
-    book = Codebook.from_dict({"extra_categories": [
-        {"code": "X01", "label": "超标排放", "problem": True, "requires_follow_up": "f02"},
-    ]})
+    book = Codebook.from_dict(
+        {
+            "extra_categories": [
+                {"code": "X01", "label": "超标排放", "problem": True, "requires_follow_up": "f02"},
+            ]
+        }
+    )
     assert len(book.categories) == 11 and book.categories["超标排放"].requires_follow_up == "F02"
     assert len(book.follow_ups) == 6
-    by_label = Codebook.from_dict({"extra_categories": [
-        {"code": "X01", "label": "超标排放", "problem": True, "requires_follow_up": "立案查处"},
-    ]})
+    by_label = Codebook.from_dict(
+        {
+            "extra_categories": [
+                {"code": "X01", "label": "超标排放", "problem": True, "requires_follow_up": "立案查处"},
+            ]
+        }
+    )
     assert by_label.categories["X01"].requires_follow_up == "F03"
 
 
 def test_codebook_replaced_lists() -> None:
-    book = Codebook.from_dict({
-        "categories": [{"code": "A", "label": "合格", "problem": False, "excludes_problems": True},
-                       {"code": "B", "label": "不合格", "problem": True}],
-        "follow_ups": [{"code": "N", "label": "无", "no_action": True},
-                       {"code": "Z", "label": "限期整改", "rectification": True}],
-    })
+    book = Codebook.from_dict(
+        {
+            "categories": [
+                {"code": "A", "label": "合格", "problem": False, "excludes_problems": True},
+                {"code": "B", "label": "不合格", "problem": True},
+            ],
+            "follow_ups": [
+                {"code": "N", "label": "无", "no_action": True},
+                {"code": "Z", "label": "限期整改", "rectification": True},
+            ],
+        }
+    )
     assert [c.code for c in book.categories] == ["A", "B"]
     result = validate_row(base_row(results="不合格", follow_up="限期整改"), as_of=AS_OF, codebook=book)
     assert isinstance(result, FindingInput) and result.results == ("B",) and result.follow_ups == ("Z",)
@@ -114,15 +143,20 @@ def test_codebook_replaced_lists() -> None:
         ({"extra_categories": [{"code": "X1", "label": "缺标志"}]}, "extra_categories[0].problem"),
         ({"extra_categories": [{"code": "1X", "label": "坏代码", "problem": True}]}, "extra_categories[0].code"),
         ({"extra_categories": [{"code": "X1", "label": "", "problem": True}]}, "extra_categories[0].label"),
-        ({"extra_categories": [{"code": "X1", "label": "a", "problem": True, "colour": 1}]},
-         "extra_categories[0].colour"),
-        ({"extra_categories": [{"code": "X1", "label": "a", "problem": True, "requires_follow_up": "F9"}]},
-         "categories[10].requires_follow_up"),
-        ({"extra_categories": [{"code": "X1", "label": "a", "problem": True, "excludes_problems": True}]},
-         "extra_categories[0]"),
+        (
+            {"extra_categories": [{"code": "X1", "label": "a", "problem": True, "colour": 1}]},
+            "extra_categories[0].colour",
+        ),
+        (
+            {"extra_categories": [{"code": "X1", "label": "a", "problem": True, "requires_follow_up": "F9"}]},
+            "categories[10].requires_follow_up",
+        ),
+        (
+            {"extra_categories": [{"code": "X1", "label": "a", "problem": True, "excludes_problems": True}]},
+            "extra_categories[0]",
+        ),
         ({"categories": [], "extra_categories": []}, "extra_categories"),
-        ({"extra_follow_ups": [{"code": "G1", "label": "x", "no_action": True, "case": True}]},
-         "extra_follow_ups[0]"),
+        ({"extra_follow_ups": [{"code": "G1", "label": "x", "no_action": True, "case": True}]}, "extra_follow_ups[0]"),
         ({"extra_follow_ups": "责令改正"}, "extra_follow_ups"),
         ({"colours": []}, "colours"),
     ],
@@ -180,8 +214,7 @@ def test_valid_row() -> None:
 
 
 def test_valid_row_without_problems() -> None:
-    f = accepted(base_row(results="未发现问题", problems="", follow_up="无需后续处置",
-                          rectification_deadline=None))
+    f = accepted(base_row(results="未发现问题", problems="", follow_up="无需后续处置", rectification_deadline=None))
     assert not f.problem_found and f.results == ("R01",) and f.rectification_deadline is None
 
 
@@ -203,8 +236,22 @@ def test_both_date_forms_refused() -> None:
 # rule 2: dates
 @pytest.mark.parametrize(
     "value",
-    ["2026-03-05", "2026/3/5", "2026.3.5", "2026年3月5日", "2026年3月5", "２０２６年３月５日", "2026 年 3 月 5 日",
-     "20260305", 20260305, 46086, 46086.0, "2026-03-05 00:00:00", D(2026, 3, 5), dt.datetime(2026, 3, 5, 9, 30)],
+    [
+        "2026-03-05",
+        "2026/3/5",
+        "2026.3.5",
+        "2026年3月5日",
+        "2026年3月5",
+        "２０２６年３月５日",
+        "2026 年 3 月 5 日",
+        "20260305",
+        20260305,
+        46086,
+        46086.0,
+        "2026-03-05 00:00:00",
+        D(2026, 3, 5),
+        dt.datetime(2026, 3, 5, 9, 30),
+    ],
 )
 def test_accepted_date_forms(value: object) -> None:
     assert parse_date(value) == D(2026, 3, 5)
@@ -225,10 +272,14 @@ def test_inspection_date_range() -> None:
 
 
 def test_end_before_start() -> None:
-    assert_problem(base_row(inspection_start="2026-03-06", inspection_end="2026-03-05"), "inspection_end",
-                   "before it starts")
-    assert_problem(base_row(inspection_start=None, inspection_end=None, inspection_date="2026-03-07至2026-03-05"),
-                   "inspection_date", "before it starts")
+    assert_problem(
+        base_row(inspection_start="2026-03-06", inspection_end="2026-03-05"), "inspection_end", "before it starts"
+    )
+    assert_problem(
+        base_row(inspection_start=None, inspection_end=None, inspection_date="2026-03-07至2026-03-05"),
+        "inspection_date",
+        "before it starts",
+    )
 
 
 def test_inspection_not_in_the_future() -> None:
@@ -259,8 +310,11 @@ def test_problem_needs_description() -> None:
 
 
 def test_problem_needs_a_real_follow_up() -> None:
-    assert_problem(base_row(follow_up="无需后续处置", rectification_deadline=None), "follow_up",
-                   "needs a follow-up other than '无需后续处置'")
+    assert_problem(
+        base_row(follow_up="无需后续处置", rectification_deadline=None),
+        "follow_up",
+        "needs a follow-up other than '无需后续处置'",
+    )
 
 
 def test_no_action_stands_alone() -> None:
@@ -274,8 +328,11 @@ def test_rectification_or_case_needs_a_problem() -> None:
 
 
 def test_category_asserting_a_follow_up_needs_it() -> None:
-    assert_problem(base_row(results="发现问题已责令改正", follow_up="抄告相关部门", rectification_deadline=None),
-                   "follow_up", "needs follow-up '责令改正'")
+    assert_problem(
+        base_row(results="发现问题已责令改正", follow_up="抄告相关部门", rectification_deadline=None),
+        "follow_up",
+        "needs follow-up '责令改正'",
+    )
     accepted(base_row(results="发现问题已责令改正"))
 
 
@@ -332,8 +389,12 @@ def test_case_needs_case_number() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "normalised"),
-    [("某市监立〔2026〕12号", "某市监立〔2026〕12号"), ("某市监立[2026]12号", "某市监立〔2026〕12号"),
-     ("某市监立【２０２６】第０１２号", "某市监立〔2026〕第012号"), ("某 环罚 (2026) 3 号", "某环罚〔2026〕3号")],
+    [
+        ("某市监立〔2026〕12号", "某市监立〔2026〕12号"),
+        ("某市监立[2026]12号", "某市监立〔2026〕12号"),
+        ("某市监立【２０２６】第０１２号", "某市监立〔2026〕第012号"),
+        ("某 环罚 (2026) 3 号", "某环罚〔2026〕3号"),
+    ],
 )
 def test_case_number_formats(raw: str, normalised: str) -> None:
     assert accepted(base_row(**CASE_ROW, case_no=raw)).case_no == normalised
@@ -369,11 +430,22 @@ def test_all_problems_reported_at_once() -> None:
 
 
 def test_header_mapping() -> None:
-    expected = {"任务编号": "task_no", "检查日期": "inspection_date", "检查结果": "results",
-                "后续处置": "follow_up", "整改期限": "rectification_deadline", "复查日期": "recheck_date",
-                "复查结果": "recheck_outcome", "立案号": "case_no", "问题描述": "problems",
-                "录入人": "recorded_by", "备注": "notes", "整改状态": "rectification_status",
-                "检查开始日期": "inspection_start", "检查结束日期": "inspection_end"}
+    expected = {
+        "任务编号": "task_no",
+        "检查日期": "inspection_date",
+        "检查结果": "results",
+        "后续处置": "follow_up",
+        "整改期限": "rectification_deadline",
+        "复查日期": "recheck_date",
+        "复查结果": "recheck_outcome",
+        "立案号": "case_no",
+        "问题描述": "problems",
+        "录入人": "recorded_by",
+        "备注": "notes",
+        "整改状态": "rectification_status",
+        "检查开始日期": "inspection_start",
+        "检查结束日期": "inspection_end",
+    }
     assert {h: HEADER_KEYS[h] for h in expected} == expected
     assert key_for_header(" 整改期限（YYYY-MM-DD）* ") == "rectification_deadline"
     assert key_for_header("task_no") == "task_no"
@@ -426,8 +498,7 @@ def test_due_items() -> None:
     findings = [
         finding(task_no="A", inspection_end=end, rectification_deadline=D(2025, 2, 28)),
         finding(task_no="B", inspection_end=D(2025, 2, 20), rectification_deadline=None),  # due 2025-03-20
-        finding(task_no="C", inspection_end=end, rectification_deadline=D(2025, 2, 10),
-                rectification_status="closed"),
+        finding(task_no="C", inspection_end=end, rectification_deadline=D(2025, 2, 10), rectification_status="closed"),
         finding(task_no="D", inspection_end=D(2025, 1, 2), rectification_deadline=D(2025, 2, 26)),
     ]
     items = due_items(findings, D(2025, 2, 27), CAL, published={"D"})

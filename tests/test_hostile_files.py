@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from inspect_kit.cli import app
 from inspect_kit.errors import InspectError
 from tests import hostile
-from tests.conftest import CONFIGS, NOW, PG_URL, _backends, _pg_create, _pg_drop
+from tests.conftest import CONFIGS, NOW, _backends, _pg_create, _pg_drop
 from tests.helpers import ENTITY_HEADER, entity_row, make_uscc
 
 runner = CliRunner()
@@ -35,6 +35,7 @@ AS_OF = "2026-06-30"
 
 
 # -- the database: the demo registries and a draw, once per backend for the module --------------
+
 
 @dataclasses.dataclass
 class World:
@@ -63,8 +64,12 @@ def world(request, tmp_path_factory, _demo_templates):
         url = _pg_create(name, template=f'"{template.rsplit("/", 1)[1]}"')
     engine = make_engine(url)
     with engine.connect() as c:
-        idents = [r[0] for r in c.execute(select(Entity.identifier).where(Entity.category == "重点排污单位")
-                                          .order_by(Entity.identifier).limit(3))]
+        idents = [
+            r[0]
+            for r in c.execute(
+                select(Entity.identifier).where(Entity.category == "重点排污单位").order_by(Entity.identifier).limit(3)
+            )
+        ]
     tasks = make_draw(engine, "STHJ-01", "2026Q1", idents)
     yield World(engine, url, tasks)
     engine.dispose()
@@ -106,6 +111,7 @@ def cli(world: World, *args, env: dict | None = None) -> tuple[int, str]:
 
 # -- the readers, each with a header, a good row and a text column to spoil ----------------------
 
+
 @dataclasses.dataclass
 class Target:
     name: str
@@ -125,18 +131,42 @@ class Target:
             return ["findings", "import", path, "--as-of", AS_OF]
         if self.name == "score":
             return ["score", "import", path, "--year", 2026]
-        return ["draw", "list-file", path, "--id-column", "统一社会信用代码", "--stratum-column", "乡镇", "--rate", "50%",
-                "--seed", "hostile-seed-0123456789", "-o", out]
+        return [
+            "draw",
+            "list-file",
+            path,
+            "--id-column",
+            "统一社会信用代码",
+            "--stratum-column",
+            "乡镇",
+            "--rate",
+            "50%",
+            "--seed",
+            "hostile-seed-0123456789",
+            "-o",
+            out,
+        ]
 
 
 TARGETS = [
     Target("entities", ENTITY_HEADER, entity_row(990001), 1),
     Target("inspectors", ["执法证号", "姓名", "所属部门"], ["ZF990001", "王五", "STHJ"], 1),
-    Target("conflicts", ["执法证号", "统一社会信用代码", "回避原因"], ["360199ST0001", "913601990401060297", "近亲属任职"], 2),
-    Target("findings", ["任务编号", "检查日期", "检查结果", "后续处置", "录入人", "备注"],
-           ["{task}", "2026-03-05", "未发现问题", "无需后续处置", "张三", "无"], 5),
+    Target(
+        "conflicts",
+        ["执法证号", "统一社会信用代码", "回避原因"],
+        ["360199ST0001", "913601990401060297", "近亲属任职"],
+        2,
+    ),
+    Target(
+        "findings",
+        ["任务编号", "检查日期", "检查结果", "后续处置", "录入人", "备注"],
+        ["{task}", "2026-03-05", "未发现问题", "无需后续处置", "张三", "无"],
+        5,
+    ),
     Target("score", ["单位", "指标", "值", "说明"], ["STHJ", "training", "3", "培训签到表"], 3),
-    Target("list-file", ["统一社会信用代码", "乡镇"], [make_uscc(990001), "城关镇"], 1, encoding_option=False, output=True),
+    Target(
+        "list-file", ["统一社会信用代码", "乡镇"], [make_uscc(990001), "城关镇"], 1, encoding_option=False, output=True
+    ),
 ]
 BY_NAME = {t.name: t for t in TARGETS}
 
@@ -150,10 +180,15 @@ def bombs(tmp_path_factory):
     (d / "empty.xlsx").write_bytes(b"")
     return {
         "cell bomb": (hostile.xlsx_cell_bomb(d / "cell-bomb.xlsx"), "expands 1,010 times"),
-        "shared strings bomb": (hostile.xlsx_cell_bomb(d / "sst-bomb.xlsx", where="shared strings"),
-                                "xl/sharedStrings.xml is 1,610,612,944 bytes uncompressed; at most 536,870,912"),
+        "shared strings bomb": (
+            hostile.xlsx_cell_bomb(d / "sst-bomb.xlsx", where="shared strings"),
+            "xl/sharedStrings.xml is 1,610,612,944 bytes uncompressed; at most 536,870,912",
+        ),
         "truncated zip": (hostile.truncated_file(d / "cut.xlsx", plain), "not a valid .xlsx file"),
-        "csv named xlsx": (hostile.write_csv(d / "text.xlsx", [["名称", "类别"], ["a", "b"]]), "not a valid .xlsx file"),
+        "csv named xlsx": (
+            hostile.write_csv(d / "text.xlsx", [["名称", "类别"], ["a", "b"]]),
+            "not a valid .xlsx file",
+        ),
         "empty csv": (d / "empty.csv", "the file is empty"),
         "empty xlsx": (d / "empty.xlsx", "the file is empty"),
     }
@@ -164,55 +199,111 @@ def _cases(target: Target, world: World, d: Path) -> dict[str, tuple]:
     rows, col, head = target.rows(world), target.text_col, target.header[target.text_col]
     cases: dict[str, tuple] = {}
     for kind, (text, words) in hostile.REFUSED.items():
-        cases[f"csv {kind}"] = (hostile.write_csv(d / f"{kind}.csv", hostile.spoiled(rows, col, text)), [],
-                                f"row 2, column '{head}': contains", words)
+        cases[f"csv {kind}"] = (
+            hostile.write_csv(d / f"{kind}.csv", hostile.spoiled(rows, col, text)),
+            [],
+            f"row 2, column '{head}': contains",
+            words,
+        )
         if kind not in ("NUL", "escape"):  # XML cannot hold C0 controls at all
-            cases[f"xlsx {kind}"] = (hostile.write_xlsx(d / f"{kind}.xlsx", hostile.spoiled(rows, col, text)), [],
-                                     f"row 2, column '{head}': contains", words)
+            cases[f"xlsx {kind}"] = (
+                hostile.write_xlsx(d / f"{kind}.xlsx", hostile.spoiled(rows, col, text)),
+                [],
+                f"row 2, column '{head}': contains",
+                words,
+            )
     cases["xlsx NUL written as Excel's _x0000_ escape"] = (
-        hostile.write_xlsx(d / "escaped-nul.xlsx", hostile.spoiled(rows, col, "A_x0000_B")), [],
-        f"row 2, column '{head}': contains", "U+0000 (NUL)")
-    cases["NUL in the header"] = (hostile.write_csv(d / "nul-head.csv", hostile.spoiled(rows, col, head + "\x00", row=0)),
-                                  [], "row 1, column", "U+0000 (NUL)")
+        hostile.write_xlsx(d / "escaped-nul.xlsx", hostile.spoiled(rows, col, "A_x0000_B")),
+        [],
+        f"row 2, column '{head}': contains",
+        "U+0000 (NUL)",
+    )
+    cases["NUL in the header"] = (
+        hostile.write_csv(d / "nul-head.csv", hostile.spoiled(rows, col, head + "\x00", row=0)),
+        [],
+        "row 1, column",
+        "U+0000 (NUL)",
+    )
     huge = "长" * 200_000
     cases["csv cell over the csv module's limit"] = (
-        hostile.write_csv(d / "huge.csv", hostile.spoiled(rows, col, huge)), [], f"row 2, column '{head}'",
-        "a cell of more than 131,072 characters; at most 32,767")
+        hostile.write_csv(d / "huge.csv", hostile.spoiled(rows, col, huge)),
+        [],
+        f"row 2, column '{head}'",
+        "a cell of more than 131,072 characters; at most 32,767",
+    )
     cases["csv cell over Excel's limit"] = (
-        hostile.write_csv(d / "long.csv", hostile.spoiled(rows, col, "长" * 40_000)), [], f"row 2, column '{head}'",
-        "a cell of 40,000 characters; at most 32,767")
+        hostile.write_csv(d / "long.csv", hostile.spoiled(rows, col, "长" * 40_000)),
+        [],
+        f"row 2, column '{head}'",
+        "a cell of 40,000 characters; at most 32,767",
+    )
     cases["xlsx cell over Excel's limit"] = (
-        hostile.xlsx_long_cell(d / "long.xlsx", rows, 1, col, 40_000), [], f"row 2, column '{head}'",
-        "a cell of 40,000 characters")
+        hostile.xlsx_long_cell(d / "long.xlsx", rows, 1, col, 40_000),
+        [],
+        f"row 2, column '{head}'",
+        "a cell of 40,000 characters",
+    )
     wide = [r + [""] * 600 for r in rows]
     wide[1][-1] = "远"
     cases["csv row of 600 columns"] = (hostile.write_csv(d / "wide.csv", wide), [], "row 2: 6", "at most 512 columns")
-    cases["xlsx dimension bomb"] = (hostile.xlsx_dimension_bomb(d / "dim.xlsx", rows), [],
-                                    "declares 5,000 rows × 16,384 columns", "at most 512 columns")
+    cases["xlsx dimension bomb"] = (
+        hostile.xlsx_dimension_bomb(d / "dim.xlsx", rows),
+        [],
+        "declares 5,000 rows × 16,384 columns",
+        "at most 512 columns",
+    )
     cases["xlsx cell far right"] = (hostile.xlsx_wide_row(d / "far.xlsx", rows), [], "row 1: 702 cells", "at most 512")
     many = rows + [list(rows[1]) for _ in range(60)]
-    cases["xlsx XML cut off"] = (hostile.xlsx_truncated_xml(d / "cut-xml.xlsx", many), [], "cannot read the sheet",
-                                 "damaged or cut off")
-    cases["xlsx entity expansion"] = (hostile.xlsx_entity_expansion(d / "lol.xlsx", rows), [], "cannot read the sheet",
-                                      "")
-    cases["duplicate header"] = (hostile.write_csv(d / "dup.csv", [r + [r[col]] for r in rows]), [],
-                                 f"'{head}'", "keep one")
-    cases["duplicate header xlsx"] = (hostile.write_xlsx(d / "dup.xlsx", [r + [r[col]] for r in rows]), [],
-                                      f"'{head}'", "keep one")
+    cases["xlsx XML cut off"] = (
+        hostile.xlsx_truncated_xml(d / "cut-xml.xlsx", many),
+        [],
+        "cannot read the sheet",
+        "damaged or cut off",
+    )
+    cases["xlsx entity expansion"] = (
+        hostile.xlsx_entity_expansion(d / "lol.xlsx", rows),
+        [],
+        "cannot read the sheet",
+        "",
+    )
+    cases["duplicate header"] = (
+        hostile.write_csv(d / "dup.csv", [r + [r[col]] for r in rows]),
+        [],
+        f"'{head}'",
+        "keep one",
+    )
+    cases["duplicate header xlsx"] = (
+        hostile.write_xlsx(d / "dup.xlsx", [r + [r[col]] for r in rows]),
+        [],
+        f"'{head}'",
+        "keep one",
+    )
     cases["header only"] = (hostile.write_csv(d / "head.csv", rows[:1]), [], "nothing to import", "")
-    cases["header and blank lines"] = (hostile.write_csv(d / "blank.csv", rows[:1] + [[""] * len(rows[0])] * 3), [],
-                                       "nothing to import", "")
+    cases["header and blank lines"] = (
+        hostile.write_csv(d / "blank.csv", rows[:1] + [[""] * len(rows[0])] * 3),
+        [],
+        "nothing to import",
+        "",
+    )
     cases["header only xlsx"] = (hostile.write_xlsx(d / "head.xlsx", rows[:1]), [], "nothing to import", "")
     if target.encoding_option:
         gbk = hostile.write_csv(d / "gbk.csv", hostile.spoiled(rows, col, "近亲属在该单位任职"), encoding="gbk")
-        cases["GBK read as --encoding utf-8"] = (gbk, ["--encoding", "utf-8"], "line 1: the bytes", "are not utf-8 text")
+        cases["GBK read as --encoding utf-8"] = (
+            gbk,
+            ["--encoding", "utf-8"],
+            "line 1: the bytes",
+            "are not utf-8 text",
+        )
         cases["unknown --encoding"] = (gbk, ["--encoding", "klingon"], "--encoding 'klingon'", "unknown encoding")
     return cases
 
 
 ALIASES = {  # two headers that name the same field
-    "entities": ("单位名称", "企业名称"), "score": ("值", "数值"), "findings": ("备注", "备注"),
-    "inspectors": ("姓名", "名字"), "conflicts": ("回避原因", "原因"),
+    "entities": ("单位名称", "企业名称"),
+    "score": ("值", "数值"),
+    "findings": ("备注", "备注"),
+    "inspectors": ("姓名", "名字"),
+    "conflicts": ("回避原因", "原因"),
 }
 
 
@@ -222,7 +313,7 @@ def _expect_refused(world: World, target: Target, path: Path, extra: list, words
     elapsed = time.monotonic() - started
     assert code == 1, output
     assert "Traceback" not in output
-    message = output[output.index("error: "):] if "error: " in output else output
+    message = output[output.index("error: ") :] if "error: " in output else output
     assert str(path) in message or "--encoding" in message, message
     for w in words:
         assert w in message, message
@@ -235,7 +326,7 @@ def test_every_hostile_file_is_refused_by_every_reader(world, target, bombs, tmp
     """(The database is compared once after all cases: no case may write, and nothing deletes.)"""
     out = tmp_path / "bundle.json"
     before = dump(world.engine)
-    for name, (path, words) in bombs.items():
+    for path, words in bombs.values():
         _expect_refused(world, target, path, [], (words,), out)
     for name, (path, extra, *words) in _cases(target, world, tmp_path).items():
         try:
@@ -287,12 +378,16 @@ def test_formula_looking_cells_are_stored_as_text(world, target, tmp_path):
                 elif target.name == "inspectors":
                     stored = c.execute(select(Inspector.name).where(Inspector.cert_no == key.upper())).scalar_one()
                 elif target.name == "conflicts":
-                    stored = c.execute(select(Conflict.reason).join(Inspector, Inspector.id == Conflict.inspector_id)
-                                       .join(Entity, Entity.id == Conflict.entity_id)
-                                       .where(Inspector.cert_no == key, Entity.identifier == values[1][1])).scalar_one()
+                    stored = c.execute(
+                        select(Conflict.reason)
+                        .join(Inspector, Inspector.id == Conflict.inspector_id)
+                        .join(Entity, Entity.id == Conflict.entity_id)
+                        .where(Inspector.cert_no == key, Entity.identifier == values[1][1])
+                    ).scalar_one()
                 elif target.name == "findings":
-                    stored = c.execute(select(Finding.notes).join(Task, Task.id == Finding.task_id)
-                                       .where(Task.task_no == key)).scalar_one()
+                    stored = c.execute(
+                        select(Finding.notes).join(Task, Task.id == Finding.task_id).where(Task.task_no == key)
+                    ).scalar_one()
                 elif target.name == "score":
                     stored = c.execute(select(ManualValue.note).order_by(ManualValue.id.desc()).limit(1)).scalar_one()
                 else:
@@ -302,20 +397,61 @@ def test_formula_looking_cells_are_stored_as_text(world, target, tmp_path):
 
 # -- command-line text options --------------------------------------------------------------------
 
-@pytest.mark.parametrize("args, words", [
-    (["score", "input", "STHJ", "training", "3", "--year", "2026", "--note", "签到表\x00"], "--note: contains the control "
-     "character U+0000 (NUL)"),
-    (["score", "input", "STHJ", "training", "3", "--year", "2026", "--note", "ok", "--by", "张\u202e三"],
-     "--by: contains the bidirectional-text control U+202E"),
-    (["findings", "add", "{task}", "--date", "2026-03-05", "-r", "R05", "--problems=废气\u202e未运行", "-f", "F01",
-      "--by", "张三", "--as-of", AS_OF], "--problems: contains the bidirectional-text control U+202E"),
-    (["findings", "add", "{task}", "--notes", "a\x1b[2Jb", "--by", "张三", "--as-of", AS_OF], "--notes: contains the "
-     "control character U+001B (ESCAPE)"),
-    (["findings", "add", "{task}\u2066", "--by", "张三"], "the argument"),
-    (["draw", "run", "--quarter", "2026Q1", "--seed", "x" * 24, "--seed-source", "dice", "--redraw", "--reason",
-      "重抽\u0085"], "--reason: contains the control character U+0085 (NEXT LINE)"),
-    (["registry", "list", "--search", "\u200e青山"], "--search: contains the bidirectional-text control U+200E"),
-])
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (
+            ["score", "input", "STHJ", "training", "3", "--year", "2026", "--note", "签到表\x00"],
+            "--note: contains the control character U+0000 (NUL)",
+        ),
+        (
+            ["score", "input", "STHJ", "training", "3", "--year", "2026", "--note", "ok", "--by", "张\u202e三"],
+            "--by: contains the bidirectional-text control U+202E",
+        ),
+        (
+            [
+                "findings",
+                "add",
+                "{task}",
+                "--date",
+                "2026-03-05",
+                "-r",
+                "R05",
+                "--problems=废气\u202e未运行",
+                "-f",
+                "F01",
+                "--by",
+                "张三",
+                "--as-of",
+                AS_OF,
+            ],
+            "--problems: contains the bidirectional-text control U+202E",
+        ),
+        (
+            ["findings", "add", "{task}", "--notes", "a\x1b[2Jb", "--by", "张三", "--as-of", AS_OF],
+            "--notes: contains the control character U+001B (ESCAPE)",
+        ),
+        (["findings", "add", "{task}\u2066", "--by", "张三"], "the argument"),
+        (
+            [
+                "draw",
+                "run",
+                "--quarter",
+                "2026Q1",
+                "--seed",
+                "x" * 24,
+                "--seed-source",
+                "dice",
+                "--redraw",
+                "--reason",
+                "重抽\u0085",
+            ],
+            "--reason: contains the control character U+0085 (NEXT LINE)",
+        ),
+        (["registry", "list", "--search", "\u200e青山"], "--search: contains the bidirectional-text control U+200E"),
+    ],
+)
 def test_text_options_are_checked_like_cells(world, args, words):
     before = dump(world.engine)
     code, output = cli(world, *[a.replace("{task}", world.tasks[0]) for a in args])
@@ -326,8 +462,23 @@ def test_text_options_are_checked_like_cells(world, args, words):
 def test_a_text_option_from_the_environment_is_checked_by_the_service(world):
     """--by may come from INSPECT_USER, which the command line never shows: the service refuses it."""
     before = dump(world.engine)
-    code, output = cli(world, "findings", "add", world.tasks[0], "--date", "2026-03-05", "-r", "未发现问题", "-f",
-                       "无需后续处置", "--recorded-by", "张三", "--as-of", AS_OF, env={"INSPECT_USER": "张三\x7f"})
+    code, output = cli(
+        world,
+        "findings",
+        "add",
+        world.tasks[0],
+        "--date",
+        "2026-03-05",
+        "-r",
+        "未发现问题",
+        "-f",
+        "无需后续处置",
+        "--recorded-by",
+        "张三",
+        "--as-of",
+        AS_OF,
+        env={"INSPECT_USER": "张三\x7f"},
+    )
     assert code == 1 and "--by: contains the control character U+007F (DELETE)" in output, output
     assert dump(world.engine) == before
 
@@ -350,14 +501,30 @@ def test_refusals_are_fast_and_one_line_through_main(bombs, tmp_path):
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     init_database(make_engine(url))
-    r = subprocess.run([sys.executable, "-m", "inspect_kit", "--config", str(CONFIGS), "--db", url, "registry",
-                        "import", "entities", str(bombs["cell bomb"][0])], capture_output=True, text=True,
-                       env={**os.environ, "COLUMNS": "1000"})
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inspect_kit",
+            "--config",
+            str(CONFIGS),
+            "--db",
+            url,
+            "registry",
+            "import",
+            "entities",
+            str(bombs["cell bomb"][0]),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "1000"},
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "expands 1,010 times" in r.stderr, r.stderr
 
 
 # -- random input: only InspectError may come out --------------------------------------------------
+
 
 def _random_import(world: World, kind: str, path: Path, encoding: str | None = None) -> None:
     import datetime as dt
@@ -371,26 +538,58 @@ def _random_import(world: World, kind: str, path: Path, encoding: str | None = N
             import_findings(world.engine, path, as_of=dt.date(2026, 6, 30), now=NOW, encoding=encoding, dry_run=True)
         else:
             cfg = load_config(CONFIGS)
-            import_registry(world.engine, kind, path, ImportOptions(now=NOW, dry_run=True, encoding=encoding,
-                                                                    known_categories=cfg.categories))
+            import_registry(
+                world.engine,
+                kind,
+                path,
+                ImportOptions(now=NOW, dry_run=True, encoding=encoding, known_categories=cfg.categories),
+            )
     except InspectError:
         pass
 
 
 KINDS = ["entities", "inspectors", "conflicts", "findings"]
-KNOWN_HEADERS = ENTITY_HEADER + ["执法证号", "姓名", "所属部门", "回避原因", "任务编号", "检查日期", "检查结果", "后续处置", "录入人", "备注"]
+KNOWN_HEADERS = ENTITY_HEADER + [
+    "执法证号",
+    "姓名",
+    "所属部门",
+    "回避原因",
+    "任务编号",
+    "检查日期",
+    "检查结果",
+    "后续处置",
+    "录入人",
+    "备注",
+]
 
 
 def test_random_bytes_never_give_a_traceback(world, tmp_path):
-    from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 
-    parts = st.dictionaries(st.sampled_from(["[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml",
-                                             "xl/sharedStrings.xml", "_rels/.rels", "xl/_rels/workbook.xml.rels"]),
-                            st.binary(max_size=300), max_size=6)
+    parts = st.dictionaries(
+        st.sampled_from(
+            [
+                "[Content_Types].xml",
+                "xl/workbook.xml",
+                "xl/worksheets/sheet1.xml",
+                "xl/sharedStrings.xml",
+                "_rels/.rels",
+                "xl/_rels/workbook.xml.rels",
+            ]
+        ),
+        st.binary(max_size=300),
+        max_size=6,
+    )
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(kind=st.sampled_from(KINDS), suffix=st.sampled_from([".csv", ".xlsx", ".txt"]), data=st.binary(max_size=2000),
-           zipped=parts, as_zip=st.booleans())
+    @given(
+        kind=st.sampled_from(KINDS),
+        suffix=st.sampled_from([".csv", ".xlsx", ".txt"]),
+        data=st.binary(max_size=2000),
+        zipped=parts,
+        as_zip=st.booleans(),
+    )
     def run(kind, suffix, data, zipped, as_zip):
         path = tmp_path / f"random{suffix}"
         if as_zip:
@@ -409,17 +608,27 @@ def test_random_bytes_never_give_a_traceback(world, tmp_path):
 
 
 def test_random_csv_shapes_never_give_a_traceback(world, tmp_path):
-    from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 
-    cell = st.one_of(st.text(max_size=12), st.sampled_from(KNOWN_HEADERS + [world.tasks[0], make_uscc(3), "2026-03-05",
-                                                                            "未发现问题", "无需后续处置", "STHJ", ""]))
+    cell = st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(
+            KNOWN_HEADERS + [world.tasks[0], make_uscc(3), "2026-03-05", "未发现问题", "无需后续处置", "STHJ", ""]
+        ),
+    )
     table = st.lists(st.lists(cell, max_size=8), min_size=0, max_size=6)
     header = st.lists(st.sampled_from(KNOWN_HEADERS) | st.text(max_size=6), max_size=8)
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(kind=st.sampled_from(KINDS), header=header, rows=table, encoding=st.sampled_from(
-        ["utf-8", "utf-8-sig", "gb18030", "utf-16"]), delimiter=st.sampled_from([",", "\t", ";"]),
-        claimed=st.sampled_from([None, None, "utf-8", "gbk", "utf-16"]))
+    @given(
+        kind=st.sampled_from(KINDS),
+        header=header,
+        rows=table,
+        encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]),
+        delimiter=st.sampled_from([",", "\t", ";"]),
+        claimed=st.sampled_from([None, None, "utf-8", "gbk", "utf-16"]),
+    )
     def run(kind, header, rows, encoding, delimiter, claimed):
         path = tmp_path / "random.csv"
         try:
@@ -434,6 +643,7 @@ def test_random_csv_shapes_never_give_a_traceback(world, tmp_path):
 
 
 # -- the shared reader itself ----------------------------------------------------------------------
+
 
 def _read_all(path: Path, **kw):
     from inspect_kit.registry.tabular import read_table
@@ -454,7 +664,9 @@ def test_a_decoding_error_names_its_line(tmp_path):
 
 
 def test_an_oversized_field_is_named_by_its_column_through_quotes_and_delimiters(tmp_path):
-    path = hostile.write_csv(tmp_path / "q.csv", [["名称", "说明", "备注"], ['a,"b"', 'x,\n"y",' + "长" * 140_000, "z"]])
+    path = hostile.write_csv(
+        tmp_path / "q.csv", [["名称", "说明", "备注"], ['a,"b"', 'x,\n"y",' + "长" * 140_000, "z"]]
+    )
     with pytest.raises(InspectError, match=r"q.csv, row 2, column '说明': a cell of more than 131,072 characters"):
         _read_all(path)
     path = hostile.write_csv(tmp_path / "later.csv", [["名称", "说明"]] + [["a", "b"]] * 30 + [["a", "长" * 140_000]])
@@ -506,7 +718,27 @@ def test_a_chart_sheet_is_not_read_as_a_table(world, tmp_path):
 
 def test_a_prompted_answer_is_checked_and_asked_again(world):
     """`findings add -i` asks for 录入人; an answer with a bidi control is refused there, asked again."""
-    r = runner.invoke(app, ["--config", str(CONFIGS), "--db", world.url, "findings", "add", world.tasks[0], "--date",
-                            "2026-03-05", "-r", "未发现问题", "-f", "无需后续处置", "-i", "--dry-run", "--as-of", AS_OF],
-                      input="张\u202e三\n张三\n")
+    r = runner.invoke(
+        app,
+        [
+            "--config",
+            str(CONFIGS),
+            "--db",
+            world.url,
+            "findings",
+            "add",
+            world.tasks[0],
+            "--date",
+            "2026-03-05",
+            "-r",
+            "未发现问题",
+            "-f",
+            "无需后续处置",
+            "-i",
+            "--dry-run",
+            "--as-of",
+            AS_OF,
+        ],
+        input="张\u202e三\n张三\n",
+    )
     assert r.exit_code == 0 and "U+202E" in r.output and "dry run" in r.output, r.output

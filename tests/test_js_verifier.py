@@ -36,8 +36,13 @@ process.stdin.on("end", async () => {
 
 
 def run_js(jobs: list[dict]) -> list:
-    r = subprocess.run([NODE, "-e", RUNNER, str(VERIFY_JS)], input=json.dumps(jobs, ensure_ascii=False),
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [NODE, "-e", RUNNER, str(VERIFY_JS)],
+        input=json.dumps(jobs, ensure_ascii=False),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 
@@ -50,7 +55,9 @@ def test_tickets_and_samples_match_the_package_on_random_instances():
     jobs, expected = [], []
     for k in range(40):
         alphabet = ALPHABETS[k % 3]
-        ids = list({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 18))) for _ in range(rng.randint(1, 60))})
+        ids = list(
+            {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 18))) for _ in range(rng.randint(1, 60))}
+        )
         seed = "".join(rng.choice(ALPHABETS[(k + 1) % 3]) for _ in range(rng.randint(1, 30)))
         n = rng.randint(0, len(ids))
         drawn = list(oracle(ids, seed=seed, with_replacement=False, take=n, output="id"))
@@ -70,8 +77,22 @@ def demo_bundles(demo_run):
     bundles = []
     for draw_id in range(1, 13):
         path = out.parent / f"bundle-{draw_id}.json"
-        r = subprocess.run([sys.executable, "-m", "inspect_kit", "--db", str(out / "inspect.db"), "draw", "export-bundle",
-                            str(draw_id), "-o", str(path)], capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "inspect_kit",
+                "--db",
+                str(out / "inspect.db"),
+                "draw",
+                "export-bundle",
+                str(draw_id),
+                "-o",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 0, r.stderr
         bundles.append(json.loads(path.read_text(encoding="utf-8")))
     return bundles
@@ -109,6 +130,7 @@ def test_each_tampering_is_shown_as_what_it_is(demo_bundles):
     assert all(not r["ok"] for r in reports.values())
     assert "frame hash mismatch" in " ".join(reports["row added"]["problems"])
     assert not reports["seed changed"]["seed"]["ok"] and "not derived from the public seed" in " ".join(
-        reports["seed changed"]["problems"])
+        reports["seed changed"]["problems"]
+    )
     assert "same ids, other order" in " ".join(reports["sample reordered"]["problems"])
     assert "does not follow from the quota" in " ".join(reports["n changed"]["problems"])

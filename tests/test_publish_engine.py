@@ -40,8 +40,10 @@ from inspect_kit.publish.linebreak import CLOSING, OPENING, break_lines, check_l
 ROOT = Path(__file__).resolve().parents[1]
 GEOMETRY = PageGeometry()
 BUNDLE = json.dumps({"seed": "20260105-0382-1947", "algorithm": "consistent-sampler 1.0.10"}).encode()
-INTRO = ("根据《关于在市场监管领域全面推行部门联合“双随机、一公开”监管的意见》（国发〔2019〕5号）等规定，"
-         "现将2026年第一季度抽查对象名单公示如下。")
+INTRO = (
+    "根据《关于在市场监管领域全面推行部门联合“双随机、一公开”监管的意见》（国发〔2019〕5号）等规定，"
+    "现将2026年第一季度抽查对象名单公示如下。"
+)
 
 
 def entity_name(i: int) -> str:
@@ -171,8 +173,16 @@ def test_dates_numbers_and_headings():
     assert chinese_date(dt.date(2026, 12, 31)) == "2026年12月31日"
     assert doc_number(2026, 5) == "〔2026〕5号"
     assert doc_number(2026, 12, "某环") == "某环〔2026〕12号"
-    assert [chinese_numeral(n) for n in (1, 10, 12, 20, 21, 100, 105, 110)] == \
-        ["一", "十", "十二", "二十", "二十一", "一百", "一百零五", "一百一十"]
+    assert [chinese_numeral(n) for n in (1, 10, 12, 20, 21, 100, 105, 110)] == [
+        "一",
+        "十",
+        "十二",
+        "二十",
+        "二十一",
+        "一百",
+        "一百零五",
+        "一百一十",
+    ]
     assert heading_number(3) == "三、" and heading_number(2, 2) == "（二）" and heading_number(4, 3) == "4."
 
 
@@ -195,9 +205,17 @@ def test_importing_the_package_does_not_import_reportlab():
 def test_text_comes_out_as_written(page_texts):
     flat = "".join(page_texts).replace("\n", "")
     assert "\x00" not in flat and "\ufffd" not in flat
-    for expected in ("某某市生态环境局关于2026年第一季度“双随机、一公开”抽查对象名单的公示", "某环〔2026〕5号",
-                     "各有关单位：", "（国发〔2019〕5号）", "一、抽查对象名单", "特此公示。", "2026年1月5日",
-                     "附件：抽取算法说明", "统一社会信用代码"):
+    for expected in (
+        "某某市生态环境局关于2026年第一季度“双随机、一公开”抽查对象名单的公示",
+        "某环〔2026〕5号",
+        "各有关单位：",
+        "（国发〔2019〕5号）",
+        "一、抽查对象名单",
+        "特此公示。",
+        "2026年1月5日",
+        "附件：抽取算法说明",
+        "统一社会信用代码",
+    ):
         assert expected in flat, expected
     for i in (1, 17, 120):
         assert entity_name(i) in flat and uscc(i) in flat
@@ -299,8 +317,10 @@ def test_attach_round_trips_and_is_deterministic(sample_pdf):
 def test_rebuild_is_byte_identical(sample_pdf):
     assert render(sample_notice()) == sample_pdf
     # A fresh interpreter (fonts registered anew, other object ids) gives the same bytes too.
-    code = ("import hashlib, sys; from tests.test_publish_engine import sample_notice; "
-            "from inspect_kit.publish import render; print(hashlib.sha256(render(sample_notice())).hexdigest())")
+    code = (
+        "import hashlib, sys; from tests.test_publish_engine import sample_notice; "
+        "from inspect_kit.publish import render; print(hashlib.sha256(render(sample_notice())).hexdigest())"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == hashlib.sha256(sample_pdf).hexdigest()
 
@@ -316,13 +336,20 @@ def test_creation_date_option_and_content_derived_id():
 
 
 def test_results_notice_with_letterhead_caption_and_level_two_heading():
-    results = Table(["任务编号", "市场主体名称", "统一社会信用代码", "检查日期", "检查结果", "后续处置"],
-                    [["2026-001-001", "某某食品经营部", uscc(1), "2026-03-02", "发现问题已责令改正", "责令改正"]],
-                    caption="表1　抽查结果")
+    results = Table(
+        ["任务编号", "市场主体名称", "统一社会信用代码", "检查日期", "检查结果", "后续处置"],
+        [["2026-001-001", "某某食品经营部", uscc(1), "2026-03-02", "发现问题已责令改正", "责令改正"]],
+        caption="表1　抽查结果",
+    )
     notice = sample_notice(
-        letterhead="某某市市场监督管理局文件", attachments=[], files=[],
-        sections=[Section(heading_number(1) + "食品经营者检查", ["共抽查1户。"], results, notes=["注：无。"]),
-                  Section(heading_number(1, 2) + "复查安排", ["30个工作日内复查。"], level=2)])
+        letterhead="某某市市场监督管理局文件",
+        attachments=[],
+        files=[],
+        sections=[
+            Section(heading_number(1) + "食品经营者检查", ["共抽查1户。"], results, notes=["注：无。"]),
+            Section(heading_number(1, 2) + "复查安排", ["30个工作日内复查。"], level=2),
+        ],
+    )
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(render(notice))).pages).replace("\n", "")
     for expected in ("某某市市场监督管理局文件", "表1　抽查结果", "发现问题已责令", "注：无。", "（一）复查安排"):
         assert expected in text, expected
@@ -352,8 +379,11 @@ def test_user_fonts_with_ttc_subfont_index():
     assert FontSpec.of(f"{SHIPPED_HEI.path}#1") == FontSpec(SHIPPED_HEI.path, 1)
     fonts = FontConfig(title=str(SHIPPED_SONG.path), body=f"{SHIPPED_HEI.path}#1")
     pdf = render(sample_notice(rows=5), fonts=fonts)
-    names = {str(f.get_object()["/BaseFont"]) for p in PdfReader(io.BytesIO(pdf)).pages
-             for f in p["/Resources"]["/Font"].values()}
+    names = {
+        str(f.get_object()["/BaseFont"])
+        for p in PdfReader(io.BytesIO(pdf)).pages
+        for f in p["/Resources"]["/Font"].values()
+    }
     assert any(n.endswith("WenQuanYiMicroHeiMono-1") for n in names), names
 
 
@@ -420,8 +450,14 @@ def test_first_page_is_not_blank(sample_pdf):
 
     image = pypdfium2.PdfDocument(sample_pdf)[0].render(scale=1).to_pil().convert("L")
     top = int((297 - 37) * MM)  # PDF y of the block top; image rows run downwards
-    title_area = image.crop((int(GEOMETRY.block_left), image.height - top,
-                             int(GEOMETRY.block_left + GEOMETRY.block_width), image.height - top + int(2 * GEOMETRY.line_pitch)))
+    title_area = image.crop(
+        (
+            int(GEOMETRY.block_left),
+            image.height - top,
+            int(GEOMETRY.block_left + GEOMETRY.block_width),
+            image.height - top + int(2 * GEOMETRY.line_pitch),
+        )
+    )
     dark = sum(title_area.histogram()[:128])
     assert dark > 300, dark
 
@@ -433,7 +469,11 @@ def test_metadata_title_is_one_line():
 
     from inspect_kit.publish import Notice, render
 
-    notice = Notice(issuer="青山县生态环境局", title="青山县生态环境局2026年第一季度\n“双随机、一公开”抽查对象名单公示",
-                    issue_date=dt.date(2026, 1, 5), intro=["根据规定，现予公示。"])
+    notice = Notice(
+        issuer="青山县生态环境局",
+        title="青山县生态环境局2026年第一季度\n“双随机、一公开”抽查对象名单公示",
+        issue_date=dt.date(2026, 1, 5),
+        intro=["根据规定，现予公示。"],
+    )
     meta = PdfReader(io.BytesIO(render(notice))).metadata
     assert meta.title == "青山县生态环境局2026年第一季度“双随机、一公开”抽查对象名单公示"

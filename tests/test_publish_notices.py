@@ -31,9 +31,8 @@ from typer.testing import CliRunner
 
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import parse_period
-from inspect_kit.publish import FontConfig, embedded_files
+from inspect_kit.publish import FontConfig, embedded_files, service
 from inspect_kit.publish import notices as nt
-from inspect_kit.publish import service
 from tests.conftest import CONFIGS, NOW, PG_URL, REGISTRIES
 
 Q1, YEAR = "2026Q1", "2026"
@@ -42,8 +41,9 @@ DRAW_DAY = dt.date(2026, 1, 6)
 RESULTS_DAY = dt.date(2026, 4, 15)
 SEED_A, SEED_B = "20260106-3371-0458-2291-7730", "20260106-9902-1184-5576-0419"
 REDRAW_REASON = "名录漏录一家企业，经办人王五电话13800001111，已补录后重新抽取"
-SECRET_PROBLEM = ("法定代表人张三丰拒绝签字，联系电话13912345678，身份证号36010219900101123X，"
-                  "座机0791-86543210；废水排放口标识缺失")
+SECRET_PROBLEM = (
+    "法定代表人张三丰拒绝签字，联系电话13912345678，身份证号36010219900101123X，座机0791-86543210；废水排放口标识缺失"
+)
 SECRETS = ["13800001111", "13912345678", "36010219900101123X", "0791-86543210", "张三丰", "86543210"]
 
 
@@ -84,9 +84,17 @@ def _draw(engine, config, matter, period, seed, when=DRAWN_ON, **kw):
 
     dice = SeedSource.witnessed("2026年1月6日县政务大厅公开掷骰（全程录像）", ["县公证处公证员"])
     redraw = kw.pop("redraw", False)
-    prepare_frame(engine, config, matter, period, as_of=dt.date(2026, 1, 5),
-                  now=when if redraw else dt.datetime(2026, 1, 5, 9, 0), source=dice, redraw=redraw,
-                  reason=kw.pop("reason", None))
+    prepare_frame(
+        engine,
+        config,
+        matter,
+        period,
+        as_of=dt.date(2026, 1, 5),
+        now=when if redraw else dt.datetime(2026, 1, 5, 9, 0),
+        source=dice,
+        redraw=redraw,
+        reason=kw.pop("reason", None),
+    )
     return run_draw(engine, config, matter, period, seed=seed, now=when, **kw)
 
 
@@ -108,8 +116,16 @@ def scenario(request, tmp_path_factory, config):
             import_registry(engine, "entities", REGISTRIES / name, opts)
         _draw(engine, config, "STHJ-01", Q1, SEED_A)
         _draw(engine, config, "STHJ-02", Q1, SEED_A)
-        _draw(engine, config, "STHJ-02", Q1, SEED_B, when=DRAWN_ON + dt.timedelta(hours=1), redraw=True,
-              reason=REDRAW_REASON)
+        _draw(
+            engine,
+            config,
+            "STHJ-02",
+            Q1,
+            SEED_B,
+            when=DRAWN_ON + dt.timedelta(hours=1),
+            redraw=True,
+            reason=REDRAW_REASON,
+        )
         _draw(engine, config, "JYTY-01", YEAR, SEED_A)
         _draw(engine, config, "LH-01", YEAR, SEED_A)
         with engine.begin() as conn:
@@ -117,29 +133,64 @@ def scenario(request, tmp_path_factory, config):
             drawn = current_tasks(conn) + q1
             private = {}
             for k, t in enumerate(sorted({t.entity_id for t in drawn})):
-                phone, rep = f"1390791{k:04d}", f"司马隐{chr(0x4e00 + 300 + k)}"
+                phone, rep = f"1390791{k:04d}", f"司马隐{chr(0x4E00 + 300 + k)}"
                 conn.execute(update(Entity).where(Entity.id == t).values(phone=phone, legal_rep=rep))
                 private[t] = (phone, rep)
             pending = q1[-1]
             for k, t in enumerate(q1[:-1]):
-                row = dict(task_id=t.task_id, inspection_start=dt.date(2026, 3, 2 + k), inspection_end=dt.date(2026, 3, 2 + k),
-                           results=["R01"], problems=None, follow_ups=["F01"], recorded_by="测试员",
-                           created_at=dt.datetime(2026, 4, 1), updated_at=dt.datetime(2026, 4, 1))
+                row = dict(
+                    task_id=t.task_id,
+                    inspection_start=dt.date(2026, 3, 2 + k),
+                    inspection_end=dt.date(2026, 3, 2 + k),
+                    results=["R01"],
+                    problems=None,
+                    follow_ups=["F01"],
+                    recorded_by="测试员",
+                    created_at=dt.datetime(2026, 4, 1),
+                    updated_at=dt.datetime(2026, 4, 1),
+                )
                 if k == 0:
-                    row.update(results=["R06"], problems=SECRET_PROBLEM, follow_ups=["F03"], case_no="青山环立〔2026〕1号")
+                    row.update(
+                        results=["R06"], problems=SECRET_PROBLEM, follow_ups=["F03"], case_no="青山环立〔2026〕1号"
+                    )
                 if k == 1:
-                    row.update(results=["R05"], problems="危险废物贮存场所未设置识别标志", follow_ups=["F02"],
-                               rectification_deadline=dt.date(2026, 4, 10), rectification_status="closed",
-                               recheck_date=dt.date(2026, 4, 20), recheck_outcome="已整改")
+                    row.update(
+                        results=["R05"],
+                        problems="危险废物贮存场所未设置识别标志",
+                        follow_ups=["F02"],
+                        rectification_deadline=dt.date(2026, 4, 10),
+                        rectification_status="closed",
+                        recheck_date=dt.date(2026, 4, 20),
+                        recheck_outcome="已整改",
+                    )
                 conn.execute(insert(Finding.__table__).values(**row))
         out = folder / "out"
         out.mkdir()
-        draw = service.publish_draw(engine, config, Q1, path=out / "抽查名单公示.pdf", issue_date=DRAW_DAY,
-                                    now=dt.datetime(2026, 1, 6, 16, 0))
-        results = service.publish_results(engine, config, Q1, path=out / "抽查结果公示.pdf", issue_date=RESULTS_DAY,
-                                          now=dt.datetime(2026, 4, 15, 9, 0), allow_incomplete=True)
-        yield SimpleNamespace(engine=engine, config=config, url=url, q1=q1, pending=pending, private=private, out=out,
-                              draw=draw, results=results, draw_text=text_of(draw.path), results_text=text_of(results.path))
+        draw = service.publish_draw(
+            engine, config, Q1, path=out / "抽查名单公示.pdf", issue_date=DRAW_DAY, now=dt.datetime(2026, 1, 6, 16, 0)
+        )
+        results = service.publish_results(
+            engine,
+            config,
+            Q1,
+            path=out / "抽查结果公示.pdf",
+            issue_date=RESULTS_DAY,
+            now=dt.datetime(2026, 4, 15, 9, 0),
+            allow_incomplete=True,
+        )
+        yield SimpleNamespace(
+            engine=engine,
+            config=config,
+            url=url,
+            q1=q1,
+            pending=pending,
+            private=private,
+            out=out,
+            draw=draw,
+            results=results,
+            draw_text=text_of(draw.path),
+            results_text=text_of(results.path),
+        )
         engine.dispose()
 
 
@@ -196,7 +247,9 @@ def test_fonts_are_embedded_and_page_one_is_not_blank(scenario):
     for path in (scenario.draw.path, scenario.results.path):
         descriptors = list(_font_descriptors(PdfReader(path)))
         assert descriptors
-        assert all("/FontFile2" in d for _, d in descriptors), [name for name, d in descriptors if "/FontFile2" not in d]
+        assert all("/FontFile2" in d for _, d in descriptors), [
+            name for name, d in descriptors if "/FontFile2" not in d
+        ]
         doc = pdfium.PdfDocument(str(path))
         try:
             image = doc[0].render(scale=1).to_pil().convert("L")
@@ -225,8 +278,13 @@ def test_bundles_are_embedded_verify_and_match_consistent_sampler(scenario, tmp_
             listed |= set(expected)
         # the snippet printed in the notice runs and prints the frame hash and the sample
         (tmp_path / name).write_bytes(data)
-        out = subprocess.run([sys.executable, "-c", "\n".join(nt.verification_snippet(name))], cwd=tmp_path,
-                             capture_output=True, text=True, check=True).stdout.splitlines()
+        out = subprocess.run(
+            [sys.executable, "-c", "\n".join(nt.verification_snippet(name))],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
         assert out[0] == bundle["frame"]["sha256"]
         assert out[1] == "True"  # the draw's seed follows from the public seed by the published rule
         assert len(out) == 2 + len(bundle["strata"])
@@ -238,7 +296,6 @@ def test_bundles_are_embedded_verify_and_match_consistent_sampler(scenario, tmp_
     assert redrawn["record"]["reason"] == nt.scrub(REDRAW_REASON) != REDRAW_REASON
     # nothing to scrub: byte for byte what `inspect draw export-bundle` writes
     from inspect_kit.draw.service import export_bundle
-
     from inspect_kit.transparency.chain import entry_from_dict, head_problems
 
     first = json.loads(files["draw-STHJ-01-2026Q1.json"])
@@ -258,8 +315,12 @@ def test_no_personal_data_in_any_notice(scenario):
     from inspect_kit.storage.models import Entity
 
     with scenario.engine.connect() as conn:  # the registry's own phone numbers and names too
-        registry = [v for row in conn.execute(select(Entity.phone, Entity.legal_rep)
-                                              .where(Entity.id.in_(list(scenario.private)))) for v in row if v]
+        registry = [
+            v
+            for row in conn.execute(select(Entity.phone, Entity.legal_rep).where(Entity.id.in_(list(scenario.private))))
+            for v in row
+            if v
+        ]
     assert len(registry) == 2 * len(scenario.private)
     for path in (scenario.draw.path, scenario.results.path):
         raw = path.read_bytes()
@@ -278,29 +339,38 @@ def test_public_select_refuses_private_columns():
     from inspect_kit.storage.models import Entity, Inspector
 
     service.public_select(Entity.name, Entity.identifier, func.count(Entity.id))
-    for query in ([Entity.phone], [Entity.name, Entity.legal_rep], [Entity], [Entity.__table__],
-                  [func.coalesce(Entity.legal_rep, Entity.name)], [Inspector.phone]):
+    for query in (
+        [Entity.phone],
+        [Entity.name, Entity.legal_rep],
+        [Entity],
+        [Entity.__table__],
+        [func.coalesce(Entity.legal_rep, Entity.name)],
+        [Inspector.phone],
+    ):
         with pytest.raises(service.PrivateColumnError, match="private"):
             service.public_select(*query)
 
 
-@pytest.mark.parametrize("raw, cleaned", [
-    ("电话13912345678未接", "电话***未接"),
-    ("手机 139 1234 5678。", "手机 ***。"),
-    ("+86 13912345678", "***"),
-    ("身份证36010219900101123X，", "身份证***，"),
-    ("身份证号360102 19900101 1234", "身份证号***"),
-    ("旧证号360102900101123", "旧证号***"),
-    ("座机0791-86543210转123", "座机***"),
-    ("（0791）8654321", "***"),
-    ("联系电话：8654321", "联系电话：***"),
-    ("邮箱zhang.san@example.com", "邮箱***"),
-    ("法定代表人张三拒绝签字", "法定代表人***拒绝签字"),
-    ("经营者：欧阳娜娜未到场", "经营者：***未到场"),
-    ("负责人未在现场", "负责人未在现场"),
-    ("罚款50000元，2026-03-05整改，排放浓度120mg/L", "罚款50000元，2026-03-05整改，排放浓度120mg/L"),
-    ("１３９１２３４５６７８", "***"),
-])
+@pytest.mark.parametrize(
+    "raw, cleaned",
+    [
+        ("电话13912345678未接", "电话***未接"),
+        ("手机 139 1234 5678。", "手机 ***。"),
+        ("+86 13912345678", "***"),
+        ("身份证36010219900101123X，", "身份证***，"),
+        ("身份证号360102 19900101 1234", "身份证号***"),
+        ("旧证号360102900101123", "旧证号***"),
+        ("座机0791-86543210转123", "座机***"),
+        ("（0791）8654321", "***"),
+        ("联系电话：8654321", "联系电话：***"),
+        ("邮箱zhang.san@example.com", "邮箱***"),
+        ("法定代表人张三拒绝签字", "法定代表人***拒绝签字"),
+        ("经营者：欧阳娜娜未到场", "经营者：***未到场"),
+        ("负责人未在现场", "负责人未在现场"),
+        ("罚款50000元，2026-03-05整改，排放浓度120mg/L", "罚款50000元，2026-03-05整改，排放浓度120mg/L"),
+        ("１３９１２３４５６７８", "***"),
+    ],
+)
 def test_scrub(raw, cleaned):
     assert nt.scrub(raw) == cleaned
 
@@ -323,9 +393,12 @@ def test_sole_proprietor_names_and_resident_ids():
 
 def test_results_are_refused_while_findings_are_missing(scenario, tmp_path):
     path = tmp_path / "r.pdf"
-    with pytest.raises(InspectError, match=rf"1 of {len(scenario.q1)} tasks .*{scenario.pending.task_no}.*--allow-incomplete"):
-        service.publish_results(scenario.engine, scenario.config, Q1, path=path, issue_date=RESULTS_DAY,
-                                now=dt.datetime(2026, 4, 15, 9, 0))
+    with pytest.raises(
+        InspectError, match=rf"1 of {len(scenario.q1)} tasks .*{scenario.pending.task_no}.*--allow-incomplete"
+    ):
+        service.publish_results(
+            scenario.engine, scenario.config, Q1, path=path, issue_date=RESULTS_DAY, now=dt.datetime(2026, 4, 15, 9, 0)
+        )
     assert not path.exists()
     assert [n for n in service.list_notices(scenario.engine) if n.path == str(path.resolve())] == []
 
@@ -335,34 +408,61 @@ def test_results_with_allow_incomplete_list_the_pending_tasks(scenario):
     assert "青山县生态环境局2026年第一季度“双随机、一公开”抽查结果公示" in f
     assert r.pending_task_ids == [scenario.pending.task_id] and r.pending_task_nos == [scenario.pending.task_no]
     assert sorted(r.task_ids) == sorted(t.task_id for t in scenario.q1)
-    assert f"以下1项检查任务的检查结果尚未录入（待录入）" in f and scenario.pending.task_no in f
+    assert "以下1项检查任务的检查结果尚未录入（待录入）" in f and scenario.pending.task_no in f
     for t in scenario.q1:
         assert t.task_no in f and t.identifier in f
-    for word in ("检查实施机关", "青山县生态环境局", "重点排污单位污染物排放情况监督检查", "检查日期", "2026-03-02",
-                 "未发现问题", "无需后续处置", "发现问题待后续处理", "立案查处", "发现问题已责令改正", "2026年4月15日"):
+    for word in (
+        "检查实施机关",
+        "青山县生态环境局",
+        "重点排污单位污染物排放情况监督检查",
+        "检查日期",
+        "2026-03-02",
+        "未发现问题",
+        "无需后续处置",
+        "发现问题待后续处理",
+        "立案查处",
+        "发现问题已责令改正",
+        "2026年4月15日",
+    ):
         assert word in f, word
     assert "责令改正（整改期限2026-04-10）" in f  # closed, but re-checked only on 20 April
     # summary: drawn, inspected, problems found, rectified, pending
-    assert f"共对2个抽查事项随机抽取检查对象{len(scenario.q1)}家，已完成检查并录入结果{len(scenario.q1) - 1}家，" \
-           f"其中发现问题2家，截至发布之日已整改0家；另有1家检查结果待录入" in f
+    assert (
+        f"共对2个抽查事项随机抽取检查对象{len(scenario.q1)}家，已完成检查并录入结果{len(scenario.q1) - 1}家，"
+        f"其中发现问题2家，截至发布之日已整改0家；另有1家检查结果待录入" in f
+    )
     assert "青山环立" not in f  # case numbers are not published
 
 
 def test_rectified_counts_as_of_the_issue_date(scenario, tmp_path):
-    later = service.publish_results(scenario.engine, scenario.config, Q1, path=tmp_path / "later.pdf",
-                                    issue_date=dt.date(2026, 4, 25), now=dt.datetime(2026, 4, 25, 9, 0),
-                                    allow_incomplete=True)
+    later = service.publish_results(
+        scenario.engine,
+        scenario.config,
+        Q1,
+        path=tmp_path / "later.pdf",
+        issue_date=dt.date(2026, 4, 25),
+        now=dt.datetime(2026, 4, 25, 9, 0),
+        allow_incomplete=True,
+    )
     f = flat(text_of(later.path))
     assert "截至发布之日已整改1家" in f and "责令改正（已整改）" in f
 
 
 def test_issue_dates_before_the_draw_or_the_inspection_are_refused(scenario, tmp_path):
     with pytest.raises(InspectError, match="before the draw"):
-        service.publish_draw(scenario.engine, scenario.config, Q1, path=tmp_path / "d.pdf", issue_date=dt.date(2026, 1, 5),
-                             now=NOW)
+        service.publish_draw(
+            scenario.engine, scenario.config, Q1, path=tmp_path / "d.pdf", issue_date=dt.date(2026, 1, 5), now=NOW
+        )
     with pytest.raises(InspectError, match="before the end of the inspection"):
-        service.publish_results(scenario.engine, scenario.config, Q1, path=tmp_path / "r.pdf",
-                                issue_date=dt.date(2026, 3, 3), now=NOW, allow_incomplete=True)
+        service.publish_results(
+            scenario.engine,
+            scenario.config,
+            Q1,
+            path=tmp_path / "r.pdf",
+            issue_date=dt.date(2026, 3, 3),
+            now=NOW,
+            allow_incomplete=True,
+        )
 
 
 # -- records, determinism -----------------------------------------------------------------------------
@@ -396,14 +496,24 @@ def test_rebuild_is_byte_identical(scenario, tmp_path):
     # The same database state gives the same bytes; each issued notice adds a log entry, and the next
     # notice prints the new head, so only the head (and the bundles' log blocks) differ between them.
     fonts = service.fonts_from_config(scenario.config)
-    built = [render(service.build_draw_notice(scenario.engine, scenario.config, Q1, issue_date=DRAW_DAY).notice, fonts,
-                    DRAW_DAY) for _ in range(2)]
+    built = [
+        render(
+            service.build_draw_notice(scenario.engine, scenario.config, Q1, issue_date=DRAW_DAY).notice, fonts, DRAW_DAY
+        )
+        for _ in range(2)
+    ]
     assert built[0] == built[1]
     again = service.publish_draw(scenario.engine, scenario.config, Q1, path=tmp_path / "again.pdf", **kw)
     assert again.path.read_bytes() == built[0] and again.sha256 == hashlib.sha256(built[0]).hexdigest()
     assert again.notice_id != scenario.draw.notice_id  # recorded again: notices are append-only
-    other = service.publish_draw(scenario.engine, scenario.config, Q1, path=tmp_path / "other.pdf",
-                                 creation_date=dt.datetime(2026, 1, 6, 17, 30), **kw)
+    other = service.publish_draw(
+        scenario.engine,
+        scenario.config,
+        Q1,
+        path=tmp_path / "other.pdf",
+        creation_date=dt.datetime(2026, 1, 6, 17, 30),
+        **kw,
+    )
     assert other.sha256 != again.sha256
     assert PdfReader(other.path).metadata["/CreationDate"].startswith("D:20260106173000+08")
     assert PdfReader(again.path).metadata["/CreationDate"].startswith("D:20260106000000+08")
@@ -424,10 +534,15 @@ def cli(scenario, *args):
 def test_several_units_need_unit_or_a_folder(scenario, tmp_path):
     assert service.notice_units(scenario.engine, scenario.config, YEAR) == ["STHJ", "JYTY"]
     with pytest.raises(InspectError, match="2 units .*--unit"):
-        service.publish_draw(scenario.engine, scenario.config, YEAR, path=tmp_path / "x.pdf", issue_date=DRAW_DAY, now=NOW)
-    one = service.publish_draw(scenario.engine, scenario.config, YEAR, unit="JYTY", path=tmp_path / "jyty.pdf",
-                               issue_date=DRAW_DAY, now=NOW)
-    assert one.issuer == "青山县教育体育局" and one.matter_codes == ["JYTY-01"] and one.files == ["draw-JYTY-01-2026.json"]
+        service.publish_draw(
+            scenario.engine, scenario.config, YEAR, path=tmp_path / "x.pdf", issue_date=DRAW_DAY, now=NOW
+        )
+    one = service.publish_draw(
+        scenario.engine, scenario.config, YEAR, unit="JYTY", path=tmp_path / "jyty.pdf", issue_date=DRAW_DAY, now=NOW
+    )
+    assert (
+        one.issuer == "青山县教育体育局" and one.matter_codes == ["JYTY-01"] and one.files == ["draw-JYTY-01-2026.json"]
+    )
     r = cli(scenario, "publish", "draw", "--year", 2026, "--date", "2026-01-06", "-o", f"{tmp_path / 'all'}/", "--json")
     assert r.exit_code == 0, r.output
     made = json.loads(r.output)
@@ -454,8 +569,18 @@ def test_cli_publish_and_list(scenario, tmp_path):
     assert_same_but_log_head(out.read_bytes(), scenario.draw.path.read_bytes())
     r = cli(scenario, "publish", "results", "--period", Q1, "--date", "2026-04-15", "-o", tmp_path / "r.pdf")
     assert r.exit_code == 1 and isinstance(r.exception, InspectError) and "--allow-incomplete" in str(r.exception)
-    r = cli(scenario, "publish", "results", "--quarter", Q1, "--date", "2026-04-15", "--allow-incomplete",
-            "-o", tmp_path / "r.pdf")
+    r = cli(
+        scenario,
+        "publish",
+        "results",
+        "--quarter",
+        Q1,
+        "--date",
+        "2026-04-15",
+        "--allow-incomplete",
+        "-o",
+        tmp_path / "r.pdf",
+    )
     assert r.exit_code == 0 and f"待录入 (no finding yet): {scenario.pending.task_no}" in r.output
     listed = json.loads(cli(scenario, "publish", "list", "--quarter", Q1, "--json").output)
     mine = {Path(n["path"]).name: n for n in listed}
@@ -473,12 +598,21 @@ def test_demo_step(scenario, tmp_path):
     from inspect_kit.publish import demo
 
     printed = []
-    ctx = DemoContext(scenario.engine, scenario.config, REGISTRIES, tmp_path, echo=printed.append,
-                      table=lambda *a, **k: None)
+    ctx = DemoContext(
+        scenario.engine, scenario.config, REGISTRIES, tmp_path, echo=printed.append, table=lambda *a, **k: None
+    )
     demo.run(ctx)
     names = sorted(p.name for p in tmp_path.glob("*.pdf"))
-    assert names == sorted(["抽查名单公示-2026Q1.pdf", "抽查结果公示-2026Q1.pdf", "抽查名单公示-2026-STHJ.pdf",
-                            "抽查名单公示-2026-JYTY.pdf", "抽查结果公示-2026-STHJ.pdf", "抽查结果公示-2026-JYTY.pdf"])
+    assert names == sorted(
+        [
+            "抽查名单公示-2026Q1.pdf",
+            "抽查结果公示-2026Q1.pdf",
+            "抽查名单公示-2026-STHJ.pdf",
+            "抽查名单公示-2026-JYTY.pdf",
+            "抽查结果公示-2026-STHJ.pdf",
+            "抽查结果公示-2026-JYTY.pdf",
+        ]
+    )
     assert_same_but_log_head((tmp_path / "抽查名单公示-2026Q1.pdf").read_bytes(), scenario.draw.path.read_bytes())
     kinds = Counter(n["kind"] for n in ctx.results["publish"]["notices"])
     assert kinds == {"draw": 3, "results": 3}
@@ -492,8 +626,11 @@ def test_fonts_come_from_settings_publish(scenario, tmp_path):
 
     assert service.fonts_from_config(scenario.config) == FontConfig()  # nothing configured: shipped fonts
     publish = scenario.config.settings.publish.model_copy(
-        update={"title_font": str(SHIPPED_HEI.path), "body_font": str(SHIPPED_HEI.path)})
-    config = dataclasses.replace(scenario.config, settings=scenario.config.settings.model_copy(update={"publish": publish}))
+        update={"title_font": str(SHIPPED_HEI.path), "body_font": str(SHIPPED_HEI.path)}
+    )
+    config = dataclasses.replace(
+        scenario.config, settings=scenario.config.settings.model_copy(update={"publish": publish})
+    )
     fonts = service.fonts_from_config(config)
     assert (fonts.title, fonts.body, fonts.fallback) == (str(SHIPPED_HEI.path), str(SHIPPED_HEI.path), None)
     hei = service.publish_draw(scenario.engine, config, Q1, path=tmp_path / "hei.pdf", issue_date=DRAW_DAY, now=NOW)

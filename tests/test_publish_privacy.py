@@ -29,10 +29,9 @@ from typer.testing import CliRunner
 
 from inspect_kit.cli import app
 from inspect_kit.errors import InspectError
-from inspect_kit.publish import Notice, Section, Table, render
-from inspect_kit.publish import notices as nt
+from inspect_kit.publish import Notice, Section, Table, render, service
 from inspect_kit.publish import files as publish_files
-from inspect_kit.publish import service
+from inspect_kit.publish import notices as nt
 from inspect_kit.publish.privacy import PrivateValues, check_public, mask, mentions
 from inspect_kit.storage.models import Notice as NoticeRow
 from tests.conftest import CONFIGS, REGISTRIES, ROOT, write_csv
@@ -88,8 +87,12 @@ def test_nothing_the_demo_publishes_holds_a_private_value(demo_run):
     texts = [(where, content) for pdf in pdfs for where, content in _all_public_text(pdf.read_bytes(), pdf.name)]
     # People public by role: the witnesses named in a draw's seed source (one shares a legal
     # representative's name in the demo registry). Only these phrases are exempt.
-    witnesses = {re.sub(r"\s+", "", w) for where, content in texts if where.endswith(".json")
-                 for w in _witnesses(json.loads(content))}
+    witnesses = {
+        re.sub(r"\s+", "", w)
+        for where, content in texts
+        if where.endswith(".json")
+        for w in _witnesses(json.loads(content))
+    }
     assert witnesses
     attachments = 0
     leaks: dict[str, list[str]] = {}
@@ -119,25 +122,40 @@ def test_the_score_report_embeds_a_public_view_of_the_run(demo_run):
 # -- (b) the scrubber ------------------------------------------------------------------------------
 
 
-VALUES = PrivateValues.of([("龙芳秀", LEGAL), ("韦敏", LEGAL), ("许强杰", OFFICER), ("夏超明", OFFICER),
-                           ("许强", OFFICER), ("王平", OFFICER), ("张", LEGAL), ("无", LEGAL), ("不详", LEGAL),
-                           ("13812345678", "an officer's phone number"), ("(0791)8812345", "an entity's phone number"),
-                           ("+86 139 0000 1111", "an entity's phone number")])
+VALUES = PrivateValues.of(
+    [
+        ("龙芳秀", LEGAL),
+        ("韦敏", LEGAL),
+        ("许强杰", OFFICER),
+        ("夏超明", OFFICER),
+        ("许强", OFFICER),
+        ("王平", OFFICER),
+        ("张", LEGAL),
+        ("无", LEGAL),
+        ("不详", LEGAL),
+        ("13812345678", "an officer's phone number"),
+        ("(0791)8812345", "an entity's phone number"),
+        ("+86 139 0000 1111", "an entity's phone number"),
+    ]
+)
 
 
-@pytest.mark.parametrize("raw, cleaned", [
-    ("龙芳秀表示将整改", "龙**表示将整改"),
-    ("经理韦敏", "经理韦*"),
-    ("执法人员许强杰、夏超明", "执法人员许**、夏**"),
-    ("许强带队", "许*带队"),  # the shorter name alone is masked too
-    ("王平镇卫生院", "王*镇卫生院"),  # a 2-character name inside a longer word: masked anyway
-    ("张家港无不详", "张家港无不详"),  # 1-character values and placeholders are not private values
-    ("联系 138 1234 5678。", "联系 1** **** ****。"),
-    ("+86 13812345678", "+86 1**********"),
-    ("编号2013812345678", "编号2013812345678"),  # not a whole number: left alone
-    ("座机0791 8812345", "座机0*** *******"),
-    ("手机+86-139-0000-1111", "手机+86-1**-****-****"),  # registered as "+86 139 0000 1111"
-])
+@pytest.mark.parametrize(
+    "raw, cleaned",
+    [
+        ("龙芳秀表示将整改", "龙**表示将整改"),
+        ("经理韦敏", "经理韦*"),
+        ("执法人员许强杰、夏超明", "执法人员许**、夏**"),
+        ("许强带队", "许*带队"),  # the shorter name alone is masked too
+        ("王平镇卫生院", "王*镇卫生院"),  # a 2-character name inside a longer word: masked anyway
+        ("张家港无不详", "张家港无不详"),  # 1-character values and placeholders are not private values
+        ("联系 138 1234 5678。", "联系 1** **** ****。"),
+        ("+86 13812345678", "+86 1**********"),
+        ("编号2013812345678", "编号2013812345678"),  # not a whole number: left alone
+        ("座机0791 8812345", "座机0*** *******"),
+        ("手机+86-139-0000-1111", "手机+86-1**-****-****"),  # registered as "+86 139 0000 1111"
+    ],
+)
 def test_mask_registry_values(raw, cleaned):
     assert mask(raw, VALUES) == cleaned
 
@@ -167,9 +185,13 @@ def test_declared_public_phrases_are_exempt_only_where_they_stand():
 
 
 def _pdf(*paragraphs: str, files=()) -> bytes:
-    notice = Notice(issuer="青山县生态环境局", title="测试公示", issue_date=dt.date(2026, 4, 15),
-                    sections=[Section("一、说明", list(paragraphs), Table(["项目", "内容"], [["检查", "完成"]]))],
-                    files=list(files))
+    notice = Notice(
+        issuer="青山县生态环境局",
+        title="测试公示",
+        issue_date=dt.date(2026, 4, 15),
+        sections=[Section("一、说明", list(paragraphs), Table(["项目", "内容"], [["检查", "完成"]]))],
+        files=list(files),
+    )
     return render(notice)
 
 
@@ -201,14 +223,30 @@ def _engine_with(tmp_path, officer: str | None = None):
     init_database(eng)
     if officer:
         with eng.begin() as c:
-            c.execute(Inspector.__table__.insert().values(cert_no="C1", name=officer, department="STHJ",
-                                                           kind="officer", status="active", updated_at=dt.datetime(2026, 1, 2)))
+            c.execute(
+                Inspector.__table__.insert().values(
+                    cert_no="C1",
+                    name=officer,
+                    department="STHJ",
+                    kind="officer",
+                    status="active",
+                    updated_at=dt.datetime(2026, 1, 2),
+                )
+            )
     return eng
 
 
 def _record(eng, pdf: bytes, path: Path, **kw):
-    return service.record_pdf(eng, pdf, path, kind="results", period="2026Q1", issued_on=dt.date(2026, 4, 15),
-                              now=dt.datetime(2026, 4, 15, 16), **kw)
+    return service.record_pdf(
+        eng,
+        pdf,
+        path,
+        kind="results",
+        period="2026Q1",
+        issued_on=dt.date(2026, 4, 15),
+        now=dt.datetime(2026, 4, 15, 16),
+        **kw,
+    )
 
 
 def _records(eng) -> int:
@@ -315,10 +353,16 @@ def test_publish_check_finds_modified_missing_stray_and_unfinished_files(tmp_pat
     shutil.copy(folder / "c.pdf", folder / "copy.pdf")
     (folder / ".d.pdf.tmp").write_bytes(b"%PDF-")
     found = {(Path(c.path).name, c.status) for c in service.check_files(eng, folder)}
-    assert found == {("a.pdf", "modified"), ("b.pdf", "missing"), ("c.pdf", "ok"), ("copy.pdf", "stray"),
-                     (".d.pdf.tmp", "unfinished")}
-    r = subprocess.run([sys.executable, "-m", "inspect_kit", "--db", url, "publish", "check"], cwd=ROOT,
-                       capture_output=True, text=True)  # every record, and the folders they are in
+    assert found == {
+        ("a.pdf", "modified"),
+        ("b.pdf", "missing"),
+        ("c.pdf", "ok"),
+        ("copy.pdf", "stray"),
+        (".d.pdf.tmp", "unfinished"),
+    }
+    r = subprocess.run(
+        [sys.executable, "-m", "inspect_kit", "--db", url, "publish", "check"], cwd=ROOT, capture_output=True, text=True
+    )  # every record, and the folders they are in
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert all(w in r.stdout for w in ("MODIFIED", "MISSING", "STRAY", "UNFINISHED")), r.stdout
 
@@ -331,14 +375,31 @@ def test_cli_refuses_overwriting_and_non_pdf_targets(demo_run, tmp_path):
     shutil.copy(out / "抽查结果公示-2026Q1.pdf", target)
 
     def publish(*extra):
-        return runner.invoke(app, ["--config", str(CONFIGS), "--db", f"sqlite:///{db}", "publish", "results",
-                                   "--quarter", "2026Q1", "--date", "2026-04-15", *map(str, extra)])
+        return runner.invoke(
+            app,
+            [
+                "--config",
+                str(CONFIGS),
+                "--db",
+                f"sqlite:///{db}",
+                "publish",
+                "results",
+                "--quarter",
+                "2026Q1",
+                "--date",
+                "2026-04-15",
+                *map(str, extra),
+            ],
+        )
 
     before = _records(create_engine(f"sqlite:///{db}"))
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me")
-    for args, expected in (((("-o", target)), "pass --force"), (("-o", notes), "is not a PDF"),
-                           (("-o", notes, "--force"), "is not a PDF")):
+    for args, expected in (
+        ((("-o", target)), "pass --force"),
+        (("-o", notes), "is not a PDF"),
+        (("-o", notes, "--force"), "is not a PDF"),
+    ):
         r = publish(*args)  # main() prints an InspectError as one line and exits 1
         assert isinstance(r.exception, InspectError) and expected in str(r.exception), r.output
     assert notes.read_text() == "keep me" and target.read_bytes() == (out / "抽查结果公示-2026Q1.pdf").read_bytes()
@@ -365,15 +426,40 @@ def test_findings_add_and_import_warn_about_private_values(tasks, tmp_path, impo
     legal = next(v for v, k in values.kinds.items() if k == LEGAL and len(v) == 3)
     officer = next(v for v, k in values.kinds.items() if k == OFFICER)
     base = ["--config", str(CONFIGS), "--db", engine.url.render_as_string(hide_password=False)]
-    r = runner.invoke(app, base + ["findings", "add", q1[0], "--date", "2026-03-06", "-r", "R05", "--problems",
-                                   f"{legal}表示将整改", "-f", "F02", "--deadline", "2026-04-30", "--by", "张三",
-                                   "--as-of", "2026-06-30"])
+    r = runner.invoke(
+        app,
+        base
+        + [
+            "findings",
+            "add",
+            q1[0],
+            "--date",
+            "2026-03-06",
+            "-r",
+            "R05",
+            "--problems",
+            f"{legal}表示将整改",
+            "-f",
+            "F02",
+            "--deadline",
+            "2026-04-30",
+            "--by",
+            "张三",
+            "--as-of",
+            "2026-06-30",
+        ],
+    )
     assert r.exit_code == 0 and "finding added" in r.output
     assert f"warning: {q1[0]}: 问题描述 mentions {LEGAL}; it will be masked in public notices" in r.output
     assert legal not in r.output.split("warning")[1]  # the warning does not repeat the value
-    csv = write_csv(tmp_path / "f.csv", [["任务编号", "检查日期", "检查结果", "问题描述", "后续处置", "整改期限", "录入人"],
-                                          [q1[1], "2026-03-06", "R05", f"执法人员{officer}发现", "F02", "2026-04-30", "王五"],
-                                          [q1[2], "2026-03-06", "R01", "", "F01", "", "王五"]])
+    csv = write_csv(
+        tmp_path / "f.csv",
+        [
+            ["任务编号", "检查日期", "检查结果", "问题描述", "后续处置", "整改期限", "录入人"],
+            [q1[1], "2026-03-06", "R05", f"执法人员{officer}发现", "F02", "2026-04-30", "王五"],
+            [q1[2], "2026-03-06", "R01", "", "F01", "", "王五"],
+        ],
+    )
     r = runner.invoke(app, base + ["findings", "import", str(csv), "--as-of", "2026-06-30"])
     assert r.exit_code == 0 and "2 added" in r.output
     assert f"warning: {q1[1]} ({csv}, row 2, column 问题描述): 问题描述 mentions {OFFICER}" in r.output
@@ -393,10 +479,17 @@ def test_a_results_notice_masks_the_registry_values_in_problem_descriptions(demo
     shutil.copy(out / "inspect.db", tmp_path / "inspect.db")
     engine = make_engine(f"sqlite:///{tmp_path / 'inspect.db'}")
     typed = "龙芳秀表示将整改；经理韦敏在场；执法人员许强杰、夏超明"  # a legal rep, a legal rep, two officers
-    add_finding(engine, "STHJ-02-2026Q1-001", {"problems": typed}, as_of=dt.date(2026, 6, 30),
-                now=dt.datetime(2026, 4, 10, 9))
-    done = service.publish_results(engine, load_config(CONFIGS), "2026Q1", path=tmp_path / "r.pdf",
-                                   issue_date=dt.date(2026, 4, 15), now=dt.datetime(2026, 4, 15, 16))
+    add_finding(
+        engine, "STHJ-02-2026Q1-001", {"problems": typed}, as_of=dt.date(2026, 6, 30), now=dt.datetime(2026, 4, 10, 9)
+    )
+    done = service.publish_results(
+        engine,
+        load_config(CONFIGS),
+        "2026Q1",
+        path=tmp_path / "r.pdf",
+        issue_date=dt.date(2026, 4, 15),
+        now=dt.datetime(2026, 4, 15, 16),
+    )
     flat = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(done.path).pages))
     assert "龙**表示将整改；经理韦*在场；执法人员许**、夏**" in flat
     assert not any(name in flat for name in ("龙芳秀", "韦敏", "许强杰", "夏超明"))

@@ -28,11 +28,14 @@ def entities(engine) -> dict[str, dict]:
 
 def snapshot(engine) -> tuple:
     with engine.connect() as c:
-        return tuple(sorted(tuple(str(v) for v in r) for r in c.execute(select(t)))
-                     for t in (Entity.__table__, RegistryChange.__table__, ImportBatch.__table__, Inspector.__table__))
+        return tuple(
+            sorted(tuple(str(v) for v in r) for r in c.execute(select(t)))
+            for t in (Entity.__table__, RegistryChange.__table__, ImportBatch.__table__, Inspector.__table__)
+        )
 
 
 # -- formats and encodings -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_csv_encodings(configured, import_options, tmp_path, encoding):
@@ -52,8 +55,12 @@ def test_utf16_tab_separated(configured, import_options, tmp_path):
 
 
 def test_xlsx_with_title_row_and_english_headers(configured, import_options, tmp_path):
-    rows = [["青山县检查对象名录库"], ["identifier", "name", "category", "township", "credit_class"],
-            [make_uscc(1), "甲公司", "企业", "城关镇", "A"], [make_uscc(2), "乙公司", "企业", "清水镇", "d类"]]
+    rows = [
+        ["青山县检查对象名录库"],
+        ["identifier", "name", "category", "township", "credit_class"],
+        [make_uscc(1), "甲公司", "企业", "城关镇", "A"],
+        [make_uscc(2), "乙公司", "企业", "清水镇", "d类"],
+    ]
     s = import_registry(configured, "entities", write_xlsx(tmp_path / "e.xlsx", rows), import_options())
     assert s.added == 2
     assert entities(configured)[make_uscc(2)]["credit_class"] == "D"
@@ -70,15 +77,23 @@ def test_normalisation_of_fullwidth_lowercase_and_spaces(configured, import_opti
 
 # -- rejection reasons: every bad row reported, nothing written -----------------------------------
 
-@pytest.mark.parametrize("over, column, reason", [
-    ({"统一社会信用代码": make_uscc(3)[:-1] + ("0" if make_uscc(3)[-1] != "0" else "1")}, "统一社会信用代码", "check character"),
-    ({"类别": "外星企业"}, "类别", "unknown category '外星企业'"),
-    ({"单位名称": ""}, "单位名称", "missing required field name"),
-    ({"豁免起始日期": "2026-02-30", "豁免原因": "正面清单"}, "豁免起始日期", "not a real date"),
-    ({"豁免截止日期": "明年", "豁免原因": "正面清单"}, "豁免截止日期", "cannot read"),
-    ({"信用等级": "E"}, "信用等级", "credit class"),
-    ({"状态": "失踪"}, "状态", "unknown status"),
-])
+
+@pytest.mark.parametrize(
+    "over, column, reason",
+    [
+        (
+            {"统一社会信用代码": make_uscc(3)[:-1] + ("0" if make_uscc(3)[-1] != "0" else "1")},
+            "统一社会信用代码",
+            "check character",
+        ),
+        ({"类别": "外星企业"}, "类别", "unknown category '外星企业'"),
+        ({"单位名称": ""}, "单位名称", "missing required field name"),
+        ({"豁免起始日期": "2026-02-30", "豁免原因": "正面清单"}, "豁免起始日期", "not a real date"),
+        ({"豁免截止日期": "明年", "豁免原因": "正面清单"}, "豁免截止日期", "cannot read"),
+        ({"信用等级": "E"}, "信用等级", "credit class"),
+        ({"状态": "失踪"}, "状态", "unknown status"),
+    ],
+)
 def test_each_rejection_reason_names_file_row_column(configured, import_options, tmp_path, over, column, reason):
     rows = [ENTITY_HEADER, entity_row(1), entity_row(2), entity_row(3, **over)]
     path = write_csv(tmp_path / "bad.csv", rows)
@@ -101,7 +116,9 @@ def test_repeated_identifier_is_refused_and_identical_rows_can_be_skipped(config
     assert (s.added, s.skipped_duplicates) == (2, 1)
     rows[-1] = entity_row(1, 单位名称="另一个名字")
     with pytest.raises(ValidationFailed, match="with different values"):
-        import_registry(configured, "entities", write_csv(tmp_path / "dup2.csv", rows), import_options(skip_duplicate_rows=True))
+        import_registry(
+            configured, "entities", write_csv(tmp_path / "dup2.csv", rows), import_options(skip_duplicate_rows=True)
+        )
 
 
 def test_missing_required_column(configured, import_options, tmp_path):
@@ -118,7 +135,9 @@ def test_every_bad_row_is_reported(configured, import_options, tmp_path):
 
 
 def test_one_bad_row_after_many_good_chunks_leaves_database_unchanged(configured, import_options, tmp_path):
-    import_registry(configured, "entities", write_csv(tmp_path / "a.csv", [ENTITY_HEADER, entity_row(1)]), import_options())
+    import_registry(
+        configured, "entities", write_csv(tmp_path / "a.csv", [ENTITY_HEADER, entity_row(1)]), import_options()
+    )
     before = snapshot(configured)
     n = CHUNK * 2 + 10
     rows = [ENTITY_HEADER] + [entity_row(i, 单位名称=f"改名{i}") for i in range(1, n)] + [entity_row(n, 信用等级="Z")]
@@ -138,6 +157,7 @@ def test_dry_run_counts_but_writes_nothing(configured, import_options, tmp_path)
 
 # -- upsert and history ----------------------------------------------------------------------------
 
+
 def test_upsert_updates_changed_rows_and_keeps_history(configured, import_options, tmp_path):
     rows = [ENTITY_HEADER] + [entity_row(i) for i in range(3)]
     import_registry(configured, "entities", write_csv(tmp_path / "v1.csv", rows), import_options())
@@ -154,7 +174,9 @@ def test_upsert_updates_changed_rows_and_keeps_history(configured, import_option
 
 
 def test_columns_absent_from_the_file_are_left_alone(configured, import_options, tmp_path):
-    import_registry(configured, "entities", write_csv(tmp_path / "a.csv", [ENTITY_HEADER, entity_row(1)]), import_options())
+    import_registry(
+        configured, "entities", write_csv(tmp_path / "a.csv", [ENTITY_HEADER, entity_row(1)]), import_options()
+    )
     slim = [["统一社会信用代码", "单位名称", "类别"], [make_uscc(1), "改名公司", "企业"]]
     import_registry(configured, "entities", write_csv(tmp_path / "b.csv", slim), import_options())
     rec = entities(configured)[make_uscc(1)]
@@ -167,8 +189,11 @@ INSPECTOR_HEADER = ["执法证号", "姓名", "所属部门", "人员类别", "�
 
 
 def test_inspectors_with_qualifications_and_unit_names(configured, import_options, tmp_path):
-    rows = [INSPECTOR_HEADER, ["a001", "王伟", "青山县生态环境局", "执法人员", "在岗", "2028/12/31", "生态环境执法；重点排污单位"],
-            ["A002", "李娜", "STHJ", "专家", "休假", "", "生态环境执法"]]
+    rows = [
+        INSPECTOR_HEADER,
+        ["a001", "王伟", "青山县生态环境局", "执法人员", "在岗", "2028/12/31", "生态环境执法；重点排污单位"],
+        ["A002", "李娜", "STHJ", "专家", "休假", "", "生态环境执法"],
+    ]
     import_registry(configured, "inspectors", write_csv(tmp_path / "i.csv", rows), import_options())
     _, recs = list_records(configured, "inspectors")
     by = {r["cert_no"]: r for r in recs}
@@ -189,20 +214,29 @@ def test_unknown_department_is_refused(configured, import_options, tmp_path):
 
 
 def test_conflicts_need_both_sides_in_the_registry(configured, import_options, tmp_path):
-    import_registry(configured, "entities", write_csv(tmp_path / "e.csv", [ENTITY_HEADER, entity_row(1)]), import_options())
-    import_registry(configured, "inspectors", write_csv(tmp_path / "i.csv", [INSPECTOR_HEADER, ["A1", "王伟", "STHJ", "", "", "", "x"]]),
-                    import_options())
+    import_registry(
+        configured, "entities", write_csv(tmp_path / "e.csv", [ENTITY_HEADER, entity_row(1)]), import_options()
+    )
+    import_registry(
+        configured,
+        "inspectors",
+        write_csv(tmp_path / "i.csv", [INSPECTOR_HEADER, ["A1", "王伟", "STHJ", "", "", "", "x"]]),
+        import_options(),
+    )
     bad = [["执法证号", "统一社会信用代码", "回避原因"], ["A1", make_uscc(1), "亲属"], ["B9", make_uscc(2), "亲属"]]
     with pytest.raises(ValidationFailed) as err:
         import_registry(configured, "conflicts", write_csv(tmp_path / "c.csv", bad), import_options())
     reasons = [p.reason for p in err.value.problems]
-    assert any("no inspector with 执法证号 B9" in r for r in reasons) and any("no entity with identifier" in r for r in reasons)
+    assert any("no inspector with 执法证号 B9" in r for r in reasons) and any(
+        "no entity with identifier" in r for r in reasons
+    )
     assert count(configured, Conflict) == 0
     import_registry(configured, "conflicts", write_csv(tmp_path / "c2.csv", bad[:2]), import_options())
     assert count(configured, Conflict) == 1
 
 
 # -- export / import round trip --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_export_import_round_trip(demo_db, import_options, tmp_path, suffix, db_url):
@@ -243,8 +277,10 @@ def test_demo_registries_load(demo_db):
 
 # -- the column-by-column path gives what the row-by-row path gives ----------------------------------
 
-def _messy_entity_rows(n: int, *, bad_every: int = 0, bad_from: int = 0, seed: int = 1,
-                       renamed: bool = False) -> list[list[str]]:
+
+def _messy_entity_rows(
+    n: int, *, bad_every: int = 0, bad_from: int = 0, seed: int = 1, renamed: bool = False
+) -> list[list[str]]:
     """Rows for every entity column, with what real files have: stray and full-width spaces, full-width
     and lower-case codes, empty optional cells, unit names, exemption dates in several formats,
     quotes, backslashes and tabs; blank lines. With bad_every: from row bad_from on,
@@ -253,25 +289,50 @@ def _messy_entity_rows(n: int, *, bad_every: int = 0, bad_from: int = 0, seed: i
 
     rng = random.Random(seed)
     fw = str.maketrans("0123456789", "０１２３４５６７８９")
-    names = ["测试{i}有限公司", "Acme {i} Ltd", " 前后空格{i} ", '引号"{i}"\\斜杠', "制表\t符{i}", "e\u0301{i}",
-             "全角\u3000空格{i}", "零宽\u200b{i}", "多  空格{i}", "百分%s{i}"]
-    bads = [("统一社会信用代码", lambda c: c[:-1] + ("0" if c[-1] != "0" else "1")), ("类别", lambda c: "外星企业"),
-            ("单位名称", lambda c: " "), ("豁免起始日期", lambda c: "2026-02-30"), ("信用等级", lambda c: "E"),
-            ("状态", lambda c: "失踪"), ("监管部门", lambda c: "外星局"), ("行政区划代码", lambda c: "12345")]
+    names = [
+        "测试{i}有限公司",
+        "Acme {i} Ltd",
+        " 前后空格{i} ",
+        '引号"{i}"\\斜杠',
+        "制表\t符{i}",
+        "e\u0301{i}",
+        "全角\u3000空格{i}",
+        "零宽\u200b{i}",
+        "多  空格{i}",
+        "百分%s{i}",
+    ]
+    bads = [
+        ("统一社会信用代码", lambda c: c[:-1] + ("0" if c[-1] != "0" else "1")),
+        ("类别", lambda c: "外星企业"),
+        ("单位名称", lambda c: " "),
+        ("豁免起始日期", lambda c: "2026-02-30"),
+        ("信用等级", lambda c: "E"),
+        ("状态", lambda c: "失踪"),
+        ("监管部门", lambda c: "外星局"),
+        ("行政区划代码", lambda c: "12345"),
+    ]
     rows: list[list[str]] = []
     data: list[list[str]] = []
     for i in range(n):
         code = make_uscc(i)
         code = rng.choice([code, code, code, code.lower(), code.translate(fw), f" {code} "])
         exempt = rng.random() < 0.2
-        row = {"统一社会信用代码": code, "单位名称": rng.choice(names).format(i=i) + ("改" if renamed else ""),
-               "类别": rng.choice(["企业", "个体工商户", " 企业 "]), "监管部门": rng.choice(["", "SCJG", "青山县生态环境局"]),
-               "行政区划代码": rng.choice(["", "360199", "３６０１９９１００"]), "所属乡镇": rng.choice(["", "城关镇"]),
-               "行业": rng.choice(["", "制造业"]), "信用等级": rng.choice(["", "A", "b类", "Ｃ"]),
-               "状态": rng.choice(["", "存续", "注销", "CLOSED"]), "豁免原因": "正面清单" if exempt else "",
-               "豁免起始日期": rng.choice(["2026-01-05", "2026年1月5日", "20260105"]) if exempt else "",
-               "豁免截止日期": rng.choice(["2026/12/31", ""]) if exempt else "",
-               "联系电话": rng.choice(["", f"138{i:08d}", f"１３８ {i:08d}"]), "法定代表人": rng.choice(["", "张三", "李 四"])}
+        row = {
+            "统一社会信用代码": code,
+            "单位名称": rng.choice(names).format(i=i) + ("改" if renamed else ""),
+            "类别": rng.choice(["企业", "个体工商户", " 企业 "]),
+            "监管部门": rng.choice(["", "SCJG", "青山县生态环境局"]),
+            "行政区划代码": rng.choice(["", "360199", "３６０１９９１００"]),
+            "所属乡镇": rng.choice(["", "城关镇"]),
+            "行业": rng.choice(["", "制造业"]),
+            "信用等级": rng.choice(["", "A", "b类", "Ｃ"]),
+            "状态": rng.choice(["", "存续", "注销", "CLOSED"]),
+            "豁免原因": "正面清单" if exempt else "",
+            "豁免起始日期": rng.choice(["2026-01-05", "2026年1月5日", "20260105"]) if exempt else "",
+            "豁免截止日期": rng.choice(["2026/12/31", ""]) if exempt else "",
+            "联系电话": rng.choice(["", f"138{i:08d}", f"１３８ {i:08d}"]),
+            "法定代表人": rng.choice(["", "张三", "李 四"]),
+        }
         bad = bad_every and i >= bad_from
         if bad and i % bad_every == bad_every - 1:
             col, spoil = bads[(i // bad_every) % len(bads)]
@@ -286,8 +347,22 @@ def _messy_entity_rows(n: int, *, bad_every: int = 0, bad_from: int = 0, seed: i
     return [MESSY_HEADER] + rows
 
 
-MESSY_HEADER = ["统一社会信用代码", "单位名称", "类别", "监管部门", "行政区划代码", "所属乡镇", "行业", "信用等级", "状态", "豁免原因",
-                "豁免起始日期", "豁免截止日期", "联系电话", "法定代表人"]
+MESSY_HEADER = [
+    "统一社会信用代码",
+    "单位名称",
+    "类别",
+    "监管部门",
+    "行政区划代码",
+    "所属乡镇",
+    "行业",
+    "信用等级",
+    "状态",
+    "豁免原因",
+    "豁免起始日期",
+    "豁免截止日期",
+    "联系电话",
+    "法定代表人",
+]
 
 
 @pytest.fixture
@@ -319,10 +394,18 @@ def _stored(engine) -> tuple:
 
     e, c, b = Entity.__table__, RegistryChange.__table__, ImportBatch.__table__
     with engine.connect() as conn:
-        return ([tuple(r) for r in conn.execute(select(e).order_by(e.c.id))],
-                [tuple(r) for r in conn.execute(select(c.c.id, c.c.batch_id, c.c.at, c.c.table_name, c.c.key, c.c.action,
-                                                       cast(c.c.changes, Text)).order_by(c.c.id))],
-                [tuple(r) for r in conn.execute(select(b).order_by(b.c.id))])
+        return (
+            [tuple(r) for r in conn.execute(select(e).order_by(e.c.id))],
+            [
+                tuple(r)
+                for r in conn.execute(
+                    select(
+                        c.c.id, c.c.batch_id, c.c.at, c.c.table_name, c.c.key, c.c.action, cast(c.c.changes, Text)
+                    ).order_by(c.c.id)
+                )
+            ],
+            [tuple(r) for r in conn.execute(select(b).order_by(b.c.id))],
+        )
 
 
 def _outcome(engine, path, opts):
@@ -348,15 +431,21 @@ def test_column_path_stores_what_the_row_path_stores(configured, twin, import_op
     path = write_csv(tmp_path / "e.csv", rows)
     opts = import_options(skip_duplicate_rows=scenario == "skip repeats", dry_run=scenario == "dry run")
     if scenario == "updates":  # every other key of the first block exists, with other values
-        old = write_csv(tmp_path / "old.csv", [rows[0]] + _messy_entity_rows(importer.BLOCK, seed=2, renamed=True)[1::2])
+        old = write_csv(
+            tmp_path / "old.csv", [rows[0]] + _messy_entity_rows(importer.BLOCK, seed=2, renamed=True)[1::2]
+        )
         for eng in (configured, twin):
             import_registry(eng, "entities", old, import_options(now=dt.datetime(2026, 1, 1)))
 
     built, kept = [], []
-    monkeypatch.setattr(writers, "insert_changes_json",
-                        lambda *a, _f=writers.insert_changes_json: built.append(1) or _f(*a))
-    monkeypatch.setattr(columns.ColumnValidator, "block",
-                        lambda self, rows, _f=columns.ColumnValidator.block: kept.append(_f(self, rows)) or kept[-1])
+    monkeypatch.setattr(
+        writers, "insert_changes_json", lambda *a, _f=writers.insert_changes_json: built.append(1) or _f(*a)
+    )
+    monkeypatch.setattr(
+        columns.ColumnValidator,
+        "block",
+        lambda self, rows, _f=columns.ColumnValidator.block: kept.append(_f(self, rows)) or kept[-1],
+    )
     fast = _outcome(configured, path, opts)
     assert any(cols is not None for cols in kept), "no block was validated column by column"
     if scenario != "dry run":
@@ -367,22 +456,55 @@ def test_column_path_stores_what_the_row_path_stores(configured, twin, import_op
     assert _stored(configured) == _stored(twin)
     if scenario == "bad rows":
         assert fast[0] == "refused" and len(fast[2]) > 50
-        assert any("(an identical row)" in p[0] for p in fast[2]) and any("with different values" in p[0] for p in fast[2])
+        assert any("(an identical row)" in p[0] for p in fast[2]) and any(
+            "with different values" in p[0] for p in fast[2]
+        )
     elif scenario == "skip repeats":
         assert fast[1]["skipped_duplicates"] > 0
 
 
-@pytest.mark.parametrize("over", [
-    {"统一社会信用代码": make_uscc(30)[:-1] + ("0" if make_uscc(30)[-1] != "0" else "1")}, {"统一社会信用代码": "91360199ABC"},
-    {"类别": "外星企业"}, {"单位名称": ""}, {"监管部门": "外星局"}, {"行政区划代码": "12345"}, {"信用等级": "E"}, {"状态": "失踪"},
-    {"豁免起始日期": "2026-02-30", "豁免原因": "r"}, {"豁免起始日期": "2026-01-05", "豁免原因": ""},
-    {"豁免截止日期": "2026-01-05", "豁免原因": ""}, {"豁免起始日期": "2026-05-01", "豁免截止日期": "2026-01-01", "豁免原因": "r"},
-    {"统一社会信用代码": make_uscc(3)}, {"单位名称": "多  空格"}, {"统一社会信用代码": make_uscc(30).lower()},
-    {"统一社会信用代码": make_uscc(31)[:4] + " " + make_uscc(31)[4:]}, {"联系电话": "0791 1234567"},
-])
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"统一社会信用代码": make_uscc(30)[:-1] + ("0" if make_uscc(30)[-1] != "0" else "1")},
+        {"统一社会信用代码": "91360199ABC"},
+        {"类别": "外星企业"},
+        {"单位名称": ""},
+        {"监管部门": "外星局"},
+        {"行政区划代码": "12345"},
+        {"信用等级": "E"},
+        {"状态": "失踪"},
+        {"豁免起始日期": "2026-02-30", "豁免原因": "r"},
+        {"豁免起始日期": "2026-01-05", "豁免原因": ""},
+        {"豁免截止日期": "2026-01-05", "豁免原因": ""},
+        {"豁免起始日期": "2026-05-01", "豁免截止日期": "2026-01-01", "豁免原因": "r"},
+        {"统一社会信用代码": make_uscc(3)},
+        {"单位名称": "多  空格"},
+        {"统一社会信用代码": make_uscc(30).lower()},
+        {"统一社会信用代码": make_uscc(31)[:4] + " " + make_uscc(31)[4:]},
+        {"联系电话": "0791 1234567"},
+    ],
+)
 def test_one_row_in_a_clean_block_is_judged_as_row_by_row(configured, twin, import_options, tmp_path, over):
-    rows = [MESSY_HEADER] + [[make_uscc(i), f"名称{i}", "企业", "SCJG", "360199", "城关镇", "制造业", "A", "存续", "", "", "",
-                              f"138{i:08d}", "张三"] for i in range(60)]
+    rows = [MESSY_HEADER] + [
+        [
+            make_uscc(i),
+            f"名称{i}",
+            "企业",
+            "SCJG",
+            "360199",
+            "城关镇",
+            "制造业",
+            "A",
+            "存续",
+            "",
+            "",
+            "",
+            f"138{i:08d}",
+            "张三",
+        ]
+        for i in range(60)
+    ]
     rows[31] = [over.get(h, c) for h, c in zip(MESSY_HEADER, rows[31])]
     path = write_csv(tmp_path / "e.csv", rows)
     fast = _outcome(configured, path, import_options())
@@ -397,7 +519,11 @@ def test_clean_cells_is_clean_cell_for_a_column():
     from inspect_kit.text import WHITE_SPACE_BUT_SPACE, clean_cell, clean_cells
 
     assert set(WHITE_SPACE_BUT_SPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()} - {" "}
-    alphabet = list("ab 中\t\n\x00\x1c\x85\u3000\u00a0\u2028\u200b\ufeff\u00ad\u0301eé") + ["A\u030a", "\uf900", "\u1100\u1161"]
+    alphabet = list("ab 中\t\n\x00\x1c\x85\u3000\u00a0\u2028\u200b\ufeff\u00ad\u0301eé") + [
+        "A\u030a",
+        "\uf900",
+        "\u1100\u1161",
+    ]
     rng = random.Random(4)
     for _ in range(50_000):
         cells = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(7))) for _ in range(rng.randrange(1, 4))]
@@ -419,7 +545,7 @@ def test_uscc_quick_check_agrees_with_uscc_problem():
         code = random_uscc(rng)
         if rng.random() < 0.6:  # spoil one character, or the length
             k = rng.randrange(19)
-            code = code[:k] + rng.choice(uscc.ALPHABET + "IOSVZa9０\n") + code[k + rng.choice((0, 1, 1)):]
+            code = code[:k] + rng.choice(uscc.ALPHABET + "IOSVZa9０\n") + code[k + rng.choice((0, 1, 1)) :]
         assert _uscc_ok(code) == (uscc.problem(code) is None), code
         assert _uscc_problem(code) == uscc.problem(code)
 
@@ -431,14 +557,34 @@ def test_insert_history_json_is_the_serializers_text():
     from inspect_kit.registry.writers import jsonable as _jsonable
     from inspect_kit.storage.db import json_dumps as _json_dumps
 
-    pool = ["a", "中文", 'q"', "b\\s", "\x00", "x\x00y", "\n", "%s", "%", "😀", "\u2028", None, None,
-            dt.date(2026, 1, 5), 7, ["b", "a"]]
+    pool = [
+        "a",
+        "中文",
+        'q"',
+        "b\\s",
+        "\x00",
+        "x\x00y",
+        "\n",
+        "%s",
+        "%",
+        "😀",
+        "\u2028",
+        None,
+        None,
+        dt.date(2026, 1, 5),
+        7,
+        ["b", "a"],
+    ]
     rng = random.Random(6)
     for _ in range(5_000):
         names = [rng.choice(["identifier", "name", "p%s", 'q"', "中"]) + str(j) for j in range(rng.randrange(1, 6))]
         n = rng.randrange(1, 6)
-        cols = [tuple(rng.choice(["a", "中文", "s s", "50%"]) for _ in range(n)) if rng.random() < 0.4
-                else [rng.choice(pool) for _ in range(n)] for _ in names]
+        cols = [
+            tuple(rng.choice(["a", "中文", "s s", "50%"]) for _ in range(n))
+            if rng.random() < 0.4
+            else [rng.choice(pool) for _ in range(n)]
+            for _ in names
+        ]
         want = [_json_dumps({k: [None, _jsonable(v)] for k, v in zip(names, r) if v is not None}) for r in zip(*cols)]
         assert _insert_changes_json(names, cols) == want
         assert _insert_changes_json(names, cols, list(zip(*cols))) == want
@@ -448,7 +594,9 @@ def test_progress_is_reported_in_bytes_up_to_the_file_size(configured, import_op
     rows = [ENTITY_HEADER] + [entity_row(i) for i in range(CHUNK * 3)]
     path = write_csv(tmp_path / "big.csv", rows)
     calls: list[tuple[int, int]] = []
-    import_registry(configured, "entities", path, import_options(), progress=lambda done, total: calls.append((done, total)))
+    import_registry(
+        configured, "entities", path, import_options(), progress=lambda done, total: calls.append((done, total))
+    )
     assert len(calls) >= 3
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert calls[-1] == (path.stat().st_size, path.stat().st_size)
@@ -463,20 +611,29 @@ def test_each_rule_judges_a_column_as_it_judges_its_rows_one_by_one():
 
     rng = random.Random(12)
     units = {"SCJG": "SCJG", "市场监督管理局": "SCJG", "STHJ": "STHJ"}
-    present = frozenset({"identifier", "category", "department", "exempt_from", "exempt_to", "exempt_reason",
-                         "status"})
+    present = frozenset({"identifier", "category", "department", "exempt_from", "exempt_to", "exempt_reason", "status"})
     days = [None, None, dt.date(2026, 1, 5), dt.date(2026, 3, 1)]
     for trial in range(300):
-        ctx = RuleContext(present if trial % 3 else present - {"exempt_reason"}, units if trial % 4 else {},
-                          frozenset({"企业", "个体工商户"}) if trial % 5 else None,
-                          "uscc" if trial % 2 else "other", r"^[0-9A-Z][0-9A-Z\-]{3,31}$")
+        ctx = RuleContext(
+            present if trial % 3 else present - {"exempt_reason"},
+            units if trial % 4 else {},
+            frozenset({"企业", "个体工商户"}) if trial % 5 else None,
+            "uscc" if trial % 2 else "other",
+            r"^[0-9A-Z][0-9A-Z\-]{3,31}$",
+        )
         n = rng.randrange(1, 8)
         bad = rng.random() < 0.5  # clean blocks too, where the column path keeps the block
         cols = {
-            "identifier": [make_uscc(rng.randrange(500)) if not bad or rng.random() < 0.7 else
-                           rng.choice(["91360199ABC", "ab", make_uscc(3)[:-1] + "0"]) for _ in range(n)],
+            "identifier": [
+                make_uscc(rng.randrange(500))
+                if not bad or rng.random() < 0.7
+                else rng.choice(["91360199ABC", "ab", make_uscc(3)[:-1] + "0"])
+                for _ in range(n)
+            ],
             "category": [rng.choice(["企业", "个体工商户"] + (["外星企业"] if bad else [])) for _ in range(n)],
-            "department": [rng.choice(["SCJG", "市场监督管理局", None] + (["外星局"] if bad else [])) for _ in range(n)],
+            "department": [
+                rng.choice(["SCJG", "市场监督管理局", None] + (["外星局"] if bad else [])) for _ in range(n)
+            ],
             "exempt_from": [rng.choice(days) if bad else None for _ in range(n)],
             "exempt_to": [rng.choice(days) if bad else None for _ in range(n)],
             "exempt_reason": [rng.choice(["r", None]) for _ in range(n)],

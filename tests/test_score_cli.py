@@ -24,13 +24,21 @@ def db(configured):
     from inspect_kit.registry.importer import ImportOptions, import_registry
     from tests.conftest import NOW, REGISTRIES
 
-    import_registry(configured, "entities", REGISTRIES / "entities_sthj.csv",
-                    ImportOptions(now=NOW, known_categories=frozenset(["重点排污单位", "一般排污单位"])))
+    import_registry(
+        configured,
+        "entities",
+        REGISTRIES / "entities_sthj.csv",
+        ImportOptions(now=NOW, known_categories=frozenset(["重点排污单位", "一般排污单位"])),
+    )
     from inspect_kit.storage.models import Entity
 
     with configured.connect() as c:
-        key = [r[0] for r in c.execute(select(Entity.identifier).where(Entity.category == "重点排污单位")
-                                       .order_by(Entity.identifier).limit(3))]
+        key = [
+            r[0]
+            for r in c.execute(
+                select(Entity.identifier).where(Entity.category == "重点排污单位").order_by(Entity.identifier).limit(3)
+            )
+        ]
     make_draw(configured, "STHJ-01", "2026Q1", key)
     return configured, configured.url.render_as_string(hide_password=False)
 
@@ -59,9 +67,14 @@ def test_score_workflow(db, tmp_path):
 
     r = run(url, "score", "input", "STHJ", "training", "4", "--year", 2026, "--note", "培训签到表", "--by", "张三")
     assert r.exit_code == 0 and "manual value #1" in r.output
-    sheet = write_csv(tmp_path / "manual.csv", [["单位", "指标", "值", "说明"],
-                                                ["SCJG", "case_quality", "1.5", "线索未移送"],
-                                                ["JYTY", "info_disclosure", "9", "网站截图"]])
+    sheet = write_csv(
+        tmp_path / "manual.csv",
+        [
+            ["单位", "指标", "值", "说明"],
+            ["SCJG", "case_quality", "1.5", "线索未移送"],
+            ["JYTY", "info_disclosure", "9", "网站截图"],
+        ],
+    )
     r = run(url, "score", "import", sheet, "--year", 2026)
     assert r.exit_code == 0 and "2 manual values added" in r.output, r.output
     r = run(url, "score", "values", "--year", 2026, "--json")
@@ -102,8 +115,9 @@ def test_exit_codes(db, tmp_path, monkeypatch, capsys):
     assert code == 1 and "no scoring run for 2025" in out
     code, out = exit_code(url, monkeypatch, capsys, "score", "explain", "NOPE", "--year", 2026)
     assert code == 1 and "not in scoring run" in out
-    code, out = exit_code(url, monkeypatch, capsys, "score", "input", "STHJ", "training", "许多", "--year", 2026,
-                          "--note", "x")
+    code, out = exit_code(
+        url, monkeypatch, capsys, "score", "input", "STHJ", "training", "许多", "--year", 2026, "--note", "x"
+    )
     assert code == 1 and "not a number" in out
     bad = write_csv(tmp_path / "bad.csv", [["单位", "指标", "值", "说明"], ["STHJ", "training", "4", ""]])
     code, out = exit_code(url, monkeypatch, capsys, "score", "import", bad, "--year", 2026)
@@ -131,8 +145,10 @@ def test_help_is_light_and_every_score_command_has_an_example():
     assert set(group.commands) == {"explain", "input", "import", "values", "report", "runs", "verify"}
     for name, cmd in group.commands.items():
         assert "Example:" in (cmd.help or ""), name
-    code = ("import sys; from inspect_kit.cli import app; from typer.testing import CliRunner; "
-            "r = CliRunner().invoke(app, ['score', '--help']); assert r.exit_code == 0, r.output; "
-            "print(sorted(m for m in ('sqlalchemy','numpy','reportlab','openpyxl','pypdf') if m in sys.modules))")
+    code = (
+        "import sys; from inspect_kit.cli import app; from typer.testing import CliRunner; "
+        "r = CliRunner().invoke(app, ['score', '--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('sqlalchemy','numpy','reportlab','openpyxl','pypdf') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

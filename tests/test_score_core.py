@@ -14,8 +14,20 @@ from hypothesis import strategies as st
 
 from inspect_kit.errors import ValidationFailed
 from inspect_kit.score import (
-    JudgementEntry, ManualValue, MetricRecord, MetricValue, Missing, NotApplicable, UnitInputs,
-    explain, explain_run, from_canonical, load, loads, score, to_canonical,
+    JudgementEntry,
+    ManualValue,
+    MetricRecord,
+    MetricValue,
+    Missing,
+    NotApplicable,
+    UnitInputs,
+    explain,
+    explain_run,
+    from_canonical,
+    load,
+    loads,
+    score,
+    to_canonical,
 )
 from inspect_kit.score.frontier import frontier_bounds, frontier_score
 from inspect_kit.score.model import Frontier
@@ -26,6 +38,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "configs" / "assessment.toml"
 
 
 # ───────────────────────────── builders ─────────────────────────────
+
 
 def book(body: str, *, full: int = 100, head: str = "") -> str:
     return f'[rulebook]\nname = "测试细则"\nversion = "t1"\nfull_marks = {full}\n{head}\n{body}'
@@ -61,19 +74,23 @@ TIERS = '{ kind = "tiers", tiers = [ { min = 1.0, points = 10 }, { min = 0.9, po
 
 # ───────────────────────────── rule kinds, exactly ─────────────────────────────
 
+
 class TestLinear:
     anchors = [(F(6, 10), F(0)), (F(1), F(15))]
 
-    @pytest.mark.parametrize("x, expected", [
-        (F(6, 10), F(0)),                     # at the lower threshold
-        (F(599, 1000), F(0)),                 # just below: clamped
-        (F(601, 1000), F(15, 400)),           # just above: 15 × 0.001 / 0.4
-        (F(8, 10), F(15, 2)),                 # midway
-        (F(999, 1000), F(15) - F(15, 400)),   # just below the upper threshold
-        (F(1), F(15)),                        # at the upper threshold
-        (F(12, 10), F(15)),                   # above: clamped
-        (F(-1), F(0)),
-    ])
+    @pytest.mark.parametrize(
+        "x, expected",
+        [
+            (F(6, 10), F(0)),  # at the lower threshold
+            (F(599, 1000), F(0)),  # just below: clamped
+            (F(601, 1000), F(15, 400)),  # just above: 15 × 0.001 / 0.4
+            (F(8, 10), F(15, 2)),  # midway
+            (F(999, 1000), F(15) - F(15, 400)),  # just below the upper threshold
+            (F(1), F(15)),  # at the upper threshold
+            (F(12, 10), F(15)),  # above: clamped
+            (F(-1), F(0)),
+        ],
+    )
     def test_two_anchors(self, x, expected):
         assert linear_points(self.anchors, x) == expected
 
@@ -96,10 +113,19 @@ class TestLinear:
 class TestTiers:
     tiers = [(F(1), F(10)), (F(9, 10), F(7)), (F(8, 10), F(4))]
 
-    @pytest.mark.parametrize("x, expected", [
-        (F(1), 10), (F(99999, 100000), 7), (F(9, 10), 7), (F(8999, 10000), 4),
-        (F(8, 10), 4), (F(7999, 10000), 1), (F(0), 1), (F(2), 10),
-    ])
+    @pytest.mark.parametrize(
+        "x, expected",
+        [
+            (F(1), 10),
+            (F(99999, 100000), 7),
+            (F(9, 10), 7),
+            (F(8999, 10000), 4),
+            (F(8, 10), 4),
+            (F(7999, 10000), 1),
+            (F(0), 1),
+            (F(2), 10),
+        ],
+    )
     def test_value_at_least_min(self, x, expected):
         assert tier_points(self.tiers, F(1), x) == expected
 
@@ -113,8 +139,9 @@ def _deduction_book(per: str = "1", floor: str = "0", max_: int = 10) -> str:
 
 
 def _failures(n_fail: int, n_total: int = 20) -> MetricValue:
-    records = tuple(MetricRecord(f"T{i:02d}", ok=i >= n_fail, note="仅1名执法人员" if i < n_fail else "")
-                    for i in range(n_total))
+    records = tuple(
+        MetricRecord(f"T{i:02d}", ok=i >= n_fail, note="仅1名执法人员" if i < n_fail else "") for i in range(n_total)
+    )
     return MetricValue(numerator=n_total - n_fail, denominator=n_total, records=records)
 
 
@@ -140,24 +167,34 @@ class TestDeduction:
         assert [r.points for r in ind.records] == [F(-1, 2)] * 16 + [F(0)]
 
     def test_summary_record_when_records_do_not_match_the_count(self):
-        ind = one(_deduction_book(), unit(metrics={"team_compliance": MetricValue(numerator=17, denominator=20)})).indicators[0]
+        ind = one(
+            _deduction_book(), unit(metrics={"team_compliance": MetricValue(numerator=17, denominator=20)})
+        ).indicators[0]
         assert [(r.ref, r.note, r.points) for r in ind.records] == [(None, "共3件", F(-3))]
 
     def test_penalty_category_caps_the_deduction(self):
-        text = book(base_category() + indicator("base", TIERS.replace("points = 10", "points = 100"), extra='metric = "plan_completion"')
-                    + '[[category]]\nkey = "p"\nname = "扣分项"\nkind = "penalty"\nmax = 10\n'
-                    + indicator("crit", '{ kind = "deduction", per_occurrence = 2 }', category="p", max_=6))
-        r = one(text, unit(metrics={"plan_completion": MetricValue(1)}, manual={"crit": manual(4, "市通报〔2025〕3号等")}))
+        text = book(
+            base_category()
+            + indicator("base", TIERS.replace("points = 10", "points = 100"), extra='metric = "plan_completion"')
+            + '[[category]]\nkey = "p"\nname = "扣分项"\nkind = "penalty"\nmax = 10\n'
+            + indicator("crit", '{ kind = "deduction", per_occurrence = 2 }', category="p", max_=6)
+        )
+        r = one(
+            text, unit(metrics={"plan_completion": MetricValue(1)}, manual={"crit": manual(4, "市通报〔2025〕3号等")})
+        )
         assert points_of(r, "crit") == -6
         assert r.exact_total == 94
         assert r.categories[1].points == Decimal("-6.00")
 
 
 class TestBonus:
-    text = book(base_category() + indicator("base", '{ kind = "tiers", tiers = [ { min = 0, points = 80 } ] }')
-                + '[[category]]\nkey = "plus"\nname = "加分项"\nkind = "bonus"\nmax = 5\n'
-                + indicator("joint", '{ kind = "bonus", per_occurrence = 1 }', category="plus", max_=3)
-                + indicator("promo", '{ kind = "bonus", per_occurrence = 2 }', category="plus", max_=4))
+    text = book(
+        base_category()
+        + indicator("base", '{ kind = "tiers", tiers = [ { min = 0, points = 80 } ] }')
+        + '[[category]]\nkey = "plus"\nname = "加分项"\nkind = "bonus"\nmax = 5\n'
+        + indicator("joint", '{ kind = "bonus", per_occurrence = 1 }', category="plus", max_=3)
+        + indicator("promo", '{ kind = "bonus", per_occurrence = 2 }', category="plus", max_=4)
+    )
 
     def test_per_item_cap(self):
         r = one(self.text, unit(manual={"base": manual(1), "joint": manual(5), "promo": manual(0)}))
@@ -181,19 +218,32 @@ class TestBonus:
 
 
 class TestJudgement:
-    text = book(base_category(95) + indicator("q", '{ kind = "judgement" }', max_=5)
-                + indicator("rest", '{ kind = "tiers", tiers = [ { min = 0, points = 90 } ] }', max_=90)
-                + '[[category]]\nkey = "p"\nname = "扣分项"\nkind = "penalty"\nmax = 5\n'
-                + indicator("review", '{ kind = "judgement" }', category="p", max_=5), full=95)
+    text = book(
+        base_category(95)
+        + indicator("q", '{ kind = "judgement" }', max_=5)
+        + indicator("rest", '{ kind = "tiers", tiers = [ { min = 0, points = 90 } ] }', max_=90)
+        + '[[category]]\nkey = "p"\nname = "扣分项"\nkind = "penalty"\nmax = 5\n'
+        + indicator("review", '{ kind = "judgement" }', category="p", max_=5),
+        full=95,
+    )
 
     def test_entries_with_reasons_and_limit(self):
-        r = one(self.text, unit(manual={"rest": manual(1)},
-                                judgements={"q": [JudgementEntry(2, "案卷缺复查记录"), JudgementEntry("4", "线索未移送")],
-                                            "review": [JudgementEntry(F(3, 2), "台账不规范")]}))
+        r = one(
+            self.text,
+            unit(
+                manual={"rest": manual(1)},
+                judgements={
+                    "q": [JudgementEntry(2, "案卷缺复查记录"), JudgementEntry("4", "线索未移送")],
+                    "review": [JudgementEntry(F(3, 2), "台账不规范")],
+                },
+            ),
+        )
         q = next(i for i in r.indicators if i.key == "q")
         assert q.raw_points == 0
         assert [(rec.note, rec.points) for rec in q.records] == [
-            ("案卷缺复查记录", F(-2)), ("线索未移送（已达上限，不再扣分）", F(-3))]
+            ("案卷缺复查记录", F(-2)),
+            ("线索未移送（已达上限，不再扣分）", F(-3)),
+        ]
         assert points_of(r, "review") == F(-3, 2)
         assert r.exact_total == F(90) - F(3, 2)
 
@@ -209,11 +259,16 @@ class TestJudgement:
 
 # ───────────────────────────── vetoes and grades ─────────────────────────────
 
+
 def _scored_book(effect: str, grades: str = "") -> str:
     # one manual base indicator worth exactly its value (linear 0→0, 100→100), plus one veto
-    return book(base_category() + indicator("s", '{ kind = "linear", thresholds = [ { at = 0, points = 0 }, { at = 100, points = 100 } ] }')
-                + '[[category]]\nkey = "v"\nname = "一票否决"\nkind = "veto"\n'
-                + f'[[indicator]]\nkey = "fraud"\nname = "弄虚作假"\ncategory = "v"\nrule = {effect}\n', head=grades)
+    return book(
+        base_category()
+        + indicator("s", '{ kind = "linear", thresholds = [ { at = 0, points = 0 }, { at = 100, points = 100 } ] }')
+        + '[[category]]\nkey = "v"\nname = "一票否决"\nkind = "veto"\n'
+        + f'[[indicator]]\nkey = "fraud"\nname = "弄虚作假"\ncategory = "v"\nrule = {effect}\n',
+        head=grades,
+    )
 
 
 def scored(code: str, total, veto=None, kind: str = "department") -> UnitInputs:
@@ -257,8 +312,18 @@ class TestVeto:
 class TestGradesAndRanks:
     plain = _scored_book('{ kind = "veto", effect = "bar_top_grade" }')
 
-    @pytest.mark.parametrize("total, grade", [
-        (90, "优秀"), ("89.99", "良好"), (80, "良好"), ("79.99", "合格"), (60, "合格"), ("59.99", "不合格"), (0, "不合格")])
+    @pytest.mark.parametrize(
+        "total, grade",
+        [
+            (90, "优秀"),
+            ("89.99", "良好"),
+            (80, "良好"),
+            ("79.99", "合格"),
+            (60, "合格"),
+            ("59.99", "不合格"),
+            (0, "不合格"),
+        ],
+    )
     def test_default_bands_at_and_beside_boundaries(self, total, grade):
         assert one(self.plain, scored("A", total)).grade == grade
 
@@ -319,13 +384,19 @@ class TestTopGradeCap:
         assert "限1名" in run.unit("B").notes[0] and run.unit("B").score_grade == "优秀"
 
     def test_per_kind_groups(self):
-        text = _capped("count = 1").replace('full_marks = 100\n', 'full_marks = 100\n[scoring]\ncompare_within = "kind"\n')
+        text = _capped("count = 1").replace(
+            "full_marks = 100\n", 'full_marks = 100\n[scoring]\ncompare_within = "kind"\n'
+        )
         run = score(loads(text), [scored("A", 95), scored("B", 94), scored("T1", 93, kind="township")])
         assert {u.code: (u.grade, u.rank, u.group) for u in run.units} == {
-            "A": ("优秀", 1, "department"), "B": ("良好", 2, "department"), "T1": ("优秀", 1, "township")}
+            "A": ("优秀", 1, "department"),
+            "B": ("良好", 2, "department"),
+            "T1": ("优秀", 1, "township"),
+        }
 
 
 # ───────────────────────────── frontier normalisation ─────────────────────────────
+
 
 class TestFrontier:
     def scores(self, f: Frontier, values: list[F]) -> list[F]:
@@ -356,22 +427,43 @@ class TestFrontier:
 
     def test_in_the_engine_missing_units_are_not_observed(self):
         rule = '{ kind = "linear", thresholds = [ { at = 0, points = 0 }, { at = 100, points = 10 } ] }'
-        text = book(base_category(10) + indicator("info", rule, max_=10, extra='normalise = { worst = 0 }'), full=10)
-        run = score(loads(text), [unit("A", manual={"info": manual(24)}), unit("B", manual={"info": manual(6)}),
-                                  unit("C", manual={"info": Missing("未报送")})])
+        text = book(base_category(10) + indicator("info", rule, max_=10, extra="normalise = { worst = 0 }"), full=10)
+        run = score(
+            loads(text),
+            [
+                unit("A", manual={"info": manual(24)}),
+                unit("B", manual={"info": manual(6)}),
+                unit("C", manual={"info": Missing("未报送")}),
+            ],
+        )
         assert {u.code: u.exact_total for u in run.units} == {"A": 10, "B": F(5, 2), "C": 0}
         assert run.unit("B").indicators[0].normalised == 25
 
 
 # ───────────────────────────── not applicable, missing ─────────────────────────────
 
+
 def na_book(*, c: str = "", d: str = "", head: str = "") -> str:
     """c1 (80) = a 50 + b 30; c2 (20) = c 10 + d 10; each scores its max for value 1, else 0."""
+
     def full(key: str, category: str, max_: int, extra: str = "") -> str:
-        return indicator(key, f'{{ kind = "tiers", tiers = [ {{ min = 1, points = {max_} }} ] }}',
-                         category=category, max_=max_, extra=extra)
-    return book(base_category(80, "c1") + base_category(20, "c2") + full("a", "c1", 50) + full("b", "c1", 30)
-                + full("c", "c2", 10, c) + full("d", "c2", 10, d), head=head)
+        return indicator(
+            key,
+            f'{{ kind = "tiers", tiers = [ {{ min = 1, points = {max_} }} ] }}',
+            category=category,
+            max_=max_,
+            extra=extra,
+        )
+
+    return book(
+        base_category(80, "c1")
+        + base_category(20, "c2")
+        + full("a", "c1", 50)
+        + full("b", "c1", 30)
+        + full("c", "c2", 10, c)
+        + full("d", "c2", 10, d),
+        head=head,
+    )
 
 
 NA_BOOK = na_book()
@@ -407,9 +499,14 @@ class TestNotApplicable:
     def test_applies_to_by_code_and_kind(self):
         text = na_book(c='applies_to = ["STHJ", "township"]')
         values = _all_full().manual
-        run = score(loads(text), [UnitInputs("STHJ", "生态环境局", "department", manual=values),
-                                  UnitInputs("JYTY", "教育体育局", "department", manual=values),
-                                  UnitInputs("CHENGGUAN", "城关镇", "township", manual=values)])
+        run = score(
+            loads(text),
+            [
+                UnitInputs("STHJ", "生态环境局", "department", manual=values),
+                UnitInputs("JYTY", "教育体育局", "department", manual=values),
+                UnitInputs("CHENGGUAN", "城关镇", "township", manual=values),
+            ],
+        )
         flags = {u.code: u.indicators[2].flags for u in run.units}
         assert flags == {"STHJ": (), "JYTY": ("not_applicable",), "CHENGGUAN": ()}
         assert all(u.exact_total == 100 for u in run.units)
@@ -428,8 +525,14 @@ class TestMissing:
     def with_on_missing(self, how: str) -> str:
         return na_book(d=f'on_missing = "{how}"')
 
-    @pytest.mark.parametrize("how, total, flags", [
-        ("zero", 90, ("missing",)), ("full", 100, ("missing",)), ("not_applicable", 100, ("missing", "not_applicable"))])
+    @pytest.mark.parametrize(
+        "how, total, flags",
+        [
+            ("zero", 90, ("missing",)),
+            ("full", 100, ("missing",)),
+            ("not_applicable", 100, ("missing", "not_applicable")),
+        ],
+    )
     def test_on_missing(self, how, total, flags):
         r = one(self.with_on_missing(how), _all_full(d=Missing("未报送")))
         assert r.exact_total == total and r.indicators[3].flags == flags
@@ -443,10 +546,14 @@ class TestMissing:
 
 # ───────────────────────────── presentation ─────────────────────────────
 
+
 class TestPresentation:
     def test_apportion_examples(self):
         assert apportion_cents([F(1, 3)] * 3) == ([34, 33, 33], 100)
-        assert apportion_cents([F(50, 3), F(50, 9), F(125, 54), F(50, 9)]) == ([1667, 556, 231, 555], 3009)  # tie: earlier part
+        assert apportion_cents([F(50, 3), F(50, 9), F(125, 54), F(50, 9)]) == (
+            [1667, 556, 231, 555],
+            3009,
+        )  # tie: earlier part
         assert apportion_cents([F(-3, 2), F(1, 200)]) == ([-150, 0], -150)  # −1.495 → −1.50, half away from 0
         assert apportion_cents([]) == ([], 0)
         assert apportion_cents([F(2, 3), F(2, 3)], 133) == ([67, 66], 133)
@@ -467,41 +574,112 @@ class TestPresentation:
 
 # ───────────────────────────── the shipped rulebook, end to end ─────────────────────────────
 
+
 def demo_units() -> list[UnitInputs]:
     def rate(num: int, den: int, late: str = "逾期") -> MetricValue:
-        return MetricValue(numerator=num, denominator=den,
-                           records=tuple(MetricRecord(f"RW-2025-{i:03d}", i < num, "" if i < num else late) for i in range(den)))
+        return MetricValue(
+            numerator=num,
+            denominator=den,
+            records=tuple(MetricRecord(f"RW-2025-{i:03d}", i < num, "" if i < num else late) for i in range(den)),
+        )
 
     no_plan = NotApplicable("本年度无随机抽查事项")
     return [
-        UnitInputs("STHJ", "青山县生态环境局", "department",
-                   metrics={"plan_completion": rate(38, 40), "sample_adequacy": rate(19, 20), "key_coverage": rate(11, 12),
-                            "team_compliance": rate(38, 40, "仅1名执法人员"), "finding_recorded": rate(40, 40),
-                            "publicity_on_time": rate(37, 40, "逾期3个工作日"), "rectification_on_time": rate(5, 6)},
-                   manual={"training": manual(3, "培训签到表"), "info_disclosure": manual(24, "门户网站统计"),
-                           "joint_lead": manual(2, "联合抽查方案"), "promoted_practice": manual(1, "市文件"),
-                           "falsified_results": manual(False, "无"), "selective_enforcement": manual(0, "无")},
-                   judgements={"overall_review": [JudgementEntry(1, "台账不规范")]}),
-        UnitInputs("JYTY", "青山县教育体育局", "department",
-                   metrics={"plan_completion": rate(20, 20), "sample_adequacy": rate(8, 8), "team_compliance": rate(20, 20),
-                            "finding_recorded": rate(20, 20), "publicity_on_time": rate(20, 20),
-                            "rectification_on_time": NotApplicable("未发现问题，无整改事项")},
-                   manual={"training": manual(4, "培训通知"), "info_disclosure": manual(12, "门户网站统计"),
-                           "joint_lead": manual(3, "方案"), "promoted_practice": manual(2, "省厅简报")}),
-        UnitInputs("SCJG", "青山县市场监督管理局", "department",
-                   metrics={"plan_completion": rate(30, 30), "sample_adequacy": rate(12, 12), "team_compliance": rate(30, 30),
-                            "finding_recorded": rate(30, 30), "publicity_on_time": rate(30, 30), "rectification_on_time": rate(4, 4)},
-                   manual={"training": manual(5, "培训通知"), "info_disclosure": manual(20, "门户网站统计"),
-                           "falsified_results": manual(True, "县纪委通报〔2025〕7号")}),
-        UnitInputs("CHENGGUAN", "城关镇人民政府", "township",
-                   metrics={k: no_plan for k in ("plan_completion", "sample_adequacy", "team_compliance",
-                                                 "finding_recorded", "publicity_on_time", "rectification_on_time")},
-                   manual={"training": manual(2, "签到表"), "info_disclosure": manual(6, "政务公开栏")},
-                   judgements={"case_quality": [JudgementEntry("0.5", "移送线索未登记")]}),
-        UnitInputs("QINGSHUI", "清水镇人民政府", "township",
-                   metrics={k: no_plan for k in ("plan_completion", "sample_adequacy", "team_compliance",
-                                                 "finding_recorded", "publicity_on_time", "rectification_on_time")},
-                   manual={"training": manual(4, "签到表"), "info_disclosure": manual(9, "政务公开栏")}),
+        UnitInputs(
+            "STHJ",
+            "青山县生态环境局",
+            "department",
+            metrics={
+                "plan_completion": rate(38, 40),
+                "sample_adequacy": rate(19, 20),
+                "key_coverage": rate(11, 12),
+                "team_compliance": rate(38, 40, "仅1名执法人员"),
+                "finding_recorded": rate(40, 40),
+                "publicity_on_time": rate(37, 40, "逾期3个工作日"),
+                "rectification_on_time": rate(5, 6),
+            },
+            manual={
+                "training": manual(3, "培训签到表"),
+                "info_disclosure": manual(24, "门户网站统计"),
+                "joint_lead": manual(2, "联合抽查方案"),
+                "promoted_practice": manual(1, "市文件"),
+                "falsified_results": manual(False, "无"),
+                "selective_enforcement": manual(0, "无"),
+            },
+            judgements={"overall_review": [JudgementEntry(1, "台账不规范")]},
+        ),
+        UnitInputs(
+            "JYTY",
+            "青山县教育体育局",
+            "department",
+            metrics={
+                "plan_completion": rate(20, 20),
+                "sample_adequacy": rate(8, 8),
+                "team_compliance": rate(20, 20),
+                "finding_recorded": rate(20, 20),
+                "publicity_on_time": rate(20, 20),
+                "rectification_on_time": NotApplicable("未发现问题，无整改事项"),
+            },
+            manual={
+                "training": manual(4, "培训通知"),
+                "info_disclosure": manual(12, "门户网站统计"),
+                "joint_lead": manual(3, "方案"),
+                "promoted_practice": manual(2, "省厅简报"),
+            },
+        ),
+        UnitInputs(
+            "SCJG",
+            "青山县市场监督管理局",
+            "department",
+            metrics={
+                "plan_completion": rate(30, 30),
+                "sample_adequacy": rate(12, 12),
+                "team_compliance": rate(30, 30),
+                "finding_recorded": rate(30, 30),
+                "publicity_on_time": rate(30, 30),
+                "rectification_on_time": rate(4, 4),
+            },
+            manual={
+                "training": manual(5, "培训通知"),
+                "info_disclosure": manual(20, "门户网站统计"),
+                "falsified_results": manual(True, "县纪委通报〔2025〕7号"),
+            },
+        ),
+        UnitInputs(
+            "CHENGGUAN",
+            "城关镇人民政府",
+            "township",
+            metrics={
+                k: no_plan
+                for k in (
+                    "plan_completion",
+                    "sample_adequacy",
+                    "team_compliance",
+                    "finding_recorded",
+                    "publicity_on_time",
+                    "rectification_on_time",
+                )
+            },
+            manual={"training": manual(2, "签到表"), "info_disclosure": manual(6, "政务公开栏")},
+            judgements={"case_quality": [JudgementEntry("0.5", "移送线索未登记")]},
+        ),
+        UnitInputs(
+            "QINGSHUI",
+            "清水镇人民政府",
+            "township",
+            metrics={
+                k: no_plan
+                for k in (
+                    "plan_completion",
+                    "sample_adequacy",
+                    "team_compliance",
+                    "finding_recorded",
+                    "publicity_on_time",
+                    "rectification_on_time",
+                )
+            },
+            manual={"training": manual(4, "签到表"), "info_disclosure": manual(9, "政务公开栏")},
+        ),
     ]
 
 
@@ -514,11 +692,17 @@ class TestShippedRulebook:
     def test_scores_the_demo_county(self):
         run = score(load(SHIPPED), demo_units())
         assert [(u.group, u.code, u.rank, u.grade) for u in run.units] == [
-            ("department", "JYTY", 1, "优秀"), ("department", "SCJG", 2, "不合格"), ("department", "STHJ", 3, "合格"),
-            ("township", "QINGSHUI", 1, "优秀"), ("township", "CHENGGUAN", 2, "合格")]
+            ("department", "JYTY", 1, "优秀"),
+            ("department", "SCJG", 2, "不合格"),
+            ("department", "STHJ", 3, "合格"),
+            ("township", "QINGSHUI", 1, "优秀"),
+            ("township", "CHENGGUAN", 2, "合格"),
+        ]
         sthj, scjg = run.unit("STHJ"), run.unit("SCJG")
-        assert scjg.grade == "不合格" and scjg.score_grade == "优秀"      # 一票否决
-        assert next(i for i in sthj.indicators if i.key == "key_coverage").exact_points == F(35, 6)  # (11/12 − 0.8) / 0.2 × 10
+        assert scjg.grade == "不合格" and scjg.score_grade == "优秀"  # 一票否决
+        assert next(i for i in sthj.indicators if i.key == "key_coverage").exact_points == F(
+            35, 6
+        )  # (11/12 − 0.8) / 0.2 × 10
         assert "not_applicable" in next(i for i in run.unit("JYTY").indicators if i.key == "key_coverage").flags
         assert run.unit("QINGSHUI").rank == 1  # townships are ranked among themselves
         for u in run.units:
@@ -566,16 +750,38 @@ class TestShippedRulebook:
         assert load(path).source_sha256 == load(SHIPPED).source_sha256
 
     @settings(max_examples=60, deadline=None)
-    @given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 40)), min_size=7, max_size=7),
-           st.integers(0, 6), st.integers(0, 30), st.integers(0, 9), st.integers(0, 4))
+    @given(
+        st.lists(st.tuples(st.integers(0, 40), st.integers(1, 40)), min_size=7, max_size=7),
+        st.integers(0, 6),
+        st.integers(0, 30),
+        st.integers(0, 9),
+        st.integers(0, 4),
+    )
     def test_any_inputs_add_up_and_stay_in_range(self, rates, training, info, bonus, criticised):
-        keys = ["plan_completion", "sample_adequacy", "key_coverage", "publicity_on_time",
-                "rectification_on_time", "finding_recorded", "team_compliance"]
+        keys = [
+            "plan_completion",
+            "sample_adequacy",
+            "key_coverage",
+            "publicity_on_time",
+            "rectification_on_time",
+            "finding_recorded",
+            "team_compliance",
+        ]
         metrics = {k: MetricValue(numerator=min(n, d), denominator=d) for k, (n, d) in zip(keys, rates)}
-        u = UnitInputs("STHJ", "生态环境局", "department", metrics=metrics,
-                       manual={"training": manual(training), "info_disclosure": manual(info), "joint_lead": manual(bonus),
-                               "promoted_practice": manual(bonus), "criticised": manual(criticised)},
-                       judgements={"overall_review": [JudgementEntry(3, "a"), JudgementEntry(3, "b")]})
+        u = UnitInputs(
+            "STHJ",
+            "生态环境局",
+            "department",
+            metrics=metrics,
+            manual={
+                "training": manual(training),
+                "info_disclosure": manual(info),
+                "joint_lead": manual(bonus),
+                "promoted_practice": manual(bonus),
+                "criticised": manual(criticised),
+            },
+            judgements={"overall_review": [JudgementEntry(3, "a"), JudgementEntry(3, "b")]},
+        )
         other = UnitInputs("CHENGGUAN", "城关镇", "township", manual={"info_disclosure": manual(info + 1)})
         for r in score(load(SHIPPED), [u, other]).units:
             assert sum(i.points for i in r.indicators) == r.total
@@ -584,6 +790,7 @@ class TestShippedRulebook:
 
 
 # ───────────────────────────── validation ─────────────────────────────
+
 
 def problems_of(text: str, tmp_path: Path) -> list[tuple[str | None, str]]:
     path = tmp_path / "assessment.toml"
@@ -601,9 +808,12 @@ class TestRulebookValidation:
         loads(self.ok)
 
     def test_thresholds_not_increasing(self, tmp_path):
-        text = book(base_category(20) + indicator("x", '{ kind = "tiers", tiers = [ { min = 1, points = 5 } ] }', max_=5)
-                    + indicator("p", LINEAR.replace("at = 1.0", "at = 0.5"), max_=15, extra='metric = "plan_completion"'),
-                    full=20)
+        text = book(
+            base_category(20)
+            + indicator("x", '{ kind = "tiers", tiers = [ { min = 1, points = 5 } ] }', max_=5)
+            + indicator("p", LINEAR.replace("at = 1.0", "at = 0.5"), max_=15, extra='metric = "plan_completion"'),
+            full=20,
+        )
         [(key, reason)] = problems_of(text, tmp_path)
         assert key == "indicator[1].rule.thresholds"
         assert "strictly increasing" in reason and "'p'" in reason
@@ -624,17 +834,23 @@ class TestRulebookValidation:
     def test_sums_must_match(self, tmp_path):
         keys = [k for k, _ in problems_of(self.ok.replace("full_marks = 15", "full_marks = 100"), tmp_path)]
         assert keys == ["rulebook.full_marks"]
-        text = self.ok.replace("key = \"b\"\nname = \"基础b\"\nmax = 15", "key = \"b\"\nname = \"基础b\"\nmax = 20")
+        text = self.ok.replace('key = "b"\nname = "基础b"\nmax = 15', 'key = "b"\nname = "基础b"\nmax = 20')
         assert "category[0].max" in [k for k, _ in problems_of(text, tmp_path)]
 
     def test_rule_kind_must_fit_category(self, tmp_path):
-        text = self.ok + '[[category]]\nkey = "v"\nname = "否决"\nkind = "veto"\n' + indicator(
-            "v1", '{ kind = "bonus", per_occurrence = 1 }', category="v", max_=0)
+        text = (
+            self.ok
+            + '[[category]]\nkey = "v"\nname = "否决"\nkind = "veto"\n'
+            + indicator("v1", '{ kind = "bonus", per_occurrence = 1 }', category="v", max_=0)
+        )
         assert problems_of(text, tmp_path)[0][0] == "indicator[1].rule.kind"
 
     def test_force_grade_names_a_band(self, tmp_path):
-        text = self.ok + '[[category]]\nkey = "v"\nname = "否决"\nkind = "veto"\n' + \
-            '[[indicator]]\nkey = "f"\nname = "造假"\ncategory = "v"\nrule = { kind = "veto", effect = "force_grade", grade = "差" }\n'
+        text = (
+            self.ok
+            + '[[category]]\nkey = "v"\nname = "否决"\nkind = "veto"\n'
+            + '[[indicator]]\nkey = "f"\nname = "造假"\ncategory = "v"\nrule = { kind = "veto", effect = "force_grade", grade = "差" }\n'
+        )
         assert problems_of(text, tmp_path)[0][0] == "indicator[1].rule.grade"
 
     def test_missing_rule_kind_and_bad_number(self, tmp_path):
@@ -644,7 +860,10 @@ class TestRulebookValidation:
         assert key == "indicator[0].rule.thresholds[0].at" and "sixty" in reason
 
     def test_bands_and_cap(self, tmp_path):
-        text = self.ok.replace("full_marks = 15\n", 'full_marks = 15\n[grades]\nbands = [ { grade = "好", min = 60 }, { grade = "差", min = 80 } ]\n')
+        text = self.ok.replace(
+            "full_marks = 15\n",
+            'full_marks = 15\n[grades]\nbands = [ { grade = "好", min = 60 }, { grade = "差", min = 80 } ]\n',
+        )
         assert problems_of(text, tmp_path)[0][0] == "grades.bands"
         text = self.ok.replace("full_marks = 15\n", "full_marks = 15\n[grades.top_cap]\ncount = 1\nfraction = 0.3\n")
         assert problems_of(text, tmp_path)[0][0] == "grades.top_cap"
@@ -662,9 +881,18 @@ class TestRulebookValidation:
 
 
 class TestInputValidation:
-    rb_text = book(base_category(15) + indicator("p", LINEAR, max_=10, extra='metric = "plan_completion"')
-                   + indicator("t", TIERS.replace("points = 10", "points = 5").replace("points = 7", "points = 3")
-                               .replace("points = 4", "points = 2"), max_=5), full=15)
+    rb_text = book(
+        base_category(15)
+        + indicator("p", LINEAR, max_=10, extra='metric = "plan_completion"')
+        + indicator(
+            "t",
+            TIERS.replace("points = 10", "points = 5")
+            .replace("points = 7", "points = 3")
+            .replace("points = 4", "points = 2"),
+            max_=5,
+        ),
+        full=15,
+    )
 
     def refused(self, units: list[UnitInputs]) -> list[str | None]:
         with pytest.raises(ValidationFailed) as exc:
@@ -672,13 +900,26 @@ class TestInputValidation:
         return [p.key for p in exc.value.problems]
 
     def test_collects_every_problem(self):
-        keys = self.refused([
-            unit("A", metrics={"plan_completion": MetricValue(numerator=0, denominator=0), "plan_complete": MetricValue(1)},
-                 manual={"t": ManualValue(1, ""), "p": manual(1)}),
-            unit("A"),
-        ])
-        assert set(keys) == {"units[A]", "units[A].metrics.plan_complete", "units[A].manual.p",
-                             "units[A].metrics.plan_completion.denominator", "units[A].manual.t.evidence"}
+        keys = self.refused(
+            [
+                unit(
+                    "A",
+                    metrics={
+                        "plan_completion": MetricValue(numerator=0, denominator=0),
+                        "plan_complete": MetricValue(1),
+                    },
+                    manual={"t": ManualValue(1, ""), "p": manual(1)},
+                ),
+                unit("A"),
+            ]
+        )
+        assert set(keys) == {
+            "units[A]",
+            "units[A].metrics.plan_complete",
+            "units[A].manual.p",
+            "units[A].metrics.plan_completion.denominator",
+            "units[A].manual.t.evidence",
+        }
 
     def test_bad_values(self):
         keys = self.refused([unit("B", metrics={"plan_completion": MetricValue("95%")}, manual={"t": 1})])  # type: ignore[dict-item]

@@ -7,25 +7,46 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import io
+import json
 import zlib
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import DBAPIError
 
 from inspect_kit.errors import InspectError, ValidationFailed
 from inspect_kit.findings.calendar import WorkingCalendar
 from inspect_kit.findings.deadlines import publicity_deadline
 from inspect_kit.score import MetricValue, Missing, NotApplicable, load
 from inspect_kit.score.service import (
-    add_manual_value, collect_inputs, compute_metrics, explain_unit, import_manual_values, list_runs,
-    load_run, manual_history, policy_from_config, run_scoring, verify_run,
+    add_manual_value,
+    collect_inputs,
+    compute_metrics,
+    explain_unit,
+    import_manual_values,
+    list_runs,
+    load_run,
+    manual_history,
+    policy_from_config,
+    run_scoring,
+    verify_run,
 )
 from inspect_kit.storage.models import (
-    Assignment, Conflict, Draw, Entity, Finding, Frame, Inspector, InspectorQualification, ManualValue, Notice,
-    ScoringRun, Task, TeamMember,
+    Assignment,
+    Conflict,
+    Draw,
+    Entity,
+    Finding,
+    Frame,
+    Inspector,
+    InspectorQualification,
+    ManualValue,
+    Notice,
+    ScoringRun,
+    Task,
+    TeamMember,
 )
 from tests.conftest import CONFIGS, write_csv, write_xlsx
 from tests.factories import make_draw
@@ -40,8 +61,14 @@ RULES = CONFIGS / "assessment.toml"
 CAL = WorkingCalendar()
 
 # Entities: K* key sources (重点排污单位), G* general (一般排污单位), by number for make_uscc.
-ENTITIES = {"K1": (1, "重点排污单位", "清水镇"), "K2": (2, "重点排污单位", "清水镇"), "K3": (3, "重点排污单位", "城关镇"),
-            "K4": (4, "重点排污单位", "城关镇"), "G1": (11, "一般排污单位", "龙潭镇"), "G2": (12, "一般排污单位", "白沙乡")}
+ENTITIES = {
+    "K1": (1, "重点排污单位", "清水镇"),
+    "K2": (2, "重点排污单位", "清水镇"),
+    "K3": (3, "重点排污单位", "城关镇"),
+    "K4": (4, "重点排污单位", "城关镇"),
+    "G1": (11, "一般排污单位", "龙潭镇"),
+    "G2": (12, "一般排污单位", "白沙乡"),
+}
 # Inspectors: (department, kind, qualification, valid_to, home township)
 INSPECTORS = {
     "A1": ("STHJ", "officer", "生态环境执法", D(2028, 12, 31), "石桥乡"),
@@ -57,26 +84,66 @@ def uscc(name: str) -> str:
     return make_uscc(ENTITIES[name][0])
 
 
-def frame_draw(engine, matter: str, period: str, members: list[str], drawn: list[str], n: int, stratum: str,
-               at: dt.datetime) -> dict[str, str]:
+def frame_draw(
+    engine, matter: str, period: str, members: list[str], drawn: list[str], n: int, stratum: str, at: dt.datetime
+) -> dict[str, str]:
     """A frame with its quota per stratum (like the draw service writes) and a draw of `drawn`."""
     idents = sorted(uscc(m) for m in members)
     blob = "".join(f"{i}\t{stratum}\n" for i in idents).encode()
     with engine.begin() as c:
         ids = dict(c.execute(select(Entity.identifier, Entity.id)).all())
-        frame = c.execute(insert(Frame.__table__).values(
-            matter_code=matter, period=period, as_of=at.date(), prepared_at=at, frame_sha256=hashlib.sha256(blob).hexdigest(),
-            n_rows=len(idents), strata=[{"stratum": stratum, "N": len(idents), "quota": "25%", "rounding": "ceil", "n": n,
-                                         "explanation": "test"}],
-            excluded={}, matter_spec={}, matter_spec_sha256="0" * 64, frame_blob=zlib.compress(blob))).inserted_primary_key[0]
-        draw = c.execute(insert(Draw.__table__).values(
-            frame_id=frame, matter_code=matter, period=period, seed="0" * 20, seed_source="test", algorithm="test",
-            algorithm_version="0", drawn_at=at, n_selected=len(drawn), sample_sha256="0" * 64)).inserted_primary_key[0]
+        frame = c.execute(
+            insert(Frame.__table__).values(
+                matter_code=matter,
+                period=period,
+                as_of=at.date(),
+                prepared_at=at,
+                frame_sha256=hashlib.sha256(blob).hexdigest(),
+                n_rows=len(idents),
+                strata=[
+                    {
+                        "stratum": stratum,
+                        "N": len(idents),
+                        "quota": "25%",
+                        "rounding": "ceil",
+                        "n": n,
+                        "explanation": "test",
+                    }
+                ],
+                excluded={},
+                matter_spec={},
+                matter_spec_sha256="0" * 64,
+                frame_blob=zlib.compress(blob),
+            )
+        ).inserted_primary_key[0]
+        draw = c.execute(
+            insert(Draw.__table__).values(
+                frame_id=frame,
+                matter_code=matter,
+                period=period,
+                seed="0" * 20,
+                seed_source="test",
+                algorithm="test",
+                algorithm_version="0",
+                drawn_at=at,
+                n_selected=len(drawn),
+                sample_sha256="0" * 64,
+            )
+        ).inserted_primary_key[0]
         out = {}
         for k, m in enumerate(drawn, 1):
             no = f"{matter}-{period}-{k:03d}"
-            c.execute(insert(Task.__table__).values(draw_id=draw, task_no=no, entity_id=ids[uscc(m)], identifier=uscc(m),
-                                                    stratum=stratum, ticket=f"0.{k:018d}", rank=k))
+            c.execute(
+                insert(Task.__table__).values(
+                    draw_id=draw,
+                    task_no=no,
+                    entity_id=ids[uscc(m)],
+                    identifier=uscc(m),
+                    stratum=stratum,
+                    ticket=f"0.{k:018d}",
+                    rank=k,
+                )
+            )
             out[m] = no
     return out
 
@@ -88,41 +155,93 @@ def task_id(engine, no: str) -> int:
 
 def finding(engine, no: str, start: D, end: D, results=("R01",), follow_ups=("F01",), deadline=None, recheck=None):
     with engine.begin() as c:
-        c.execute(insert(Finding.__table__).values(
-            task_id=task_id(engine, no), inspection_start=start, inspection_end=end, results=list(results),
-            follow_ups=list(follow_ups), rectification_deadline=deadline, recheck_date=recheck,
-            rectification_status="closed" if recheck else ("open" if deadline else None), recorded_by="测试",
-            created_at=NOW, updated_at=NOW))
+        c.execute(
+            insert(Finding.__table__).values(
+                task_id=task_id(engine, no),
+                inspection_start=start,
+                inspection_end=end,
+                results=list(results),
+                follow_ups=list(follow_ups),
+                rectification_deadline=deadline,
+                recheck_date=recheck,
+                rectification_status="closed" if recheck else ("open" if deadline else None),
+                recorded_by="测试",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
 
 
-def team(engine, no: str, members: list[str], at: dt.datetime = dt.datetime(2026, 1, 6, 9, 0),
-         substitutes: dict[str, str] | None = None) -> None:
+def team(
+    engine,
+    no: str,
+    members: list[str],
+    at: dt.datetime = dt.datetime(2026, 1, 6, 9, 0),
+    substitutes: dict[str, str] | None = None,
+) -> None:
     """An assignment of the task's draw with `members` (experts by kind); substitutes: new → replaced."""
     with engine.begin() as c:
-        tid, draw_id, matter, period = c.execute(select(Task.id, Task.draw_id, Draw.matter_code, Draw.period)
-                                                 .join(Draw, Draw.id == Task.draw_id).where(Task.task_no == no)).one()
+        tid, draw_id, matter, period = c.execute(
+            select(Task.id, Task.draw_id, Draw.matter_code, Draw.period)
+            .join(Draw, Draw.id == Task.draw_id)
+            .where(Task.task_no == no)
+        ).one()
         certs = dict(c.execute(select(Inspector.cert_no, Inspector.id)).all())
-        aid = c.execute(insert(Assignment.__table__).values(
-            matter_code=matter, period=period, draw_id=draw_id, seed="s" * 20, seed_source="test", algorithm="test",
-            algorithm_version="0", created_at=at, pair_cap=0.5, inputs_sha256="0" * 64, fractional_sha256="0" * 64,
-            fractional_blob=b"", inputs={})).inserted_primary_key[0]
+        aid = c.execute(
+            insert(Assignment.__table__).values(
+                matter_code=matter,
+                period=period,
+                draw_id=draw_id,
+                seed="s" * 20,
+                seed_source="test",
+                algorithm="test",
+                algorithm_version="0",
+                created_at=at,
+                pair_cap=0.5,
+                inputs_sha256="0" * 64,
+                fractional_sha256="0" * 64,
+                fractional_blob=b"",
+                inputs={},
+            )
+        ).inserted_primary_key[0]
         rows = {}
         for m in members:
             role = "expert" if INSPECTORS[m][1] == "expert" else "officer"
-            rows[m] = c.execute(insert(TeamMember.__table__).values(
-                assignment_id=aid, task_id=tid, inspector_id=certs[f"C-{m}"], role=role, added_at=at)).inserted_primary_key[0]
+            rows[m] = c.execute(
+                insert(TeamMember.__table__).values(
+                    assignment_id=aid, task_id=tid, inspector_id=certs[f"C-{m}"], role=role, added_at=at
+                )
+            ).inserted_primary_key[0]
         for new, old in (substitutes or {}).items():
-            c.execute(insert(TeamMember.__table__).values(
-                assignment_id=aid, task_id=tid, inspector_id=certs[f"C-{new}"], role="substitute", replaces_id=rows[old],
-                reason="资格不符，替换", added_at=at + dt.timedelta(days=1)))
+            c.execute(
+                insert(TeamMember.__table__).values(
+                    assignment_id=aid,
+                    task_id=tid,
+                    inspector_id=certs[f"C-{new}"],
+                    role="substitute",
+                    replaces_id=rows[old],
+                    reason="资格不符，替换",
+                    added_at=at + dt.timedelta(days=1),
+                )
+            )
 
 
 def notice(engine, task_nos: list[str], issued: D, pending: list[str] = ()) -> None:
     with engine.begin() as c:
-        c.execute(insert(Notice.__table__).values(
-            kind="results", period="2026Q1", matter_codes=[], task_ids=[task_id(engine, n) for n in task_nos],
-            pending_task_ids=[task_id(engine, n) for n in pending], path="x.pdf", file_sha256="0" * 64, pages=1,
-            issued_on=issued, created_at=NOW))
+        c.execute(
+            insert(Notice.__table__).values(
+                kind="results",
+                period="2026Q1",
+                matter_codes=[],
+                task_ids=[task_id(engine, n) for n in task_nos],
+                pending_task_ids=[task_id(engine, n) for n in pending],
+                path="x.pdf",
+                file_sha256="0" * 64,
+                pages=1,
+                issued_on=issued,
+                created_at=NOW,
+            )
+        )
 
 
 @pytest.fixture
@@ -131,33 +250,60 @@ def world(configured):
     eng = configured
     with eng.begin() as c:
         for name, (i, cat, town) in ENTITIES.items():
-            c.execute(insert(Entity.__table__).values(identifier=make_uscc(i), name=f"{name}公司", category=cat,
-                                                      department="STHJ", township=town, updated_at=LOADED))
+            c.execute(
+                insert(Entity.__table__).values(
+                    identifier=make_uscc(i),
+                    name=f"{name}公司",
+                    category=cat,
+                    department="STHJ",
+                    township=town,
+                    updated_at=LOADED,
+                )
+            )
         for name, (dept, kind, qual, valid_to, home) in INSPECTORS.items():
-            iid = c.execute(insert(Inspector.__table__).values(
-                cert_no=f"C-{name}", name=f"检查员{name}", department=dept, kind=kind, home_township=home,
-                cert_valid_from=D(2023, 1, 1) if valid_to else None, cert_valid_to=valid_to,
-                updated_at=LOADED)).inserted_primary_key[0]
+            iid = c.execute(
+                insert(Inspector.__table__).values(
+                    cert_no=f"C-{name}",
+                    name=f"检查员{name}",
+                    department=dept,
+                    kind=kind,
+                    home_township=home,
+                    cert_valid_from=D(2023, 1, 1) if valid_to else None,
+                    cert_valid_to=valid_to,
+                    updated_at=LOADED,
+                )
+            ).inserted_primary_key[0]
             c.execute(insert(InspectorQualification.__table__).values(inspector_id=iid, qualification=qual))
         a1 = c.execute(select(Inspector.id).where(Inspector.cert_no == "C-A1")).scalar_one()
         g2 = c.execute(select(Entity.id).where(Entity.identifier == uscc("G2"))).scalar_one()
-        c.execute(insert(Conflict.__table__).values(inspector_id=a1, entity_id=g2, reason="近亲属在该单位任职",
-                                                    updated_at=LOADED))
+        c.execute(
+            insert(Conflict.__table__).values(
+                inspector_id=a1, entity_id=g2, reason="近亲属在该单位任职", updated_at=LOADED
+            )
+        )
     q1 = dt.datetime(2026, 1, 5, 10, 0)
     # STHJ-01 2026Q1: a first draw of K3, superseded by a re-draw of K1 (the current draw).
     old = make_draw(eng, "STHJ-01", "2026Q1", [uscc("K3")], now=q1)
-    t1 = frame_draw(eng, "STHJ-01", "2026Q1", ["K1", "K2", "K3", "K4"], ["K1"], 1, "重点排污单位", q1 + dt.timedelta(hours=1))["K1"]
+    t1 = frame_draw(
+        eng, "STHJ-01", "2026Q1", ["K1", "K2", "K3", "K4"], ["K1"], 1, "重点排污单位", q1 + dt.timedelta(hours=1)
+    )["K1"]
     # 2026Q2 (annual coverage: K1 left the frame); n = 2 planned but only K2 drawn.
-    t2 = frame_draw(eng, "STHJ-01", "2026Q2", ["K2", "K3", "K4"], ["K2"], 2, "重点排污单位", dt.datetime(2026, 4, 1, 10))["K2"]
+    t2 = frame_draw(
+        eng, "STHJ-01", "2026Q2", ["K2", "K3", "K4"], ["K2"], 2, "重点排污单位", dt.datetime(2026, 4, 1, 10)
+    )["K2"]
     # STHJ-02: 2025Q4 (last year), 2026Q1 drawn in full; 2026Q2 never drawn.
-    t0 = frame_draw(eng, "STHJ-02", "2025Q4", ["G1", "G2"], ["G1"], 1, "一般排污单位", dt.datetime(2025, 10, 8, 10))["G1"]
+    t0 = frame_draw(eng, "STHJ-02", "2025Q4", ["G1", "G2"], ["G1"], 1, "一般排污单位", dt.datetime(2025, 10, 8, 10))[
+        "G1"
+    ]
     q = frame_draw(eng, "STHJ-02", "2026Q1", ["G1", "G2"], ["G1", "G2"], 2, "一般排污单位", q1)
     t3, t3b = q["G1"], q["G2"]
     # LH-01 (joint STHJ + SCJG, yearly), through the test factory: no quota record in its frame.
     (t4,) = make_draw(eng, "LH-01", "2026", [uscc("K3")], now=q1)
 
     finding(eng, old[0], D(2026, 1, 20), D(2026, 1, 21))  # a superseded task: never counted
-    finding(eng, t1, D(2026, 2, 10), D(2026, 2, 12), ("R05",), ("F02",), deadline=D(2026, 3, 15), recheck=D(2026, 3, 16))
+    finding(
+        eng, t1, D(2026, 2, 10), D(2026, 2, 12), ("R05",), ("F02",), deadline=D(2026, 3, 15), recheck=D(2026, 3, 16)
+    )
     finding(eng, t2, D(2026, 4, 20), D(2026, 4, 21))
     finding(eng, t3, D(2026, 3, 2), D(2026, 3, 3), ("R05",), ("F02",), deadline=D(2026, 4, 30))
     notice(eng, [t1, old[0]], publicity_deadline(D(2026, 2, 12), CAL))  # on the last day
@@ -283,8 +429,11 @@ def test_absent_stages_give_missing_or_not_applicable_and_the_demo_runs(configur
     assert isinstance(sthj["team_compliance"], NotApplicable)
     # Inspected without any team recorded (no assignment stage): Missing, not a failure per task.
     with configured.begin() as c:
-        c.execute(insert(Entity.__table__).values(identifier=uscc("G1"), name="G1公司", category="一般排污单位",
-                                                  township="龙潭镇", updated_at=LOADED))
+        c.execute(
+            insert(Entity.__table__).values(
+                identifier=uscc("G1"), name="G1公司", category="一般排污单位", township="龙潭镇", updated_at=LOADED
+            )
+        )
     (no,) = make_draw(configured, "STHJ-02", "2026Q1", [uscc("G1")])
     finding(configured, no, D(2026, 2, 2), D(2026, 2, 3))
     metrics, _ = compute_metrics(configured, YEAR, as_of=AS_OF, policy=policy)
@@ -296,8 +445,9 @@ def test_absent_stages_give_missing_or_not_applicable_and_the_demo_runs(configur
     from inspect_kit.score import demo
 
     lines = []
-    ctx = DemoContext(configured, config, tmp_path, tmp_path, echo=lines.append,
-                      table=lambda *a, **k: lines.append(a[0]))
+    ctx = DemoContext(
+        configured, config, tmp_path, tmp_path, echo=lines.append, table=lambda *a, **k: lines.append(a[0])
+    )
     demo.run(ctx)
     assert (tmp_path / "考评结果-2026.pdf").exists()
     assert any("report:" in str(x) for x in lines)
@@ -306,16 +456,33 @@ def test_absent_stages_give_missing_or_not_applicable_and_the_demo_runs(configur
 
 # ───────────────────────────── manual values ─────────────────────────────
 
+
 def test_manual_values_append_only_latest_wins_and_judgements_add_up(world, policy):
     eng, _ = world
     rb = load(RULES)
     add_manual_value(eng, rb, year=YEAR, unit="STHJ", indicator="training", value="2", note="签到表第1页", now=NOW)
-    add_manual_value(eng, rb, year=YEAR, unit="青山县生态环境局", indicator="执法人员业务培训次数", value="4",
-                     note="签到表第1—4页", by="李四", now=NOW + dt.timedelta(minutes=1))
-    add_manual_value(eng, rb, year=YEAR, unit="SCJG", indicator="training", value="n/a", note="本年度由省局统一培训", now=NOW)
+    add_manual_value(
+        eng,
+        rb,
+        year=YEAR,
+        unit="青山县生态环境局",
+        indicator="执法人员业务培训次数",
+        value="4",
+        note="签到表第1—4页",
+        by="李四",
+        now=NOW + dt.timedelta(minutes=1),
+    )
+    add_manual_value(
+        eng, rb, year=YEAR, unit="SCJG", indicator="training", value="n/a", note="本年度由省局统一培训", now=NOW
+    )
     add_manual_value(eng, rb, year=YEAR, unit="STHJ", indicator="falsified_results", value="否", note="无", now=NOW)
-    for points, reason in (("1", "案卷甲未移送线索"), ("2", "作废"), ("0", "考评组复核：前两项扣分撤回"),
-                           ("1.5", "案卷乙处置不到位"), ("0.5", "案卷丙文书不全")):
+    for points, reason in (
+        ("1", "案卷甲未移送线索"),
+        ("2", "作废"),
+        ("0", "考评组复核：前两项扣分撤回"),
+        ("1.5", "案卷乙处置不到位"),
+        ("0.5", "案卷丙文书不全"),
+    ):
         add_manual_value(eng, rb, year=YEAR, unit="STHJ", indicator="case_quality", value=points, note=reason, now=NOW)
     assert len(manual_history(eng, YEAR, "STHJ", "training")) == 2
     units = {u.code: u for u in collect_inputs(eng, rb, YEAR, as_of=AS_OF, policy=policy).units}
@@ -323,25 +490,30 @@ def test_manual_values_append_only_latest_wins_and_judgements_add_up(world, poli
     assert sthj.manual["training"].value == "4" and sthj.manual["training"].evidence == "签到表第1—4页"
     assert sthj.manual["falsified_results"].value == "0"
     assert isinstance(units["SCJG"].manual["training"], NotApplicable)
-    assert [(e.points, e.reason) for e in sthj.judgements["case_quality"]] == [("1.5", "案卷乙处置不到位"), ("0.5", "案卷丙文书不全")]
+    assert [(e.points, e.reason) for e in sthj.judgements["case_quality"]] == [
+        ("1.5", "案卷乙处置不到位"),
+        ("0.5", "案卷丙文书不全"),
+    ]
     # The rows are append-only in the database itself.
-    with pytest.raises(Exception):
+    with pytest.raises(DBAPIError, match="append-only"):
         with eng.begin() as c:
             c.execute(text("UPDATE manual_values SET value = '5'"))
-    with pytest.raises(Exception):
+    with pytest.raises(DBAPIError, match="append-only"):
         with eng.begin() as c:
             c.execute(text("DELETE FROM manual_values"))
 
     # Refused values name the reason and write nothing.
     before = len(manual_history(eng, YEAR))
-    cases = [("NOPE", "training", "1", "x", "unknown unit"),
-             ("STHJ", "plan_completion", "1", "x", "computed from the records"),
-             ("STHJ", "nope", "1", "x", "not an indicator"),
-             ("STHJ", "training", "abc", "x", "not a number"),
-             ("STHJ", "training", "3", " ", "note is required"),
-             ("STHJ", "joint_lead", "1.5", "x", "whole number"),
-             ("STHJ", "case_quality", "9", "x", "exceeds"),
-             ("STHJ", "case_quality", "n/a", "x", "not a number")]
+    cases = [
+        ("NOPE", "training", "1", "x", "unknown unit"),
+        ("STHJ", "plan_completion", "1", "x", "computed from the records"),
+        ("STHJ", "nope", "1", "x", "not an indicator"),
+        ("STHJ", "training", "abc", "x", "not a number"),
+        ("STHJ", "training", "3", " ", "note is required"),
+        ("STHJ", "joint_lead", "1.5", "x", "whole number"),
+        ("STHJ", "case_quality", "9", "x", "exceeds"),
+        ("STHJ", "case_quality", "n/a", "x", "not a number"),
+    ]
     for unit, ind, value, note, reason in cases:
         with pytest.raises(ValidationFailed, match=reason):
             add_manual_value(eng, rb, year=YEAR, unit=unit, indicator=ind, value=value, note=note, now=NOW)
@@ -352,15 +524,18 @@ def test_manual_values_append_only_latest_wins_and_judgements_add_up(world, poli
 def test_import_all_or_nothing_with_row_and_column_report(world, tmp_path):
     eng, _ = world
     rb = load(RULES)
-    bad = write_xlsx(tmp_path / "bad.xlsx", [
-        ["2026年度考评手工数据"],
-        ["单位", "指标", "值", "说明", "备注列"],
-        ["STHJ", "training", 4, "签到表", ""],
-        ["SCJG", "training", "许多", "台账", ""],
-        [None, None, None, None, None],
-        ["JYTY", "training", 2, "", ""],
-        ["STHJ", "training", 3, "重复", ""],
-    ])
+    bad = write_xlsx(
+        tmp_path / "bad.xlsx",
+        [
+            ["2026年度考评手工数据"],
+            ["单位", "指标", "值", "说明", "备注列"],
+            ["STHJ", "training", 4, "签到表", ""],
+            ["SCJG", "training", "许多", "台账", ""],
+            [None, None, None, None, None],
+            ["JYTY", "training", 2, "", ""],
+            ["STHJ", "training", 3, "重复", ""],
+        ],
+    )
     with pytest.raises(ValidationFailed) as exc:
         import_manual_values(eng, rb, bad, year=YEAR, now=NOW)
     where = {(p.row, p.column) for p in exc.value.problems}
@@ -372,21 +547,31 @@ def test_import_all_or_nothing_with_row_and_column_report(world, tmp_path):
     with pytest.raises(ValidationFailed, match="missing column"):
         import_manual_values(eng, rb, missing, year=YEAR, now=NOW)
 
-    good = write_csv(tmp_path / "good.csv", [["unit", "indicator", "value", "note", "录入人"],
-                                             ["STHJ", "training", "4", "签到表", "王五"],
-                                             ["SCJG", "info_disclosure", "20", "公示系统记录", ""],
-                                             ["SCJG", "case_quality", "1", "线索未移送", ""],
-                                             ["SCJG", "case_quality", "0.5", "文书不全", ""]], encoding="gbk")
+    good = write_csv(
+        tmp_path / "good.csv",
+        [
+            ["unit", "indicator", "value", "note", "录入人"],
+            ["STHJ", "training", "4", "签到表", "王五"],
+            ["SCJG", "info_disclosure", "20", "公示系统记录", ""],
+            ["SCJG", "case_quality", "1", "线索未移送", ""],
+            ["SCJG", "case_quality", "0.5", "文书不全", ""],
+        ],
+        encoding="gbk",
+    )
     summary = import_manual_values(eng, rb, good, year=YEAR, now=NOW, by="考评组", dry_run=True)
     assert len(summary.entries) == 4 and manual_history(eng, YEAR) == []
     summary = import_manual_values(eng, rb, good, year=YEAR, now=NOW, by="考评组")
     rows = manual_history(eng, YEAR)
     assert [(r.unit_code, r.indicator, r.value, r.entered_by) for r in rows] == [
-        ("STHJ", "training", "4", "王五"), ("SCJG", "info_disclosure", "20", "考评组"),
-        ("SCJG", "case_quality", "1", "考评组"), ("SCJG", "case_quality", "0.5", "考评组")]
+        ("STHJ", "training", "4", "王五"),
+        ("SCJG", "info_disclosure", "20", "考评组"),
+        ("SCJG", "case_quality", "1", "考评组"),
+        ("SCJG", "case_quality", "0.5", "考评组"),
+    ]
 
 
 # ───────────────────────────── runs ─────────────────────────────
+
 
 @pytest.fixture
 def stored(world, policy):
@@ -453,7 +638,7 @@ def test_run_is_stored_reproduced_exactly_and_tampering_is_caught(stored):
     with pytest.raises(InspectError, match="no scoring run #999"):
         verify_run(eng, 999)
     # Stored runs cannot be rewritten in place.
-    with pytest.raises(Exception):
+    with pytest.raises(DBAPIError, match="append-only"):
         with eng.begin() as c:
             c.execute(text("UPDATE scoring_runs SET rulebook_version = 'x'"))
 
@@ -465,6 +650,7 @@ def run_row_inputs(eng) -> dict:
 
 # ───────────────────────────── report ─────────────────────────────
 
+
 def test_report_pdf_embeds_fonts_extracts_text_and_is_recorded(stored, tmp_path, config):
     from pypdf import PdfReader
 
@@ -473,8 +659,16 @@ def test_report_pdf_embeds_fonts_extracts_text_and_is_recorded(stored, tmp_path,
 
     eng, run = stored
     out = tmp_path / "考评结果.pdf"
-    result = write_report(eng, out, year=YEAR, issuer=default_issuer(config), issue_date=AS_OF, now=NOW,
-                          county="青山县", fonts=fonts_from_config(config))
+    result = write_report(
+        eng,
+        out,
+        year=YEAR,
+        issuer=default_issuer(config),
+        issue_date=AS_OF,
+        now=NOW,
+        county="青山县",
+        fonts=fonts_from_config(config),
+    )
     data = out.read_bytes()
     assert result.sha256 == hashlib.sha256(data).hexdigest() and result.run_id == run.id
     reader = PdfReader(io.BytesIO(data))
@@ -487,8 +681,14 @@ def test_report_pdf_embeds_fonts_extracts_text_and_is_recorded(stored, tmp_path,
     assert "\x00" not in flat
     for u in run.run.units:
         assert u.name in flat and str(u.total) in flat
-    for expected in ("青山县2026年度“双随机、一公开”监管工作考评结果", "一、考评结果", "图1", "年度抽查计划完成率",
-                     run.run.rulebook_sha256, "2026年6月30日"):
+    for expected in (
+        "青山县2026年度“双随机、一公开”监管工作考评结果",
+        "一、考评结果",
+        "图1",
+        "年度抽查计划完成率",
+        run.run.rulebook_sha256,
+        "2026年6月30日",
+    ):
         assert expected in flat, expected
     files = embedded_files(data)
     assert f"scoring-run-{run.id}.json" in files
@@ -496,13 +696,22 @@ def test_report_pdf_embeds_fonts_extracts_text_and_is_recorded(stored, tmp_path,
         row = c.execute(select(Notice.__table__).where(Notice.kind == "score")).one()
     assert (row.period, row.file_sha256, row.pages, row.issued_on) == ("2026", result.sha256, result.pages, AS_OF)
     # Same run, fonts and date: the same bytes.
-    from inspect_kit.score.report import build_report
-
     # (the log excerpt as it was when written: the log has grown by the report's own entry since)
     from inspect_kit.publish.document import embedded_files
     from inspect_kit.publish.service import private_values
+    from inspect_kit.score.report import build_report
 
     log = json.loads(embedded_files(data)["log-score-2026.json"])
     assert log["relies_on"] == [{"kind": "scoring_run", "record_id": run.id, "seq": log["relies_on"][0]["seq"]}]
-    assert build_report(load_run(eng, run.id), issuer=default_issuer(config), issue_date=AS_OF, county="青山县",
-                        fonts=fonts_from_config(config), private=private_values(eng), log=log) == data
+    assert (
+        build_report(
+            load_run(eng, run.id),
+            issuer=default_issuer(config),
+            issue_date=AS_OF,
+            county="青山县",
+            fonts=fonts_from_config(config),
+            private=private_values(eng),
+            log=log,
+        )
+        == data
+    )

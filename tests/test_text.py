@@ -12,8 +12,20 @@ def test_fullwidth_digits_letters_and_spaces():
     assert clean_cell(None) == ""
 
 
-@pytest.mark.parametrize("text", ["2026-01-05", "2026/1/5", "2026.1.5", "2026年1月5日", "２０２６年１月５日", "20260105",
-                                  "2026-01-05 00:00:00", dt.datetime(2026, 1, 5, 0, 0), dt.date(2026, 1, 5)])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-01-05",
+        "2026/1/5",
+        "2026.1.5",
+        "2026年1月5日",
+        "２０２６年１月５日",
+        "20260105",
+        "2026-01-05 00:00:00",
+        dt.datetime(2026, 1, 5, 0, 0),
+        dt.date(2026, 1, 5),
+    ],
+)
 def test_dates_as_people_type_them(text):
     assert parse_date(text) == dt.date(2026, 1, 5)
 

@@ -19,14 +19,17 @@ from inspect_kit.draw import sampler as S
 
 CHINESE = "企业甲乙丙丁戊己庚辛壬癸市场监管局统一社会信用代码（）·-"
 ANY_TEXT = st.characters(exclude_categories=("Cs",))  # every character UTF-8 can encode
-ids_strategy = st.lists(st.text(alphabet=st.sampled_from(CHINESE) | ANY_TEXT, min_size=1, max_size=24),
-                        min_size=2, max_size=60, unique=True)
+ids_strategy = st.lists(
+    st.text(alphabet=st.sampled_from(CHINESE) | ANY_TEXT, min_size=1, max_size=24), min_size=2, max_size=60, unique=True
+)
 seeds = st.text(alphabet=st.sampled_from("0123456789 年月日第期号") | ANY_TEXT, min_size=1, max_size=30)
 
 
 def oracle(seed: str, ids: list[str], n: int) -> list[tuple[str, str]]:
-    return [(t.id, t.ticket_number) for t in
-            sampler(ids, seed=seed, with_replacement=False, take=n, output="ticket", digits=100)]
+    return [
+        (t.id, t.ticket_number)
+        for t in sampler(ids, seed=seed, with_replacement=False, take=n, output="ticket", digits=100)
+    ]
 
 
 @pytest.fixture

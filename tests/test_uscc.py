@@ -1,7 +1,8 @@
 import random
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inspect_kit.registry import uscc
 from tests.helpers import random_uscc
@@ -28,17 +29,20 @@ def test_any_single_substitution_is_detected(seed, pos, shift):
     replaced = alphabet[(alphabet.index(code[pos]) + shift) % 31]
     if 2 <= pos < 8 and not replaced.isdigit():
         replaced = str((int(code[pos]) + 1) % 10)
-    corrupted = code[:pos] + replaced + code[pos + 1:]
+    corrupted = code[:pos] + replaced + code[pos + 1 :]
     assert corrupted != code
     assert not uscc.is_valid(corrupted)
 
 
-@pytest.mark.parametrize("code, reason", [
-    ("9144030071526726X", "18 characters"),
-    ("9144030071526726XGG", "18 characters"),
-    ("9144030071526726XH", "check character is 'H', expected 'G'"),
-    ("9144030071526726IG", "outside GB 32100"),
-    ("91440A0071526726XG", "division code"),
-])
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        ("9144030071526726X", "18 characters"),
+        ("9144030071526726XGG", "18 characters"),
+        ("9144030071526726XH", "check character is 'H', expected 'G'"),
+        ("9144030071526726IG", "outside GB 32100"),
+        ("91440A0071526726XG", "division code"),
+    ],
+)
 def test_invalid_codes_say_why(code, reason):
     assert reason in uscc.problem(code)

@@ -20,10 +20,16 @@ See the docstrings of lp, grid, rounding, repair and substitute for the guarante
 
 from __future__ import annotations
 
-from .errors import (AssignmentInfeasible, AssignmentInputInvalid, AssignmentProblem, ForbiddenPairsUnresolved,
-                     NoSubstituteAvailable)
+from .errors import (
+    AssignmentInfeasible,
+    AssignmentInputInvalid,
+    AssignmentProblem,
+    ForbiddenPairsUnresolved,
+    NoSubstituteAvailable,
+)
 from .fractional import Fractional, solve_fractional
-from .graph import build_slot_graph, instance_sha256 as _graph_sha256
+from .graph import build_slot_graph
+from .graph import instance_sha256 as _graph_sha256
 from .model import DEFAULT_PAIR_CAP, DEFAULT_TEAM_SIZE, GRID_SCALE, Instance, Officer, Task
 from .repair import Repair
 from .sampling import Assignment, sample_assignment
@@ -42,8 +48,25 @@ def assign(instance: Instance, seed: str, strict_forbidden_pairs: bool = True) -
 
 
 __all__ = [
-    "Assignment", "AssignmentInfeasible", "AssignmentInputInvalid", "AssignmentProblem", "DEFAULT_PAIR_CAP",
-    "DEFAULT_TEAM_SIZE", "ForbiddenPairsUnresolved", "Fractional", "GRID_SCALE", "Instance",
-    "NoSubstituteAvailable", "Officer", "Repair", "Substitution", "Task", "apply_substitution", "assign",
-    "draw_substitute", "instance_sha256", "sample_assignment", "solve_fractional",
+    "Assignment",
+    "AssignmentInfeasible",
+    "AssignmentInputInvalid",
+    "AssignmentProblem",
+    "DEFAULT_PAIR_CAP",
+    "DEFAULT_TEAM_SIZE",
+    "ForbiddenPairsUnresolved",
+    "Fractional",
+    "GRID_SCALE",
+    "Instance",
+    "NoSubstituteAvailable",
+    "Officer",
+    "Repair",
+    "Substitution",
+    "Task",
+    "apply_substitution",
+    "assign",
+    "draw_substitute",
+    "instance_sha256",
+    "sample_assignment",
+    "solve_fractional",
 ]

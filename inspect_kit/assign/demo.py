@@ -36,27 +36,49 @@ def run(ctx) -> None:
     q1 = [a for a in done if a.period == "2026Q1"]
     if q1 and q1[0].teams:
         first = q1[0].teams[0]
-        s = service.substitute(ctx.engine, ctx.config, first.task_no, first.officers[0].cert_no,
-                               reason=SUBSTITUTE_REASON, now=SUBSTITUTED_AT)
-        ctx.echo(f"{s.task_no}: {s.leaving_name}（{s.leaving}）falls ill; {s.substitute_name}（{s.substitute}）drawn "
-                 f"as substitute (probability {s.probability:.4f}, seed {s.seed!r})")
+        s = service.substitute(
+            ctx.engine,
+            ctx.config,
+            first.task_no,
+            first.officers[0].cert_no,
+            reason=SUBSTITUTE_REASON,
+            now=SUBSTITUTED_AT,
+        )
+        ctx.echo(
+            f"{s.task_no}: {s.leaving_name}（{s.leaving}）falls ill; {s.substitute_name}（{s.substitute}）drawn "
+            f"as substitute (probability {s.probability:.4f}, seed {s.seed!r})"
+        )
         q1 = service.current_assignments(ctx.engine, "2026Q1")
     for a in q1:
-        rows = [(t.task_no, t.entity_name, t.township or "",
-                 "、".join(m.name + ("*" if m.role == "substitute" else "") for m in t.officers)) for t in a.teams]
-        ctx.table(f"{a.matter} {a.period}: seed {a.seed!r}, inputs SHA-256 {a.inputs_sha256[:16]}…",
-                  ["task", "entity", "township", "officers (* substitute)"], rows)
+        rows = [
+            (
+                t.task_no,
+                t.entity_name,
+                t.township or "",
+                "、".join(m.name + ("*" if m.role == "substitute" else "") for m in t.officers),
+            )
+            for t in a.teams
+        ]
+        ctx.table(
+            f"{a.matter} {a.period}: seed {a.seed!r}, inputs SHA-256 {a.inputs_sha256[:16]}…",
+            ["task", "entity", "township", "officers (* substitute)"],
+            rows,
+        )
     for a in done:
         if a.period == "2026Q1":
             continue
         loads = a.loads
-        ctx.echo(f"{a.matter} {a.period}: {len(a.teams)} teams from {len(loads)} officers, {min(loads.values())}–"
-                 f"{max(loads.values())} tasks each; inputs SHA-256 {a.inputs_sha256[:16]}…")
+        ctx.echo(
+            f"{a.matter} {a.period}: {len(a.teams)} teams from {len(loads)} officers, {min(loads.values())}–"
+            f"{max(loads.values())} tasks each; inputs SHA-256 {a.inputs_sha256[:16]}…"
+        )
     results = service.verify_assignments(ctx.engine)
     failures = [what for what, ok, _ in results if not ok]
     if failures:
         raise RuntimeError(f"demo assignments did not verify: {failures}")
-    ctx.echo(f"{len(results)} assignments, {sum(len(a.teams) for a in done)} teams; every team re-derived from the "
-             "seed and the stored fractional solution, every rule checked (`inspect verify`). "
-             "Teams stay confidential until the entities are notified.")
+    ctx.echo(
+        f"{len(results)} assignments, {sum(len(a.teams) for a in done)} teams; every team re-derived from the "
+        "seed and the stored fractional solution, every rule checked (`inspect verify`). "
+        "Teams stay confidential until the entities are notified."
+    )
     ctx.results["assignments"] = [a.id for a in done]

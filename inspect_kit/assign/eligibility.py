@@ -102,10 +102,14 @@ class Rules:
         return AvoidanceRules(self.same_township, self.previous_periods, self.repeat_pair)
 
     def rules_document(self) -> dict[str, Any]:
-        return {"same_township": self.same_township, "previous_periods": self.previous_periods,
-                "repeat_pair": self.repeat_pair, "max_tasks_per_inspector": self.max_tasks_per_inspector,
-                "qualifications": sorted(self.qualifications),
-                "window": [self.window[0].isoformat(), self.window[1].isoformat()]}
+        return {
+            "same_township": self.same_township,
+            "previous_periods": self.previous_periods,
+            "repeat_pair": self.repeat_pair,
+            "max_tasks_per_inspector": self.max_tasks_per_inspector,
+            "qualifications": sorted(self.qualifications),
+            "window": [self.window[0].isoformat(), self.window[1].isoformat()],
+        }
 
 
 @dataclass(frozen=True)
@@ -132,8 +136,14 @@ class Eligibility:
 
 
 def _officer_reason(row: InspectorRow, rules: Rules) -> Reason | None:
-    return officer_reason(held=row.qualifications, needed=rules.qualifications, status=row.status,
-                          valid_from=row.cert_valid_from, valid_to=row.cert_valid_to, window=rules.window)
+    return officer_reason(
+        held=row.qualifications,
+        needed=rules.qualifications,
+        status=row.status,
+        valid_from=row.cert_valid_from,
+        valid_to=row.cert_valid_to,
+        window=rules.window,
+    )
 
 
 def _officer_cap(row: InspectorRow, rules: Rules, history: History) -> int | None:
@@ -145,8 +155,9 @@ def _officer_cap(row: InspectorRow, rules: Rules, history: History) -> int | Non
     return min(caps) if caps else None
 
 
-def build_eligibility(inspectors: Iterable[InspectorRow], tasks: Iterable[TaskRow], rules: Rules,
-                      history: History = History()) -> Eligibility:
+def build_eligibility(
+    inspectors: Iterable[InspectorRow], tasks: Iterable[TaskRow], rules: Rules, history: History = History()
+) -> Eligibility:
     """Apply every rule; returns who may inspect what, and why the others may not."""
     officers: list[InspectorRow] = []
     experts: list[InspectorRow] = []
@@ -187,25 +198,39 @@ def build_eligibility(inspectors: Iterable[InspectorRow], tasks: Iterable[TaskRo
                 ok.append(o.cert_no)
         eligible[t.task_no] = tuple(ok)
         task_excluded[t.task_no] = out
-        expert_eligible[t.task_no] = tuple(e.cert_no for e in experts if not _task_reason(e, t, rules, history, frozenset()))
+        expert_eligible[t.task_no] = tuple(
+            e.cert_no for e in experts if not _task_reason(e, t, rules, history, frozenset())
+        )
 
     forbidden: set[tuple[str, str]] = set()
     if rules.repeat_pair:
         cert = {o.id: o.cert_no for o in officers}
         for team in history.last_period_teams:
             ids = sorted(cert[i] for i in team if i in cert)
-            forbidden.update((a, b) for k, a in enumerate(ids) for b in ids[k + 1:])
-    return Eligibility(officers=tuple(officers), caps=caps, tasks=tuple(task_list), eligible=eligible,
-                       forbidden_pairs=tuple(sorted(forbidden)), experts=expert_eligible,
-                       officer_excluded=officer_excluded, task_excluded=task_excluded, departments=dict(departments))
+            forbidden.update((a, b) for k, a in enumerate(ids) for b in ids[k + 1 :])
+    return Eligibility(
+        officers=tuple(officers),
+        caps=caps,
+        tasks=tuple(task_list),
+        eligible=eligible,
+        forbidden_pairs=tuple(sorted(forbidden)),
+        experts=expert_eligible,
+        officer_excluded=officer_excluded,
+        task_excluded=task_excluded,
+        departments=dict(departments),
+    )
 
 
 def _task_reason(o: InspectorRow, t: TaskRow, rules: Rules, history: History, before: frozenset[int]) -> str | None:
     """The first 回避 rule that keeps the officer from the task (``before``: the officers on the
     entity's teams in the previous ``rules.previous_periods`` periods)."""
-    found = task_reasons(rules.avoidance, declared=(o.id, t.entity_id) in history.conflicts,
-                         home_township=o.home_township, township=t.township,
-                         previous_periods_on=(1,) if o.id in before else ())
+    found = task_reasons(
+        rules.avoidance,
+        declared=(o.id, t.entity_id) in history.conflicts,
+        home_township=o.home_township,
+        township=t.township,
+        previous_periods_on=(1,) if o.id in before else (),
+    )
     return english(found[0]) if found else None
 
 
@@ -225,26 +250,35 @@ def why_text(el: Eligibility, task_no: str, department: str | None = None) -> st
                 counts[reason] += 1
         n_ok = sum(1 for c in el.eligible.get(task_no, ()) if by_cert[c].department == dept)
         detail = "; ".join(f"{n} {r}" for r, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])))
-        parts.append(f"{dept}: {total} officer(s) in the registry" + (f"; {detail}" if detail else "")
-                     + f"; {n_ok} eligible")
+        parts.append(
+            f"{dept}: {total} officer(s) in the registry" + (f"; {detail}" if detail else "") + f"; {n_ok} eligible"
+        )
     return " | ".join(parts)
 
 
 # -- the stored, hashed inputs --------------------------------------------------------------------
 
+
 def inputs_document(el: Eligibility, rules: Rules, *, matter: str, period: str, draw_id: int) -> dict[str, Any]:
     """The canonical inputs: everything the teams are a function of, besides the seed."""
     return {
-        "format": INPUTS_FORMAT, "version": INPUTS_VERSION,
-        "matter": matter, "period": period, "draw_id": draw_id,
+        "format": INPUTS_FORMAT,
+        "version": INPUTS_VERSION,
+        "matter": matter,
+        "period": period,
+        "draw_id": draw_id,
         "pair_cap": rules.pair_cap,
         "rules": rules.rules_document(),
         "officers": [{"id": o.cert_no, "department": o.department, "cap": el.caps[o.cert_no]} for o in el.officers],
-        "tasks": [{"id": t.task_no, "demand": dict(sorted(rules.demand.items())), "eligible": list(el.eligible[t.task_no])}
-                  for t in el.tasks],
+        "tasks": [
+            {"id": t.task_no, "demand": dict(sorted(rules.demand.items())), "eligible": list(el.eligible[t.task_no])}
+            for t in el.tasks
+        ],
         "forbidden_pairs": [list(p) for p in el.forbidden_pairs],
-        "experts": {"per_task": rules.experts_per_task,
-                    "eligible": {t.task_no: list(el.experts[t.task_no]) for t in el.tasks} if rules.experts_per_task else {}},
+        "experts": {
+            "per_task": rules.experts_per_task,
+            "eligible": {t.task_no: list(el.experts[t.task_no]) for t in el.tasks} if rules.experts_per_task else {},
+        },
     }
 
 
@@ -272,7 +306,14 @@ def instance_from_inputs(doc: Mapping[str, Any], labels: Mapping[str, str] | Non
         for cert in t["eligible"]:
             rows.append(index[cert])
             cols.append(j)
-    eligible = sp.csr_matrix((np.ones(len(rows), dtype=bool), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
-                             shape=(len(officers), len(tasks)))
-    return Instance(officers=officers, tasks=tasks, eligible=eligible, pair_cap=float(doc["pair_cap"]),
-                    forbidden_pairs=[tuple(p) for p in doc["forbidden_pairs"]])
+    eligible = sp.csr_matrix(
+        (np.ones(len(rows), dtype=bool), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
+        shape=(len(officers), len(tasks)),
+    )
+    return Instance(
+        officers=officers,
+        tasks=tasks,
+        eligible=eligible,
+        pair_cap=float(doc["pair_cap"]),
+        forbidden_pairs=[tuple(p) for p in doc["forbidden_pairs"]],
+    )

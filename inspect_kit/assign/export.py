@@ -18,8 +18,19 @@ from inspect_kit.errors import InspectError
 from inspect_kit.spreadsheet import output_format, write_csv
 
 FORMATS = ("json", "csv", "xlsx")
-TEAM_HEADERS = ("assignment", "matter", "period", "task_no", "统一社会信用代码", "名称", "乡镇", "执法证号", "执法人员",
-                "专家证号", "专家")
+TEAM_HEADERS = (
+    "assignment",
+    "matter",
+    "period",
+    "task_no",
+    "统一社会信用代码",
+    "名称",
+    "乡镇",
+    "执法证号",
+    "执法人员",
+    "专家证号",
+    "专家",
+)
 
 
 def export_format(path: Path | str | None, flag: str | None) -> str:
@@ -29,8 +40,9 @@ def export_format(path: Path | str | None, flag: str | None) -> str:
         return flag or "json"
     fmt = output_format(path, FORMATS)
     if flag is not None and flag != fmt:
-        raise InspectError(f"--{flag} contradicts {path}: the extension decides the format "
-                           f"(drop --{flag}, or name a .{flag} file)")
+        raise InspectError(
+            f"--{flag} contradicts {path}: the extension decides the format (drop --{flag}, or name a .{flag} file)"
+        )
     return fmt
 
 
@@ -39,10 +51,21 @@ def team_rows(assignments: Iterable[Any]) -> list[list[Any]]:
     out = []
     for a in assignments:
         for r in a.rows():
-            out.append([r["assignment"], r["matter"], r["period"], r["task_no"], r["identifier"], r["entity_name"],
-                        r["township"] or "", "、".join(m["cert_no"] for m in r["officers"]),
-                        "、".join(m["name"] for m in r["officers"]), "、".join(m["cert_no"] for m in r["experts"]),
-                        "、".join(m["name"] for m in r["experts"])])
+            out.append(
+                [
+                    r["assignment"],
+                    r["matter"],
+                    r["period"],
+                    r["task_no"],
+                    r["identifier"],
+                    r["entity_name"],
+                    r["township"] or "",
+                    "、".join(m["cert_no"] for m in r["officers"]),
+                    "、".join(m["name"] for m in r["officers"]),
+                    "、".join(m["cert_no"] for m in r["experts"]),
+                    "、".join(m["name"] for m in r["experts"]),
+                ]
+            )
     return out
 
 

@@ -25,8 +25,9 @@ def officer_capacity_units(graph: SlotGraph) -> np.ndarray:
     """Most expected load (in grid units) each officer can take: its cap, or Q per eligible slot."""
     degree = np.bincount(graph.edge_officer, minlength=graph.n_officers).astype(np.int64)
     reach = degree * graph.pair_cap_units
-    caps = np.array([graph.scale * c if c is not None else np.iinfo(np.int64).max for c in graph.officer_caps],
-                    dtype=np.int64)
+    caps = np.array(
+        [graph.scale * c if c is not None else np.iinfo(np.int64).max for c in graph.officer_caps], dtype=np.int64
+    )
     return np.minimum(reach, caps)
 
 
@@ -54,8 +55,11 @@ def check_feasibility(graph: SlotGraph, labels: Mapping[str, str]) -> None:
     unstaffed = sorted(set(graph.slot_departments) - staffed)
     for dept in unstaffed:
         n_tasks = sum(1 for d in graph.slot_departments if d == dept)
-        problems.append(AssignmentProblem(
-            f"department {dept} has no officers, but {n_tasks} task(s) need its officers", department=dept))
+        problems.append(
+            AssignmentProblem(
+                f"department {dept} has no officers, but {n_tasks} task(s) need its officers", department=dept
+            )
+        )
 
     eligible = graph.eligible_count
     for s in range(graph.n_slots):
@@ -67,25 +71,35 @@ def check_feasibility(graph: SlotGraph, labels: Mapping[str, str]) -> None:
         if eligible[s] < needed:
             task = graph.slot_tasks[s]
             where = f"task {task} ({labels[task]})" if labels.get(task) else f"task {task}"
-            problems.append(AssignmentProblem(
-                f"{where} has {eligible[s]} eligible officer(s) of department {dept}; team size {size} "
-                f"with pair cap {q} needs at least {needed}",
-                task_id=task, department=dept))
+            problems.append(
+                AssignmentProblem(
+                    f"{where} has {eligible[s]} eligible officer(s) of department {dept}; team size {size} "
+                    f"with pair cap {q} needs at least {needed}",
+                    task_id=task,
+                    department=dept,
+                )
+            )
 
     for dept, demand, supply in department_shortfalls(graph):
         if dept in unstaffed:
             continue
-        problems.append(AssignmentProblem(
-            f"department {dept}: tasks need {_places(demand, scale)} officer-places but its officers can take "
-            f"at most {_places(supply, scale)} (load caps, and pair cap {q} per eligible task)",
-            department=dept))
+        problems.append(
+            AssignmentProblem(
+                f"department {dept}: tasks need {_places(demand, scale)} officer-places but its officers can take "
+                f"at most {_places(supply, scale)} (load caps, and pair cap {q} per eligible task)",
+                department=dept,
+            )
+        )
 
     total_demand = int(graph.slot_sizes.sum()) * scale
     total_supply = int(officer_capacity_units(graph).sum())
     if total_supply < total_demand:
-        problems.append(AssignmentProblem(
-            f"in total, tasks need {_places(total_demand, scale)} officer-places but officers can take at most "
-            f"{_places(total_supply, scale)}"))
+        problems.append(
+            AssignmentProblem(
+                f"in total, tasks need {_places(total_demand, scale)} officer-places but officers can take at most "
+                f"{_places(total_supply, scale)}"
+            )
+        )
 
     if problems:
         raise AssignmentInfeasible("teams cannot be assigned", problems)

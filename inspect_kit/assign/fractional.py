@@ -127,10 +127,16 @@ def _parse(data: bytes) -> Fractional:
         raise _reject(f"unknown or malformed reference: {exc}") from None
 
     graph = SlotGraph(
-        scale=scale, pair_cap_units=pair_cap,
-        officer_ids=tuple(o[0] for o in officers), officer_departments=tuple(o[1] for o in officers),
-        officer_caps=caps, slot_tasks=tuple(s[0] for s in slots), slot_departments=tuple(s[1] for s in slots),
-        slot_sizes=sizes, edge_slot=edge_slot, edge_officer=edge_officer,
+        scale=scale,
+        pair_cap_units=pair_cap,
+        officer_ids=tuple(o[0] for o in officers),
+        officer_departments=tuple(o[1] for o in officers),
+        officer_caps=caps,
+        slot_tasks=tuple(s[0] for s in slots),
+        slot_departments=tuple(s[1] for s in slots),
+        slot_sizes=sizes,
+        edge_slot=edge_slot,
+        edge_officer=edge_officer,
         forbidden_pairs=tuple((a, b) for a, b in forbidden),
     )
     problems = _order_problems(graph) + grid_problems(graph, units)
@@ -154,6 +160,7 @@ def _order_problems(graph: SlotGraph) -> list[str]:
     if np.any(depts != np.asarray(graph.officer_departments, dtype=object)[graph.edge_officer]):
         problems.append("an x line joins an officer to another department's slot")
     if list(graph.forbidden_pairs) != sorted(set(graph.forbidden_pairs)) or any(
-            a >= b or a not in graph.officer_index or b not in graph.officer_index for a, b in graph.forbidden_pairs):
+        a >= b or a not in graph.officer_index or b not in graph.officer_index for a, b in graph.forbidden_pairs
+    ):
         problems.append("forbidden pairs must name known officers as sorted (a < b) unique pairs")
     return problems

@@ -128,13 +128,17 @@ def _validate(instance: Instance) -> list[AssignmentProblem]:
     seen: set[str] = set()
     for officer in instance.officers:
         if _bad_id(officer.id) or _bad_id(officer.department):
-            problems.append(AssignmentProblem(
-                f"officer {officer.id!r}: ID and department must be non-empty text without tabs or newlines"))
+            problems.append(
+                AssignmentProblem(
+                    f"officer {officer.id!r}: ID and department must be non-empty text without tabs or newlines"
+                )
+            )
         elif officer.id in seen:
             problems.append(AssignmentProblem(f"officer ID {officer.id!r} appears more than once"))
         seen.add(officer.id)
-        if officer.cap is not None and (not isinstance(officer.cap, (int, np.integer)) or isinstance(officer.cap, bool)
-                                        or officer.cap < 0):
+        if officer.cap is not None and (
+            not isinstance(officer.cap, (int, np.integer)) or isinstance(officer.cap, bool) or officer.cap < 0
+        ):
             problems.append(AssignmentProblem(f"officer {officer.id}: cap must be a whole number >= 0 or None"))
     seen.clear()
     for task in instance.tasks:
@@ -147,19 +151,26 @@ def _validate(instance: Instance) -> list[AssignmentProblem]:
         for dept, n in task.demand.items():
             if _bad_id(dept) or not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
                 valid = False
-                problems.append(AssignmentProblem(
-                    f"{task.describe()}: demand {dept!r}: {n!r} is not a department with a whole number >= 0",
-                    task_id=task.id))
+                problems.append(
+                    AssignmentProblem(
+                        f"{task.describe()}: demand {dept!r}: {n!r} is not a department with a whole number >= 0",
+                        task_id=task.id,
+                    )
+                )
         if valid and not any(n > 0 for n in task.demand.values()):
             problems.append(AssignmentProblem(f"{task.describe()}: needs no officers at all", task_id=task.id))
     if not 0 < instance.pair_cap <= 1 or instance.pair_cap_units < 1:
-        problems.append(AssignmentProblem(
-            f"pair cap {instance.pair_cap} must lie in (0, 1] and be at least 1/{instance.scale}"))
+        problems.append(
+            AssignmentProblem(f"pair cap {instance.pair_cap} must lie in (0, 1] and be at least 1/{instance.scale}")
+        )
     shape = getattr(instance.eligible, "shape", None)
     if shape != (len(instance.officers), len(instance.tasks)):
-        problems.append(AssignmentProblem(
-            f"eligibility matrix has shape {shape}; expected (officers, tasks) = "
-            f"({len(instance.officers)}, {len(instance.tasks)})"))
+        problems.append(
+            AssignmentProblem(
+                f"eligibility matrix has shape {shape}; expected (officers, tasks) = "
+                f"({len(instance.officers)}, {len(instance.tasks)})"
+            )
+        )
     return problems
 
 
@@ -207,7 +218,7 @@ def build_slot_graph(instance: Instance) -> SlotGraph:
         if len(rows) == 0:
             continue
         block = eligible[rows][:, slot_task_index_arr[slots]]
-        r, c = (block.nonzero() if sp.issparse(block) else np.nonzero(block))
+        r, c = block.nonzero() if sp.issparse(block) else np.nonzero(block)
         edge_officers.append(rows[r])
         edge_slots.append(slots[c])
     edge_slot = np.concatenate(edge_slots) if edge_slots else np.zeros(0, np.int64)

@@ -29,8 +29,10 @@ def grid_problems(graph: SlotGraph, units: np.ndarray) -> list[str]:
     slot_sum = np.bincount(graph.edge_slot, weights=units, minlength=graph.n_slots).astype(np.int64)
     bad = np.flatnonzero(slot_sum != graph.slot_sizes * graph.scale)
     for s in bad[:20].tolist():
-        problems.append(f"slot {graph.slot_tasks[s]}/{graph.slot_departments[s]} sums to {slot_sum[s]}, "
-                        f"not {graph.slot_sizes[s] * graph.scale}")
+        problems.append(
+            f"slot {graph.slot_tasks[s]}/{graph.slot_departments[s]} sums to {slot_sum[s]}, "
+            f"not {graph.slot_sizes[s] * graph.scale}"
+        )
     load = np.bincount(graph.edge_officer, weights=units, minlength=graph.n_officers).astype(np.int64)
     for o, cap in enumerate(graph.officer_caps):
         if cap is not None and load[o] > cap * graph.scale:
@@ -47,7 +49,9 @@ def round_to_grid(graph: SlotGraph, x: np.ndarray) -> np.ndarray:
     base = np.where(snapped, nearest, np.floor(scaled)).astype(np.int64)
     frac = np.where(snapped, 0.0, scaled - base)
 
-    need = graph.slot_sizes * scale - np.bincount(graph.edge_slot, weights=base, minlength=graph.n_slots).astype(np.int64)
+    need = graph.slot_sizes * scale - np.bincount(graph.edge_slot, weights=base, minlength=graph.n_slots).astype(
+        np.int64
+    )
     open_edges = np.flatnonzero(frac > 0)
     open_per_slot = np.bincount(graph.edge_slot[open_edges], minlength=graph.n_slots)
     if np.any(need < 0) or np.any(need > open_per_slot):
@@ -65,16 +69,16 @@ def round_to_grid(graph: SlotGraph, x: np.ndarray) -> np.ndarray:
     # Nodes: 0 source, 1..S slots, S+1..S+O officers, S+O+1 sink.
     n_s, n_o = graph.n_slots, graph.n_officers
     sink = n_s + n_o + 1
-    tails = np.concatenate([np.zeros(n_s, np.int64), 1 + graph.edge_slot[open_edges],
-                            n_s + 1 + np.arange(n_o)])
-    heads = np.concatenate([1 + np.arange(n_s), n_s + 1 + graph.edge_officer[open_edges],
-                            np.full(n_o, sink)])
+    tails = np.concatenate([np.zeros(n_s, np.int64), 1 + graph.edge_slot[open_edges], n_s + 1 + np.arange(n_o)])
+    heads = np.concatenate([1 + np.arange(n_s), n_s + 1 + graph.edge_officer[open_edges], np.full(n_o, sink)])
     capacity = np.concatenate([need, np.ones(len(open_edges), np.int64), officer_take]).astype(np.int32)
     network = sp.csr_matrix((capacity, (tails, heads)), shape=(sink + 1, sink + 1))
     flow = maximum_flow(network, 0, sink, method="dinic")
     if flow.flow_value != int(need.sum()):
-        raise RuntimeError(f"grid rounding found {flow.flow_value} of {int(need.sum())} units; "
-                           "the LP solution violates its constraints beyond tolerance")
+        raise RuntimeError(
+            f"grid rounding found {flow.flow_value} of {int(need.sum())} units; "
+            "the LP solution violates its constraints beyond tolerance"
+        )
     edge_flow = np.asarray(flow.flow[1 + graph.edge_slot[open_edges], n_s + 1 + graph.edge_officer[open_edges]]).ravel()
     units = base.copy()
     units[open_edges] += edge_flow.astype(np.int64)

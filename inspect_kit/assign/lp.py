@@ -94,13 +94,21 @@ class _DepartmentLP:
         in_ub[in_ub] = capped_officer[var_row[in_ub]]
         ub_officers = bound_officers[capped_officer]
         row_index = np.cumsum(capped_officer) - 1  # officer_row -> ub row
-        a_ub = sp.csr_matrix((np.ones(int(in_ub.sum())), (row_index[var_row[in_ub]], cols[in_ub])),
-                             shape=(len(ub_officers), n_var))
+        a_ub = sp.csr_matrix(
+            (np.ones(int(in_ub.sum())), (row_index[var_row[in_ub]], cols[in_ub])), shape=(len(ub_officers), n_var)
+        )
         b_ub = self.cap[ub_officers]
 
-        result = linprog(var_cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                         bounds=np.column_stack([np.zeros(n_var), var_width]), method=self.method,
-                         options={"primal_feasibility_tolerance": 1e-9})
+        result = linprog(
+            var_cost,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=a_eq,
+            b_eq=b_eq,
+            bounds=np.column_stack([np.zeros(n_var), var_width]),
+            method=self.method,
+            options={"primal_feasibility_tolerance": 1e-9},
+        )
         if result.status == 2:
             self._infeasible(b_eq.sum(), len(ub_officers))
         if result.status != 0:
@@ -109,19 +117,26 @@ class _DepartmentLP:
         entity_x = np.bincount(var_entity, weights=result.x, minlength=len(entity_row))
         x = np.zeros(len(self.edges))
         pool_x = np.zeros(n_slots)
-        pool_x[pools] = entity_x[:len(pools)] / pool_size[pools]
+        pool_x[pools] = entity_x[: len(pools)] / pool_size[pools]
         x[pooled] = pool_x[self.slot_row[pooled]]
-        x[own_pos] = entity_x[len(pools):]
+        x[own_pos] = entity_x[len(pools) :]
         return x
 
     def _infeasible(self, demand: float, n_capped: int) -> None:
         dept_officers = np.array([d == self.dept for d in self.graph.officer_departments])
         supply = officer_capacity_units(self.graph)[dept_officers].sum() / self.graph.scale
-        raise AssignmentInfeasible("teams cannot be assigned", [AssignmentProblem(
-            f"department {self.dept}: no fractional assignment exists although every task has enough eligible "
-            f"officers; tasks need {demand:g} officer-places over {len(self.slot_ids)} slot(s), officers can "
-            f"take at most {supply:g} in total ({n_capped} with binding load caps); some officers are "
-            f"probably the only eligible ones for more tasks than their caps allow", department=self.dept)])
+        raise AssignmentInfeasible(
+            "teams cannot be assigned",
+            [
+                AssignmentProblem(
+                    f"department {self.dept}: no fractional assignment exists although every task has enough eligible "
+                    f"officers; tasks need {demand:g} officer-places over {len(self.slot_ids)} slot(s), officers can "
+                    f"take at most {supply:g} in total ({n_capped} with binding load caps); some officers are "
+                    f"probably the only eligible ones for more tasks than their caps allow",
+                    department=self.dept,
+                )
+            ],
+        )
 
 
 def _solve_department(graph: SlotGraph, edges: np.ndarray, dept: str, method: str) -> np.ndarray:

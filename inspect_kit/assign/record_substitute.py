@@ -62,8 +62,13 @@ def core_assignment(fractional, teams: Mapping[str, Iterable[str]]):
             by_department.setdefault(task, {})[d] = tuple(sorted(c for c in certs if dept[c] == d))
         for c in certs:
             loads[c] += 1
-    return CoreAssignment(seed="-", fractional_sha256=fractional.sha256,
-                          teams={t: tuple(sorted(c)) for t, c in teams.items()}, by_department=by_department, loads=loads)
+    return CoreAssignment(
+        seed="-",
+        fractional_sha256=fractional.sha256,
+        teams={t: tuple(sorted(c)) for t, c in teams.items()},
+        by_department=by_department,
+        loads=loads,
+    )
 
 
 def _eligible_now(conn: Connection, a, task: TaskRow, people: Iterable[InspectorRow], on: dt.date | None):
@@ -71,15 +76,28 @@ def _eligible_now(conn: Connection, a, task: TaskRow, people: Iterable[Inspector
     stored = a.inputs.get("rules", {})
     window = (on, on) if on else tuple(dt.date.fromisoformat(d) for d in stored["window"])
     demand = next((t["demand"] for t in a.inputs["tasks"] if t["id"] == task.task_no), {})
-    rules = Rules(qualifications=frozenset(stored["qualifications"]), demand=demand, window=window,  # type: ignore[arg-type]
-                  same_township=bool(stored.get("same_township")))
+    rules = Rules(
+        qualifications=frozenset(stored["qualifications"]),
+        demand=demand,
+        window=window,  # type: ignore[arg-type]
+        same_township=bool(stored.get("same_township")),
+    )
     history = History(conflicts=frozenset(declared_conflicts(conn, [task.entity_id])))
     el = build_eligibility(people, [task], rules, history)
     return set(el.eligible[task.task_no]), set(el.experts[task.task_no])
 
 
-def substitute(engine: Engine, config: Config, task_no: str, cert_no: str, *, reason: str, now: dt.datetime,
-               seed: str | None = None, on: dt.date | None = None) -> SubstitutionInfo:
+def substitute(
+    engine: Engine,
+    config: Config,
+    task_no: str,
+    cert_no: str,
+    *,
+    reason: str,
+    now: dt.datetime,
+    seed: str | None = None,
+    on: dt.date | None = None,
+) -> SubstitutionInfo:
     """Replace an officer (or expert) who drops out of a task's team; records a new team member row.
 
     Officers: the core's draw_substitute among the department's officers eligible for the task in
@@ -142,13 +160,35 @@ def substitute(engine: Engine, config: Config, task_no: str, cert_no: str, *, re
             meta["seed"] = seed
         if unavailable:
             meta["unavailable"] = unavailable
-        stored_reason = reason.strip() + (DRAW_MARK + json.dumps(meta, ensure_ascii=False, sort_keys=True) if meta else "")
-        conn.execute(insert(TeamMember.__table__).values(
-            assignment_id=a.id, task_id=task.id, inspector_id=by_cert[chosen].id, role="substitute",
-            probability=prob, replaces_id=leaving_row.id, reason=stored_reason, added_at=now))
+        stored_reason = reason.strip() + (
+            DRAW_MARK + json.dumps(meta, ensure_ascii=False, sort_keys=True) if meta else ""
+        )
+        conn.execute(
+            insert(TeamMember.__table__).values(
+                assignment_id=a.id,
+                task_id=task.id,
+                inspector_id=by_cert[chosen].id,
+                role="substitute",
+                probability=prob,
+                replaces_id=leaving_row.id,
+                reason=stored_reason,
+                added_at=now,
+            )
+        )
         append_pending(conn, now)
-    return SubstitutionInfo(a.id, task.task_no, leaving.cert_no, leaving.name, chosen, by_cert[chosen].name, prob,
-                            candidates, seed, unavailable, sorted(team_certs - {leaving.cert_no} | {chosen}))
+    return SubstitutionInfo(
+        a.id,
+        task.task_no,
+        leaving.cert_no,
+        leaving.name,
+        chosen,
+        by_cert[chosen].name,
+        prob,
+        candidates,
+        seed,
+        unavailable,
+        sorted(team_certs - {leaving.cert_no} | {chosen}),
+    )
 
 
 def _slot_officers(fractional, task_no: str, leaving: str) -> list[str]:
@@ -172,6 +212,9 @@ def _officer_teams(conn: Connection, a, people: Mapping[int, InspectorRow]) -> d
         if not any(r.role != "substitute" for r in mine):
             continue
         _, current, _ = effective_team(mine)
-        out[tasks[tid]] = [people[r.inspector_id].cert_no for r in current
-                           if people[r.inspector_id].kind == "officer" and r.role != "expert"]
+        out[tasks[tid]] = [
+            people[r.inspector_id].cert_no
+            for r in current
+            if people[r.inspector_id].kind == "officer" and r.role != "expert"
+        ]
     return out

@@ -19,10 +19,13 @@ from sqlalchemy import Connection, Engine, func, select
 from inspect_kit.assign.rows import MemberRow, chunks, effective_team, member_rows
 from inspect_kit.draw.tasks import current_draw_ids
 from inspect_kit.errors import InspectError
-from inspect_kit.storage.models import Assignment as AssignmentRow, Entity, Inspector, Task
+from inspect_kit.storage.models import Assignment as AssignmentRow
+from inspect_kit.storage.models import Entity, Inspector, Task
 
-CONFIDENTIAL_NOTE = ("检查组名单在告知检查对象前保密 — the teams are confidential until the entities are notified; "
-                     "only the inputs' SHA-256 and the seed may be published (`inspect assign show --public`).")
+CONFIDENTIAL_NOTE = (
+    "检查组名单在告知检查对象前保密 — the teams are confidential until the entities are notified; "
+    "only the inputs' SHA-256 and the seed may be published (`inspect assign show --public`)."
+)
 DRAW_MARK = "\n[draw] "  # a substitute's stored reason: "{reason}\n[draw] {json: seed, unavailable}"
 
 
@@ -57,11 +60,17 @@ class Team:
 
     def row(self) -> dict[str, Any]:
         """The export form: entity identifier, certificate numbers and names."""
-        return {"task_no": self.task_no, "identifier": self.identifier, "entity_name": self.entity_name,
-                "township": self.township,
-                "officers": [{"cert_no": m.cert_no, "name": m.name, "department": m.department, "role": m.role}
-                             for m in self.officers],
-                "experts": [{"cert_no": m.cert_no, "name": m.name, "role": m.role} for m in self.experts]}
+        return {
+            "task_no": self.task_no,
+            "identifier": self.identifier,
+            "entity_name": self.entity_name,
+            "township": self.township,
+            "officers": [
+                {"cert_no": m.cert_no, "name": m.name, "department": m.department, "role": m.role}
+                for m in self.officers
+            ],
+            "experts": [{"cert_no": m.cert_no, "name": m.name, "role": m.role} for m in self.experts],
+        }
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,14 @@ class AssignmentInfo:
 
     def public(self) -> dict[str, Any]:
         """What may be published before the entities are notified."""
-        return {"assignment": self.id, "matter": self.matter, "period": self.period,
-                "inputs_sha256": self.inputs_sha256, "seed": self.seed, "seed_source": self.seed_source}
+        return {
+            "assignment": self.id,
+            "matter": self.matter,
+            "period": self.period,
+            "inputs_sha256": self.inputs_sha256,
+            "seed": self.seed,
+            "seed_source": self.seed_source,
+        }
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"assignment": self.id, "matter": self.matter, "period": self.period, **t.row()} for t in self.teams]
@@ -115,15 +130,21 @@ def assignment_row(conn: Connection, assignment_id: int):
 
 
 def _teams_of(conn: Connection, a) -> list[Team]:
-    tasks = conn.execute(select(Task.id, Task.task_no, Task.identifier, Entity.name, Entity.township)
-                         .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id == a.draw_id)
-                         .order_by(Task.task_no)).all()
+    tasks = conn.execute(
+        select(Task.id, Task.task_no, Task.identifier, Entity.name, Entity.township)
+        .join(Entity, Entity.id == Task.entity_id)
+        .where(Task.draw_id == a.draw_id)
+        .order_by(Task.task_no)
+    ).all()
     rows = member_rows(conn, [t.id for t in tasks])
     inspector_ids = sorted({r.inspector_id for rs in rows.values() for r in rs})
     people = {}
     for part in chunks(inspector_ids):
-        for r in conn.execute(select(Inspector.id, Inspector.cert_no, Inspector.name, Inspector.department, Inspector.kind)
-                              .where(Inspector.id.in_(part))):
+        for r in conn.execute(
+            select(Inspector.id, Inspector.cert_no, Inspector.name, Inspector.department, Inspector.kind).where(
+                Inspector.id.in_(part)
+            )
+        ):
             people[r.id] = r
     teams = []
     for t in tasks:
@@ -134,22 +155,55 @@ def _teams_of(conn: Connection, a) -> list[Team]:
         _, current, replaced = effective_team(mine)
         cert_of = {r.id: people[r.inspector_id].cert_no for r in mine}
 
-        def member(r: MemberRow) -> Member:
+        def member(r: MemberRow, cert_of: dict[int, str] = cert_of) -> Member:
             p = people[r.inspector_id]
-            return Member(r.id, p.cert_no, p.name, p.department, p.kind, r.role, r.probability,
-                          cert_of.get(r.replaces_id) if r.replaces_id else None, split_reason(r.reason)[0], r.added_at)
+            return Member(
+                r.id,
+                p.cert_no,
+                p.name,
+                p.department,
+                p.kind,
+                r.role,
+                r.probability,
+                cert_of.get(r.replaces_id) if r.replaces_id else None,
+                split_reason(r.reason)[0],
+                r.added_at,
+            )
 
         ms = [member(r) for r in current]
-        teams.append(Team(t.id, t.task_no, t.identifier, t.name, t.township,
-                          officers=tuple(m for m in ms if not m.is_expert), experts=tuple(m for m in ms if m.is_expert),
-                          replaced=tuple(member(r) for r in replaced)))
+        teams.append(
+            Team(
+                t.id,
+                t.task_no,
+                t.identifier,
+                t.name,
+                t.township,
+                officers=tuple(m for m in ms if not m.is_expert),
+                experts=tuple(m for m in ms if m.is_expert),
+                replaced=tuple(member(r) for r in replaced),
+            )
+        )
     return teams
 
 
 def _info(a, teams: list[Team]) -> AssignmentInfo:
-    return AssignmentInfo(a.id, a.matter_code, a.period, a.draw_id, a.seed, a.seed_source, a.algorithm,
-                          a.algorithm_version, a.created_at, a.pair_cap, a.inputs_sha256, a.fractional_sha256,
-                          a.reassignment_of, a.reason, teams)
+    return AssignmentInfo(
+        a.id,
+        a.matter_code,
+        a.period,
+        a.draw_id,
+        a.seed,
+        a.seed_source,
+        a.algorithm,
+        a.algorithm_version,
+        a.created_at,
+        a.pair_cap,
+        a.inputs_sha256,
+        a.fractional_sha256,
+        a.reassignment_of,
+        a.reason,
+        teams,
+    )
 
 
 def get_assignment(engine: Engine, assignment_id: int, with_teams: bool = True) -> AssignmentInfo:
@@ -162,8 +216,11 @@ def _current_ids(conn: Connection, period: str | None, matter: str | None) -> li
     draws = current_draw_ids(conn, period, matter)
     if not draws:
         return []
-    stmt = (select(func.max(AssignmentRow.id)).where(AssignmentRow.draw_id.in_(list(draws.values())))
-            .group_by(AssignmentRow.draw_id))
+    stmt = (
+        select(func.max(AssignmentRow.id))
+        .where(AssignmentRow.draw_id.in_(list(draws.values())))
+        .group_by(AssignmentRow.draw_id)
+    )
     return sorted(conn.execute(stmt).scalars())
 
 

@@ -88,7 +88,7 @@ class _Teams:
             starts = np.searchsorted(g.edge_officer[order], np.arange(g.n_officers + 1))
             self._officer_slots = (g.edge_slot[order], starts)
         slots, starts = self._officer_slots
-        return slots[starts[officer]:starts[officer + 1]]
+        return slots[starts[officer] : starts[officer + 1]]
 
 
 class _Proposals:
@@ -151,8 +151,9 @@ def _draw_swap(teams: _Teams, task: str, stream: HashStream) -> tuple[int, int, 
     return valid[stream.below(len(valid))] if valid else None
 
 
-def repair_forbidden_pairs(fractional: Fractional, members: list[set[int]], seed: str,
-                           strict: bool = True) -> tuple[list[Repair], list[str]]:
+def repair_forbidden_pairs(
+    fractional: Fractional, members: list[set[int]], seed: str, strict: bool = True
+) -> tuple[list[Repair], list[str]]:
     """Swap officers until no team holds a forbidden pair; `members` is updated in place.
 
     Returns the swaps made and the tasks that still hold a forbidden pair because no swap could
@@ -180,7 +181,9 @@ def repair_forbidden_pairs(fractional: Fractional, members: list[set[int]], seed
     if stuck and strict:
         shown = ", ".join(stuck[:20]) + (" ..." if len(stuck) > 20 else "")
         raise ForbiddenPairsUnresolved(
-            stuck, f"{len(stuck)} task(s) keep officers who may not be paired, and no swap with another task "
-                   f"can separate them: {shown}. Usually the department has too few officers for its "
-                   f"tasks under this rule (most pairs of colleagues are forbidden).")
+            stuck,
+            f"{len(stuck)} task(s) keep officers who may not be paired, and no swap with another task "
+            f"can separate them: {shown}. Usually the department has too few officers for its "
+            f"tasks under this rule (most pairs of colleagues are forbidden).",
+        )
     return repairs, stuck

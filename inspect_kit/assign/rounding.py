@@ -61,7 +61,7 @@ def round_dependently(
     return round_walk(n_officers, n_slots, edge_officer, edge_slot, values, scale, stream)
 
 
-def round_walk(
+def round_walk(  # noqa: C901 - the published walk, kept as written: it defines every stored team
     n_officers: int,
     n_slots: int,
     edge_officer: Sequence[int],
@@ -186,9 +186,9 @@ def round_walk(
                         continue  # only the closing edge closed; the stack is still a valid walk
                     cut = p + closed
                 # Cut the stack back to just before the first closed edge.
-                for v in verts[cut + 1:]:
+                for v in verts[cut + 1 :]:
                     on_stack[v] = -1
-                del verts[cut + 1:]
+                del verts[cut + 1 :]
                 del edges[cut:]
             # verts is empty here, so on_stack is all -1 again
     return value

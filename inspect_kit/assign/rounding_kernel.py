@@ -40,8 +40,9 @@ def available() -> bool:
     return True
 
 
-def round_compiled(n_officers: int, n_slots: int, edge_officer, edge_slot, values, scale: int,
-                   stream: HashStream) -> list[int] | None:
+def round_compiled(
+    n_officers: int, n_slots: int, edge_officer, edge_slot, values, scale: int, stream: HashStream
+) -> list[int] | None:
     """The walk's final values, with stream.counter advanced as the Python walk would; None when
     the kernel gives up (a block that might be rejected, or an instance outside its bounds)."""
     units = np.array(values, dtype=np.int64)
@@ -52,8 +53,15 @@ def round_compiled(n_officers: int, n_slots: int, edge_officer, edge_slot, value
     first = stream.counter
     data = sha256_block(stream._prefix, range(first, first + n_blocks))
     words = np.frombuffer(data, dtype=">u8").reshape(n_blocks, 4).astype(np.uint64)
-    used = _kernel()(np.int64(n_officers), np.int64(n_slots), np.asarray(edge_officer, dtype=np.int64),
-                     np.asarray(edge_slot, dtype=np.int64), units, np.int64(scale), words)
+    used = _kernel()(
+        np.int64(n_officers),
+        np.int64(n_slots),
+        np.asarray(edge_officer, dtype=np.int64),
+        np.asarray(edge_slot, dtype=np.int64),
+        units,
+        np.int64(scale),
+        words,
+    )
     if used == _GAVE_UP:
         return None
     stream.counter = first + int(used)
@@ -91,7 +99,7 @@ def _below_python(words, k, m):
     return np.int64(r)
 
 
-def _walk(n_officers, n_slots, edge_officer, edge_slot, value, scale, words):  # pragma: no cover - compiled
+def _walk(n_officers, n_slots, edge_officer, edge_slot, value, scale, words):  # noqa: C901  # pragma: no cover - compiled port of round_walk, line for line
     """The walk of rounding.round_dependently on arrays; returns the number of blocks used, or -1."""
     n_edges = value.shape[0]
     n_vertices = n_officers + n_slots

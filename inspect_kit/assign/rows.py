@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, select
 
@@ -20,9 +20,8 @@ from inspect_kit.config.models import Matter
 from inspect_kit.draw.tasks import current_draw_ids, current_tasks
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period
-from inspect_kit.storage.models import Conflict, Inspector, InspectorQualification, TeamMember
-
 from inspect_kit.storage.helpers import chunks  # noqa: E402  (re-exported for the assign modules)
+from inspect_kit.storage.models import Conflict, Inspector, InspectorQualification, TeamMember
 
 
 def inspector_rows(conn: Connection) -> list[InspectorRow]:
@@ -30,11 +29,34 @@ def inspector_rows(conn: Connection) -> list[InspectorRow]:
     for iid, q in conn.execute(select(InspectorQualification.inspector_id, InspectorQualification.qualification)):
         quals[iid].add(q)
     i = Inspector
-    stmt = select(i.id, i.cert_no, i.name, i.department, i.kind, i.status, i.home_township, i.cert_valid_from,
-                  i.cert_valid_to, i.max_tasks_per_period)
-    return [InspectorRow(r.id, r.cert_no, r.name, r.department, r.kind, r.status, r.home_township, r.cert_valid_from,
-                         r.cert_valid_to, frozenset(quals.get(r.id, ())), r.max_tasks_per_period)
-            for r in conn.execute(stmt)]
+    stmt = select(
+        i.id,
+        i.cert_no,
+        i.name,
+        i.department,
+        i.kind,
+        i.status,
+        i.home_township,
+        i.cert_valid_from,
+        i.cert_valid_to,
+        i.max_tasks_per_period,
+    )
+    return [
+        InspectorRow(
+            r.id,
+            r.cert_no,
+            r.name,
+            r.department,
+            r.kind,
+            r.status,
+            r.home_township,
+            r.cert_valid_from,
+            r.cert_valid_to,
+            frozenset(quals.get(r.id, ())),
+            r.max_tasks_per_period,
+        )
+        for r in conn.execute(stmt)
+    ]
 
 
 @dataclass(frozen=True)
@@ -54,9 +76,21 @@ def member_rows(conn: Connection, task_ids: Sequence[int]) -> dict[int, list[Mem
     out: dict[int, list[MemberRow]] = defaultdict(list)
     tm = TeamMember
     for part in chunks(list(task_ids)):
-        for r in conn.execute(select(tm.id, tm.task_id, tm.assignment_id, tm.inspector_id, tm.role, tm.probability,
-                                     tm.replaces_id, tm.reason, tm.added_at)
-                              .where(tm.task_id.in_(part)).order_by(tm.id)):
+        for r in conn.execute(
+            select(
+                tm.id,
+                tm.task_id,
+                tm.assignment_id,
+                tm.inspector_id,
+                tm.role,
+                tm.probability,
+                tm.replaces_id,
+                tm.reason,
+                tm.added_at,
+            )
+            .where(tm.task_id.in_(part))
+            .order_by(tm.id)
+        ):
             out[r.task_id].append(MemberRow(*r))
     return out
 
@@ -81,7 +115,9 @@ def effective_team(rows: list[MemberRow]) -> tuple[int | None, list[MemberRow], 
     return aid, [r for r in ordered if r.id not in replaced], [r for r in ordered if r.id in replaced]
 
 
-def _current_teams(conn: Connection, period_label: str, exclude_matters: Iterable[str] = ()) -> dict[int, tuple[int, list[int]]]:
+def _current_teams(
+    conn: Connection, period_label: str, exclude_matters: Iterable[str] = ()
+) -> dict[int, tuple[int, list[int]]]:
     """Task id → (entity id, inspector ids of its current team) for the current tasks of a period."""
     skip = set(exclude_matters)
     tasks = [t for t in current_tasks(conn, period_label) if t.matter_code not in skip]
@@ -94,8 +130,15 @@ def _current_teams(conn: Connection, period_label: str, exclude_matters: Iterabl
     return out
 
 
-def read_history(conn: Connection, period: Period, run: Iterable[str], rules: Rules, tasks: list[TaskRow],
-                 kinds: Mapping[int, str], extra_loads: Mapping[int, int]) -> History:
+def read_history(
+    conn: Connection,
+    period: Period,
+    run: Iterable[str],
+    rules: Rules,
+    tasks: list[TaskRow],
+    kinds: Mapping[int, str],
+    extra_loads: Mapping[int, int],
+) -> History:
     """Declared conflicts, earlier teams and this period's loads elsewhere. `run`: the matters being
     assigned now (their loads come from `extra_loads`, not from their earlier records)."""
     entity_ids = sorted({t.entity_id for t in tasks})
@@ -115,25 +158,35 @@ def read_history(conn: Connection, period: Period, run: Iterable[str], rules: Ru
     loads: Counter[int] = Counter(extra_loads)
     for _, members in _current_teams(conn, period.label, exclude_matters=run).values():
         loads.update(i for i in members if kinds.get(i) == "officer")
-    return History(conflicts=frozenset(conflicts), previous_teams={e: frozenset(s) for e, s in previous.items()},
-                   last_period_teams=tuple(last_teams), other_loads=dict(loads))
+    return History(
+        conflicts=frozenset(conflicts),
+        previous_teams={e: frozenset(s) for e, s in previous.items()},
+        last_period_teams=tuple(last_teams),
+        other_loads=dict(loads),
+    )
 
 
 def declared_conflicts(conn: Connection, entity_ids: Sequence[int]) -> set[tuple[int, int]]:
     out: set[tuple[int, int]] = set()
     for part in chunks(sorted(set(entity_ids))):
-        out.update(conn.execute(select(Conflict.inspector_id, Conflict.entity_id).where(Conflict.entity_id.in_(part))).all())
+        out.update(
+            conn.execute(select(Conflict.inspector_id, Conflict.entity_id).where(Conflict.entity_id.in_(part))).all()
+        )
     return out
 
 
 def task_rows(conn: Connection, period: Period, matter: Matter) -> tuple[int, list[TaskRow]]:
     ids = current_draw_ids(conn, period.label, matter.code)
     if not ids:
-        raise InspectError(f"{matter.code} {period}: nothing drawn yet; run `inspect draw --period {period} "
-                           f"--matter {matter.code} ...` first")
+        raise InspectError(
+            f"{matter.code} {period}: nothing drawn yet; run `inspect draw --period {period} "
+            f"--matter {matter.code} ...` first"
+        )
     draw_id = ids[(matter.code, period.label)]
-    tasks = [TaskRow(t.task_id, t.task_no, t.entity_id, t.identifier, t.entity_name, t.township)
-             for t in current_tasks(conn, period.label, matter.code)]
+    tasks = [
+        TaskRow(t.task_id, t.task_no, t.entity_id, t.identifier, t.entity_name, t.township)
+        for t in current_tasks(conn, period.label, matter.code)
+    ]
     if not tasks:
         raise InspectError(f"{matter.code} {period}: draw #{draw_id} selected no entity; there is nothing to assign")
     return draw_id, tasks

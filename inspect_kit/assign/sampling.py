@@ -63,8 +63,15 @@ def sample_assignment(fractional: Fractional, seed: str, strict_forbidden_pairs:
     """
     _check_seed(seed)
     g = fractional.graph
-    final = round_dependently(g.n_officers, g.n_slots, g.edge_officer.tolist(), g.edge_slot.tolist(),
-                              fractional.units.tolist(), g.scale, HashStream(seed, "team"))
+    final = round_dependently(
+        g.n_officers,
+        g.n_slots,
+        g.edge_officer.tolist(),
+        g.edge_slot.tolist(),
+        fractional.units.tolist(),
+        g.scale,
+        HashStream(seed, "team"),
+    )
     chosen = np.flatnonzero(np.asarray(final, dtype=np.int64) == g.scale)
     # Dependent rounding guarantees this; a failure here is a bug, never bad input.
     if not np.array_equal(np.bincount(g.edge_slot[chosen], minlength=g.n_slots), g.slot_sizes):
@@ -77,8 +84,9 @@ def sample_assignment(fractional: Fractional, seed: str, strict_forbidden_pairs:
     return _assignment(fractional, seed, members, repairs, unresolved)
 
 
-def _assignment(fractional: Fractional, seed: str, members: list[set[int]], repairs: list[Repair],
-                unresolved: list[str]) -> Assignment:
+def _assignment(
+    fractional: Fractional, seed: str, members: list[set[int]], repairs: list[Repair], unresolved: list[str]
+) -> Assignment:
     g = fractional.graph
     ids = g.officer_ids
     by_department: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -89,5 +97,12 @@ def _assignment(fractional: Fractional, seed: str, members: list[set[int]], repa
         for name in names:
             loads[name] += 1
     teams = {task: tuple(sorted(o for dept in depts.values() for o in dept)) for task, depts in by_department.items()}
-    return Assignment(seed=seed, fractional_sha256=fractional.sha256, teams=teams,
-                      by_department=by_department, loads=loads, repairs=tuple(repairs), unresolved=tuple(unresolved))
+    return Assignment(
+        seed=seed,
+        fractional_sha256=fractional.sha256,
+        teams=teams,
+        by_department=by_department,
+        loads=loads,
+        repairs=tuple(repairs),
+        unresolved=tuple(unresolved),
+    )

@@ -46,19 +46,54 @@ from __future__ import annotations
 
 from inspect_kit.assign import verify as _verify
 from inspect_kit.assign.experts import draw_expert_substitute, draw_experts
-from inspect_kit.assign.records import (CONFIDENTIAL_NOTE, AssignmentInfo, Member, Team, current_assignments,
-                                        get_assignment, list_assignments, split_reason)
-from inspect_kit.assign.run import ALGORITHM_NAME, ALGORITHM_VERSION, InputsInfo, assign_teams, check_inputs
 from inspect_kit.assign.record_substitute import SubstitutionInfo, default_substitute_seed, substitute
-from inspect_kit.assign.verify import (BUNDLE_FORMAT, BUNDLE_VERSION, VerifyReport, export_bundle, verify_assignment,
-                                       verify_assignments, verify_bundle)
+from inspect_kit.assign.records import (
+    CONFIDENTIAL_NOTE,
+    AssignmentInfo,
+    Member,
+    Team,
+    current_assignments,
+    get_assignment,
+    list_assignments,
+    split_reason,
+)
+from inspect_kit.assign.run import ALGORITHM_NAME, ALGORITHM_VERSION, InputsInfo, assign_teams, check_inputs
+from inspect_kit.assign.verify import (
+    BUNDLE_FORMAT,
+    BUNDLE_VERSION,
+    VerifyReport,
+    export_bundle,
+    verify_assignment,
+    verify_assignments,
+    verify_bundle,
+)
 
 _rule_problems = _verify._rule_problems  # not public: tests/test_assign_service.py checks the rules on hand-made teams
 
 __all__ = [
-    "ALGORITHM_NAME", "ALGORITHM_VERSION", "AssignmentInfo", "BUNDLE_FORMAT", "BUNDLE_VERSION", "CONFIDENTIAL_NOTE",
-    "InputsInfo", "Member", "SubstitutionInfo", "Team", "VerifyReport", "assign_teams", "check_inputs",
-    "current_assignments", "default_substitute_seed", "draw_expert_substitute", "draw_experts", "export_bundle",
-    "get_assignment", "list_assignments", "split_reason", "substitute", "verify_assignment", "verify_assignments",
+    "ALGORITHM_NAME",
+    "ALGORITHM_VERSION",
+    "AssignmentInfo",
+    "BUNDLE_FORMAT",
+    "BUNDLE_VERSION",
+    "CONFIDENTIAL_NOTE",
+    "InputsInfo",
+    "Member",
+    "SubstitutionInfo",
+    "Team",
+    "VerifyReport",
+    "assign_teams",
+    "check_inputs",
+    "current_assignments",
+    "default_substitute_seed",
+    "draw_expert_substitute",
+    "draw_experts",
+    "export_bundle",
+    "get_assignment",
+    "list_assignments",
+    "split_reason",
+    "substitute",
+    "verify_assignment",
+    "verify_assignments",
     "verify_bundle",
 ]

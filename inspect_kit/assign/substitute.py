@@ -38,8 +38,9 @@ class Substitution:
     team: tuple[str, ...]  # the task's team after the substitution, sorted
 
 
-def _candidate_weights(fractional: Fractional, assignment: Assignment, task_id: str, leaving: str,
-                       unavailable: set[str]) -> tuple[str, dict[str, Fraction]]:
+def _candidate_weights(
+    fractional: Fractional, assignment: Assignment, task_id: str, leaving: str, unavailable: set[str]
+) -> tuple[str, dict[str, Fraction]]:
     g = fractional.graph
     team = set(assignment.teams.get(task_id, ()))
     if leaving not in team:
@@ -51,15 +52,29 @@ def _candidate_weights(fractional: Fractional, assignment: Assignment, task_id: 
     q, scale = g.pair_cap_units, g.scale
 
     weights: dict[str, Fraction] = {}
-    excluded = {"on the team": 0, "unavailable": 0, "may not pair with the team": 0, "at their load cap": 0,
-                "already at the pair cap": 0}
+    excluded = {
+        "on the team": 0,
+        "unavailable": 0,
+        "may not pair with the team": 0,
+        "at their load cap": 0,
+        "already at the pair cap": 0,
+    }
     lo, hi = int(g.slot_start[slot]), int(g.slot_start[slot + 1])
     for o, x in zip(g.edge_officer[lo:hi].tolist(), fractional.units[lo:hi].tolist()):
         oid, cap = g.officer_ids[o], g.officer_caps[o]
-        reason = ("on the team" if oid in team else "unavailable" if oid in unavailable
-                  else "may not pair with the team" if oid in banned
-                  else "at their load cap" if cap is not None and assignment.loads.get(oid, 0) >= cap
-                  else "already at the pair cap" if x >= q else None)
+        reason = (
+            "on the team"
+            if oid in team
+            else "unavailable"
+            if oid in unavailable
+            else "may not pair with the team"
+            if oid in banned
+            else "at their load cap"
+            if cap is not None and assignment.loads.get(oid, 0) >= cap
+            else "already at the pair cap"
+            if x >= q
+            else None
+        )
         if reason:
             excluded[reason] += 1
         else:
@@ -68,12 +83,19 @@ def _candidate_weights(fractional: Fractional, assignment: Assignment, task_id: 
         counts = ", ".join(f"{n} {why}" for why, n in excluded.items() if n)
         raise NoSubstituteAvailable(
             f"task {task_id}: no officer of department {dept} can replace {leaving} without breaking a rule; "
-            f"of {hi - lo} eligible: {counts}")
+            f"of {hi - lo} eligible: {counts}"
+        )
     return dept, weights
 
 
-def draw_substitute(fractional: Fractional, assignment: Assignment, task_id: str, leaving: str, seed: str,
-                    unavailable: Iterable[str] = ()) -> Substitution:
+def draw_substitute(
+    fractional: Fractional,
+    assignment: Assignment,
+    task_id: str,
+    leaving: str,
+    seed: str,
+    unavailable: Iterable[str] = (),
+) -> Substitution:
     """Draw who replaces `leaving` on `task_id`; raises NoSubstituteAvailable if nobody can."""
     _check_seed(seed)
     dept, weights = _candidate_weights(fractional, assignment, task_id, leaving, set(unavailable))
@@ -88,8 +110,15 @@ def draw_substitute(fractional: Fractional, assignment: Assignment, task_id: str
             chosen = oid
             break
     team = tuple(sorted((set(assignment.teams[task_id]) - {leaving}) | {chosen}))
-    return Substitution(task_id=task_id, department=dept, leaving=leaving, substitute=chosen,
-                        probabilities=probabilities, seed=seed, team=team)
+    return Substitution(
+        task_id=task_id,
+        department=dept,
+        leaving=leaving,
+        substitute=chosen,
+        probabilities=probabilities,
+        seed=seed,
+        team=team,
+    )
 
 
 def apply_substitution(assignment: Assignment, substitution: Substitution) -> Assignment:

@@ -17,12 +17,13 @@ from sqlalchemy import Engine, select
 
 from inspect_kit.assign.eligibility import inputs_sha256, instance_from_inputs
 from inspect_kit.assign.experts import draw_expert_substitute, draw_experts
+from inspect_kit.assign.record_substitute import core_assignment, default_substitute_seed
 from inspect_kit.assign.records import assignment_row, split_reason
 from inspect_kit.assign.rows import chunks, member_rows
 from inspect_kit.assign.run import ALGORITHM_NAME, short_list
-from inspect_kit.assign.record_substitute import core_assignment, default_substitute_seed
 from inspect_kit.errors import InspectError
-from inspect_kit.storage.models import Assignment as AssignmentRow, Draw, Inspector, Task
+from inspect_kit.storage.models import Assignment as AssignmentRow
+from inspect_kit.storage.models import Draw, Inspector, Task
 
 BUNDLE_FORMAT = "inspect-kit/assign-bundle"
 BUNDLE_VERSION = 1
@@ -52,8 +53,14 @@ def export_bundle(engine: Engine, assignment_id: int) -> dict[str, Any]:
         rows.sort(key=lambda r: r.id)
         people = {}
         for part in chunks(sorted({r.inspector_id for r in rows})):
-            people.update({r.id: r for r in conn.execute(select(Inspector.id, Inspector.cert_no, Inspector.kind)
-                                                         .where(Inspector.id.in_(part)))})
+            people.update(
+                {
+                    r.id: r
+                    for r in conn.execute(
+                        select(Inspector.id, Inspector.cert_no, Inspector.kind).where(Inspector.id.in_(part))
+                    )
+                }
+            )
     by_id = {r.id: r for r in rows}
     teams: dict[str, dict[str, list[str]]] = {}
     subs = []
@@ -68,25 +75,49 @@ def export_bundle(engine: Engine, assignment_id: int) -> dict[str, Any]:
         old = by_id.get(r.replaces_id)
         reason, meta = split_reason(r.reason)
         leaving = people[old.inspector_id].cert_no if old is not None else None
-        kind = ("expert" if old is not None and (people[old.inspector_id].kind != "officer" or old.role == "expert")
-                else "officer")
-        subs.append({"task": tasks[r.task_id], "leaving": leaving, "substitute": cert, "kind": kind,
-                     "probability": r.probability,
-                     "seed": meta.get("seed") or (default_substitute_seed(a.seed, tasks[r.task_id], leaving)
-                                                  if leaving else None),
-                     "unavailable": meta.get("unavailable", []), "reason": reason, "added_at": r.added_at.isoformat()})
+        kind = (
+            "expert"
+            if old is not None and (people[old.inspector_id].kind != "officer" or old.role == "expert")
+            else "officer"
+        )
+        subs.append(
+            {
+                "task": tasks[r.task_id],
+                "leaving": leaving,
+                "substitute": cert,
+                "kind": kind,
+                "probability": r.probability,
+                "seed": meta.get("seed")
+                or (default_substitute_seed(a.seed, tasks[r.task_id], leaving) if leaving else None),
+                "unavailable": meta.get("unavailable", []),
+                "reason": reason,
+                "added_at": r.added_at.isoformat(),
+            }
+        )
     return {
-        "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION,
+        "format": BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
         "algorithm": {"name": a.algorithm, "version": a.algorithm_version},
-        "matter": a.matter_code, "period": a.period, "seed": a.seed, "seed_source": a.seed_source,
-        "inputs_sha256": a.inputs_sha256, "inputs": a.inputs,
-        "fractional_sha256": a.fractional_sha256, "fractional": zlib.decompress(a.fractional_blob).decode("utf-8"),
+        "matter": a.matter_code,
+        "period": a.period,
+        "seed": a.seed,
+        "seed_source": a.seed_source,
+        "inputs_sha256": a.inputs_sha256,
+        "inputs": a.inputs,
+        "fractional_sha256": a.fractional_sha256,
+        "fractional": zlib.decompress(a.fractional_blob).decode("utf-8"),
         "teams": [{"task": t, **teams[t]} for t in sorted(teams)],
         "substitutions": subs,
-        "record": {"assignment_id": a.id, "draw_id": a.draw_id, "created_at": a.created_at.isoformat(),
-                   "pair_cap": a.pair_cap, "reassignment_of": a.reassignment_of, "reason": a.reason,
-                   "draw": {"matter": d.matter_code, "period": d.period, "drawn_at": d.drawn_at.isoformat()} if d else None,
-                   "draw_tasks": sorted(tasks.values())},
+        "record": {
+            "assignment_id": a.id,
+            "draw_id": a.draw_id,
+            "created_at": a.created_at.isoformat(),
+            "pair_cap": a.pair_cap,
+            "reassignment_of": a.reassignment_of,
+            "reason": a.reason,
+            "draw": {"matter": d.matter_code, "period": d.period, "drawn_at": d.drawn_at.isoformat()} if d else None,
+            "draw_tasks": sorted(tasks.values()),
+        },
     }
 
 
@@ -103,17 +134,27 @@ def verify_bundle(bundle: Mapping[str, Any], resolve: bool = False) -> VerifyRep
     return rep
 
 
-def _verify_bundle(bundle: Mapping[str, Any], rep: VerifyReport, resolve: bool) -> None:
-    from inspect_kit.assign import (AssignmentInputInvalid, ForbiddenPairsUnresolved, Fractional, NoSubstituteAvailable,
-                                    apply_substitution, draw_substitute, instance_sha256, sample_assignment,
-                                    solve_fractional)
+def _verify_bundle(bundle: Mapping[str, Any], rep: VerifyReport, resolve: bool) -> None:  # noqa: C901 - one check after another, each one line
+    from inspect_kit.assign import (
+        AssignmentInputInvalid,
+        ForbiddenPairsUnresolved,
+        Fractional,
+        NoSubstituteAvailable,
+        apply_substitution,
+        draw_substitute,
+        instance_sha256,
+        sample_assignment,
+        solve_fractional,
+    )
 
     if bundle.get("format") != BUNDLE_FORMAT:
         rep.fail(f"not an assignment bundle (format {bundle.get('format')!r})")
         return
     inputs, seed = bundle["inputs"], bundle["seed"]
     if inputs_sha256(inputs) != bundle["inputs_sha256"]:
-        rep.fail(f"the inputs do not match their SHA-256: stored {bundle['inputs_sha256']}, computed {inputs_sha256(inputs)}")
+        rep.fail(
+            f"the inputs do not match their SHA-256: stored {bundle['inputs_sha256']}, computed {inputs_sha256(inputs)}"
+        )
     text = bundle["fractional"].encode("utf-8")
     if hashlib.sha256(text).hexdigest() != bundle["fractional_sha256"]:
         rep.fail(f"the fractional solution does not match its SHA-256 {bundle['fractional_sha256']}")
@@ -142,8 +183,11 @@ def _verify_bundle(bundle: Mapping[str, Any], rep: VerifyReport, resolve: bool) 
         return
     derived = {t: sorted(c) for t, c in sampled.teams.items()}
     if derived != stored:
-        diff = [f"{t}: stored {'、'.join(stored.get(t, [])) or '-'}, re-derived {'、'.join(derived.get(t, [])) or '-'}"
-                for t in sorted(set(stored) | set(derived)) if stored.get(t) != derived.get(t)]
+        diff = [
+            f"{t}: stored {'、'.join(stored.get(t, [])) or '-'}, re-derived {'、'.join(derived.get(t, [])) or '-'}"
+            for t in sorted(set(stored) | set(derived))
+            if stored.get(t) != derived.get(t)
+        ]
         rep.fail(f"the stored teams are not those the seed gives: {short_list(diff, 5)}")
     per_task = int(inputs["experts"]["per_task"])
     expert_pool = inputs["experts"].get("eligible", {})
@@ -189,13 +233,19 @@ def _verify_bundle(bundle: Mapping[str, Any], rep: VerifyReport, resolve: bool) 
             rep.fail(f"{where}: stored probability {s['probability']}, re-derived {float(p)}")
     if bundle["substitutions"]:
         final = {t: sorted(c) for t, c in state.teams.items()}
-        for problem in _rule_problems(inputs, final, {t: sorted(c) for t, c in experts.items()}, fractional,
-                                      check_loads=False):
+        for problem in _rule_problems(
+            inputs, final, {t: sorted(c) for t, c in experts.items()}, fractional, check_loads=False
+        ):
             rep.fail(f"after substitutes: {problem}")
 
 
-def _rule_problems(inputs: Mapping[str, Any], teams: Mapping[str, Sequence[str]], experts: Mapping[str, Sequence[str]],
-                   fractional: Any, check_loads: bool) -> list[str]:
+def _rule_problems(
+    inputs: Mapping[str, Any],
+    teams: Mapping[str, Sequence[str]],
+    experts: Mapping[str, Sequence[str]],
+    fractional: Any,
+    check_loads: bool,
+) -> list[str]:
     """Team sizes per department, distinct members, eligibility, forbidden pairs, caps, floor/ceil loads."""
     problems = []
     dept = {o["id"]: o["department"] for o in inputs["officers"]}
@@ -205,8 +255,10 @@ def _rule_problems(inputs: Mapping[str, Any], teams: Mapping[str, Sequence[str]]
     per_task = int(inputs["experts"]["per_task"])
     task_ids = [t["id"] for t in inputs["tasks"]]
     if set(teams) != set(task_ids):
-        problems.append(f"teams are stored for {len(teams)} task(s) but the inputs have {len(task_ids)}: "
-                        f"{short_list(sorted(set(teams) ^ set(task_ids)))}")
+        problems.append(
+            f"teams are stored for {len(teams)} task(s) but the inputs have {len(task_ids)}: "
+            f"{short_list(sorted(set(teams) ^ set(task_ids)))}"
+        )
     for t in inputs["tasks"]:
         team = list(teams.get(t["id"], []))
         if len(set(team)) != len(team):
@@ -222,8 +274,10 @@ def _rule_problems(inputs: Mapping[str, Any], teams: Mapping[str, Sequence[str]]
             problems.append(f"{t['id']}: {'; '.join(f'{a}+{b}' for a, b in sorted(pairs))} were a team last period")
         ex = list(experts.get(t["id"], []))
         if sorted(set(ex) - set(expert_pool.get(t["id"], ()))):
-            problems.append(f"{t['id']}: expert(s) {'、'.join(sorted(set(ex) - set(expert_pool.get(t['id'], ()))))} "
-                            "not eligible for the task")
+            problems.append(
+                f"{t['id']}: expert(s) {'、'.join(sorted(set(ex) - set(expert_pool.get(t['id'], ()))))} "
+                "not eligible for the task"
+            )
         if per_task and len(set(ex)) != min(per_task, len(expert_pool.get(t["id"], ()))):
             problems.append(f"{t['id']}: {len(set(ex))} expert(s), {per_task} asked for")
     loads = Counter(c for team in teams.values() for c in team)
@@ -234,8 +288,9 @@ def _rule_problems(inputs: Mapping[str, Any], teams: Mapping[str, Sequence[str]]
         for cert, expected in fractional.expected_loads().items():
             n = loads.get(cert, 0)
             if not (expected.numerator // expected.denominator <= n <= -(-expected.numerator // expected.denominator)):
-                problems.append(f"{cert} has {n} tasks; the fractional solution expects {float(expected):g} "
-                                "(floor or ceiling)")
+                problems.append(
+                    f"{cert} has {n} tasks; the fractional solution expects {float(expected):g} (floor or ceiling)"
+                )
     return problems
 
 
@@ -248,7 +303,11 @@ def verify_assignment(engine: Engine, assignment_id: int, resolve: bool = False)
     inputs = bundle["inputs"]
     if bundle["algorithm"]["name"] != ALGORITHM_NAME:
         rep.fail(f"unknown algorithm {bundle['algorithm']['name']!r}")
-    if (inputs.get("matter"), inputs.get("period"), inputs.get("draw_id")) != (bundle["matter"], bundle["period"], rec["draw_id"]):
+    if (inputs.get("matter"), inputs.get("period"), inputs.get("draw_id")) != (
+        bundle["matter"],
+        bundle["period"],
+        rec["draw_id"],
+    ):
         rep.fail("the inputs name another matter, period or draw than the record")
     draw = rec["draw"]
     if draw is None or (draw["matter"], draw["period"]) != (bundle["matter"], bundle["period"]):

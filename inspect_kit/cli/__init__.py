@@ -77,7 +77,10 @@ def _root(
         None, "--config", envvar=common.CONFIG_ENV, help="Config folder \\[default: ./configs]"
     ),
     busy_timeout: Optional[float] = typer.Option(
-        None, "--busy-timeout", envvar="INSPECT_DB_BUSY_TIMEOUT", metavar="SECONDS",
+        None,
+        "--busy-timeout",
+        envvar="INSPECT_DB_BUSY_TIMEOUT",
+        metavar="SECONDS",
         help="SQLite: how long a write waits for another program's lock before giving up \\[default: 10]",
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
@@ -112,14 +115,18 @@ def main() -> None:
     except InspectError as exc:
         from inspect_kit.storage.urls import redact  # no message ever shows a database password
 
-        common.console(stderr=True).print(f"[bold red]error:[/] {common.escape(redact(str(exc)))}", markup=True,
-                                          highlight=False)
+        common.console(stderr=True).print(
+            f"[bold red]error:[/] {common.escape(redact(str(exc)))}", markup=True, highlight=False
+        )
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # the last resort: a unique key taken by a concurrent writer
         if type(exc).__name__ != "IntegrityError" or not type(exc).__module__.startswith("sqlalchemy"):
             raise
-        common.console(stderr=True).print("[bold red]error:[/] someone else wrote the same records at the same "
-                                          "time; nothing was written: run the command again", highlight=False)
+        common.console(stderr=True).print(
+            "[bold red]error:[/] someone else wrote the same records at the same "
+            "time; nothing was written: run the command again",
+            highlight=False,
+        )
         sys.exit(1)

@@ -8,13 +8,17 @@ import typer
 
 from inspect_kit.cli import common
 from inspect_kit.cli.draw import MATTER, MONTH, PERIOD, QUARTER, YEAR, resolve_period
-
-assign_app = typer.Typer(help="Random teams of enforcement officers for the drawn tasks (random 2): assign, show, "
-                              "substitute, verify. Teams are confidential until the entities are notified.")
-
 from inspect_kit.cli.options import JSON, date_value
+
+assign_app = typer.Typer(
+    help="Random teams of enforcement officers for the drawn tasks (random 2): assign, show, "
+    "substitute, verify. Teams are confidential until the entities are notified."
+)
+
 CSV = typer.Option(False, "--csv", help="Print CSV.")
-ON = typer.Option(None, "--on", help="Inspection date the certificates must be valid on (default: every day of the period).")
+ON = typer.Option(
+    None, "--on", help="Inspection date the certificates must be valid on (default: every day of the period)."
+)
 
 
 def _now():
@@ -34,8 +38,11 @@ def _note() -> None:
 
 
 def _print_assignment(a, teams: bool = True) -> None:
-    head = (f"[bold]{a.matter} {a.period}[/]: assignment #{a.id} of draw #{a.draw_id}, seed {a.seed!r}"
-            + (f" ({a.seed_source})" if a.seed_source else "") + f", {len(a.teams)} task(s), pair cap {a.pair_cap:g}")
+    head = (
+        f"[bold]{a.matter} {a.period}[/]: assignment #{a.id} of draw #{a.draw_id}, seed {a.seed!r}"
+        + (f" ({a.seed_source})" if a.seed_source else "")
+        + f", {len(a.teams)} task(s), pair cap {a.pair_cap:g}"
+    )
     if a.reassignment_of:
         head += f", re-assignment of #{a.reassignment_of}: {a.reason}"
     common.info(head)
@@ -43,7 +50,9 @@ def _print_assignment(a, teams: bool = True) -> None:
     if teams:
         rows = []
         for t in a.teams:
-            officers = "、".join(f"{m.name}（{m.cert_no}）" + ("*" if m.role == "substitute" else "") for m in t.officers)
+            officers = "、".join(
+                f"{m.name}（{m.cert_no}）" + ("*" if m.role == "substitute" else "") for m in t.officers
+            )
             experts = "、".join(f"{m.name}（{m.cert_no}）" for m in t.experts)
             rows.append((t.task_no, t.identifier, t.entity_name, t.township or "", officers, experts))
         common.print_table(None, ["task", "统一社会信用代码", "名称", "乡镇", "执法人员", "专家"], rows)
@@ -67,11 +76,16 @@ def _write_rows(assignments, csv_out: bool, output: Optional[Path], json_out: bo
 @assign_app.callback(invoke_without_command=True)
 def assign(
     ctx: typer.Context,
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
     seed: Optional[str] = typer.Option(None, "--seed", help="The public seed (≥ 20 characters by default)."),
     seed_source: Optional[str] = typer.Option(None, "--seed-source", help="Where the seed came from."),
-    experts: int = typer.Option(0, "--experts", help="Outside experts per task, on top of the officers (never counted)."),
+    experts: int = typer.Option(
+        0, "--experts", help="Outside experts per task, on top of the officers (never counted)."
+    ),
     on: Optional[str] = ON,
     reassign: bool = typer.Option(False, "--reassign", help="Assign again; the earlier record stays."),
     reason: Optional[str] = typer.Option(None, "--reason", help="Why a re-assignment was needed (kept on record)."),
@@ -98,9 +112,19 @@ def assign(
         raise InspectError("--seed is required: a public seed chosen after the draw (see `inspect assign check`)")
     p = resolve_period(quarter, month, year, period)
     cfg = load_config(common.state.config_path())
-    done = service.assign_teams(common.engine(), cfg, p, seed=seed, seed_source=seed_source, now=_now(),
-                                matters=[matter] if matter else None, experts=experts, on=_date(on), reassign=reassign,
-                                reason=reason)
+    done = service.assign_teams(
+        common.engine(),
+        cfg,
+        p,
+        seed=seed,
+        seed_source=seed_source,
+        now=_now(),
+        matters=[matter] if matter else None,
+        experts=experts,
+        on=_date(on),
+        reassign=reassign,
+        reason=reason,
+    )
     _note()
     if json_out:
         common.print_json([{**a.public(), "fractional_sha256": a.fractional_sha256, "teams": a.rows()} for a in done])
@@ -111,8 +135,11 @@ def assign(
 
 @assign_app.command("check")
 def check(
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
     experts: int = typer.Option(0, "--experts", help="Outside experts per task."),
     on: Optional[str] = ON,
     json_out: bool = JSON,
@@ -128,23 +155,32 @@ def check(
 
     p = resolve_period(quarter, month, year, period)
     cfg = load_config(common.state.config_path())
-    found = service.check_inputs(common.engine(), cfg, p, matters=[matter] if matter else None, experts=experts,
-                                 on=_date(on))
+    found = service.check_inputs(
+        common.engine(), cfg, p, matters=[matter] if matter else None, experts=experts, on=_date(on)
+    )
     if json_out:
         common.print_json([i.__dict__ for i in found])
         return
     for i in found:
-        common.info(f"[bold]{i.matter} {i.period}[/]: {i.n_tasks} task(s), {i.n_officers} available officer(s); "
-                    f"teams can be formed. inputs SHA-256 {i.inputs_sha256}")
+        common.info(
+            f"[bold]{i.matter} {i.period}[/]: {i.n_tasks} task(s), {i.n_officers} available officer(s); "
+            f"teams can be formed. inputs SHA-256 {i.inputs_sha256}"
+        )
 
 
 @assign_app.command("show")
 def show(
     assignment_id: Optional[int] = typer.Argument(None, help="An assignment number \\[default: the current ones]."),
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    public: bool = typer.Option(False, "--public", help="Only what may be published: the inputs' SHA-256 and the seed."),
-    json_out: bool = JSON, csv_out: bool = CSV,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
+    public: bool = typer.Option(
+        False, "--public", help="Only what may be published: the inputs' SHA-256 and the seed."
+    ),
+    json_out: bool = JSON,
+    csv_out: bool = CSV,
 ) -> None:
     """The teams of the current assignments (confidential until the entities are notified).
 
@@ -166,8 +202,10 @@ def show(
             common.print_json([a.public() for a in found])
         else:
             for a in found:
-                common.info(f"{a.matter} {a.period}: inputs SHA-256 {a.inputs_sha256}; seed {a.seed!r}"
-                            + (f" ({a.seed_source})" if a.seed_source else ""))
+                common.info(
+                    f"{a.matter} {a.period}: inputs SHA-256 {a.inputs_sha256}; seed {a.seed!r}"
+                    + (f" ({a.seed_source})" if a.seed_source else "")
+                )
         return
     _note()
     if json_out or csv_out:
@@ -179,12 +217,19 @@ def show(
 
 @assign_app.command("export")
 def export(
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
     json_out: bool = typer.Option(False, "--json", help="JSON: one object per task [the default]."),
     csv_out: bool = CSV,
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file: .json, .csv or .xlsx, "
-                                          "by its extension \\[default: standard output]."),
+    output: Optional[Path] = typer.Option(
+        None,
+        "-o",
+        "--output",
+        help="Write to this file: .json, .csv or .xlsx, by its extension \\[default: standard output].",
+    ),
 ) -> None:
     """Export the current teams: per task the entity's identifier and the team's 执法证号 and names.
 
@@ -209,8 +254,11 @@ def export(
 
 @assign_app.command("list")
 def list_(
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
     json_out: bool = JSON,
 ) -> None:
     """Every assignment on record, re-assignments included, with seeds and hashes.
@@ -221,15 +269,37 @@ def list_(
 
     p = resolve_period(quarter, month, year, period, required=False)
     found = service.list_assignments(common.engine(), p.label if p else None, matter)
-    rows = [{**a.public(), "draw": a.draw_id, "created_at": a.created_at, "fractional_sha256": a.fractional_sha256,
-             "reassignment_of": a.reassignment_of, "reason": a.reason} for a in found]
+    rows = [
+        {
+            **a.public(),
+            "draw": a.draw_id,
+            "created_at": a.created_at,
+            "fractional_sha256": a.fractional_sha256,
+            "reassignment_of": a.reassignment_of,
+            "reason": a.reason,
+        }
+        for a in found
+    ]
     if json_out:
         common.print_json(rows)
         return
-    common.print_table("assignments", ["#", "matter", "period", "draw", "assigned at", "seed", "inputs SHA-256", "re-assignment of"],
-                       [(r["assignment"], r["matter"], r["period"], r["draw"], r["created_at"], r["seed"],
-                         r["inputs_sha256"][:16] + "…", r["reassignment_of"] and f"#{r['reassignment_of']}: {r['reason']}")
-                        for r in rows])
+    common.print_table(
+        "assignments",
+        ["#", "matter", "period", "draw", "assigned at", "seed", "inputs SHA-256", "re-assignment of"],
+        [
+            (
+                r["assignment"],
+                r["matter"],
+                r["period"],
+                r["draw"],
+                r["created_at"],
+                r["seed"],
+                r["inputs_sha256"][:16] + "…",
+                r["reassignment_of"] and f"#{r['reassignment_of']}: {r['reason']}",
+            )
+            for r in rows
+        ],
+    )
 
 
 @assign_app.command("substitute")
@@ -237,8 +307,11 @@ def substitute(
     task: str = typer.Argument(..., help="The task number, e.g. STHJ-01-2026Q1-002."),
     cert_no: str = typer.Argument(..., help="执法证号 of the officer (or expert) who drops out."),
     reason: str = typer.Option(..., "--reason", help="Why (kept on record)."),
-    seed: Optional[str] = typer.Option(None, "--seed", help="Seed of the draw \\[default: the assignment's seed + "
-                                       "\":substitute:\" + task + \":\" + 执法证号]."),
+    seed: Optional[str] = typer.Option(
+        None,
+        "--seed",
+        help='Seed of the draw \\[default: the assignment\'s seed + ":substitute:" + task + ":" + 执法证号].',
+    ),
     on: Optional[str] = ON,
     json_out: bool = JSON,
 ) -> None:
@@ -258,8 +331,10 @@ def substitute(
     if json_out:
         common.print_json(s.__dict__)
         return
-    common.info(f"[bold]{s.task_no}[/]: {s.substitute_name}（{s.substitute}）replaces {s.leaving_name}（{s.leaving}）, "
-                f"drawn with probability {s.probability:.4f} among {len(s.candidates)} candidate(s); seed {s.seed!r}")
+    common.info(
+        f"[bold]{s.task_no}[/]: {s.substitute_name}（{s.substitute}）replaces {s.leaving_name}（{s.leaving}）, "
+        f"drawn with probability {s.probability:.4f} among {len(s.candidates)} candidate(s); seed {s.seed!r}"
+    )
     if s.excluded:
         common.info(f"  no longer available: {'、'.join(s.excluded)}")
     common.info(f"  team now: {'、'.join(s.team)}")

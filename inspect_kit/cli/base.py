@@ -26,7 +26,8 @@ def upgrade() -> None:
 
     Example: inspect --db postgresql://inspect@localhost/county db upgrade
     """
-    from inspect_kit.storage.db import current_revision, head_revision, upgrade as do_upgrade
+    from inspect_kit.storage.db import current_revision, head_revision
+    from inspect_kit.storage.db import upgrade as do_upgrade
 
     engine = common.new_engine()
     before = current_revision(engine)

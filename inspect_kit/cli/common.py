@@ -43,8 +43,9 @@ def new_engine(url: str | None = None):
     return make_engine(url or state.db_url, busy_timeout=state.busy_timeout)
 
 
-def period_from_options(quarter: str | None, month: str | None, year: str | int | None, period: str | None,
-                        required: bool = True):
+def period_from_options(
+    quarter: str | None, month: str | None, year: str | int | None, period: str | None, required: bool = True
+):
     """The one period given by --quarter, --month, --year or --period (a Period), or None."""
     from inspect_kit.errors import InspectError
     from inspect_kit.periods import parse_period

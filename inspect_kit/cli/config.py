@@ -12,7 +12,9 @@ config_app = typer.Typer(help="Settings, units and the matters list (一单).", 
 
 
 @config_app.command("check")
-def check(path: Optional[Path] = typer.Argument(None, help="A config file or folder \\[default: the config folder]")) -> None:
+def check(
+    path: Optional[Path] = typer.Argument(None, help="A config file or folder \\[default: the config folder]"),
+) -> None:
     """Validate config files; errors name the file, the key and the problem.
 
     Example: inspect config check configs/matters.toml
@@ -47,12 +49,27 @@ def show(json_out: bool = JSON) -> None:
 
     cfg = load_config(common.state.config_path())
     if json_out:
-        common.print_json({"units": [u.model_dump() for u in cfg.units], "matters": [m.model_dump() for m in cfg.matters]})
+        common.print_json(
+            {"units": [u.model_dump() for u in cfg.units], "matters": [m.model_dump() for m in cfg.matters]}
+        )
         return
-    common.print_table("Matters (一单)", ["code", "name", "unit", "period", "quota", "per stratum", "coverage", "team"],
-                       [(m.code, m.name, m.unit, m.period, m.quota,
-                         ", ".join(f"{k}={v}" for k, v in m.stratum_quota.items()), m.coverage,
-                         "+".join(f"{d}×{n}" for d, n in m.team_demand().items())) for m in cfg.matters])
+    common.print_table(
+        "Matters (一单)",
+        ["code", "name", "unit", "period", "quota", "per stratum", "coverage", "team"],
+        [
+            (
+                m.code,
+                m.name,
+                m.unit,
+                m.period,
+                m.quota,
+                ", ".join(f"{k}={v}" for k, v in m.stratum_quota.items()),
+                m.coverage,
+                "+".join(f"{d}×{n}" for d, n in m.team_demand().items()),
+            )
+            for m in cfg.matters
+        ],
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -7,11 +7,9 @@ from typing import Any, Optional
 import typer
 
 from inspect_kit.cli import common
-
-draw_app = typer.Typer(help="Verifiable draws of entities to inspect (random 1): prepare, run, show, verify.")
-
 from inspect_kit.cli.options import CSV, JSON, MATTER, MONTH, PERIOD, QUARTER, YEAR, date_value
 
+draw_app = typer.Typer(help="Verifiable draws of entities to inspect (random 1): prepare, run, show, verify.")
 
 resolve_period = common.period_from_options
 
@@ -41,20 +39,35 @@ def _codes(cfg, p, matter: Optional[str]) -> list[str]:
     return [m.code for m in _matters(cfg, p, matter)]
 
 
-def _source(drand: Optional[int], drand_at: Optional[str], drand_chain: str, lottery_name: Optional[str],
-            lottery_issue: Optional[str], lottery_date: Optional[str], witnessed: Optional[str],
-            witnesses: Optional[list[str]]):
+def _source(
+    drand: Optional[int],
+    drand_at: Optional[str],
+    drand_chain: str,
+    lottery_name: Optional[str],
+    lottery_issue: Optional[str],
+    lottery_date: Optional[str],
+    witnessed: Optional[str],
+    witnesses: Optional[list[str]],
+):
     """The one seed source the options name (a SeedSource), or a clear error."""
     from inspect_kit.draw.seeds import DRAND_CHAINS, SeedError, SeedSource
     from inspect_kit.errors import InspectError
 
-    kinds = [k for k, given in (("drand", drand is not None or drand_at), ("lottery", lottery_name or lottery_issue
-                                                                          or lottery_date),
-                                ("witnessed", witnessed or witnesses)) if given]
+    kinds = [
+        k
+        for k, given in (
+            ("drand", drand is not None or drand_at),
+            ("lottery", lottery_name or lottery_issue or lottery_date),
+            ("witnessed", witnessed or witnesses),
+        )
+        if given
+    ]
     if len(kinds) != 1:
-        raise InspectError("name exactly one seed source: --drand ROUND (or --drand-at TIME), --lottery-name/"
-                           "--lottery-issue/--lottery-date, or --witnessed DESCRIPTION --witness NAME"
-                           + (f" (got {', '.join(kinds)})" if kinds else ""))
+        raise InspectError(
+            "name exactly one seed source: --drand ROUND (or --drand-at TIME), --lottery-name/"
+            "--lottery-issue/--lottery-date, or --witnessed DESCRIPTION --witness NAME"
+            + (f" (got {', '.join(kinds)})" if kinds else "")
+        )
     try:
         if kinds == ["drand"]:
             if drand is not None and drand_at:
@@ -65,8 +78,9 @@ def _source(drand: Optional[int], drand_at: Optional[str], drand_chain: str, lot
                 try:
                     moment = dt.datetime.fromisoformat(str(drand_at).strip().replace("/", "-"))
                 except ValueError:
-                    raise InspectError(f"--drand-at: {drand_at!r} is not a time like '2026-01-05 10:00' "
-                                       "(China Standard Time)") from None
+                    raise InspectError(
+                        f"--drand-at: {drand_at!r} is not a time like '2026-01-05 10:00' (China Standard Time)"
+                    ) from None
                 if drand_chain not in DRAND_CHAINS:
                     raise InspectError(f"--drand-chain: unknown chain {drand_chain!r}")
                 drand = DRAND_CHAINS[drand_chain].first_round_after(moment)
@@ -83,35 +97,49 @@ def _source(drand: Optional[int], drand_at: Optional[str], drand_chain: str, lot
 
 
 def _print_frame(f) -> None:
-    common.info(f"[bold]{f.matter} {f.period}[/]: frame #{f.id} frozen {f.prepared_at:%Y-%m-%d %H:%M}, "
-                f"{f.n_rows} entities, SHA-256 {f.sha256}")
+    common.info(
+        f"[bold]{f.matter} {f.period}[/]: frame #{f.id} frozen {f.prepared_at:%Y-%m-%d %H:%M}, "
+        f"{f.n_rows} entities, SHA-256 {f.sha256}"
+    )
     for reason, n in f.excluded.items():
         common.info(f"  excluded: {n} {common.escape(reason)}")
     if f.commitment is not None:
         c = f.commitment
-        common.info(f"  commitment #{c.id}: seed source {common.escape(c.seed_source.describe())}"
-                    + ("; SEALED (the list stays secret until `inspect draw unseal`)" if c.sealed else "")
-                    + (f"; re-draw: {common.escape(c.redraw_reason)}" if c.redraw_reason else ""))
+        common.info(
+            f"  commitment #{c.id}: seed source {common.escape(c.seed_source.describe())}"
+            + ("; SEALED (the list stays secret until `inspect draw unseal`)" if c.sealed else "")
+            + (f"; re-draw: {common.escape(c.redraw_reason)}" if c.redraw_reason else "")
+        )
         common.info(f"  commitment code {c.sha256}")
-    common.print_table(None, ["stratum", "N", "quota", "rounding", "n", "explanation"],
-                       [(s["stratum"], s["N"], s["quota"], s["rounding"], s["n"], s["explanation"]) for s in f.strata])
+    common.print_table(
+        None,
+        ["stratum", "N", "quota", "rounding", "n", "explanation"],
+        [(s["stratum"], s["N"], s["quota"], s["rounding"], s["n"], s["explanation"]) for s in f.strata],
+    )
 
 
 def _print_draw(d, tickets: bool = True) -> None:
     from inspect_kit.draw.sampler import format_ticket
 
-    common.info(f"[bold]{d.matter} {d.period}[/]: draw #{d.id}, public seed {common.escape(repr(d.seed))} "
-                f"({common.escape(d.seed_source)}), {d.n_selected} selected"
-                + (f", re-draw of #{d.redraw_of}: {common.escape(d.reason or '')}" if d.redraw_of else "")
-                + (", sealed" + (" (unsealed)" if d.unsealed else "") if d.sealed else ""))
+    common.info(
+        f"[bold]{d.matter} {d.period}[/]: draw #{d.id}, public seed {common.escape(repr(d.seed))} "
+        f"({common.escape(d.seed_source)}), {d.n_selected} selected"
+        + (f", re-draw of #{d.redraw_of}: {common.escape(d.reason or '')}" if d.redraw_of else "")
+        + (", sealed" + (" (unsealed)" if d.unsealed else "") if d.sealed else "")
+    )
     if d.derived_seed:
         common.info(f"  per-draw seed (tickets): {d.derived_seed}")
     for w in d.warnings:
         common.info(f"  [yellow]warning:[/] {common.escape(w)}")
     if tickets:
-        common.print_table(None, ["task", "stratum", "rank", "统一社会信用代码", "名称", "ticket"],
-                           [(t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"],
-                             format_ticket(t["ticket"], 20)) for t in d.tasks])
+        common.print_table(
+            None,
+            ["task", "stratum", "rank", "统一社会信用代码", "名称", "ticket"],
+            [
+                (t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"], format_ticket(t["ticket"], 20))
+                for t in d.tasks
+            ],
+        )
 
 
 SEED = typer.Option(None, "--seed", help="A witnessed seed: the dice digits (≥ 20 characters by default).")
@@ -130,11 +158,16 @@ WITNESS = typer.Option(None, "--witness", help="A witness of the meeting (repeat
 @draw_app.callback(invoke_without_command=True)
 def draw(
     ctx: typer.Context,
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
     seed: Optional[str] = SEED,
-    witnessed: Optional[str] = WITNESSED, witness: Optional[list[str]] = WITNESS,
-    redraw: bool = REDRAW, reason: Optional[str] = REASON,
+    witnessed: Optional[str] = WITNESSED,
+    witness: Optional[list[str]] = WITNESS,
+    redraw: bool = REDRAW,
+    reason: Optional[str] = REASON,
 ) -> None:
     """Freeze, commit and draw in one step, with a witnessed seed.
 
@@ -158,22 +191,40 @@ def draw(
     source = _source(None, None, "quicknet", None, None, None, witnessed, witness)
     p = resolve_period(quarter, month, year, period)
     cfg, now = load_config(common.state.config_path()), _now()
-    draws = service.draw_now(common.engine(), cfg, p, _codes(cfg, p, matter), seed=seed, source=source,
-                             as_of=now.date(), now=now, redraw=redraw, reason=reason)
+    draws = service.draw_now(
+        common.engine(),
+        cfg,
+        p,
+        _codes(cfg, p, matter),
+        seed=seed,
+        source=source,
+        as_of=now.date(),
+        now=now,
+        redraw=redraw,
+        reason=reason,
+    )
     for d in draws:
         _print_draw(d)
 
 
 @draw_app.command("prepare")
 def prepare(
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    drand: Optional[int] = DRAND, drand_at: Optional[str] = DRAND_AT, drand_chain: str = DRAND_CHAIN,
-    lottery_name: Optional[str] = LOTTERY_NAME, lottery_issue: Optional[str] = LOTTERY_ISSUE,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
+    drand: Optional[int] = DRAND,
+    drand_at: Optional[str] = DRAND_AT,
+    drand_chain: str = DRAND_CHAIN,
+    lottery_name: Optional[str] = LOTTERY_NAME,
+    lottery_issue: Optional[str] = LOTTERY_ISSUE,
     lottery_date: Optional[str] = LOTTERY_DATE,
-    witnessed: Optional[str] = WITNESSED, witness: Optional[list[str]] = WITNESS,
+    witnessed: Optional[str] = WITNESSED,
+    witness: Optional[list[str]] = WITNESS,
     sealed: bool = typer.Option(False, "--sealed", help="保密抽查: the list stays secret until `draw unseal`."),
-    redraw: bool = REDRAW, reason: Optional[str] = REASON,
+    redraw: bool = REDRAW,
+    reason: Optional[str] = REASON,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The draw date the frame reflects \\[default: today]."),
     json_out: bool = JSON,
 ) -> None:
@@ -189,8 +240,18 @@ def prepare(
     p = resolve_period(quarter, month, year, period)
     cfg, now = load_config(common.state.config_path()), _now()
     on = date_value(as_of, "--as-of", now.date()) or now.date()
-    frames = service.prepare(common.engine(), cfg, p, _codes(cfg, p, matter), source=source, as_of=on, now=now,
-                             sealed=sealed, redraw=redraw, reason=reason)
+    frames = service.prepare(
+        common.engine(),
+        cfg,
+        p,
+        _codes(cfg, p, matter),
+        source=source,
+        as_of=on,
+        now=now,
+        sealed=sealed,
+        redraw=redraw,
+        reason=reason,
+    )
     if json_out:
         import dataclasses
 
@@ -198,19 +259,28 @@ def prepare(
         return
     for f in frames:
         _print_frame(f)
-    common.info("Publish each frame SHA-256 and commitment code now; run `inspect draw run` once the seed source's "
-                "value is published.")
+    common.info(
+        "Publish each frame SHA-256 and commitment code now; run `inspect draw run` once the seed source's "
+        "value is published."
+    )
 
 
 @draw_app.command("run")
 def run(
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
-    frame_sha256: Optional[str] = typer.Option(None, "--frame-sha256", help="The frame hash that was published: "
-                                               "refuse to draw from any other frame (with --matter)."),
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
+    frame_sha256: Optional[str] = typer.Option(
+        None,
+        "--frame-sha256",
+        help="The frame hash that was published: refuse to draw from any other frame (with --matter).",
+    ),
     drand_signature: Optional[str] = typer.Option(None, "--drand-signature", help="The committed round's signature."),
-    drand_previous: Optional[str] = typer.Option(None, "--drand-previous-signature",
-                                                 help="mainnet only: the previous round's signature."),
+    drand_previous: Optional[str] = typer.Option(
+        None, "--drand-previous-signature", help="mainnet only: the previous round's signature."
+    ),
     lottery_numbers: Optional[str] = typer.Option(None, "--lottery-numbers", help="The lottery's published numbers."),
     seed: Optional[str] = SEED,
     json_out: bool = JSON,
@@ -224,9 +294,18 @@ def run(
 
     p = resolve_period(quarter, month, year, period)
     cfg, now = load_config(common.state.config_path()), _now()
-    draws = service.run(common.engine(), cfg, p, _codes(cfg, p, matter), now=now, seed=seed,
-                        signature=drand_signature, previous_signature=drand_previous, numbers=lottery_numbers,
-                        frame_sha256=frame_sha256)
+    draws = service.run(
+        common.engine(),
+        cfg,
+        p,
+        _codes(cfg, p, matter),
+        now=now,
+        seed=seed,
+        signature=drand_signature,
+        previous_signature=drand_previous,
+        numbers=lottery_numbers,
+        frame_sha256=frame_sha256,
+    )
     if json_out:
         import dataclasses
 
@@ -238,7 +317,9 @@ def run(
 
 @draw_app.command("unseal")
 def unseal(
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD,
     matter: str = typer.Option(..., "--matter", help="The matter of the sealed draw."),
 ) -> None:
@@ -250,14 +331,19 @@ def unseal(
 
     p = resolve_period(quarter, month, year, period)
     d = service.unseal(common.engine(), matter, p, now=_now())
-    common.info(f"draw #{d.id} of {d.matter} {d.period} unsealed: `inspect publish draw` and `inspect draw "
-                f"export-bundle {d.id}` now show its list")
+    common.info(
+        f"draw #{d.id} of {d.matter} {d.period} unsealed: `inspect publish draw` and `inspect draw "
+        f"export-bundle {d.id}` now show its list"
+    )
 
 
 @draw_app.command("frames")
 def frames(
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
     json_out: bool = JSON,
 ) -> None:
     """Every frame ever frozen, with its commitment and the draw that used it: a re-freeze is visible.
@@ -270,16 +356,40 @@ def frames(
     kw = {"year": p.year} if p is not None and year else {"period": p.label if p else None}
     found = service.list_frames(common.engine(), matter=matter, **kw)
     rows: list[dict[str, Any]] = [
-            {"frame": f.id, "matter": f.matter, "period": f.period, "frozen_at": f.prepared_at, "N": f.n_rows,
-             "sha256": f.sha256, "commitment": f.commitment.sha256 if f.commitment else None,
-             "seed_source": f.commitment.seed_source.describe() if f.commitment else None,
-             "sealed": bool(f.commitment and f.commitment.sealed), "drawn_by": f.drawn_by} for f in found]
+        {
+            "frame": f.id,
+            "matter": f.matter,
+            "period": f.period,
+            "frozen_at": f.prepared_at,
+            "N": f.n_rows,
+            "sha256": f.sha256,
+            "commitment": f.commitment.sha256 if f.commitment else None,
+            "seed_source": f.commitment.seed_source.describe() if f.commitment else None,
+            "sealed": bool(f.commitment and f.commitment.sealed),
+            "drawn_by": f.drawn_by,
+        }
+        for f in found
+    ]
     if json_out:
         common.print_json(rows)
         return
-    common.print_table("frames", ["frame", "matter", "period", "frozen at", "N", "SHA-256", "seed source", "drawn by"],
-                       [(r["frame"], r["matter"], r["period"], r["frozen_at"], r["N"], r["sha256"][:16] + "…",
-                         r["seed_source"], f"#{r['drawn_by']}" if r["drawn_by"] else "—") for r in rows])
+    common.print_table(
+        "frames",
+        ["frame", "matter", "period", "frozen at", "N", "SHA-256", "seed source", "drawn by"],
+        [
+            (
+                r["frame"],
+                r["matter"],
+                r["period"],
+                r["frozen_at"],
+                r["N"],
+                r["sha256"][:16] + "…",
+                r["seed_source"],
+                f"#{r['drawn_by']}" if r["drawn_by"] else "—",
+            )
+            for r in rows
+        ],
+    )
 
 
 def _current_draws(engine, p, matter):
@@ -294,8 +404,11 @@ def _current_draws(engine, p, matter):
 @draw_app.command("show")
 def show(
     draw_id: Optional[int] = typer.Argument(None, help="A draw number \\[default: the current draws of the period]."),
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
     json_out: bool = JSON,
     csv_out: bool = CSV,
 ) -> None:
@@ -321,9 +434,25 @@ def show(
 
         from inspect_kit.spreadsheet import write_csv
 
-        write_csv(sys.stdout, ["draw", "matter", "period", "task_no", "stratum", "rank", "identifier", "name", "ticket"],
-                  ([d.id, d.matter, d.period, t["task_no"], t["stratum"], t["rank"], t["identifier"], t["name"],
-                    t["ticket"]] for d in draws for t in d.tasks))
+        write_csv(
+            sys.stdout,
+            ["draw", "matter", "period", "task_no", "stratum", "rank", "identifier", "name", "ticket"],
+            (
+                [
+                    d.id,
+                    d.matter,
+                    d.period,
+                    t["task_no"],
+                    t["stratum"],
+                    t["rank"],
+                    t["identifier"],
+                    t["name"],
+                    t["ticket"],
+                ]
+                for d in draws
+                for t in d.tasks
+            ),
+        )
     else:
         for d in draws:
             _print_draw(d)
@@ -331,8 +460,11 @@ def show(
 
 @draw_app.command("list")
 def list_(
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
-    period: Optional[str] = PERIOD, matter: Optional[str] = MATTER,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
+    period: Optional[str] = PERIOD,
+    matter: Optional[str] = MATTER,
     json_out: bool = JSON,
     csv_out: bool = CSV,
 ) -> None:
@@ -348,9 +480,20 @@ def list_(
     else:
         draws = service.list_draws(common.engine(), p.label if p else None, matter)
     rows: list[dict[str, Any]] = [
-            {"draw": d.id, "matter": d.matter, "period": d.period, "drawn_at": d.drawn_at, "seed": d.seed,
-             "seed_source": d.seed_source, "selected": d.n_selected, "frame_sha256": d.frame_sha256,
-             "redraw_of": d.redraw_of, "reason": d.reason} for d in draws]
+        {
+            "draw": d.id,
+            "matter": d.matter,
+            "period": d.period,
+            "drawn_at": d.drawn_at,
+            "seed": d.seed,
+            "seed_source": d.seed_source,
+            "selected": d.n_selected,
+            "frame_sha256": d.frame_sha256,
+            "redraw_of": d.redraw_of,
+            "reason": d.reason,
+        }
+        for d in draws
+    ]
     if json_out:
         common.print_json(rows)
     elif csv_out:
@@ -360,10 +503,23 @@ def list_(
 
         write_csv(sys.stdout, list(rows[0]) if rows else ["draw"], (list(r.values()) for r in rows))
     else:
-        common.print_table("draws", ["draw", "matter", "period", "drawn at", "seed", "n", "frame SHA-256", "re-draw of"],
-                           [(r["draw"], r["matter"], r["period"], r["drawn_at"], r["seed"], r["selected"],
-                             r["frame_sha256"][:16] + "…", r["redraw_of"] and f"#{r['redraw_of']}: {r['reason']}")
-                            for r in rows])
+        common.print_table(
+            "draws",
+            ["draw", "matter", "period", "drawn at", "seed", "n", "frame SHA-256", "re-draw of"],
+            [
+                (
+                    r["draw"],
+                    r["matter"],
+                    r["period"],
+                    r["drawn_at"],
+                    r["seed"],
+                    r["selected"],
+                    r["frame_sha256"][:16] + "…",
+                    r["redraw_of"] and f"#{r['redraw_of']}: {r['reason']}",
+                )
+                for r in rows
+            ],
+        )
 
 
 @draw_app.command("export-bundle")

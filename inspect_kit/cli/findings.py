@@ -99,20 +99,25 @@ def add(
     date: Optional[str] = typer.Option(None, "--date", help="Inspection date, or a range 2026-03-05至2026-03-07."),
     start: Optional[str] = typer.Option(None, "--start", help="Inspection start date (with --end, instead of --date)."),
     end: Optional[str] = typer.Option(None, "--end", help="Inspection end date."),
-    result: Optional[list[str]] = typer.Option(None, "--result", "-r",
-                                               help="Result category (检查结果): code (R05) or label; repeatable."),
+    result: Optional[list[str]] = typer.Option(
+        None, "--result", "-r", help="Result category (检查结果): code (R05) or label; repeatable."
+    ),
     problems: Optional[str] = typer.Option(None, "--problems", help="Problem description (问题描述)."),
-    follow_up: Optional[list[str]] = typer.Option(None, "--follow-up", "-f",
-                                                  help="Follow-up (后续处置): code (F02) or label; repeatable."),
+    follow_up: Optional[list[str]] = typer.Option(
+        None, "--follow-up", "-f", help="Follow-up (后续处置): code (F02) or label; repeatable."
+    ),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="Rectification deadline (整改期限)."),
     status: Optional[str] = typer.Option(None, "--status", help="Rectification status: open, closed, overdue."),
     recheck_date: Optional[str] = typer.Option(None, "--recheck-date", help="Re-check date (复查日期)."),
     recheck_outcome: Optional[str] = typer.Option(None, "--recheck-outcome", help="Re-check outcome (复查结果)."),
     case_no: Optional[str] = typer.Option(None, "--case-no", help="Case number (立案号) when a case was filed."),
     notes: Optional[str] = typer.Option(None, "--notes", help="Notes (备注)."),
-    by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER", help="Who makes this entry (kept in the history)."),
-    recorded_by: Optional[str] = typer.Option(None, "--recorded-by",
-                                              help="录入人 of the finding \\[default: --by, for a new finding]."),
+    by: Optional[str] = typer.Option(
+        None, "--by", envvar="INSPECT_USER", help="Who makes this entry (kept in the history)."
+    ),
+    recorded_by: Optional[str] = typer.Option(
+        None, "--recorded-by", help="录入人 of the finding \\[default: --by, for a new finding]."
+    ),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Prompt for missing or refused values."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check, write nothing."),
     as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
@@ -135,23 +140,45 @@ def add(
     task_no = clean_code(task)
     existing = finding_row(engine, task_no, policy)
     values: dict[str, Any] = {
-        "inspection_date": date, "inspection_start": start, "inspection_end": end,
-        "results": "；".join(result) if result else None, "problems": problems,
-        "follow_up": "；".join(follow_up) if follow_up else None, "rectification_deadline": deadline,
-        "rectification_status": status, "recheck_date": recheck_date, "recheck_outcome": recheck_outcome,
-        "case_no": case_no, "notes": notes, "recorded_by": recorded_by or (by if existing is None else None),
+        "inspection_date": date,
+        "inspection_start": start,
+        "inspection_end": end,
+        "results": "；".join(result) if result else None,
+        "problems": problems,
+        "follow_up": "；".join(follow_up) if follow_up else None,
+        "rectification_deadline": deadline,
+        "rectification_status": status,
+        "recheck_date": recheck_date,
+        "recheck_outcome": recheck_outcome,
+        "case_no": case_no,
+        "notes": notes,
+        "recorded_by": recorded_by or (by if existing is None else None),
     }
     values = {k: v for k, v in values.items() if v is not None}
     merged = {**(existing or {}), **values}
-    missing = not merged.get("results") or not merged.get("follow_up") or not merged.get("recorded_by") or not any(
-        merged.get(k) for k in ("inspection_date", "inspection_start", "inspection_end"))
+    missing = (
+        not merged.get("results")
+        or not merged.get("follow_up")
+        or not merged.get("recorded_by")
+        or not any(merged.get(k) for k in ("inspection_date", "inspection_start", "inspection_end"))
+    )
     if interactive or (missing and sys.stdin.isatty()):
         prompt_missing(engine, policy, task_no, values, existing, day)
         if not by:
             by = values.get("recorded_by") or (existing or {}).get("recorded_by")
     try:
-        outcome = add_finding(engine, task_no, values, as_of=day, now=dt.datetime.now().replace(microsecond=0),
-                              by=by, source="cli", policy=policy, columns=OPTION_OF, dry_run=dry_run)
+        outcome = add_finding(
+            engine,
+            task_no,
+            values,
+            as_of=day,
+            now=dt.datetime.now().replace(microsecond=0),
+            by=by,
+            source="cli",
+            policy=policy,
+            columns=OPTION_OF,
+            dry_run=dry_run,
+        )
     except ValidationFailed as exc:
         raise ValidationFailed(exc.summary, for_options(exc.problems)) from None
     suffix = " (dry run: nothing written)" if dry_run else ""
@@ -169,8 +196,9 @@ def add(
 def import_(
     file: Path = typer.Argument(..., help="The filled-in template (.xlsx, every sheet) or a .csv."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate, write nothing."),
-    by: Optional[str] = typer.Option(None, "--by", envvar="INSPECT_USER",
-                                     help="Who imports (kept in the history) \\[default: each row's 录入人]."),
+    by: Optional[str] = typer.Option(
+        None, "--by", envvar="INSPECT_USER", help="Who imports (kept in the history) \\[default: each row's 录入人]."
+    ),
     encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
     as_of: Optional[str] = typer.Option(None, "--as-of", hidden=True, help="Check dates against this day, not today."),
 ) -> None:
@@ -186,8 +214,16 @@ def import_(
     from inspect_kit.findings.service import import_findings
 
     engine, policy = _setup()
-    summary = import_findings(engine, file, as_of=_day(as_of), now=dt.datetime.now().replace(microsecond=0),
-                              policy=policy, by=by, dry_run=dry_run, encoding=encoding)
+    summary = import_findings(
+        engine,
+        file,
+        as_of=_day(as_of),
+        now=dt.datetime.now().replace(microsecond=0),
+        policy=policy,
+        by=by,
+        dry_run=dry_run,
+        encoding=encoding,
+    )
     _say(summary.line())
     _warn_private(engine, summary.outcomes)
     changed = [o for o in summary.outcomes if o.action == "updated"]
@@ -204,7 +240,9 @@ def import_(
 @findings_app.command("template")
 def template(
     output: Path = typer.Option(..., "-o", "--output", help="FILE.xlsx (one sheet per matter) or FILE.csv."),
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
 ) -> None:
@@ -233,7 +271,9 @@ def template(
 
 @findings_app.command("list")
 def list_(
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
     status: Optional[Status] = typer.Option(None, "--status", help="Rectification status as of --as-of."),
@@ -247,15 +287,34 @@ def list_(
     from inspect_kit.findings.service import list_findings
 
     engine, policy = _setup()
-    rows = list_findings(engine, as_of=_day(as_of), policy=policy, period=_period(period, quarter, month, year),
-                         matter=matter, status=status.value if status else None)
+    rows = list_findings(
+        engine,
+        as_of=_day(as_of),
+        policy=policy,
+        period=_period(period, quarter, month, year),
+        matter=matter,
+        status=status.value if status else None,
+    )
     if json_out:
         common.print_json([f.to_dict() for f in rows])
         return
-    common.print_table(f"findings: {len(rows)}", ["任务编号", "单位名称", "检查日期", "检查结果", "后续处置", "整改期限",
-                                                  "整改状态", "公示"],
-                       [(f.task_no, f.entity_name, _dates(f), _fmt(f.result_labels), _fmt(f.follow_up_labels),
-                         f.rectification_due, _status(f), _publicity(f)) for f in rows])
+    common.print_table(
+        f"findings: {len(rows)}",
+        ["任务编号", "单位名称", "检查日期", "检查结果", "后续处置", "整改期限", "整改状态", "公示"],
+        [
+            (
+                f.task_no,
+                f.entity_name,
+                _dates(f),
+                _fmt(f.result_labels),
+                _fmt(f.follow_up_labels),
+                f.rectification_due,
+                _status(f),
+                _publicity(f),
+            )
+            for f in rows
+        ],
+    )
 
 
 def _dates(f: FindingRecord) -> str:
@@ -282,19 +341,34 @@ def show(
     if json_out:
         common.print_json({"task": dataclasses.asdict(task_info), "finding": f.to_dict() if f else None})
         return
-    rows: list[tuple[str, Any]] = [("任务编号", task_info.task_no), ("抽查事项", f"{task_info.matter_code} {task_info.period}"),
-                                   ("单位名称", task_info.entity_name), ("统一社会信用代码", task_info.identifier)]
+    rows: list[tuple[str, Any]] = [
+        ("任务编号", task_info.task_no),
+        ("抽查事项", f"{task_info.matter_code} {task_info.period}"),
+        ("单位名称", task_info.entity_name),
+        ("统一社会信用代码", task_info.identifier),
+    ]
     if f is None:
         rows.append(("检查结果", "(not recorded yet)"))
     else:
         if not f.current:
             rows.append(("note", "this task belongs to a superseded draw"))
-        rows += [("检查日期", _dates(f)), ("检查结果", _fmt(f.result_labels)), ("问题描述", f.problems),
-                 ("后续处置", _fmt(f.follow_up_labels)), ("整改期限", f.rectification_deadline),
-                 ("整改期限 (enforced)", f.rectification_due if f.rectification_due != f.rectification_deadline else None),
-                 ("整改状态", _status(f)), ("复查日期", f.recheck_date), ("复查结果", f.recheck_outcome),
-                 ("立案号", f.case_no), ("录入人", f.recorded_by), ("备注", f.notes),
-                 ("公示期限", f.publicity_deadline), ("公示", _publicity(f)), ("updated", f.updated_at)]
+        rows += [
+            ("检查日期", _dates(f)),
+            ("检查结果", _fmt(f.result_labels)),
+            ("问题描述", f.problems),
+            ("后续处置", _fmt(f.follow_up_labels)),
+            ("整改期限", f.rectification_deadline),
+            ("整改期限 (enforced)", f.rectification_due if f.rectification_due != f.rectification_deadline else None),
+            ("整改状态", _status(f)),
+            ("复查日期", f.recheck_date),
+            ("复查结果", f.recheck_outcome),
+            ("立案号", f.case_no),
+            ("录入人", f.recorded_by),
+            ("备注", f.notes),
+            ("公示期限", f.publicity_deadline),
+            ("公示", _publicity(f)),
+            ("updated", f.updated_at),
+        ]
         if f.warning:
             rows.append(("warning", f.warning))
     common.print_table(None, ["field", "value"], [(k, v) for k, v in rows if v not in (None, "")])
@@ -320,9 +394,20 @@ def history(
     if not revisions:
         _say(f"{task}: no finding recorded")
         return
-    common.print_table(f"history of {revisions[0].task_no}", ["revision", "at", "by", "source", "changes"],
-                       [(r.revision, r.at, r.by, r.source, "; ".join(f"{k}: {_fmt(o) or '∅'} → {_fmt(n) or '∅'}"
-                                                         for k, (o, n) in r.changes.items())) for r in revisions])
+    common.print_table(
+        f"history of {revisions[0].task_no}",
+        ["revision", "at", "by", "source", "changes"],
+        [
+            (
+                r.revision,
+                r.at,
+                r.by,
+                r.source,
+                "; ".join(f"{k}: {_fmt(o) or '∅'} → {_fmt(n) or '∅'}" for k, (o, n) in r.changes.items()),
+            )
+            for r in revisions
+        ],
+    )
 
 
 @findings_app.command("due")
@@ -330,7 +415,9 @@ def due(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to count from \\[default: today]."),
     horizon: int = typer.Option(5, "--horizon", help="Also list deadlines within this many working days."),
     all_: bool = typer.Option(False, "--all", help="List every pending deadline, however far."),
-    quarter: Optional[str] = QUARTER, month: Optional[str] = MONTH, year: Optional[str] = YEAR,
+    quarter: Optional[str] = QUARTER,
+    month: Optional[str] = MONTH,
+    year: Optional[str] = YEAR,
     period: Optional[str] = PERIOD,
     matter: Optional[str] = typer.Option(None, "--matter", help="Only this matter."),
     json_out: bool = JSON,
@@ -348,19 +435,37 @@ def due(
 
     engine, policy = _setup()
     day = _day(as_of)
-    report = due_report(engine, as_of=day, policy=policy, period=_period(period, quarter, month, year),
-                        matter=matter, horizon=None if all_ else horizon)
+    report = due_report(
+        engine,
+        as_of=day,
+        policy=policy,
+        period=_period(period, quarter, month, year),
+        matter=matter,
+        horizon=None if all_ else horizon,
+    )
     if json_out:
-        common.print_json({"as_of": day, "items": [dataclasses.asdict(i) for i in report.items],
-                           "warnings": report.warnings})
+        common.print_json(
+            {"as_of": day, "items": [dataclasses.asdict(i) for i in report.items], "warnings": report.warnings}
+        )
         return
     kind_zh = {"publicity": "公示 publicity", "rectification": "整改 rectification"}
-    common.print_table(f"deadlines as of {day}: {sum(i.overdue for i in report.items)} overdue, "
-                       f"{sum(not i.overdue for i in report.items)} due",
-                       ["deadline", "kind", "任务编号", "单位名称", "state"],
-                       [(i.deadline, kind_zh[i.kind], i.task_no, i.entity_name,
-                         f"overdue by {i.working_days} working day(s) ({i.calendar_days} days)" if i.overdue
-                         else f"{i.working_days} working day(s) left") for i in report.items])
+    common.print_table(
+        f"deadlines as of {day}: {sum(i.overdue for i in report.items)} overdue, "
+        f"{sum(not i.overdue for i in report.items)} due",
+        ["deadline", "kind", "任务编号", "单位名称", "state"],
+        [
+            (
+                i.deadline,
+                kind_zh[i.kind],
+                i.task_no,
+                i.entity_name,
+                f"overdue by {i.working_days} working day(s) ({i.calendar_days} days)"
+                if i.overdue
+                else f"{i.working_days} working day(s) left",
+            )
+            for i in report.items
+        ],
+    )
     for w in report.warnings:
         common.console(stderr=True).print(f"warning: {w}", markup=False)
 

@@ -20,11 +20,22 @@ if TYPE_CHECKING:
     from inspect_kit.findings.service import FindingsPolicy
 
 # Row key → the option that sets it, for messages about `inspect findings add`.
-OPTION_OF = {"task_no": "TASK", "inspection_date": "--date", "inspection_start": "--start", "inspection_end": "--end",
-             "results": "--result", "problems": "--problems", "follow_up": "--follow-up",
-             "rectification_deadline": "--deadline", "rectification_status": "--status",
-             "recheck_date": "--recheck-date", "recheck_outcome": "--recheck-outcome", "case_no": "--case-no",
-             "recorded_by": "--by", "notes": "--notes"}
+OPTION_OF = {
+    "task_no": "TASK",
+    "inspection_date": "--date",
+    "inspection_start": "--start",
+    "inspection_end": "--end",
+    "results": "--result",
+    "problems": "--problems",
+    "follow_up": "--follow-up",
+    "rectification_deadline": "--deadline",
+    "rectification_status": "--status",
+    "recheck_date": "--recheck-date",
+    "recheck_outcome": "--recheck-outcome",
+    "case_no": "--case-no",
+    "recorded_by": "--by",
+    "notes": "--notes",
+}
 _DATE_KEYS = ("inspection_date", "inspection_start", "inspection_end", "rectification_deadline", "recheck_date")
 
 
@@ -106,21 +117,33 @@ def ask(key: str, policy: FindingsPolicy, default: Any = None) -> str:
         code_list: CodeList[Any] = policy.codebook.categories if key == "results" else policy.codebook.follow_ups
         for i, item in enumerate(code_list, start=1):
             typer.echo(f"  {i:>2}. {item.code} {item.label}")
-        answer = typer.prompt(f"{label} — numbers, codes or names, several separated by ,", default=default,
-                              value_proc=_codes_proc(code_list))
+        answer = typer.prompt(
+            f"{label} — numbers, codes or names, several separated by ,",
+            default=default,
+            value_proc=_codes_proc(code_list),
+        )
     elif key in _DATE_KEYS:
         hint = "YYYY-MM-DD, or a range start至end" if key == "inspection_date" else "YYYY-MM-DD, - for none"
         answer = typer.prompt(f"{label} [{hint}]", default=default, value_proc=_date_proc(key == "inspection_date"))
     elif key == "rectification_status":
-        answer = typer.prompt(f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]", default=default,
-                              value_proc=_status_proc)
+        answer = typer.prompt(
+            f"{label} [open 整改中 / closed 已整改 / overdue 逾期, - for none]",
+            default=default,
+            value_proc=_status_proc,
+        )
     else:
         answer = typer.prompt(label, default=default, value_proc=_text_proc)
     return answer
 
 
-def prompt_missing(engine: Engine, policy: FindingsPolicy, task_no: str, values: dict[str, Any],
-                   existing: dict[str, Any] | None, as_of: dt.date) -> None:
+def prompt_missing(
+    engine: Engine,
+    policy: FindingsPolicy,
+    task_no: str,
+    values: dict[str, Any],
+    existing: dict[str, Any] | None,
+    as_of: dt.date,
+) -> None:
     """Prompt for what is missing, then for every field the validator still refuses."""
     from inspect_kit.errors import ValidationFailed
     from inspect_kit.findings.service import check_finding

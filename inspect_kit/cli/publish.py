@@ -13,29 +13,46 @@ if TYPE_CHECKING:
     import datetime as dt
 
 from inspect_kit.cli import common
-
-publish_app = typer.Typer(help="Public notices (公示) as PDF: the drawn list and the results of a period.",
-                          no_args_is_help=True)
-
 from inspect_kit.cli.options import JSON as _JSON
 from inspect_kit.cli.options import MONTH as _MONTH
 from inspect_kit.cli.options import PERIOD as _PERIOD
 from inspect_kit.cli.options import QUARTER as _QUARTER
 from inspect_kit.cli.options import YEAR as _YEAR
 from inspect_kit.cli.options import date_value
+
+publish_app = typer.Typer(
+    help="Public notices (公示) as PDF: the drawn list and the results of a period.", no_args_is_help=True
+)
+
 _MATTER = typer.Option(None, "--matter", help="Only this matter (repeat for several) \\[default: every matter drawn].")
-_UNIT = typer.Option(None, "--unit", help="The issuing unit's code (units.toml) when the period's draws belong to "
-                                          "several units; or give -o a folder for one notice per unit.")
-_OUTPUT = typer.Option(..., "-o", "--output", help="The .pdf file; or a folder (existing, ending in /, or any name "
-                                                   "not ending in .pdf): one notice per unit, named "
-                                                   "抽查名单公示-<period>-<unit>.pdf / 抽查结果公示-<period>-<unit>.pdf.")
+_UNIT = typer.Option(
+    None,
+    "--unit",
+    help="The issuing unit's code (units.toml) when the period's draws belong to "
+    "several units; or give -o a folder for one notice per unit.",
+)
+_OUTPUT = typer.Option(
+    ...,
+    "-o",
+    "--output",
+    help="The .pdf file; or a folder (existing, ending in /, or any name "
+    "not ending in .pdf): one notice per unit, named "
+    "抽查名单公示-<period>-<unit>.pdf / 抽查结果公示-<period>-<unit>.pdf.",
+)
 _DATE = typer.Option(None, "--date", help="Issue date (成文日期) printed on the notice \\[default: today].")
-_CREATION = typer.Option(None, "--creation-date",
-                         help="PDF creation date (YYYY-MM-DD or YYYY-MM-DDTHH:MM) \\[default: the issue date, so that "
-                              "the same inputs give the same bytes].")
+_CREATION = typer.Option(
+    None,
+    "--creation-date",
+    help="PDF creation date (YYYY-MM-DD or YYYY-MM-DDTHH:MM) \\[default: the issue date, so that "
+    "the same inputs give the same bytes].",
+)
 _DOC_NUMBER = typer.Option(None, "--doc-number", help="发文字号, e.g. 青环〔2026〕5号 \\[default: none].")
-_FORCE = typer.Option(False, "--force", help="Replace an existing file; an issued notice is then recorded as "
-                                              "re-issued (a new record for the same file). Never replaces a non-PDF.")
+_FORCE = typer.Option(
+    False,
+    "--force",
+    help="Replace an existing file; an issued notice is then recorded as "
+    "re-issued (a new record for the same file). Never replaces a non-PDF.",
+)
 
 
 def _period(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str]) -> str:
@@ -45,8 +62,9 @@ def _period(period: Optional[str], quarter: Optional[str], month: Optional[str],
     return label
 
 
-def _period_or_none(period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str],
-                    required: bool = False) -> Optional[str]:
+def _period_or_none(
+    period: Optional[str], quarter: Optional[str], month: Optional[str], year: Optional[str], required: bool = False
+) -> Optional[str]:
     found = common.period_from_options(quarter, month, year, period, required=required)
     return found.label if found else None
 
@@ -78,15 +96,26 @@ def _is_folder(output: str) -> bool:
     path = Path(output)
     if path.exists() and not path.is_dir():
         if path.suffix.lower() != ".pdf":
-            raise InspectError(f"{output} exists and is not a PDF or a folder: give a .pdf file name or a folder "
-                               "(nothing was written)")
+            raise InspectError(
+                f"{output} exists and is not a PDF or a folder: give a .pdf file name or a folder (nothing was written)"
+            )
         return False
     return path.is_dir() or output.endswith(("/", "\\")) or path.suffix.lower() != ".pdf"
 
 
-def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Optional[List[str]],
-             date: Optional[str], creation_date: Optional[str], doc_number: Optional[str], json_out: bool,
-             force: bool, **extra: Any) -> None:
+def _publish(
+    kind: str,
+    label: str,
+    output: str,
+    unit: Optional[str],
+    matter: Optional[List[str]],
+    date: Optional[str],
+    creation_date: Optional[str],
+    doc_number: Optional[str],
+    json_out: bool,
+    force: bool,
+    **extra: Any,
+) -> None:
     import datetime as dt
 
     from inspect_kit.config import load_config
@@ -98,8 +127,15 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
     engine = common.engine()
     issue = _date(date, "--date")
     fn = service.NOTICE_KINDS[kind].publish
-    args = dict(issue_date=issue, now=dt.datetime.now().replace(microsecond=0), matters=matter or None,
-                creation_date=_moment(creation_date), doc_number=doc_number, force=force, **extra)
+    args = dict(
+        issue_date=issue,
+        now=dt.datetime.now().replace(microsecond=0),
+        matters=matter or None,
+        creation_date=_moment(creation_date),
+        doc_number=doc_number,
+        force=force,
+        **extra,
+    )
 
     def units() -> list[str]:
         found = service.notice_units(engine, cfg, label, matter or None)
@@ -107,8 +143,15 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
             raise InspectError(f"no draws for {label}: nothing to publish")
         return found
 
-    done = _per_unit(engine, output, unit, units, lambda u: default_file_name(kind, label, u), force,
-                     lambda path, u: fn(engine, cfg, label, path=path, unit=u, **args))
+    done = _per_unit(
+        engine,
+        output,
+        unit,
+        units,
+        lambda u: default_file_name(kind, label, u),
+        force,
+        lambda path, u: fn(engine, cfg, label, path=path, unit=u, **args),
+    )
     if json_out:
         common.print_json([d.to_dict() for d in done])
         return
@@ -118,8 +161,15 @@ def _publish(kind: str, label: str, output: str, unit: Optional[str], matter: Op
             common.info(f"  待录入 (no finding yet): {', '.join(d.pending_task_nos)}")
 
 
-def _per_unit(engine: Any, output: str, unit: Optional[str], units: Callable[[], List[str]],
-              file_name: Callable[[str], str], force: bool, publish: Callable[[Path, Optional[str]], Any]) -> list:
+def _per_unit(
+    engine: Any,
+    output: str,
+    unit: Optional[str],
+    units: Callable[[], List[str]],
+    file_name: Callable[[str], str],
+    force: bool,
+    publish: Callable[[Path, Optional[str]], Any],
+) -> list:
     """One file (``output`` a .pdf: ``unit`` or the only unit), or a folder with one file per unit
     (``unit``, else every unit of ``units()``), every target checked before the first is written."""
     from inspect_kit.publish import service
@@ -186,8 +236,9 @@ def results(
     matter: Optional[List[str]] = _MATTER,
     unit: Optional[str] = _UNIT,
     date: Optional[str] = _DATE,
-    allow_incomplete: bool = typer.Option(False, "--allow-incomplete",
-                                          help="Publish although some tasks have no finding; they are listed as 待录入."),
+    allow_incomplete: bool = typer.Option(
+        False, "--allow-incomplete", help="Publish although some tasks have no finding; they are listed as 待录入."
+    ),
     creation_date: Optional[str] = _CREATION,
     doc_number: Optional[str] = _DOC_NUMBER,
     force: bool = _FORCE,
@@ -205,17 +256,30 @@ def results(
     Example: inspect publish results --quarter 2026Q1 --date 2026-04-15 -o 抽查结果公示.pdf
     """
     label = _period(period, quarter, month, year)
-    _publish("results", label, output, unit, matter, date, creation_date, doc_number, json_out, force,
-             allow_incomplete=allow_incomplete)
+    _publish(
+        "results",
+        label,
+        output,
+        unit,
+        matter,
+        date,
+        creation_date,
+        doc_number,
+        json_out,
+        force,
+        allow_incomplete=allow_incomplete,
+    )
 
 
 @publish_app.command("plan")
 def plan(
     year: int = typer.Option(..., "--year", help="The plan's year, e.g. 2026."),
-    output: str = typer.Option(..., "-o", "--output", help="The .pdf file; or a folder: one plan per unit, named "
-                                                           "抽查计划-<year>-<unit>.pdf."),
-    unit: Optional[str] = typer.Option(None, "--unit", help="The unit whose plan it is \\[default: the only unit "
-                                                            "with matters]."),
+    output: str = typer.Option(
+        ..., "-o", "--output", help="The .pdf file; or a folder: one plan per unit, named 抽查计划-<year>-<unit>.pdf."
+    ),
+    unit: Optional[str] = typer.Option(
+        None, "--unit", help="The unit whose plan it is \\[default: the only unit with matters]."
+    ),
     date: Optional[str] = _DATE,
     creation_date: Optional[str] = _CREATION,
     doc_number: Optional[str] = _DOC_NUMBER,
@@ -240,8 +304,18 @@ def plan(
     issue, now, created = _date(date, "--date"), dt.datetime.now().replace(microsecond=0), _moment(creation_date)
 
     def one(path: Path, u: Optional[str]) -> Any:
-        return publish_plan(engine, cfg, year, path=path, unit=u, issue_date=issue, now=now, creation_date=created,
-                            doc_number=doc_number, force=force)
+        return publish_plan(
+            engine,
+            cfg,
+            year,
+            path=path,
+            unit=u,
+            issue_date=issue,
+            now=now,
+            creation_date=created,
+            doc_number=doc_number,
+            force=force,
+        )
 
     done = _per_unit(engine, output, unit, lambda: plan_units(cfg), lambda u: plan_file_name(year, u), force, one)
     if json_out:
@@ -270,17 +344,35 @@ def list_(
     if json_out:
         common.print_json([r.to_dict() for r in rows])
         return
-    common.print_table(f"notices: {len(rows)}", ["#", "kind", "period", "issued on", "matters", "tasks", "pending",
-                                                 "pages", "sha256", "path"],
-                       [(r.id, r.kind, r.period, r.issued_on, ", ".join(r.matter_codes), len(r.task_ids),
-                         len(r.pending_task_ids) or "", r.pages, r.file_sha256[:16], r.path) for r in rows])
+    common.print_table(
+        f"notices: {len(rows)}",
+        ["#", "kind", "period", "issued on", "matters", "tasks", "pending", "pages", "sha256", "path"],
+        [
+            (
+                r.id,
+                r.kind,
+                r.period,
+                r.issued_on,
+                ", ".join(r.matter_codes),
+                len(r.task_ids),
+                len(r.pending_task_ids) or "",
+                r.pages,
+                r.file_sha256[:16],
+                r.path,
+            )
+            for r in rows
+        ],
+    )
 
 
 @publish_app.command("check")
 def check(
-    folder: Optional[Path] = typer.Argument(None, help="Check the records of files in this folder, and list its "
-                                                      "PDFs with no record [default: every record, and the "
-                                                      "folders they are in]."),
+    folder: Optional[Path] = typer.Argument(
+        None,
+        help="Check the records of files in this folder, and list its "
+        "PDFs with no record [default: every record, and the "
+        "folders they are in].",
+    ),
     json_out: bool = _JSON,
 ) -> None:
     """Compare the notice files on disk with the records; exit code 1 on any difference.
@@ -297,8 +389,9 @@ def check(
     found = check_files(common.engine(), folder)
     bad = [f for f in found if not f.ok]
     if json_out:
-        common.print_json([{"status": f.status, "path": f.path, "notice_id": f.notice_id, "detail": f.detail}
-                           for f in found])
+        common.print_json(
+            [{"status": f.status, "path": f.path, "notice_id": f.notice_id, "detail": f.detail} for f in found]
+        )
     else:
         for f in found:
             common.console().print(f.line(), markup=False)

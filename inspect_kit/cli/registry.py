@@ -10,7 +10,9 @@ import typer
 from inspect_kit.cli import common
 from inspect_kit.cli.options import JSON
 
-registry_app = typer.Typer(help="The registries (两库): entities, inspectors, declared conflicts.", no_args_is_help=True)
+registry_app = typer.Typer(
+    help="The registries (两库): entities, inspectors, declared conflicts.", no_args_is_help=True
+)
 
 
 class Kind(str, Enum):
@@ -52,8 +54,9 @@ def import_(
     kind: Kind = typer.Argument(..., help="entities, inspectors or conflicts"),
     file: Path = typer.Argument(..., help=".csv (UTF-8, UTF-8 with BOM, GBK/GB18030, UTF-16) or .xlsx"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and count, write nothing."),
-    skip_duplicate_rows: bool = typer.Option(False, "--skip-duplicate-rows",
-                                             help="Drop rows identical to an earlier row instead of refusing the file."),
+    skip_duplicate_rows: bool = typer.Option(
+        False, "--skip-duplicate-rows", help="Drop rows identical to an earlier row instead of refusing the file."
+    ),
     encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
     sheet: Optional[str] = typer.Option(None, help="The .xlsx sheet to read \\[default: the first]."),
 ) -> None:
@@ -70,9 +73,16 @@ def import_(
 
     cfg = load_config(common.state.config_path())
     reg = cfg.settings.registry
-    opts = ImportOptions(now=dt.datetime.now(), dry_run=dry_run, skip_duplicate_rows=skip_duplicate_rows,
-                         encoding=encoding, sheet=sheet, known_categories=cfg.categories, id_scheme=reg.id_scheme,
-                         other_id_pattern=reg.other_id_pattern)
+    opts = ImportOptions(
+        now=dt.datetime.now(),
+        dry_run=dry_run,
+        skip_duplicate_rows=skip_duplicate_rows,
+        encoding=encoding,
+        sheet=sheet,
+        known_categories=cfg.categories,
+        id_scheme=reg.id_scheme,
+        other_id_pattern=reg.other_id_pattern,
+    )
     engine = common.engine()
     update, close = _progress()
     try:
@@ -102,14 +112,26 @@ def list_(
     """
     from inspect_kit.registry.query import LIST_COLUMNS, list_records
 
-    total, rows = list_records(common.engine(), kind.value, limit=limit or None, offset=offset, category=category,
-                               township=township, department=department, status=status, search=search)
+    total, rows = list_records(
+        common.engine(),
+        kind.value,
+        limit=limit or None,
+        offset=offset,
+        category=category,
+        township=township,
+        department=department,
+        status=status,
+        search=search,
+    )
     if json_out:
         common.print_json({"total": total, "offset": offset, "records": rows})
         return
     cols = LIST_COLUMNS[kind.value]
-    common.print_table(f"{kind.value}: {len(rows)} of {total}", cols,
-                       [["；".join(r[c]) if isinstance(r.get(c), list) else r.get(c) for c in cols] for r in rows])
+    common.print_table(
+        f"{kind.value}: {len(rows)} of {total}",
+        cols,
+        [["；".join(r[c]) if isinstance(r.get(c), list) else r.get(c) for c in cols] for r in rows],
+    )
 
 
 @registry_app.command("show")
@@ -130,13 +152,23 @@ def show(
         common.print_json(rec)
         return
     history, conflicts = rec.pop("history"), rec.pop("conflicts")
-    common.print_table(None, ["field", "value"], [(k, "；".join(v) if isinstance(v, list) else v) for k, v in rec.items()])
+    common.print_table(
+        None, ["field", "value"], [(k, "；".join(v) if isinstance(v, list) else v) for k, v in rec.items()]
+    )
     if conflicts:
-        common.print_table("declared conflicts (回避)", ["执法证号", "inspector", "identifier", "entity", "reason"],
-                           [(c["cert_no"], c["inspector"], c["identifier"], c["entity"], c["reason"]) for c in conflicts])
-    common.print_table("history", ["at", "action", "changes"],
-                       [(h["at"], h["action"], "; ".join(f"{k}: {o!r} → {n!r}" for k, (o, n) in h["changes"].items()))
-                        for h in history])
+        common.print_table(
+            "declared conflicts (回避)",
+            ["执法证号", "inspector", "identifier", "entity", "reason"],
+            [(c["cert_no"], c["inspector"], c["identifier"], c["entity"], c["reason"]) for c in conflicts],
+        )
+    common.print_table(
+        "history",
+        ["at", "action", "changes"],
+        [
+            (h["at"], h["action"], "; ".join(f"{k}: {o!r} → {n!r}" for k, (o, n) in h["changes"].items()))
+            for h in history
+        ],
+    )
 
 
 @registry_app.command("export")
@@ -144,7 +176,9 @@ def export(
     kind: Kind = typer.Argument(...),
     output: Path = typer.Option(..., "-o", "--output", help="FILE.csv or FILE.xlsx"),
     headers: Headers = typer.Option(Headers.zh, help="Column headers: Chinese (zh) or English field names (en)."),
-    no_private: bool = typer.Option(False, "--no-private", help="Leave out personal data (phone, legal representative)."),
+    no_private: bool = typer.Option(
+        False, "--no-private", help="Leave out personal data (phone, legal representative)."
+    ),
 ) -> None:
     """Export a registry in the import format (export, then import, round-trips exactly).
 

@@ -53,23 +53,30 @@ def _need_year(year: Optional[int]) -> int:
 def _print_ranking(stored: StoredRun) -> None:
     con = common.console()
     run = stored.run
-    con.print(f"scoring run #{stored.id}: {stored.year}, as of {stored.as_of}; "
-              f"rulebook {run.rulebook_name} (version {run.rulebook_version}, sha256 {run.rulebook_sha256[:12]}…)")
+    con.print(
+        f"scoring run #{stored.id}: {stored.year}, as of {stored.as_of}; "
+        f"rulebook {run.rulebook_name} (version {run.rulebook_version}, sha256 {run.rulebook_sha256[:12]}…)"
+    )
     for w in list(stored.warnings) + list(run.warnings):
         con.print(f"[yellow]warning:[/] {w}", markup=True)
     rows = stored.ranking()
-    common.print_table(None, ["group", "rank", "unit", "name", "total", "grade", "flags"],
-                       [[r["group"], r["rank"], r["code"], r["name"], r["total"], r["grade"], "；".join(r["flags"])]
-                        for r in rows])
+    common.print_table(
+        None,
+        ["group", "rank", "unit", "name", "total", "grade", "flags"],
+        [[r["group"], r["rank"], r["code"], r["name"], r["total"], r["grade"], "；".join(r["flags"])] for r in rows],
+    )
 
 
 @score_app.callback(invoke_without_command=True)
 def score_units(
     ctx: typer.Context,
     year: Optional[int] = typer.Option(None, "--year", help="The year to score."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rulebook (default: assessment.toml in the config folder)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Count records up to this date "
-                                        "(default: today, at most 31 December of the year)."),
+    rules: Optional[Path] = typer.Option(
+        None, "--rules", help="Rulebook (default: assessment.toml in the config folder)."
+    ),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Count records up to this date (default: today, at most 31 December of the year)."
+    ),
     json_out: bool = JSON,
 ) -> None:
     """Year-end scoring (考评): score every unit, store the run, print the ranking.
@@ -91,8 +98,9 @@ def score_units(
     cfg = _config()
     rulebook = _rulebook(rules)
     day = _date(as_of, "--as-of") or default_as_of(year, dt.date.today())
-    stored = run_scoring(common.engine(), rulebook, year, as_of=day, now=dt.datetime.now(),
-                         policy=policy_from_config(cfg))
+    stored = run_scoring(
+        common.engine(), rulebook, year, as_of=day, now=dt.datetime.now(), policy=policy_from_config(cfg)
+    )
     if json_out:
         common.print_json(stored.summary())
     else:
@@ -126,12 +134,17 @@ def explain_cmd(
 def input_cmd(
     unit: str = typer.Argument(..., help="Unit code or name."),
     indicator: str = typer.Argument(..., help="Indicator key (or name) of a manual or judgement indicator."),
-    value: str = typer.Argument(..., help="A number (3, 0.95, 95%), n/a (不适用), 是/否 for a veto; "
-                                          "for a judgement: the points deducted (0 withdraws earlier ones)."),
+    value: str = typer.Argument(
+        ...,
+        help="A number (3, 0.95, 95%), n/a (不适用), 是/否 for a veto; "
+        "for a judgement: the points deducted (0 withdraws earlier ones).",
+    ),
     year: int = typer.Option(..., "--year", help="The year the value belongs to."),
     note: str = typer.Option(..., "--note", help="Evidence (文号、台账页码) or, for a judgement, the reason."),
     by: Optional[str] = typer.Option(None, "--by", help="Who enters it."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rulebook to check against (default: assessment.toml in the config folder)."),
+    rules: Optional[Path] = typer.Option(
+        None, "--rules", help="Rulebook to check against (default: assessment.toml in the config folder)."
+    ),
 ) -> None:
     """Enter a manual value or a judgement deduction for a unit.
 
@@ -144,10 +157,20 @@ def input_cmd(
 
     from inspect_kit.score.service import add_manual_value
 
-    entry = add_manual_value(common.engine(), _rulebook(rules), year=year, unit=unit, indicator=indicator,
-                             value=value, note=note, by=by, now=dt.datetime.now())
-    common.info(f"manual value #{entry.id}: {entry.year} {entry.unit_code} {entry.indicator} = {entry.value} "
-                f"({entry.note})")
+    entry = add_manual_value(
+        common.engine(),
+        _rulebook(rules),
+        year=year,
+        unit=unit,
+        indicator=indicator,
+        value=value,
+        note=note,
+        by=by,
+        now=dt.datetime.now(),
+    )
+    common.info(
+        f"manual value #{entry.id}: {entry.year} {entry.unit_code} {entry.indicator} = {entry.value} ({entry.note})"
+    )
 
 
 @score_app.command("import")
@@ -155,7 +178,9 @@ def import_cmd(
     file: Path = typer.Argument(..., help=".xlsx or .csv with columns 单位, 指标, 值, 说明 (录入人 optional)."),
     year: int = typer.Option(..., "--year", help="The year the values belong to."),
     by: Optional[str] = typer.Option(None, "--by", help="Who enters them (unless the file has 录入人)."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rulebook to check against (default: assessment.toml in the config folder)."),
+    rules: Optional[Path] = typer.Option(
+        None, "--rules", help="Rulebook to check against (default: assessment.toml in the config folder)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check the file, write nothing."),
     encoding: Optional[str] = typer.Option(None, help="Override the detected encoding of a CSV file."),
     sheet: Optional[str] = typer.Option(None, help="The .xlsx sheet to read (default: the first)."),
@@ -170,8 +195,17 @@ def import_cmd(
 
     from inspect_kit.score.service import import_manual_values
 
-    summary = import_manual_values(common.engine(), _rulebook(rules), file, year=year, by=by, now=dt.datetime.now(),
-                                   dry_run=dry_run, encoding=encoding, sheet=sheet)
+    summary = import_manual_values(
+        common.engine(),
+        _rulebook(rules),
+        file,
+        year=year,
+        by=by,
+        now=dt.datetime.now(),
+        dry_run=dry_run,
+        encoding=encoding,
+        sheet=sheet,
+    )
     common.info(summary.line())
     if summary.ignored_columns:
         common.info(f"ignored columns: {', '.join(summary.ignored_columns)}")
@@ -194,9 +228,14 @@ def values_cmd(
     if json_out:
         common.print_json([r.to_dict() for r in rows])
         return
-    common.print_table(f"manual values {year}: {len(rows)}", ["id", "unit", "indicator", "value", "note", "by", "at"],
-                       [[r.id, r.unit_code, r.indicator, r.value, r.note, r.entered_by, f"{r.entered_at:%Y-%m-%d %H:%M}"]
-                        for r in rows])
+    common.print_table(
+        f"manual values {year}: {len(rows)}",
+        ["id", "unit", "indicator", "value", "note", "by", "at"],
+        [
+            [r.id, r.unit_code, r.indicator, r.value, r.note, r.entered_by, f"{r.entered_at:%Y-%m-%d %H:%M}"]
+            for r in rows
+        ],
+    )
 
 
 @score_app.command("report")
@@ -204,8 +243,12 @@ def report_cmd(
     output: Path = typer.Option(..., "-o", "--output", help="The PDF to write."),
     year: Optional[int] = typer.Option(None, "--year", help="Report the latest run of this year."),
     run: Optional[int] = typer.Option(None, "--run", help="A stored run id instead of the year's latest."),
-    issue_date: Optional[str] = typer.Option(None, "--issue-date", help="Date printed under the signature (default: today)."),
-    issuer: Optional[str] = typer.Option(None, "--issuer", help="Signature (default: <county>“双随机、一公开”监管工作考评组)."),
+    issue_date: Optional[str] = typer.Option(
+        None, "--issue-date", help="Date printed under the signature (default: today)."
+    ),
+    issuer: Optional[str] = typer.Option(
+        None, "--issuer", help="Signature (default: <county>“双随机、一公开”监管工作考评组)."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing PDF (recorded as a re-issue)."),
 ) -> None:
     """Write the scoring report as PDF and record it as a notice (kind 'score').
@@ -222,12 +265,23 @@ def report_cmd(
         _need_year(year)
     cfg = _config()
     engine = common.engine()
-    result = write_report(engine, output, year=year, run_id=run, issuer=issuer or default_issuer(cfg),
-                          issue_date=_date(issue_date, "--issue-date") or dt.date.today(), now=dt.datetime.now(),
-                          county=cfg.settings.county.name, fonts=fonts_from_config(cfg), force=force)
-    common.info(f"wrote {result.path} ({result.pages} pages, sha256 {result.sha256[:12]}…) "
-                f"from scoring run #{result.run_id}; notice #{result.notice_id}"
-                + (f" (re-issue of notice #{result.reissue_of})" if result.reissue_of else ""))
+    result = write_report(
+        engine,
+        output,
+        year=year,
+        run_id=run,
+        issuer=issuer or default_issuer(cfg),
+        issue_date=_date(issue_date, "--issue-date") or dt.date.today(),
+        now=dt.datetime.now(),
+        county=cfg.settings.county.name,
+        fonts=fonts_from_config(cfg),
+        force=force,
+    )
+    common.info(
+        f"wrote {result.path} ({result.pages} pages, sha256 {result.sha256[:12]}…) "
+        f"from scoring run #{result.run_id}; notice #{result.notice_id}"
+        + (f" (re-issue of notice #{result.reissue_of})" if result.reissue_of else "")
+    )
 
 
 @score_app.command("runs")
@@ -243,13 +297,37 @@ def runs_cmd(
 
     runs = list_runs(common.engine(), year)
     if json_out:
-        common.print_json([{"id": r.id, "year": r.year, "as_of": r.as_of, "created_at": r.created_at.isoformat(),
-                            "rulebook_version": r.rulebook_version, "rulebook_sha256": r.rulebook_sha256,
-                            "inputs_sha256": r.inputs_sha256, "units": r.units} for r in runs])
+        common.print_json(
+            [
+                {
+                    "id": r.id,
+                    "year": r.year,
+                    "as_of": r.as_of,
+                    "created_at": r.created_at.isoformat(),
+                    "rulebook_version": r.rulebook_version,
+                    "rulebook_sha256": r.rulebook_sha256,
+                    "inputs_sha256": r.inputs_sha256,
+                    "units": r.units,
+                }
+                for r in runs
+            ]
+        )
         return
-    common.print_table(f"scoring runs: {len(runs)}", ["id", "year", "as of", "created", "rulebook", "units"],
-                       [[r.id, r.year, r.as_of, f"{r.created_at:%Y-%m-%d %H:%M}",
-                         f"{r.rulebook_version} ({r.rulebook_sha256[:12]}…)", r.units] for r in runs])
+    common.print_table(
+        f"scoring runs: {len(runs)}",
+        ["id", "year", "as of", "created", "rulebook", "units"],
+        [
+            [
+                r.id,
+                r.year,
+                r.as_of,
+                f"{r.created_at:%Y-%m-%d %H:%M}",
+                f"{r.rulebook_version} ({r.rulebook_sha256[:12]}…)",
+                r.units,
+            ]
+            for r in runs
+        ],
+    )
 
 
 @score_app.command("verify")

@@ -30,13 +30,18 @@ def _load_bundle(path: Path) -> dict:
 def verify(
     draw_id: Optional[int] = typer.Argument(None, help="A draw number \\[default: every draw, team and the log]."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Verify a bundle file alone, without the database."),
-    expect_frame: Optional[str] = typer.Option(None, "--expect-frame-sha256", help="With --bundle: the frame hash "
-                                               "published before the seed."),
-    expect_seed: Optional[str] = typer.Option(None, "--expect-seed", help="With --bundle: the public seed as published."),
-    expect_head: Optional[str] = typer.Option(None, "--expect-head", help="With --bundle: a log head N:HASH printed "
-                                              "on a notice."),
-    expect_commitment: Optional[str] = typer.Option(None, "--expect-commitment", help="With --bundle: the commitment "
-                                                    "code published after `draw prepare`."),
+    expect_frame: Optional[str] = typer.Option(
+        None, "--expect-frame-sha256", help="With --bundle: the frame hash published before the seed."
+    ),
+    expect_seed: Optional[str] = typer.Option(
+        None, "--expect-seed", help="With --bundle: the public seed as published."
+    ),
+    expect_head: Optional[str] = typer.Option(
+        None, "--expect-head", help="With --bundle: a log head N:HASH printed on a notice."
+    ),
+    expect_commitment: Optional[str] = typer.Option(
+        None, "--expect-commitment", help="With --bundle: the commitment code published after `draw prepare`."
+    ),
     json_out: bool = JSON,
 ) -> None:
     """Re-derive draws from their frame, seed and quotas, check their commitments, seeds and the
@@ -57,8 +62,10 @@ def verify(
         results.append({"what": str(bundle), "ok": rep.ok, "problems": rep.problems, "notes": rep.notes})
     else:
         if any((expect_frame, expect_seed, expect_head, expect_commitment)):
-            raise InspectError("--expect-... options check a bundle: give --bundle FILE (for the database, use "
-                               "`inspect log verify --head N:HASH`)")
+            raise InspectError(
+                "--expect-... options check a bundle: give --bundle FILE (for the database, use "
+                "`inspect log verify --head N:HASH`)"
+            )
         from inspect_kit.assign.service import verify_assignments
         from inspect_kit.draw import service
         from inspect_kit.transparency import store as log
@@ -73,8 +80,14 @@ def verify(
                 results.append({"what": what, "ok": ok, "problems": problems, "notes": []})
             with engine.connect() as conn:
                 lrep = log.verify_log(conn)
-            results.append({"what": f"transparency log ({lrep.entries} entries, head {lrep.head})", "ok": lrep.ok,
-                            "problems": lrep.problems, "notes": []})
+            results.append(
+                {
+                    "what": f"transparency log ({lrep.entries} entries, head {lrep.head})",
+                    "ok": lrep.ok,
+                    "problems": lrep.problems,
+                    "notes": [],
+                }
+            )
     if json_out:
         common.print_json(results)
     else:
@@ -106,8 +119,9 @@ def log_head() -> None:
 
 @log_app.command("verify")
 def log_verify(
-    head: Optional[list[str]] = typer.Option(None, "--head", help="A head N:HASH printed earlier (repeatable): the "
-                                             "log must still extend it."),
+    head: Optional[list[str]] = typer.Option(
+        None, "--head", help="A head N:HASH printed earlier (repeatable): the log must still extend it."
+    ),
     json_out: bool = JSON,
 ) -> None:
     """Re-hash the whole chain against the records; fail on any deleted, changed or unlogged record.

@@ -34,8 +34,9 @@ class Config:
         for m in self.matters:
             if m.code == code:
                 return m
-        raise InspectError(f"no matter {code!r} in {self.folder}/matters.toml; "
-                           f"known: {', '.join(m.code for m in self.matters)}")
+        raise InspectError(
+            f"no matter {code!r} in {self.folder}/matters.toml; known: {', '.join(m.code for m in self.matters)}"
+        )
 
     def unit(self, code: str) -> Unit:
         for u in self.units:
@@ -72,13 +73,16 @@ def parse_model(path: Path, model: type[M], data: dict[str, Any] | None = None) 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem(e["msg"].removeprefix("Value error, "), file=str(path), key=_key_path(e["loc"]))
-                    for e in exc.errors()]
+        problems = [
+            Problem(e["msg"].removeprefix("Value error, "), file=str(path), key=_key_path(e["loc"]))
+            for e in exc.errors()
+        ]
         raise ValidationFailed(f"{path}: invalid configuration", problems) from None
 
 
-def resolve_checklists(path: Path, data: dict[str, Any]
-                       ) -> tuple[dict[str, Any], list[Problem], list[tuple[str, bytes]]]:
+def resolve_checklists(
+    path: Path, data: dict[str, Any]
+) -> tuple[dict[str, Any], list[Problem], list[tuple[str, bytes]]]:
     """matters.toml's data with every ``checklist_file`` read into the matter's ``checklist``.
 
     The file is TOML with ``[[item]]`` tables, relative to the folder of matters.toml and inside
@@ -147,8 +151,13 @@ def _cross_check(folder: Path, settings: Settings, units: list[Unit], matters: l
             problems.append(Problem(f"unit {m.unit!r} is not in units.toml", file=mf, key=f"matter[{i}].unit"))
         for c in m.categories:
             if c not in cats:
-                problems.append(Problem(f"category {c!r} is not in settings.toml registry.categories",
-                                        file=mf, key=f"matter[{i}].categories"))
+                problems.append(
+                    Problem(
+                        f"category {c!r} is not in settings.toml registry.categories",
+                        file=mf,
+                        key=f"matter[{i}].categories",
+                    )
+                )
         for d in m.team:
             if d not in unit_codes:
                 problems.append(Problem(f"department {d!r} is not in units.toml", file=mf, key=f"matter[{i}].team"))
@@ -197,8 +206,14 @@ def check_file(path: Path | str) -> str:
     model = FILES.get(path.name)
     if model is None:
         data = read_toml(path)
-        guess = next((n for n, key in (("units.toml", "unit"), ("matters.toml", "matter"), ("settings.toml", "county"))
-                      if key in data), None)
+        guess = next(
+            (
+                n
+                for n, key in (("units.toml", "unit"), ("matters.toml", "matter"), ("settings.toml", "county"))
+                if key in data
+            ),
+            None,
+        )
         if guess is None:
             raise InspectError(f"{path}: cannot tell which config file this is (expected settings, units or matters)")
         model = FILES[guess]

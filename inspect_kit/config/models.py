@@ -16,6 +16,7 @@ Rounding = Literal["ceil", "floor", "round"]
 Coverage = Literal["independent", "annual"]
 StratumField = Literal["category", "credit_class", "township", "industry", "department"]
 
+
 def check_quota(value: str | int | float) -> str:
     """The quota as written, if the draw's own parser reads it (one syntax, one parser)."""
     from inspect_kit.draw.quota import Quota

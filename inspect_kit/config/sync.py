@@ -23,20 +23,28 @@ class SyncSummary:
     unchanged: int = 0
 
     def line(self) -> str:
-        return (f"config: units {self.units_added} added, {self.units_updated} updated; matters "
-                f"{self.matters_added} added, {self.matters_updated} updated; {self.unchanged} unchanged")
+        return (
+            f"config: units {self.units_added} added, {self.units_updated} updated; matters "
+            f"{self.matters_added} added, {self.matters_updated} updated; {self.unchanged} unchanged"
+        )
 
 
 def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
     s = SyncSummary()
     with engine.begin() as conn:
-        batch = insert_id(conn, ImportBatch.__table__,
-                          kind="config", source=str(cfg.folder), source_sha256=cfg.sha256, at=now)
+        batch = insert_id(
+            conn, ImportBatch.__table__, kind="config", source=str(cfg.folder), source_sha256=cfg.sha256, at=now
+        )
         log: list[tuple[str, str, str, dict[str, Any]]] = []
         existing_units = {r.code: r for r in conn.execute(select(Unit.__table__))}
         for u in cfg.units:
-            row: dict[str, Any] = {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent,
-                                   "division_code": u.division_code}
+            row: dict[str, Any] = {
+                "code": u.code,
+                "name": u.name,
+                "kind": u.kind,
+                "parent_code": u.parent,
+                "division_code": u.division_code,
+            }
             old = existing_units.get(u.code)
             if old is None:
                 conn.execute(insert(Unit.__table__).values(row))
@@ -53,8 +61,15 @@ def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
         existing = {r.code: r for r in conn.execute(select(Matter.__table__))}
         for m in cfg.matters:
             spec, digest = matter_spec(m)
-            row = {"code": m.code, "name": m.name, "unit_code": m.unit, "period": m.period, "spec": spec,
-                   "spec_sha256": digest, "loaded_at": now}
+            row = {
+                "code": m.code,
+                "name": m.name,
+                "unit_code": m.unit,
+                "period": m.period,
+                "spec": spec,
+                "spec_sha256": digest,
+                "loaded_at": now,
+            }
             old = existing.get(m.code)
             if old is None:
                 conn.execute(insert(Matter.__table__).values(row))
@@ -67,9 +82,21 @@ def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
             else:
                 s.unchanged += 1
         if log:
-            conn.execute(insert(RegistryChange.__table__), [
-                {"batch_id": batch, "at": now, "table_name": t, "key": k, "action": a, "changes": c} for t, k, a, c in log])
-        conn.execute(update(ImportBatch.__table__).where(ImportBatch.id == batch).values(
-            added=s.units_added + s.matters_added, updated=s.units_updated + s.matters_updated, unchanged=s.unchanged))
+            conn.execute(
+                insert(RegistryChange.__table__),
+                [
+                    {"batch_id": batch, "at": now, "table_name": t, "key": k, "action": a, "changes": c}
+                    for t, k, a, c in log
+                ],
+            )
+        conn.execute(
+            update(ImportBatch.__table__)
+            .where(ImportBatch.id == batch)
+            .values(
+                added=s.units_added + s.matters_added,
+                updated=s.units_updated + s.matters_updated,
+                unchanged=s.unchanged,
+            )
+        )
         append_pending(conn, now)
     return s

@@ -31,9 +31,8 @@ from typing import Any
 
 from .coverage import CoverageRule, explain_coverage
 from .frame import canonical_rows, draw_stratified, frame_problems, frame_sha256
+from .quota import QuotaRule, SizeExplanation, allocate_largest_remainder, format_exact, sample_size
 from .record import Expected, expected_problems, record_problems, sample_sha256
-from .quota import (QuotaRule, SizeExplanation, allocate_largest_remainder,
-                    format_exact, sample_size)
 from .sampler import ALGORITHM_NAME, ALGORITHM_VERSION, tickets
 
 BUNDLE_FORMAT = "inspect-kit/draw-bundle"
@@ -90,10 +89,11 @@ def _per_inspector_sizes(
     result = {}
     for label, N in group.items():
         share = Fraction(total.n * N, total.N) if total.N else Fraction(0)
-        line = (f"N={N} of {total.N} in {len(group)} strata; matter total: {total.line}; "
-                f"largest-remainder share {format_exact(share)} → {allocation[label]}")
-        result[label] = SizeExplanation(N, total.quota_text, total.rounding, share,
-                                        allocation[label], line)
+        line = (
+            f"N={N} of {total.N} in {len(group)} strata; matter total: {total.line}; "
+            f"largest-remainder share {format_exact(share)} → {allocation[label]}"
+        )
+        result[label] = SizeExplanation(N, total.quota_text, total.rounding, share, allocation[label], line)
     return result
 
 
@@ -108,8 +108,7 @@ def build_bundle(
     on_duty_inspectors: int | None = None,
 ) -> dict[str, Any]:
     """Size every stratum, draw, and return the bundle dict (see the module docstring)."""
-    for name, value in (("seed", seed), ("seed_source", seed_source), ("matter", matter),
-                        ("period", period)):
+    for name, value in (("seed", seed), ("seed_source", seed_source), ("matter", matter), ("period", period)):
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a str, got {type(value).__name__}")
     canonical = canonical_rows(rows)
@@ -126,8 +125,7 @@ def build_bundle(
         "frame": {"sha256": draw.frame_sha256, "rows": [list(row) for row in canonical]},
         "strata": [_stratum_entry(label, rules[label], size) for label, size in sizes.items()],
         "sample": [
-            {"stratum": stratum, "identifier": chosen.id, "ticket": chosen.ticket,
-             "rank": chosen.rank}
+            {"stratum": stratum, "identifier": chosen.id, "ticket": chosen.ticket, "rank": chosen.rank}
             for stratum, chosen in draw.sample
         ],
     }
@@ -137,12 +135,16 @@ def build_bundle(
 
 
 def _stratum_entry(label: str, rule: Rule, size: SizeExplanation) -> dict[str, Any]:
-    entry: dict[str, Any] = {"stratum": label, "N": size.N, "quota": size.quota_text,
-                             "rounding": size.rounding.value, "n": size.n,
-                             "explanation": size.line}
+    entry: dict[str, Any] = {
+        "stratum": label,
+        "N": size.N,
+        "quota": size.quota_text,
+        "rounding": size.rounding.value,
+        "n": size.n,
+        "explanation": size.line,
+    }
     if isinstance(rule, CoverageRule):
-        entry["coverage"] = {"period": rule.period, "periods": rule.periods,
-                             "drawn_before": rule.drawn_before}
+        entry["coverage"] = {"period": rule.period, "periods": rule.periods, "drawn_before": rule.drawn_before}
     return entry
 
 
@@ -161,8 +163,12 @@ class VerifyReport:
 
 
 _SHAPE: dict[str, type] = {
-    "seed": str, "matter": str, "period": str,
-    "frame": dict, "strata": list, "sample": list,
+    "seed": str,
+    "matter": str,
+    "period": str,
+    "frame": dict,
+    "strata": list,
+    "sample": list,
 }
 _STRATUM_KEYS = {"stratum", "N", "quota", "rounding", "n", "explanation"}
 _SAMPLE_KEYS = {"stratum", "identifier", "ticket", "rank"}
@@ -177,8 +183,10 @@ def _shape_problems(bundle: Any) -> list[str]:
         return ["the bundle is not a JSON object"]
     problems = []
     if bundle.get("format") != BUNDLE_FORMAT or bundle.get("version") not in KNOWN_VERSIONS:
-        problems.append(f"not a {BUNDLE_FORMAT} bundle of version {' or '.join(map(str, KNOWN_VERSIONS))}: "
-                        f"format {bundle.get('format')!r}, version {bundle.get('version')!r}")
+        problems.append(
+            f"not a {BUNDLE_FORMAT} bundle of version {' or '.join(map(str, KNOWN_VERSIONS))}: "
+            f"format {bundle.get('format')!r}, version {bundle.get('version')!r}"
+        )
     algorithm = {"name": ALGORITHM_NAME, "version": ALGORITHM_VERSION}
     if bundle.get("algorithm") != algorithm:
         problems.append(f"algorithm {bundle.get('algorithm')!r} is not {algorithm!r}")
@@ -190,15 +198,16 @@ def _shape_problems(bundle: Any) -> list[str]:
     frame = bundle["frame"]
     if not isinstance(frame.get("sha256"), str) or not isinstance(frame.get("rows"), list):
         problems.append("frame needs 'sha256' (text) and 'rows' (a list)")
-    for where, items, keys in (("strata", bundle["strata"], _STRATUM_KEYS),
-                               ("sample", bundle["sample"], _SAMPLE_KEYS)):
+    for where, items, keys in (("strata", bundle["strata"], _STRATUM_KEYS), ("sample", bundle["sample"], _SAMPLE_KEYS)):
         for number, item in enumerate(items, start=1):
             if not isinstance(item, Mapping) or not keys <= set(item):
                 problems.append(f"{where} entry {number} lacks some of {sorted(keys)}")
                 continue
-            problems += [f"{where} entry {number}: {key!r} is not a {_TYPES[key].__name__}"
-                         for key in sorted(keys & set(_TYPES))
-                         if type(item[key]) is not _TYPES[key]]
+            problems += [
+                f"{where} entry {number}: {key!r} is not a {_TYPES[key].__name__}"
+                for key in sorted(keys & set(_TYPES))
+                if type(item[key]) is not _TYPES[key]
+            ]
     return problems
 
 
@@ -221,8 +230,7 @@ def verify_bundle(bundle: Mapping[str, Any], expected: Expected = Expected()) ->
     rows = canonical_rows(bundle["frame"]["rows"])
     stated_hash, actual_hash = bundle["frame"]["sha256"], frame_sha256(rows)
     if stated_hash != actual_hash:
-        problems.append(f"frame hash mismatch: the bundle says {stated_hash}, "
-                        f"its rows hash to {actual_hash}")
+        problems.append(f"frame hash mismatch: the bundle says {stated_hash}, its rows hash to {actual_hash}")
     sizes, size_problems = _check_strata(bundle, Counter(s for _, s in rows))
     problems += size_problems
     problems += _check_sample(bundle, rows, sizes)
@@ -231,12 +239,17 @@ def verify_bundle(bundle: Mapping[str, Any], expected: Expected = Expected()) ->
     if bundle.get("version") == 2 and "commitment" in bundle:
         problems += record_problems(bundle, rows, digest, expected)
     else:
-        seed = bundle["seed_derivation"].get("public_seed") if isinstance(bundle.get("seed_derivation"), Mapping) \
+        seed = (
+            bundle["seed_derivation"].get("public_seed")
+            if isinstance(bundle.get("seed_derivation"), Mapping)
             else bundle["seed"]
+        )
         problems += expected_problems(bundle["frame"]["sha256"], seed, None, expected)
         if expected.head or expected.commitment:
-            problems.append("this bundle has no commitment or log entries: a commitment code or a log head "
-                            "cannot be checked against it")
+            problems.append(
+                "this bundle has no commitment or log entries: a commitment code or a log head "
+                "cannot be checked against it"
+            )
         notes.append("no commitment: nothing shows that the seed was chosen after the frame was frozen")
     return VerifyReport(not problems, problems, notes)
 
@@ -267,23 +280,23 @@ def _check_strata(bundle: Mapping[str, Any], counts: Counter[str]) -> tuple[dict
     for label, size in expected.items():
         entry = entries[label]
         if entry["N"] != size.N:
-            problems.append(f"stratum {label!r}: N is {entry['N']!r}, "
-                            f"but the frame has {size.N} rows in it")
+            problems.append(f"stratum {label!r}: N is {entry['N']!r}, but the frame has {size.N} rows in it")
         if entry["n"] != size.n:
-            problems.append(f"stratum {label!r}: n={entry['n']!r} does not follow from the "
-                            f"quota: {size.line} gives n={size.n}")
+            problems.append(
+                f"stratum {label!r}: n={entry['n']!r} does not follow from the quota: {size.line} gives n={size.n}"
+            )
         if entry["quota"] != size.quota_text or entry["rounding"] != size.rounding.value:
-            problems.append(f"stratum {label!r}: quota/rounding {entry['quota']!r}/"
-                            f"{entry['rounding']!r} are not in normal form "
-                            f"{size.quota_text!r}/{size.rounding.value!r}")
+            problems.append(
+                f"stratum {label!r}: quota/rounding {entry['quota']!r}/"
+                f"{entry['rounding']!r} are not in normal form "
+                f"{size.quota_text!r}/{size.rounding.value!r}"
+            )
         if entry["explanation"] != size.line:
-            problems.append(f"stratum {label!r}: explanation {entry['explanation']!r} "
-                            f"should read {size.line!r}")
+            problems.append(f"stratum {label!r}: explanation {entry['explanation']!r} should read {size.line!r}")
     return {label: size.n for label, size in expected.items()}, problems
 
 
-def _check_sample(bundle: Mapping[str, Any], rows: list[tuple[str, str]],
-                  sizes: Mapping[str, int]) -> list[str]:
+def _check_sample(bundle: Mapping[str, Any], rows: list[tuple[str, str]], sizes: Mapping[str, int]) -> list[str]:
     problems: list[str] = []
     stratum_of = dict(rows)
     listed: dict[str, list[Mapping[str, Any]]] = {}
@@ -292,8 +305,10 @@ def _check_sample(bundle: Mapping[str, Any], rows: list[tuple[str, str]],
         if identifier not in stratum_of:
             problems.append(f"identifier {identifier!r} in the sample is not in the frame")
         elif stratum_of[identifier] != stratum:
-            problems.append(f"identifier {identifier!r} is in stratum {stratum_of[identifier]!r} "
-                            f"in the frame but listed under {stratum!r} in the sample")
+            problems.append(
+                f"identifier {identifier!r} is in stratum {stratum_of[identifier]!r} "
+                f"in the frame but listed under {stratum!r} in the sample"
+            )
         listed.setdefault(stratum, []).append(item)
     try:
         draw = draw_stratified(bundle["seed"], rows, dict(sizes))
@@ -307,14 +322,18 @@ def _check_sample(bundle: Mapping[str, Any], rows: list[tuple[str, str]],
             expected_set, got_set = set(expected), set(got)
             unexpected = [i for i in got if i not in expected_set]
             missing = [i for i in expected if i not in got_set]
-            detail = (f"listed but not drawn {_preview(unexpected)}, drawn but not listed "
-                      f"{_preview(missing)}" if unexpected or missing else "same ids, other order")
-            problems.append(f"sample differs in stratum {drawn.stratum!r}: expected "
-                            f"{_preview(expected)}, got {_preview(got)} ({detail})")
+            detail = (
+                f"listed but not drawn {_preview(unexpected)}, drawn but not listed {_preview(missing)}"
+                if unexpected or missing
+                else "same ids, other order"
+            )
+            problems.append(
+                f"sample differs in stratum {drawn.stratum!r}: expected "
+                f"{_preview(expected)}, got {_preview(got)} ({detail})"
+            )
         ranks = [item["rank"] for item in items]
         if ranks != list(range(1, len(items) + 1)):
-            problems.append(f"stratum {drawn.stratum!r}: ranks are {ranks[:10]}, "
-                            f"expected 1..{len(items)} in order")
+            problems.append(f"stratum {drawn.stratum!r}: ranks are {ranks[:10]}, expected 1..{len(items)} in order")
     for stratum in sorted(listed):
         problems.append(f"the sample lists stratum {stratum!r}, which the draw does not have")
     problems += _check_tickets(bundle, set(stratum_of))
@@ -325,14 +344,15 @@ def _check_tickets(bundle: Mapping[str, Any], frame_ids: set[str], limit: int = 
     items = [item for item in bundle["sample"] if item["identifier"] in frame_ids]
     # A bad seed or wrong ids are caught above; here each listed ticket must be the id's own.
     wrong = [
-        f"ticket of {item['identifier']!r} is {item['ticket']!r}, but seed "
-        f"{bundle['seed']!r} gives {expected!r}"
+        f"ticket of {item['identifier']!r} is {item['ticket']!r}, but seed {bundle['seed']!r} gives {expected!r}"
         for item, expected in zip(items, tickets(bundle["seed"], [i["identifier"] for i in items]))
         if item["ticket"] != expected
     ]
     if len(wrong) > 1 and len(wrong) == len(items):
-        summary = (f"none of the {len(items)} listed tickets belongs to seed {bundle['seed']!r}: "
-                   f"the seed or the tickets were changed")
+        summary = (
+            f"none of the {len(items)} listed tickets belongs to seed {bundle['seed']!r}: "
+            f"the seed or the tickets were changed"
+        )
         return [summary] + wrong[:limit]
     if len(wrong) > limit:
         wrong = wrong[:limit] + [f"… and {len(wrong) - limit} more wrong tickets"]

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inspect_kit.draw.seeds import SeedSource
 from inspect_kit.periods import Period, matters_for
@@ -28,19 +27,42 @@ if TYPE_CHECKING:
 MEETING = ("县政务服务中心抽签会，公开掷骰20次", ["县公证处公证员周文", "县人大代表林秀"])
 SEALED = {"2026Q1": ["STHJ-02"]}
 UNSEAL_AT = {("STHJ-02", "2026Q1"): dt.datetime(2026, 4, 1, 9, 0)}
-DRAND_Q4 = (32285085, "81dbce51d584d90d618547f4b50391d53ace6f6b9aeb8fb67e1879427af9d0310ac0ec6f519271d9a313ee84b378d416")
+DRAND_Q4 = (
+    32285085,
+    "81dbce51d584d90d618547f4b50391d53ace6f6b9aeb8fb67e1879427af9d0310ac0ec6f519271d9a313ee84b378d416",
+)
 # period: (source, committed at, drawn at, value given at the draw)
 PLAN: dict[str, tuple[SeedSource, dt.datetime, dt.datetime, dict[str, Any]]] = {
-    "2026": (SeedSource.witnessed(*MEETING), dt.datetime(2026, 1, 5, 9, 0), dt.datetime(2026, 1, 5, 10, 0),
-             {"seed": "84402 13395 67721 90548"}),
-    "2026Q1": (SeedSource.lottery("中国福利彩票双色球", "2026002", dt.date(2026, 1, 4)), dt.datetime(2026, 1, 3, 10, 0),
-               dt.datetime(2026, 1, 5, 10, 0), {"numbers": "03 09 14 21 27 30 + 11"}),
-    "2026Q2": (SeedSource.witnessed(*MEETING), dt.datetime(2026, 4, 3, 9, 0), dt.datetime(2026, 4, 3, 10, 0),
-               {"seed": "07731 55290 38164 92047"}),
-    "2026Q3": (SeedSource.witnessed(*MEETING), dt.datetime(2026, 7, 3, 9, 0), dt.datetime(2026, 7, 3, 10, 0),
-               {"seed": "61928 04473 85516 20391"}),
-    "2026Q4": (SeedSource.drand(DRAND_Q4[0]), dt.datetime(2026, 9, 17, 16, 0), dt.datetime(2026, 9, 18, 9, 0),
-               {"signature": DRAND_Q4[1]}),
+    "2026": (
+        SeedSource.witnessed(*MEETING),
+        dt.datetime(2026, 1, 5, 9, 0),
+        dt.datetime(2026, 1, 5, 10, 0),
+        {"seed": "84402 13395 67721 90548"},
+    ),
+    "2026Q1": (
+        SeedSource.lottery("中国福利彩票双色球", "2026002", dt.date(2026, 1, 4)),
+        dt.datetime(2026, 1, 3, 10, 0),
+        dt.datetime(2026, 1, 5, 10, 0),
+        {"numbers": "03 09 14 21 27 30 + 11"},
+    ),
+    "2026Q2": (
+        SeedSource.witnessed(*MEETING),
+        dt.datetime(2026, 4, 3, 9, 0),
+        dt.datetime(2026, 4, 3, 10, 0),
+        {"seed": "07731 55290 38164 92047"},
+    ),
+    "2026Q3": (
+        SeedSource.witnessed(*MEETING),
+        dt.datetime(2026, 7, 3, 9, 0),
+        dt.datetime(2026, 7, 3, 10, 0),
+        {"seed": "61928 04473 85516 20391"},
+    ),
+    "2026Q4": (
+        SeedSource.drand(DRAND_Q4[0]),
+        dt.datetime(2026, 9, 17, 16, 0),
+        dt.datetime(2026, 9, 18, 9, 0),
+        {"signature": DRAND_Q4[1]},
+    ),
 }
 DRAW_DAYS = {label: drawn.date() for label, (_, _, drawn, _) in PLAN.items()}
 
@@ -60,11 +82,27 @@ def run(ctx: DemoContext) -> None:
         source, committed, drawn, value = PLAN[period.label]
         codes = [m.code for m in matters_for(ctx.config.matters, period)]
         sealed = [c for c in SEALED.get(period.label, []) if c in codes]
-        frames = service.prepare(ctx.engine, ctx.config, period, [c for c in codes if c not in sealed], source=source,
-                                 as_of=drawn.date(), now=committed)
+        frames = service.prepare(
+            ctx.engine,
+            ctx.config,
+            period,
+            [c for c in codes if c not in sealed],
+            source=source,
+            as_of=drawn.date(),
+            now=committed,
+        )
         for code in sealed:
-            frames += service.prepare(ctx.engine, ctx.config, period, [code], source=source, as_of=drawn.date(),
-                                      now=committed, sealed=True, salt=demo_salt(code, period.label))
+            frames += service.prepare(
+                ctx.engine,
+                ctx.config,
+                period,
+                [code],
+                source=source,
+                as_of=drawn.date(),
+                now=committed,
+                sealed=True,
+                salt=demo_salt(code, period.label),
+            )
         ctx.echo(f"{period}: committed {committed:%Y-%m-%d %H:%M} to {source.describe()}")
         done = service.run(ctx.engine, ctx.config, period, [f.matter for f in frames], now=drawn, **value)
         draws += done
@@ -72,10 +110,12 @@ def run(ctx: DemoContext) -> None:
         for f, d in zip(frames, done):
             for s in f.strata:
                 rows.append((f.matter, s["stratum"], s["N"], s["quota"], s["n"], s["explanation"]))
-            rows.append((f.matter, "frame SHA-256" + (" (sealed)" if d.sealed else ""), f.n_rows, "", d.n_selected,
-                         f.sha256))
-        ctx.table(f"{period}: public seed {done[0].seed!r}", ["matter", "stratum", "N", "quota", "n", "explanation"],
-                  rows)
+            rows.append(
+                (f.matter, "frame SHA-256" + (" (sealed)" if d.sealed else ""), f.n_rows, "", d.n_selected, f.sha256)
+            )
+        ctx.table(
+            f"{period}: public seed {done[0].seed!r}", ["matter", "stratum", "N", "quota", "n", "explanation"], rows
+        )
         for (matter, label), at in UNSEAL_AT.items():
             if label == period.label:
                 service.unseal(ctx.engine, matter, label, now=at)
@@ -87,6 +127,8 @@ def run(ctx: DemoContext) -> None:
         rep = log.verify_log(conn)
     if not rep.ok:
         raise RuntimeError(f"the demo's transparency log does not verify: {rep.problems}")
-    ctx.echo(f"{len(draws)} draws, {sum(d.n_selected for d in draws)} tasks; every draw re-derived and verified, "
-             f"transparency log OK at {rep.head}")
+    ctx.echo(
+        f"{len(draws)} draws, {sum(d.n_selected for d in draws)} tasks; every draw re-derived and verified, "
+        f"transparency log OK at {rep.head}"
+    )
     ctx.results["draws"] = [d.id for d in draws]

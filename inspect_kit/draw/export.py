@@ -31,27 +31,53 @@ def frame_rows_from_blob(blob: bytes) -> list[tuple[str, str]]:
 
 
 def _frames_of_period(conn: Connection, matter: str, period: str) -> list[dict[str, Any]]:
-    stmt = (select(Frame.id, Frame.prepared_at, Frame.n_rows, Frame.frame_sha256, Commitment.committed_at,
-                   Commitment.source, Commitment.one_step, Draw.id.label("draw_id"))
-            .outerjoin(Commitment, Commitment.frame_id == Frame.id).outerjoin(Draw, Draw.frame_id == Frame.id)
-            .where(Frame.matter_code == matter, Frame.period == period).order_by(Frame.id))
-    return [{"frame_id": r.id, "prepared_at": r.prepared_at.isoformat(), "N": r.n_rows, "sha256": r.frame_sha256,
-             "committed_at": r.committed_at.isoformat() if r.committed_at else None, "source": r.source,
-             "one_step": r.one_step, "drawn": r.draw_id} for r in conn.execute(stmt)]
+    stmt = (
+        select(
+            Frame.id,
+            Frame.prepared_at,
+            Frame.n_rows,
+            Frame.frame_sha256,
+            Commitment.committed_at,
+            Commitment.source,
+            Commitment.one_step,
+            Draw.id.label("draw_id"),
+        )
+        .outerjoin(Commitment, Commitment.frame_id == Frame.id)
+        .outerjoin(Draw, Draw.frame_id == Frame.id)
+        .where(Frame.matter_code == matter, Frame.period == period)
+        .order_by(Frame.id)
+    )
+    return [
+        {
+            "frame_id": r.id,
+            "prepared_at": r.prepared_at.isoformat(),
+            "N": r.n_rows,
+            "sha256": r.frame_sha256,
+            "committed_at": r.committed_at.isoformat() if r.committed_at else None,
+            "source": r.source,
+            "one_step": r.one_step,
+            "drawn": r.draw_id,
+        }
+        for r in conn.execute(stmt)
+    ]
 
 
 def _coverage_history(conn: Connection, matter: str, period: str, frozen_at: Any) -> list[dict[str, Any]]:
     """The samples the frame left out: the latest draw of each earlier period of the year, as of freezing."""
     this = parse_period(period)
-    latest = (select(Draw.period, func.max(Draw.id)).where(Draw.matter_code == matter, Draw.drawn_at <= frozen_at)
-              .group_by(Draw.period))
+    latest = (
+        select(Draw.period, func.max(Draw.id))
+        .where(Draw.matter_code == matter, Draw.drawn_at <= frozen_at)
+        .group_by(Draw.period)
+    )
     out = []
     for p, draw_id in sorted(conn.execute(latest).all(), key=lambda x: parse_period(x[0])):
         pp = parse_period(p)
         if pp.year != this.year or not pp < this:
             continue
-        sample = sorted([i, s] for i, s in conn.execute(select(Task.identifier, Task.stratum)
-                                                          .where(Task.draw_id == draw_id)))
+        sample = sorted(
+            [i, s] for i, s in conn.execute(select(Task.identifier, Task.stratum).where(Task.draw_id == draw_id))
+        )
         out.append({"period": p, "draw_id": draw_id, "sample": sample})
     return out
 
@@ -63,50 +89,90 @@ def export_bundle(engine: Engine, draw_id: int, *, include_secret: bool = False)
         if d is None:
             raise InspectError(f"no draw #{draw_id}")
         f = conn.execute(select(Frame.__table__).where(Frame.id == d.frame_id)).one()
-        com = (conn.execute(select(Commitment.__table__).where(Commitment.id == d.commitment_id)).first()
-               if d.commitment_id is not None else None)
-        unsealing = (conn.execute(select(Unsealing.__table__).where(Unsealing.commitment_id == com.id)).first()
-                     if com is not None else None)
+        com = (
+            conn.execute(select(Commitment.__table__).where(Commitment.id == d.commitment_id)).first()
+            if d.commitment_id is not None
+            else None
+        )
+        unsealing = (
+            conn.execute(select(Unsealing.__table__).where(Unsealing.commitment_id == com.id)).first()
+            if com is not None
+            else None
+        )
         if com is not None and com.sealed and unsealing is None and not include_secret:
-            raise InspectError(f"draw #{draw_id} ({d.matter_code} {d.period}) is sealed until "
-                               f"`inspect draw unseal --period {d.period} --matter {d.matter_code}`: its seed and "
-                               "list stay secret until the inspections are done")
-        sample = [{"stratum": s, "identifier": i, "ticket": t, "rank": r} for s, i, t, r in conn.execute(
-            select(Task.stratum, Task.identifier, Task.ticket, Task.rank).where(Task.draw_id == draw_id)
-            .order_by(Task.id))]
+            raise InspectError(
+                f"draw #{draw_id} ({d.matter_code} {d.period}) is sealed until "
+                f"`inspect draw unseal --period {d.period} --matter {d.matter_code}`: its seed and "
+                "list stay secret until the inspections are done"
+            )
+        sample = [
+            {"stratum": s, "identifier": i, "ticket": t, "rank": r}
+            for s, i, t, r in conn.execute(
+                select(Task.stratum, Task.identifier, Task.ticket, Task.rank)
+                .where(Task.draw_id == draw_id)
+                .order_by(Task.id)
+            )
+        ]
         strata = [{k: v for k, v in s.items() if k != "on_duty_inspectors"} for s in f.strata]
         bundle: dict[str, Any] = {
-            "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION if com is not None else 1,
+            "format": BUNDLE_FORMAT,
+            "version": BUNDLE_VERSION if com is not None else 1,
             "algorithm": {"name": d.algorithm, "version": d.algorithm_version},
-            "seed": d.derived_seed or d.seed, "seed_source": d.seed_source, "matter": d.matter_code,
-            "period": d.period, "frame": {"sha256": f.frame_sha256, "rows": [list(r) for r in
-                                                                            frame_rows_from_blob(f.frame_blob)]},
-            "strata": strata, "sample": sample,
+            "seed": d.derived_seed or d.seed,
+            "seed_source": d.seed_source,
+            "matter": d.matter_code,
+            "period": d.period,
+            "frame": {"sha256": f.frame_sha256, "rows": [list(r) for r in frame_rows_from_blob(f.frame_blob)]},
+            "strata": strata,
+            "sample": sample,
         }
         on_duty = {s.get("on_duty_inspectors") for s in f.strata} - {None}
         if on_duty:
             bundle["on_duty_inspectors"] = on_duty.pop()
         if com is not None:
-            derivation: dict[str, Any] = {"rule": SEED_RULE, "public_seed": d.seed, "ticket_group": com.ticket_group,
-                                          "period": d.period}
+            derivation: dict[str, Any] = {
+                "rule": SEED_RULE,
+                "public_seed": d.seed,
+                "ticket_group": com.ticket_group,
+                "period": d.period,
+            }
             if com.sealed:
-                salt = unsealing.salt if unsealing is not None else conn.execute(
-                    select(SealSalt.salt).where(SealSalt.commitment_id == com.id)).scalar_one()
+                salt = (
+                    unsealing.salt
+                    if unsealing is not None
+                    else conn.execute(select(SealSalt.salt).where(SealSalt.commitment_id == com.id)).scalar_one()
+                )
                 derivation["salt"] = salt
             bundle["seed_derivation"] = derivation
             bundle["seed_source"] = {**com.source, "evidence": d.seed_evidence or {}}
-            doc = commitment_document(matter=com.matter_code, period=com.period, frame_sha256=com.frame_sha256,
-                                      committed_at=com.committed_at, source=com.source, ticket_group=com.ticket_group,
-                                      sealed=com.sealed, salt_sha256=com.salt_sha256, one_step=com.one_step,
-                                      redraw_reason=com.redraw_reason)
+            doc = commitment_document(
+                matter=com.matter_code,
+                period=com.period,
+                frame_sha256=com.frame_sha256,
+                committed_at=com.committed_at,
+                source=com.source,
+                ticket_group=com.ticket_group,
+                sealed=com.sealed,
+                salt_sha256=com.salt_sha256,
+                one_step=com.one_step,
+                redraw_reason=com.redraw_reason,
+            )
             bundle["commitment"] = {**doc, "sha256": com.commitment_sha256}
             bundle["frames_of_period"] = _frames_of_period(conn, d.matter_code, d.period)
             if any("coverage" in s for s in strata):
                 bundle["coverage_history"] = _coverage_history(conn, d.matter_code, d.period, f.prepared_at)
-        bundle["record"] = {"draw_id": d.id, "frame_id": f.id, "frame_prepared_at": f.prepared_at.isoformat(),
-                            "drawn_at": d.drawn_at.isoformat(), "frame_as_of": f.as_of.isoformat(),
-                            "redraw_of": d.redraw_of, "reason": d.reason, "excluded": f.excluded,
-                            "matter_spec_sha256": f.matter_spec_sha256, "sample_sha256": d.sample_sha256}
+        bundle["record"] = {
+            "draw_id": d.id,
+            "frame_id": f.id,
+            "frame_prepared_at": f.prepared_at.isoformat(),
+            "drawn_at": d.drawn_at.isoformat(),
+            "frame_as_of": f.as_of.isoformat(),
+            "redraw_of": d.redraw_of,
+            "reason": d.reason,
+            "excluded": f.excluded,
+            "matter_spec_sha256": f.matter_spec_sha256,
+            "sample_sha256": d.sample_sha256,
+        }
         if com is not None:
             relied = [("frame", f.id), ("commitment", com.id), ("draw", d.id)]
             if unsealing is not None:

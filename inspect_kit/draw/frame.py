@@ -71,8 +71,11 @@ def _plainly_valid(rows: list) -> bool:
             return False
     except TypeError:
         return False
-    return (_REFUSED.search(" ".join(ids)) is None and _REFUSED.search(" ".join(strata)) is None
-            and len(set(ids)) == len(ids))
+    return (
+        _REFUSED.search(" ".join(ids)) is None
+        and _REFUSED.search(" ".join(strata)) is None
+        and len(set(ids)) == len(ids)
+    )
 
 
 def frame_problems(rows: Iterable[Sequence[str]]) -> list[str]:
@@ -159,8 +162,9 @@ def draw_stratified(seed: str, rows: Iterable[Sequence[str]], sizes: Mapping[str
     return draw_members(seed, members, sizes, hashlib.sha256(_serialise(canonical)).hexdigest())
 
 
-def draw_members(seed: str, members: Mapping[str, list[str]], sizes: Mapping[str, int],
-                 frame_sha256: str) -> DrawResult:
+def draw_members(
+    seed: str, members: Mapping[str, list[str]], sizes: Mapping[str, int], frame_sha256: str
+) -> DrawResult:
     """`draw_stratified` for a frame already checked and split by stratum (`frame_members`):
     the identifiers of each stratum, and the frame's hash."""
     unsized = sorted(set(members) - set(sizes))
@@ -239,7 +243,7 @@ def frame_chunks(blob: bytes, chunk: int = 1 << 22) -> Iterable[bytes]:
     z = zlib.decompressobj()
     view, pos, tail = memoryview(blob), 0, b""
     while True:
-        data = z.unconsumed_tail or view[pos:pos + (1 << 20)]
+        data = z.unconsumed_tail or view[pos : pos + (1 << 20)]
         if not z.unconsumed_tail:
             pos += len(data)
         out = z.decompress(data, chunk) if data else z.flush()
@@ -273,8 +277,12 @@ def frame_members(blob: bytes) -> tuple[str, int, dict[str, list[str]] | None]:
             members = None
             continue
         lines = text.count("\n")
-        if (text.count("\t") != lines or not text.endswith("\n") or _BAD_LINE.search(text) is not None
-                or _REFUSED_IN_TEXT.search(text) is not None):
+        if (
+            text.count("\t") != lines
+            or not text.endswith("\n")
+            or _BAD_LINE.search(text) is not None
+            or _REFUSED_IN_TEXT.search(text) is not None
+        ):
             members = None
             continue
         parts = text.replace("\n", "\t").split("\t")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select
@@ -19,8 +19,13 @@ from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.storage.models import Entity, Inspector, InspectorQualification, Task
 
-_ENTITY_COLUMNS = {"category": Entity.category, "credit_class": Entity.credit_class, "township": Entity.township,
-                   "industry": Entity.industry, "department": Entity.department}
+_ENTITY_COLUMNS = {
+    "category": Entity.category,
+    "credit_class": Entity.credit_class,
+    "township": Entity.township,
+    "industry": Entity.industry,
+    "department": Entity.department,
+}
 
 Rule = QuotaRule | CoverageRule
 
@@ -29,11 +34,18 @@ def qualified_officers(conn: Connection, matter: Matter, as_of: dt.date) -> int:
     """On-duty enforcement officers qualified for the matter on the draw date (for "5×inspectors")."""
     quals = set(matter.qualification) | {matter.code}
     q = InspectorQualification
-    stmt = (select(func.count(func.distinct(Inspector.id))).join(q, q.inspector_id == Inspector.id)
-            .where(Inspector.kind == "officer", Inspector.status == "active",
-                   Inspector.department.in_(list(matter.team_demand())), q.qualification.in_(quals),
-                   or_(Inspector.cert_valid_to.is_(None), Inspector.cert_valid_to >= as_of),
-                   or_(Inspector.cert_valid_from.is_(None), Inspector.cert_valid_from <= as_of)))
+    stmt = (
+        select(func.count(func.distinct(Inspector.id)))
+        .join(q, q.inspector_id == Inspector.id)
+        .where(
+            Inspector.kind == "officer",
+            Inspector.status == "active",
+            Inspector.department.in_(list(matter.team_demand())),
+            q.qualification.in_(quals),
+            or_(Inspector.cert_valid_to.is_(None), Inspector.cert_valid_to >= as_of),
+            or_(Inspector.cert_valid_from.is_(None), Inspector.cert_valid_from <= as_of),
+        )
+    )
     return conn.execute(stmt).scalar_one()
 
 
@@ -41,8 +53,11 @@ def earlier_draws(conn: Connection, matter: Matter, period: Period) -> list[tupl
     """(period, draw id) of the matter's current draws earlier in the same year, oldest first."""
     from inspect_kit.draw.tasks import current_draw_ids
 
-    found = [(p, i) for (_, p), i in current_draw_ids(conn, matter=matter.code).items()
-             if (pp := parse_period(p)).year == period.year and pp < period]
+    found = [
+        (p, i)
+        for (_, p), i in current_draw_ids(conn, matter=matter.code).items()
+        if (pp := parse_period(p)).year == period.year and pp < period
+    ]
     return sorted(found, key=lambda x: parse_period(x[0]))
 
 
@@ -66,8 +81,11 @@ def recently_clean(conn: Connection, matter: Matter, as_of: dt.date, codes: dict
 
     y, m = divmod(as_of.year * 12 + as_of.month - 1 - months, 12)
     since = dt.date(y, m + 1, min(as_of.day, 28))
-    rows = conn.execute(select(Task.identifier, Finding.results).join(Finding, Finding.task_id == Task.id)
-                        .where(Finding.inspection_end >= since))
+    rows = conn.execute(
+        select(Task.identifier, Finding.results)
+        .join(Finding, Finding.task_id == Task.id)
+        .where(Finding.inspection_end >= since)
+    )
     return {ident for ident, results in rows if not codebook.problem_found(results)}
 
 
@@ -99,14 +117,21 @@ class FrameSource:
     def __init__(self, conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None):
         self.conn, self.matter = conn, matter
         in_scope = and_(Entity.category.in_(matter.categories))
-        exempt = and_(Entity.exempt_reason.is_not(None),
-                      or_(Entity.exempt_from.is_(None), Entity.exempt_from <= as_of),
-                      or_(Entity.exempt_to.is_(None), Entity.exempt_to >= as_of))
+        exempt = and_(
+            Entity.exempt_reason.is_not(None),
+            or_(Entity.exempt_from.is_(None), Entity.exempt_from <= as_of),
+            or_(Entity.exempt_to.is_(None), Entity.exempt_to >= as_of),
+        )
         self._excluded: dict[str, int] = {}
-        left_out = (("not active (closed or cancelled)", Entity.status != "active"),
-                    ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt)))
-        counts = conn.execute(select(*[func.count(case((cond, 1))) for _, cond in left_out])  # one scan
-                              .select_from(Entity).where(in_scope)).one()
+        left_out = (
+            ("not active (closed or cancelled)", Entity.status != "active"),
+            ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt)),
+        )
+        counts = conn.execute(
+            select(*[func.count(case((cond, 1))) for _, cond in left_out])  # one scan
+            .select_from(Entity)
+            .where(in_scope)
+        ).one()
         for (reason, _), n in zip(left_out, counts):
             if n:
                 self._excluded[reason] = n
@@ -157,7 +182,9 @@ class FrameSource:
         self.excluded = excluded
 
 
-def frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
+def frame_rows(
+    conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None
+) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
     """(identifier, stratum) rows of the frame; exclusion counts; per stratum, drawn earlier this cycle."""
     src = FrameSource(conn, matter, period, as_of, codes)
     rows = [(r[0], r[1]) for chunk in src.chunks(ordered=False) for r in chunk]
@@ -166,8 +193,10 @@ def frame_rows(conn: Connection, matter: Matter, period: Period, as_of: dt.date,
 
 def rules_for(matter: Matter, period: Period, labels: set[str], drawn_before: dict[str, int]) -> dict[str, Rule]:
     if matter.coverage == "annual":
-        return {s: CoverageRule(period.index, period.periods_per_year, drawn_before.get(s, 0))
-                for s in labels | set(drawn_before)}
+        return {
+            s: CoverageRule(period.index, period.periods_per_year, drawn_before.get(s, 0))
+            for s in labels | set(drawn_before)
+        }
     return {s: QuotaRule.of(matter.quota_for(s), matter.rounding) for s in labels}
 
 
@@ -176,22 +205,28 @@ def empty_frame_error(conn: Connection, matter: Matter, excluded: dict[str, int]
     held = Counter(dict(conn.execute(select(Entity.category, func.count()).group_by(Entity.category)).all()))
     holds = ", ".join(f"{c} {n}" for c, n in sorted(held.items())) or "no entities at all"
     left_out = "; ".join(f"{n} {r}" for r, n in excluded.items())
-    return InspectError(f"matter {matter.code}: the frame would be empty (categories {', '.join(matter.categories)}"
-                        + (f"; left out: {left_out}" if left_out else "") + f"). The registry holds: {holds}. "
-                        "Import the entities first (`inspect registry import entities FILE`), or leave this matter "
-                        "out with --matter; nothing was written")
+    return InspectError(
+        f"matter {matter.code}: the frame would be empty (categories {', '.join(matter.categories)}"
+        + (f"; left out: {left_out}" if left_out else "")
+        + f"). The registry holds: {holds}. "
+        "Import the entities first (`inspect registry import entities FILE`), or leave this matter "
+        "out with --matter; nothing was written"
+    )
 
 
 def strata_entries(rules: dict[str, Rule], sizes: Any) -> list[dict[str, Any]]:
     out = []
     for label, size in sizes.items():
         rule = rules[label]
-        entry: dict[str, Any] = {"stratum": label, "N": size.N, "quota": size.quota_text,
-                                 "rounding": str(size.rounding.value if hasattr(size.rounding, "value") else size.rounding),
-                                 "n": size.n, "explanation": size.line}
+        entry: dict[str, Any] = {
+            "stratum": label,
+            "N": size.N,
+            "quota": size.quota_text,
+            "rounding": str(size.rounding.value if hasattr(size.rounding, "value") else size.rounding),
+            "n": size.n,
+            "explanation": size.line,
+        }
         if isinstance(rule, CoverageRule):
             entry["coverage"] = {"period": rule.period, "periods": rule.periods, "drawn_before": rule.drawn_before}
         out.append(entry)
     return out
-
-

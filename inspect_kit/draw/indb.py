@@ -38,14 +38,16 @@ from inspect_kit.errors import InspectError
 _M = 10**9
 # The digest as bits, then its eight 32-bit words (bit(32)::bigint is unsigned).
 _WORDS = [f"substring(b from {32 * k + 1} for 32)::bigint" for k in range(8)]
-_PREFIX = ("reverse(lpad((({terms}) % {m})::text, 9, '0'))::bigint"
-           .format(terms=" + ".join(f"({w} % {_M}) * {pow(2, 32 * (7 - k), _M)}" for k, w in enumerate(_WORDS)),
-                   m=_M))
+_PREFIX = "reverse(lpad((({terms}) % {m})::text, 9, '0'))::bigint".format(
+    terms=" + ".join(f"({w} % {_M}) * {pow(2, 32 * (7 - k), _M)}" for k, w in enumerate(_WORDS)), m=_M
+)
 _NUMBER = " + ".join(f"{w}::numeric * {2 ** (32 * (7 - k))}" for k, w in enumerate(_WORDS))
 _DIGITS = f"CROSS JOIN LATERAL (SELECT ({_NUMBER})::text AS t OFFSET 0) x"
 _TICKET = "'0.' || reverse(CASE WHEN length(x.t) < 64 THEN lpad(x.t, 64, '0') ELSE x.t END)"
-_BITS = ("CROSS JOIN LATERAL (SELECT ('x' || encode(sha256(CAST(:prefix AS bytea) || convert_to(f.identifier, "
-         "'UTF8')), 'hex'))::bit(256) AS b OFFSET 0) h")
+_BITS = (
+    "CROSS JOIN LATERAL (SELECT ('x' || encode(sha256(CAST(:prefix AS bytea) || convert_to(f.identifier, "
+    "'UTF8')), 'hex'))::bit(256) AS b OFFSET 0) h"
+)
 
 
 def applies(conn: Connection, min_rows: int | None, n_rows: int) -> bool:
@@ -79,8 +81,9 @@ class InDatabaseDraw:
 
 def _load_frame(conn: Connection, table: str, blob: bytes) -> str:
     """COPY the frame's rows into `table`; return the SHA-256 of its bytes (computed as they pass)."""
-    conn.execute(text(f'CREATE TEMPORARY TABLE {table} (identifier text COLLATE "C", stratum text COLLATE "C") '
-                      "ON COMMIT DROP"))
+    conn.execute(
+        text(f'CREATE TEMPORARY TABLE {table} (identifier text COLLATE "C", stratum text COLLATE "C") ON COMMIT DROP')
+    )
     sha = hashlib.sha256()
     raw = conn.connection.driver_connection
     assert raw is not None  # an open connection has its driver connection
@@ -100,7 +103,7 @@ def _sample_sql(table: str) -> str:
     Only strata with n > 0 are hashed. The rank by prefix sorts (stratum number, prefix) — two
     integers, the prefix computed once (MATERIALIZED), not a text key and an expression."""
     return (
-        "WITH sized AS (SELECT s.label COLLATE \"C\" AS stratum, s.n, s.i AS sidx "
+        'WITH sized AS (SELECT s.label COLLATE "C" AS stratum, s.n, s.i AS sidx '
         "FROM unnest(CAST(:labels AS text[]), CAST(:sizes AS integer[])) WITH ORDINALITY AS s(label, n, i) "
         "WHERE s.n > 0), "
         f"keyed AS MATERIALIZED (SELECT f.identifier, f.stratum, z.n, z.sidx, {_PREFIX} AS p "
@@ -109,19 +112,23 @@ def _sample_sql(table: str) -> str:
         f"ticketed AS (SELECT f.identifier, f.stratum, f.n, f.sidx, {_TICKET} AS ticket "
         f"FROM ranked f {_BITS} {_DIGITS} WHERE f.r <= f.n), "
         "ordered AS (SELECT identifier, stratum, ticket, n, sidx, row_number() OVER (PARTITION BY sidx "
-        "ORDER BY ticket COLLATE \"C\", identifier COLLATE \"C\") AS rank FROM ticketed) "
+        'ORDER BY ticket COLLATE "C", identifier COLLATE "C") AS rank FROM ticketed) '
         "SELECT row_number() OVER (ORDER BY sidx, rank) AS k, identifier, stratum, ticket, rank::integer AS rank "
-        "FROM ordered WHERE rank <= n")
+        "FROM ordered WHERE rank <= n"
+    )
 
 
-def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: str,
-         sizes: Mapping[str, int]) -> InDatabaseDraw:
+def draw(
+    conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: str, sizes: Mapping[str, int]
+) -> InDatabaseDraw:
     """Load the frozen frame, check its hash, select every stratum's sample; see the module docstring."""
     table = f"inspect_frame_{int(frame_id)}"
     if _load_frame(conn, table, blob) != frame_sha256:
         raise InspectError(f"frame #{frame_id} does not match its stored SHA-256: the database was altered")
     conn.execute(text("SET LOCAL work_mem = '256MB'"))
-    found: dict[str, int] = {r[0]: r[1] for r in conn.execute(text(f"SELECT stratum, count(*) FROM {table} GROUP BY stratum"))}
+    found: dict[str, int] = {
+        r[0]: r[1] for r in conn.execute(text(f"SELECT stratum, count(*) FROM {table} GROUP BY stratum"))
+    }
     unsized = sorted(set(found) - set(sizes))
     if unsized:
         raise ValueError(f"no sample size for strata {unsized}")
@@ -131,11 +138,15 @@ def draw(conn: Connection, frame_id: int, blob: bytes, frame_sha256: str, seed: 
             raise ValueError(f"stratum {label!r}: sample size {n!r} outside 0..{found.get(label, 0)}")
     seed_prefix = hashlib.sha256(seed.encode("utf-8")).hexdigest().encode("ascii")
     labels = sorted(sizes)  # code point order = the order of the strata in the sample
-    conn.execute(text(f"CREATE TEMPORARY TABLE {table}_sample ON COMMIT DROP AS {_sample_sql(table)}"),
-        {"prefix": seed_prefix, "labels": labels, "sizes": [sizes[label] for label in labels]})
-    stream = conn.execute(text(
-        f"SELECT stratum, identifier, ticket, rank FROM {table}_sample ORDER BY k"
-    ).execution_options(yield_per=50_000))
+    conn.execute(
+        text(f"CREATE TEMPORARY TABLE {table}_sample ON COMMIT DROP AS {_sample_sql(table)}"),
+        {"prefix": seed_prefix, "labels": labels, "sizes": [sizes[label] for label in labels]},
+    )
+    stream = conn.execute(
+        text(f"SELECT stratum, identifier, ticket, rank FROM {table}_sample ORDER BY k").execution_options(
+            yield_per=50_000
+        )
+    )
     n = 0
 
     def counted() -> Iterator[Any]:

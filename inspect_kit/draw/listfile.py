@@ -23,8 +23,8 @@ from inspect_kit.draw.bundle import build_bundle
 from inspect_kit.draw.quota import QuotaRule
 from inspect_kit.draw.seeds import SeedError, check_seed_text
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
-from inspect_kit.registry.tabular import read_table
 from inspect_kit.registry import uscc
+from inspect_kit.registry.tabular import read_table
 from inspect_kit.text import clean_cell, clean_code, header_key
 
 ID_SCHEMES = {
@@ -41,12 +41,22 @@ class ListDraw:
         """Per stratum: N, n, the explanation and the selected identifiers in ticket order."""
         by: dict[str, list[dict[str, Any]]] = {}
         for s in self.bundle["sample"]:
-            by.setdefault(s["stratum"], []).append({"rank": s["rank"], "identifier": s["identifier"], "ticket": s["ticket"]})
-        return {"seed": self.bundle["seed"], "seed_source": self.bundle["seed_source"],
-                "algorithm": self.bundle["algorithm"], "frame_sha256": self.bundle["frame"]["sha256"],
-                "strata": [{**{k: st[k] for k in ("stratum", "N", "quota", "rounding", "n", "explanation")},
-                            "selected": sorted(by.get(st["stratum"], []), key=lambda x: x["rank"])}
-                           for st in self.bundle["strata"]]}
+            by.setdefault(s["stratum"], []).append(
+                {"rank": s["rank"], "identifier": s["identifier"], "ticket": s["ticket"]}
+            )
+        return {
+            "seed": self.bundle["seed"],
+            "seed_source": self.bundle["seed_source"],
+            "algorithm": self.bundle["algorithm"],
+            "frame_sha256": self.bundle["frame"]["sha256"],
+            "strata": [
+                {
+                    **{k: st[k] for k in ("stratum", "N", "quota", "rounding", "n", "explanation")},
+                    "selected": sorted(by.get(st["stratum"], []), key=lambda x: x["rank"]),
+                }
+                for st in self.bundle["strata"]
+            ],
+        }
 
 
 def _identifier_problem(ident: str, id_scheme: str, other_pattern: str) -> str | None:
@@ -57,9 +67,20 @@ def _identifier_problem(ident: str, id_scheme: str, other_pattern: str) -> str |
     return None
 
 
-def draw_from_file(path: Path | str, *, id_column: str, stratum_column: str | None, rate: str | None, n: int | None,
-                   rounding: str, seed: str, seed_source: str = "", min_seed_length: int = 20,
-                   id_scheme: str = "uscc", other_id_pattern: str = r"^[0-9A-Z][0-9A-Z\-]{3,31}$") -> ListDraw:
+def draw_from_file(
+    path: Path | str,
+    *,
+    id_column: str,
+    stratum_column: str | None,
+    rate: str | None,
+    n: int | None,
+    rounding: str,
+    seed: str,
+    seed_source: str = "",
+    min_seed_length: int = 20,
+    id_scheme: str = "uscc",
+    other_id_pattern: str = r"^[0-9A-Z][0-9A-Z\-]{3,31}$",
+) -> ListDraw:
     if (rate is None) == (n is None):
         raise InspectError("give exactly one of --rate or --n")
     if id_scheme not in ID_SCHEMES:
@@ -74,8 +95,11 @@ def draw_from_file(path: Path | str, *, id_column: str, stratum_column: str | No
     problems: list[Problem] = []
     for col in filter(None, (id_column, stratum_column)):
         if header_key(col) not in keys:
-            problems.append(Problem(f"no column {col!r}; the columns are: {', '.join(map(clean_cell, table.headers))}",
-                                    file=str(path)))
+            problems.append(
+                Problem(
+                    f"no column {col!r}; the columns are: {', '.join(map(clean_cell, table.headers))}", file=str(path)
+                )
+            )
     if problems:
         raise ValidationFailed(f"{path}: cannot draw", problems)
     i_id = keys.index(header_key(id_column))
@@ -92,7 +116,9 @@ def draw_from_file(path: Path | str, *, id_column: str, stratum_column: str | No
         elif (why := _identifier_problem(ident, id_scheme, other_id_pattern)) is not None:
             problems.append(Problem(why, str(path), rownum, id_column))
         elif ident in seen:
-            problems.append(Problem(f"identifier {ident} repeated (first at row {seen[ident]})", str(path), rownum, id_column))
+            problems.append(
+                Problem(f"identifier {ident} repeated (first at row {seen[ident]})", str(path), rownum, id_column)
+            )
         elif not stratum:
             problems.append(Problem("empty stratum", str(path), rownum, stratum_column))
         else:
@@ -108,8 +134,14 @@ def draw_from_file(path: Path | str, *, id_column: str, stratum_column: str | No
         raise InspectError(str(exc)) from None
     strata = {s for _, s in rows}
     try:
-        bundle = build_bundle(seed=seed, seed_source=seed_source, matter=Path(path).name, period="list",
-                              rows=rows, rules={s: rule for s in strata})
+        bundle = build_bundle(
+            seed=seed,
+            seed_source=seed_source,
+            matter=Path(path).name,
+            period="list",
+            rows=rows,
+            rules={s: rule for s in strata},
+        )
     except ValueError as exc:
         raise InspectError(f"{path}: {exc}") from None
     bundle["identifiers"] = {"scheme": id_scheme, "normalisation": ID_SCHEMES[id_scheme]}

@@ -52,9 +52,15 @@ class Rounding(str, Enum):
 
 
 _ROUNDING_WORDS = {
-    "ceil": Rounding.CEIL, "不低于": Rounding.CEIL, "向上取整": Rounding.CEIL,
-    "floor": Rounding.FLOOR, "不超过": Rounding.FLOOR, "向下取整": Rounding.FLOOR,
-    "round": Rounding.ROUND, "half_up": Rounding.ROUND, "四舍五入": Rounding.ROUND,
+    "ceil": Rounding.CEIL,
+    "不低于": Rounding.CEIL,
+    "向上取整": Rounding.CEIL,
+    "floor": Rounding.FLOOR,
+    "不超过": Rounding.FLOOR,
+    "向下取整": Rounding.FLOOR,
+    "round": Rounding.ROUND,
+    "half_up": Rounding.ROUND,
+    "四舍五入": Rounding.ROUND,
 }
 
 
@@ -65,8 +71,9 @@ class QuotaKind(str, Enum):
     PER_INSPECTOR = "per_inspector"
 
 
-_HELP = ("use a fraction ('25%' or '0.25'), a ratio ('1:10'), a count ('12') "
-         "or a per-inspector multiple ('5×inspectors')")
+_HELP = (
+    "use a fraction ('25%' or '0.25'), a ratio ('1:10'), a count ('12') or a per-inspector multiple ('5×inspectors')"
+)
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _PERCENT = re.compile(_NUMBER + r"%")
 _RATIO = re.compile(r"(\d+):(\d+)")
@@ -106,12 +113,15 @@ class Quota:
             return self.value * on_duty_inspectors
         return self.value * N
 
-    def describe_zh(self, N: int, n: int, rounding_zh: str, on_duty_inspectors: int | None,
-                    explanation: str) -> tuple[str, str]:
+    def describe_zh(
+        self, N: int, n: int, rounding_zh: str, on_duty_inspectors: int | None, explanation: str
+    ) -> tuple[str, str]:
         """(抽取标准, 计算过程) as the drawn-list notice prints them."""
         if self.kind is QuotaKind.FIXED:
-            return (f"{self.text}家", f"固定抽取{self.text}家" + (f"，以对象数{N}为限" if int(self.value) > N else "")
-                    + f"：{n}")
+            return (
+                f"{self.text}家",
+                f"固定抽取{self.text}家" + (f"，以对象数{N}为限" if int(self.value) > N else "") + f"：{n}",
+            )
         if self.kind is QuotaKind.PER_INSPECTOR:
             standard = f"在岗执法人员数×{_exact_zh(self.value)}"
             if on_duty_inspectors is not None:
@@ -162,7 +172,8 @@ def _parse_text(spec: str) -> Quota:
         if share > 1:
             raise ValueError(
                 f"quota {spec!r}: a decimal quota is a share of N and must lie between 0 and 1 "
-                f"(write a count without a decimal point, e.g. '12')")
+                f"(write a count without a decimal point, e.g. '12')"
+            )
         return Quota(QuotaKind.FRACTION, share, text)
     if m := _PER_INSPECTOR.fullmatch(text):
         return Quota(QuotaKind.PER_INSPECTOR, Fraction(m.group(1)), f"{m.group(1)}×inspectors")

@@ -30,15 +30,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspect_kit.draw.seeds import SEED_RULE, SeedError, SeedSource, derive_seed, salt_commitment, verify_evidence
-from inspect_kit.transparency.chain import (content_sha256, entry_from_dict, head_problems, segment_problems)
+from inspect_kit.transparency.chain import content_sha256, entry_from_dict, head_problems, segment_problems
 
 
-def commitment_document(*, matter: str, period: str, frame_sha256: str, committed_at: dt.datetime,
-                        source: Mapping[str, Any], ticket_group: str, sealed: bool, salt_sha256: str | None,
-                        one_step: bool, redraw_reason: str | None) -> dict[str, Any]:
-    return {"matter": matter, "period": period, "frame_sha256": frame_sha256,
-            "committed_at": committed_at.isoformat(), "source": dict(source), "ticket_group": ticket_group,
-            "sealed": sealed, "salt_sha256": salt_sha256, "one_step": one_step, "redraw_reason": redraw_reason}
+def commitment_document(
+    *,
+    matter: str,
+    period: str,
+    frame_sha256: str,
+    committed_at: dt.datetime,
+    source: Mapping[str, Any],
+    ticket_group: str,
+    sealed: bool,
+    salt_sha256: str | None,
+    one_step: bool,
+    redraw_reason: str | None,
+) -> dict[str, Any]:
+    return {
+        "matter": matter,
+        "period": period,
+        "frame_sha256": frame_sha256,
+        "committed_at": committed_at.isoformat(),
+        "source": dict(source),
+        "ticket_group": ticket_group,
+        "sealed": sealed,
+        "salt_sha256": salt_sha256,
+        "one_step": one_step,
+        "redraw_reason": redraw_reason,
+    }
 
 
 def commitment_sha256(doc: Mapping[str, Any]) -> str:
@@ -81,8 +100,10 @@ def _source_problems(bundle: Mapping[str, Any], commitment: Mapping[str, Any]) -
         return None, [f"seed source: {exc}"]
     problems = []
     if {k: v for k, v in src.items() if k != "evidence"} != source.to_dict():
-        problems.append("the seed source's fields are not in normal form (e.g. a drand publication time that does "
-                        "not follow from the round)")
+        problems.append(
+            "the seed source's fields are not in normal form (e.g. a drand publication time that does "
+            "not follow from the round)"
+        )
     if commitment.get("source") != source.to_dict():
         problems.append("the seed source differs from the one named in the commitment")
     seed = bundle["seed_derivation"].get("public_seed")
@@ -92,8 +113,11 @@ def _source_problems(bundle: Mapping[str, Any], commitment: Mapping[str, Any]) -
 
 def _order_problems(bundle: Mapping[str, Any], source: SeedSource | None) -> list[str]:
     rec, com = bundle["record"], bundle["commitment"]
-    frozen, committed, drawn = (_time(rec.get("frame_prepared_at")), _time(com.get("committed_at")),
-                                _time(rec.get("drawn_at")))
+    frozen, committed, drawn = (
+        _time(rec.get("frame_prepared_at")),
+        _time(com.get("committed_at")),
+        _time(rec.get("drawn_at")),
+    )
     if None in (frozen, committed, drawn):
         return ["the record's times cannot be read (frame_prepared_at, committed_at, drawn_at)"]
     assert frozen and committed and drawn
@@ -105,8 +129,10 @@ def _order_problems(bundle: Mapping[str, Any], source: SeedSource | None) -> lis
     available = source.available_at() if source else None
     if source is not None and available is not None:
         if source.kind == "drand" and available <= committed:
-            problems.append(f"drand round {source.round} was published at {available}, before the commitment "
-                            f"({committed}): its value was known when the frame was committed")
+            problems.append(
+                f"drand round {source.round} was published at {available}, before the commitment "
+                f"({committed}): its value was known when the frame was committed"
+            )
         if source.kind == "lottery" and available.date() <= committed.date():
             problems.append(f"the lottery was drawn on {available.date()}, not after the commitment ({committed})")
         if drawn < available:
@@ -131,11 +157,14 @@ def _derivation_problems(bundle: Mapping[str, Any]) -> list[str]:
         problems.append("an unsealed commitment, but the seed derivation has a salt")
     if not isinstance(d.get("public_seed"), str):
         return problems + ["the seed derivation has no public seed"]
-    derived = derive_seed(d["public_seed"], str(d.get("ticket_group")), str(d.get("period")),
-                          salt if com.get("sealed") else None)
+    derived = derive_seed(
+        d["public_seed"], str(d.get("ticket_group")), str(d.get("period")), salt if com.get("sealed") else None
+    )
     if derived != bundle.get("seed"):
-        problems.append(f"the draw's seed {bundle.get('seed')!r} is not derived from the public seed by the rule "
-                        f"(it should be {derived!r})")
+        problems.append(
+            f"the draw's seed {bundle.get('seed')!r} is not derived from the public seed by the rule "
+            f"(it should be {derived!r})"
+        )
     return problems
 
 
@@ -143,19 +172,23 @@ def _commitment_problems(bundle: Mapping[str, Any]) -> list[str]:
     com = bundle["commitment"]
     problems = []
     if com.get("frame_sha256") != bundle["frame"]["sha256"]:
-        problems.append(f"the commitment names frame {com.get('frame_sha256')}, the draw used "
-                        f"{bundle['frame']['sha256']}")
+        problems.append(
+            f"the commitment names frame {com.get('frame_sha256')}, the draw used {bundle['frame']['sha256']}"
+        )
     if com.get("matter") != bundle.get("matter") or com.get("period") != bundle.get("period"):
         problems.append("the commitment is for another matter or period")
     if commitment_sha256(com) != com.get("sha256"):
-        problems.append(f"the commitment's code is {com.get('sha256')}, its content hashes to "
-                        f"{commitment_sha256(com)}")
+        problems.append(f"the commitment's code is {com.get('sha256')}, its content hashes to {commitment_sha256(com)}")
     rec = bundle["record"]
     if rec.get("redraw_of") is not None and not (com.get("redraw_reason") or rec.get("reason")):
         problems.append(f"a re-draw of #{rec.get('redraw_of')} without a reason")
     frames = bundle.get("frames_of_period")
-    if not isinstance(frames, list) or not any(isinstance(f, Mapping) and f.get("sha256") == com.get("frame_sha256")
-                                               and f.get("frame_id") == rec.get("frame_id") for f in frames):
+    if not isinstance(frames, list) or not any(
+        isinstance(f, Mapping)
+        and f.get("sha256") == com.get("frame_sha256")
+        and f.get("frame_id") == rec.get("frame_id")
+        for f in frames
+    ):
         problems.append("the drawn frame is not among the frames listed as frozen for the period")
     return problems
 
@@ -173,13 +206,16 @@ def _coverage_problems(bundle: Mapping[str, Any], rows: Sequence[tuple[str, str]
     problems = []
     in_frame = set(i for i, _ in rows) & {i for i, _ in earlier}
     if in_frame:
-        problems.append(f"{len(in_frame)} entities drawn earlier this year are in the frame again, e.g. "
-                        f"{sorted(in_frame)[0]!r}")
+        problems.append(
+            f"{len(in_frame)} entities drawn earlier this year are in the frame again, e.g. {sorted(in_frame)[0]!r}"
+        )
     before = Counter(s for _, s in earlier)
     for s in covered:
         if s["coverage"].get("drawn_before") != before.get(s["stratum"], 0):
-            problems.append(f"stratum {s['stratum']!r}: drawn_before is {s['coverage'].get('drawn_before')}, the "
-                            f"earlier samples listed hold {before.get(s['stratum'], 0)}")
+            problems.append(
+                f"stratum {s['stratum']!r}: drawn_before is {s['coverage'].get('drawn_before')}, the "
+                f"earlier samples listed hold {before.get(s['stratum'], 0)}"
+            )
     return problems
 
 
@@ -206,11 +242,20 @@ def _log_problems(bundle: Mapping[str, Any], expected_head: str | None) -> list[
         contents[key[0]] = r.get("content") or {}
     rec, com = bundle["record"], bundle["commitment"]
     draw, frame, commit = contents.get("draw", {}), contents.get("frame", {}), contents.get("commitment", {})
-    wanted = (("draw", draw, {"id": rec.get("draw_id"), "sample_sha256": rec.get("sample_sha256"),
-                              "derived_seed": bundle.get("seed"),
-                              "seed": bundle["seed_derivation"].get("public_seed")}),
-              ("frame", frame, {"id": rec.get("frame_id"), "frame_sha256": bundle["frame"]["sha256"]}),
-              ("commitment", commit, {"commitment_sha256": com.get("sha256")}))
+    wanted = (
+        (
+            "draw",
+            draw,
+            {
+                "id": rec.get("draw_id"),
+                "sample_sha256": rec.get("sample_sha256"),
+                "derived_seed": bundle.get("seed"),
+                "seed": bundle["seed_derivation"].get("public_seed"),
+            },
+        ),
+        ("frame", frame, {"id": rec.get("frame_id"), "frame_sha256": bundle["frame"]["sha256"]}),
+        ("commitment", commit, {"commitment_sha256": com.get("sha256")}),
+    )
     for kind, content, fields in wanted:
         for k, v in fields.items():
             if content.get(k) != v:
@@ -220,8 +265,9 @@ def _log_problems(bundle: Mapping[str, Any], expected_head: str | None) -> list[
     return problems
 
 
-def record_problems(bundle: Mapping[str, Any], rows: Sequence[tuple[str, str]], sample_digest: str,
-                    expected: Expected = Expected()) -> list[str]:
+def record_problems(
+    bundle: Mapping[str, Any], rows: Sequence[tuple[str, str]], sample_digest: str, expected: Expected = Expected()
+) -> list[str]:
     """Every way a version-2 bundle's record disagrees with itself, its draw or ``expected``."""
     for key in ("seed_derivation", "commitment", "record"):
         if not isinstance(bundle.get(key), Mapping):
@@ -230,19 +276,21 @@ def record_problems(bundle: Mapping[str, Any], rows: Sequence[tuple[str, str]], 
     source, source_problems = _source_problems(bundle, bundle["commitment"])
     problems += source_problems + _order_problems(bundle, source) + _coverage_problems(bundle, rows)
     if bundle["record"].get("sample_sha256") != sample_digest:
-        problems.append(f"the sample's SHA-256 is {sample_digest}, the record says "
-                        f"{bundle['record'].get('sample_sha256')}")
+        problems.append(
+            f"the sample's SHA-256 is {sample_digest}, the record says {bundle['record'].get('sample_sha256')}"
+        )
     problems += _log_problems(bundle, expected.head)
     public = bundle["seed_derivation"].get("public_seed")
-    return problems + expected_problems(bundle["frame"]["sha256"], public, bundle["commitment"].get("sha256"),
-                                        expected)
+    return problems + expected_problems(bundle["frame"]["sha256"], public, bundle["commitment"].get("sha256"), expected)
 
 
 def expected_problems(frame_sha: Any, public_seed: Any, commitment: Any, expected: Expected) -> list[str]:
     problems = []
-    for what, want, got, fold in (("frame SHA-256", expected.frame_sha256, frame_sha, True),
-                                  ("public seed", expected.seed, public_seed, False),
-                                  ("commitment code", expected.commitment, commitment, True)):
+    for what, want, got, fold in (
+        ("frame SHA-256", expected.frame_sha256, frame_sha, True),
+        ("public seed", expected.seed, public_seed, False),
+        ("commitment code", expected.commitment, commitment, True),
+    ):
         if want is None:
             continue
         same = want.strip().lower() == str(got).lower() if fold else want.strip() == str(got)

@@ -140,7 +140,7 @@ def ticket(seed: str, identifier: str) -> str:
 def tickets(seed: str, ids: Iterable[str]) -> list[str]:
     """Tickets for many ids, in input order."""
     block = digest_block(seed, _checked_ids(ids))
-    return [_ticket_from_digest(block[i:i + 32]) for i in range(0, len(block), 32)]
+    return [_ticket_from_digest(block[i : i + 32]) for i in range(0, len(block), 32)]
 
 
 def ticket_key(ticket_text: str) -> int:
@@ -213,7 +213,7 @@ def select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     candidates = np.flatnonzero(prefix <= threshold)
     candidates = candidates[np.argsort(prefix[candidates], kind="stable")]
     order = candidates.tolist()
-    chosen_tickets = [_ticket_from_digest(block[32 * i:32 * i + 32]) for i in order]
+    chosen_tickets = [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in order]
     chosen_ids = [id_list[i] for i in order]
     _settle_equal_prefixes(prefix[candidates], chosen_tickets, chosen_ids)
     return list(map(Selected, chosen_ids[:n], chosen_tickets[:n], range(1, n + 1)))
@@ -232,9 +232,9 @@ def _settle_equal_prefixes(prefix: np.ndarray, tickets_: list[str], ids: list[st
         else:
             runs.append([i, i + 1])
     for first, last in runs:
-        settled = sorted(zip(tickets_[first:last + 1], ids[first:last + 1]))
-        tickets_[first:last + 1] = [t for t, _ in settled]
-        ids[first:last + 1] = [i for _, i in settled]
+        settled = sorted(zip(tickets_[first : last + 1], ids[first : last + 1]))
+        tickets_[first : last + 1] = [t for t, _ in settled]
+        ids[first : last + 1] = [i for _, i in settled]
 
 
 def format_ticket(ticket_text: str, digits: int = MIN_PUBLISHED_DIGITS) -> str:

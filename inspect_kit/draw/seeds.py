@@ -44,6 +44,7 @@ CST = dt.timezone(dt.timedelta(hours=8), "CST")
 
 # -- drand chains: declarative, from ../shared/BEACONS.md and the League of Entropy's chain info -----
 
+
 @dataclass(frozen=True)
 class DrandChain:
     name: str
@@ -67,10 +68,12 @@ class DrandChain:
 
 
 DRAND_CHAINS: dict[str, DrandChain] = {
-    "quicknet": DrandChain("quicknet", "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971",
-                           1692803367, 3, chained=False),
-    "mainnet": DrandChain("mainnet", "8990e7a9aaed2ffed73dbd7092123d6f289930540d7651336225dc172e51b2ce",
-                          1595431050, 30, chained=True),
+    "quicknet": DrandChain(
+        "quicknet", "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971", 1692803367, 3, chained=False
+    ),
+    "mainnet": DrandChain(
+        "mainnet", "8990e7a9aaed2ffed73dbd7092123d6f289930540d7651336225dc172e51b2ce", 1595431050, 30, chained=True
+    ),
 }
 
 SOURCE_KINDS = {
@@ -139,25 +142,36 @@ class SeedSource:
     def lottery(cls, name: str, issue: str, date: dt.date) -> "SeedSource":
         if not isinstance(date, dt.date):
             raise SeedError("the lottery's draw date is required")
-        return cls("lottery", name=_text("the lottery's name", name), issue=_text("the lottery issue (期号)", issue),
-                   date=date)
+        return cls(
+            "lottery", name=_text("the lottery's name", name), issue=_text("the lottery issue (期号)", issue), date=date
+        )
 
     @classmethod
     def witnessed(cls, description: str, witnesses: Sequence[str]) -> "SeedSource":
         names = tuple(_text("a witness", w) for w in witnesses)
         if not names:
             raise SeedError("a witnessed seed needs at least one witness named (--witness)")
-        return cls("witnessed", description=_text("the description of the witnessed draw", description),
-                   witnesses=names)
+        return cls(
+            "witnessed", description=_text("the description of the witnessed draw", description), witnesses=names
+        )
 
     def to_dict(self) -> dict[str, Any]:
         if self.kind == "drand":
             chain = DRAND_CHAINS[self.chain or ""]
-            return {"kind": "drand", "chain": chain.name, "chain_hash": chain.chain_hash, "round": self.round,
-                    "published_at": chain.published_at(self.round or 1).isoformat()}
+            return {
+                "kind": "drand",
+                "chain": chain.name,
+                "chain_hash": chain.chain_hash,
+                "round": self.round,
+                "published_at": chain.published_at(self.round or 1).isoformat(),
+            }
         if self.kind == "lottery":
-            return {"kind": "lottery", "name": self.name, "issue": self.issue,
-                    "date": self.date.isoformat() if self.date else None}
+            return {
+                "kind": "lottery",
+                "name": self.name,
+                "issue": self.issue,
+                "date": self.date.isoformat() if self.date else None,
+            }
         return {"kind": "witnessed", "description": self.description, "witnesses": list(self.witnesses)}
 
     @classmethod
@@ -173,8 +187,11 @@ class SeedSource:
                     raise SeedError(f"drand chain hash {stated!r} is not the {src.chain} chain's")
                 return src
             if kind == "lottery":
-                return cls.lottery(data.get("name"), data.get("issue"),  # type: ignore[arg-type]
-                                   dt.date.fromisoformat(str(data.get("date"))))
+                return cls.lottery(
+                    str(data.get("name") or ""),
+                    str(data.get("issue") or ""),
+                    dt.date.fromisoformat(str(data.get("date"))),
+                )
             if kind == "witnessed":
                 return cls.witnessed(data.get("description"), data.get("witnesses") or [])  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:
@@ -202,13 +219,17 @@ class SeedSource:
         if self.kind == "drand":
             at = self.available_at()
             assert at is not None  # a drand round always has a publication time
-            return (f"drand公共随机信标（League of Entropy，{self.chain}链）第{self.round}轮，"
-                    f"发布时间{at.year}年{at.month}月{at.day}日{at:%H:%M:%S}（北京时间）")
+            return (
+                f"drand公共随机信标（League of Entropy，{self.chain}链）第{self.round}轮，"
+                f"发布时间{at.year}年{at.month}月{at.day}日{at:%H:%M:%S}（北京时间）"
+            )
         if self.kind == "lottery":
             d = self.date
             return f"{self.name}第{self.issue}期开奖号码（开奖日期{d.year}年{d.month}月{d.day}日）" if d else ""
-        return (f"现场见证产生（{self.description}；见证人：{'、'.join(self.witnesses)}）。"
-                "此类种子的产生过程可能受到操作者影响")
+        return (
+            f"现场见证产生（{self.description}；见证人：{'、'.join(self.witnesses)}）。"
+            "此类种子的产生过程可能受到操作者影响"
+        )
 
 
 def check_commitment_time(source: SeedSource, committed_at: dt.datetime) -> None:
@@ -217,15 +238,19 @@ def check_commitment_time(source: SeedSource, committed_at: dt.datetime) -> None
         at = source.available_at()
         assert at is not None
         if at <= committed_at:
-            raise SeedError(f"drand {source.chain} round {source.round} was published at {at:%Y-%m-%d %H:%M:%S} CST, "
-                            f"not after the commitment ({committed_at:%Y-%m-%d %H:%M:%S}): name a later round "
-                            f"(the first after the commitment is "
-                            f"{DRAND_CHAINS[source.chain or ''].first_round_after(committed_at)})")
+            raise SeedError(
+                f"drand {source.chain} round {source.round} was published at {at:%Y-%m-%d %H:%M:%S} CST, "
+                f"not after the commitment ({committed_at:%Y-%m-%d %H:%M:%S}): name a later round "
+                f"(the first after the commitment is "
+                f"{DRAND_CHAINS[source.chain or ''].first_round_after(committed_at)})"
+            )
     elif source.kind == "lottery":
         assert source.date is not None
         if source.date <= committed_at.date():
-            raise SeedError(f"the lottery issue {source.issue} is drawn on {source.date}, not on a later day than the "
-                            f"commitment ({committed_at:%Y-%m-%d}): name an issue drawn after it")
+            raise SeedError(
+                f"the lottery issue {source.issue} is drawn on {source.date}, not on a later day than the "
+                f"commitment ({committed_at:%Y-%m-%d}): name an issue drawn after it"
+            )
 
 
 @dataclass(frozen=True)
@@ -254,9 +279,15 @@ def _verify_drand(chain: DrandChain, round_: int, signature: str, previous: str 
 _LOTTERY_NUMBERS = re.compile(r"^[0-9]+([ +,，、]+[0-9]+)*$")
 
 
-def seed_value(source: SeedSource, *, seed: str | None = None, signature: str | None = None,
-               previous_signature: str | None = None, numbers: str | None = None,
-               min_length: int = 20) -> SeedValue:
+def seed_value(
+    source: SeedSource,
+    *,
+    seed: str | None = None,
+    signature: str | None = None,
+    previous_signature: str | None = None,
+    numbers: str | None = None,
+    min_length: int = 20,
+) -> SeedValue:
     """Check the value given at draw time against the committed source; return the public seed.
 
     drand: ``signature`` (and ``previous_signature`` on mainnet), verified offline; the seed is
@@ -290,8 +321,10 @@ def check_seed_text(seed: str, min_length: int) -> None:
     if bad:
         raise SeedError(f"the seed contains the control or direction character U+{ord(bad.group()):04X}")
     if len(seed) < min_length:
-        raise SeedError(f"the seed must have at least {min_length} characters (got {len(seed)}): use digits from a "
-                        "public dice roll, a lottery result or a randomness beacon, chosen after the frame was frozen")
+        raise SeedError(
+            f"the seed must have at least {min_length} characters (got {len(seed)}): use digits from a "
+            "public dice roll, a lottery result or a randomness beacon, chosen after the frame was frozen"
+        )
     if len(set(seed.replace(" ", ""))) < 2:
         raise SeedError(f"the seed {seed!r} repeats one character: roll the dice")
 
@@ -301,8 +334,9 @@ def verify_evidence(source: SeedSource, seed: str, evidence: Mapping[str, Any]) 
     problems: list[str] = []
     try:
         if source.kind == "drand":
-            again = seed_value(source, signature=evidence.get("signature"),
-                               previous_signature=evidence.get("previous_signature"))
+            again = seed_value(
+                source, signature=evidence.get("signature"), previous_signature=evidence.get("previous_signature")
+            )
         elif source.kind == "lottery":
             again = seed_value(source, numbers=evidence.get("numbers"))
         else:

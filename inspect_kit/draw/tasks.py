@@ -32,7 +32,9 @@ class TaskInfo:
     rank: int
 
 
-def current_draw_ids(conn: Connection, period: str | None = None, matter: str | None = None) -> dict[tuple[str, str], int]:
+def current_draw_ids(
+    conn: Connection, period: str | None = None, matter: str | None = None
+) -> dict[tuple[str, str], int]:
     """(matter_code, period) → id of its latest draw."""
     stmt = select(Draw.matter_code, Draw.period, func.max(Draw.id)).group_by(Draw.matter_code, Draw.period)
     if period is not None:
@@ -58,6 +60,23 @@ def task_by_no(conn: Connection, task_no: str) -> TaskInfo | None:
 
 def _task_select() -> Select[Unpack[tuple[Any, ...]]]:
     """The TaskInfo columns, in field order, of tasks joined to their draw and entity."""
-    return (select(Task.id, Task.task_no, Task.draw_id, Draw.matter_code, Draw.period, Task.entity_id, Task.identifier,
-                   Entity.name, Entity.category, Entity.township, Entity.credit_class, Task.stratum, Task.ticket, Task.rank)
-            .join(Draw, Draw.id == Task.draw_id).join(Entity, Entity.id == Task.entity_id))
+    return (
+        select(
+            Task.id,
+            Task.task_no,
+            Task.draw_id,
+            Draw.matter_code,
+            Draw.period,
+            Task.entity_id,
+            Task.identifier,
+            Entity.name,
+            Entity.category,
+            Entity.township,
+            Entity.credit_class,
+            Task.stratum,
+            Task.ticket,
+            Task.rank,
+        )
+        .join(Draw, Draw.id == Task.draw_id)
+        .join(Entity, Entity.id == Task.entity_id)
+    )

@@ -26,9 +26,7 @@ import chinese_calendar
 
 from inspect_kit.errors import InspectError
 
-_PACKAGE_YEARS = frozenset(
-    range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
-)
+_PACKAGE_YEARS = frozenset(range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1))
 _PACKAGE_LABEL = f"chinesecalendar {chinese_calendar.__version__}"
 
 
@@ -111,9 +109,7 @@ class WorkingCalendar:
             raise self._outside(day, context)
         first = dt.date(year, 1, 1).toordinal()
         last = dt.date(year, 12, 31).toordinal()
-        flags = bytes(
-            self._is_working_uncached(dt.date.fromordinal(o)) for o in range(first, last + 1)
-        )
+        flags = bytes(self._is_working_uncached(dt.date.fromordinal(o)) for o in range(first, last + 1))
         self._flags[year] = (first, flags)
         self._ordinals[year] = ordinals = [first + i for i, f in enumerate(flags) if f]
         return ordinals

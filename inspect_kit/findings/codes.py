@@ -154,8 +154,9 @@ class Codebook:
         """
         problems: list[Problem] = []
         for key in sorted(set(data) - _SETTINGS_KEYS):
-            problems.append(Problem(f"unknown setting (expected one of {sorted(_SETTINGS_KEYS)})",
-                                    key=f"{key_prefix}{key}"))
+            problems.append(
+                Problem(f"unknown setting (expected one of {sorted(_SETTINGS_KEYS)})", key=f"{key_prefix}{key}")
+            )
         categories = _entries(data, "categories", DEFAULT_CATEGORIES, _category, key_prefix, problems)
         follow_ups = _entries(data, "follow_ups", DEFAULT_FOLLOW_UPS, _follow_up, key_prefix, problems)
         _check_unique(categories, f"{key_prefix}categories", problems)
@@ -167,8 +168,12 @@ class Codebook:
                 continue
             code = follow_up_keys.get(c.requires_follow_up)
             if code is None:
-                problems.append(Problem(f"names follow-up {c.requires_follow_up!r}, which is not in the list",
-                                        key=f"{key_prefix}categories[{n}].requires_follow_up"))
+                problems.append(
+                    Problem(
+                        f"names follow-up {c.requires_follow_up!r}, which is not in the list",
+                        key=f"{key_prefix}categories[{n}].requires_follow_up",
+                    )
+                )
             categories[n] = replace(c, requires_follow_up=code)
         if problems:
             raise ValidationFailed("result code settings are invalid", problems)
@@ -198,8 +203,7 @@ def _entries(
 ) -> list[T]:
     extra = f"extra_{name}"
     if name in data and extra in data:
-        problems.append(Problem(f"give either {name} (replace) or {extra} (append), not both",
-                                key=f"{prefix}{extra}"))
+        problems.append(Problem(f"give either {name} (replace) or {extra} (append), not both", key=f"{prefix}{extra}"))
     chosen = name if name in data else extra
     base = [] if name in data else list(defaults)
     raw = data.get(chosen, [])
@@ -223,8 +227,7 @@ def _common(entry: Any, where: str, fields: set[str], problems: list[Problem]) -
     label = clean_cell(entry.get("label"))
     ok = True
     if not _CODE_FORMAT.match(code):
-        problems.append(Problem("code must be a letter then up to 15 letters, digits, - or _",
-                                key=f"{where}.code"))
+        problems.append(Problem("code must be a letter then up to 15 letters, digits, - or _", key=f"{where}.code"))
         ok = False
     if not label:
         problems.append(Problem("label is required", key=f"{where}.label"))
@@ -232,9 +235,7 @@ def _common(entry: Any, where: str, fields: set[str], problems: list[Problem]) -
     return (code, label) if ok else None
 
 
-def _flag(
-    entry: Mapping[str, Any], name: str, where: str, problems: list[Problem], required: bool = False
-) -> bool:
+def _flag(entry: Mapping[str, Any], name: str, where: str, problems: list[Problem], required: bool = False) -> bool:
     value = entry.get(name)
     if value is None and not required:
         return False
@@ -253,8 +254,9 @@ def _category(entry: Any, where: str, problems: list[Problem]) -> ResultCategory
     if problem and excludes:
         problems.append(Problem("a problem category cannot exclude problems", key=where))
     needs = entry.get("requires_follow_up")
-    return ResultCategory(*base, problem=problem, requires_follow_up=label_key(needs) if needs else None,
-                          excludes_problems=excludes)
+    return ResultCategory(
+        *base, problem=problem, requires_follow_up=label_key(needs) if needs else None, excludes_problems=excludes
+    )
 
 
 def _follow_up(entry: Any, where: str, problems: list[Problem]) -> FollowUp | None:
@@ -264,8 +266,7 @@ def _follow_up(entry: Any, where: str, problems: list[Problem]) -> FollowUp | No
     flags = {name: _flag(entry, name, where, problems) for name in ("no_action", "rectification", "case")}
     if flags["no_action"] and (flags["rectification"] or flags["case"]):
         problems.append(Problem("no_action cannot be combined with rectification or case", key=where))
-    return FollowUp(*base, no_action=flags["no_action"], rectification=flags["rectification"],
-                    case=flags["case"])
+    return FollowUp(*base, no_action=flags["no_action"], rectification=flags["rectification"], case=flags["case"])
 
 
 def _check_unique(items: Sequence[T], where: str, problems: list[Problem]) -> None:
@@ -275,8 +276,7 @@ def _check_unique(items: Sequence[T], where: str, problems: list[Problem]) -> No
         for key in {label_key(item.code), label_key(item.label)}:
             other = seen.setdefault(key, item)
             if other is not item:
-                problems.append(Problem(f"{key!r} names both {other.label!r} and {item.label!r}",
-                                        key=where))
+                problems.append(Problem(f"{key!r} names both {other.label!r} and {item.label!r}", key=where))
 
 
 DEFAULT_CODEBOOK = Codebook.default()  # the standard 10 categories and 6 follow-ups

@@ -116,8 +116,13 @@ def due_items(
     return sorted(wanted, key=lambda i: (i.deadline, i.kind, i.task_no))
 
 
-def _item(task_no: str, kind: Literal["publicity", "rectification"], deadline: dt.date,
-          as_of: dt.date, calendar: WorkingCalendar) -> DueItem:
+def _item(
+    task_no: str,
+    kind: Literal["publicity", "rectification"],
+    deadline: dt.date,
+    as_of: dt.date,
+    calendar: WorkingCalendar,
+) -> DueItem:
     overdue = as_of > deadline
     working = calendar.working_days_between(as_of, deadline)  # negative when overdue
     return DueItem(task_no, kind, deadline, overdue, abs(working), abs((deadline - as_of).days))

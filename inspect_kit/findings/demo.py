@@ -35,13 +35,25 @@ Q1_IMPORTED = dt.datetime(2026, 4, 10, 16, 30)
 MID_YEAR = dt.datetime.combine(DEMO_TODAY, dt.time(10, 0))
 
 PROBLEMS = {
-    "STHJ": ["废气收集处理设施未正常运行，车间无组织排放明显", "危险废物贮存场所未按规定设置识别标志",
-             "自行监测方案未按规定公开，监测数据缺失两个月", "雨污分流不彻底，雨水排放口有污水流出",
-             "排污许可台账记录不完整"],
-    "JYTY": ["收费项目和标准未在显著位置公示", "安全通道堆放杂物，消防器材过期",
-             "两名授课人员未取得相应教师资格证书", "培训材料未按规定备案"],
-    "SCJG": ["年度报告公示的从业人数与实际不符", "未按规定公示行政许可取得信息", "未在经营场所醒目位置亮照经营",
-             "公示的联系电话无法接通"],
+    "STHJ": [
+        "废气收集处理设施未正常运行，车间无组织排放明显",
+        "危险废物贮存场所未按规定设置识别标志",
+        "自行监测方案未按规定公开，监测数据缺失两个月",
+        "雨污分流不彻底，雨水排放口有污水流出",
+        "排污许可台账记录不完整",
+    ],
+    "JYTY": [
+        "收费项目和标准未在显著位置公示",
+        "安全通道堆放杂物，消防器材过期",
+        "两名授课人员未取得相应教师资格证书",
+        "培训材料未按规定备案",
+    ],
+    "SCJG": [
+        "年度报告公示的从业人数与实际不符",
+        "未按规定公示行政许可取得信息",
+        "未在经营场所醒目位置亮照经营",
+        "公示的联系电话无法接通",
+    ],
 }
 CASE_PREFIX = {"STHJ": "青山环立", "JYTY": "青山教立", "SCJG": "青山市监立"}
 OUTCOMES = ["已按要求完成整改", "设施已修复并正常运行", "已补正公示信息", "已整改到位，复查合格"]
@@ -53,8 +65,7 @@ def _working_days(lo: dt.date, hi: dt.date, cal: WorkingCalendar) -> list[dt.dat
 
 
 # Outcome shares among inspected tasks; the rest find nothing wrong.
-SHARES = (("order", 0.22), ("unpublished", 0.05), ("case", 0.06), ("inactive", 0.04), ("closed", 0.03),
-          ("other", 0.05))
+SHARES = (("order", 0.22), ("unpublished", 0.05), ("case", 0.06), ("inactive", 0.04), ("closed", 0.03), ("other", 0.05))
 
 
 def _deck(n: int, rng: random.Random) -> list[str]:
@@ -67,9 +78,18 @@ def _deck(n: int, rng: random.Random) -> list[str]:
     return deck
 
 
-def _plan(tasks: list[TaskInfo], rng: random.Random, window: tuple[dt.date, dt.date], drawn: dict[int, dt.date],
-          names: dict[str, list[str]], teams: dict[int, str], units: dict[str, str], cal: WorkingCalendar, share: float,
-          case_counter: list[int]) -> dict[str, dict[str, Any]]:
+def _plan(
+    tasks: list[TaskInfo],
+    rng: random.Random,
+    window: tuple[dt.date, dt.date],
+    drawn: dict[int, dt.date],
+    names: dict[str, list[str]],
+    teams: dict[int, str],
+    units: dict[str, str],
+    cal: WorkingCalendar,
+    share: float,
+    case_counter: list[int],
+) -> dict[str, dict[str, Any]]:
     """Task number → the values an inspector writes into the template row."""
     out: dict[str, dict[str, Any]] = {}
     inspected = [t for t in tasks if rng.random() < share]  # the others: not inspected yet
@@ -89,25 +109,42 @@ def _plan(tasks: list[TaskInfo], rng: random.Random, window: tuple[dt.date, dt.d
         if kind == "clean":
             row.update(results="未发现问题", follow_up="无需后续处置")
         elif kind == "order":
-            row.update(results="发现问题已责令改正", problems=problem, follow_up="责令改正",
-                       rectification_deadline=end + dt.timedelta(days=rng.choice([15, 20, 30, 120])))
+            row.update(
+                results="发现问题已责令改正",
+                problems=problem,
+                follow_up="责令改正",
+                rectification_deadline=end + dt.timedelta(days=rng.choice([15, 20, 30, 120])),
+            )
         elif kind == "unpublished":
-            row.update(results="未按规定公示应当公示的信息", problems=problem, follow_up="责令改正",
-                       rectification_deadline=end + dt.timedelta(days=15))
+            row.update(
+                results="未按规定公示应当公示的信息",
+                problems=problem,
+                follow_up="责令改正",
+                rectification_deadline=end + dt.timedelta(days=15),
+            )
         elif kind == "case":
             case_counter[0] += 1
-            row.update(results="发现问题待后续处理", problems=problem, follow_up="立案查处",
-                       case_no=f"{CASE_PREFIX.get(unit, '青山立')}〔{end.year}〕{case_counter[0]}号")
+            row.update(
+                results="发现问题待后续处理",
+                problems=problem,
+                follow_up="立案查处",
+                case_no=f"{CASE_PREFIX.get(unit, '青山立')}〔{end.year}〕{case_counter[0]}号",
+            )
         elif kind == "inactive":
             row.update(results="未发现开展本次抽查涉及的经营活动", follow_up="无需后续处置")
         elif kind == "closed":
             row.update(results="已关闭停业或正在组织清算", follow_up="无需后续处置", notes="现场已停产，设备已拆除")
         elif unit == "SCJG":
-            row.update(results="通过登记的住所（经营场所）无法联系", problems="登记住所无该企业，电话无法接通",
-                       follow_up="其他", notes="已列入经营异常名录")
+            row.update(
+                results="通过登记的住所（经营场所）无法联系",
+                problems="登记住所无该企业，电话无法接通",
+                follow_up="其他",
+                notes="已列入经营异常名录",
+            )
         else:
-            row.update(results="违反其他部门相关规定", problems=problem, follow_up="抄告相关部门",
-                       notes="已抄告县应急管理局")
+            row.update(
+                results="违反其他部门相关规定", problems=problem, follow_up="抄告相关部门", notes="已抄告县应急管理局"
+            )
         out[t.task_no] = row
     return out
 
@@ -141,8 +178,9 @@ def run(ctx: DemoContext) -> None:
         q1, yearly = current_tasks(conn, Q1), current_tasks(conn, YEAR)
         drawn = {i: d.date() for i, d in conn.execute(select(Draw.id, Draw.drawn_at))}
         staff: dict[str, list[str]] = {}
-        for dep, name in conn.execute(select(Inspector.department, Inspector.name)
-                                      .where(Inspector.kind == "officer").order_by(Inspector.cert_no)):
+        for dep, name in conn.execute(
+            select(Inspector.department, Inspector.name).where(Inspector.kind == "officer").order_by(Inspector.cert_no)
+        ):
             staff.setdefault(dep, []).append(name)
     if not q1 and not yearly:
         ctx.echo("no drawn tasks for 2026Q1 or 2026: nothing to record")
@@ -157,7 +195,9 @@ def run(ctx: DemoContext) -> None:
     # 1. 2026Q1: inspected in the quarter, imported on 10 April.
     if q1:
         plan = _plan(q1, rng, (dt.date(2026, 3, 2), dt.date(2026, 3, 27)), drawn, staff, teams, units, cal, 1.0, cases)
-        imported = max([Q1_IMPORTED] + [dt.datetime.combine(v["inspection_end"], Q1_IMPORTED.time()) for v in plan.values()])
+        imported = max(
+            [Q1_IMPORTED] + [dt.datetime.combine(v["inspection_end"], Q1_IMPORTED.time()) for v in plan.values()]
+        )
         path = ctx.out / "findings-2026Q1.xlsx"
         service.write_template(ctx.engine, path, period=Q1, policy=policy)
         _fill(path, plan)
@@ -172,8 +212,9 @@ def run(ctx: DemoContext) -> None:
 
     # 2. Yearly matters: about 60 % inspected by 30 June.
     if yearly:
-        plan = _plan(yearly, rng, (dt.date(2026, 3, 2), dt.date(2026, 6, 26)), drawn, staff, teams, units, cal, 0.6,
-                     cases)
+        plan = _plan(
+            yearly, rng, (dt.date(2026, 3, 2), dt.date(2026, 6, 26)), drawn, staff, teams, units, cal, 0.6, cases
+        )
         path = ctx.out / "findings-2026.xlsx"
         service.write_template(ctx.engine, path, period=YEAR, policy=policy)
         _fill(path, plan)
@@ -186,16 +227,27 @@ def run(ctx: DemoContext) -> None:
     # 3. Re-checks recorded one by one (what `inspect findings add TASK --recheck-date ...` does).
     for k, (no, deadline) in enumerate(closing):
         recheck = deadline - dt.timedelta(days=k % 3)
-        service.add_finding(ctx.engine, no, {"recheck_date": recheck, "rectification_status": "已整改",
-                                             "recheck_outcome": OUTCOMES[k % len(OUTCOMES)]},
-                            as_of=DEMO_TODAY, now=MID_YEAR + dt.timedelta(minutes=30 + k), by="复查组", policy=policy)
+        service.add_finding(
+            ctx.engine,
+            no,
+            {"recheck_date": recheck, "rectification_status": "已整改", "recheck_outcome": OUTCOMES[k % len(OUTCOMES)]},
+            as_of=DEMO_TODAY,
+            now=MID_YEAR + dt.timedelta(minutes=30 + k),
+            by="复查组",
+            policy=policy,
+        )
     if closing:
-        ctx.echo(f"re-checks recorded: {len(closing)} rectification orders closed (`inspect findings history "
-                 f"{closing[0][0]}` shows both revisions)")
+        ctx.echo(
+            f"re-checks recorded: {len(closing)} rectification orders closed (`inspect findings history "
+            f"{closing[0][0]}` shows both revisions)"
+        )
 
     _summary(ctx, policy)
-    ctx.results["findings"] = {"as_of": DEMO_TODAY, "periods": [p for p, ts in ((Q1, q1), (YEAR, yearly)) if ts],
-                               "files": files}
+    ctx.results["findings"] = {
+        "as_of": DEMO_TODAY,
+        "periods": [p for p, ts in ((Q1, q1), (YEAR, yearly)) if ts],
+        "files": files,
+    }
 
 
 def _summary(ctx: DemoContext, policy: service.FindingsPolicy) -> None:
@@ -210,8 +262,33 @@ def _summary(ctx: DemoContext, policy: service.FindingsPolicy) -> None:
         for matter, rs in sorted(by_matter.items()):
             fs = [r.finding for r in rs if r.finding is not None]
             status = [f.status for f in fs]
-            rows.append((matter, period, len(rs), len(fs), sum(f.problem_found for f in fs),
-                         status.count("closed"), status.count("open"), status.count("overdue"),
-                         sum(f.case_opened for f in fs), sum(f.task_no in late for f in fs)))
-    ctx.table(f"findings as of {DEMO_TODAY}", ["matter", "period", "tasks", "recorded", "problems",
-                                               "rectified", "open", "overdue", "cases", "publicity overdue"], rows)
+            rows.append(
+                (
+                    matter,
+                    period,
+                    len(rs),
+                    len(fs),
+                    sum(f.problem_found for f in fs),
+                    status.count("closed"),
+                    status.count("open"),
+                    status.count("overdue"),
+                    sum(f.case_opened for f in fs),
+                    sum(f.task_no in late for f in fs),
+                )
+            )
+    ctx.table(
+        f"findings as of {DEMO_TODAY}",
+        [
+            "matter",
+            "period",
+            "tasks",
+            "recorded",
+            "problems",
+            "rectified",
+            "open",
+            "overdue",
+            "cases",
+            "publicity overdue",
+        ],
+        rows,
+    )

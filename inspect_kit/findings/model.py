@@ -36,8 +36,10 @@ class ImportSummary:
     outcomes: list[RowOutcome] = field(default_factory=list)
 
     def line(self) -> str:
-        s = (f"findings: {self.rows} rows read — {self.added} added, {self.updated} updated, "
-             f"{self.unchanged} unchanged; {self.revisions} revisions written")
+        s = (
+            f"findings: {self.rows} rows read — {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged; {self.revisions} revisions written"
+        )
         if self.blank_rows:
             s += f"; {self.blank_rows} task rows without a result skipped"
         if self.dry_run:

@@ -31,7 +31,9 @@ def policy_from_config(config: Any, codes: Mapping[str, Any] | None = None) -> F
     try:
         calendar = WorkingCalendar(fs.extra_holidays, fs.extra_workdays)
     except ValueError as exc:
-        raise InspectError(f"settings.toml [findings] extra_holidays / extra_workdays: {exc} (use YYYY-MM-DD)") from None
+        raise InspectError(
+            f"settings.toml [findings] extra_holidays / extra_workdays: {exc} (use YYYY-MM-DD)"
+        ) from None
     if codes is None:
         codes = getattr(fs, "codes", None)
         if codes is not None and hasattr(codes, "model_dump"):

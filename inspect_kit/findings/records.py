@@ -33,8 +33,11 @@ def task_refs(conn: Connection, task_nos: Iterable[str]) -> dict[str, TaskRef]:
     current = current_draw_ids(conn)
     out: dict[str, TaskRef] = {}
     for part in chunks(nos):
-        stmt = (select(Task.id, Task.task_no, Task.draw_id, Draw.matter_code, Draw.period, Draw.drawn_at)
-                .join(Draw, Draw.id == Task.draw_id).where(Task.task_no.in_(part)))
+        stmt = (
+            select(Task.id, Task.task_no, Task.draw_id, Draw.matter_code, Draw.period, Draw.drawn_at)
+            .join(Draw, Draw.id == Task.draw_id)
+            .where(Task.task_no.in_(part))
+        )
         for tid, no, draw_id, matter, period, drawn_at in conn.execute(stmt):
             out[no] = TaskRef(tid, no, draw_id, matter, period, drawn_at.date(), current.get((matter, period)))
     return out
@@ -56,10 +59,15 @@ def latest_revisions(conn: Connection, finding_ids: Iterable[int]) -> dict[int, 
     ids = sorted(set(finding_ids))
     out: dict[int, tuple[int, dt.datetime, str]] = {}
     for part in chunks(ids):
-        latest = (select(FindingRevision.finding_id, func.max(FindingRevision.id).label("rid"))
-                  .where(FindingRevision.finding_id.in_(part)).group_by(FindingRevision.finding_id).subquery())
-        stmt = (select(FindingRevision.finding_id, FindingRevision.id, FindingRevision.at, FindingRevision.by)
-                .join(latest, latest.c.rid == FindingRevision.id))
+        latest = (
+            select(FindingRevision.finding_id, func.max(FindingRevision.id).label("rid"))
+            .where(FindingRevision.finding_id.in_(part))
+            .group_by(FindingRevision.finding_id)
+            .subquery()
+        )
+        stmt = select(FindingRevision.finding_id, FindingRevision.id, FindingRevision.at, FindingRevision.by).join(
+            latest, latest.c.rid == FindingRevision.id
+        )
         for fid, rid, at, by in conn.execute(stmt):
             out[fid] = (rid, at, by)
     return out
@@ -88,10 +96,19 @@ def current_teams(conn: Connection, task_ids: Sequence[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for part in chunks(list(task_ids)):
         rows = conn.execute(
-            select(TeamMember.id, TeamMember.task_id, TeamMember.assignment_id, TeamMember.role,
-                   TeamMember.replaces_id, Inspector.name, Inspector.kind)
+            select(
+                TeamMember.id,
+                TeamMember.task_id,
+                TeamMember.assignment_id,
+                TeamMember.role,
+                TeamMember.replaces_id,
+                Inspector.name,
+                Inspector.kind,
+            )
             .join(Inspector, Inspector.id == TeamMember.inspector_id)
-            .where(TeamMember.task_id.in_(part)).order_by(TeamMember.id)).all()
+            .where(TeamMember.task_id.in_(part))
+            .order_by(TeamMember.id)
+        ).all()
         latest: dict[int, int] = {}
         for r in rows:
             if r.role != "substitute":
@@ -101,6 +118,8 @@ def current_teams(conn: Connection, task_ids: Sequence[int]) -> dict[int, str]:
         for r in rows:
             if r.assignment_id != latest.get(r.task_id) or r.id in replaced:
                 continue
-            names.setdefault(r.task_id, []).append(f"{r.name}（专家）" if r.kind == "expert" or r.role == "expert" else r.name)
+            names.setdefault(r.task_id, []).append(
+                f"{r.name}（专家）" if r.kind == "expert" or r.role == "expert" else r.name
+            )
         out.update({tid: "、".join(ns) for tid, ns in names.items()})
     return out

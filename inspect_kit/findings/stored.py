@@ -17,9 +17,20 @@ from inspect_kit.findings.validate import FindingInput
 from inspect_kit.text import clean_cell
 
 # The stored fields of a finding, in display order; revisions name these.
-FIELDS: tuple[str, ...] = ("inspection_start", "inspection_end", "results", "problems", "follow_ups",
-                           "rectification_deadline", "rectification_status", "recheck_date", "recheck_outcome",
-                           "case_no", "recorded_by", "notes")
+FIELDS: tuple[str, ...] = (
+    "inspection_start",
+    "inspection_end",
+    "results",
+    "problems",
+    "follow_ups",
+    "rectification_deadline",
+    "rectification_status",
+    "recheck_date",
+    "recheck_outcome",
+    "case_no",
+    "recorded_by",
+    "notes",
+)
 
 
 def jsonable(v: Any) -> Any:
@@ -38,12 +49,18 @@ def ordered(codes: Iterable[str], code_list: CodeList[Any]) -> list[str]:
 
 def stored_form(fi: FindingInput, codebook: Codebook) -> dict[str, Any]:
     return {
-        "inspection_start": fi.inspection_start, "inspection_end": fi.inspection_end,
-        "results": ordered(fi.results, codebook.categories), "problems": fi.problems or None,
+        "inspection_start": fi.inspection_start,
+        "inspection_end": fi.inspection_end,
+        "results": ordered(fi.results, codebook.categories),
+        "problems": fi.problems or None,
         "follow_ups": ordered(fi.follow_ups, codebook.follow_ups),
-        "rectification_deadline": fi.rectification_deadline, "rectification_status": fi.rectification_status,
-        "recheck_date": fi.recheck_date, "recheck_outcome": fi.recheck_outcome or None,
-        "case_no": fi.case_no or None, "recorded_by": fi.recorded_by, "notes": fi.notes or None,
+        "rectification_deadline": fi.rectification_deadline,
+        "rectification_status": fi.rectification_status,
+        "recheck_date": fi.recheck_date,
+        "recheck_outcome": fi.recheck_outcome or None,
+        "case_no": fi.case_no or None,
+        "recorded_by": fi.recorded_by,
+        "notes": fi.notes or None,
     }
 
 
@@ -55,14 +72,17 @@ def stored_to_row(stored: Mapping[str, Any], codebook: Codebook = DEFAULT_CODEBO
     """A stored finding as a row of validate's keys (labels, Chinese status), ready to re-validate."""
     status: str = stored.get("rectification_status") or ""
     return {
-        "inspection_start": stored["inspection_start"], "inspection_end": stored["inspection_end"],
+        "inspection_start": stored["inspection_start"],
+        "inspection_end": stored["inspection_end"],
         "results": "；".join(labels(stored["results"], codebook.categories)),
         "problems": stored.get("problems") or "",
         "follow_up": "；".join(labels(stored["follow_ups"], codebook.follow_ups)),
         "rectification_deadline": stored.get("rectification_deadline"),
         "rectification_status": STATUS_LABELS.get(status, status),
-        "recheck_date": stored.get("recheck_date"), "recheck_outcome": stored.get("recheck_outcome") or "",
-        "case_no": stored.get("case_no") or "", "recorded_by": stored.get("recorded_by") or "",
+        "recheck_date": stored.get("recheck_date"),
+        "recheck_outcome": stored.get("recheck_outcome") or "",
+        "case_no": stored.get("case_no") or "",
+        "recorded_by": stored.get("recorded_by") or "",
         "notes": stored.get("notes") or "",
     }
 
@@ -81,5 +101,4 @@ def merge(base: Mapping[str, Any] | None, given: Mapping[str, Any], present: Ite
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
     """Field → [old, new] (JSON-ready) of the stored fields that differ."""
-    return {k: [jsonable(old.get(k)), jsonable(new[k])] for k in FIELDS
-            if jsonable(old.get(k)) != jsonable(new[k])}
+    return {k: [jsonable(old.get(k)), jsonable(new[k])] for k in FIELDS if jsonable(old.get(k)) != jsonable(new[k])}

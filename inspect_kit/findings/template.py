@@ -44,8 +44,18 @@ if TYPE_CHECKING:
     from inspect_kit.registry.tabular import Table
 
 __all__ = [
-    "CANONICAL_HEADERS", "COLUMNS", "LISTS_SHEET", "REFERENCE_HEADERS", "ROW_KEYS", "STATUS_LABELS", "VERSION_HEADER",
-    "FindingsFile", "SourceRow", "TemplateSheet", "read_findings_file", "write_template",
+    "CANONICAL_HEADERS",
+    "COLUMNS",
+    "LISTS_SHEET",
+    "REFERENCE_HEADERS",
+    "ROW_KEYS",
+    "STATUS_LABELS",
+    "VERSION_HEADER",
+    "FindingsFile",
+    "SourceRow",
+    "TemplateSheet",
+    "read_findings_file",
+    "write_template",
 ]
 
 # Row keys in column order, and the header each is written (and reported) under.
@@ -100,8 +110,9 @@ MATTER_HEADER = "抽查事项"  # the extra reference column of a .csv template
 REFERENCE_HEADERS = frozenset({c.header for c in COLUMNS if c.reference} | {MATTER_HEADER})
 # Keys whose cells, all blank, mean "not filled in yet" (task_no and recorded_by may be prefilled).
 _SUBSTANCE = frozenset(ROW_KEYS) - {"task_no", "recorded_by"}  # (revision is not a row key)
-_DATE_KEYS = frozenset({"inspection_date", "inspection_start", "inspection_end", "rectification_deadline",
-                        "recheck_date"})
+_DATE_KEYS = frozenset(
+    {"inspection_date", "inspection_start", "inspection_end", "rectification_deadline", "recheck_date"}
+)
 _LIST_NAMES = {"category": "ResultCategories", "follow_up": "FollowUps", "status": "RectificationStatuses"}
 
 
@@ -175,8 +186,13 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
                 dv.errorTitle = "不在列表中"
                 dv.error = "不是列表中的单项。多项请用“；”分隔；确认保留请点“是”。"
             elif col.kind == "date":
-                dv = DataValidation(type="date", operator="between", formula1=str(_serial(dt.date(2000, 1, 1))),
-                                    formula2=str(_serial(dt.date(2099, 12, 31))), allow_blank=True)
+                dv = DataValidation(
+                    type="date",
+                    operator="between",
+                    formula1=str(_serial(dt.date(2000, 1, 1))),
+                    formula2=str(_serial(dt.date(2099, 12, 31))),
+                    allow_blank=True,
+                )
                 dv.errorStyle = "warning"
                 dv.errorTitle = "日期"
                 dv.error = "请填写日期，如 2026-03-05。"
@@ -193,9 +209,11 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
     # The lists behind the drop-downs, on a hidden sheet, reached through workbook names.
     lists = wb.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"
-    columns = {"category": ("结果类别", [c.label for c in codebook.categories]),
-               "follow_up": ("处置方式", [f.label for f in codebook.follow_ups]),
-               "status": ("整改状态值", _status_labels())}
+    columns = {
+        "category": ("结果类别", [c.label for c in codebook.categories]),
+        "follow_up": ("处置方式", [f.label for f in codebook.follow_ups]),
+        "status": ("整改状态值", _status_labels()),
+    }
     for j, (kind, (title, labels)) in enumerate(columns.items(), start=1):
         letter = get_column_letter(j)
         set_cell(lists, 1, j, title).font = bold
@@ -303,8 +321,13 @@ def read_findings_file(path: Path | str, *, encoding: str | None = None) -> Find
     with contextlib.closing(tables):
         _read_tables(path, tables, out)
     if not out.sheets and not out.problems and path.suffix.lower() in (".xlsx", ".xlsm"):
-        out.problems.append(Problem(f"no sheet has a {CANONICAL_HEADERS['task_no']} column (sheets: "
-                                    f"{', '.join(out.skipped_sheets) or 'none'})", file=str(path)))
+        out.problems.append(
+            Problem(
+                f"no sheet has a {CANONICAL_HEADERS['task_no']} column (sheets: "
+                f"{', '.join(out.skipped_sheets) or 'none'})",
+                file=str(path),
+            )
+        )
     if not out.rows and not out.problems:
         blank = f" ({out.blank_rows} task rows have no result yet)" if out.blank_rows else ""
         raise InspectError(f"{path}: no filled-in rows{blank}; nothing to import")
@@ -335,8 +358,14 @@ def _read_tables(path: Path, tables: Iterable[Table], out: FindingsFile) -> None
                     unknown.append(header)
                 continue
             if key in seen:
-                header_problems.append(Problem(f"columns {seen[key]!r} and {header!r} both give {key}; keep one",
-                                               file=label, row=table.header_row, column=header))
+                header_problems.append(
+                    Problem(
+                        f"columns {seen[key]!r} and {header!r} both give {key}; keep one",
+                        file=label,
+                        row=table.header_row,
+                        column=header,
+                    )
+                )
                 continue
             seen[key] = header
             columns.append((i, key, header))
@@ -345,9 +374,13 @@ def _read_tables(path: Path, tables: Iterable[Table], out: FindingsFile) -> None
             if sheet is not None and sheet == LISTS_SHEET:
                 continue
             if sheet is None:
-                out.problems.append(Problem(f"no {CANONICAL_HEADERS['task_no']} column; the header row must name "
-                                            f"it (and the result columns: {', '.join(c.header for c in COLUMNS[5:])})",
-                                            file=label))
+                out.problems.append(
+                    Problem(
+                        f"no {CANONICAL_HEADERS['task_no']} column; the header row must name "
+                        f"it (and the result columns: {', '.join(c.header for c in COLUMNS[5:])})",
+                        file=label,
+                    )
+                )
             else:
                 out.skipped_sheets.append(sheet)
             continue

@@ -19,8 +19,9 @@ from inspect_kit.periods import parse_period
 from inspect_kit.storage.models import Matter
 
 
-def write_template(engine: Engine, path: Path | str, *, period: str, matter: str | None = None,
-                   policy: FindingsPolicy = DEFAULT_POLICY) -> TemplateSummary:
+def write_template(
+    engine: Engine, path: Path | str, *, period: str, matter: str | None = None, policy: FindingsPolicy = DEFAULT_POLICY
+) -> TemplateSummary:
     """Write the findings template of `period`'s current tasks (one sheet per matter), prefilled
     with the findings already recorded; see `inspect_kit.findings.template`."""
     from inspect_kit.findings.template import write_template as write_file
@@ -40,8 +41,13 @@ def write_template(engine: Engine, path: Path | str, *, period: str, matter: str
     prefilled: dict[str, int] = {}
     for t in tasks:
         sheet = sheets.setdefault(t.matter_code, TemplateSheet(t.matter_code, names.get(t.matter_code, ""), t.period))
-        row: dict[str, Any] = {"task_no": t.task_no, "ref_entity_name": t.entity_name, "ref_identifier": t.identifier,
-                               "ref_township": t.township, "ref_team": teams.get(t.task_id, "")}
+        row: dict[str, Any] = {
+            "task_no": t.task_no,
+            "ref_entity_name": t.entity_name,
+            "ref_identifier": t.identifier,
+            "ref_township": t.township,
+            "ref_team": teams.get(t.task_id, ""),
+        }
         if t.task_id in stored:
             row.update(stored_to_row(stored[t.task_id], policy.codebook))
             rev = latest.get(stored[t.task_id]["id"])

@@ -50,22 +50,36 @@ from typing import Any
 
 from inspect_kit.errors import Problem
 from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook, CodeList, FollowUp, ResultCategory
-from inspect_kit.text import parse_date as _parse_date, clean_cell, clean_code, to_halfwidth
+from inspect_kit.text import clean_cell, clean_code, to_halfwidth
+from inspect_kit.text import parse_date as _parse_date
 
 # Chinese spreadsheet header → row key. Several headers may map to one key.
 HEADER_KEYS: dict[str, str] = {
-    "任务编号": "task_no", "任务号": "task_no",
+    "任务编号": "task_no",
+    "任务号": "task_no",
     "检查日期": "inspection_date",
-    "检查开始日期": "inspection_start", "开始日期": "inspection_start",
-    "检查结束日期": "inspection_end", "检查完成日期": "inspection_end", "结束日期": "inspection_end",
-    "检查结果": "results", "抽查结果": "results",
-    "问题描述": "problems", "发现的问题": "problems", "存在问题": "problems",
-    "后续处置": "follow_up", "处置措施": "follow_up",
+    "检查开始日期": "inspection_start",
+    "开始日期": "inspection_start",
+    "检查结束日期": "inspection_end",
+    "检查完成日期": "inspection_end",
+    "结束日期": "inspection_end",
+    "检查结果": "results",
+    "抽查结果": "results",
+    "问题描述": "problems",
+    "发现的问题": "problems",
+    "存在问题": "problems",
+    "后续处置": "follow_up",
+    "处置措施": "follow_up",
     "整改期限": "rectification_deadline",
-    "整改状态": "rectification_status", "整改情况": "rectification_status",
-    "复查日期": "recheck_date", "复查时间": "recheck_date",
-    "复查结果": "recheck_outcome", "复查情况": "recheck_outcome",
-    "立案号": "case_no", "案件编号": "case_no", "立案编号": "case_no",
+    "整改状态": "rectification_status",
+    "整改情况": "rectification_status",
+    "复查日期": "recheck_date",
+    "复查时间": "recheck_date",
+    "复查结果": "recheck_outcome",
+    "复查情况": "recheck_outcome",
+    "立案号": "case_no",
+    "案件编号": "case_no",
+    "立案编号": "case_no",
     "录入人": "recorded_by",
     "备注": "notes",
 }
@@ -149,8 +163,13 @@ def validate_rows(
             continue
         if result.task_no in first_seen:
             column = (columns or {}).get("task_no", "task_no")
-            problems.append(Problem(f"task {result.task_no} already has a finding in row "
-                                    f"{first_seen[result.task_no]}", row=row_no, column=column))
+            problems.append(
+                Problem(
+                    f"task {result.task_no} already has a finding in row {first_seen[result.task_no]}",
+                    row=row_no,
+                    column=column,
+                )
+            )
             continue
         first_seen[result.task_no] = row_no
         findings.append(result)
@@ -160,8 +179,9 @@ def validate_rows(
 class _RowCheck:
     """Reads one row cell by cell, collecting problems instead of stopping at the first."""
 
-    def __init__(self, row: Mapping[str, Any], as_of: dt.date, row_no: int | None,
-                 codebook: Codebook, columns: Mapping[str, str]) -> None:
+    def __init__(
+        self, row: Mapping[str, Any], as_of: dt.date, row_no: int | None, codebook: Codebook, columns: Mapping[str, str]
+    ) -> None:
         self.row, self.as_of, self.row_no = row, as_of, row_no
         self.codebook, self.columns = codebook, columns
         self.problems: list[Problem] = []
@@ -206,11 +226,21 @@ class _RowCheck:
         if self.problems or start is None or end is None:
             return self.problems
         return FindingInput(
-            task_no=task_no, inspection_start=start, inspection_end=end,
-            results=tuple(c.code for c in categories), follow_ups=tuple(f.code for f in follow_ups),
-            recorded_by=recorded_by, problem_found=problem_found, problems=description,
-            rectification_deadline=deadline, rectification_status=status, recheck_date=recheck,
-            recheck_outcome=outcome, case_no=case_no, notes=self.text("notes"), row=self.row_no,
+            task_no=task_no,
+            inspection_start=start,
+            inspection_end=end,
+            results=tuple(c.code for c in categories),
+            follow_ups=tuple(f.code for f in follow_ups),
+            recorded_by=recorded_by,
+            problem_found=problem_found,
+            problems=description,
+            rectification_deadline=deadline,
+            rectification_status=status,
+            recheck_date=recheck,
+            recheck_outcome=outcome,
+            case_no=case_no,
+            notes=self.text("notes"),
+            row=self.row_no,
         )
 
     def inspection_dates(self) -> tuple[dt.date | None, dt.date | None]:
@@ -236,8 +266,7 @@ class _RowCheck:
             return None, None
         for day, which in ((start, "inspection_start"), (end, "inspection_end")):
             if day and day > self.as_of:
-                self.fail("inspection_date" if single else which,
-                          f"{day} is in the future (as of {self.as_of})")
+                self.fail("inspection_date" if single else which, f"{day} is in the future (as of {self.as_of})")
                 return None, None
         return start, end
 
@@ -273,8 +302,7 @@ class _RowCheck:
         if no_action and len(follow_ups) > 1:
             self.fail("follow_up", f"{no_action[0].label!r} cannot be combined with other follow-ups")
         if problem_cats and follow_ups and len(no_action) == len(follow_ups):
-            self.fail("follow_up", f"{problem_cats[0].label!r} needs a follow-up other than "
-                                   f"{no_action[0].label!r}")
+            self.fail("follow_up", f"{problem_cats[0].label!r} needs a follow-up other than {no_action[0].label!r}")
         for f in follow_ups:
             if (f.rectification or f.case) and categories and not problem_cats:
                 self.fail("follow_up", f"{f.label!r} needs a result category that reports a problem")
@@ -300,8 +328,9 @@ class _RowCheck:
         elif deadline and end and deadline <= end:
             self.fail("rectification_deadline", f"{deadline} must be after the inspection end ({end})")
         if status == "overdue" and deadline and deadline >= self.as_of:
-            self.fail("rectification_status", f"cannot be overdue: the deadline {deadline} has not "
-                                              f"passed as of {self.as_of}")
+            self.fail(
+                "rectification_status", f"cannot be overdue: the deadline {deadline} has not passed as of {self.as_of}"
+            )
         return deadline, status
 
     def recheck(self, end: dt.date | None, status: str | None) -> tuple[dt.date | None, str]:

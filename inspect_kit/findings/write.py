@@ -51,8 +51,11 @@ def check_rows(conn: Connection, rows: Sequence[SourceRow], *, as_of: dt.date, p
     codebook = policy.codebook
     tasks = records.task_refs(conn, (clean_code(r.values.get("task_no")) for r in rows))
     existing = records.stored_findings(conn, [t.id for t in tasks.values()])
-    latest = records.latest_revisions(conn, [f["id"] for f in existing.values()]) if any(
-        "revision" in r.present for r in rows) else {}
+    latest = (
+        records.latest_revisions(conn, [f["id"] for f in existing.values()])
+        if any("revision" in r.present for r in rows)
+        else {}
+    )
     checked = Checked([], [], existing)
     first_seen: dict[str, str] = {}  # task no → where its first row is
     for r in rows:
@@ -72,9 +75,15 @@ def _where(r: SourceRow, key: str, reason: str) -> Problem:
     return Problem(reason, row=r.row_no, column=r.columns.get(key, key))
 
 
-def _row_problems(r: SourceRow, task: TaskRef | None, old: Mapping[str, Any] | None,
-                  result: FindingInput | Sequence[Problem], first_seen: dict[str, str],
-                  latest: Mapping[int, tuple[int, dt.datetime, str]], codebook: Codebook) -> list[Problem]:
+def _row_problems(
+    r: SourceRow,
+    task: TaskRef | None,
+    old: Mapping[str, Any] | None,
+    result: FindingInput | Sequence[Problem],
+    first_seen: dict[str, str],
+    latest: Mapping[int, tuple[int, dt.datetime, str]],
+    codebook: Codebook,
+) -> list[Problem]:
     """The problems of one row (validation's, then the database's), without the file."""
     # Control and bidirectional characters are refused in every text (inspect_kit.text); files
     # are checked by their reader already, values given to `findings add` here.
@@ -95,33 +104,57 @@ def _row_problems(r: SourceRow, task: TaskRef | None, old: Mapping[str, Any] | N
     return found
 
 
-def _task_problems(r: SourceRow, no: str, task: TaskRef | None, result: FindingInput | Sequence[Problem],
-                   first_seen: dict[str, str]) -> list[Problem]:
+def _task_problems(
+    r: SourceRow, no: str, task: TaskRef | None, result: FindingInput | Sequence[Problem], first_seen: dict[str, str]
+) -> list[Problem]:
     """The task exists, is of the current draw, has no earlier row, and was drawn before the inspection."""
     found: list[Problem] = []
     here = f"row {r.row_no}" if r.row_no is not None else "an earlier entry"
     if r.file:
         here += f" ({r.file})"
     if task is None:
-        found.append(_where(r, "task_no", f"no task {no}: task numbers are those of the draw (see "
-                                          "`inspect findings template` or the draw notice)"))
+        found.append(
+            _where(
+                r,
+                "task_no",
+                f"no task {no}: task numbers are those of the draw (see "
+                "`inspect findings template` or the draw notice)",
+            )
+        )
     elif task.current_draw != task.draw_id:
-        found.append(_where(r, "task_no", f"task {no} belongs to draw {task.draw_id} of {task.matter_code} "
-                                          f"{task.period}, which was superseded by draw {task.current_draw}; "
-                                          "record results for the current draw's tasks"))
+        found.append(
+            _where(
+                r,
+                "task_no",
+                f"task {no} belongs to draw {task.draw_id} of {task.matter_code} "
+                f"{task.period}, which was superseded by draw {task.current_draw}; "
+                "record results for the current draw's tasks",
+            )
+        )
     elif no in first_seen:
         found.append(_where(r, "task_no", f"task {no} already has a finding in {first_seen[no]}"))
     if no not in first_seen:
         first_seen[no] = here
     if task is not None and isinstance(result, FindingInput) and result.inspection_start < task.drawn_on:
         key = "inspection_date" if "inspection_date" in r.present else "inspection_start"
-        found.append(_where(r, key, f"the inspection starts ({result.inspection_start}) before the task was "
-                                    f"drawn ({task.drawn_on})"))
+        found.append(
+            _where(
+                r, key, f"the inspection starts ({result.inspection_start}) before the task was drawn ({task.drawn_on})"
+            )
+        )
     return found
 
 
-def write_checked(conn: Connection, checked: Checked, *, now: dt.datetime, source: str, by: str | None,
-                  policy: FindingsPolicy, reads: dict[str, tuple[int, int]] | None = None) -> list[RowOutcome]:
+def write_checked(
+    conn: Connection,
+    checked: Checked,
+    *,
+    now: dt.datetime,
+    source: str,
+    by: str | None,
+    policy: FindingsPolicy,
+    reads: dict[str, tuple[int, int]] | None = None,
+) -> list[RowOutcome]:
     """Insert or update the accepted findings and append their revisions. `reads` gets task_no →
     (task id, revision read) of every finding written; a write that finds its finding changed since
     it was read raises _Stale (the caller rolls back)."""
@@ -156,23 +189,35 @@ def write_checked(conn: Connection, checked: Checked, *, now: dt.datetime, sourc
             updates.append((task.task_no, fid, read, {k: new[k] for k in changes}))
             action = "updated"
             existing[task.id] = {**old, **new, "revision": read + 1}
-        revisions.append({"finding_id": fid, "revision": read + 1, "at": now, "by": by or fi.recorded_by,
-                          "source": source, "changes": changes})
+        revisions.append(
+            {
+                "finding_id": fid,
+                "revision": read + 1,
+                "at": now,
+                "by": by or fi.recorded_by,
+                "source": source,
+                "changes": changes,
+            }
+        )
         outcomes.append(RowOutcome(task.task_no, action, changes, r.file, r.row_no))
     # The history first (revision N+1 is unique per finding: a concurrent writer that appended it
     # already makes this fail), then each row, only if it is still at the revision read.
     if revisions:
         conn.execute(insert(rev_table), revisions)
     for task_no, fid, read, values in updates:
-        done = conn.execute(update(f_table).where(f_table.c.id == fid, f_table.c.revision == read)
-                            .values(**values, revision=read + 1, updated_at=now))
+        done = conn.execute(
+            update(f_table)
+            .where(f_table.c.id == fid, f_table.c.revision == read)
+            .values(**values, revision=read + 1, updated_at=now)
+        )
         if done.rowcount != 1:
             raise _Stale(task_no, read)
     return outcomes
 
 
-def _conflict(r: SourceRow, old: Mapping[str, Any] | None, latest: tuple[int, dt.datetime, str] | None,
-              new: Mapping[str, Any]) -> list[Problem]:
+def _conflict(
+    r: SourceRow, old: Mapping[str, Any] | None, latest: tuple[int, dt.datetime, str] | None, new: Mapping[str, Any]
+) -> list[Problem]:
     """A row of a file written before the finding's latest change, that would overwrite it."""
     written = clean_cell(r.values.get("revision"))
     now_at = str(latest[0]) if latest else ""
@@ -181,9 +226,14 @@ def _conflict(r: SourceRow, old: Mapping[str, Any] | None, latest: tuple[int, dt
     if old is None:
         return []  # the finding was never recorded: nothing to overwrite
     what = f"revision {latest[0]} of {latest[1]:%Y-%m-%d %H:%M} by {latest[2]}" if latest else "a later change"
-    return [Problem(f"the finding was changed after this file was written ({what}); write a new template with "
-                    "`inspect findings template` and enter the changes there", row=r.row_no,
-                    column=r.columns.get("revision", "revision"))]
+    return [
+        Problem(
+            f"the finding was changed after this file was written ({what}); write a new template with "
+            "`inspect findings template` and enter the changes there",
+            row=r.row_no,
+            column=r.columns.get("revision", "revision"),
+        )
+    ]
 
 
 class _Stale(Exception):
@@ -196,15 +246,28 @@ class _Stale(Exception):
 
 def _stale_error(engine: Engine, task_no: str, read: int) -> InspectError:
     with engine.connect() as conn:
-        now_at = conn.execute(select(Finding.revision).join(Task, Task.id == Finding.task_id)
-                              .where(Task.task_no == task_no)).scalar()
-    return InspectError(f"task {task_no} was changed by someone else since you read it (revision {read} → "
-                        f"{now_at if now_at is not None else read}); nothing was written. See it with "
-                        f"`inspect findings show {task_no}` and run the command again")
+        now_at = conn.execute(
+            select(Finding.revision).join(Task, Task.id == Finding.task_id).where(Task.task_no == task_no)
+        ).scalar()
+    return InspectError(
+        f"task {task_no} was changed by someone else since you read it (revision {read} → "
+        f"{now_at if now_at is not None else read}); nothing was written. See it with "
+        f"`inspect findings show {task_no}` and run the command again"
+    )
 
 
-def _run(engine: Engine, rows: Sequence[SourceRow], summary: str, *, as_of: dt.date, now: dt.datetime,
-         source: str, by: str | None, policy: FindingsPolicy, dry_run: bool) -> list[RowOutcome]:
+def _run(
+    engine: Engine,
+    rows: Sequence[SourceRow],
+    summary: str,
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    source: str,
+    by: str | None,
+    policy: FindingsPolicy,
+    dry_run: bool,
+) -> list[RowOutcome]:
     """`check_rows` then `write_checked`, in one transaction. Optimistic concurrency: the revision
     each finding was read at is checked when it is written; the loser of two concurrent writers is
     rolled back whole and told which task changed under it (revision read → revision now)."""
@@ -225,15 +288,17 @@ def _run(engine: Engine, rows: Sequence[SourceRow], summary: str, *, as_of: dt.d
         now_at: dict[int, int] = {}
         with engine.connect() as conn:
             for part in chunks([tid for tid, _ in reads.values()]):
-                now_at.update(conn.execute(select(Finding.task_id, Finding.revision)
-                                           .where(Finding.task_id.in_(part))).all())
+                now_at.update(
+                    conn.execute(select(Finding.task_id, Finding.revision).where(Finding.task_id.in_(part))).all()
+                )
         for task_no, (tid, read) in reads.items():
             if now_at.get(tid, 0) != read:
                 raise _stale_error(engine, task_no, read) from None
         if isinstance(exc, ConcurrentWrite):
             raise
-        raise InspectError("findings were changed by someone else at the same time; nothing was written, "
-                           "run the command again") from None
+        raise InspectError(
+            "findings were changed by someone else at the same time; nothing was written, run the command again"
+        ) from None
     return result
 
 
@@ -243,19 +308,45 @@ def _single(task_no: str, values: Mapping[str, Any], columns: Mapping[str, str] 
     return SourceRow("", None, given, frozenset(given), {**CANONICAL_HEADERS, **(columns or {})})
 
 
-def add_finding(engine: Engine, task_no: str, values: Mapping[str, Any], *, as_of: dt.date, now: dt.datetime,
-                by: str | None = None, source: str = "cli", policy: FindingsPolicy = DEFAULT_POLICY,
-                columns: Mapping[str, str] | None = None, dry_run: bool = False) -> RowOutcome:
+def add_finding(
+    engine: Engine,
+    task_no: str,
+    values: Mapping[str, Any],
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    by: str | None = None,
+    source: str = "cli",
+    policy: FindingsPolicy = DEFAULT_POLICY,
+    columns: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+) -> RowOutcome:
     """Record or change one task's finding. `values` uses validate's row keys; only keys given (not
     None) change, "" clears. Raises ValidationFailed naming `columns[key]` (default: Chinese headers)."""
     row = _single(task_no, values, columns)
-    (outcome,) = _run(engine, [row], f"cannot record the finding of task {clean_code(task_no)}", as_of=as_of,
-                      now=now, source=source, by=by, policy=policy, dry_run=dry_run)
+    (outcome,) = _run(
+        engine,
+        [row],
+        f"cannot record the finding of task {clean_code(task_no)}",
+        as_of=as_of,
+        now=now,
+        source=source,
+        by=by,
+        policy=policy,
+        dry_run=dry_run,
+    )
     return outcome
 
 
-def check_finding(engine: Engine, task_no: str, values: Mapping[str, Any], *, as_of: dt.date,
-                  policy: FindingsPolicy = DEFAULT_POLICY, columns: Mapping[str, str] | None = None) -> list[Problem]:
+def check_finding(
+    engine: Engine,
+    task_no: str,
+    values: Mapping[str, Any],
+    *,
+    as_of: dt.date,
+    policy: FindingsPolicy = DEFAULT_POLICY,
+    columns: Mapping[str, str] | None = None,
+) -> list[Problem]:
     """The problems `add_finding` would report for these values (nothing is written)."""
     with engine.connect() as conn:
         return check_rows(conn, [_single(task_no, values, columns)], as_of=as_of, policy=policy).problems
@@ -272,9 +363,17 @@ def finding_row(engine: Engine, task_no: str, policy: FindingsPolicy = DEFAULT_P
     return stored_to_row(old, policy.codebook) if old else None
 
 
-def import_findings(engine: Engine, path: Path | str, *, as_of: dt.date, now: dt.datetime,
-                    policy: FindingsPolicy = DEFAULT_POLICY, by: str | None = None, dry_run: bool = False,
-                    encoding: str | None = None) -> ImportSummary:
+def import_findings(
+    engine: Engine,
+    path: Path | str,
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    policy: FindingsPolicy = DEFAULT_POLICY,
+    by: str | None = None,
+    dry_run: bool = False,
+    encoding: str | None = None,
+) -> ImportSummary:
     """Import a filled-in .xlsx (every sheet with a 任务编号 column) or .csv: all rows validated, then
     written in one transaction, or none (ValidationFailed lists file, row, column and reason of
     every problem). Revisions name `by`, else each row's 录入人, and the file's name as source."""
@@ -284,14 +383,29 @@ def import_findings(engine: Engine, path: Path | str, *, as_of: dt.date, now: dt
     ff = read_findings_file(path, encoding=encoding)
     if ff.problems:
         raise ValidationFailed(f"{path}: cannot read the findings", ff.problems)
-    summary = ImportSummary(str(path), ff.encoding, ff.sheets, len(ff.rows), ff.blank_rows,
-                            ignored_columns=ff.ignored_columns, skipped_sheets=ff.skipped_sheets, dry_run=dry_run)
-    outcomes = _run(engine, ff.rows, f"{path}: the import was refused", as_of=as_of, now=now, source=path.name,
-                    by=by, policy=policy, dry_run=dry_run)
+    summary = ImportSummary(
+        str(path),
+        ff.encoding,
+        ff.sheets,
+        len(ff.rows),
+        ff.blank_rows,
+        ignored_columns=ff.ignored_columns,
+        skipped_sheets=ff.skipped_sheets,
+        dry_run=dry_run,
+    )
+    outcomes = _run(
+        engine,
+        ff.rows,
+        f"{path}: the import was refused",
+        as_of=as_of,
+        now=now,
+        source=path.name,
+        by=by,
+        policy=policy,
+        dry_run=dry_run,
+    )
     summary.outcomes = outcomes
     for o in outcomes:
         setattr(summary, o.action, getattr(summary, o.action) + 1)
     summary.revisions = summary.added + summary.updated
     return summary
-
-

@@ -50,17 +50,27 @@ def _still_sealed(conn: Connection, draw_id: int, on: dt.date) -> bool:
     """Whether the draw is sealed and not unsealed on or before ``on``."""
     from inspect_kit.storage.models import Commitment
 
-    row = conn.execute(public_select(Commitment.sealed, Unsealing.unsealed_at)
-                       .join(Draw, Draw.commitment_id == Commitment.id)
-                       .outerjoin(Unsealing, Unsealing.commitment_id == Commitment.id)
-                       .where(Draw.id == draw_id)).first()
+    row = conn.execute(
+        public_select(Commitment.sealed, Unsealing.unsealed_at)
+        .join(Draw, Draw.commitment_id == Commitment.id)
+        .outerjoin(Unsealing, Unsealing.commitment_id == Commitment.id)
+        .where(Draw.id == draw_id)
+    ).first()
     return bool(row and row.sealed and (row.unsealed_at is None or row.unsealed_at.date() > on))
 
 
-def build_results_notice(engine: Engine, config: Config, period: Period | str, *, issue_date: dt.date,
-                         unit: str | None = None, matters: Sequence[str] | None = None,
-                         allow_incomplete: bool = False, codebook: Any = None,
-                         doc_number: str | None = None) -> BuiltNotice:
+def build_results_notice(
+    engine: Engine,
+    config: Config,
+    period: Period | str,
+    *,
+    issue_date: dt.date,
+    unit: str | None = None,
+    matters: Sequence[str] | None = None,
+    allow_incomplete: bool = False,
+    codebook: Any = None,
+    doc_number: str | None = None,
+) -> BuiltNotice:
     """The results Notice and what its record will say; writes nothing.
 
     Refuses (InspectError) while a task has no finding, unless ``allow_incomplete`` — then those
@@ -73,67 +83,124 @@ def build_results_notice(engine: Engine, config: Config, period: Period | str, *
     with engine.connect() as conn:
         unit, draws = select_unit(config, current_draws(conn, config, label, matters), label, unit)
         by_draw: dict[int, list] = {d.draw_id: [] for d in draws}
-        for t in conn.execute(public_select(Task.id, Task.draw_id, Task.task_no, Task.identifier, Entity.name,
-                                            Entity.category, Task.stratum)
-                              .join(Entity, Entity.id == Task.entity_id)
-                              .where(Task.draw_id.in_(list(by_draw))).order_by(Task.task_no, Task.id)):
+        for t in conn.execute(
+            public_select(
+                Task.id, Task.draw_id, Task.task_no, Task.identifier, Entity.name, Entity.category, Task.stratum
+            )
+            .join(Entity, Entity.id == Task.entity_id)
+            .where(Task.draw_id.in_(list(by_draw)))
+            .order_by(Task.task_no, Task.id)
+        ):
             by_draw[t.draw_id].append(t)
         sealed = [d.matter.code for d in draws if _still_sealed(conn, d.draw_id, issue_date)]
         if sealed:
-            raise InspectError(f"the draw of {', '.join(sealed)} for {label} is sealed (保密抽查): unseal it first "
-                               "(`inspect draw unseal`), after the inspections, then publish its results")
+            raise InspectError(
+                f"the draw of {', '.join(sealed)} for {label} is sealed (保密抽查): unseal it first "
+                "(`inspect draw unseal`), after the inspections, then publish its results"
+            )
         head = log_head_text(conn)
-        frame_strata = dict(conn.execute(public_select(Frame.id, Frame.strata)
-                                         .where(Frame.id.in_([d.frame_id for d in draws]))).all()) if draws else {}
+        frame_strata = (
+            dict(
+                conn.execute(
+                    public_select(Frame.id, Frame.strata).where(Frame.id.in_([d.frame_id for d in draws]))
+                ).all()
+            )
+            if draws
+            else {}
+        )
         ids = [t.id for ts in by_draw.values() for t in ts]
         relied = [("draw", d.draw_id) for d in draws] + log_store.latest_revisions(conn, ids)
         log_bytes = bundle_bytes(log_store.excerpt(conn, relied))
         findings: dict[int, Any] = {}
         for part in chunks(ids):
-            for row in conn.execute(public_select(
-                    Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results, Finding.problems,
-                    Finding.follow_ups, Finding.rectification_deadline, Finding.rectification_status,
-                    Finding.recheck_date).where(Finding.task_id.in_(list(part)))):
+            for row in conn.execute(
+                public_select(
+                    Finding.task_id,
+                    Finding.inspection_start,
+                    Finding.inspection_end,
+                    Finding.results,
+                    Finding.problems,
+                    Finding.follow_ups,
+                    Finding.rectification_deadline,
+                    Finding.rectification_status,
+                    Finding.recheck_date,
+                ).where(Finding.task_id.in_(list(part)))
+            ):
                 findings[row.task_id] = row
     pending_nos = [t.task_no for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
     if pending_nos and not allow_incomplete:
         shown = ", ".join(pending_nos[:10]) + (f" … ({len(pending_nos) - 10} more)" if len(pending_nos) > 10 else "")
-        raise InspectError(f"{len(pending_nos)} of {len(ids)} tasks of {label} have no finding yet ({shown}): record "
-                           "them first, or pass --allow-incomplete to publish the others and list these as 待录入")
-    late = sorted(t.task_no for ts in by_draw.values() for t in ts
-                  if t.id in findings and findings[t.id].inspection_end > issue_date)
+        raise InspectError(
+            f"{len(pending_nos)} of {len(ids)} tasks of {label} have no finding yet ({shown}): record "
+            "them first, or pass --allow-incomplete to publish the others and list these as 待录入"
+        )
+    late = sorted(
+        t.task_no
+        for ts in by_draw.values()
+        for t in ts
+        if t.id in findings and findings[t.id].inspection_end > issue_date
+    )
     if late:
-        raise InspectError(f"the issue date {issue_date} is before the end of the inspection of {', '.join(late[:10])}"
-                           f"{' …' if len(late) > 10 else ''}: results are published after the inspection")
+        raise InspectError(
+            f"the issue date {issue_date} is before the end of the inspection of {', '.join(late[:10])}"
+            f"{' …' if len(late) > 10 else ''}: results are published after the inspection"
+        )
     matter_results = []
     for d in draws:
         outcomes = []
         for t in by_draw[d.draw_id]:
             f = findings.get(t.id)
             if f is None:
-                outcomes.append(nt.TaskOutcome(t.task_no, t.identifier, t.name, recorded=False, category=t.category,
-                                               stratum=t.stratum))
+                outcomes.append(
+                    nt.TaskOutcome(
+                        t.task_no, t.identifier, t.name, recorded=False, category=t.category, stratum=t.stratum
+                    )
+                )
                 continue
             results, follow_ups = list(f.results or []), list(f.follow_ups or [])
             problem = any(c.problem for code in results if (c := codebook.categories.get(code)) is not None)
             ordered = f.rectification_deadline is not None or any(
-                u.rectification for code in follow_ups if (u := codebook.follow_ups.get(code)) is not None)
-            rectified = ordered and f.rectification_status == "closed" and (
-                f.recheck_date is None or f.recheck_date <= issue_date)
-            outcomes.append(nt.TaskOutcome(
-                t.task_no, t.identifier, t.name, recorded=True, category=t.category,
-                inspection_start=f.inspection_start, inspection_end=f.inspection_end,
-                results=_labels(codebook.categories, results), problems=f.problems,
-                follow_ups=_labels(codebook.follow_ups, follow_ups), problem_found=problem,
-                rectification_ordered=ordered, rectification_deadline=f.rectification_deadline, rectified=rectified,
-                stratum=t.stratum))
+                u.rectification for code in follow_ups if (u := codebook.follow_ups.get(code)) is not None
+            )
+            rectified = (
+                ordered
+                and f.rectification_status == "closed"
+                and (f.recheck_date is None or f.recheck_date <= issue_date)
+            )
+            outcomes.append(
+                nt.TaskOutcome(
+                    t.task_no,
+                    t.identifier,
+                    t.name,
+                    recorded=True,
+                    category=t.category,
+                    inspection_start=f.inspection_start,
+                    inspection_end=f.inspection_end,
+                    results=_labels(codebook.categories, results),
+                    problems=f.problems,
+                    follow_ups=_labels(codebook.follow_ups, follow_ups),
+                    problem_found=problem,
+                    rectification_ordered=ordered,
+                    rectification_deadline=f.rectification_deadline,
+                    rectified=rectified,
+                    stratum=t.stratum,
+                )
+            )
         sizes = {str(s["stratum"]): int(s["N"]) for s in frame_strata.get(d.frame_id) or []}
-        matter_results.append(nt.MatterResults(d.matter.code, d.matter.name, authority(config, d.matter), outcomes,
-                                               sizes))
+        matter_results.append(
+            nt.MatterResults(d.matter.code, d.matter.name, authority(config, d.matter), outcomes, sizes)
+        )
     check_identifiers((t.identifier for m in matter_results for t in m.tasks), f"the tasks of {label}")
     issuer = issuer_of(config, unit)
-    notice = nt.results_notice(issuer, parse_period(label), matter_results, issue_date,
-                               id_scheme=config.settings.registry.id_scheme, doc_number=doc_number, log_head=head)
+    notice = nt.results_notice(
+        issuer,
+        parse_period(label),
+        matter_results,
+        issue_date,
+        id_scheme=config.settings.registry.id_scheme,
+        doc_number=doc_number,
+        log_head=head,
+    )
     notice = dataclasses.replace(notice, files=[(nt.log_file_name("results", label), log_bytes)])
     pending_ids = [t.id for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
     return BuiltNotice(notice, unit, issuer, label, [d.matter.code for d in draws], ids, pending_ids, pending_nos)

@@ -12,13 +12,21 @@ from dataclasses import replace
 
 from reportlab.platypus import Flowable
 
+from inspect_kit.errors import InspectError
 from inspect_kit.publish.document import Notice, Section, Table
 from inspect_kit.publish.fonts import FontSet, Role
-from inspect_kit.errors import InspectError
-from inspect_kit.publish.layout import (MM, RED, HorizontalRule, PagedTable, PageGeometry, TextBlock, TextStyle,
-                                        Typesetter,
-                                        auto_col_widths, lay_out_table)
-
+from inspect_kit.publish.layout import (
+    MM,
+    RED,
+    HorizontalRule,
+    PagedTable,
+    PageGeometry,
+    TextBlock,
+    TextStyle,
+    Typesetter,
+    auto_col_widths,
+    lay_out_table,
+)
 
 QR_SIZE_MM = 32.0
 
@@ -96,7 +104,9 @@ def compose(notice: Notice, fonts: FontSet, geometry: PageGeometry) -> list[Flow
     return story
 
 
-def _table_flowables(setter: Typesetter, table: Table, where: str, g: PageGeometry, caption_style: TextStyle) -> list[Flowable]:
+def _table_flowables(
+    setter: Typesetter, table: Table, where: str, g: PageGeometry, caption_style: TextStyle
+) -> list[Flowable]:
     from reportlab.platypus import Spacer
 
     from inspect_kit.publish.document import cell_text
@@ -106,8 +116,10 @@ def _table_flowables(setter: Typesetter, table: Table, where: str, g: PageGeomet
     if table.col_widths_mm is not None:
         widths = [w * MM for w in table.col_widths_mm]
         if sum(widths) > g.block_width + 0.5 * MM:
-            raise InspectError(f"{where}: column widths add up to {sum(table.col_widths_mm):.1f} mm, "
-                               f"more than the {g.block_width_mm:g} mm text block")
+            raise InspectError(
+                f"{where}: column widths add up to {sum(table.col_widths_mm):.1f} mm, "
+                f"more than the {g.block_width_mm:g} mm text block"
+            )
     else:
         widths = auto_col_widths(setter, columns, rows, g.block_width, g.table_size)
     aligns = list(table.align) if table.align is not None else ["left"] * len(columns)
@@ -131,7 +143,11 @@ def _attachment_note(setter: Typesetter, items: list[str], style: TextStyle, cha
         number_width = setter.width(item.split(".", 1)[0] + ".", style) if numbered else 0.0
         indent = 2 * char + label_width + number_width
         if k == 0:
-            out.append(TextBlock(setter, label + item, replace(style, left_indent=indent, first_indent=-(label_width + number_width))))
+            out.append(
+                TextBlock(
+                    setter, label + item, replace(style, left_indent=indent, first_indent=-(label_width + number_width))
+                )
+            )
         else:
             out.append(TextBlock(setter, item, replace(style, left_indent=indent, first_indent=-number_width)))
     return out
@@ -152,5 +168,7 @@ def _signature(setter: Typesetter, signature: str, date: str, style: TextStyle, 
     if date_x + date_width > right:
         date_x = right - date_width
         sig_x = date_x - 2 * g.char_pitch
-    return [TextBlock(setter, signature, replace(style, left_indent=max(sig_x, 0.0))),
-            TextBlock(setter, date, replace(style, left_indent=max(date_x, 0.0)))]
+    return [
+        TextBlock(setter, signature, replace(style, left_indent=max(sig_x, 0.0))),
+        TextBlock(setter, date, replace(style, left_indent=max(date_x, 0.0))),
+    ]

@@ -37,19 +37,33 @@ def _draw_day(ctx: DemoContext, period: str) -> dt.date | None:
     return last.date() if last is not None else None
 
 
-def _publish(ctx: DemoContext, kind: str, period: str, issue_date: dt.date,
-             **extra: Any) -> list[service.PublishedNotice]:
+def _publish(
+    ctx: DemoContext, kind: str, period: str, issue_date: dt.date, **extra: Any
+) -> list[service.PublishedNotice]:
     units = service.notice_units(ctx.engine, ctx.config, period)
     fn = service.NOTICE_KINDS[kind].publish
     done = []
     for unit in units:
         name = default_file_name(kind, period, unit if len(units) > 1 else None)
-        done.append(fn(ctx.engine, ctx.config, period, path=ctx.out / name, unit=unit, issue_date=issue_date,
-                       now=_recorded_at(issue_date), force=True, **extra))  # the demo starts afresh
+        done.append(
+            fn(
+                ctx.engine,
+                ctx.config,
+                period,
+                path=ctx.out / name,
+                unit=unit,
+                issue_date=issue_date,
+                now=_recorded_at(issue_date),
+                force=True,
+                **extra,
+            )
+        )  # the demo starts afresh
     for d in done:
         pending = f", {len(d.pending_task_ids)} 待录入" if d.pending_task_ids else ""
-        ctx.echo(f"{d.path}  ({d.kind}, {d.issuer}, issued {d.issued_on}, {d.pages} pages, "
-                 f"{len(d.task_ids)} tasks{pending}; sha256 {d.sha256[:16]}…)")
+        ctx.echo(
+            f"{d.path}  ({d.kind}, {d.issuer}, issued {d.issued_on}, {d.pages} pages, "
+            f"{len(d.task_ids)} tasks{pending}; sha256 {d.sha256[:16]}…)"
+        )
     return done
 
 
@@ -63,8 +77,21 @@ def run(ctx: DemoContext) -> None:
         written += _publish(ctx, "draw", period, drawn_on)
         written += _publish(ctx, "results", period, results_on, allow_incomplete=True)
     if written:
-        rows = [(d.notice_id, d.kind, d.period, d.issued_on, d.issuer, len(d.task_ids), len(d.pending_task_ids),
-                 d.pages, d.path.name) for d in written]
-        ctx.table("notices issued", ["#", "kind", "period", "issued on", "issuer", "tasks", "待录入", "pages", "file"],
-                  rows)
+        rows = [
+            (
+                d.notice_id,
+                d.kind,
+                d.period,
+                d.issued_on,
+                d.issuer,
+                len(d.task_ids),
+                len(d.pending_task_ids),
+                d.pages,
+                d.path.name,
+            )
+            for d in written
+        ]
+        ctx.table(
+            "notices issued", ["#", "kind", "period", "issued on", "issuer", "tasks", "待录入", "pages", "file"], rows
+        )
     ctx.results["publish"] = {"notices": [d.to_dict() for d in written]}

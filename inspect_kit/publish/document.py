@@ -253,8 +253,9 @@ def pdf_date(when: dt.datetime | dt.date) -> str:
     return f"D:{when:%Y%m%d%H%M%S}{sign}{minutes // 60:02d}'{minutes % 60:02d}'"
 
 
-def finish_pdf(pdf: bytes, info: dict[str, str], when: dt.datetime | dt.date,
-               files: Sequence[tuple[str, bytes]] = ()) -> bytes:
+def finish_pdf(
+    pdf: bytes, info: dict[str, str], when: dt.datetime | dt.date, files: Sequence[tuple[str, bytes]] = ()
+) -> bytes:
     """Set metadata and embed ``files`` with pypdf, keeping the output a function of the input."""
     writer = _writer(pdf)
     stamp = pdf_date(when)

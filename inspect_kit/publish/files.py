@@ -46,8 +46,12 @@ class NoticeRecord:
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d.update(issued_on=self.issued_on.isoformat(), created_at=self.created_at.isoformat(),
-                 tasks=len(self.task_ids), pending=len(self.pending_task_ids))
+        d.update(
+            issued_on=self.issued_on.isoformat(),
+            created_at=self.created_at.isoformat(),
+            tasks=len(self.task_ids),
+            pending=len(self.pending_task_ids),
+        )
         return d
 
 
@@ -56,8 +60,9 @@ _PDF_MAGIC = b"%PDF-"
 
 def latest_records(conn: Connection) -> dict[str, tuple[int, str, dt.date]]:
     """Resolved path → (id, SHA-256, issued on) of the latest notice recorded at that path."""
-    rows = conn.execute(public_select(NoticeRow.id, NoticeRow.path, NoticeRow.file_sha256, NoticeRow.issued_on)
-                        .order_by(NoticeRow.id))
+    rows = conn.execute(
+        public_select(NoticeRow.id, NoticeRow.path, NoticeRow.file_sha256, NoticeRow.issued_on).order_by(NoticeRow.id)
+    )
     return {r.path: (r.id, r.file_sha256, r.issued_on) for r in rows}
 
 
@@ -79,14 +84,16 @@ def check_target(engine: Engine, path: Path | str, *, force: bool = False) -> in
     with path.open("rb") as f:
         head = f.read(len(_PDF_MAGIC))
     if head != _PDF_MAGIC:
-        raise InspectError(f"{path} exists and is not a PDF: refusing to overwrite it; choose another file name "
-                           "(nothing was written)")
+        raise InspectError(
+            f"{path} exists and is not a PDF: refusing to overwrite it; choose another file name (nothing was written)"
+        )
     if not force:
-        what = (f"notice #{recorded[0]} issued on {recorded[2]}" if recorded else
-                "an existing PDF with no notice record")
-        raise InspectError(f"{path} is {what}: refusing to overwrite it; pass --force to "
-                           f"{'re-issue it (recorded as a new notice for the same file)' if recorded else 'replace it'}"
-                           " (nothing was written)")
+        what = f"notice #{recorded[0]} issued on {recorded[2]}" if recorded else "an existing PDF with no notice record"
+        raise InspectError(
+            f"{path} is {what}: refusing to overwrite it; pass --force to "
+            f"{'re-issue it (recorded as a new notice for the same file)' if recorded else 'replace it'}"
+            " (nothing was written)"
+        )
     return recorded[0] if recorded else None
 
 
@@ -120,10 +127,21 @@ class RecordedFile:
     reissue_of: int | None = None  # the notice recorded before at the same path
 
 
-def record_pdf(engine: Engine, pdf: bytes, path: Path | str, *, kind: str, period: str, issued_on: dt.date,
-               now: dt.datetime, matter_codes: Sequence[str] = (), task_ids: Sequence[int] = (),
-               pending_task_ids: Sequence[int] = (), force: bool = False,
-               public: Sequence[str] = ()) -> RecordedFile:
+def record_pdf(
+    engine: Engine,
+    pdf: bytes,
+    path: Path | str,
+    *,
+    kind: str,
+    period: str,
+    issued_on: dt.date,
+    now: dt.datetime,
+    matter_codes: Sequence[str] = (),
+    task_ids: Sequence[int] = (),
+    pending_task_ids: Sequence[int] = (),
+    force: bool = False,
+    public: Sequence[str] = (),
+) -> RecordedFile:
     """Check a public PDF, write it and record it (kind, period, file SHA-256, pages, date of
     issue) in the notices table, which the scoring of publicity on time reads.
 
@@ -138,9 +156,18 @@ def record_pdf(engine: Engine, pdf: bytes, path: Path | str, *, kind: str, perio
     guard_public(engine, str(path), pdf, "pdf", public)
     digest = hashlib.sha256(pdf).hexdigest()
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    values = dict(kind=kind, period=period, matter_codes=list(matter_codes), task_ids=list(task_ids),
-                  pending_task_ids=list(pending_task_ids), path=str(path.resolve()), file_sha256=digest, pages=pages,
-                  issued_on=issued_on, created_at=now)
+    values = dict(
+        kind=kind,
+        period=period,
+        matter_codes=list(matter_codes),
+        task_ids=list(task_ids),
+        pending_task_ids=list(pending_task_ids),
+        path=str(path.resolve()),
+        file_sha256=digest,
+        pages=pages,
+        issued_on=issued_on,
+        created_at=now,
+    )
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)
     try:
@@ -153,8 +180,10 @@ def record_pdf(engine: Engine, pdf: bytes, path: Path | str, *, kind: str, perio
             try:
                 tmp.replace(path)
             except OSError as exc:
-                raise InspectError(f"notice #{notice_id} was recorded but {path} could not be written "
-                                   f"({exc.strerror or exc}); `inspect publish check` lists it") from None
+                raise InspectError(
+                    f"notice #{notice_id} was recorded but {path} could not be written "
+                    f"({exc.strerror or exc}); `inspect publish check` lists it"
+                ) from None
         else:  # claim the path, then record: a crash in between leaves a stray file, nothing else
             try:
                 _claim(tmp, path)
@@ -178,9 +207,22 @@ def list_notices(engine: Engine, kind: str | None = None, period: Period | str |
     if period:
         stmt = stmt.where(NoticeRow.period == period_label(period))
     with engine.connect() as conn:
-        return [NoticeRecord(r.id, r.kind, r.period, list(r.matter_codes or []), [int(i) for i in r.task_ids or []],
-                             [int(i) for i in r.pending_task_ids or []], r.path, r.file_sha256, r.pages, r.issued_on,
-                             r.created_at) for r in conn.execute(stmt)]
+        return [
+            NoticeRecord(
+                r.id,
+                r.kind,
+                r.period,
+                list(r.matter_codes or []),
+                [int(i) for i in r.task_ids or []],
+                [int(i) for i in r.pending_task_ids or []],
+                r.path,
+                r.file_sha256,
+                r.pages,
+                r.issued_on,
+                r.created_at,
+            )
+            for r in conn.execute(stmt)
+        ]
 
 
 @dataclass(frozen=True)
@@ -232,8 +274,11 @@ def check_files(engine: Engine, folder: Path | str | None = None) -> list[FileCh
             out.append(FileCheck("missing", path, notice_id, "recorded, but no file"))
         else:
             actual = _sha256_of(p)
-            out.append(FileCheck("ok", path, notice_id) if actual == digest else FileCheck(
-                "modified", path, notice_id, f"sha256 {actual[:16]}… on disk, {digest[:16]}… recorded"))
+            out.append(
+                FileCheck("ok", path, notice_id)
+                if actual == digest
+                else FileCheck("modified", path, notice_id, f"sha256 {actual[:16]}… on disk, {digest[:16]}… recorded")
+            )
     folders = [base] if base is not None else sorted({Path(p).parent for p in latest if Path(p).parent.is_dir()})
     seen: set[Path] = set()
     for d in folders:

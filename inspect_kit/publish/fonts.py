@@ -132,8 +132,10 @@ def _register(path: Path, index: int) -> Face:
     except TTFError as exc:
         hint = ""
         if "postscript outlines" in str(exc):
-            hint = (" — ReportLab embeds only TrueType (glyf) outlines; CFF/OpenType fonts such as"
-                    " Noto CJK .otf/.ttc cannot be used, pick a .ttf with TrueType outlines")
+            hint = (
+                " — ReportLab embeds only TrueType (glyf) outlines; CFF/OpenType fonts such as"
+                " Noto CJK .otf/.ttc cannot be used, pick a .ttf with TrueType outlines"
+            )
         raise FontError(f"font file {path} (subfont {index}) cannot be used: {exc}{hint}") from None
     except (OSError, ValueError, IndexError) as exc:
         raise FontError(f"font file {path} (subfont {index}) cannot be used: {exc}") from None

@@ -66,8 +66,7 @@ def private_values(bind: Engine | Connection) -> privacy.PrivateValues:
         return privacy.PrivateValues.of(read(conn))
 
 
-def guard_public(engine: Engine, artefact: str, content: bytes | str, kind: str,
-                 public: Sequence[str] = ()) -> None:
+def guard_public(engine: Engine, artefact: str, content: bytes | str, kind: str, public: Sequence[str] = ()) -> None:
     """The public-output guard against this database's private values: every public artefact —
     PDF, attachment, exported JSON/CSV, and later web pages — passes it before it is written.
     Raises InspectError naming ``artefact`` and the kind of value (see `privacy.check_public`).
@@ -79,14 +78,20 @@ def private_value_warnings(engine: Engine, outcomes: Iterable[Any]) -> list[str]
     """Warnings for findings just written (`findings.service.RowOutcome`s) whose published free text
     quotes a private value: one line per task, field and kind, naming the file, row and column of an
     import. Only changed text is looked at (re-importing a file warns no more)."""
-    texts = [(o, label, o.changes[key][1]) for o in outcomes for key, label in PUBLISHED_FINDING_TEXT.items()
-             if key in (o.changes or {}) and o.changes[key][1]]
+    texts = [
+        (o, label, o.changes[key][1])
+        for o in outcomes
+        for key, label in PUBLISHED_FINDING_TEXT.items()
+        if key in (o.changes or {}) and o.changes[key][1]
+    ]
     if not texts:
         return []
     values = private_values(engine)
     lines = []
     for o, label, text in texts:
         where = o.task_no + (f" ({o.file}, row {o.row}, column {label})" if o.row is not None else "")
-        lines += [f"warning: {where}: {label} mentions {kind}; it will be masked in public notices"
-                  for kind in privacy.mentions(text, values)]
+        lines += [
+            f"warning: {where}: {label} mentions {kind}; it will be masked in public notices"
+            for kind in privacy.mentions(text, values)
+        ]
     return lines

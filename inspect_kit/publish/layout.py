@@ -170,8 +170,16 @@ class Typesetter:
         if "\n" not in text:
             natural = sum(map(measure, text))
             if natural <= avail - style.first_indent + _FUZZ:  # the common one-line table cell
-                return [self._place(text.strip(" "), style, style.left_indent + style.first_indent,
-                                    avail - style.first_indent, False, measure)]
+                return [
+                    self._place(
+                        text.strip(" "),
+                        style,
+                        style.left_indent + style.first_indent,
+                        avail - style.first_indent,
+                        False,
+                        measure,
+                    )
+                ]
         out: list[Line] = []
         for hard_line in text.split("\n"):
             first = not out
@@ -199,8 +207,9 @@ class Typesetter:
                 low = middle
         return break_lines(text, high, measure)
 
-    def _place(self, chars: str, style: TextStyle, indent: float, avail: float, justify: bool,
-               measure: Callable[[str], float]) -> Line:
+    def _place(
+        self, chars: str, style: TextStyle, indent: float, avail: float, justify: bool, measure: Callable[[str], float]
+    ) -> Line:
         spacing = style.letter_spacing
         natural = sum(map(measure, chars))
         if style.align == "justify" and justify and len(chars) > 1:
@@ -244,7 +253,10 @@ class TextBlock(Flowable):
             return []
         if fit >= len(lines):
             return [self]
-        return [TextBlock(self.setter, "", self.style, lines[:fit]), TextBlock(self.setter, "", self.style, lines[fit:])]
+        return [
+            TextBlock(self.setter, "", self.style, lines[:fit]),
+            TextBlock(self.setter, "", self.style, lines[fit:]),
+        ]
 
     def draw(self) -> None:
         style, canv = self.style, self.canv
@@ -260,8 +272,9 @@ class TextBlock(Flowable):
         canv.restoreState()
 
 
-def draw_runs(canv: Canvas, runs: Sequence[tuple[Face, str]], x: float, y: float, size: float,
-              char_space: float = 0.0) -> None:
+def draw_runs(
+    canv: Canvas, runs: Sequence[tuple[Face, str]], x: float, y: float, size: float, char_space: float = 0.0
+) -> None:
     text = canv.beginText(x, y)
     text.setCharSpace(char_space)
     for face, chars in runs:
@@ -311,8 +324,14 @@ class TableData:
     body_descent: float
 
 
-def lay_out_table(setter: Typesetter, columns: Sequence[str], rows: Sequence[Sequence[str]],
-                  col_widths: list[float], aligns: Sequence[str], size: float) -> TableData:
+def lay_out_table(
+    setter: Typesetter,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    col_widths: list[float],
+    aligns: Sequence[str],
+    size: float,
+) -> TableData:
     leading = size * TABLE_LEADING
     head_styles = [TextStyle(Role.HEADING, size, leading, align="center")] * len(columns)
     body_styles = [TextStyle(Role.BODY, size, leading, align=a) for a in aligns]
@@ -329,8 +348,17 @@ def lay_out_table(setter: Typesetter, columns: Sequence[str], rows: Sequence[Seq
         body.append(cells)
         heights.append(height)
     fonts = setter.fonts
-    return TableData(col_widths, size, leading, header, header_height, body,
-                     [0.0, *itertools.accumulate(heights)], fonts.heading.descent, fonts.body.descent)
+    return TableData(
+        col_widths,
+        size,
+        leading,
+        header,
+        header_height,
+        body,
+        [0.0, *itertools.accumulate(heights)],
+        fonts.heading.descent,
+        fonts.body.descent,
+    )
 
 
 class PagedTable(Flowable):
@@ -361,7 +389,9 @@ class PagedTable(Flowable):
         if end <= self.start:
             frame = getattr(self, "_frame", None)
             if frame is not None and getattr(frame, "_atTop", False):
-                raise InspectError(f"{self.where}, row {self.start + 1}: the row is taller than a page; shorten its text")
+                raise InspectError(
+                    f"{self.where}, row {self.start + 1}: the row is taller than a page; shorten its text"
+                )
             return []
         if end >= self.end:
             return [self]
@@ -397,8 +427,9 @@ class PagedTable(Flowable):
         canv.restoreState()
 
 
-def auto_col_widths(setter: Typesetter, columns: Sequence[str], rows: Sequence[Sequence[str]],
-                    total: float, size: float) -> list[float]:
+def auto_col_widths(
+    setter: Typesetter, columns: Sequence[str], rows: Sequence[Sequence[str]], total: float, size: float
+) -> list[float]:
     """Share ``total`` between columns so that short columns never wrap and long ones wrap least.
 
     Each column needs ``most`` (its widest cell on one line) and at least ``least`` (its widest
@@ -432,7 +463,9 @@ def auto_col_widths(setter: Typesetter, columns: Sequence[str], rows: Sequence[S
         widths.update(settled)
     low, high = sum(least[j] for j in free), sum(most[j] for j in free)
     for j in free:
-        widths[j] = least[j] * left / low if low >= left else least[j] + (most[j] - least[j]) * (left - low) / (high - low)
+        widths[j] = (
+            least[j] * left / low if low >= left else least[j] + (most[j] - least[j]) * (left - low) / (high - low)
+        )
     return [widths[j] for j in range(len(columns))]
 
 
@@ -450,14 +483,30 @@ def build_pdf(story: list[Flowable], fonts: FontSet, geometry: PageGeometry) -> 
         canv.restoreState()
 
     # A hair of slack so that 22 lines of pitch 225 mm / 22 fit despite rounding.
-    frame = Frame(geometry.block_left, geometry.block_bottom - 0.01, geometry.block_width,
-                  geometry.block_height_mm * MM + 0.01, leftPadding=0, rightPadding=0,
-                  topPadding=0, bottomPadding=0, id="block")
+    frame = Frame(
+        geometry.block_left,
+        geometry.block_bottom - 0.01,
+        geometry.block_width,
+        geometry.block_height_mm * MM + 0.01,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="block",
+    )
     # invariant=1: no time stamps, fixed /ID and subset names, hence byte-identical rebuilds.
     # initialFontName: otherwise every page references an unembedded Helvetica it never uses.
-    doc = BaseDocTemplate(out, pagesize=geometry.page_size, invariant=1, pageCompression=1,
-                          initialFontName=fonts.body.name, initialFontSize=geometry.body_size,
-                          lang="zh-CN", leftMargin=geometry.block_left, topMargin=geometry.top_margin_mm * MM)
+    doc = BaseDocTemplate(
+        out,
+        pagesize=geometry.page_size,
+        invariant=1,
+        pageCompression=1,
+        initialFontName=fonts.body.name,
+        initialFontSize=geometry.body_size,
+        lang="zh-CN",
+        leftMargin=geometry.block_left,
+        topMargin=geometry.top_margin_mm * MM,
+    )
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=number_page)])
     # ASCII85 on top of Flate only makes streams 25% bigger and costs time; it is a global
     # switch in ReportLab, so set it for this build only, under a lock so that a concurrent

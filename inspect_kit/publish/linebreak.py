@@ -21,10 +21,7 @@ import unicodedata
 from collections.abc import Callable
 
 # Marks that must not begin a line: they close something or hang on what comes before.
-CLOSING = frozenset(
-    "，。、；：？！）》」』】〕〗〙〉］｝”’…‥·・％‰℃°"
-    ",.;:?!)]}%"
-)
+CLOSING = frozenset("，。、；：？！）》」』】〕〗〙〉］｝”’…‥·・％‰℃°,.;:?!)]}%")
 # Marks that must not end a line: they open something or belong to what follows.
 OPENING = frozenset("（《「『【〔〖〘〈［｛“‘￥([{$£€¥")
 # Marks written doubled that read as one sign and may not be split.

@@ -13,11 +13,19 @@ from typing import Any
 from inspect_kit.periods import Period
 from inspect_kit.publish import texts
 from inspect_kit.publish.document import Notice, Section, Table, heading_number
-
-from inspect_kit.publish.notices import (DASH, VERIFY_COMMAND, _day, _id_label, _moment, _title,
-                                         bundle_file_name, log_head_paragraph, period_text, public_entity_name,
-                                         scrub)
-
+from inspect_kit.publish.notices import (
+    DASH,
+    VERIFY_COMMAND,
+    _day,
+    _id_label,
+    _moment,
+    _title,
+    bundle_file_name,
+    log_head_paragraph,
+    period_text,
+    public_entity_name,
+    scrub,
+)
 
 # -- the drawn list ---------------------------------------------------------------------------------
 
@@ -98,8 +106,10 @@ def _quota_parts(entry: Mapping[str, Any], on_duty: int | None) -> tuple[str, st
         c = entry["coverage"]
         k, periods, before = int(c["period"]) + 1, int(c["periods"]), int(c["drawn_before"])
         standard = f"全年全覆盖（{periods}期）"
-        calc = (f"第{k}期，本年此前已抽{before}家、剩余{N}家：⌊{k}×{before + N}/{periods}⌋−{before}"
-                f"={(k * (before + N)) // periods - before}" + ("，已超进度，本期不抽" if n == 0 and N else ""))
+        calc = (
+            f"第{k}期，本年此前已抽{before}家、剩余{N}家：⌊{k}×{before + N}/{periods}⌋−{before}"
+            f"={(k * (before + N)) // periods - before}" + ("，已超进度，本期不抽" if n == 0 and N else "")
+        )
         return standard, calc
     from inspect_kit.draw.quota import Quota
 
@@ -145,8 +155,16 @@ def verification_snippet(bundle_name: str) -> list[str]:
     ]
 
 
-def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_date: dt.date, *,
-                id_scheme: str = "uscc", doc_number: str | None = None, log_head: str | None = None) -> Notice:
+def draw_notice(
+    issuer: str,
+    period: Period,
+    draws: Sequence[DrawRecord],
+    issue_date: dt.date,
+    *,
+    id_scheme: str = "uscc",
+    doc_number: str | None = None,
+    log_head: str | None = None,
+) -> Notice:
     """The drawn-list notice of ``period`` for one issuer; ``draws`` in the order to print.
 
     ``Notice.files`` is left empty: the service embeds the bundles (it has their bytes).
@@ -156,8 +174,12 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
     total = sum(len(d.entities) for d in draws)
     sealed = [d for d in draws if d.sealed_hidden]
     one_step = [d for d in draws if d.commitment and d.commitment.get("one_step")]
-    intro = [texts.DRAW_INTRO.format(legal_basis=texts.LEGAL_BASIS, issuer=issuer, when=when, matters=len(draws),
-                                     total=total), texts.DRAW_PROCEDURE]
+    intro = [
+        texts.DRAW_INTRO.format(
+            legal_basis=texts.LEGAL_BASIS, issuer=issuer, when=when, matters=len(draws), total=total
+        ),
+        texts.DRAW_PROCEDURE,
+    ]
     if sealed:
         intro.append(texts.DRAW_SEALED.format(matters="、".join(d.matter_name for d in sealed)))
     if one_step:
@@ -167,17 +189,31 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
     for d in draws:
         number += 1
         N = sum(int(s["N"]) for s in d.strata)
-        lead = (f"事项编号：{d.matter_code}。检查依据：{d.legal_basis}。检查方式：{d.method}。"
-                f"检查实施机关：{d.authority}。")
+        lead = (
+            f"事项编号：{d.matter_code}。检查依据：{d.legal_basis}。检查方式：{d.method}。检查实施机关：{d.authority}。"
+        )
         if d.sealed_hidden:
             table = None
-            lead += (f"本期从{N}家检查对象中抽取{sum(int(s['n']) for s in d.strata)}家。本事项为保密抽查，"
-                     "名单在检查完成后解密公示。")
+            lead += (
+                f"本期从{N}家检查对象中抽取{sum(int(s['n']) for s in d.strata)}家。本事项为保密抽查，"
+                "名单在检查完成后解密公示。"
+            )
         elif d.entities:
-            rows = [[str(k), public_entity_name(e.name, e.identifier, e.category), e.identifier, e.township or DASH,
-                     e.stratum] for k, e in enumerate(d.entities, 1)]
-            table = Table(["序号", "单位名称", id_label, "所属乡镇", "抽取层"], rows,
-                          align=["center", "left", "left", "center", "center"])
+            rows = [
+                [
+                    str(k),
+                    public_entity_name(e.name, e.identifier, e.category),
+                    e.identifier,
+                    e.township or DASH,
+                    e.stratum,
+                ]
+                for k, e in enumerate(d.entities, 1)
+            ]
+            table = Table(
+                ["序号", "单位名称", id_label, "所属乡镇", "抽取层"],
+                rows,
+                align=["center", "left", "left", "center", "center"],
+            )
             lead += f"本期从{N}家检查对象中抽取{len(d.entities)}家，名单如下。"
         else:
             table = None
@@ -192,12 +228,18 @@ def draw_notice(issuer: str, period: Period, draws: Sequence[DrawRecord], issue_
     number += 1
     names = [d.bundle_name for d in draws if not d.sealed_hidden]
     first = names[0] if names else bundle_file_name("MATTER", period.label)
-    sections.append(Section(f"{heading_number(number)}复核方法", [
-        texts.CHECK_FILES.format(count=len(names), names="、".join(names)),
-        texts.CHECK_TOOL.format(command=VERIFY_COMMAND, first=first),
-        texts.CHECK_BROWSER,
-        texts.CHECK_PACKAGE.format(version=draws[0].algorithm_version if draws else "1.0.10"),
-    ], Table(["Python代码"], [[line] for line in verification_snippet(first)], align=["left"])))
+    sections.append(
+        Section(
+            f"{heading_number(number)}复核方法",
+            [
+                texts.CHECK_FILES.format(count=len(names), names="、".join(names)),
+                texts.CHECK_TOOL.format(command=VERIFY_COMMAND, first=first),
+                texts.CHECK_BROWSER,
+                texts.CHECK_PACKAGE.format(version=draws[0].algorithm_version if draws else "1.0.10"),
+            ],
+            Table(["Python代码"], [[line] for line in verification_snippet(first)], align=["left"]),
+        )
+    )
     if log_head:
         number += 1
         sections.append(Section(f"{heading_number(number)}透明日志", log_head_paragraph(log_head)))
@@ -222,19 +264,35 @@ def _verification_sections(k: int, d: DrawRecord, id_label: str) -> list[Section
     c = d.commitment
     if c is not None:
         facts += [
-            ["公开承诺", f"{_moment(dt.datetime.fromisoformat(c['committed_at']))}承诺：名录SHA-256和种子来源在种子产生前确定"
-                        + ("（一步完成，承诺与抽取同时进行，未事先公布）" if c.get("one_step") else "")],
+            [
+                "公开承诺",
+                f"{_moment(dt.datetime.fromisoformat(c['committed_at']))}承诺：名录SHA-256和种子来源在种子产生前确定"
+                + ("（一步完成，承诺与抽取同时进行，未事先公布）" if c.get("one_step") else ""),
+            ],
             ["承诺校验码", str(c.get("sha256"))],
             ["种子来源", scrub(d.source_text or "")],
             ["公开随机数", d.public_seed or ""],
         ]
         if c.get("sealed"):
-            facts.append(["保密抽查", f"抽取另加密钥，密钥SHA-256为{c.get('salt_sha256')}；"
-                                  + ("密钥已于解密时公布，见抽取数据文件" if not d.sealed_hidden
-                                     else "密钥在检查完成后公布，届时任何人均可复核名单")])
+            facts.append(
+                [
+                    "保密抽查",
+                    f"抽取另加密钥，密钥SHA-256为{c.get('salt_sha256')}；"
+                    + (
+                        "密钥已于解密时公布，见抽取数据文件"
+                        if not d.sealed_hidden
+                        else "密钥在检查完成后公布，届时任何人均可复核名单"
+                    ),
+                ]
+            )
         if not d.sealed_hidden:
-            facts.append(["本事项种子", f"{d.seed}（由公开随机数、事项分组“{c.get('ticket_group')}”和期别按"
-                                     "公开规则计算，见抽取数据文件seed_derivation）"])
+            facts.append(
+                [
+                    "本事项种子",
+                    f"{d.seed}（由公开随机数、事项分组“{c.get('ticket_group')}”和期别按"
+                    "公开规则计算，见抽取数据文件seed_derivation）",
+                ]
+            )
     else:
         facts += [["随机种子", d.seed], ["种子来源", scrub(d.seed_source)]]
     facts += [
@@ -245,37 +303,74 @@ def _verification_sections(k: int, d: DrawRecord, id_label: str) -> list[Section
         ["抽取数据文件", "解密后公布" if d.sealed_hidden else d.bundle_name],
     ]
     if len(d.frames) > 1:
-        facts.append(["名录冻结记录", f"本期共冻结名录{len(d.frames)}次：" + "；".join(
-            f"第{i}次{_moment(dt.datetime.fromisoformat(f['prepared_at']))}，{f['N']}家，SHA-256 {str(f['sha256'])[:16]}…"
-            + ("（本次抽取所用）" if f.get("sha256") == d.frame_sha256 and f.get("drawn") else
-               ("（已用于抽取）" if f.get("drawn") else "（未用于抽取）"))
-            for i, f in enumerate(d.frames, 1))])
+        facts.append(
+            [
+                "名录冻结记录",
+                f"本期共冻结名录{len(d.frames)}次："
+                + "；".join(
+                    f"第{i}次{_moment(dt.datetime.fromisoformat(f['prepared_at']))}，{f['N']}家，SHA-256 {str(f['sha256'])[:16]}…"
+                    + (
+                        "（本次抽取所用）"
+                        if f.get("sha256") == d.frame_sha256 and f.get("drawn")
+                        else ("（已用于抽取）" if f.get("drawn") else "（未用于抽取）")
+                    )
+                    for i, f in enumerate(d.frames, 1)
+                ),
+            ]
+        )
     if d.excluded:
         facts.append(["未纳入名录", "；".join(f"{_excluded_text(r)}{n}家" for r, n in d.excluded.items())])
     if len(d.history) > 1:
-        facts.append(["重新抽取", f"本期共抽取{len(d.history)}次，以第{len(d.history)}次（最后一次）为准，"
-                                  "此前各次抽取记录保留并公示如下"])
+        facts.append(
+            [
+                "重新抽取",
+                f"本期共抽取{len(d.history)}次，以第{len(d.history)}次（最后一次）为准，此前各次抽取记录保留并公示如下",
+            ]
+        )
     else:
         facts.append(["重新抽取", "无"])
-    out = [Section(f"{heading_number(k, 2)}{d.matter_name}（{d.matter_code}）",
-                   table=Table(["项目", "内容"], facts, col_widths_mm=[30, 126], align=["center", "left"]),
-                   level=2)]
+    out = [
+        Section(
+            f"{heading_number(k, 2)}{d.matter_name}（{d.matter_code}）",
+            table=Table(["项目", "内容"], facts, col_widths_mm=[30, 126], align=["center", "left"]),
+            level=2,
+        )
+    ]
     rows = []
     for s in d.strata:
         standard, calc = _quota_parts(s, d.on_duty_inspectors)
         rows.append([str(s["stratum"]), str(s["N"]), standard, calc, str(s["n"])])
-    out.append(Section(paragraphs=["各抽取层的对象数、抽取标准和抽取数："],
-                       table=Table(["抽取层", "对象数N", "抽取标准", "计算过程", "抽取数n"], rows,
-                                   align=["center", "right", "left", "left", "right"])))
+    out.append(
+        Section(
+            paragraphs=["各抽取层的对象数、抽取标准和抽取数："],
+            table=Table(
+                ["抽取层", "对象数N", "抽取标准", "计算过程", "抽取数n"],
+                rows,
+                align=["center", "right", "left", "left", "right"],
+            ),
+        )
+    )
     if len(d.history) > 1 and not d.sealed_hidden:
         hist = []
         for i, step in enumerate(d.history, 1):
-            hist.append([f"第{i}次", _moment(step.drawn_at), step.seed, scrub(step.seed_source),
-                         scrub(step.reason) if step.reason else ("首次抽取" if i == 1 else DASH),
-                         "现行" if step is current else "已作废"])
-        out.append(Section(paragraphs=["抽取记录（含重新抽取及其原因）："],
-                           table=Table(["次序", "抽取时间", "随机种子", "种子来源", "重新抽取原因", "状态"], hist,
-                                       align=["center", "left", "left", "left", "left", "center"])))
+            hist.append(
+                [
+                    f"第{i}次",
+                    _moment(step.drawn_at),
+                    step.seed,
+                    scrub(step.seed_source),
+                    scrub(step.reason) if step.reason else ("首次抽取" if i == 1 else DASH),
+                    "现行" if step is current else "已作废",
+                ]
+            )
+        out.append(
+            Section(
+                paragraphs=["抽取记录（含重新抽取及其原因）："],
+                table=Table(
+                    ["次序", "抽取时间", "随机种子", "种子来源", "重新抽取原因", "状态"],
+                    hist,
+                    align=["center", "left", "left", "left", "left", "center"],
+                ),
+            )
+        )
     return out
-
-

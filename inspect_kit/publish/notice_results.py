@@ -11,11 +11,16 @@ from inspect_kit.findings.estimates import Estimate, percent, stratified
 from inspect_kit.periods import Period
 from inspect_kit.publish import texts
 from inspect_kit.publish.document import Notice, Section, Table, heading_number
-
-from inspect_kit.publish.notices import (DASH, PENDING, _id_label, _title,
-                                         log_head_paragraph, period_text, public_entity_name,
-                                         scrub)
-
+from inspect_kit.publish.notices import (
+    DASH,
+    PENDING,
+    _id_label,
+    _title,
+    log_head_paragraph,
+    period_text,
+    public_entity_name,
+    scrub,
+)
 
 # -- the results --------------------------------------------------------------------------------------
 
@@ -109,8 +114,16 @@ def _follow_up_cell(t: TaskOutcome) -> str:
     return text
 
 
-def results_notice(issuer: str, period: Period, matters: Sequence[MatterResults], issue_date: dt.date, *,
-                   id_scheme: str = "uscc", doc_number: str | None = None, log_head: str | None = None) -> Notice:
+def results_notice(
+    issuer: str,
+    period: Period,
+    matters: Sequence[MatterResults],
+    issue_date: dt.date,
+    *,
+    id_scheme: str = "uscc",
+    doc_number: str | None = None,
+    log_head: str | None = None,
+) -> Notice:
     """The results notice of ``period`` for one issuer; tasks without a finding print as 待录入."""
     when = period_text(period)
     id_label = _id_label(id_scheme)
@@ -119,35 +132,76 @@ def results_notice(issuer: str, period: Period, matters: Sequence[MatterResults]
     problems = sum(m.problems for m in matters)
     rectified = sum(m.rectified for m in matters)
     pending = [no for m in matters for no in m.pending]
-    summary = (f"{when}，{issuer}共对{len(matters)}个抽查事项随机抽取检查对象{drawn}家，已完成检查并录入结果{inspected}家，"
-               f"其中发现问题{problems}家，截至发布之日已整改{rectified}家")
+    summary = (
+        f"{when}，{issuer}共对{len(matters)}个抽查事项随机抽取检查对象{drawn}家，已完成检查并录入结果{inspected}家，"
+        f"其中发现问题{problems}家，截至发布之日已整改{rectified}家"
+    )
     summary += f"；另有{len(pending)}家检查结果待录入，录入后另行公示。" if pending else "。"
-    rows = [[m.matter_name, m.authority, str(len(m.tasks)), str(m.inspected), str(m.problems), str(m.rectified),
-             str(len(m.pending))] for m in matters]
+    rows = [
+        [
+            m.matter_name,
+            m.authority,
+            str(len(m.tasks)),
+            str(m.inspected),
+            str(m.problems),
+            str(m.rectified),
+            str(len(m.pending)),
+        ]
+        for m in matters
+    ]
     if len(matters) > 1:
         rows.append(["合计", "", str(drawn), str(inspected), str(problems), str(rectified), str(len(pending))])
-    sections = [Section(
-        f"{heading_number(1)}抽查结果汇总", [summary],
-        Table(["抽查事项", "检查实施机关", "抽取", "已检查", "发现问题", "已整改", PENDING], rows,
-              align=["left", "left", "right", "right", "right", "right", "right"]),
-        notes=[texts.RESULTS_NOTE],
-    ), Section(f"{heading_number(2)}检查结果明细")]
+    sections = [
+        Section(
+            f"{heading_number(1)}抽查结果汇总",
+            [summary],
+            Table(
+                ["抽查事项", "检查实施机关", "抽取", "已检查", "发现问题", "已整改", PENDING],
+                rows,
+                align=["left", "left", "right", "right", "right", "right", "right"],
+            ),
+            notes=[texts.RESULTS_NOTE],
+        ),
+        Section(f"{heading_number(2)}检查结果明细"),
+    ]
     for k, m in enumerate(matters, 1):
         # 检查实施机关 and 抽查事项 are the same for every task of a matter: stated once above its
         # table, since eight columns cannot be read on the 156 mm measure.
-        rows = [[t.task_no, f"{public_entity_name(t.name, t.identifier, t.category)}\n{t.identifier}",
-                 _inspection_days(t), _result_cell(t), _follow_up_cell(t)] for t in m.tasks]
-        sections.append(Section(
-            f"{heading_number(k, 2)}{m.matter_name}（{m.matter_code}）",
-            [f"抽查事项：{m.matter_name}。检查实施机关：{m.authority}。本事项抽取{len(m.tasks)}家，"
-             f"已检查{m.inspected}家，发现问题{m.problems}家，已整改{m.rectified}家"
-             + (f"，待录入{len(m.pending)}家。" if m.pending else "。")],
-            Table(["任务编号", f"单位名称\n{id_label}", "检查日期", "检查结果", "后续处置"], rows,
-                  align=["left"] * 5) if rows else None,
-            level=2))
+        rows = [
+            [
+                t.task_no,
+                f"{public_entity_name(t.name, t.identifier, t.category)}\n{t.identifier}",
+                _inspection_days(t),
+                _result_cell(t),
+                _follow_up_cell(t),
+            ]
+            for t in m.tasks
+        ]
+        sections.append(
+            Section(
+                f"{heading_number(k, 2)}{m.matter_name}（{m.matter_code}）",
+                [
+                    f"抽查事项：{m.matter_name}。检查实施机关：{m.authority}。本事项抽取{len(m.tasks)}家，"
+                    f"已检查{m.inspected}家，发现问题{m.problems}家，已整改{m.rectified}家"
+                    + (f"，待录入{len(m.pending)}家。" if m.pending else "。")
+                ],
+                Table(
+                    ["任务编号", f"单位名称\n{id_label}", "检查日期", "检查结果", "后续处置"], rows, align=["left"] * 5
+                )
+                if rows
+                else None,
+                level=2,
+            )
+        )
     if pending:
-        sections.append(Section(f"{heading_number(3)}待录入的检查任务", [
-            f"以下{len(pending)}项检查任务的检查结果尚未录入（{PENDING}），录入后将另行公示：{'、'.join(pending)}。"]))
+        sections.append(
+            Section(
+                f"{heading_number(3)}待录入的检查任务",
+                [
+                    f"以下{len(pending)}项检查任务的检查结果尚未录入（{PENDING}），录入后将另行公示：{'、'.join(pending)}。"
+                ],
+            )
+        )
     number = 4 if pending else 3
     estimates = [(m, e) for m in matters if (e := m.estimate()) is not None]
     if estimates:
@@ -172,11 +226,35 @@ def _estimate_section(number: int, estimates: Sequence[tuple[MatterResults, Esti
     rows = []
     for m, e in estimates:
         for s in e.strata:
-            rows.append([m.matter_name, s.stratum, str(s.N), str(s.n), str(s.x), percent(s.share),
-                         "—" if s.low is None else f"{percent(s.low)}～{percent(s.high)}"])
+            rows.append(
+                [
+                    m.matter_name,
+                    s.stratum,
+                    str(s.N),
+                    str(s.n),
+                    str(s.x),
+                    percent(s.share),
+                    "—" if s.low is None else f"{percent(s.low)}～{percent(s.high)}",
+                ]
+            )
         if len(e.strata) > 1:
-            rows.append([m.matter_name, "全部（分层估计）", str(e.N), str(e.n), str(e.x), percent(e.share),
-                         "—" if e.low is None else f"{percent(e.low)}～{percent(e.high)}"])
-    return Section(f"{heading_number(number)}抽查结果推断", [texts.ESTIMATE], Table(
-        ["抽查事项", "抽取层", "对象数", "已检查", "发现问题", "问题率", "95%置信区间"], rows,
-        align=["left", "center", "right", "right", "right", "right", "center"]))
+            rows.append(
+                [
+                    m.matter_name,
+                    "全部（分层估计）",
+                    str(e.N),
+                    str(e.n),
+                    str(e.x),
+                    percent(e.share),
+                    "—" if e.low is None else f"{percent(e.low)}～{percent(e.high)}",
+                ]
+            )
+    return Section(
+        f"{heading_number(number)}抽查结果推断",
+        [texts.ESTIMATE],
+        Table(
+            ["抽查事项", "抽取层", "对象数", "已检查", "发现问题", "问题率", "95%置信区间"],
+            rows,
+            align=["left", "center", "right", "right", "right", "right", "center"],
+        ),
+    )

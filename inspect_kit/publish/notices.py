@@ -36,10 +36,25 @@ from inspect_kit.publish.document import chinese_numeral
 from inspect_kit.publish.privacy import PrivateValues, mask
 
 __all__ = [
-    "DRAW_NOTICE_FILE", "RESULTS_NOTICE_FILE", "VERIFY_COMMAND",
-    "DrawEntity", "DrawStep", "DrawRecord", "TaskOutcome", "MatterResults",
-    "bundle_file_name", "default_file_name", "draw_notice", "period_text", "public_entity_name",
-    "log_file_name", "log_head_paragraph", "results_notice", "scrub", "looks_like_resident_id", "verification_snippet",
+    "DRAW_NOTICE_FILE",
+    "RESULTS_NOTICE_FILE",
+    "VERIFY_COMMAND",
+    "DrawEntity",
+    "DrawStep",
+    "DrawRecord",
+    "TaskOutcome",
+    "MatterResults",
+    "bundle_file_name",
+    "default_file_name",
+    "draw_notice",
+    "period_text",
+    "public_entity_name",
+    "log_file_name",
+    "log_head_paragraph",
+    "results_notice",
+    "scrub",
+    "looks_like_resident_id",
+    "verification_snippet",
 ]
 
 DRAW_NOTICE_FILE = "抽查名单公示"
@@ -72,7 +87,7 @@ def log_file_name(kind: str, period: str) -> str:
 
 
 def default_file_name(kind: str, period: str, unit_code: str | None = None) -> str:
-    """"抽查名单公示-2026Q1.pdf", or "抽查结果公示-2026-SCJG.pdf" when one notice per unit."""
+    """ "抽查名单公示-2026Q1.pdf", or "抽查结果公示-2026-SCJG.pdf" when one notice per unit."""
     base = {"draw": DRAW_NOTICE_FILE, "results": RESULTS_NOTICE_FILE}[kind]  # service.NOTICE_KINDS
     return f"{base}-{period}" + (f"-{unit_code}" if unit_code else "") + ".pdf"
 
@@ -102,29 +117,38 @@ _PATTERNS = [
     # Mainland mobile, optionally +86, written whole or 3-4-4.
     re.compile(rf"(?<!{_D})(?:(?:\+|＋|00)?86{_SEP})?[1１][3-9３-９]{_D}(?:{_SEP}{_D}{{4}}){{2}}(?!{_D})"),
     # Landline with area code: 0791-88888888, (0791)8888888, 0791 8888 8888, with an extension.
-    re.compile(rf"(?<!{_D})[(（]?[0０]{_D}{{2,3}}[)）]?{_SEP}{_D}{{3,4}}{_SEP}{_D}{{4}}(?:(?:转|-|－){_D}{{1,6}})?(?!{_D})"),
+    re.compile(
+        rf"(?<!{_D})[(（]?[0０]{_D}{{2,3}}[)）]?{_SEP}{_D}{{3,4}}{_SEP}{_D}{{4}}(?:(?:转|-|－){_D}{{1,6}})?(?!{_D})"
+    ),
     # E-mail addresses.
     re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"),
 ]
 # A bare 7-8 digit number is a landline only where the text says so.
-_CONTACT = re.compile(rf"(电话|手机|座机|联系方式|联系电话|热线|tel|Tel|TEL)([^0-9０-９]{{0,6}}?)"
-                      rf"({_D}[{_D[1:-1]} \-－]{{5,14}}{_D}(?:转{_D}{{1,6}})?)")
+_CONTACT = re.compile(
+    rf"(电话|手机|座机|联系方式|联系电话|热线|tel|Tel|TEL)([^0-9０-９]{{0,6}}?)"
+    rf"({_D}[{_D[1:-1]} \-－]{{5,14}}{_D}(?:转{_D}{{1,6}})?)"
+)
 # A person named after the role that names people: 法定代表人张三, 经营者：李四. Surnames that are
 # also common words (于, 和, 方, 单 ...) are left out: "业主方未提供" must stay readable.
 _ROLES = "法定代表人|法人代表|法人|负责人|经营者|业主|联系人|店主|户主|实际控制人"
-_SURNAMES = ("欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|司徒|令狐|长孙|宇文|夏侯|"
-             + "|".join("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
-                        "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎"
-                        "贺顾毛郝龚邵万钱严覃武戴莫孔汤温康施牛樊葛邢齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申"
-                        "欧耿兰焦俞左柳甘祝包尚符舒阮柯纪梅童凌毕季裴霍涂苗谷盛曲翁冉骆蓝游辛靳管柴"
-                        "蒙鲍华喻祁蒲房滕屈饶牟艾尤阳穆农卓缪芦麦褚娄窦戚岑费卜冷晏席"
-                        "卫米柏宗瞿桂佟臧闵苟邬边卞姬仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池麻苑迟"
-                        "邝胥洪"))
+_SURNAMES = "欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|司徒|令狐|长孙|宇文|夏侯|" + "|".join(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+    "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎"
+    "贺顾毛郝龚邵万钱严覃武戴莫孔汤温康施牛樊葛邢齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申"
+    "欧耿兰焦俞左柳甘祝包尚符舒阮柯纪梅童凌毕季裴霍涂苗谷盛曲翁冉骆蓝游辛靳管柴"
+    "蒙鲍华喻祁蒲房滕屈饶牟艾尤阳穆农卓缪芦麦褚娄窦戚岑费卜冷晏席"
+    "卫米柏宗瞿桂佟臧闵苟邬边卞姬仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池麻苑迟"
+    "邝胥洪"
+)
 # Characters that end a name rather than continue it (张三拒绝 → 张三, not 张三拒).
-_AFTER_NAME = set("拒未不在称于已对表承签说无是等和及与的因为到现同当要将把被让向从自也都还又就才曾正仍均亦系经以并即"
-                  "、，。；：！？（）()")
-_PERSON = re.compile(rf"({_ROLES})([：:\s为是]{{0,2}})(?!单位|资格|组织|机构|主体|登记|证书|营业|身份)"
-                     rf"((?:{_SURNAMES})[\u4e00-\u9fff]{{1,2}})")
+_AFTER_NAME = set(
+    "拒未不在称于已对表承签说无是等和及与的因为到现同当要将把被让向从自也都还又就才曾正仍均亦系经以并即"
+    "、，。；：！？（）()"
+)
+_PERSON = re.compile(
+    rf"({_ROLES})([：:\s为是]{{0,2}})(?!单位|资格|组织|机构|主体|登记|证书|营业|身份)"
+    rf"((?:{_SURNAMES})[\u4e00-\u9fff]{{1,2}})"
+)
 
 
 def _mask_person(m: re.Match[str]) -> str:
@@ -168,7 +192,9 @@ def looks_like_resident_id(value: str) -> bool:
 
 
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]{2,4}")
-_BUSINESS = re.compile(r"店|铺|部|行|馆|厂|场|坊|社|站|所|院|吧|屋|园|中心|公司|记|号|堂|阁|楼|庄|居|苑|厅|摊|档|室|处|队|组|户")
+_BUSINESS = re.compile(
+    r"店|铺|部|行|馆|厂|场|坊|社|站|所|院|吧|屋|园|中心|公司|记|号|堂|阁|楼|庄|居|苑|厅|摊|档|室|处|队|组|户"
+)
 
 
 def public_entity_name(name: str, identifier: str = "", category: str | None = None) -> str:
@@ -193,6 +219,11 @@ def log_head_paragraph(head: str | None) -> list[str]:
 
 
 # The two notices, re-exported here (they use the helpers above).
-from inspect_kit.publish.notice_draw import (DrawEntity, DrawRecord, DrawStep, draw_notice,  # noqa: E402
-                                             verification_snippet)
+from inspect_kit.publish.notice_draw import (  # noqa: E402
+    DrawEntity,
+    DrawRecord,
+    DrawStep,
+    draw_notice,  # noqa: E402
+    verification_snippet,
+)
 from inspect_kit.publish.notice_results import MatterResults, TaskOutcome, results_notice  # noqa: E402

@@ -41,8 +41,16 @@ from inspect_kit.text import to_halfwidth
 if TYPE_CHECKING:
     from inspect_kit.publish.document import Notice
 
-__all__ = ["KINDS", "PrivateValues", "check_public", "declared_public", "mask", "mask_notice", "mentions",
-           "public_texts"]
+__all__ = [
+    "KINDS",
+    "PrivateValues",
+    "check_public",
+    "declared_public",
+    "mask",
+    "mask_notice",
+    "mentions",
+    "public_texts",
+]
 
 # What a private value is, by the column it comes from: (table, column) → words for messages.
 KINDS: Mapping[tuple[str, str], str] = {
@@ -53,13 +61,38 @@ KINDS: Mapping[tuple[str, str], str] = {
 }
 RESIDENT_ID = "a resident ID-card number"
 # Typed into registries where nothing is known; they identify nobody and are common words.
-_PLACEHOLDERS = frozenset({"无", "暂无", "没有", "不详", "未知", "同上", "本人", "待定", "待补充", "空", "null", "none",
-                           "n/a", "na", "法人", "法定代表人", "负责人", "经理", "老板", "店主", "业主", "个人"})
+_PLACEHOLDERS = frozenset(
+    {
+        "无",
+        "暂无",
+        "没有",
+        "不详",
+        "未知",
+        "同上",
+        "本人",
+        "待定",
+        "待补充",
+        "空",
+        "null",
+        "none",
+        "n/a",
+        "na",
+        "法人",
+        "法定代表人",
+        "负责人",
+        "经理",
+        "老板",
+        "店主",
+        "业主",
+        "个人",
+    }
+)
 _MIN_DIGITS = 7
 # Dropped before matching, so that "138 1234-5678" and "龙 芳秀" match: blanks (every character
 # str.isspace() knows), hyphens and dashes, invisible characters.
-_SEPARATORS = frozenset({chr(c) for c in range(0x3001) if chr(c).isspace()}
-                        | set("-－‐‑–—\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_SEPARATORS = frozenset(
+    {chr(c) for c in range(0x3001) if chr(c).isspace()} | set("-－‐‑–—\u200b\u200c\u200d\u2060\ufeff\u00ad")
+)
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
@@ -187,7 +220,7 @@ def _matches(text: str, values: PrivateValues) -> list[_Match]:
         if not lengths:
             continue
         for n in lengths:
-            piece = compact[i:i + n]
+            piece = compact[i : i + n]
             kind = values.kinds.get(piece) if len(piece) == n else None
             if kind is not None and _bounded(text, compact, where, i, i + n):
                 if not (allowed and allowed.issuperset(range(i, i + n))):
@@ -241,8 +274,8 @@ def mask(text: str | None, values: PrivateValues) -> str:
         return text or ""
     out, at = [], 0
     for m in _matches(text, values):
-        out.append(text[at:m.start])
-        out.append(_masked(text[m.start:m.end]))
+        out.append(text[at : m.start])
+        out.append(_masked(text[m.start : m.end]))
         at = m.end
     out.append(text[at:])
     return "".join(out)
@@ -281,22 +314,36 @@ def mask_notice(notice: Notice, values: PrivateValues) -> Notice:
     def table(t: Table | None) -> Table | None:
         if t is None:
             return None
-        return dataclasses.replace(t, columns=[m(c) for c in t.columns], rows=[[m(c) for c in r] for r in t.rows],
-                                   caption=m(t.caption))
+        return dataclasses.replace(
+            t, columns=[m(c) for c in t.columns], rows=[[m(c) for c in r] for r in t.rows], caption=m(t.caption)
+        )
 
     def section(s: Section) -> Section:
-        return dataclasses.replace(s, heading=m(s.heading), paragraphs=[m(p) for p in s.paragraphs],
-                                   table=table(s.table), notes=[m(n) for n in s.notes])
+        return dataclasses.replace(
+            s,
+            heading=m(s.heading),
+            paragraphs=[m(p) for p in s.paragraphs],
+            table=table(s.table),
+            notes=[m(n) for n in s.notes],
+        )
 
     def attachment(a: Attachment) -> Attachment:
         return dataclasses.replace(a, title=m(a.title), sections=[section(s) for s in a.sections])
 
     return dataclasses.replace(
-        notice, issuer=m(notice.issuer), title=m(notice.title), doc_number=m(notice.doc_number),
-        addressee=m(notice.addressee), intro=[m(p) for p in notice.intro],
-        sections=[section(s) for s in notice.sections], closing=[m(c) for c in notice.closing],
-        signature=m(notice.signature), attachments=[attachment(a) for a in notice.attachments],
-        letterhead=m(notice.letterhead), keywords=tuple(m(k) for k in notice.keywords))
+        notice,
+        issuer=m(notice.issuer),
+        title=m(notice.title),
+        doc_number=m(notice.doc_number),
+        addressee=m(notice.addressee),
+        intro=[m(p) for p in notice.intro],
+        sections=[section(s) for s in notice.sections],
+        closing=[m(c) for c in notice.closing],
+        signature=m(notice.signature),
+        attachments=[attachment(a) for a in notice.attachments],
+        letterhead=m(notice.letterhead),
+        keywords=tuple(m(k) for k in notice.keywords),
+    )
 
 
 # -- the public-output guard ------------------------------------------------------------------------
@@ -337,8 +384,16 @@ def _json_strings(value: object) -> Iterator[str]:
             yield from _json_strings(v)
 
 
-_KIND_OF_SUFFIX = {".json": "json", ".csv": "csv", ".txt": "text", ".html": "html", ".htm": "html",
-                   ".pdf": "pdf", ".xml": "text", ".md": "text"}
+_KIND_OF_SUFFIX = {
+    ".json": "json",
+    ".csv": "csv",
+    ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".xml": "text",
+    ".md": "text",
+}
 
 
 def public_texts(content: bytes | str, kind: str, name: str = "") -> Iterator[tuple[str, str]]:
@@ -362,8 +417,10 @@ def public_texts(content: bytes | str, kind: str, name: str = "") -> Iterator[tu
     elif kind in ("csv", "text", "html"):
         yield name, _decode(content)
     else:
-        raise InspectError(f"{name or 'an artefact'}: cannot check a {kind!r} file for personal data, so it is not "
-                           "published (known kinds: pdf, json, csv, text, html)")
+        raise InspectError(
+            f"{name or 'an artefact'}: cannot check a {kind!r} file for personal data, so it is not "
+            "published (known kinds: pdf, json, csv, text, html)"
+        )
 
 
 def _pdf_texts(pdf: bytes, name: str) -> Iterator[tuple[str, str]]:
@@ -376,8 +433,9 @@ def _pdf_texts(pdf: bytes, name: str) -> Iterator[tuple[str, str]]:
         yield f"{name}, page {k}", page.extract_text() or ""
     for f in reader.attachment_list:
         suffix = "." + f.name.rsplit(".", 1)[-1].lower() if "." in f.name else ""
-        yield from public_texts(f.content, _KIND_OF_SUFFIX.get(suffix, suffix or "unknown"),
-                                f"{name}, attached file {f.name}")
+        yield from public_texts(
+            f.content, _KIND_OF_SUFFIX.get(suffix, suffix or "unknown"), f"{name}, attached file {f.name}"
+        )
 
 
 def check_public(artefact: str, content: bytes | str, kind: str, values: PrivateValues) -> None:
@@ -391,9 +449,13 @@ def check_public(artefact: str, content: bytes | str, kind: str, values: Private
         if found:
             m = found[0]
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-            raise InspectError(f"refusing to publish {where}: it contains {m.kind} "
-                               f"({_masked(text[m.start:m.end].strip())}){more}; personal data must not appear in "
-                               "a public document — nothing was written")
+            raise InspectError(
+                f"refusing to publish {where}: it contains {m.kind} "
+                f"({_masked(text[m.start : m.end].strip())}){more}; personal data must not appear in "
+                "a public document — nothing was written"
+            )
         for value in _resident_ids(text):
-            raise InspectError(f"refusing to publish {where}: it contains {RESIDENT_ID} ({value[:6]}{'*' * 12}); "
-                               "personal data must not appear in a public document — nothing was written")
+            raise InspectError(
+                f"refusing to publish {where}: it contains {RESIDENT_ID} ({value[:6]}{'*' * 12}); "
+                "personal data must not appear in a public document — nothing was written"
+            )

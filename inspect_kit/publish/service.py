@@ -83,10 +83,30 @@ from inspect_kit.publish.guard import (
 from inspect_kit.publish.sources import BuiltNotice, fonts_from_config, notice_units
 
 __all__ = [
-    "BuiltNotice", "FileCheck", "NoticeRecord", "PrivateColumnError", "PublishedNotice",
-    "build_draw_notice", "bundle_bytes", "build_results_notice", "check_files", "check_target", "fonts_from_config",
-    "guard_public", "list_notices", "notice_units", "private_values", "private_value_warnings", "public_select", "publish_draw",
-    "publish_results", "record_pdf", "RecordedFile", "PUBLISHED_FINDING_TEXT", "NoticeKind", "NOTICE_KINDS",
+    "BuiltNotice",
+    "FileCheck",
+    "NoticeRecord",
+    "PrivateColumnError",
+    "PublishedNotice",
+    "build_draw_notice",
+    "bundle_bytes",
+    "build_results_notice",
+    "check_files",
+    "check_target",
+    "fonts_from_config",
+    "guard_public",
+    "list_notices",
+    "notice_units",
+    "private_values",
+    "private_value_warnings",
+    "public_select",
+    "publish_draw",
+    "publish_results",
+    "record_pdf",
+    "RecordedFile",
+    "PUBLISHED_FINDING_TEXT",
+    "NoticeKind",
+    "NOTICE_KINDS",
 ]
 
 
@@ -117,34 +137,83 @@ class PublishedNotice:
         return d
 
     def line(self) -> str:
-        tasks = f"{len(self.task_ids)} tasks" + (f", {len(self.pending_task_ids)} pending (待录入)"
-                                                 if self.pending_task_ids else "")
+        tasks = f"{len(self.task_ids)} tasks" + (
+            f", {len(self.pending_task_ids)} pending (待录入)" if self.pending_task_ids else ""
+        )
         files = f"; embedded {', '.join(self.files)}" if self.files else ""
-        return (f"wrote {self.path}: {self.kind} notice of {self.period} by {self.issuer}, {self.pages} pages, "
-                f"{', '.join(self.matter_codes)} ({tasks}){files}; sha256 {self.sha256}; notice #{self.notice_id}"
-                + (f" (re-issue of notice #{self.reissue_of})" if self.reissue_of else ""))
+        return (
+            f"wrote {self.path}: {self.kind} notice of {self.period} by {self.issuer}, {self.pages} pages, "
+            f"{', '.join(self.matter_codes)} ({tasks}){files}; sha256 {self.sha256}; notice #{self.notice_id}"
+            + (f" (re-issue of notice #{self.reissue_of})" if self.reissue_of else "")
+        )
 
 
-def _issue(engine: Engine, kind: str, built: BuiltNotice, path: Path | str, issue_date: dt.date, now: dt.datetime,
-           fonts: Any, creation_date: dt.datetime | dt.date | None, force: bool = False) -> PublishedNotice:
+def _issue(
+    engine: Engine,
+    kind: str,
+    built: BuiltNotice,
+    path: Path | str,
+    issue_date: dt.date,
+    now: dt.datetime,
+    fonts: Any,
+    creation_date: dt.datetime | dt.date | None,
+    force: bool = False,
+) -> PublishedNotice:
     from inspect_kit.publish import render
 
     check_target(engine, path, force=force)  # before the rendering: a refused target costs nothing
     public = privacy.declared_public(built.notice.files)  # the draws' witnesses
     notice = privacy.mask_notice(built.notice, private_values(engine).allowing(public))
     pdf = render(notice, fonts, creation_date if creation_date is not None else issue_date)
-    rec = record_pdf(engine, pdf, path, kind=kind, period=built.period, issued_on=issue_date, now=now,
-                     matter_codes=built.matter_codes, task_ids=built.task_ids, pending_task_ids=built.pending_task_ids,
-                     force=force, public=public)
-    return PublishedNotice(rec.notice_id, kind, built.period, built.unit, built.issuer, rec.path, rec.sha256, rec.pages,
-                           rec.size, issue_date, built.matter_codes, built.task_ids, built.pending_task_ids,
-                           [name for name, _ in built.notice.files], built.pending_task_nos, rec.reissue_of)
+    rec = record_pdf(
+        engine,
+        pdf,
+        path,
+        kind=kind,
+        period=built.period,
+        issued_on=issue_date,
+        now=now,
+        matter_codes=built.matter_codes,
+        task_ids=built.task_ids,
+        pending_task_ids=built.pending_task_ids,
+        force=force,
+        public=public,
+    )
+    return PublishedNotice(
+        rec.notice_id,
+        kind,
+        built.period,
+        built.unit,
+        built.issuer,
+        rec.path,
+        rec.sha256,
+        rec.pages,
+        rec.size,
+        issue_date,
+        built.matter_codes,
+        built.task_ids,
+        built.pending_task_ids,
+        [name for name, _ in built.notice.files],
+        built.pending_task_nos,
+        rec.reissue_of,
+    )
 
 
-def publish_draw(engine: Engine, config: Config, period: Period | str, *, path: Path | str, issue_date: dt.date,
-                 now: dt.datetime, unit: str | None = None, matters: Sequence[str] | None = None,
-                 creation_date: dt.datetime | dt.date | None = None, fonts: Any = None,
-                 doc_number: str | None = None, force: bool = False) -> PublishedNotice:
+def publish_draw(
+    engine: Engine,
+    config: Config,
+    period: Period | str,
+    *,
+    path: Path | str,
+    issue_date: dt.date,
+    now: dt.datetime,
+    unit: str | None = None,
+    matters: Sequence[str] | None = None,
+    creation_date: dt.datetime | dt.date | None = None,
+    fonts: Any = None,
+    doc_number: str | None = None,
+    force: bool = False,
+) -> PublishedNotice:
     """Write the drawn-list notice (抽查对象名单公示) of ``period`` to ``path`` and record it.
 
     The current draw of every matter of the unit (``unit``, or the only unit with draws in the
@@ -152,27 +221,67 @@ def publish_draw(engine: Engine, config: Config, period: Period | str, *, path: 
     ``fonts`` defaults to settings.publish; ``creation_date`` (PDF metadata) to the issue date.
     An existing file at ``path`` is refused unless ``force`` (a re-issue, see `record_pdf`).
     """
-    built = build_draw_notice(engine, config, period, issue_date=issue_date, unit=unit, matters=matters,
-                              doc_number=doc_number)
-    return _issue(engine, "draw", built, path, issue_date, now,
-                  fonts if fonts is not None else fonts_from_config(config), creation_date, force)
+    built = build_draw_notice(
+        engine, config, period, issue_date=issue_date, unit=unit, matters=matters, doc_number=doc_number
+    )
+    return _issue(
+        engine,
+        "draw",
+        built,
+        path,
+        issue_date,
+        now,
+        fonts if fonts is not None else fonts_from_config(config),
+        creation_date,
+        force,
+    )
 
 
-def publish_results(engine: Engine, config: Config, period: Period | str, *, path: Path | str, issue_date: dt.date,
-                    now: dt.datetime, unit: str | None = None, matters: Sequence[str] | None = None,
-                    allow_incomplete: bool = False, creation_date: dt.datetime | dt.date | None = None,
-                    fonts: Any = None, codebook: Any = None, doc_number: str | None = None,
-                    force: bool = False) -> PublishedNotice:
+def publish_results(
+    engine: Engine,
+    config: Config,
+    period: Period | str,
+    *,
+    path: Path | str,
+    issue_date: dt.date,
+    now: dt.datetime,
+    unit: str | None = None,
+    matters: Sequence[str] | None = None,
+    allow_incomplete: bool = False,
+    creation_date: dt.datetime | dt.date | None = None,
+    fonts: Any = None,
+    codebook: Any = None,
+    doc_number: str | None = None,
+    force: bool = False,
+) -> PublishedNotice:
     """Write the results notice (抽查结果公示) of ``period`` to ``path`` and record it.
 
     Refuses while tasks lack a finding unless ``allow_incomplete`` (they are then listed as 待录入
     and recorded in ``pending_task_ids``, so they do not count as published). An existing file at
     ``path`` is refused unless ``force`` (a re-issue, see `record_pdf`).
     """
-    built = build_results_notice(engine, config, period, issue_date=issue_date, unit=unit, matters=matters,
-                                 allow_incomplete=allow_incomplete, codebook=codebook, doc_number=doc_number)
-    return _issue(engine, "results", built, path, issue_date, now,
-                  fonts if fonts is not None else fonts_from_config(config), creation_date, force)
+    built = build_results_notice(
+        engine,
+        config,
+        period,
+        issue_date=issue_date,
+        unit=unit,
+        matters=matters,
+        allow_incomplete=allow_incomplete,
+        codebook=codebook,
+        doc_number=doc_number,
+    )
+    return _issue(
+        engine,
+        "results",
+        built,
+        path,
+        issue_date,
+        now,
+        fonts if fonts is not None else fonts_from_config(config),
+        creation_date,
+        force,
+    )
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,12 @@ def fonts_from_config(config: Config) -> FontConfig:
             return str(config.folder / path)
         return str(path)
 
-    return FontConfig(title=where(p.title_font), body=where(p.body_font), heading=where(p.heading_font),
-                      fallback=where(p.fallback_font))
+    return FontConfig(
+        title=where(p.title_font),
+        body=where(p.body_font),
+        heading=where(p.heading_font),
+        fallback=where(p.fallback_font),
+    )
 
 
 def issuer_of(config: Config, unit_code: str) -> str:
@@ -71,8 +75,14 @@ def matter_info(config: Config, code: str, spec: dict | None) -> MatterInfo:
         spec = config.matter(code).model_dump(mode="json")
     unit = spec["unit"]
     team = [unit] + [d for d in (spec.get("team") or {}) if d != unit]
-    return MatterInfo(code, spec["name"], unit, spec.get("legal_basis", ""), spec.get("method", "现场检查"),
-                       tuple(team) if len(spec.get("team") or {}) > 1 else (unit,))
+    return MatterInfo(
+        code,
+        spec["name"],
+        unit,
+        spec.get("legal_basis", ""),
+        spec.get("method", "现场检查"),
+        tuple(team) if len(spec.get("team") or {}) > 1 else (unit,),
+    )
 
 
 def authority(config: Config, m: MatterInfo) -> str:
@@ -100,14 +110,17 @@ def current_draws(conn: Connection, config: Config, period: str, matters: Sequen
     if not latest:
         return []
     frames = dict(conn.execute(public_select(Draw.id, Draw.frame_id).where(Draw.id.in_(list(latest.values())))).all())
-    specs = dict(conn.execute(public_select(Frame.id, Frame.matter_spec).where(Frame.id.in_(list(frames.values())))).all())
+    specs = dict(
+        conn.execute(public_select(Frame.id, Frame.matter_spec).where(Frame.id.in_(list(frames.values())))).all()
+    )
     order = {m.code: i for i, m in enumerate(config.matters)}
-    out = [CurrentDraw(i, frames[i], matter_info(config, code, specs.get(frames[i])))
-           for code, i in latest.items()]
+    out = [CurrentDraw(i, frames[i], matter_info(config, code, specs.get(frames[i]))) for code, i in latest.items()]
     return sorted(out, key=lambda d: (order.get(d.matter.code, len(order)), d.matter.code))
 
 
-def select_unit(config: Config, draws: list[CurrentDraw], period: str, unit: str | None) -> tuple[str, list[CurrentDraw]]:
+def select_unit(
+    config: Config, draws: list[CurrentDraw], period: str, unit: str | None
+) -> tuple[str, list[CurrentDraw]]:
     if unit is not None:
         config.unit(unit)  # an unknown unit is an error, not an empty notice
         chosen = [d for d in draws if d.matter.unit == unit]
@@ -118,8 +131,10 @@ def select_unit(config: Config, draws: list[CurrentDraw], period: str, unit: str
     if not units:
         raise InspectError(f"no draws for {period}: draw first (`inspect draw run --period {period} ...`)")
     if len(units) > 1:
-        raise InspectError(f"the draws of {period} belong to {len(units)} units ({', '.join(units)}); a notice has "
-                           "one issuing authority: pass --unit CODE, or -o a folder to write one notice per unit")
+        raise InspectError(
+            f"the draws of {period} belong to {len(units)} units ({', '.join(units)}); a notice has "
+            "one issuing authority: pass --unit CODE, or -o a folder to write one notice per unit"
+        )
     return units[0], draws
 
 
@@ -128,7 +143,9 @@ def unit_order(config: Config, codes: Iterable[str]) -> list[str]:
     return sorted(set(codes), key=lambda c: (order.get(c, len(order)), c))
 
 
-def notice_units(engine: Engine, config: Config, period: Period | str, matters: Sequence[str] | None = None) -> list[str]:
+def notice_units(
+    engine: Engine, config: Config, period: Period | str, matters: Sequence[str] | None = None
+) -> list[str]:
     """Codes of the units whose matters have draws in ``period`` (units.toml order): one notice each."""
     label = period_label(period)
     with engine.connect() as conn:
@@ -146,5 +163,7 @@ def check_identifiers(identifiers: Iterable[str], where: str) -> None:
 
     bad = [i for i in identifiers if nt.looks_like_resident_id(i) and not is_valid(i)]
     if bad:
-        raise InspectError(f"{len(bad)} identifier(s) in {where} look like resident ID-card numbers (e.g. "
-                           f"{bad[0][:6]}…): a public notice cannot publish them; give these entities another identifier")
+        raise InspectError(
+            f"{len(bad)} identifier(s) in {where} look like resident ID-card numbers (e.g. "
+            f"{bad[0][:6]}…): a public notice cannot publish them; give these entities another identifier"
+        )

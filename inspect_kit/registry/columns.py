@@ -54,8 +54,9 @@ class ColumnValidator:
             return None
         return list(named.values())
 
-    def _column(self, j: int, col: Sequence[Any], required: bool,
-                parse: Callable[[str], Any] | None) -> Sequence[Any] | None:
+    def _column(
+        self, j: int, col: Sequence[Any], required: bool, parse: Callable[[str], Any] | None
+    ) -> Sequence[Any] | None:
         """One column's parsed values, or None if a cell of it has a problem."""
         try:
             raws = clean_cells(col)
@@ -66,8 +67,13 @@ class ColumnValidator:
             return None
         if parse is None:
             return list(map({"": None}.get, raws, raws)) if has_empty else raws
-        if parse in _ASCII_FAST and not has_empty and raws is col and all(map(str.isascii, raws)) \
-                and not any(map(str.__contains__, raws, repeat(" "))):
+        if (
+            parse in _ASCII_FAST
+            and not has_empty
+            and raws is col
+            and all(map(str.isascii, raws))
+            and not any(map(str.__contains__, raws, repeat(" ")))
+        ):
             fast = _ASCII_FAST[parse]
             return raws if fast is None else list(map(fast, raws))
         memo = self._memo[j]

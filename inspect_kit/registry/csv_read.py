@@ -38,8 +38,10 @@ def detect_encoding(path: Path) -> str:
         exc = _decode_failure(f, "gb18030")
         if exc is None:
             return "gb18030"
-        raise InspectError(f"{path}: not UTF-8, UTF-16 or GBK/GB18030 text ({exc.reason}); "
-                           "save it as UTF-8 CSV or .xlsx, or pass --encoding")
+        raise InspectError(
+            f"{path}: not UTF-8, UTF-16 or GBK/GB18030 text ({exc.reason}); "
+            "save it as UTF-8 CSV or .xlsx, or pass --encoding"
+        )
 
 
 def _decode_failure(f: BinaryIO, encoding: str) -> UnicodeDecodeError | None:
@@ -82,8 +84,10 @@ def _check_encoding(encoding: str) -> None:
 def _decode_error(path: Path, encoding: str, error: UnicodeError) -> InspectError:
     """Where the file stops being `encoding` text: its line, and the bytes."""
     if not isinstance(error, UnicodeDecodeError):  # e.g. "UTF-16 stream does not start with BOM"
-        return InspectError(f"{path}: not {encoding} text ({error}); pass the right --encoding (gbk, gb18030, "
-                            "utf-16, utf-8) or leave it out to detect it")
+        return InspectError(
+            f"{path}: not {encoding} text ({error}); pass the right --encoding (gbk, gb18030, "
+            "utf-16, utf-8) or leave it out to detect it"
+        )
     decoder = codecs.getincrementaldecoder(encoding)()
     consumed, lines = 0, 1
     with open(path, "rb") as f:
@@ -99,10 +103,12 @@ def _decode_error(path: Path, encoding: str, error: UnicodeError) -> InspectErro
                 f.seek(max(0, consumed - pending))
                 before = f.read(offset - max(0, consumed - pending))
                 lines += before.decode(encoding, errors="replace").count("\n")
-                bad = exc.object[exc.start:exc.end].hex(" ")
-                return InspectError(f"{path}, line {lines}: the bytes {bad} (at byte {offset:,}) are not "
-                                    f"{encoding} text; pass the right --encoding (gbk, gb18030, utf-16, utf-8) "
-                                    "or leave it out to detect it")
+                bad = exc.object[exc.start : exc.end].hex(" ")
+                return InspectError(
+                    f"{path}, line {lines}: the bytes {bad} (at byte {offset:,}) are not "
+                    f"{encoding} text; pass the right --encoding (gbk, gb18030, utf-16, utf-8) "
+                    "or leave it out to detect it"
+                )
             lines += text.count("\n")
             consumed += len(chunk)
             if not chunk:
@@ -138,8 +144,13 @@ def _oversized_column(path: Path, encoding: str, delimiter: str, skip_lines: int
     return None
 
 
-def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None = None,
-             require_rows: bool = True, unique_headers: bool = True) -> Table:
+def read_csv(
+    path: Path,
+    known: Callable[[list[Any]], int],
+    encoding: str | None = None,
+    require_rows: bool = True,
+    unique_headers: bool = True,
+) -> Table:
     if encoding is not None:
         _check_encoding(encoding)
     with open(path, "rb") as raw:
@@ -176,8 +187,10 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
                 col = _oversized_column(path, encoding, delimiter, start)
                 names = headers or first
                 where = f"{path}, row {start + 1}" + (f", column {column_name(names, col)}" if col is not None else "")
-                raise InspectError(f"{where}: a cell of more than {csv.field_size_limit():,} characters; at most "
-                                   f"{MAX_CELL_CHARS:,} (what one spreadsheet cell holds)") from None
+                raise InspectError(
+                    f"{where}: a cell of more than {csv.field_size_limit():,} characters; at most "
+                    f"{MAX_CELL_CHARS:,} (what one spreadsheet cell holds)"
+                ) from None
             raise InspectError(f"{path}, row {reader.line_num}: malformed CSV ({exc})") from None
 
     rows = records()
@@ -193,7 +206,7 @@ def read_csv(path: Path, known: Callable[[list[Any]], int], encoding: str | None
 
     def stream() -> Generator[tuple[int, list[Any]], None, None]:
         try:
-            yield from checked(str(path), header_row, headers, chain(head[h + 1:], rows), require_rows)
+            yield from checked(str(path), header_row, headers, chain(head[h + 1 :], rows), require_rows)
         finally:
             text.close()
 

@@ -76,8 +76,10 @@ class ImportSummary:
     batch_id: int | None = None
 
     def line(self) -> str:
-        s = (f"{self.kind}: {self.rows} rows read — {self.added} added, {self.updated} updated, "
-             f"{self.unchanged} unchanged, {self.rejected} rejected")
+        s = (
+            f"{self.kind}: {self.rows} rows read — {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.rejected} rejected"
+        )
         if self.skipped_duplicates:
             s += f", {self.skipped_duplicates} duplicate rows skipped"
         if self.dry_run:
@@ -165,8 +167,17 @@ class _Keys:
 class _Run:
     """One import's pipeline inside the transaction: blocks → records → keys → chunks → writer."""
 
-    def __init__(self, conn: Connection, kind: str, layout: Layout, opts: ImportOptions, writer: Writer,
-                 summary: ImportSummary, table: Table, progress: Callable[[int, int], None] | None):
+    def __init__(
+        self,
+        conn: Connection,
+        kind: str,
+        layout: Layout,
+        opts: ImportOptions,
+        writer: Writer,
+        summary: ImportSummary,
+        table: Table,
+        progress: Callable[[int, int], None] | None,
+    ):
         ctx = opts.rule_context(layout.present, unit_lookup(conn))
         self.opts, self.writer, self.summary, self.table, self.progress = opts, writer, summary, table, progress
         self.rows = RowValidator(layout, ctx)
@@ -235,15 +246,17 @@ class _Run:
             self.progress(self.table.size_hint, self.table.size_hint)
 
 
-def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOptions,
-                    progress: Callable[[int, int], None] | None = None) -> ImportSummary:
+def import_registry(
+    engine: Engine, kind: str, path: Path | str, opts: ImportOptions, progress: Callable[[int, int], None] | None = None
+) -> ImportSummary:
     """Validate and upsert one registry file in a single transaction; see the module docstring."""
     if kind not in KINDS:
         raise InspectError(f"unknown registry {kind!r}; use one of {', '.join(KINDS)}")
     path = Path(path)
     index = header_index(FIELDS[kind])
-    table = read_table(path, lambda row: sum(1 for c in row if header_key(c) in index),
-                       encoding=opts.encoding, sheet=opts.sheet)
+    table = read_table(
+        path, lambda row: sum(1 for c in row if header_key(c) in index), encoding=opts.encoding, sheet=opts.sheet
+    )
     summary = ImportSummary(kind, str(path), table.encoding, dry_run=opts.dry_run)
     layout = Layout.of(kind, str(path), table.headers)
     summary.ignored_columns = list(layout.ignored)
@@ -254,18 +267,28 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
                 raise ValidationFailed(f"{path}: cannot import {kind}", list(layout.problems))
             batch_id = None
             if not opts.dry_run:
-                batch_id = insert_id(conn, ImportBatch.__table__,
-                                     kind=kind, source=path.name, source_sha256=_file_sha256(path), at=opts.now)
+                batch_id = insert_id(
+                    conn,
+                    ImportBatch.__table__,
+                    kind=kind,
+                    source=path.name,
+                    source_sha256=_file_sha256(path),
+                    at=opts.now,
+                )
             writer = WRITERS[kind](conn, layout, opts, batch_id)
             run = _Run(conn, kind, layout, opts, writer, summary, table, progress)
             run.run()
             if run.n_problems:
-                raise ValidationFailed(f"{path}: {summary.rejected} of {summary.rows} rows rejected; the import was "
-                                       "refused", run.problems)
+                raise ValidationFailed(
+                    f"{path}: {summary.rejected} of {summary.rows} rows rejected; the import was refused", run.problems
+                )
             summary.added, summary.updated, summary.unchanged = writer.added, writer.updated, writer.unchanged
             if not opts.dry_run:
-                conn.execute(update(ImportBatch.__table__).where(ImportBatch.id == batch_id).values(
-                    added=summary.added, updated=summary.updated, unchanged=summary.unchanged))
+                conn.execute(
+                    update(ImportBatch.__table__)
+                    .where(ImportBatch.id == batch_id)
+                    .values(added=summary.added, updated=summary.updated, unchanged=summary.unchanged)
+                )
                 append_pending(conn, opts.now)
                 summary.batch_id = batch_id
     except (IntegrityError, ConcurrentWrite) as exc:
@@ -273,6 +296,7 @@ def import_registry(engine: Engine, kind: str, path: Path | str, opts: ImportOpt
         # keys (PostgreSQL makes this one wait for it) or a deadlock with it gets here.
         if isinstance(exc, IntegrityError) and not is_unique_violation(exc):
             raise
-        raise InspectError(f"{path}: someone else imported {kind} at the same time; nothing was written, "
-                           "run it again") from None
+        raise InspectError(
+            f"{path}: someone else imported {kind} at the same time; nothing was written, run it again"
+        ) from None
     return summary

@@ -19,8 +19,9 @@ LIST_COLUMNS = {
 }
 
 
-def _entity_rows(conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None,
-                 offset: int = 0) -> Iterator[dict[str, Any]]:
+def _entity_rows(
+    conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None, offset: int = 0
+) -> Iterator[dict[str, Any]]:
     stmt = select(Entity.__table__).where(*where).order_by(Entity.identifier).offset(offset)
     if limit:
         stmt = stmt.limit(limit)
@@ -28,8 +29,9 @@ def _entity_rows(conn: Connection, where: Sequence[ColumnElement[bool]] = (), li
         yield r._asdict()
 
 
-def _inspector_rows(conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None,
-                    offset: int = 0) -> Iterator[dict[str, Any]]:
+def _inspector_rows(
+    conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None, offset: int = 0
+) -> Iterator[dict[str, Any]]:
     stmt = select(Inspector.__table__).where(*where).order_by(Inspector.cert_no).offset(offset)
     if limit:
         stmt = stmt.limit(limit)
@@ -44,12 +46,24 @@ def _inspector_rows(conn: Connection, where: Sequence[ColumnElement[bool]] = (),
         yield r
 
 
-def _conflict_rows(conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None,
-                   offset: int = 0) -> Iterator[dict[str, Any]]:
-    stmt = (select(Inspector.cert_no, Inspector.name.label("inspector"), Entity.identifier, Entity.name.label("entity"),
-                   Conflict.reason, Conflict.id)
-            .join(Inspector, Inspector.id == Conflict.inspector_id).join(Entity, Entity.id == Conflict.entity_id)
-            .where(*where).order_by(Inspector.cert_no, Entity.identifier).offset(offset))
+def _conflict_rows(
+    conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None, offset: int = 0
+) -> Iterator[dict[str, Any]]:
+    stmt = (
+        select(
+            Inspector.cert_no,
+            Inspector.name.label("inspector"),
+            Entity.identifier,
+            Entity.name.label("entity"),
+            Conflict.reason,
+            Conflict.id,
+        )
+        .join(Inspector, Inspector.id == Conflict.inspector_id)
+        .join(Entity, Entity.id == Conflict.entity_id)
+        .where(*where)
+        .order_by(Inspector.cert_no, Entity.identifier)
+        .offset(offset)
+    )
     if limit:
         stmt = stmt.limit(limit)
     for r in conn.execute(stmt):
@@ -59,8 +73,14 @@ def _conflict_rows(conn: Connection, where: Sequence[ColumnElement[bool]] = (), 
 READERS = {"entities": _entity_rows, "inspectors": _inspector_rows, "conflicts": _conflict_rows}
 
 
-def _filters(kind: str, category: str | None = None, township: str | None = None, department: str | None = None,
-             status: str | None = None, search: str | None = None) -> list[ColumnElement[bool]]:
+def _filters(
+    kind: str,
+    category: str | None = None,
+    township: str | None = None,
+    department: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     models: dict[str, type[Entity] | type[Inspector]] = {"entities": Entity, "inspectors": Inspector}
     model = models.get(kind)
@@ -79,8 +99,9 @@ def _filters(kind: str, category: str | None = None, township: str | None = None
     return where
 
 
-def list_records(engine: Engine, kind: str, *, limit: int | None = 50, offset: int = 0,
-                 **filters: str | None) -> tuple[int, list[dict[str, Any]]]:
+def list_records(
+    engine: Engine, kind: str, *, limit: int | None = 50, offset: int = 0, **filters: str | None
+) -> tuple[int, list[dict[str, Any]]]:
     """(total matching, one page of records as dicts)."""
     if kind not in READERS:
         raise InspectError(f"unknown registry {kind!r}; use one of {', '.join(READERS)}")
@@ -105,8 +126,11 @@ def show_record(engine: Engine, kind: str, key: str) -> dict[str, Any]:
         rec = rows[0]
         side = Entity.identifier if kind == "entities" else Inspector.cert_no
         rec["conflicts"] = list(_conflict_rows(conn, [side == key]))
-        hist = conn.execute(select(RegistryChange.at, RegistryChange.action, RegistryChange.changes, RegistryChange.batch_id)
-                            .where(RegistryChange.table_name == kind, RegistryChange.key == key).order_by(RegistryChange.id))
+        hist = conn.execute(
+            select(RegistryChange.at, RegistryChange.action, RegistryChange.changes, RegistryChange.batch_id)
+            .where(RegistryChange.table_name == kind, RegistryChange.key == key)
+            .order_by(RegistryChange.id)
+        )
         rec["history"] = [r._asdict() for r in hist]
         return rec
 
@@ -115,8 +139,9 @@ def export_fields(kind: str, include_private: bool = True) -> tuple[Field, ...]:
     return tuple(f for f in FIELDS[kind] if include_private or not f.private)
 
 
-def export_registry(engine: Engine, kind: str, path: Path | str, *, headers: str = "zh",
-                    include_private: bool = True) -> int:
+def export_registry(
+    engine: Engine, kind: str, path: Path | str, *, headers: str = "zh", include_private: bool = True
+) -> int:
     """Write a registry to .csv or .xlsx in the importer's own format: export → import round-trips."""
     if kind not in READERS:
         raise InspectError(f"unknown registry {kind!r}; use one of {', '.join(READERS)}")

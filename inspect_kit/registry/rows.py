@@ -64,15 +64,25 @@ class Layout:
             if f is None:
                 ignored.append(header)
             elif f.name in seen:
-                problems.append(Problem(f"columns {seen[f.name]!r} and {header!r} both give {f.name}; keep one",
-                                        file=file, row=None, column=header))
+                problems.append(
+                    Problem(
+                        f"columns {seen[f.name]!r} and {header!r} both give {f.name}; keep one",
+                        file=file,
+                        row=None,
+                        column=header,
+                    )
+                )
             else:
                 seen[f.name] = header
                 columns.append(Column(i, f.name, header, f.required, None if f.parse is plain_text else f.parse))
         for f in FIELDS[kind]:
             if f.required and f.name not in seen:
-                problems.append(Problem(f"missing required column {f.headers[0]} ({f.name}); "
-                                        f"accepted headers: {', '.join(f.headers)}", file=file))
+                problems.append(
+                    Problem(
+                        f"missing required column {f.headers[0]} ({f.name}); accepted headers: {', '.join(f.headers)}",
+                        file=file,
+                    )
+                )
         return cls(kind, file, tuple(columns), tuple(ignored), tuple(problems))
 
     @cached_property

@@ -71,8 +71,11 @@ def identifier(ctx: RuleContext, cols: Columns) -> list[Flag]:
     match = ctx.other_id_re.match
     if all(map(match, ids)):
         return []
-    return [Flag(i, "identifier", f"identifier {code!r} does not match the configured pattern {ctx.other_id_pattern}")
-            for i, code in enumerate(ids) if not match(code)]
+    return [
+        Flag(i, "identifier", f"identifier {code!r} does not match the configured pattern {ctx.other_id_pattern}")
+        for i, code in enumerate(ids)
+        if not match(code)
+    ]
 
 
 def category(ctx: RuleContext, cols: Columns) -> list[Flag]:
@@ -80,8 +83,11 @@ def category(ctx: RuleContext, cols: Columns) -> list[Flag]:
     if cats is None or all(map(cats.__contains__, cols["category"])):
         return []
     known = ", ".join(sorted(cats))
-    return [Flag(i, "category", f"unknown category {c!r}; configured categories: {known}")
-            for i, c in enumerate(cols["category"]) if c not in cats]
+    return [
+        Flag(i, "category", f"unknown category {c!r}; configured categories: {known}")
+        for i, c in enumerate(cols["category"])
+        if c not in cats
+    ]
 
 
 def department(ctx: RuleContext, cols: Columns) -> list[Flag]:
@@ -93,8 +99,11 @@ def department(ctx: RuleContext, cols: Columns) -> list[Flag]:
     given.discard(None)
     if not given.issubset(ctx.units.keys()):
         units = ", ".join(sorted(set(ctx.units.values())))
-        return [Flag(i, "department", f"unknown department {d!r}; configured units: {units}")
-                for i, d in enumerate(deps) if d is not None and d not in ctx.units]
+        return [
+            Flag(i, "department", f"unknown department {d!r}; configured units: {units}")
+            for i, d in enumerate(deps)
+            if d is not None and d not in ctx.units
+        ]
     cols["department"] = list(map(ctx.units.get, deps, deps))
     return []
 
@@ -106,8 +115,13 @@ def exemption(ctx: RuleContext, cols: Columns) -> list[Flag]:
     none = repeat(None)
     reason_col = "exempt_reason" in ctx.present
     out: list[Flag] = []
-    for i, (f, t, r) in enumerate(zip(cols.get("exempt_from", none), cols.get("exempt_to", none),
-                                      cols.get("exempt_reason", none) if reason_col else none)):
+    for i, (f, t, r) in enumerate(
+        zip(
+            cols.get("exempt_from", none),
+            cols.get("exempt_to", none),
+            cols.get("exempt_reason", none) if reason_col else none,
+        )
+    ):
         if f and t and t < f:
             out.append(Flag(i, "exempt_to", f"exemption ends ({t}) before it starts ({f})"))
         if (f or t) and reason_col and not r:
@@ -118,12 +132,16 @@ def exemption(ctx: RuleContext, cols: Columns) -> list[Flag]:
 def certificate(ctx: RuleContext, cols: Columns) -> list[Flag]:
     if "cert_valid_from" not in cols or "cert_valid_to" not in cols:
         return []
-    return [Flag(i, "cert_valid_to", f"certificate expires ({t}) before it is valid ({f})")
-            for i, (f, t) in enumerate(zip(cols["cert_valid_from"], cols["cert_valid_to"])) if f and t and t < f]
+    return [
+        Flag(i, "cert_valid_to", f"certificate expires ({t}) before it is valid ({f})")
+        for i, (f, t) in enumerate(zip(cols["cert_valid_from"], cols["cert_valid_to"]))
+        if f and t and t < f
+    ]
 
 
 def default(name: str, value: str) -> Rule:
     """An empty cell of column `name` means `value`."""
+
     def fill(ctx: RuleContext, cols: Columns) -> list[Flag]:
         col = cols.get(name)
         if col is not None and None in col:

@@ -26,6 +26,7 @@ class Field:
 
 # -- value parsers ------------------------------------------------------------------------------
 
+
 def plain_text(s: str) -> str:  # cells are already cleaned; the importer skips this call
     return s
 
@@ -49,17 +50,46 @@ def _credit_class(s: str) -> str:
 
 
 _ENTITY_STATUS = {
-    "active": "active", "存续": "active", "在业": "active", "正常": "active", "开业": "active", "在营": "active",
-    "closed": "closed", "停业": "closed", "关闭": "closed", "歇业": "closed", "停产": "closed",
-    "cancelled": "cancelled", "注销": "cancelled", "吊销": "cancelled", "撤销": "cancelled",
+    "active": "active",
+    "存续": "active",
+    "在业": "active",
+    "正常": "active",
+    "开业": "active",
+    "在营": "active",
+    "closed": "closed",
+    "停业": "closed",
+    "关闭": "closed",
+    "歇业": "closed",
+    "停产": "closed",
+    "cancelled": "cancelled",
+    "注销": "cancelled",
+    "吊销": "cancelled",
+    "撤销": "cancelled",
 }
 _INSPECTOR_STATUS = {
-    "active": "active", "在岗": "active", "在职": "active", "正常": "active",
-    "on_leave": "on_leave", "休假": "on_leave", "请假": "on_leave", "病假": "on_leave", "借调": "on_leave",
-    "retired": "retired", "退休": "retired", "离职": "retired", "调离": "retired",
+    "active": "active",
+    "在岗": "active",
+    "在职": "active",
+    "正常": "active",
+    "on_leave": "on_leave",
+    "休假": "on_leave",
+    "请假": "on_leave",
+    "病假": "on_leave",
+    "借调": "on_leave",
+    "retired": "retired",
+    "退休": "retired",
+    "离职": "retired",
+    "调离": "retired",
 }
-_KINDS = {"officer": "officer", "执法人员": "officer", "执法检查人员": "officer",
-          "expert": "expert", "专家": "expert", "特邀专家": "expert", "技术专家": "expert"}
+_KINDS = {
+    "officer": "officer",
+    "执法人员": "officer",
+    "执法检查人员": "officer",
+    "expert": "expert",
+    "专家": "expert",
+    "特邀专家": "expert",
+    "技术专家": "expert",
+}
 
 
 def _choice(mapping: dict[str, str], what: str) -> Callable[[str], str]:
@@ -104,9 +134,18 @@ def parse_phone(s: str) -> str:
 # -- the three files ----------------------------------------------------------------------------
 
 ENTITY_FIELDS: tuple[Field, ...] = (
-    Field("identifier", ("统一社会信用代码", "社会信用代码", "信用代码", "统一代码", "代码", "uscc", "id"),
-          clean_code, required=True),
-    Field("name", ("单位名称", "企业名称", "名称", "机构名称", "对象名称", "主体名称", "检查对象名称"), plain_text, required=True),
+    Field(
+        "identifier",
+        ("统一社会信用代码", "社会信用代码", "信用代码", "统一代码", "代码", "uscc", "id"),
+        clean_code,
+        required=True,
+    ),
+    Field(
+        "name",
+        ("单位名称", "企业名称", "名称", "机构名称", "对象名称", "主体名称", "检查对象名称"),
+        plain_text,
+        required=True,
+    ),
     Field("category", ("类别", "对象类别", "主体类别", "类型", "分类", "检查对象类别"), plain_text, required=True),
     Field("department", ("监管部门", "主管部门", "所属部门", "部门"), plain_text),
     Field("division_code", ("行政区划代码", "区划代码", "所属区划代码"), _division),
@@ -131,8 +170,9 @@ INSPECTOR_FIELDS: tuple[Field, ...] = (
     Field("cert_valid_from", ("证件有效期起", "有效期起", "发证日期"), _date, export=_export_date),
     Field("cert_valid_to", ("证件有效期至", "有效期至", "证件有效期止"), _date, export=_export_date),
     Field("max_tasks_per_period", ("每期任务上限", "任务上限"), _count),
-    Field("qualifications", ("执法资格", "检查资格", "资格", "执法领域"), split_list,
-          export=lambda v: "；".join(v or ())),
+    Field(
+        "qualifications", ("执法资格", "检查资格", "资格", "执法领域"), split_list, export=lambda v: "；".join(v or ())
+    ),
     Field("phone", ("联系电话", "电话", "手机"), parse_phone, private=True),
 )
 

@@ -65,8 +65,10 @@ def check_headers(where: str, header_row: int, headers: Sequence[Any]) -> None:
         if not key:
             continue
         if key in first:
-            raise InspectError(f"{where}, row {header_row}: columns {first[key] + 1} and {j + 1} are both headed "
-                               f"{clean_cell(h)!r}; keep one (which one counts would be a guess)")
+            raise InspectError(
+                f"{where}, row {header_row}: columns {first[key] + 1} and {j + 1} are both headed "
+                f"{clean_cell(h)!r}; keep one (which one counts would be a guess)"
+            )
         first[key] = j
 
 
@@ -80,8 +82,10 @@ def _check_block(where: str, headers: Sequence[Any], block: Sequence[tuple[int, 
     widest = max(len(cells) for _, cells in block)
     if widest > MAX_COLUMNS:
         rownum = next(r for r, cells in block if len(cells) == widest)
-        raise InspectError(f"{where}, row {rownum}: {widest} cells; at most {MAX_COLUMNS} columns are read "
-                           "(a sheet this wide is not a registry)")
+        raise InspectError(
+            f"{where}, row {rownum}: {widest} cells; at most {MAX_COLUMNS} columns are read "
+            "(a sheet this wide is not a registry)"
+        )
     try:
         texts = ["".join(cells) for _, cells in block]  # CSV rows: all str
     except TypeError:  # .xlsx rows: numbers, dates and None among the text
@@ -95,8 +99,13 @@ def _check_block(where: str, headers: Sequence[Any], block: Sequence[tuple[int, 
             if type(c) is not str:
                 continue
             if len(c) > MAX_CELL_CHARS:
-                raise _refuse_cell(where, rownum, headers, j, f"a cell of {len(c):,} characters; at most "
-                                   f"{MAX_CELL_CHARS:,} (what one spreadsheet cell holds)")
+                raise _refuse_cell(
+                    where,
+                    rownum,
+                    headers,
+                    j,
+                    f"a cell of {len(c):,} characters; at most {MAX_CELL_CHARS:,} (what one spreadsheet cell holds)",
+                )
             m = REFUSED_TEXT.search(c)
             if m is not None:
                 raise _refuse_cell(where, rownum, headers, j, refused_reason(m.group()))
@@ -109,8 +118,9 @@ def _is_filled(cells: Sequence[Any]) -> bool:
     return any((c.strip() if isinstance(c, str) else c is not None) for c in cells)
 
 
-def checked(where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, _Cells]],
-            require_rows: bool) -> Iterator[tuple[int, _Cells]]:
+def checked(
+    where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, _Cells]], require_rows: bool
+) -> Iterator[tuple[int, _Cells]]:
     """The data rows, checked block by block; at the end, refuse a table without any."""
     filled = not require_rows
     while block := list(islice(rows, _BLOCK)):

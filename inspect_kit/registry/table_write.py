@@ -10,8 +10,14 @@ from typing import Any, Iterator, Sequence
 from inspect_kit.spreadsheet import output_format, write_csv, xlsx_cell
 
 
-def write_table(path: Path | str, headers: Sequence[str], rows: Iterator[Sequence[Any]], *,
-                sheet_title: str = "Sheet1", encoding: str = "utf-8-sig") -> int:
+def write_table(
+    path: Path | str,
+    headers: Sequence[str],
+    rows: Iterator[Sequence[Any]],
+    *,
+    sheet_title: str = "Sheet1",
+    encoding: str = "utf-8-sig",
+) -> int:
     """Write .csv (UTF-8 with BOM by default, so Excel opens it right) or .xlsx; returns rows written.
 
     Written to a temporary file first and renamed, so a failed export leaves no half file."""

@@ -56,15 +56,38 @@ from inspect_kit.registry.xlsx_guard import (
 from inspect_kit.registry.xlsx_read import read_sheets, read_xlsx
 
 __all__ = [
-    "HEADER_SEARCH_ROWS", "MAX_CELL_CHARS", "MAX_COLUMNS", "XLSX_MAX_CELLS", "XLSX_MAX_PARTS", "XLSX_MAX_PART_BYTES",
-    "XLSX_MAX_RATIO", "XLSX_MAX_ROWS", "XLSX_MAX_SHARED_STRINGS_BYTES", "XLSX_MAX_SHEETS", "XLSX_MAX_TOTAL_BYTES",
-    "Table", "check_headers", "check_xlsx", "detect_encoding", "read_csv", "read_sheets", "read_table", "read_xlsx",
+    "HEADER_SEARCH_ROWS",
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "XLSX_MAX_CELLS",
+    "XLSX_MAX_PARTS",
+    "XLSX_MAX_PART_BYTES",
+    "XLSX_MAX_RATIO",
+    "XLSX_MAX_ROWS",
+    "XLSX_MAX_SHARED_STRINGS_BYTES",
+    "XLSX_MAX_SHEETS",
+    "XLSX_MAX_TOTAL_BYTES",
+    "Table",
+    "check_headers",
+    "check_xlsx",
+    "detect_encoding",
+    "read_csv",
+    "read_sheets",
+    "read_table",
+    "read_xlsx",
     "write_table",
 ]
 
 
-def read_table(path: Path | str, known: Callable[[list[Any]], int], *, encoding: str | None = None,
-               sheet: str | None = None, require_rows: bool = True, unique_headers: bool = True) -> Table:
+def read_table(
+    path: Path | str,
+    known: Callable[[list[Any]], int],
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    require_rows: bool = True,
+    unique_headers: bool = True,
+) -> Table:
     """The table of a .csv/.txt/.tsv or of one .xlsx sheet, checked as the module docstring says.
 
     `require_rows=False` lets a table without data rows through; `unique_headers=False` leaves

@@ -49,8 +49,7 @@ _BASE34 = str.maketrans({ch: "0123456789ABCDEFGHIJKLMNOPQRSTU"[v] for ch, v in V
 
 def is_valid(code: str) -> bool:
     """problem(code) is None, quickly."""
-    return (_SHAPE.fullmatch(code) is not None
-            and ALPHABET[-int(code[16::-1].translate(_BASE34), 34) % 31] == code[17])
+    return _SHAPE.fullmatch(code) is not None and ALPHABET[-int(code[16::-1].translate(_BASE34), 34) % 31] == code[17]
 
 
 def with_check(first17: str) -> str:

@@ -58,15 +58,15 @@ def _json_value(v: Any) -> str:
 _JSON_ESCAPED = re.compile('[\x01-\x1f"\\\\]')
 
 
-def insert_changes_json(names: Sequence[str], columns: Sequence[Sequence[Any]],
-                         rows: Iterable[tuple] | None = None) -> list[str]:
+def insert_changes_json(
+    names: Sequence[str], columns: Sequence[Sequence[Any]], rows: Iterable[tuple] | None = None
+) -> list[str]:
     """For each row, the JSON text of {name: [None, jsonable(value)] for non-None values}: what
     the history column's serializer (json_dumps) writes for that dict, built with one format per
     row. `rows`, if given, are the rows of `columns` as tuples."""
     anchor = next((j for j, col in enumerate(columns) if None not in col), None)
     if anchor is None:  # every column has an empty cell somewhere: no fixed place for the commas
-        return [json_dumps({k: [None, jsonable(v)] for k, v in zip(names, r) if v is not None})
-                for r in zip(*columns)]
+        return [json_dumps({k: [None, jsonable(v)] for k, v in zip(names, r) if v is not None}) for r in zip(*columns)]
     parts: list[str] = []
     items: list[Sequence[Any]] = []
     for j, (name, col) in enumerate(zip(names, columns)):
@@ -101,23 +101,39 @@ class Writer:
 
     def __init__(self, conn: Connection, layout: Layout, opts: ImportOptions, batch_id: int | None):
         self.conn, self.opts, self.batch_id = conn, opts, batch_id
-        self.file, self.names, self.present, self.header_of = layout.file, layout.names, layout.present, layout.header_of
+        self.file, self.names, self.present, self.header_of = (
+            layout.file,
+            layout.names,
+            layout.present,
+            layout.header_of,
+        )
         self.added = self.updated = self.unchanged = 0
         self.changes: list[dict[str, Any]] = []
         # History JSON may be built as text only if it is what the column's serializer would write.
         self.json_text = getattr(conn.dialect, "_json_serializer", None) is json_dumps
 
     def log(self, key: str, action: str, changes: dict[str, Any]) -> None:
-        self.changes.append({"batch_id": self.batch_id, "at": self.opts.now, "table_name": self.history_name,
-                             "key": key, "action": action, "changes": changes})
+        self.changes.append(
+            {
+                "batch_id": self.batch_id,
+                "at": self.opts.now,
+                "table_name": self.history_name,
+                "key": key,
+                "action": action,
+                "changes": changes,
+            }
+        )
 
     def flush_log(self) -> None:
         bulk_insert(self.conn, RegistryChange.__table__, self.changes)
         self.changes = []
 
     def diff(self, old: dict[str, Any], rec: dict[str, Any]) -> dict[str, list[Any]]:
-        return {k: [jsonable(old.get(k)), jsonable(v)] for k, v in rec.items()
-                if k in self.present and jsonable(old.get(k)) != jsonable(v)}
+        return {
+            k: [jsonable(old.get(k)), jsonable(v)]
+            for k, v in rec.items()
+            if k in self.present and jsonable(old.get(k)) != jsonable(v)
+        }
 
     def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
         return []
@@ -160,9 +176,20 @@ class EntityWriter(Writer):
         values["updated_at"] = Same(self.opts.now)
         bulk_insert_columns(self.conn, t, values, n)
         self.added += n
-        bulk_insert_columns(self.conn, RegistryChange.__table__, {
-            "batch_id": Same(self.batch_id), "at": Same(self.opts.now), "table_name": Same(self.history_name),
-            "key": keys, "action": Same("insert"), "changes": insert_changes_json(names, cols, rows)}, n, json_text=("changes",))
+        bulk_insert_columns(
+            self.conn,
+            RegistryChange.__table__,
+            {
+                "batch_id": Same(self.batch_id),
+                "at": Same(self.opts.now),
+                "table_name": Same(self.history_name),
+                "key": keys,
+                "action": Same("insert"),
+                "changes": insert_changes_json(names, cols, rows),
+            },
+            n,
+            json_text=("changes",),
+        )
 
     def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         t = self.table
@@ -179,7 +206,9 @@ class EntityWriter(Writer):
             else:
                 d = self.diff(old, rec)
                 if d:
-                    upd_rows.append({**{k: v for k, v in rec.items() if k in d}, "_id": old["id"], "updated_at": self.opts.now})
+                    upd_rows.append(
+                        {**{k: v for k, v in rec.items() if k in d}, "_id": old["id"], "updated_at": self.opts.now}
+                    )
                     self.log(rec["identifier"], "update", d)
                 else:
                     self.unchanged += 1
@@ -212,7 +241,9 @@ class InspectorWriter(Writer):
                 iid = insert_id(self.conn, t, **row)
                 _set_quals(self.conn, iid, new_quals or [])
                 full = {**rec, "qualifications": new_quals or []} if new_quals is not None else rec
-                self.log(rec["cert_no"], "insert", {k: [None, jsonable(v)] for k, v in full.items() if v not in (None, [])})
+                self.log(
+                    rec["cert_no"], "insert", {k: [None, jsonable(v)] for k, v in full.items() if v not in (None, [])}
+                )
                 self.added += 1
                 continue
             d = self.diff(old, rec)
@@ -242,32 +273,56 @@ class ConflictWriter(Writer):
     def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
         certs = {rec["cert_no"] for _, rec in chunk}
         idents = {rec["identifier"] for _, rec in chunk}
-        self.inspectors = dict(self.conn.execute(select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_(certs))).all())
-        self.entities = dict(self.conn.execute(select(Entity.identifier, Entity.id).where(Entity.identifier.in_(idents))).all())
+        self.inspectors = dict(
+            self.conn.execute(select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_(certs))).all()
+        )
+        self.entities = dict(
+            self.conn.execute(select(Entity.identifier, Entity.id).where(Entity.identifier.in_(idents))).all()
+        )
         out = []
         for rownum, rec in chunk:
             if rec["cert_no"] not in self.inspectors:
-                out.append(Problem(f"no inspector with 执法证号 {rec['cert_no']} in the registry", file=self.file, row=rownum,
-                                   column=self.header_of["cert_no"]))
+                out.append(
+                    Problem(
+                        f"no inspector with 执法证号 {rec['cert_no']} in the registry",
+                        file=self.file,
+                        row=rownum,
+                        column=self.header_of["cert_no"],
+                    )
+                )
             if rec["identifier"] not in self.entities:
-                out.append(Problem(f"no entity with identifier {rec['identifier']} in the registry", file=self.file,
-                                   row=rownum, column=self.header_of["identifier"]))
+                out.append(
+                    Problem(
+                        f"no entity with identifier {rec['identifier']} in the registry",
+                        file=self.file,
+                        row=rownum,
+                        column=self.header_of["identifier"],
+                    )
+                )
         return out
 
     def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         t = self.table
         pairs = [(self.inspectors[r["cert_no"]], self.entities[r["identifier"]]) for _, r in chunk]
-        existing = {(r.inspector_id, r.entity_id): r for r in self.conn.execute(
-            select(t).where(t.c.inspector_id.in_({p[0] for p in pairs}), t.c.entity_id.in_({p[1] for p in pairs})))}
+        existing = {
+            (r.inspector_id, r.entity_id): r
+            for r in self.conn.execute(
+                select(t).where(t.c.inspector_id.in_({p[0] for p in pairs}), t.c.entity_id.in_({p[1] for p in pairs}))
+            )
+        }
         for (_, rec), (iid, eid) in zip(chunk, pairs):
             key = f"{rec['cert_no']}|{rec['identifier']}"
             old = existing.get((iid, eid))
             if old is None:
-                self.conn.execute(insert(t).values(inspector_id=iid, entity_id=eid, reason=rec["reason"], updated_at=self.opts.now))
+                self.conn.execute(
+                    insert(t).values(inspector_id=iid, entity_id=eid, reason=rec["reason"], updated_at=self.opts.now)
+                )
                 self.log(key, "insert", {"reason": [None, rec["reason"]]})
                 self.added += 1
             elif old.reason != rec["reason"]:
-                self.conn.execute(update(t).where(t.c.id == old.id).values(reason=rec["reason"], updated_at=self.opts.now))
+                self.conn.execute(
+                    update(t).where(t.c.id == old.id).values(reason=rec["reason"], updated_at=self.opts.now)
+                )
                 self.log(key, "update", {"reason": [old.reason, rec["reason"]]})
                 self.updated += 1
             else:

@@ -49,7 +49,9 @@ def check_xlsx(path: Path) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InspectError(f"{path}: not a valid .xlsx file: it is not a zip archive, or it is cut off ({exc})") from None
+        raise InspectError(
+            f"{path}: not a valid .xlsx file: it is not a zip archive, or it is cut off ({exc})"
+        ) from None
     with archive:
         parts = archive.infolist()
         if len(parts) > XLSX_MAX_PARTS:
@@ -60,13 +62,21 @@ def check_xlsx(path: Path) -> None:
         total = 0
         for p in parts:
             total += p.file_size
-            limit = XLSX_MAX_SHARED_STRINGS_BYTES if p.filename.lower().endswith("sharedstrings.xml") else XLSX_MAX_PART_BYTES
+            limit = (
+                XLSX_MAX_SHARED_STRINGS_BYTES
+                if p.filename.lower().endswith("sharedstrings.xml")
+                else XLSX_MAX_PART_BYTES
+            )
             if p.file_size > limit:
-                raise InspectError(f"{path}: the part {p.filename} is {p.file_size:,} bytes uncompressed; at most {limit:,}")
+                raise InspectError(
+                    f"{path}: the part {p.filename} is {p.file_size:,} bytes uncompressed; at most {limit:,}"
+                )
             if p.file_size > _RATIO_FLOOR and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
-                raise InspectError(f"{path}: the part {p.filename} expands {p.file_size // max(p.compress_size, 1):,} "
-                                   f"times ({p.compress_size:,} → {p.file_size:,} bytes); at most {XLSX_MAX_RATIO} "
-                                   "(a zip bomb?)")
+                raise InspectError(
+                    f"{path}: the part {p.filename} expands {p.file_size // max(p.compress_size, 1):,} "
+                    f"times ({p.compress_size:,} → {p.file_size:,} bytes); at most {XLSX_MAX_RATIO} "
+                    "(a zip bomb?)"
+                )
         if total > XLSX_MAX_TOTAL_BYTES:
             raise InspectError(f"{path}: {total:,} bytes uncompressed; at most {XLSX_MAX_TOTAL_BYTES:,}")
         for p in parts:
@@ -76,8 +86,9 @@ def check_xlsx(path: Path) -> None:
                 with archive.open(p) as f:
                     head = f.read(1 << 16)
             except Exception as exc:  # zipfile.BadZipFile, zlib.error, EOFError...: a damaged archive
-                raise InspectError(f"{path}: cannot read the part {p.filename}: the file is damaged or cut off "
-                                   f"({exc})") from None
+                raise InspectError(
+                    f"{path}: cannot read the part {p.filename}: the file is damaged or cut off ({exc})"
+                ) from None
             data = _SHEET_DATA.search(head)
             m = _DIMENSION.search(head, 0, data.start() if data else len(head))
             if m is None:

@@ -35,8 +35,13 @@ def _open_workbook(path: Path) -> Workbook:
         raise InspectError(f"{path}: cannot open as .xlsx: the file is damaged or not a workbook ({exc})") from None
 
 
-def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None = None,
-              require_rows: bool = True, unique_headers: bool = True) -> Table:
+def read_xlsx(
+    path: Path,
+    known: Callable[[list[Any]], int],
+    sheet: str | None = None,
+    require_rows: bool = True,
+    unique_headers: bool = True,
+) -> Table:
     wb = _open_workbook(path)
     titles = [ws.title for ws in wb.worksheets]  # not chart sheets
     if not titles or (sheet is not None and sheet not in titles):
@@ -46,8 +51,9 @@ def read_xlsx(path: Path, known: Callable[[list[Any]], int], sheet: str | None =
     return _sheet_table(path, ws, known, require_rows, unique_headers, wb.close)
 
 
-def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_rows: bool = True,
-                unique_headers: bool = True) -> Generator[Table, None, None]:
+def read_sheets(
+    path: Path | str, known: Callable[[list[Any]], int], *, require_rows: bool = True, unique_headers: bool = True
+) -> Generator[Table, None, None]:
     """The table of every worksheet of an .xlsx, opened (and checked) once; read each table, or
     close it, before taking the next. Close the iterator (contextlib.closing) to release the file."""
     path = Path(path)
@@ -61,8 +67,14 @@ def read_sheets(path: Path | str, known: Callable[[list[Any]], int], *, require_
         wb.close()
 
 
-def _sheet_table(path: Path, ws: _WorksheetLike, known: Callable[[list[Any]], int], require_rows: bool,
-                 unique_headers: bool, close: Callable[[], None]) -> Table:
+def _sheet_table(
+    path: Path,
+    ws: _WorksheetLike,
+    known: Callable[[list[Any]], int],
+    require_rows: bool,
+    unique_headers: bool,
+    close: Callable[[], None],
+) -> Table:
     where = f"{path}, sheet {ws.title!r}"
     it = ws.iter_rows(values_only=True)
     done = [0]
@@ -76,8 +88,10 @@ def _sheet_table(path: Path, ws: _WorksheetLike, known: Callable[[list[Any]], in
             except StopIteration:
                 return
             except Exception as exc:  # ParseError, BadZipFile (CRC), zlib.error, ValueError ...: openpyxl's
-                raise InspectError(f"{where}, row {n + 1}: cannot read the sheet: its XML is damaged or cut off "
-                                   f"({type(exc).__name__}: {exc})") from None
+                raise InspectError(
+                    f"{where}, row {n + 1}: cannot read the sheet: its XML is damaged or cut off "
+                    f"({type(exc).__name__}: {exc})"
+                ) from None
             n += 1
             if n > XLSX_MAX_ROWS:
                 raise InspectError(f"{where}: more than {XLSX_MAX_ROWS:,} rows")
@@ -101,7 +115,7 @@ def _sheet_table(path: Path, ws: _WorksheetLike, known: Callable[[list[Any]], in
 
     def stream() -> Generator[tuple[int, list[Any]], None, None]:
         try:
-            for n, row in checked(where, header_row, headers, chain(head[h + 1:], rows), require_rows):
+            for n, row in checked(where, header_row, headers, chain(head[h + 1 :], rows), require_rows):
                 yield n, list(row)
         finally:
             rows.close()

@@ -12,16 +12,43 @@ and judgement deductions with reasons.
 from inspect_kit.score.engine import score
 from inspect_kit.score.explain import explain, explain_run
 from inspect_kit.score.inputs import (
-    JudgementEntry, ManualValue, MetricRecord, MetricValue, Missing, NotApplicable, UnitInputs,
-    from_canonical, inputs_sha256, to_canonical,
+    JudgementEntry,
+    ManualValue,
+    MetricRecord,
+    MetricValue,
+    Missing,
+    NotApplicable,
+    UnitInputs,
+    from_canonical,
+    inputs_sha256,
+    to_canonical,
 )
 from inspect_kit.score.metrics import KNOWN_METRICS, METRICS
 from inspect_kit.score.results import CategoryResult, IndicatorResult, ScoredRecord, ScoringRun, UnitResult
 from inspect_kit.score.rulebook import Rulebook, load, loads
 
 __all__ = [
-    "score", "explain", "explain_run", "load", "loads", "Rulebook",
-    "UnitInputs", "MetricValue", "MetricRecord", "ManualValue", "NotApplicable", "Missing", "JudgementEntry",
-    "to_canonical", "from_canonical", "inputs_sha256", "METRICS", "KNOWN_METRICS",
-    "ScoringRun", "UnitResult", "CategoryResult", "IndicatorResult", "ScoredRecord",
+    "score",
+    "explain",
+    "explain_run",
+    "load",
+    "loads",
+    "Rulebook",
+    "UnitInputs",
+    "MetricValue",
+    "MetricRecord",
+    "ManualValue",
+    "NotApplicable",
+    "Missing",
+    "JudgementEntry",
+    "to_canonical",
+    "from_canonical",
+    "inputs_sha256",
+    "METRICS",
+    "KNOWN_METRICS",
+    "ScoringRun",
+    "UnitResult",
+    "CategoryResult",
+    "IndicatorResult",
+    "ScoredRecord",
 ]

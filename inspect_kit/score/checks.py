@@ -32,22 +32,25 @@ def check_rulebook(model: RulebookModel, file: str | None) -> list[Problem]:
         where = f"indicator[{i}]"
         cat = categories.get(ind.category)
         if cat is None:
-            bad(f"{where}.category", f"indicator {ind.key!r}: no category {ind.category!r} "
-                                     f"(known: {', '.join(categories)})")
+            bad(
+                f"{where}.category",
+                f"indicator {ind.key!r}: no category {ind.category!r} (known: {', '.join(categories)})",
+            )
             continue
         _check_indicator(model, ind, cat, where, bad)
     for j, cat in enumerate(model.category):
         _check_category(model, cat, f"category[{j}]", bad)
     base_sum = sum((c.max for c in model.category if c.kind == "base"), Decimal(0))
     if base_sum != model.rulebook.full_marks:
-        bad("rulebook.full_marks", f"the base categories' max add up to {base_sum}, "
-                                   f"not full_marks = {model.rulebook.full_marks}")
+        bad(
+            "rulebook.full_marks",
+            f"the base categories' max add up to {base_sum}, not full_marks = {model.rulebook.full_marks}",
+        )
     return problems
 
 
 def _check_unique(model: RulebookModel, bad: Report) -> None:
-    for table, keys in (("category", [c.key for c in model.category]),
-                        ("indicator", [i.key for i in model.indicator])):
+    for table, keys in (("category", [c.key for c in model.category]), ("indicator", [i.key for i in model.indicator])):
         seen: set[str] = set()
         for n, key in enumerate(keys):
             if key in seen:
@@ -75,8 +78,11 @@ def _check_indicator(model: RulebookModel, ind: Indicator, cat: Category, where:
     rule = ind.rule
     named = f"indicator {ind.key!r}"
     if rule.kind not in ALLOWED_RULES[cat.kind]:
-        bad(f"{where}.rule.kind", f"{named}: rule {rule.kind!r} is not allowed in a {cat.kind} category "
-                                  f"(allowed: {', '.join(ALLOWED_RULES[cat.kind])})")
+        bad(
+            f"{where}.rule.kind",
+            f"{named}: rule {rule.kind!r} is not allowed in a {cat.kind} category "
+            f"(allowed: {', '.join(ALLOWED_RULES[cat.kind])})",
+        )
         return
     if ind.metric is not None and ind.metric not in KNOWN_METRICS:
         bad(f"{where}.metric", f"{named}: unknown metric {ind.metric!r} (known: {', '.join(sorted(KNOWN_METRICS))})")
@@ -90,12 +96,16 @@ def _check_indicator(model: RulebookModel, ind: Indicator, cat: Category, where:
     elif ind.max <= 0:
         bad(f"{where}.max", f"{named}: needs max > 0")
     if rule.kind in ("deduction", "bonus") and rule.occurrences != "value" and ind.metric is None:
-        bad(f"{where}.rule.occurrences", f"{named}: {rule.occurrences!r} needs a metric; "
-                                         "a manual value is counted with occurrences = \"value\"")
+        bad(
+            f"{where}.rule.occurrences",
+            f'{named}: {rule.occurrences!r} needs a metric; a manual value is counted with occurrences = "value"',
+        )
     if rule.kind == "deduction":
         if cat.kind == "penalty" and rule.floor != 0:
-            bad(f"{where}.rule.floor", f"{named}: in a penalty category 'max' is the most that can be deducted; "
-                                       "leave 'floor' out")
+            bad(
+                f"{where}.rule.floor",
+                f"{named}: in a penalty category 'max' is the most that can be deducted; leave 'floor' out",
+            )
         if cat.kind == "base" and not 0 <= rule.floor <= ind.max:
             bad(f"{where}.rule.floor", f"{named}: floor must be between 0 and max ({ind.max})")
     if rule.kind == "veto":
@@ -125,12 +135,16 @@ def _check_frontier(ind: Indicator, where: str, bad: Report) -> None:
     f = ind.normalise
     assert f is not None
     if ind.rule.kind not in ("linear", "tiers"):
-        bad(f"{where}.normalise", f"indicator {ind.key!r}: normalisation feeds a linear or tiers rule, "
-                                  f"not {ind.rule.kind!r}")
+        bad(
+            f"{where}.normalise",
+            f"indicator {ind.key!r}: normalisation feeds a linear or tiers rule, not {ind.rule.kind!r}",
+        )
     if f.best is not None and f.worst is not None:
         if f.best == f.worst:
             bad(f"{where}.normalise.best", f"indicator {ind.key!r}: best and worst are equal")
         elif (f.best > f.worst) != f.higher_is_better:
-            bad(f"{where}.normalise.higher_is_better",
+            bad(
+                f"{where}.normalise.higher_is_better",
                 f"indicator {ind.key!r}: best {f.best} and worst {f.worst} contradict higher_is_better = "
-                f"{str(f.higher_is_better).lower()}")
+                f"{str(f.higher_is_better).lower()}",
+            )

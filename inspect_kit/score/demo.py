@@ -45,20 +45,42 @@ def run(ctx: DemoContext) -> None:
     rulebook = load(ctx.config.folder / "assessment.toml")
     now = dt.datetime.combine(DEMO_TODAY, dt.time(17, 0))
     for unit, indicator, value, note in DEMO_MANUAL + (DEMO_JUDGEMENT,):
-        add_manual_value(ctx.engine, rulebook, year=YEAR, unit=unit, indicator=indicator, value=value, note=note,
-                         by="考评组", now=now)
-    ctx.echo(f"manual values: {len(DEMO_MANUAL)} entered, 1 judgement deduction ({DEMO_JUDGEMENT[0]} "
-             f"{DEMO_JUDGEMENT[1]} −{DEMO_JUDGEMENT[2]})")
+        add_manual_value(
+            ctx.engine,
+            rulebook,
+            year=YEAR,
+            unit=unit,
+            indicator=indicator,
+            value=value,
+            note=note,
+            by="考评组",
+            now=now,
+        )
+    ctx.echo(
+        f"manual values: {len(DEMO_MANUAL)} entered, 1 judgement deduction ({DEMO_JUDGEMENT[0]} "
+        f"{DEMO_JUDGEMENT[1]} −{DEMO_JUDGEMENT[2]})"
+    )
     stored = run_scoring(ctx.engine, rulebook, YEAR, as_of=DEMO_TODAY, now=now, policy=policy_from_config(ctx.config))
     for w in list(stored.warnings) + list(stored.run.warnings):
         ctx.echo(f"warning: {w}")
-    ctx.table(f"scoring run #{stored.id}: {YEAR}, as of {DEMO_TODAY} ({rulebook.name}, version {rulebook.version})",
-              ["group", "rank", "unit", "name", "total", "grade", "flags"],
-              [[r["group"], r["rank"], r["code"], r["name"], r["total"], r["grade"], "；".join(r["flags"])]
-               for r in stored.ranking()])
-    report = write_report(ctx.engine, ctx.out / f"考评结果-{YEAR}.pdf", run_id=stored.id,
-                          issuer=default_issuer(ctx.config), issue_date=DEMO_TODAY, now=now,
-                          county=ctx.config.settings.county.name, fonts=fonts_from_config(ctx.config),
-                          force=True)  # the demo starts afresh: its files of an earlier run are replaced
+    ctx.table(
+        f"scoring run #{stored.id}: {YEAR}, as of {DEMO_TODAY} ({rulebook.name}, version {rulebook.version})",
+        ["group", "rank", "unit", "name", "total", "grade", "flags"],
+        [
+            [r["group"], r["rank"], r["code"], r["name"], r["total"], r["grade"], "；".join(r["flags"])]
+            for r in stored.ranking()
+        ],
+    )
+    report = write_report(
+        ctx.engine,
+        ctx.out / f"考评结果-{YEAR}.pdf",
+        run_id=stored.id,
+        issuer=default_issuer(ctx.config),
+        issue_date=DEMO_TODAY,
+        now=now,
+        county=ctx.config.settings.county.name,
+        fonts=fonts_from_config(ctx.config),
+        force=True,
+    )  # the demo starts afresh: its files of an earlier run are replaced
     ctx.echo(f"report: {report.path} ({report.pages} pages, notice #{report.notice_id})")
     ctx.results["score"] = {"run_id": stored.id, "report": report.path}

@@ -72,17 +72,31 @@ def score(rulebook: Rulebook, units: Sequence[UnitInputs]) -> ScoringRun:
         decisions = decide(rulebook.model.grades, [Candidate(d.unit.code, d.total, d.vetoes) for d in members])
         for d in members:
             dec = decisions[d.unit.code]
-            results.append(UnitResult(
-                code=d.unit.code, name=d.unit.name, unit_kind=d.unit.kind, total=d.total,
-                exact_total=d.exact_total, grade=dec.grade, score_grade=dec.score_grade, rank=dec.rank,
-                group=group, notes=d.notes + dec.notes, categories=d.categories,
-            ))
+            results.append(
+                UnitResult(
+                    code=d.unit.code,
+                    name=d.unit.name,
+                    unit_kind=d.unit.kind,
+                    total=d.total,
+                    exact_total=d.exact_total,
+                    grade=dec.grade,
+                    score_grade=dec.score_grade,
+                    rank=dec.rank,
+                    group=group,
+                    notes=d.notes + dec.notes,
+                    categories=d.categories,
+                )
+            )
     results.sort(key=lambda r: (r.group, r.rank, r.code))
     return ScoringRun(
-        rulebook_name=rulebook.name, rulebook_version=rulebook.version,
-        rulebook_sha256=rulebook.source_sha256, rulebook_model_sha256=rulebook.model_sha256,
-        inputs_sha256=inputs_sha256(units), full_marks=Fraction(rulebook.model.rulebook.full_marks),
-        units=tuple(results), warnings=tuple(unmatched_targets(rulebook, units)),
+        rulebook_name=rulebook.name,
+        rulebook_version=rulebook.version,
+        rulebook_sha256=rulebook.source_sha256,
+        rulebook_model_sha256=rulebook.model_sha256,
+        inputs_sha256=inputs_sha256(units),
+        full_marks=Fraction(rulebook.model.rulebook.full_marks),
+        units=tuple(results),
+        warnings=tuple(unmatched_targets(rulebook, units)),
     )
 
 
@@ -90,40 +104,57 @@ def _group(rulebook: Rulebook, unit: UnitInputs) -> str:
     return unit.kind if rulebook.model.scoring.compare_within == "kind" else "all"
 
 
-def _all_bounds(rulebook: Rulebook, units: Sequence[UnitInputs], observed: dict[str, Observations],
-                group_of: dict[str, str]) -> dict[tuple[str, str], Bounds | None]:
+def _all_bounds(
+    rulebook: Rulebook, units: Sequence[UnitInputs], observed: dict[str, Observations], group_of: dict[str, str]
+) -> dict[tuple[str, str], Bounds | None]:
     """Frontier bounds per (group, indicator), from the values observed within the group."""
     out: dict[tuple[str, str], Bounds | None] = {}
     for ind in rulebook.indicators:
         if ind.normalise is None:
             continue
         for group in set(group_of.values()):
-            values = [observed[u.code][ind.key].value for u in units
-                      if group_of[u.code] == group and observed[u.code][ind.key].status == "ok"]
+            values = [
+                observed[u.code][ind.key].value
+                for u in units
+                if group_of[u.code] == group and observed[u.code][ind.key].status == "ok"
+            ]
             out[(group, ind.key)] = frontier_bounds(ind.normalise, [v for v in values if v is not None])
     return out
 
 
-def _score_unit(rulebook: Rulebook, unit: UnitInputs, observed: Observations, group: str,
-                bounds: dict[tuple[str, str], Bounds | None]) -> _UnitDraft:
+def _score_unit(
+    rulebook: Rulebook,
+    unit: UnitInputs,
+    observed: Observations,
+    group: str,
+    bounds: dict[tuple[str, str], Bounds | None],
+) -> _UnitDraft:
     top_grade = rulebook.model.grades.bands[0].grade
     ordered = [(cat, ind) for cat in rulebook.categories for ind in rulebook.indicators if ind.category == cat.key]
-    drafts = [_score_indicator(ind, cat, observed[ind.key], bounds.get((group, ind.key)), top_grade)
-              for cat, ind in ordered]
-    factors, notes = weights(rulebook, [(cat, ind, d.raw_points, "not_applicable" in d.flags)
-                                        for (cat, ind), d in zip(ordered, drafts)])
+    drafts = [
+        _score_indicator(ind, cat, observed[ind.key], bounds.get((group, ind.key)), top_grade) for cat, ind in ordered
+    ]
+    factors, notes = weights(
+        rulebook, [(cat, ind, d.raw_points, "not_applicable" in d.flags) for (cat, ind), d in zip(ordered, drafts)]
+    )
     drafts = [replace(d, weight=w, exact_points=d.raw_points * w) for d, w in zip(drafts, factors)]
     drafts, total = _present(rulebook, ordered, drafts)
-    categories = tuple(_category_result(cat, [d for (c, _), d in zip(ordered, drafts) if c.key == cat.key])
-                       for cat in rulebook.categories)
-    vetoes = tuple(Veto(ind.name, ind.rule.effect, ind.rule.grade)  # type: ignore[union-attr]
-                   for (_, ind), d in zip(ordered, drafts) if "veto" in d.flags)
+    categories = tuple(
+        _category_result(cat, [d for (c, _), d in zip(ordered, drafts) if c.key == cat.key])
+        for cat in rulebook.categories
+    )
+    vetoes = tuple(
+        Veto(ind.name, ind.rule.effect, ind.rule.grade)  # type: ignore[union-attr]
+        for (_, ind), d in zip(ordered, drafts)
+        if "veto" in d.flags
+    )
     exact_total = sum((d.exact_points for d in drafts), Fraction(0))
     return _UnitDraft(unit, group, categories, exact_total, total, vetoes, notes)
 
 
-def _present(rulebook: Rulebook, ordered: list[tuple[Category, Indicator]],
-             drafts: list[IndicatorResult]) -> tuple[list[IndicatorResult], Decimal]:
+def _present(
+    rulebook: Rulebook, ordered: list[tuple[Category, Indicator]], drafts: list[IndicatorResult]
+) -> tuple[list[IndicatorResult], Decimal]:
     """Presented points, apportioned top-down: the total is the exact total rounded half-up, the
     category subtotals add up to it, and each category's indicators add up to its subtotal."""
     keys = [cat.key for cat in rulebook.categories]
@@ -139,18 +170,22 @@ def _present(rulebook: Rulebook, ordered: list[tuple[Category, Indicator]],
 
 
 def _category_result(cat: Category, members: list[IndicatorResult]) -> CategoryResult:
-    effective = (sum((m.max * m.weight for m in members), Fraction(0)) if cat.kind == "base"
-                 else Fraction(cat.max))
+    effective = sum((m.max * m.weight for m in members), Fraction(0)) if cat.kind == "base" else Fraction(cat.max)
     return CategoryResult(
-        key=cat.key, name=cat.name, kind=cat.kind, max=Fraction(cat.max), effective_max=effective,
+        key=cat.key,
+        name=cat.name,
+        kind=cat.kind,
+        max=Fraction(cat.max),
+        effective_max=effective,
         exact_points=sum((m.exact_points for m in members), Fraction(0)),
         points=sum((m.points for m in members), _ZERO),
         indicators=tuple(members),
     )
 
 
-def _score_indicator(ind: Indicator, cat: Category, obs: Observation, bounds: Bounds | None,
-                     top_grade: str) -> IndicatorResult:
+def _score_indicator(
+    ind: Indicator, cat: Category, obs: Observation, bounds: Bounds | None, top_grade: str
+) -> IndicatorResult:
     """Raw points and flags; weight and presented points are filled in by the caller."""
     flags: list[str] = []
     status = obs.status
@@ -175,11 +210,28 @@ def _score_indicator(ind: Indicator, cat: Category, obs: Observation, bounds: Bo
     else:
         outcome = RuleOutcome(Fraction(0))
     return IndicatorResult(
-        key=ind.key, name=ind.name, category=cat.key, kind=ind.rule.kind, source=obs.source, metric=ind.metric,
-        value=obs.value, numerator=obs.numerator, denominator=obs.denominator, normalised=normalised,
-        display=ind.display, rule=describe(ind, cat.kind, top_grade), criteria=ind.criteria,
-        raw_points=outcome.points, weight=Fraction(1), exact_points=outcome.points, points=_ZERO,
-        max=high, min=low, flags=tuple(flags), records=outcome.records, note=_note(ind, obs, status),
+        key=ind.key,
+        name=ind.name,
+        category=cat.key,
+        kind=ind.rule.kind,
+        source=obs.source,
+        metric=ind.metric,
+        value=obs.value,
+        numerator=obs.numerator,
+        denominator=obs.denominator,
+        normalised=normalised,
+        display=ind.display,
+        rule=describe(ind, cat.kind, top_grade),
+        criteria=ind.criteria,
+        raw_points=outcome.points,
+        weight=Fraction(1),
+        exact_points=outcome.points,
+        points=_ZERO,
+        max=high,
+        min=low,
+        flags=tuple(flags),
+        records=outcome.records,
+        note=_note(ind, obs, status),
     )
 
 
@@ -190,4 +242,3 @@ def _note(ind: Indicator, obs: Observation, status: str) -> str:
     if status == "not_applicable":
         return f"不适用：{obs.note}" if obs.note else "不适用"
     return obs.note
-

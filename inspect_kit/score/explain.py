@@ -14,8 +14,10 @@ GROUP_NAMES = {"department": "部门", "township": "乡镇"}
 
 def explain(unit: UnitResult) -> list[str]:
     """Lines of text; the last one shows the total as the sum of the presented indicator points."""
-    lines = [f"{unit.name}（{unit.code}）：总分 {unit.total}，等次 {unit.grade}，排名 第{unit.rank}名"
-             + ("" if unit.group == "all" else f"（{GROUP_NAMES.get(unit.group, unit.group)}组内）")]
+    lines = [
+        f"{unit.name}（{unit.code}）：总分 {unit.total}，等次 {unit.grade}，排名 第{unit.rank}名"
+        + ("" if unit.group == "all" else f"（{GROUP_NAMES.get(unit.group, unit.group)}组内）")
+    ]
     if unit.grade != unit.score_grade:
         lines.append(f"  按总分应为“{unit.score_grade}”")
     lines.extend(f"  ※ {note}" for note in unit.notes)
@@ -30,8 +32,11 @@ def explain(unit: UnitResult) -> list[str]:
 
 def explain_run(run: ScoringRun) -> list[str]:
     """A header naming the rulebook and its fingerprints, then every unit."""
-    lines = [f"考评细则：{run.rulebook_name}（版本 {run.rulebook_version}）",
-             f"细则 SHA-256：{run.rulebook_sha256}", f"输入 SHA-256：{run.inputs_sha256}"]
+    lines = [
+        f"考评细则：{run.rulebook_name}（版本 {run.rulebook_version}）",
+        f"细则 SHA-256：{run.rulebook_sha256}",
+        f"输入 SHA-256：{run.inputs_sha256}",
+    ]
     lines.extend(f"注意：{w}" for w in run.warnings)
     lines.append("")
     for unit in run.units:
@@ -44,8 +49,12 @@ def _category_header(cat: CategoryResult) -> str:
     base = f" / 满分 {_num(cat.max)}"
     if cat.effective_max != cat.max:
         base += f"（因不适用指标调整为 {cents_to_decimal(round_to_cents(cat.effective_max))}）"
-    limit = {"base": base, "bonus": f"（加分上限 {_num(cat.max)}）",
-             "penalty": f"（扣分上限 {_num(cat.max)}）", "veto": ""}[cat.kind]
+    limit = {
+        "base": base,
+        "bonus": f"（加分上限 {_num(cat.max)}）",
+        "penalty": f"（扣分上限 {_num(cat.max)}）",
+        "veto": "",
+    }[cat.kind]
     return f"【{cat.name}】小计 {cat.points}{limit}"
 
 

@@ -108,8 +108,9 @@ def _apply_vetoes(grades: Grades, c: Candidate, i: int, notes: list[str]) -> int
     return i
 
 
-def _apply_cap(grades: Grades, cap: TopGradeCap, group: Sequence[Candidate],
-               index: dict[str, int], notes: dict[str, list[str]]) -> None:
+def _apply_cap(
+    grades: Grades, cap: TopGradeCap, group: Sequence[Candidate], index: dict[str, int], notes: dict[str, list[str]]
+) -> None:
     names = [b.grade for b in grades.bands]
     top = sorted((c for c in group if index[c.code] == 0), key=lambda c: (-c.total, c.code))
     limit = allowed_top(cap, len(group))

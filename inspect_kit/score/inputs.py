@@ -106,15 +106,19 @@ def to_canonical(units: Sequence[UnitInputs]) -> list[dict[str, Any]]:
     """JSON-ready inputs; numbers as exact strings ("19/20"), sorted by unit code and key."""
     out = []
     for u in sorted(units, key=lambda u: u.code):
-        out.append({
-            "code": u.code,
-            "name": u.name,
-            "kind": u.kind,
-            "metrics": {k: _metric_data(v) for k, v in sorted(u.metrics.items())},
-            "manual": {k: _manual_data(v) for k, v in sorted(u.manual.items())},
-            "judgements": {k: [{"points": _number_text(e.points), "reason": e.reason} for e in v]
-                           for k, v in sorted(u.judgements.items())},
-        })
+        out.append(
+            {
+                "code": u.code,
+                "name": u.name,
+                "kind": u.kind,
+                "metrics": {k: _metric_data(v) for k, v in sorted(u.metrics.items())},
+                "manual": {k: _manual_data(v) for k, v in sorted(u.manual.items())},
+                "judgements": {
+                    k: [{"points": _number_text(e.points), "reason": e.reason} for e in v]
+                    for k, v in sorted(u.judgements.items())
+                },
+            }
+        )
     return out
 
 
@@ -134,13 +138,17 @@ def from_canonical(data: Sequence[Mapping[str, Any]]) -> list[UnitInputs]:
         metrics: dict[str, MetricInput] = {}
         for key, m in u.get("metrics", {}).items():
             metrics[key] = _status_from(m) or MetricValue(
-                value=m.get("value"), numerator=m.get("numerator"), denominator=m.get("denominator"),
+                value=m.get("value"),
+                numerator=m.get("numerator"),
+                denominator=m.get("denominator"),
                 records=tuple(MetricRecord(r["ref"], bool(r["ok"]), r.get("note", "")) for r in m.get("records", ())),
             )
         manual: dict[str, ManualInput] = {}
         for key, m in u.get("manual", {}).items():
             manual[key] = _status_from(m) or ManualValue(m["value"], m.get("evidence", ""))
-        judgements = {k: [JudgementEntry(e["points"], e["reason"]) for e in v] for k, v in u.get("judgements", {}).items()}
+        judgements = {
+            k: [JudgementEntry(e["points"], e["reason"]) for e in v] for k, v in u.get("judgements", {}).items()
+        }
         units.append(UnitInputs(u["code"], u["name"], u["kind"], metrics, manual, judgements))
     return units
 

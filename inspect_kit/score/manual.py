@@ -51,9 +51,16 @@ class ManualEntry:
     entered_at: dt.datetime
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "year": self.year, "unit": self.unit_code, "indicator": self.indicator,
-                "value": self.value, "note": self.note, "entered_by": self.entered_by,
-                "entered_at": self.entered_at.isoformat()}
+        return {
+            "id": self.id,
+            "year": self.year,
+            "unit": self.unit_code,
+            "indicator": self.indicator,
+            "value": self.value,
+            "note": self.note,
+            "entered_by": self.entered_by,
+            "entered_at": self.entered_at.isoformat(),
+        }
 
 
 def _number_text(f: Fraction) -> str:
@@ -83,13 +90,16 @@ def _parse_number(text: str) -> Fraction:
     return value / 100 if percent else value
 
 
-def _check_entry(rulebook: Rulebook, units: Mapping[str, str], unit: object, indicator: object, value: object,
-                 note: object) -> tuple[str, str, str, list[tuple[str, str]]]:
+def _check_entry(
+    rulebook: Rulebook, units: Mapping[str, str], unit: object, indicator: object, value: object, note: object
+) -> tuple[str, str, str, list[tuple[str, str]]]:
     """(unit code, indicator key, stored value text, problems as (field, reason)); the fields are cells
     as read (None for an empty one) or values as typed."""
-    problems: list[tuple[str, str]] = [(where, why) for where, v in (("unit", unit), ("indicator", indicator),
-                                                                     ("value", value), ("note", note))
-                                       if (why := text_problem(v)) is not None]
+    problems: list[tuple[str, str]] = [
+        (where, why)
+        for where, v in (("unit", unit), ("indicator", indicator), ("value", value), ("note", note))
+        if (why := text_problem(v)) is not None
+    ]
     if problems:
         return clean_cell(unit), clean_cell(indicator), "", problems
     unit_text = clean_cell(unit)
@@ -97,17 +107,29 @@ def _check_entry(rulebook: Rulebook, units: Mapping[str, str], unit: object, ind
     if code is None:
         problems.append(("unit", f"unknown unit {unit_text!r} (give a unit code or name from units.toml)"))
     ind_text = clean_cell(indicator)
-    ind = next((i for i in rulebook.indicators if i.key == ind_text), None) or \
-        next((i for i in rulebook.indicators if i.name == ind_text), None)
+    ind = next((i for i in rulebook.indicators if i.key == ind_text), None) or next(
+        (i for i in rulebook.indicators if i.name == ind_text), None
+    )
     stored = ""
     if ind is None:
-        problems.append(("indicator", f"{ind_text!r} is not an indicator of {rulebook.name!r} (version {rulebook.version})"))
+        problems.append(
+            ("indicator", f"{ind_text!r} is not an indicator of {rulebook.name!r} (version {rulebook.version})")
+        )
     elif ind.metric is not None:
-        problems.append(("indicator", f"{ind.key!r} is computed from the records (metric {ind.metric!r}); "
-                                      "it cannot be entered by hand"))
+        problems.append(
+            (
+                "indicator",
+                f"{ind.key!r} is computed from the records (metric {ind.metric!r}); it cannot be entered by hand",
+            )
+        )
     if not clean_cell(note):
-        problems.append(("note", "a note is required: the evidence (document number, register page) "
-                                 "or, for a judgement deduction, its reason"))
+        problems.append(
+            (
+                "note",
+                "a note is required: the evidence (document number, register page) "
+                "or, for a judgement deduction, its reason",
+            )
+        )
     raw = clean_cell(value if not isinstance(value, bool) else int(value))
     if ind is not None and ind.metric is None:
         kind = source_of(ind)
@@ -127,8 +149,11 @@ def _check_entry(rulebook: Rulebook, units: Mapping[str, str], unit: object, ind
                     problems.append(("value", f"{raw!r} is negative"))
                 elif kind == "judgement" and number > Fraction(ind.max):
                     problems.append(("value", f"a judgement deduction of {raw} exceeds the indicator's max {ind.max}"))
-                elif ind.rule.kind in ("deduction", "bonus") and getattr(ind.rule, "occurrences", "value") == "value" \
-                        and number.denominator != 1:
+                elif (
+                    ind.rule.kind in ("deduction", "bonus")
+                    and getattr(ind.rule, "occurrences", "value") == "value"
+                    and number.denominator != 1
+                ):
                     problems.append(("value", f"{ind.key!r} counts occurrences: give a whole number, not {raw!r}"))
                 elif len(stored) > 64:
                     problems.append(("value", "too many digits"))
@@ -150,15 +175,32 @@ def _insert_entries(conn: Connection, entries: list[ManualEntry]) -> list[Manual
     out = []
     for e in entries:
         new_id = insert_id(
-            conn, ManualRow.__table__,
-            year=e.year, unit_code=e.unit_code, indicator=e.indicator, value=e.value, note=e.note,
-            entered_by=e.entered_by, entered_at=e.entered_at)
+            conn,
+            ManualRow.__table__,
+            year=e.year,
+            unit_code=e.unit_code,
+            indicator=e.indicator,
+            value=e.value,
+            note=e.note,
+            entered_by=e.entered_by,
+            entered_at=e.entered_at,
+        )
         out.append(ManualEntry(new_id, e.year, e.unit_code, e.indicator, e.value, e.note, e.entered_by, e.entered_at))
     return out
 
 
-def add_manual_value(engine: Engine, rulebook: Rulebook, *, year: int, unit: str, indicator: str, value: object,
-                     note: str, now: dt.datetime, by: str | None = None) -> ManualEntry:
+def add_manual_value(
+    engine: Engine,
+    rulebook: Rulebook,
+    *,
+    year: int,
+    unit: str,
+    indicator: str,
+    value: object,
+    note: str,
+    now: dt.datetime,
+    by: str | None = None,
+) -> ManualEntry:
     """Append one manual value (or judgement deduction) after checking it against the rulebook.
 
     `unit` is a unit code or name, `indicator` an indicator key or name. Raises ValidationFailed."""
@@ -166,8 +208,10 @@ def add_manual_value(engine: Engine, rulebook: Rulebook, *, year: int, unit: str
     with engine.begin() as conn:
         code, key, stored, problems = _check_entry(rulebook, _unit_names(conn), unit, indicator, value, note)
         if problems:
-            raise ValidationFailed(f"manual value refused ({unit} / {indicator})",
-                                   [Problem(reason, key=where) for where, reason in problems])
+            raise ValidationFailed(
+                f"manual value refused ({unit} / {indicator})",
+                [Problem(reason, key=where) for where, reason in problems],
+            )
         entry = ManualEntry(None, year, code, key, stored, clean_cell(note), clean_cell(by) or None, now)
         stored_entry = _insert_entries(conn, [entry])[0]
         append_pending(conn, now)
@@ -210,9 +254,18 @@ class ManualImportSummary:
         return s
 
 
-def import_manual_values(engine: Engine, rulebook: Rulebook, path: Path | str, *, year: int, now: dt.datetime,
-                         by: str | None = None, dry_run: bool = False, encoding: str | None = None,
-                         sheet: str | None = None) -> ManualImportSummary:
+def import_manual_values(
+    engine: Engine,
+    rulebook: Rulebook,
+    path: Path | str,
+    *,
+    year: int,
+    now: dt.datetime,
+    by: str | None = None,
+    dry_run: bool = False,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> ManualImportSummary:
     """Append every row of a .csv/.xlsx (单位/unit, 指标/indicator, 值/value, 说明/note, optional 录入人/by).
 
     All or nothing: any bad row refuses the file with a report naming row and column. The same
@@ -233,12 +286,26 @@ def import_manual_values(engine: Engine, rulebook: Rulebook, path: Path | str, *
             if clean_cell(h):
                 summary.ignored_columns.append(clean_cell(h))
         elif key in columns:  # 值 and 数值 both: which one counts would be a guess
-            problems.append(Problem(f"columns {header_text[key]!r} and {clean_cell(h)!r} both give {key}; keep one",
-                                    file=str(path), row=table.header_row, column=clean_cell(h)))
+            problems.append(
+                Problem(
+                    f"columns {header_text[key]!r} and {clean_cell(h)!r} both give {key}; keep one",
+                    file=str(path),
+                    row=table.header_row,
+                    column=clean_cell(h),
+                )
+            )
         else:
             columns[key], header_text[key] = i, clean_cell(h)
-    problems += [Problem(f"missing column ({' / '.join(_IMPORT_COLUMNS[k][:1] + _IMPORT_COLUMNS[k][-1:])})",
-                         file=str(path), row=table.header_row, column=k) for k in _REQUIRED if k not in columns]
+    problems += [
+        Problem(
+            f"missing column ({' / '.join(_IMPORT_COLUMNS[k][:1] + _IMPORT_COLUMNS[k][-1:])})",
+            file=str(path),
+            row=table.header_row,
+            column=k,
+        )
+        for k in _REQUIRED
+        if k not in columns
+    ]
     if problems:
         table.close()
         raise ValidationFailed(f"{path}: manual values refused", problems)
@@ -253,23 +320,41 @@ def import_manual_values(engine: Engine, rulebook: Rulebook, path: Path | str, *
             summary.blank_rows += 1
             continue
         summary.rows += 1
-        code, key, stored, found = _check_entry(rulebook, units, cell["unit"], cell["indicator"], cell["value"],
-                                               cell["note"])
-        problems += [Problem(reason, file=str(path), row=row_no, column=header_text.get(where, where))
-                     for where, reason in found]
+        code, key, stored, found = _check_entry(
+            rulebook, units, cell["unit"], cell["indicator"], cell["value"], cell["note"]
+        )
+        problems += [
+            Problem(reason, file=str(path), row=row_no, column=header_text.get(where, where)) for where, reason in found
+        ]
         if found:
             continue
         if key in manual_keys:
             earlier = first_row.setdefault((code, key), row_no)
             if earlier != row_no:
-                problems.append(Problem(f"{code} / {key} is already given in row {earlier}; give each value once",
-                                        file=str(path), row=row_no, column=header_text["indicator"]))
+                problems.append(
+                    Problem(
+                        f"{code} / {key} is already given in row {earlier}; give each value once",
+                        file=str(path),
+                        row=row_no,
+                        column=header_text["indicator"],
+                    )
+                )
                 continue
         if (why := text_problem(cell.get("by"))) is not None:
             problems.append(Problem(why, file=str(path), row=row_no, column=header_text["by"]))
             continue
-        entries.append(ManualEntry(None, year, code, key, stored, clean_cell(cell["note"]),
-                                   clean_cell(cell.get("by")) or clean_cell(by) or None, now))
+        entries.append(
+            ManualEntry(
+                None,
+                year,
+                code,
+                key,
+                stored,
+                clean_cell(cell["note"]),
+                clean_cell(cell.get("by")) or clean_cell(by) or None,
+                now,
+            )
+        )
     if not problems and summary.rows == 0:
         raise InspectError(f"{path}: no rows with values below the header (row {table.header_row}); nothing to import")
     if problems:
@@ -282,7 +367,9 @@ def import_manual_values(engine: Engine, rulebook: Rulebook, path: Path | str, *
     return summary
 
 
-def manual_history(engine: Engine, year: int, unit: str | None = None, indicator: str | None = None) -> list[ManualEntry]:
+def manual_history(
+    engine: Engine, year: int, unit: str | None = None, indicator: str | None = None
+) -> list[ManualEntry]:
     """Every manual row of the year (oldest first), optionally for one unit and/or indicator."""
     from inspect_kit.storage.models import ManualValue as ManualRow
 
@@ -293,12 +380,14 @@ def manual_history(engine: Engine, year: int, unit: str | None = None, indicator
         stmt = stmt.where(ManualRow.indicator == indicator)
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    return [ManualEntry(r.id, r.year, r.unit_code, r.indicator, r.value, r.note, r.entered_by, r.entered_at)
-            for r in rows]
+    return [
+        ManualEntry(r.id, r.year, r.unit_code, r.indicator, r.value, r.note, r.entered_by, r.entered_at) for r in rows
+    ]
 
 
-def manual_inputs(entries: Sequence[ManualEntry], rulebook: Rulebook, units: set[str]
-                  ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, list[JudgementEntry]]], list[str]]:
+def manual_inputs(
+    entries: Sequence[ManualEntry], rulebook: Rulebook, units: set[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, list[JudgementEntry]]], list[str]]:
     """The manual values and judgement deductions that count, per unit and indicator, from the
     rows of a year (see the module docstring); and warnings for rows this rulebook cannot use."""
     sources = {i.key: source_of(i) for i in rulebook.indicators}
@@ -311,15 +400,19 @@ def manual_inputs(entries: Sequence[ManualEntry], rulebook: Rulebook, units: set
         if e.unit_code not in units or kind not in ("manual", "judgement"):
             if (e.unit_code, e.indicator) not in ignored:
                 ignored.add((e.unit_code, e.indicator))
-                why = "unknown unit" if e.unit_code not in units else "not a manual or judgement indicator of this rulebook"
+                why = (
+                    "unknown unit"
+                    if e.unit_code not in units
+                    else "not a manual or judgement indicator of this rulebook"
+                )
                 warnings.append(f"manual values for {e.unit_code} / {e.indicator} ignored: {why}")
             continue
         if kind == "manual":
-            manual[e.unit_code][e.indicator] = (NotApplicable(e.note) if e.value == NOT_APPLICABLE_VALUE
-                                                else ManualValue(e.value, e.note))
+            manual[e.unit_code][e.indicator] = (
+                NotApplicable(e.note) if e.value == NOT_APPLICABLE_VALUE else ManualValue(e.value, e.note)
+            )
         elif Fraction(e.value) == 0:
             judgements[e.unit_code][e.indicator] = []  # withdraws the earlier deductions
         else:
             judgements[e.unit_code][e.indicator].append(JudgementEntry(e.value, e.note))
     return manual, {u: {k: v for k, v in d.items() if v} for u, d in judgements.items()}, warnings
-

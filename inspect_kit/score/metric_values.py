@@ -50,12 +50,12 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Engine
 
+from inspect_kit.avoidance import AvoidanceRules, Reason, chinese, officer_reason, task_reasons
 from inspect_kit.errors import InspectError
 from inspect_kit.findings.calendar import WorkingCalendar
 from inspect_kit.findings.deadlines import publicity_deadline
 from inspect_kit.score.inputs import MetricInput, MetricRecord, MetricValue, Missing, NotApplicable
 from inspect_kit.score.metrics import COMPUTE, METRICS, metric
-from inspect_kit.avoidance import AvoidanceRules, Reason, chinese, officer_reason, task_reasons
 from inspect_kit.score.policy import DEFAULT_POLICY, ScorePolicy, check_as_of
 from inspect_kit.score.records import DrawnTask, MatterSpec, Snapshot, TaskFinding, TaskTeam, load_snapshot
 
@@ -68,11 +68,12 @@ def _metric(records: list[MetricRecord], empty: MetricInput) -> MetricInput:
 
 
 @metric(
-    "plan_completion", "抽查计划完成率",
-    'numerator: planned cells (matter × period) that have a current draw; denominator: planned cells (the'
+    "plan_completion",
+    "抽查计划完成率",
+    "numerator: planned cells (matter × period) that have a current draw; denominator: planned cells (the"
     " unit's matters × the periods of the year that have started by as_of). Record per cell (ref "
     "'matter/period'), ok = drawn; the note names the draw and its number of tasks. NotApplicable when no"
-    ' period has started.',
+    " period has started.",
 )
 def _plan_completion(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     records = []
@@ -83,19 +84,21 @@ def _plan_completion(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy
                 records.append(MetricRecord(f"{m.code}/{p.label}", False, f"{m.name}：{p.label}未开展抽取"))
             else:
                 n = len(s.tasks.get(d.id, ()))
-                records.append(MetricRecord(f"{m.code}/{p.label}", True,
-                                            f"抽取#{d.id}（{d.drawn_at.date().isoformat()}），{n}户"))
+                records.append(
+                    MetricRecord(f"{m.code}/{p.label}", True, f"抽取#{d.id}（{d.drawn_at.date().isoformat()}），{n}户")
+                )
     return _metric(records, NotApplicable(f"截至{s.as_of.isoformat()}无应开展的抽查"))
 
 
 @metric(
-    "sample_adequacy", "抽查比例达标率",
-    'numerator: quota cells whose drawn count reached the planned n; denominator: quota cells, i.e. the '
+    "sample_adequacy",
+    "抽查比例达标率",
+    "numerator: quota cells whose drawn count reached the planned n; denominator: quota cells, i.e. the "
     "strata entries recorded in the frame of each planned cell's current draw (drawn count = the draw's "
     "tasks in that stratum, inspected or not; planned n = the entry's n, the sample size the draw "
-    'computed), plus one failed cell per planned cell without a draw. Record per cell (ref '
+    "computed), plus one failed cell per planned cell without a draw. Record per cell (ref "
     "'matter/period/stratum', or 'matter/period' for a missing draw), ok = drawn count >= n. A draw whose"
-    ' frame records no strata is left out with a warning. NotApplicable when there are no cells.',
+    " frame records no strata is left out with a warning. NotApplicable when there are no cells.",
 )
 def _sample_adequacy(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     records = []
@@ -107,8 +110,10 @@ def _sample_adequacy(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy
                 continue
             strata = s.strata.get(d.frame_id) or []
             if not strata:
-                s.warnings.append(f"draw #{d.id} ({m.code} {p.label}): its frame records no quotas per stratum; "
-                                  "not counted in sample_adequacy")
+                s.warnings.append(
+                    f"draw #{d.id} ({m.code} {p.label}): its frame records no quotas per stratum; "
+                    "not counted in sample_adequacy"
+                )
                 continue
             drawn: dict[str, int] = defaultdict(int)
             for t in s.tasks.get(d.id, ()):
@@ -118,19 +123,23 @@ def _sample_adequacy(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy
                 want, got = int(entry.get("n") or 0), drawn.get(label, 0)
                 quota = entry.get("quota")
                 how = f"（配额{quota}，N={entry.get('N')}）" if quota is not None else ""
-                records.append(MetricRecord(f"{m.code}/{p.label}/{label}", got >= want,
-                                            f"抽取#{d.id}应抽{want}户，实抽{got}户{how}"))
+                records.append(
+                    MetricRecord(
+                        f"{m.code}/{p.label}/{label}", got >= want, f"抽取#{d.id}应抽{want}户，实抽{got}户{how}"
+                    )
+                )
     return _metric(records, NotApplicable("无抽查配额记录"))
 
 
 @metric(
-    "key_coverage", "重点监管对象覆盖率",
+    "key_coverage",
+    "重点监管对象覆盖率",
     'Only the unit\'s annual-coverage matters (coverage = "annual") count. numerator: key entities drawn '
     "into a task of those matters' current draws of the year at least once (inspected or not; the note "
-    'says when no result is recorded yet); denominator: key entities, i.e. the entities in the frozen '
-    'frames of those draws (and any entity drawn by them). Record per key entity (ref = identifier), ok ='
-    ' drawn. NotApplicable when the unit has no annual-coverage matter; Missing when those matters have '
-    'no draw in the year yet.',
+    "says when no result is recorded yet); denominator: key entities, i.e. the entities in the frozen "
+    "frames of those draws (and any entity drawn by them). Record per key entity (ref = identifier), ok ="
+    " drawn. NotApplicable when the unit has no annual-coverage matter; Missing when those matters have "
+    "no draw in the year yet.",
 )
 def _key_coverage(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     annual = [m for m in matters if m.annual]
@@ -164,14 +173,15 @@ def _key_coverage(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -
 
 
 @metric(
-    "publicity_on_time", "抽查结果按时公示率",
-    'numerator: counted tasks whose result was published by the publicity deadline; denominator: current '
-    'tasks (periods of the year and the year before) with a finding whose inspection ended by as_of, '
-    'whose deadline (the configured number of working days, 20 by default, after the inspection ended, '
-    'per the working calendar) falls within the year, and which were either published by as_of or are '
-    'past their deadline. Published = issue date of the first results notice issued by as_of that lists '
-    'the task (not as pending). Record per task, ok = published on or before the deadline; the note says '
-    'how late. NotApplicable when none is counted.',
+    "publicity_on_time",
+    "抽查结果按时公示率",
+    "numerator: counted tasks whose result was published by the publicity deadline; denominator: current "
+    "tasks (periods of the year and the year before) with a finding whose inspection ended by as_of, "
+    "whose deadline (the configured number of working days, 20 by default, after the inspection ended, "
+    "per the working calendar) falls within the year, and which were either published by as_of or are "
+    "past their deadline. Published = issue date of the first results notice issued by as_of that lists "
+    "the task (not as pending). Record per task, ok = published on or before the deadline; the note says "
+    "how late. NotApplicable when none is counted.",
 )
 def _publicity_on_time(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     cal = policy.calendar
@@ -192,15 +202,23 @@ def _publicity_on_time(s: Snapshot, matters: list[MatterSpec], policy: ScorePoli
             published = s.published.get(t.id)
             if published is not None:
                 if published <= deadline:
-                    records.append(MetricRecord(t.no, True, f"检查结束{f.inspection_end}，{published}公示（期限{deadline}）"))
+                    records.append(
+                        MetricRecord(t.no, True, f"检查结束{f.inspection_end}，{published}公示（期限{deadline}）")
+                    )
                 else:
                     late = _working_days(cal, deadline, published)
-                    records.append(MetricRecord(t.no, False, f"检查结束{f.inspection_end}，{published}公示，"
-                                                             f"期限{deadline}，逾期{late}"))
+                    records.append(
+                        MetricRecord(
+                            t.no, False, f"检查结束{f.inspection_end}，{published}公示，期限{deadline}，逾期{late}"
+                        )
+                    )
             elif s.as_of > deadline:
                 late = _working_days(cal, deadline, s.as_of)
-                records.append(MetricRecord(t.no, False, f"检查结束{f.inspection_end}，截至{s.as_of}未公示，"
-                                                         f"期限{deadline}，已逾期{late}"))
+                records.append(
+                    MetricRecord(
+                        t.no, False, f"检查结束{f.inspection_end}，截至{s.as_of}未公示，期限{deadline}，已逾期{late}"
+                    )
+                )
     return _metric(records, NotApplicable(f"截至{s.as_of.isoformat()}无到期应公示的检查结果"))
 
 
@@ -212,13 +230,14 @@ def _working_days(cal: WorkingCalendar, after: dt.date, until: dt.date) -> str:
 
 
 @metric(
-    "rectification_on_time", "整改按期复查率",
-    'numerator: counted rectification orders (责令整改) re-checked (复查) on or before their deadline; '
-    'denominator: findings of current tasks (periods of the year and the year before) with a '
-    'rectification deadline (moved to the next working day when it falls on a holiday, unless configured '
-    'otherwise) that falls within the year and either has passed by as_of or was followed by a re-check '
-    'recorded by as_of. Record per task, ok = re-checked by the deadline; the note says how late. '
-    'NotApplicable when none is counted.',
+    "rectification_on_time",
+    "整改按期复查率",
+    "numerator: counted rectification orders (责令整改) re-checked (复查) on or before their deadline; "
+    "denominator: findings of current tasks (periods of the year and the year before) with a "
+    "rectification deadline (moved to the next working day when it falls on a holiday, unless configured "
+    "otherwise) that falls within the year and either has passed by as_of or was followed by a re-check "
+    "recorded by as_of. Record per task, ok = re-checked by the deadline; the note says how late. "
+    "NotApplicable when none is counted.",
 )
 def _rectification_on_time(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     cal = policy.calendar
@@ -241,20 +260,27 @@ def _rectification_on_time(s: Snapshot, matters: list[MatterSpec], policy: Score
                 if recheck <= deadline:
                     records.append(MetricRecord(t.no, True, f"整改期限{deadline}，{recheck}复查"))
                 else:
-                    records.append(MetricRecord(t.no, False, f"整改期限{deadline}，{recheck}复查，"
-                                                             f"逾期{(recheck - deadline).days}天"))
+                    records.append(
+                        MetricRecord(
+                            t.no, False, f"整改期限{deadline}，{recheck}复查，逾期{(recheck - deadline).days}天"
+                        )
+                    )
             elif s.as_of > deadline:
-                records.append(MetricRecord(t.no, False, f"整改期限{deadline}，截至{s.as_of}未复查，"
-                                                         f"已逾期{(s.as_of - deadline).days}天"))
+                records.append(
+                    MetricRecord(
+                        t.no, False, f"整改期限{deadline}，截至{s.as_of}未复查，已逾期{(s.as_of - deadline).days}天"
+                    )
+                )
     return _metric(records, NotApplicable(f"截至{s.as_of.isoformat()}无到期的责令整改事项"))
 
 
 @metric(
-    "finding_recorded", "检查结果录入率",
-    'numerator: counted tasks whose finding has at least one result category and at least one follow-up, '
+    "finding_recorded",
+    "检查结果录入率",
+    "numerator: counted tasks whose finding has at least one result category and at least one follow-up, "
     "all in the code lists; denominator: current tasks of the year's periods whose inspection ended by "
-    'as_of (per their finding), plus those without a finding whose period ended before as_of. Record per '
-    'task, ok = recorded; the note says what is missing or unknown. NotApplicable when none is counted.',
+    "as_of (per their finding), plus those without a finding whose period ended before as_of. Record per "
+    "task, ok = recorded; the note says what is missing or unknown. NotApplicable when none is counted.",
 )
 def _finding_recorded(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     cb = policy.codebook
@@ -264,7 +290,9 @@ def _finding_recorded(s: Snapshot, matters: list[MatterSpec], policy: ScorePolic
             f = s.findings.get(t.id)
             if f is None:
                 if t.period.end < s.as_of:
-                    records.append(MetricRecord(t.no, False, f"{t.period.label}抽查期已于{t.period.end}结束，未录入检查结果"))
+                    records.append(
+                        MetricRecord(t.no, False, f"{t.period.label}抽查期已于{t.period.end}结束，未录入检查结果")
+                    )
                 continue
             if f.inspection_end > s.as_of:
                 continue
@@ -288,17 +316,18 @@ def _finding_recorded(s: Snapshot, matters: list[MatterSpec], policy: ScorePolic
 
 
 @metric(
-    "team_compliance", "检查组合规率",
+    "team_compliance",
+    "检查组合规率",
     "numerator: compliant tasks; denominator: current tasks of the year's periods that have a team, plus "
-    'those without a team whose finding says the inspection started by as_of (these fail). A team '
+    "those without a team whose finding says the inspection started by as_of (these fail). A team "
     "complies when each department of the matter's team demand (joint matters: their team; else "
-    'team_size, 2 by default, from the unit) has that many officers (experts never count) holding a '
-    'qualification for the matter and a certificate valid on the inspection start (else the assignment '
-    'date); every member is in the inspector register; no member has a declared conflict with the entity;'
-    ' and no officer is caught by the conflict rules in force (same township, previous periods; the '
+    "team_size, 2 by default, from the unit) has that many officers (experts never count) holding a "
+    "qualification for the matter and a certificate valid on the inspection start (else the assignment "
+    "date); every member is in the inspector register; no member has a declared conflict with the entity;"
+    " and no officer is caught by the conflict rules in force (same township, previous periods; the "
     "matter's own rules override settings.assign.conflicts). Record per task, ok = compliant; the note "
-    'says what was wrong. Missing when tasks are counted but none has a team (no assignment records); '
-    'NotApplicable when none is counted.',
+    "says what was wrong. Missing when tasks are counted but none has a team (no assignment records); "
+    "NotApplicable when none is counted.",
 )
 def _team_compliance(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
     # previous-period teams per entity, for the previous_periods rule
@@ -321,7 +350,9 @@ def _team_compliance(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy
                 continue
             teams += 1
             problems, names = _team_problems(s, m, t, team, f, rules, on_team)
-            records.append(MetricRecord(t.no, not problems, "；".join(problems) if problems else f"检查组：{'、'.join(names)}"))
+            records.append(
+                MetricRecord(t.no, not problems, "；".join(problems) if problems else f"检查组：{'、'.join(names)}")
+            )
     if records and not teams:
         # Inspected, yet no team recorded for any task: the assignment records are missing
         # (e.g. teams kept outside inspect-kit), not every task is at fault.
@@ -329,9 +360,15 @@ def _team_compliance(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy
     return _metric(records, NotApplicable(f"截至{s.as_of.isoformat()}无已分派检查组的任务"))
 
 
-def _team_problems(s: Snapshot, m: MatterSpec, t: DrawnTask, team: TaskTeam, f: TaskFinding | None,
-                   rules: AvoidanceRules, on_team: Mapping[tuple[int, str], set[int]]
-                   ) -> tuple[list[str], list[str]]:
+def _team_problems(
+    s: Snapshot,
+    m: MatterSpec,
+    t: DrawnTask,
+    team: TaskTeam,
+    f: TaskFinding | None,
+    rules: AvoidanceRules,
+    on_team: Mapping[tuple[int, str], set[int]],
+) -> tuple[list[str], list[str]]:
     on = f.inspection_start if f is not None else team.assigned_on
     problems: list[str] = []
     names: list[str] = []
@@ -349,15 +386,26 @@ def _team_problems(s: Snapshot, m: MatterSpec, t: DrawnTask, team: TaskTeam, f: 
             problems.append(chinese(Reason.DECLARED, reason=declared, **who))
         if expert:
             continue
-        why = officer_reason(held=ins.qualifications, needed=m.qualifications, status=None, valid_from=ins.valid_from,
-                             valid_to=ins.valid_to, window=(on, on), check_status=False)
+        why = officer_reason(
+            held=ins.qualifications,
+            needed=m.qualifications,
+            status=None,
+            valid_from=ins.valid_from,
+            valid_to=ins.valid_to,
+            window=(on, on),
+            check_status=False,
+        )
         ok = why is None
         if why is not None:
             problems.append(chinese(why, on=on, span=f"{ins.valid_from or ''}至{ins.valid_to or ''}", **who))
-        earlier = [k for k in range(1, rules.previous_periods + 1)
-                   if ins.id in on_team.get((t.entity_id, t.period.previous(k).label), ())]
-        for reason in task_reasons(rules, declared=False, home_township=ins.home_township, township=t.township,
-                                   previous_periods_on=earlier):
+        earlier = [
+            k
+            for k in range(1, rules.previous_periods + 1)
+            if ins.id in on_team.get((t.entity_id, t.period.previous(k).label), ())
+        ]
+        for reason in task_reasons(
+            rules, declared=False, home_township=ins.home_township, township=t.township, previous_periods_on=earlier
+        ):
             if reason is Reason.TOWNSHIP:
                 problems.append(chinese(reason, township=t.township, **who))
             else:
@@ -389,12 +437,17 @@ def metrics_of(snap: Snapshot, policy: ScorePolicy, keys: Iterable[str]) -> dict
     return out
 
 
-def compute_metrics(engine: Engine, year: int, *, as_of: dt.date, policy: ScorePolicy = DEFAULT_POLICY,
-                    keys: Iterable[str] | None = None) -> tuple[dict[str, dict[str, MetricInput]], list[str]]:
+def compute_metrics(
+    engine: Engine,
+    year: int,
+    *,
+    as_of: dt.date,
+    policy: ScorePolicy = DEFAULT_POLICY,
+    keys: Iterable[str] | None = None,
+) -> tuple[dict[str, dict[str, MetricInput]], list[str]]:
     """Unit code → metric key → MetricValue | NotApplicable | Missing, computed from the records as
     of `as_of`; and warnings (records that could not be counted). `keys` defaults to every metric."""
     check_as_of(year, as_of)
     with engine.connect() as conn:
         snap = load_snapshot(conn, year, as_of)
     return metrics_of(snap, policy, METRICS if keys is None else keys), snap.warnings
-

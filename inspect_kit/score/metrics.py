@@ -44,12 +44,14 @@ COMPUTE: dict[str, Compute] = {}
 
 def metric(key: str, name: str, definition: str) -> Callable[[Compute], Compute]:
     """Register a metric: its key, Chinese name, definition and the function computing it."""
+
     def register(fn: Compute) -> Compute:
         if key in METRICS:
             raise ValueError(f"metric {key!r} is registered twice")
         METRICS[key] = (name, definition)
         COMPUTE[key] = fn
         return fn
+
     return register
 
 

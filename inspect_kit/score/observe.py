@@ -12,7 +12,13 @@ from typing import Literal, Sequence
 
 from inspect_kit.errors import Problem
 from inspect_kit.score.inputs import (
-    JudgementEntry, ManualValue, MetricRecord, MetricValue, Missing, NotApplicable, UnitInputs,
+    JudgementEntry,
+    ManualValue,
+    MetricRecord,
+    MetricValue,
+    Missing,
+    NotApplicable,
+    UnitInputs,
 )
 from inspect_kit.score.metrics import KNOWN_METRICS
 from inspect_kit.score.model import Indicator
@@ -61,20 +67,28 @@ def check_units(rulebook: Rulebook, units: Sequence[UnitInputs]) -> list[Problem
                 problems.append(Problem(f"unknown metric {key!r}", key=f"units[{u.code}].metrics.{key}"))
         for key in u.manual:
             if key not in manual_keys:
-                problems.append(Problem(f"{key!r} is not a manual indicator of the rulebook",
-                                        key=f"units[{u.code}].manual.{key}"))
+                problems.append(
+                    Problem(f"{key!r} is not a manual indicator of the rulebook", key=f"units[{u.code}].manual.{key}")
+                )
         for key in u.judgements:
             if key not in judgement_keys:
-                problems.append(Problem(f"{key!r} is not a judgement indicator of the rulebook",
-                                        key=f"units[{u.code}].judgements.{key}"))
+                problems.append(
+                    Problem(
+                        f"{key!r} is not a judgement indicator of the rulebook", key=f"units[{u.code}].judgements.{key}"
+                    )
+                )
     return problems
 
 
 def unmatched_targets(rulebook: Rulebook, units: Sequence[UnitInputs]) -> list[str]:
     """Warnings for applies_to entries that match no unit of this run: a typo, or a partial run."""
     known = {u.kind for u in units} | {u.code for u in units}
-    return [f"indicator[{i}] {ind.key!r}: applies_to {target!r} matches no unit code or unit kind in this run"
-            for i, ind in enumerate(rulebook.indicators) for target in ind.applies_to or () if target not in known]
+    return [
+        f"indicator[{i}] {ind.key!r}: applies_to {target!r} matches no unit code or unit kind in this run"
+        for i, ind in enumerate(rulebook.indicators)
+        for target in ind.applies_to or ()
+        if target not in known
+    ]
 
 
 def observe(ind: Indicator, unit: UnitInputs, problems: list[Problem]) -> Observation:
@@ -105,7 +119,9 @@ def _observe_metric(ind: Indicator, item: object, where: str, problems: list[Pro
     if known:
         return known
     if not isinstance(item, MetricValue):
-        problems.append(Problem(f"expected MetricValue, NotApplicable or Missing, got {type(item).__name__}", key=where))
+        problems.append(
+            Problem(f"expected MetricValue, NotApplicable or Missing, got {type(item).__name__}", key=where)
+        )
         return Observation("missing", "metric")
     start = len(problems)
     for name in ("numerator", "denominator"):
@@ -115,8 +131,9 @@ def _observe_metric(ind: Indicator, item: object, where: str, problems: list[Pro
     value = _metric_value(item, where, problems)
     occurrences = getattr(ind.rule, "occurrences", "value")
     if occurrences != "value" and (item.numerator is None or item.denominator is None):
-        problems.append(Problem(f"indicator {ind.key!r} counts {occurrences}: give numerator and denominator",
-                                key=where))
+        problems.append(
+            Problem(f"indicator {ind.key!r} counts {occurrences}: give numerator and denominator", key=where)
+        )
     if len(problems) > start:
         return Observation("missing", "metric")
     obs = Observation("ok", "metric", value, item.numerator, item.denominator, tuple(item.records))
@@ -135,8 +152,11 @@ def _metric_value(item: MetricValue, where: str, problems: list[Problem]) -> Fra
         problems.append(Problem("give a value, or numerator and denominator", key=where))
         return None
     if item.denominator == 0:
-        problems.append(Problem("denominator is 0: pass NotApplicable(reason) or Missing(reason) instead",
-                                key=f"{where}.denominator"))
+        problems.append(
+            Problem(
+                "denominator is 0: pass NotApplicable(reason) or Missing(reason) instead", key=f"{where}.denominator"
+            )
+        )
         return None
     return Fraction(item.numerator, item.denominator)
 
@@ -146,7 +166,9 @@ def _observe_manual(ind: Indicator, item: object, where: str, problems: list[Pro
     if known:
         return known
     if not isinstance(item, ManualValue):
-        problems.append(Problem(f"expected ManualValue, NotApplicable or Missing, got {type(item).__name__}", key=where))
+        problems.append(
+            Problem(f"expected ManualValue, NotApplicable or Missing, got {type(item).__name__}", key=where)
+        )
         return Observation("missing", "manual")
     if not item.evidence or not item.evidence.strip():
         problems.append(Problem("a manual value needs an evidence note", key=f"{where}.evidence"))
@@ -198,5 +220,6 @@ def _check_count(ind: Indicator, obs: Observation, where: str, problems: list[Pr
         return
     n = count_of(ind, obs)
     if n < 0 or n.denominator != 1:
-        problems.append(Problem(f"indicator {ind.key!r} counts occurrences; got {n}, not a whole number >= 0",
-                                key=where))
+        problems.append(
+            Problem(f"indicator {ind.key!r} counts occurrences; got {n}, not a whole number >= 0", key=where)
+        )

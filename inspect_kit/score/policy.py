@@ -47,8 +47,13 @@ def policy_from_config(config: Any) -> ScorePolicy:
     else:
         fp = findings_policy(config)
         codebook, calendar, days, roll = fp.codebook, fp.calendar, fp.publicity_days, fp.roll_to_working_day
-    return ScorePolicy(codebook=codebook, calendar=calendar, publicity_days=days, roll_to_working_day=roll,
-                       conflicts=AvoidanceRules.of(config.settings.assign.conflicts))
+    return ScorePolicy(
+        codebook=codebook,
+        calendar=calendar,
+        publicity_days=days,
+        roll_to_working_day=roll,
+        conflicts=AvoidanceRules.of(config.settings.assign.conflicts),
+    )
 
 
 def default_as_of(year: int, today: dt.date) -> dt.date:

@@ -25,17 +25,16 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from inspect_kit.avoidance import AvoidanceRules
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
-from inspect_kit.avoidance import AvoidanceRules
 from inspect_kit.storage.helpers import chunks
-
 
 
 def _cutoff(as_of: dt.date) -> dt.datetime:
@@ -188,25 +187,45 @@ def _period_or_none(label: str) -> Period | None:
         return None
 
 
-def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
+def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:  # noqa: C901 - one query after another
     """Read the records of `year` (and of the year before, where the metrics look back) as of `as_of`."""
     from inspect_kit.storage.models import (
-        Assignment, Conflict, Draw, Entity, Finding, Frame, Inspector, InspectorQualification, Matter, Notice,
-        Task, TeamMember, Unit,
+        Assignment,
+        Conflict,
+        Draw,
+        Entity,
+        Finding,
+        Frame,
+        Inspector,
+        InspectorQualification,
+        Matter,
+        Notice,
+        Task,
+        TeamMember,
+        Unit,
     )
 
     cutoff = _cutoff(as_of)
     units = [(r.code, r.name, r.kind) for r in conn.execute(select(Unit.code, Unit.name, Unit.kind).order_by(Unit.id))]
-    matters = {r.code: MatterSpec(r.code, r.name, r.unit_code, r.period, r.spec or {})
-               for r in conn.execute(select(Matter.code, Matter.name, Matter.unit_code, Matter.period, Matter.spec))}
+    matters = {
+        r.code: MatterSpec(r.code, r.name, r.unit_code, r.period, r.spec or {})
+        for r in conn.execute(select(Matter.code, Matter.name, Matter.unit_code, Matter.period, Matter.spec))
+    }
     snap = Snapshot(year, as_of, units, matters, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
 
     # Current draws: the latest id per (matter, period) among draws made by as_of, for the year
     # and the year before (the previous period matters for 回避; late results for publicity).
-    latest = (select(Draw.matter_code, Draw.period, func.max(Draw.id).label("id"))
-              .where(Draw.drawn_at < cutoff).group_by(Draw.matter_code, Draw.period).subquery())
-    rows = conn.execute(select(Draw.id, Draw.matter_code, Draw.period, Draw.drawn_at, Draw.frame_id)
-                        .join(latest, latest.c.id == Draw.id)).all()
+    latest = (
+        select(Draw.matter_code, Draw.period, func.max(Draw.id).label("id"))
+        .where(Draw.drawn_at < cutoff)
+        .group_by(Draw.matter_code, Draw.period)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(Draw.id, Draw.matter_code, Draw.period, Draw.drawn_at, Draw.frame_id).join(
+            latest, latest.c.id == Draw.id
+        )
+    ).all()
     for r in rows:
         p = _period_or_none(r.period)
         if p is None or p.year not in (year - 1, year):
@@ -214,8 +233,13 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
         snap.draws[(r.matter_code, r.period)] = _Draw(r.id, r.matter_code, p, r.drawn_at, r.frame_id)
     draw_ids = [d.id for d in snap.draws.values()]
     frame_ids = sorted({d.frame_id for d in snap.draws.values() if d.period.year == year})
-    annual_frames = sorted({d.frame_id for d in snap.draws.values() if d.period.year == year
-                            and d.matter in matters and matters[d.matter].annual})
+    annual_frames = sorted(
+        {
+            d.frame_id
+            for d in snap.draws.values()
+            if d.period.year == year and d.matter in matters and matters[d.matter].annual
+        }
+    )
     for part in chunks(frame_ids):
         for fs in conn.execute(select(Frame.id, Frame.strata).where(Frame.id.in_(part))):
             snap.strata[fs.id] = list(fs.strata or [])
@@ -225,31 +249,47 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
             snap.frame_ids[fb.id] = [line.split("\t", 1)[0] for line in text.splitlines() if line]
     members = sorted({i for ids in snap.frame_ids.values() for i in ids})
     for idents in chunks(members):
-        snap.entity_names.update(conn.execute(select(Entity.identifier, Entity.name)
-                                              .where(Entity.identifier.in_(idents))).all())
+        snap.entity_names.update(
+            conn.execute(select(Entity.identifier, Entity.name).where(Entity.identifier.in_(idents))).all()
+        )
 
     draw_info = {d.id: d for d in snap.draws.values()}
     for part in chunks(draw_ids):
-        task_stmt = (select(Task.id, Task.task_no, Task.draw_id, Task.entity_id, Task.identifier, Task.stratum,
-                            Entity.township)
-                     .join(Entity, Entity.id == Task.entity_id).where(Task.draw_id.in_(part)))
+        task_stmt = (
+            select(Task.id, Task.task_no, Task.draw_id, Task.entity_id, Task.identifier, Task.stratum, Entity.township)
+            .join(Entity, Entity.id == Task.entity_id)
+            .where(Task.draw_id.in_(part))
+        )
         for t in conn.execute(task_stmt):
             d = draw_info[t.draw_id]
             snap.tasks.setdefault(t.draw_id, []).append(
-                DrawnTask(t.id, t.task_no, d.period, t.entity_id, t.identifier, t.township, t.stratum))
+                DrawnTask(t.id, t.task_no, d.period, t.entity_id, t.identifier, t.township, t.stratum)
+            )
     task_ids = sorted(t.id for ts in snap.tasks.values() for t in ts)
     for part in chunks(task_ids):
-        finding_stmt = select(Finding.task_id, Finding.inspection_start, Finding.inspection_end, Finding.results,
-                              Finding.follow_ups, Finding.rectification_deadline, Finding.recheck_date
-                              ).where(Finding.task_id.in_(part))
+        finding_stmt = select(
+            Finding.task_id,
+            Finding.inspection_start,
+            Finding.inspection_end,
+            Finding.results,
+            Finding.follow_ups,
+            Finding.rectification_deadline,
+            Finding.recheck_date,
+        ).where(Finding.task_id.in_(part))
         for f in conn.execute(finding_stmt):
-            snap.findings[f.task_id] = TaskFinding(f.inspection_start, f.inspection_end, tuple(f.results or ()),
-                                                   tuple(f.follow_ups or ()), f.rectification_deadline,
-                                                   f.recheck_date)
+            snap.findings[f.task_id] = TaskFinding(
+                f.inspection_start,
+                f.inspection_end,
+                tuple(f.results or ()),
+                tuple(f.follow_ups or ()),
+                f.rectification_deadline,
+                f.recheck_date,
+            )
 
     wanted = set(task_ids)
-    notice_stmt = (select(Notice.task_ids, Notice.pending_task_ids, Notice.issued_on)
-                   .where(Notice.kind == "results", Notice.issued_on <= as_of))
+    notice_stmt = select(Notice.task_ids, Notice.pending_task_ids, Notice.issued_on).where(
+        Notice.kind == "results", Notice.issued_on <= as_of
+    )
     for ids, pending, issued in conn.execute(notice_stmt):
         skip = {int(i) for i in (pending or [])}
         for tid in ids or []:
@@ -259,14 +299,24 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
 
     by_task: dict[int, list[tuple[_Member, dt.datetime]]] = defaultdict(list)
     for part in chunks(task_ids):
-        team_stmt = (select(TeamMember.id, TeamMember.task_id, TeamMember.assignment_id, TeamMember.inspector_id,
-                            TeamMember.role, TeamMember.replaces_id, Assignment.created_at)
-                     .join(Assignment, Assignment.id == TeamMember.assignment_id)
-                     .where(TeamMember.task_id.in_(part), TeamMember.added_at < cutoff, Assignment.created_at < cutoff)
-                     .order_by(TeamMember.id))
+        team_stmt = (
+            select(
+                TeamMember.id,
+                TeamMember.task_id,
+                TeamMember.assignment_id,
+                TeamMember.inspector_id,
+                TeamMember.role,
+                TeamMember.replaces_id,
+                Assignment.created_at,
+            )
+            .join(Assignment, Assignment.id == TeamMember.assignment_id)
+            .where(TeamMember.task_id.in_(part), TeamMember.added_at < cutoff, Assignment.created_at < cutoff)
+            .order_by(TeamMember.id)
+        )
         for m in conn.execute(team_stmt):
-            by_task[m.task_id].append((_Member(m.id, m.assignment_id, m.inspector_id, m.role, m.replaces_id),
-                                       m.created_at))
+            by_task[m.task_id].append(
+                (_Member(m.id, m.assignment_id, m.inspector_id, m.role, m.replaces_id), m.created_at)
+            )
     for tid, rows_ in by_task.items():
         team = _effective_team(rows_)
         if team is not None:
@@ -274,17 +324,32 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:
     inspector_ids = sorted({m.inspector_id for t in snap.teams.values() for m in t.members})
     quals: dict[int, set[str]] = defaultdict(set)
     for part in chunks(inspector_ids):
-        for iid, q in conn.execute(select(InspectorQualification.inspector_id, InspectorQualification.qualification)
-                                   .where(InspectorQualification.inspector_id.in_(part))):
+        for iid, q in conn.execute(
+            select(InspectorQualification.inspector_id, InspectorQualification.qualification).where(
+                InspectorQualification.inspector_id.in_(part)
+            )
+        ):
             quals[iid].add(q)
         for i in conn.execute(select(Inspector.__table__).where(Inspector.id.in_(part))):
-            snap.inspectors[i.id] = _Inspector(i.id, i.cert_no, i.name, i.department, i.home_township, i.kind,
-                                               i.cert_valid_from, i.cert_valid_to, frozenset())
+            snap.inspectors[i.id] = _Inspector(
+                i.id,
+                i.cert_no,
+                i.name,
+                i.department,
+                i.home_township,
+                i.kind,
+                i.cert_valid_from,
+                i.cert_valid_to,
+                frozenset(),
+            )
     for iid, ins in list(snap.inspectors.items()):
         snap.inspectors[iid] = _Inspector(**{**ins.__dict__, "qualifications": frozenset(quals.get(iid, ()))})
     for part in chunks(inspector_ids):
-        for iid, eid, reason in conn.execute(select(Conflict.inspector_id, Conflict.entity_id, Conflict.reason)
-                                             .where(Conflict.inspector_id.in_(part), Conflict.updated_at < cutoff)):
+        for iid, eid, reason in conn.execute(
+            select(Conflict.inspector_id, Conflict.entity_id, Conflict.reason).where(
+                Conflict.inspector_id.in_(part), Conflict.updated_at < cutoff
+            )
+        ):
             snap.conflicts[(iid, eid)] = reason
     return snap
 
@@ -306,4 +371,3 @@ def _effective_team(rows: list[tuple[_Member, dt.datetime]]) -> TaskTeam | None:
     replaced = {m.replaces_id for m in members.values() if m.replaces_id is not None}
     kept = tuple(sorted((m for m in members.values() if m.id not in replaced), key=lambda m: m.id))
     return TaskTeam(assigned_at.date(), kept)
-

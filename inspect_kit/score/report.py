@@ -38,8 +38,15 @@ if TYPE_CHECKING:  # the publish stage and reportlab load only when a report is 
     from inspect_kit.publish.document import Notice, Table
     from inspect_kit.publish.fonts import Face, FontConfig, FontSet
 
-__all__ = ["ReportResult", "build_report", "write_report", "fonts_from_config", "default_issuer", "public_run",
-           "CHART_CAPTION"]
+__all__ = [
+    "ReportResult",
+    "build_report",
+    "write_report",
+    "fonts_from_config",
+    "default_issuer",
+    "public_run",
+    "CHART_CAPTION",
+]
 
 CHART_CAPTION = "图1　各单位考评总分（单位：分）"
 CHART_HEADING = "二、总分对比"
@@ -122,12 +129,17 @@ def _unit_table(unit: UnitResult, full_marks: Fraction) -> Table:
         for ind in cat.indicators:
             rows.append([f"  {ind.name}", _max_text(ind, cat.kind), str(ind.points), _note_text(ind)])
     rows.append(["合计", _points(full_marks), str(unit.total), f"等次：{unit.grade}"])
-    return Table(columns=["考评内容", "满分", "得分", "说明"], rows=rows, col_widths_mm=[58, 18, 18, 62],
-                 align=["left", "center", "center", "left"])
+    return Table(
+        columns=["考评内容", "满分", "得分", "说明"],
+        rows=rows,
+        col_widths_mm=[58, 18, 18, 62],
+        align=["left", "center", "center", "left"],
+    )
 
 
-def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None,
-            log_head: str | None = None) -> Notice:
+def _notice(
+    stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None, log_head: str | None = None
+) -> Notice:
     from inspect_kit.publish import Section, Table, chinese_date, heading_number
     from inspect_kit.publish.document import Notice
     from inspect_kit.publish.notices import log_head_paragraph
@@ -136,13 +148,19 @@ def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str,
     groups = sorted({u.group for u in run.units})
     counts = {g: sum(1 for u in run.units if u.group == g) for g in groups}
     who = "、".join(f"{counts[g]}个{_group_label(g)}" if g != "all" else f"{counts[g]}个单位" for g in groups)
-    intro = [f"根据《{run.rulebook_name}》（版本{run.rulebook_version}），对{who}{stored.year}年度“双随机、一公开”"
-             f"监管工作进行了考评，数据截至{chinese_date(stored.as_of)}。现将考评结果通报如下。"]
+    intro = [
+        f"根据《{run.rulebook_name}》（版本{run.rulebook_version}），对{who}{stored.year}年度“双随机、一公开”"
+        f"监管工作进行了考评，数据截至{chinese_date(stored.as_of)}。现将考评结果通报如下。"
+    ]
     ranking = Table(
         columns=["组别", "名次", "单位", "总分", "等次", "备注"],
-        rows=[[_group_label(u.group), str(u.rank), u.name, str(u.total), u.grade, "；".join(unit_flags(u))]
-              for u in run.units],
-        col_widths_mm=[14, 12, 50, 18, 16, 46], align=["center", "center", "left", "center", "center", "left"])
+        rows=[
+            [_group_label(u.group), str(u.rank), u.name, str(u.total), u.grade, "；".join(unit_flags(u))]
+            for u in run.units
+        ],
+        col_widths_mm=[14, 12, 50, 18, 16, 46],
+        align=["center", "center", "left", "center", "center", "left"],
+    )
     grade_lines = []
     for g in groups:
         members = [u for u in run.units if u.group == g]
@@ -154,8 +172,12 @@ def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str,
         label = "参评单位" if g == "all" else f"{_group_label(g)}组"
         grade_lines.append(f"{label}共{len(members)}个单位，其中{'、'.join(tally)}。")
     sections = [
-        Section(heading=f"{heading_number(1)}考评结果", paragraphs=["".join(grade_lines)], table=ranking,
-                notes=["注：名次在同组单位内排列，总分相同者名次并列。"] if len(groups) > 1 else []),
+        Section(
+            heading=f"{heading_number(1)}考评结果",
+            paragraphs=["".join(grade_lines)],
+            table=ranking,
+            notes=["注：名次在同组单位内排列，总分相同者名次并列。"] if len(groups) > 1 else [],
+        ),
         Section(heading=CHART_HEADING, paragraphs=[CHART_CAPTION]),
         Section(heading=f"{heading_number(3)}各单位得分明细"),
     ]
@@ -163,15 +185,27 @@ def _notice(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str,
         head = f"{heading_number(n, 2)}{unit.name}：{unit.total}分，{unit.grade}"
         notes = [f"注：{note}" for note in unit.notes]
         sections.append(Section(heading=head, level=2, table=_unit_table(unit, run.full_marks), notes=notes))
-    sections.append(Section(heading=f"{heading_number(4)}复核信息", paragraphs=[
-        f"本结果由第{stored.id}号考评运行生成（{stored.created_at:%Y-%m-%d %H:%M}）。考评细则SHA-256："
-        f"{run.rulebook_sha256}；输入数据SHA-256：{run.inputs_sha256}。考评细则原文、各单位输入数据和得分结果"
-        f"的公开版本已作为附件嵌入本文件（检查组名单等个人信息不予公开）；完整运行记录保存在考评系统中，"
-        f"可用“inspect score verify {stored.id}”复核。",
-    ] + log_head_paragraph(log_head)))
+    sections.append(
+        Section(
+            heading=f"{heading_number(4)}复核信息",
+            paragraphs=[
+                f"本结果由第{stored.id}号考评运行生成（{stored.created_at:%Y-%m-%d %H:%M}）。考评细则SHA-256："
+                f"{run.rulebook_sha256}；输入数据SHA-256：{run.inputs_sha256}。考评细则原文、各单位输入数据和得分结果"
+                f"的公开版本已作为附件嵌入本文件（检查组名单等个人信息不予公开）；完整运行记录保存在考评系统中，"
+                f"可用“inspect score verify {stored.id}”复核。",
+            ]
+            + log_head_paragraph(log_head),
+        )
+    )
     title = title or f"{county}{stored.year}年度“双随机、一公开”监管工作考评结果"
-    return Notice(issuer=issuer, title=title, issue_date=issue_date, intro=intro, sections=sections,
-                  keywords=("考评", str(stored.year), f"run {stored.id}"))
+    return Notice(
+        issuer=issuer,
+        title=title,
+        issue_date=issue_date,
+        intro=intro,
+        sections=sections,
+        keywords=("考评", str(stored.year), f"run {stored.id}"),
+    )
 
 
 # -- the chart --------------------------------------------------------------------------------
@@ -256,8 +290,10 @@ def _chart(stored: StoredRun, fontset: FontSet, width: float) -> Drawing:
 _WITHHELD_NOTES = {
     "team_compliance": ("检查组符合规定", "检查组不符合规定（涉及检查人员个人信息，详情不公开）"),
 }
-PUBLIC_VIEW_NOTE = ("本文件为考评运行的公开版本：检查组名单等个人信息不予公开（相关记录只列是否符合规定），"
-                    "其余文字中的个人信息已做遮盖处理；完整运行记录保存在考评系统数据库中，输入数据SHA-256为完整记录的校验值。")
+PUBLIC_VIEW_NOTE = (
+    "本文件为考评运行的公开版本：检查组名单等个人信息不予公开（相关记录只列是否符合规定），"
+    "其余文字中的个人信息已做遮盖处理；完整运行记录保存在考评系统数据库中，输入数据SHA-256为完整记录的校验值。"
+)
 
 
 def _withhold(records: list[dict[str, Any]], notes: tuple[str, str], ok: Any = None) -> list[dict[str, Any]]:
@@ -295,9 +331,16 @@ def public_run(stored: StoredRun, private: Any = None) -> dict[str, Any]:
                 withheld = _WITHHELD_NOTES.get(ind.get("metric"))
                 if withheld and ind.get("records"):
                     ind["records"] = _withhold(ind["records"], withheld, ok=False)  # a scored record is a deduction
-    data = {"run_id": stored.id, "year": stored.year, "as_of": stored.as_of.isoformat(),
-            "public_view": PUBLIC_VIEW_NOTE, "rulebook_sha256": stored.run.rulebook_sha256,
-            "rulebook_text": stored.rulebook.source_text, "inputs": inputs, "results": results}
+    data = {
+        "run_id": stored.id,
+        "year": stored.year,
+        "as_of": stored.as_of.isoformat(),
+        "public_view": PUBLIC_VIEW_NOTE,
+        "rulebook_sha256": stored.run.rulebook_sha256,
+        "rulebook_text": stored.rulebook.source_text,
+        "inputs": inputs,
+        "results": results,
+    }
     return _masked_strings(data, private) if private is not None else data
 
 
@@ -306,9 +349,17 @@ def _run_file(stored: StoredRun, private: Any = None) -> tuple[str, bytes]:
     return f"scoring-run-{stored.id}.json", blob
 
 
-def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str = "",
-                 title: str | None = None, fonts: Any = None, private: Any = None,
-                 log: dict[str, Any] | None = None) -> bytes:
+def build_report(
+    stored: StoredRun,
+    *,
+    issuer: str,
+    issue_date: dt.date,
+    county: str = "",
+    title: str | None = None,
+    fonts: Any = None,
+    private: Any = None,
+    log: dict[str, Any] | None = None,
+) -> bytes:
     """The report of a stored run as PDF bytes (deterministic for the same run, fonts and date).
 
     The title defaults to "<county><year>年度“双随机、一公开”监管工作考评结果"; `fonts` is a
@@ -321,11 +372,11 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
     from inspect_kit.publish.compose import compose
     from inspect_kit.publish.document import finish_pdf, located_texts, validate_tables
     from inspect_kit.publish.fonts import FontSet
-
     from inspect_kit.publish.privacy import mask_notice
 
-    notice = _notice(stored, issuer=issuer, issue_date=issue_date, county=county, title=title,
-                     log_head=log["head"] if log else None)
+    notice = _notice(
+        stored, issuer=issuer, issue_date=issue_date, county=county, title=title, log_head=log["head"] if log else None
+    )
     if private is not None:
         notice = mask_notice(notice, private)
     fontset = FontSet.load(fonts)
@@ -339,26 +390,46 @@ def build_report(stored: StoredRun, *, issuer: str, issue_date: dt.date, county:
     marker = story[at]
     assert isinstance(marker, layout.TextBlock)  # found by its text above
     caption = layout.TextBlock(marker.setter, CHART_CAPTION, replace(marker.style, align="center", first_indent=0.0))
-    story[at:at + 1] = [Spacer(0, geometry.line_pitch / 4), chart, caption]
+    story[at : at + 1] = [Spacer(0, geometry.line_pitch / 4), chart, caption]
     # The heading goes to the next page with the chart rather than stay behind alone.
     story.insert(head, CondPageBreak(chart.height + 3 * geometry.line_pitch))
     pdf = layout.build_pdf(story, fontset, geometry)
     from inspect_kit.publish.document import metadata_title
 
-    info = {"/Title": metadata_title(notice.title), "/Author": issuer, "/Subject": f"考评运行 #{stored.id}",
-            "/Keywords": ", ".join(notice.keywords), "/Creator": "inspect-kit"}
+    info = {
+        "/Title": metadata_title(notice.title),
+        "/Author": issuer,
+        "/Subject": f"考评运行 #{stored.id}",
+        "/Keywords": ", ".join(notice.keywords),
+        "/Creator": "inspect-kit",
+    }
     files = [_run_file(stored, private)]
     if log:
         from inspect_kit.publish.notices import log_file_name
 
-        files.append((log_file_name("score", str(stored.year)),
-                      (json.dumps(log, ensure_ascii=False, indent=1) + "\n").encode("utf-8")))
+        files.append(
+            (
+                log_file_name("score", str(stored.year)),
+                (json.dumps(log, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
+            )
+        )
     return finish_pdf(pdf, info, issue_date, files)
 
 
-def write_report(engine: Engine, path: Path | str, *, issuer: str, issue_date: dt.date, now: dt.datetime,
-                 year: int | None = None, run_id: int | None = None, county: str = "", title: str | None = None,
-                 fonts: Any = None, force: bool = False) -> ReportResult:
+def write_report(
+    engine: Engine,
+    path: Path | str,
+    *,
+    issuer: str,
+    issue_date: dt.date,
+    now: dt.datetime,
+    year: int | None = None,
+    run_id: int | None = None,
+    county: str = "",
+    title: str | None = None,
+    fonts: Any = None,
+    force: bool = False,
+) -> ReportResult:
     """Write the report of a stored run (by id, or the latest of `year`) and record it in notices.
     An existing file at `path` is refused unless `force` (then recorded as a re-issue)."""
     from inspect_kit.publish.service import check_target, private_values, record_pdf
@@ -369,8 +440,17 @@ def write_report(engine: Engine, path: Path | str, *, issuer: str, issue_date: d
 
     with engine.connect() as conn:
         log = excerpt(conn, [("scoring_run", stored.id)])
-    pdf = build_report(stored, issuer=issuer, issue_date=issue_date, county=county, title=title, fonts=fonts,
-                       private=private_values(engine), log=log)
-    rec = record_pdf(engine, pdf, path, kind="score", period=str(stored.year), issued_on=issue_date, now=now,
-                     force=force)
+    pdf = build_report(
+        stored,
+        issuer=issuer,
+        issue_date=issue_date,
+        county=county,
+        title=title,
+        fonts=fonts,
+        private=private_values(engine),
+        log=log,
+    )
+    rec = record_pdf(
+        engine, pdf, path, kind="score", period=str(stored.year), issued_on=issue_date, now=now, force=force
+    )
     return ReportResult(rec.path, stored.id, rec.notice_id, rec.sha256, rec.pages, rec.size, rec.reissue_of)

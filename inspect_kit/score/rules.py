@@ -12,7 +12,14 @@ from fractions import Fraction
 from typing import Sequence
 
 from inspect_kit.score.model import (
-    BonusRule, DeductionRule, Frontier, Indicator, JudgementRule, LinearRule, TiersRule, VetoRule,
+    BonusRule,
+    DeductionRule,
+    Frontier,
+    Indicator,
+    JudgementRule,
+    LinearRule,
+    TiersRule,
+    VetoRule,
 )
 from inspect_kit.score.numbers import format_number
 from inspect_kit.score.observe import Observation, count_of
@@ -44,8 +51,9 @@ def tier_points(tiers: Sequence[tuple[Fraction, Fraction]], otherwise: Fraction,
     return otherwise
 
 
-def capped_walk(items: Sequence[tuple[str | None, str, Fraction]], capacity: Fraction,
-                sign: int) -> tuple[list[ScoredRecord], Fraction]:
+def capped_walk(
+    items: Sequence[tuple[str | None, str, Fraction]], capacity: Fraction, sign: int
+) -> tuple[list[ScoredRecord], Fraction]:
     """Apply (ref, note, amount) items in order until `capacity` is used up (扣完为止 / 加满为止).
 
     Returns one ScoredRecord per item (0 points once the capacity is exhausted) and the amount used.
@@ -139,7 +147,9 @@ def describe(ind: Indicator, category_kind: str, top_grade: str) -> str:
         steps = "，".join(f"{v(a.at)}得{p(a.points)}分" for a in rule.thresholds)
         text = f"线性计分：{steps}；其间按线性插值，低于{v(rule.thresholds[0].at)}或高于{v(rule.thresholds[-1].at)}按端点计分"
     elif isinstance(rule, TiersRule):
-        steps = "；".join(f"≥{v(t.min)}得{p(t.points)}分" for t in sorted(rule.tiers, key=lambda t: t.min, reverse=True))
+        steps = "；".join(
+            f"≥{v(t.min)}得{p(t.points)}分" for t in sorted(rule.tiers, key=lambda t: t.min, reverse=True)
+        )
         text = f"分档计分：{steps}；否则得{p(rule.otherwise)}分"
     elif isinstance(rule, DeductionRule):
         what = "每项不达标" if rule.occurrences == "failures" else "每件"
@@ -169,5 +179,4 @@ def describe_frontier(f: Frontier, percent: bool) -> str:
     worse = "最低" if f.higher_is_better else "最高"
     best = format_number(Fraction(f.best), percent) if f.best is not None else f"各单位{better}值"
     worst = format_number(Fraction(f.worst), percent) if f.worst is not None else f"各单位{worse}值"
-    return (f"前沿距离标准化：100×(最差值−本单位值)/(最差值−最优值)，截断至0–100，"
-            f"最优值取{best}，最差值取{worst}")
+    return f"前沿距离标准化：100×(最差值−本单位值)/(最差值−最优值)，截断至0–100，最优值取{best}，最差值取{worst}"

@@ -41,8 +41,9 @@ class CollectedInputs:
     warnings: list[str]
 
 
-def collect_inputs(engine: Engine, rulebook: Rulebook, year: int, *, as_of: dt.date,
-                   policy: ScorePolicy = DEFAULT_POLICY) -> CollectedInputs:
+def collect_inputs(
+    engine: Engine, rulebook: Rulebook, year: int, *, as_of: dt.date, policy: ScorePolicy = DEFAULT_POLICY
+) -> CollectedInputs:
     """Every unit's inputs for the rulebook: the metrics it names, computed from the records as of
     `as_of`, and the current manual values and judgement deductions of the year."""
     check_as_of(year, as_of)
@@ -53,9 +54,17 @@ def collect_inputs(engine: Engine, rulebook: Rulebook, year: int, *, as_of: dt.d
         raise InspectError("no units in the database; run `inspect config load` first")
     metrics = metrics_of(snap, policy, keys)
     manual, judgements, warnings = manual_inputs(manual_history(engine, year), rulebook, {c for c, _, _ in snap.units})
-    units = [UnitInputs(code, name, kind, metrics[code], dict(manual.get(code, {})),
-                        {k: list(v) for k, v in judgements.get(code, {}).items()})
-             for code, name, kind in snap.units]
+    units = [
+        UnitInputs(
+            code,
+            name,
+            kind,
+            metrics[code],
+            dict(manual.get(code, {})),
+            {k: list(v) for k, v in judgements.get(code, {}).items()},
+        )
+        for code, name, kind in snap.units
+    ]
     return CollectedInputs(year, as_of, units, snap.warnings + warnings)
 
 
@@ -80,17 +89,36 @@ class StoredRun:
         raise KeyError(code)
 
     def ranking(self) -> list[dict[str, Any]]:
-        return [{"group": u.group, "rank": u.rank, "code": u.code, "name": u.name, "kind": u.unit_kind,
-                 "total": str(u.total), "grade": u.grade, "score_grade": u.score_grade, "flags": unit_flags(u)}
-                for u in self.run.units]
+        return [
+            {
+                "group": u.group,
+                "rank": u.rank,
+                "code": u.code,
+                "name": u.name,
+                "kind": u.unit_kind,
+                "total": str(u.total),
+                "grade": u.grade,
+                "score_grade": u.score_grade,
+                "flags": unit_flags(u),
+            }
+            for u in self.run.units
+        ]
 
     def summary(self) -> dict[str, Any]:
-        return {"run_id": self.id, "year": self.year, "as_of": self.as_of.isoformat(),
-                "created_at": self.created_at.isoformat(),
-                "rulebook": {"name": self.run.rulebook_name, "version": self.run.rulebook_version,
-                             "sha256": self.run.rulebook_sha256},
-                "inputs_sha256": self.run.inputs_sha256, "warnings": list(self.warnings) + list(self.run.warnings),
-                "ranking": self.ranking()}
+        return {
+            "run_id": self.id,
+            "year": self.year,
+            "as_of": self.as_of.isoformat(),
+            "created_at": self.created_at.isoformat(),
+            "rulebook": {
+                "name": self.run.rulebook_name,
+                "version": self.run.rulebook_version,
+                "sha256": self.run.rulebook_sha256,
+            },
+            "inputs_sha256": self.run.inputs_sha256,
+            "warnings": list(self.warnings) + list(self.run.warnings),
+            "ranking": self.ranking(),
+        }
 
 
 @dataclass(frozen=True)
@@ -109,24 +137,44 @@ def _json_norm(data: Any) -> Any:
     return json.loads(json.dumps(data, ensure_ascii=False, sort_keys=True))
 
 
-def run_scoring(engine: Engine, rulebook: Rulebook, year: int, *, as_of: dt.date, now: dt.datetime,
-                policy: ScorePolicy = DEFAULT_POLICY) -> StoredRun:
+def run_scoring(
+    engine: Engine,
+    rulebook: Rulebook,
+    year: int,
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    policy: ScorePolicy = DEFAULT_POLICY,
+) -> StoredRun:
     """Collect the inputs, score every unit and store the run (rulebook text and hash, canonical
     inputs, results). Raises ValidationFailed when the engine refuses the inputs."""
     collected = collect_inputs(engine, rulebook, year, as_of=as_of, policy=policy)
     run = score(rulebook, collected.units)
     canonical = to_canonical(collected.units)
-    inputs = {"format": INPUTS_FORMAT, "year": year, "as_of": as_of.isoformat(), "units": canonical,
-              "inputs_sha256": run.inputs_sha256, "rulebook_model_sha256": rulebook.model_sha256,
-              "warnings": collected.warnings}
+    inputs = {
+        "format": INPUTS_FORMAT,
+        "year": year,
+        "as_of": as_of.isoformat(),
+        "units": canonical,
+        "inputs_sha256": run.inputs_sha256,
+        "rulebook_model_sha256": rulebook.model_sha256,
+        "warnings": collected.warnings,
+    }
     results = _json_norm(run.as_dict())
     from inspect_kit.storage.models import ScoringRun as RunRow
 
     with engine.begin() as conn:
         run_id = insert_id(
-            conn, RunRow.__table__,
-            year=year, created_at=now, rulebook_text=rulebook.source_text, rulebook_sha256=rulebook.source_sha256,
-            rulebook_version=rulebook.version, inputs=inputs, results=results)
+            conn,
+            RunRow.__table__,
+            year=year,
+            created_at=now,
+            rulebook_text=rulebook.source_text,
+            rulebook_sha256=rulebook.source_sha256,
+            rulebook_version=rulebook.version,
+            inputs=inputs,
+            results=results,
+        )
         append_pending(conn, now)
     return StoredRun(run_id, year, as_of, now, rulebook, from_canonical(canonical), run, collected.warnings, results)
 
@@ -156,23 +204,44 @@ def load_run(engine: Engine, run_id: int | None = None, *, year: int | None = No
     units = from_canonical(row.inputs["units"])
     run = score(rulebook, units)
     if check and _json_norm(run.as_dict()) != _json_norm(row.results):
-        raise InspectError(f"scoring run #{row.id} does not reproduce its stored results; "
-                           f"see `inspect score verify {row.id}`")
-    return StoredRun(row.id, row.year, dt.date.fromisoformat(row.inputs["as_of"]), row.created_at, rulebook, units,
-                     run, list(row.inputs.get("warnings", [])), row.results)
+        raise InspectError(
+            f"scoring run #{row.id} does not reproduce its stored results; see `inspect score verify {row.id}`"
+        )
+    return StoredRun(
+        row.id,
+        row.year,
+        dt.date.fromisoformat(row.inputs["as_of"]),
+        row.created_at,
+        rulebook,
+        units,
+        run,
+        list(row.inputs.get("warnings", [])),
+        row.results,
+    )
 
 
 def list_runs(engine: Engine, year: int | None = None) -> list[RunInfo]:
     from inspect_kit.storage.models import ScoringRun as RunRow
 
-    stmt = select(RunRow.id, RunRow.year, RunRow.created_at, RunRow.rulebook_version, RunRow.rulebook_sha256,
-                  RunRow.inputs).order_by(RunRow.id)
+    stmt = select(
+        RunRow.id, RunRow.year, RunRow.created_at, RunRow.rulebook_version, RunRow.rulebook_sha256, RunRow.inputs
+    ).order_by(RunRow.id)
     if year is not None:
         stmt = stmt.where(RunRow.year == year)
     with engine.connect() as conn:
-        return [RunInfo(r.id, r.year, str(r.inputs.get("as_of", "")), r.created_at, r.rulebook_version,
-                        r.rulebook_sha256, str(r.inputs.get("inputs_sha256", "")), len(r.inputs.get("units", [])))
-                for r in conn.execute(stmt)]
+        return [
+            RunInfo(
+                r.id,
+                r.year,
+                str(r.inputs.get("as_of", "")),
+                r.created_at,
+                r.rulebook_version,
+                r.rulebook_sha256,
+                str(r.inputs.get("inputs_sha256", "")),
+                len(r.inputs.get("units", [])),
+            )
+            for r in conn.execute(stmt)
+        ]
 
 
 @dataclass(frozen=True)
@@ -208,10 +277,16 @@ def _differences(a: Any, b: Any, path: str = "", limit: int = 10) -> list[str]:
                 walk(x.get(k), y.get(k), f"{p}.{k}" if p else str(k))
         elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
             for i, (u, v) in enumerate(zip(x, y)):
-                label = u.get("code") if isinstance(u, dict) and u.get("code") else (u.get("key") if isinstance(u, dict) else None)
+                label = (
+                    u.get("code")
+                    if isinstance(u, dict) and u.get("code")
+                    else (u.get("key") if isinstance(u, dict) else None)
+                )
                 walk(u, v, f"{p}[{label or i}]")
         elif x != y:
-            out.append(f"{p}: stored {json.dumps(x, ensure_ascii=False)[:60]}, re-scored {json.dumps(y, ensure_ascii=False)[:60]}")
+            out.append(
+                f"{p}: stored {json.dumps(x, ensure_ascii=False)[:60]}, re-scored {json.dumps(y, ensure_ascii=False)[:60]}"
+            )
 
     walk(a, b, path)
     return out
@@ -224,16 +299,26 @@ def verify_run(engine: Engine, run_id: int) -> VerifyReport:
         row = _run_row(conn, run_id, None)
     checks: list[VerifyCheck] = []
     text_sha = hashlib.sha256(row.rulebook_text.removeprefix("\ufeff").encode("utf-8")).hexdigest()
-    checks.append(VerifyCheck("rulebook text SHA-256", text_sha == row.rulebook_sha256,
-                              f"stored {row.rulebook_sha256[:16]}…, text hashes to {text_sha[:16]}…"))
+    checks.append(
+        VerifyCheck(
+            "rulebook text SHA-256",
+            text_sha == row.rulebook_sha256,
+            f"stored {row.rulebook_sha256[:16]}…, text hashes to {text_sha[:16]}…",
+        )
+    )
     try:
         rulebook = loads(row.rulebook_text, file=f"scoring run #{row.id}")
     except InspectError as exc:
         checks.append(VerifyCheck("rulebook loads", False, str(exc).splitlines()[0]))
         return VerifyReport(row.id, checks)
     checks.append(VerifyCheck("rulebook loads", True, f"{rulebook.name}, version {rulebook.version}"))
-    checks.append(VerifyCheck("rulebook version", rulebook.version == row.rulebook_version,
-                              f"stored {row.rulebook_version}, text says {rulebook.version}"))
+    checks.append(
+        VerifyCheck(
+            "rulebook version",
+            rulebook.version == row.rulebook_version,
+            f"stored {row.rulebook_version}, text says {rulebook.version}",
+        )
+    )
     try:
         units = from_canonical(row.inputs["units"])
         sha = inputs_sha256(units)
@@ -241,17 +326,28 @@ def verify_run(engine: Engine, run_id: int) -> VerifyReport:
         checks.append(VerifyCheck("inputs", False, f"stored inputs cannot be read: {exc}"))
         return VerifyReport(row.id, checks)
     stored_sha = row.inputs.get("inputs_sha256")
-    checks.append(VerifyCheck("inputs SHA-256", sha == stored_sha == row.results.get("inputs_sha256"),
-                              f"stored {str(stored_sha)[:16]}…, inputs hash to {sha[:16]}…"))
+    checks.append(
+        VerifyCheck(
+            "inputs SHA-256",
+            sha == stored_sha == row.results.get("inputs_sha256"),
+            f"stored {str(stored_sha)[:16]}…, inputs hash to {sha[:16]}…",
+        )
+    )
     try:
         run = score(rulebook, units)
     except InspectError as exc:
         checks.append(VerifyCheck("re-score", False, str(exc).splitlines()[0]))
         return VerifyReport(row.id, checks)
     diffs = _differences(_json_norm(row.results), _json_norm(run.as_dict()))
-    checks.append(VerifyCheck("results identical", not diffs,
-                              f"{len(run.units)} units, every total, grade, rank and indicator point the same"
-                              if not diffs else "; ".join(diffs)))
+    checks.append(
+        VerifyCheck(
+            "results identical",
+            not diffs,
+            f"{len(run.units)} units, every total, grade, rank and indicator point the same"
+            if not diffs
+            else "; ".join(diffs),
+        )
+    )
     return VerifyReport(row.id, checks)
 
 
@@ -276,8 +372,9 @@ def explain_unit(stored: StoredRun, code: str, *, limit: int | None = 20) -> lis
     try:
         unit = stored.run.unit(code)
     except KeyError:
-        raise InspectError(f"unit {code!r} is not in scoring run #{stored.id}; "
-                           f"units: {', '.join(u.code for u in stored.run.units)}") from None
+        raise InspectError(
+            f"unit {code!r} is not in scoring run #{stored.id}; units: {', '.join(u.code for u in stored.run.units)}"
+        ) from None
     inputs = stored.unit_inputs(code)
     extra: dict[str, list[str]] = {}
     for ind in unit.indicators:
@@ -292,8 +389,10 @@ def explain_unit(stored: StoredRun, code: str, *, limit: int | None = 20) -> lis
         if len(shown) < len(failing):
             lines.append(f"    · ……另有{len(failing) - len(shown)}项（--all 显示全部）")
         extra[f"  {ind.name}（{ind.key}）："] = lines
-    out = [f"考评运行 #{stored.id}：{stored.year}年度，数据截至{stored.as_of.isoformat()}；"
-           f"{stored.run.rulebook_name}（版本 {stored.run.rulebook_version}）"]
+    out = [
+        f"考评运行 #{stored.id}：{stored.year}年度，数据截至{stored.as_of.isoformat()}；"
+        f"{stored.run.rulebook_name}（版本 {stored.run.rulebook_version}）"
+    ]
     pending: list[str] | None = None
     for line in explain(unit):
         boundary = (line.startswith("  ") and not line.startswith("   ")) or line.startswith(("【", "合计："))

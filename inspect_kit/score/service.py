@@ -23,19 +23,52 @@ modules are the only part of `inspect_kit.score` that reads or writes it.
 from __future__ import annotations
 
 from inspect_kit.score.manual import (
-    NOT_APPLICABLE_VALUE, ManualEntry, ManualImportSummary, add_manual_value, import_manual_values, manual_history,
+    NOT_APPLICABLE_VALUE,
+    ManualEntry,
+    ManualImportSummary,
+    add_manual_value,
+    import_manual_values,
+    manual_history,
 )
 from inspect_kit.score.metric_values import compute_metrics
 from inspect_kit.score.policy import DEFAULT_POLICY, ScorePolicy, default_as_of, policy_from_config
 from inspect_kit.score.runs import (
-    CollectedInputs, RunInfo, StoredRun, VerifyCheck, VerifyReport, collect_inputs, explain_unit, list_runs,
-    load_run, run_scoring, unit_flags, verify_run,
+    CollectedInputs,
+    RunInfo,
+    StoredRun,
+    VerifyCheck,
+    VerifyReport,
+    collect_inputs,
+    explain_unit,
+    list_runs,
+    load_run,
+    run_scoring,
+    unit_flags,
+    verify_run,
 )
 
 __all__ = [
-    "ScorePolicy", "policy_from_config", "DEFAULT_POLICY",
-    "compute_metrics", "collect_inputs", "CollectedInputs",
-    "ManualEntry", "add_manual_value", "import_manual_values", "ManualImportSummary", "manual_history",
-    "StoredRun", "RunInfo", "run_scoring", "load_run", "list_runs", "verify_run", "VerifyReport", "VerifyCheck",
-    "explain_unit", "unit_flags", "default_as_of", "NOT_APPLICABLE_VALUE",
+    "ScorePolicy",
+    "policy_from_config",
+    "DEFAULT_POLICY",
+    "compute_metrics",
+    "collect_inputs",
+    "CollectedInputs",
+    "ManualEntry",
+    "add_manual_value",
+    "import_manual_values",
+    "ManualImportSummary",
+    "manual_history",
+    "StoredRun",
+    "RunInfo",
+    "run_scoring",
+    "load_run",
+    "list_runs",
+    "verify_run",
+    "VerifyReport",
+    "VerifyCheck",
+    "explain_unit",
+    "unit_flags",
+    "default_as_of",
+    "NOT_APPLICABLE_VALUE",
 ]

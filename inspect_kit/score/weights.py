@@ -19,7 +19,7 @@ def weights(rulebook: Rulebook, lines: Sequence[Line]) -> tuple[list[Fraction], 
     """One weight per line, and unit-level notes (e.g. nothing in the base was applicable)."""
     base, notes = _base_weights(rulebook, lines)
     out: list[Fraction] = []
-    for n, (cat, _ind, _raw, not_applicable) in enumerate(lines):
+    for _n, (cat, _ind, _raw, not_applicable) in enumerate(lines):
         if not_applicable:
             out.append(Fraction(0))
         elif cat.kind == "base":
@@ -34,16 +34,20 @@ def weights(rulebook: Rulebook, lines: Sequence[Line]) -> tuple[list[Fraction], 
 def _base_weights(rulebook: Rulebook, lines: Sequence[Line]) -> tuple[dict[str, Fraction], tuple[str, ...]]:
     full = Fraction(rulebook.model.rulebook.full_marks)
     base_cats = [c for c in rulebook.categories if c.kind == "base"]
-    applicable = {c.key: sum((Fraction(i.max) for cat, i, _r, na in lines if cat.key == c.key and not na),
-                             Fraction(0)) for c in base_cats}
+    applicable = {
+        c.key: sum((Fraction(i.max) for cat, i, _r, na in lines if cat.key == c.key and not na), Fraction(0))
+        for c in base_cats
+    }
     total_applicable = sum(applicable.values(), Fraction(0))
     if total_applicable == 0:
         return {c.key: Fraction(0) for c in base_cats}, ("所有基础指标均不适用，基础分计0分",)
     if rulebook.model.scoring.reweight == "total":
         return {c.key: full / total_applicable for c in base_cats}, ()
     covered = sum((Fraction(c.max) for c in base_cats if applicable[c.key] > 0), Fraction(0))
-    return {c.key: (Fraction(c.max) / applicable[c.key]) * (full / covered) if applicable[c.key] else Fraction(0)
-            for c in base_cats}, ()
+    return {
+        c.key: (Fraction(c.max) / applicable[c.key]) * (full / covered) if applicable[c.key] else Fraction(0)
+        for c in base_cats
+    }, ()
 
 
 def _cap_factor(cat: Category, raws: list[Fraction]) -> Fraction:

@@ -94,8 +94,14 @@ def _json_text_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[
     return lambda text: proc(json.loads(text))
 
 
-def bulk_insert_columns(conn: Connection, table: Table, columns: Mapping[str, Sequence[Any] | Same], n: int, *,
-                        json_text: Collection[str] = ()) -> None:
+def bulk_insert_columns(
+    conn: Connection,
+    table: Table,
+    columns: Mapping[str, Sequence[Any] | Same],
+    n: int,
+    *,
+    json_text: Collection[str] = (),
+) -> None:
     """Insert n rows given column by column: a sequence of n values, or Same(value) for all rows.
 
     Columns named in `json_text` hold JSON text exactly as the dialect's json_serializer writes it;
@@ -128,8 +134,11 @@ def bulk_insert_columns(conn: Connection, table: Table, columns: Mapping[str, Se
 
 @lru_cache(maxsize=16)
 def _compiled_lookup(dialect: Dialect, column: Column[Any], n: int) -> SQLCompiler:
-    compiled = select(column).where(column.in_([bindparam(f"k{i}", type_=column.type) for i in range(n)])).compile(
-        dialect=dialect)
+    compiled = (
+        select(column)
+        .where(column.in_([bindparam(f"k{i}", type_=column.type) for i in range(n)]))
+        .compile(dialect=dialect)
+    )
     assert isinstance(compiled, SQLCompiler)  # as in _compiled
     return compiled
 

@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from sqlalchemy import Engine, create_engine, event, inspect as sa_inspect
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from inspect_kit.errors import InspectError
@@ -47,7 +48,7 @@ def resolve_url(url: str | None = None) -> str:
     if "://" not in url:  # a plain path names a SQLite file
         url = f"sqlite:///{url}"
     if url.startswith("postgresql://"):  # prefer psycopg 3 over the psycopg2 default
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -99,10 +100,13 @@ def _user_error(busy_seconds: float, url: str) -> Callable[[ExceptionContext], N
             raise InspectError(
                 f"database {shown} is locked by another program that is writing to it; gave up after waiting "
                 f"{busy_seconds:g} s (the busy timeout); nothing was written. Run the command again, or wait "
-                f"longer with --busy-timeout SECONDS (or {BUSY_TIMEOUT_ENV})") from None
+                f"longer with --busy-timeout SECONDS (or {BUSY_TIMEOUT_ENV})"
+            ) from None
         if getattr(orig, "sqlstate", None) in _CONCURRENT_SQLSTATES:
-            raise ConcurrentWrite(f"another writer changed the same records at the same time ({reason}); "
-                                  "nothing was written, run the command again") from None
+            raise ConcurrentWrite(
+                f"another writer changed the same records at the same time ({reason}); "
+                "nothing was written, run the command again"
+            ) from None
         if ctx.connection is None and isinstance(ctx.sqlalchemy_exception, sa_exc.DBAPIError):
             raise InspectError(f"cannot connect to database {shown}: {reason}") from None
         if ctx.is_disconnect:
@@ -160,6 +164,7 @@ def session(engine: Engine) -> Session:
 
 # -- schema -----------------------------------------------------------------------------------
 
+
 def alembic_config(engine: Engine | None) -> Config:
     """Alembic's configuration for the shipped migrations; `engine` is the database they run on
     (None when only the scripts are read)."""
@@ -213,8 +218,7 @@ def require_current(engine: Engine) -> None:
         raise InspectError("the database has no inspect-kit schema; run `inspect init` first")
     head = head_revision()
     if rev != head:
-        raise InspectError(f"the database is at revision {rev}, this version needs {head}; "
-                           "run `inspect db upgrade`")
+        raise InspectError(f"the database is at revision {rev}, this version needs {head}; run `inspect db upgrade`")
 
 
 def open_database(url: str | None = None, *, busy_timeout: float | str | None = None) -> Engine:

@@ -15,7 +15,7 @@ CHUNK = 1000  # ids per IN (...): well below every backend's limit on bound para
 
 def chunks(items: Sequence[T], n: int = CHUNK) -> Iterable[Sequence[T]]:
     for i in range(0, len(items), n):
-        yield items[i:i + n]
+        yield items[i : i + n]
 
 
 class _DryRun(Exception):

@@ -17,8 +17,7 @@ HIDDEN = "***"
 # scheme://user:password@ — the password runs up to the LAST "@" of the token, so that an
 # unescaped "@" or "/" in a password (a URL that fails to parse) is still hidden entirely.
 _USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:'\"]*):(?P<pw>[^\s'\"]*)@")
-_QUERY_PASSWORD = re.compile(r"(?P<head>(?:(?<=[?&;\s])|^)(?:password|passwd|pwd)=)(?P<pw>[^&\s'\"]*)",
-                             re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"(?P<head>(?:(?<=[?&;\s])|^)(?:password|passwd|pwd)=)(?P<pw>[^&\s'\"]*)", re.IGNORECASE)
 
 
 def redact(text: str) -> str:

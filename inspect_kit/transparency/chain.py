@@ -69,15 +69,17 @@ class Entry:
 
 
 def entry_hash(seq: int, kind: str, record_id: int | None, content_sha: str, prev: str, at: str | None) -> str:
-    return content_sha256({"seq": seq, "kind": kind, "record_id": record_id, "content_sha256": content_sha,
-                           "prev": prev, "at": at})
+    return content_sha256(
+        {"seq": seq, "kind": kind, "record_id": record_id, "content_sha256": content_sha, "prev": prev, "at": at}
+    )
 
 
 def make_entry(prev: Entry | None, kind: str, record_id: int | None, content_sha: str, at: str | None) -> Entry:
     seq = prev.seq + 1 if prev else 1
     prev_hash = prev.entry_hash if prev else GENESIS_PREV
-    return Entry(seq, kind, record_id, content_sha, prev_hash, entry_hash(seq, kind, record_id, content_sha,
-                                                                          prev_hash, at), at)
+    return Entry(
+        seq, kind, record_id, content_sha, prev_hash, entry_hash(seq, kind, record_id, content_sha, prev_hash, at), at
+    )
 
 
 def parse_head(text: str) -> tuple[int, str]:
@@ -89,8 +91,15 @@ def parse_head(text: str) -> tuple[int, str]:
 
 def entry_from_dict(data: Mapping[str, Any]) -> Entry:
     try:
-        return Entry(int(data["seq"]), str(data["kind"]), data.get("record_id"), str(data["content_sha256"]),
-                     str(data["prev_hash"]), str(data["entry_hash"]), data.get("at"))
+        return Entry(
+            int(data["seq"]),
+            str(data["kind"]),
+            data.get("record_id"),
+            str(data["content_sha256"]),
+            str(data["prev_hash"]),
+            str(data["entry_hash"]),
+            data.get("at"),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"a log entry lacks or garbles {exc}") from None
 
@@ -109,8 +118,9 @@ def segment_problems(entries: Sequence[Entry], *, from_genesis: bool = False) ->
             problems.append(f"entry {e.seq} does not link to entry {prev.seq}: the chain was rewritten")
         again = entry_hash(e.seq, e.kind, e.record_id, e.content_sha256, e.prev_hash, e.at)
         if again != e.entry_hash:
-            problems.append(f"entry {e.seq} ({e.kind} #{e.record_id}): its hash is {e.entry_hash}, "
-                            f"its fields hash to {again}")
+            problems.append(
+                f"entry {e.seq} ({e.kind} #{e.record_id}): its hash is {e.entry_hash}, its fields hash to {again}"
+            )
         prev = e
     return problems
 
@@ -125,8 +135,10 @@ def head_problems(entries: Sequence[Entry], head: str) -> list[str]:
         return [f"the log is empty: it does not extend head {n}:{h}"]
     first, last = entries[0].seq, entries[-1].seq
     if n > last:
-        return [f"the log ends at entry {last}, before the head {n}:{h} printed earlier: entries were removed "
-                "(a restored or truncated database)"]
+        return [
+            f"the log ends at entry {last}, before the head {n}:{h} printed earlier: entries were removed "
+            "(a restored or truncated database)"
+        ]
     if n < first:
         return [f"head {n} precedes the first entry here ({first}): it cannot vouch for these records"]
     found = entries[n - first]

@@ -25,10 +25,31 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, text
 
-from inspect_kit.storage.models import (Assignment, Commitment, Draw, FindingRevision, Frame, ImportBatch, LogEntry,
-                                        LogGenesis, ManualValue, Notice, ScoringRun, Task, TeamMember, Unsealing)
-from inspect_kit.transparency.chain import (Entry, canonical, content_sha256, head_problems, make_entry,
-                                            row_content, segment_problems)
+from inspect_kit.storage.models import (
+    Assignment,
+    Commitment,
+    Draw,
+    FindingRevision,
+    Frame,
+    ImportBatch,
+    LogEntry,
+    LogGenesis,
+    ManualValue,
+    Notice,
+    ScoringRun,
+    Task,
+    TeamMember,
+    Unsealing,
+)
+from inspect_kit.transparency.chain import (
+    Entry,
+    canonical,
+    content_sha256,
+    head_problems,
+    make_entry,
+    row_content,
+    segment_problems,
+)
 
 
 @dataclass(frozen=True)
@@ -144,8 +165,9 @@ def entries(conn: Connection, first: int = 1, last: int | None = None) -> list[E
 
 
 def entry_of(conn: Connection, kind: str, record_id: int) -> Entry | None:
-    row = conn.execute(select(_LOG).where(_LOG.c.kind == kind, _LOG.c.record_id == record_id)
-                       .order_by(_LOG.c.seq).limit(1)).first()
+    row = conn.execute(
+        select(_LOG).where(_LOG.c.kind == kind, _LOG.c.record_id == record_id).order_by(_LOG.c.seq).limit(1)
+    ).first()
     return _entry(row) if row else None
 
 
@@ -156,13 +178,17 @@ def excerpt(conn: Connection, relied: Sequence[tuple[str, int]], *, contents: bo
     found = [(kind, rid, entry_of(conn, kind, rid)) for kind, rid in relied]
     seqs = [e.seq for _, _, e in found if e is not None]
     last = head(conn)
-    out: dict[str, Any] = {"head": last.head if last else None,
-                           "relies_on": [{"kind": kind, "record_id": rid, "seq": e.seq} for kind, rid, e in found
-                                         if e is not None],
-                           "entries": [e.to_dict() for e in entries(conn, min(seqs))] if seqs else []}
+    out: dict[str, Any] = {
+        "head": last.head if last else None,
+        "relies_on": [{"kind": kind, "record_id": rid, "seq": e.seq} for kind, rid, e in found if e is not None],
+        "entries": [e.to_dict() for e in entries(conn, min(seqs))] if seqs else [],
+    }
     if contents:
-        out["records"] = [{"kind": kind, "record_id": rid, "content": record_content(conn, kind, rid)}
-                          for kind, rid, e in found if e is not None]
+        out["records"] = [
+            {"kind": kind, "record_id": rid, "content": record_content(conn, kind, rid)}
+            for kind, rid, e in found
+            if e is not None
+        ]
     return out
 
 
@@ -173,8 +199,12 @@ def latest_revisions(conn: Connection, task_ids: Sequence[int]) -> list[tuple[st
 
     out: list[tuple[str, int]] = []
     for part in chunks(list(task_ids)):
-        stmt = (select(func.max(FindingRevision.id)).join(Finding, Finding.id == FindingRevision.finding_id)
-                .where(Finding.task_id.in_(list(part))).group_by(FindingRevision.finding_id))
+        stmt = (
+            select(func.max(FindingRevision.id))
+            .join(Finding, Finding.id == FindingRevision.finding_id)
+            .where(Finding.task_id.in_(list(part)))
+            .group_by(FindingRevision.finding_id)
+        )
         out += [("finding_revision", rid) for rid in conn.execute(stmt).scalars()]
     return sorted(out)
 
@@ -195,9 +225,21 @@ def append_pending(conn: Connection, now: dt.datetime) -> list[Entry]:
             last = make_entry(last, lk.kind, rid, content_sha256(content), at)
             new.append(last)
     if new:
-        conn.execute(insert(_LOG), [{"seq": e.seq, "kind": e.kind, "record_id": e.record_id,
-                                     "content_sha256": e.content_sha256, "prev_hash": e.prev_hash,
-                                     "entry_hash": e.entry_hash, "at": now} for e in new])
+        conn.execute(
+            insert(_LOG),
+            [
+                {
+                    "seq": e.seq,
+                    "kind": e.kind,
+                    "record_id": e.record_id,
+                    "content_sha256": e.content_sha256,
+                    "prev_hash": e.prev_hash,
+                    "entry_hash": e.entry_hash,
+                    "at": now,
+                }
+                for e in new
+            ],
+        )
     return new
 
 
@@ -228,8 +270,9 @@ def verify_log(conn: Connection, expect_heads: Sequence[str] = ()) -> LogReport:
         if e.kind not in KINDS or e.record_id is None:
             problems.append(f"entry {e.seq} names an unknown kind of record {e.kind!r}")
         elif e.record_id in by_kind[e.kind]:
-            problems.append(f"{e.kind} #{e.record_id} is logged twice (entries {by_kind[e.kind][e.record_id].seq} "
-                            f"and {e.seq})")
+            problems.append(
+                f"{e.kind} #{e.record_id} is logged twice (entries {by_kind[e.kind][e.record_id].seq} and {e.seq})"
+            )
         else:
             by_kind[e.kind][e.record_id] = e
     for lk in LOGGED:
@@ -238,8 +281,10 @@ def verify_log(conn: Connection, expect_heads: Sequence[str] = ()) -> LogReport:
         for rid, e in logged.items():
             content = contents.get(rid)
             if content is None:
-                problems.append(f"entry {e.seq}: {lk.kind} #{rid} is missing from the database (deleted, truncated "
-                                "or a database restored from before it)")
+                problems.append(
+                    f"entry {e.seq}: {lk.kind} #{rid} is missing from the database (deleted, truncated "
+                    "or a database restored from before it)"
+                )
             elif content_sha256(content) != e.content_sha256:
                 problems.append(f"entry {e.seq}: {lk.kind} #{rid} was changed after it was logged")
         before = existing.get(lk.kind, {"count": 0, "max_id": 0})

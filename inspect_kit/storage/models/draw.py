@@ -122,6 +122,20 @@ class Task(Base):
 
 
 # Tables whose rows are never updated or deleted; migrations add triggers that refuse it.
-APPEND_ONLY_TABLES = ("frames", "draws", "tasks", "registry_changes", "assignments", "team_members",
-                      "finding_revisions", "notices", "scoring_runs", "manual_values",
-                      "commitments", "seal_salts", "unsealings", "log_entries", "log_genesis")
+APPEND_ONLY_TABLES = (
+    "frames",
+    "draws",
+    "tasks",
+    "registry_changes",
+    "assignments",
+    "team_members",
+    "finding_revisions",
+    "notices",
+    "scoring_runs",
+    "manual_values",
+    "commitments",
+    "seal_salts",
+    "unsealings",
+    "log_entries",
+    "log_genesis",
+)
