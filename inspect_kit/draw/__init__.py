@@ -1,7 +1,13 @@
-"""The pure draw core: tickets, quotas, coverage, frames and verification bundles.
+"""Draws (random 1).
 
-No database, files or clock: every function here is a pure function of its arguments, so a
-draw can be re-run by anyone from the published seed, frame and quotas.
+Pure — no database, files or clock, so a draw can be re-run by anyone from the published seed,
+frame and quotas: sampler (tickets), quota, coverage, frame (canonical rows and hash), bundle,
+record (the commitment and the checks of a bundle's record), seeds (sources and the per-draw
+seed rule). Re-exported below.
+
+Stored — against the database: service (commit, draw, unseal, list), frames (the frame read from
+the registry), export (bundles and verification from the database), indb (tickets computed inside
+PostgreSQL), tasks (the current tasks of a period), listfile (a draw from a spreadsheet).
 """
 
 from .bundle import BUNDLE_FORMAT, BUNDLE_VERSION, VerifyReport, build_bundle, size_strata, verify_bundle
