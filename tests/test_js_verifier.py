@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed (
 RUNNER = """
 const v = require(process.argv[1]);
 let input = "";
+process.stdin.setEncoding("utf8");  // decodes across chunk boundaries (a Chinese character may be split)
 process.stdin.on("data", (c) => { input += c; });
 process.stdin.on("end", async () => {
   const jobs = JSON.parse(input);
