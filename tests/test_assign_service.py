@@ -589,6 +589,8 @@ def test_cli_assign_show_export_substitute_verify(q1, monkeypatch, capsys, tmp_p
     assert code == 0 and "OK  assignment #1 (STHJ-01 2026Q1)" in out and "OK  assignment #2" in out
     r = cli(q1, "assign", "list", "--json")
     assert [x["assignment"] for x in json.loads(r.output)] == [1, 2]
+    r = cli(q1, "assign", "list", "--year", "2026", "--json")  # the year's quarters included
+    assert [x["assignment"] for x in json.loads(r.output)] == [1, 2]
 
 
 def test_cli_infeasible_exit_code_and_message(q1, monkeypatch, capsys):

@@ -231,11 +231,16 @@ def current_assignments(engine: Engine, period: str | None = None, matter: str |
     return [get_assignment(engine, i) for i in ids]
 
 
-def list_assignments(engine: Engine, period: str | None = None, matter: str | None = None) -> list[AssignmentInfo]:
-    """Every assignment on record, re-assignments included (without teams)."""
+def list_assignments(
+    engine: Engine, period: str | None = None, matter: str | None = None, year: int | None = None
+) -> list[AssignmentInfo]:
+    """Every assignment on record, re-assignments included (without teams); ``year`` takes all of
+    its periods (the year's own, its quarters and its months), as `draw list --year` does."""
     stmt = select(AssignmentRow.__table__).order_by(AssignmentRow.period, AssignmentRow.matter_code, AssignmentRow.id)
     if period:
         stmt = stmt.where(AssignmentRow.period == period)
+    if year is not None:
+        stmt = stmt.where(AssignmentRow.period.like(f"{int(year):04d}%"))
     if matter:
         stmt = stmt.where(AssignmentRow.matter_code == matter)
     with engine.connect() as conn:

@@ -268,7 +268,10 @@ def list_(
     from inspect_kit.assign import service
 
     p = resolve_period(quarter, month, year, period, required=False)
-    found = service.list_assignments(common.engine(), p.label if p else None, matter)
+    if p is not None and year:  # --year: every assignment of the year, its quarters and months included
+        found = service.list_assignments(common.engine(), matter=matter, year=p.year)
+    else:
+        found = service.list_assignments(common.engine(), p.label if p else None, matter)
     rows = [
         {
             **a.public(),
