@@ -4,6 +4,15 @@ One module per pipeline stage; each stage's tables come with one Alembic migrati
 (one small revision per schema change from 0003 on).
 """
 
+from inspect_kit.storage.models.accounts import (
+    ApiToken,
+    Evidence,
+    EvidenceBlob,
+    FindingReview,
+    LoginAttempt,
+    User,
+    WebSession,
+)
 from inspect_kit.storage.models.assign import Assignment, TeamMember
 from inspect_kit.storage.models.base import Base
 from inspect_kit.storage.models.draw import (
@@ -31,6 +40,13 @@ from inspect_kit.storage.models.registry import (
 from inspect_kit.storage.models.score import ManualValue, ScoringRun
 
 __all__ = [
+    "ApiToken",
+    "Evidence",
+    "EvidenceBlob",
+    "FindingReview",
+    "LoginAttempt",
+    "User",
+    "WebSession",
     "APPEND_ONLY_TABLES",
     "Assignment",
     "Base",

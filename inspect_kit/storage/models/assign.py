@@ -33,6 +33,7 @@ class Assignment(Base):
     inputs: Mapped[dict] = mapped_column(JSON)  # officers, tasks, eligibility rules applied (for verify)
     reassignment_of: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)
 
 
 class TeamMember(Base):

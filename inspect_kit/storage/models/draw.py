@@ -35,6 +35,7 @@ class Frame(Base):
     matter_spec: Mapped[dict] = mapped_column(JSON)
     matter_spec_sha256: Mapped[str] = mapped_column(String(64))
     frame_blob: Mapped[bytes] = mapped_column(LargeBinary)
+    by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)
 
 
 class Commitment(Base):
@@ -59,6 +60,7 @@ class Commitment(Base):
     one_step: Mapped[bool] = mapped_column(Boolean)
     redraw_reason: Mapped[str | None] = mapped_column(Text)
     commitment_sha256: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)
 
 
 class SealSalt(Base):
@@ -78,6 +80,7 @@ class Unsealing(Base):
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"), unique=True)
     salt: Mapped[str] = mapped_column(String(64))
     unsealed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)
 
 
 class Draw(Base):
@@ -105,6 +108,7 @@ class Draw(Base):
 
     # One draw per commitment: the loser of two concurrent runs writes nothing.
     __table_args__ = (Index("ux_draws_commitment_id", "commitment_id", unique=True),)
+    by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)
 
 
 class Task(Base):
@@ -138,4 +142,7 @@ APPEND_ONLY_TABLES = (
     "unsealings",
     "log_entries",
     "log_genesis",
+    "finding_reviews",
+    "evidence",
+    "evidence_blobs",
 )

@@ -25,3 +25,4 @@ class Notice(Base):
     pages: Mapped[int] = mapped_column(Integer)
     issued_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)

@@ -116,6 +116,7 @@ class ImportBatch(Base):
     added: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)
 
 
 class RegistryChange(Base):

@@ -38,3 +38,4 @@ class ScoringRun(Base):
     rulebook_version: Mapped[str] = mapped_column(String(64))
     inputs: Mapped[dict] = mapped_column(JSON)  # metrics and manual values per unit, as scored
     results: Mapped[dict] = mapped_column(JSON)  # per unit: total, grade, rank, indicators
+    by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)
