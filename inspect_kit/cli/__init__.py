@@ -94,7 +94,20 @@ def _register() -> None:
     # Each module defines `register(app)`; a stage that is not built yet is simply absent.
     import importlib
 
-    for name in ("base", "registry", "config", "draw", "assign", "findings", "publish", "paper", "score", "demo"):
+    for name in (
+        "base",
+        "registry",
+        "config",
+        "draw",
+        "assign",
+        "findings",
+        "publish",
+        "paper",
+        "score",
+        "user",
+        "serve",
+        "demo",
+    ):
         try:
             mod = importlib.import_module(f"inspect_kit.cli.{name}")
         except ModuleNotFoundError as exc:

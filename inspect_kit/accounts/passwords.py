@@ -1,0 +1,49 @@
+"""Password hashing (Argon2id, argon2-cffi's defaults) and the password rule.
+
+argon2 is imported inside the functions: `inspect --help` does not pay for it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+MIN_LENGTH = 10
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None."""
+    if len(password) < MIN_LENGTH:
+        return f"a password needs at least {MIN_LENGTH} characters"
+    if password.strip() != password:
+        return "a password cannot start or end with a space"
+    if len(set(password)) < 4:
+        return "a password needs at least 4 different characters"
+    return None
+
+
+@cache
+def _hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return str(_hasher().hash(password))
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return bool(_hasher().verify(stored_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the account does not exist, so that a wrong name and a wrong
+# password take the same time (no account enumeration by timing).
+@cache
+def dummy_hash() -> str:
+    return hash_password("inspect-kit: no such account")

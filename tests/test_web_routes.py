@@ -1,0 +1,127 @@
+"""Every route × every role: allowed or denied, as the table below says.
+
+The table is written here, apart from the code: a route added to the application without a line
+in it fails `test_every_route_is_in_the_table`, and a route whose gate lets in a role the table
+denies (or keeps out one it allows) fails `test_route_role_matrix`.
+
+Allowed means the gate let the request through (any answer but 401, 403 or the login redirect);
+the page may still answer 404 or 422 for the sample values. Denied means 403 for a logged-in role,
+the login page (303) for an anonymous visitor of a staff page, 401 under /api.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.webkit import ACCOUNTS, Clock, add_accounts, client, csrf_of, login, make_app
+
+PUBLIC = "public"
+STAFF = frozenset(ACCOUNTS)
+ADMIN, COORD, INSP, REV, ASSESS = "admin", "coordinator", "inspector", "reviewer", "assessor"
+
+# (method, route path) → (who may open it, a sample path to request)
+TABLE: dict[tuple[str, str], tuple[object, str]] = {
+    ("GET", "/"): (PUBLIC, "/"),
+    ("GET", "/login"): (PUBLIC, "/login"),
+    ("POST", "/login"): (PUBLIC, "/login"),
+    ("POST", "/logout"): (STAFF, "/logout"),
+    ("GET", "/account"): (STAFF, "/account"),
+}
+
+
+def _app_routes(app):
+    from fastapi.routing import APIRoute
+
+    from inspect_kit.web.access import flat_routes
+
+    out = {}
+    for path, route in flat_routes(app.routes):
+        if isinstance(route, APIRoute):
+            for method in route.methods or ():
+                if method != "HEAD":
+                    out[(method, path)] = route
+    return out
+
+
+@pytest.fixture(scope="module")
+def matrix_app(tmp_path_factory):
+    """One demo database with an account per role (SQLite: the gates do not depend on the backend)."""
+
+    from inspect_kit.config import load_config
+    from inspect_kit.config.sync import sync_config
+    from inspect_kit.demo import REGISTRY_FILES
+    from inspect_kit.registry.importer import ImportOptions, import_registry
+    from inspect_kit.storage.db import init_database, make_engine
+    from tests.conftest import CONFIGS, NOW, REGISTRIES
+
+    path = tmp_path_factory.mktemp("routes") / "web.db"
+    engine = make_engine(f"sqlite:///{path}")
+    init_database(engine)
+    cfg = load_config(CONFIGS)
+    sync_config(engine, cfg, NOW)
+    for kind, name in REGISTRY_FILES:
+        import_registry(engine, kind, REGISTRIES / name, ImportOptions(now=NOW, known_categories=cfg.categories))
+    clock = Clock()
+    add_accounts(engine, clock.now)
+    return make_app(engine, clock)
+
+
+def test_every_route_is_in_the_table(matrix_app):
+    routes = set(_app_routes(matrix_app))
+    assert routes - set(TABLE) == set(), "routes without a line in TABLE (add who may open them)"
+    assert set(TABLE) - routes == set(), "TABLE names routes the application does not have"
+
+
+def _denied(response, role: str | None, path: str) -> bool:
+    if role is None:
+        if path.startswith("/api/"):
+            return response.status_code == 401
+        return response.status_code == 303 and response.headers["location"].startswith("/login?next=")
+    return response.status_code == 403
+
+
+@pytest.mark.parametrize("role", [None, *sorted(ACCOUNTS)])
+def test_route_role_matrix(matrix_app, role):
+    c = client(matrix_app)
+    token = None
+    if role:
+        assert login(c, role).status_code == 303
+        token = csrf_of(c)
+    wrong = []
+    for (method, route_path), (allowed, sample) in sorted(TABLE.items()):
+        if (method, route_path) in {("POST", "/logout")}:
+            continue  # would end this client's session; checked on its own below
+        headers = {"X-CSRF-Token": token} if token and method != "GET" else {}
+        r = c.request(method, sample, headers=headers)
+        if allowed == PUBLIC:  # no role can be kept out; a 403 here is the form's own token (POST /login)
+            if _denied(r, None, sample):
+                wrong.append(f"{method} {sample}: the public route asks {role or 'anonymous'} to log in")
+            continue
+        may = role is not None and role in allowed  # type: ignore[operator]
+        if may == _denied(r, role, sample):
+            wrong.append(
+                f"{method} {sample}: {r.status_code} for {role or 'anonymous'} (table: {'allowed' if may else 'denied'})"
+            )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_logout_route_is_staff_only(matrix_app):
+    c = client(matrix_app)
+    assert _denied(c.post("/logout"), None, "/logout")
+    login(c, "assessor")
+    assert c.post("/logout", headers={"X-CSRF-Token": csrf_of(c)}).status_code == 303
+
+
+def test_csrf_is_checked_on_every_unsafe_staff_route(matrix_app):
+    """With a valid session but no CSRF token, every POST/PUT/PATCH/DELETE staff route answers 403."""
+    leaks = []
+    for (method, _route), (allowed, sample) in sorted(TABLE.items()):
+        if method == "GET" or allowed == PUBLIC or sample.startswith("/api/"):
+            continue
+        role = sorted(allowed)[0]  # type: ignore[arg-type]
+        c = client(matrix_app)
+        login(c, role)
+        r = c.request(method, sample, data={"csrf_token": "forged"})
+        if r.status_code != 403:
+            leaks.append(f"{method} {sample} as {role}: {r.status_code}")
+    assert not leaks, "\n".join(leaks)

@@ -1,0 +1,67 @@
+"""Shared pieces of the web tests: a movable clock, an app over a database, accounts per role,
+and logging in through the real login form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.conftest import CONFIGS
+
+PASSWORD = "correct horse battery"
+# One account per role on the demo county (units from configs/units.toml, an officer of STHJ).
+ACCOUNTS = {
+    "admin": dict(role="admin"),
+    "coordinator": dict(role="coordinator", unit_code="STHJ"),
+    "inspector": dict(role="inspector", cert_no="360199ST0001"),
+    "reviewer": dict(role="reviewer", unit_code="STHJ"),
+    "assessor": dict(role="assessor"),
+}
+
+
+@dataclass
+class Clock:
+    now: dt.datetime = field(default_factory=lambda: dt.datetime(2026, 3, 2, 9, 0))
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += dt.timedelta(**kw)
+
+
+def add_accounts(engine, now: dt.datetime) -> None:
+    from inspect_kit.accounts.service import add_user
+
+    for name, kw in ACCOUNTS.items():
+        add_user(engine, name, password=PASSWORD, now=now, **kw)
+
+
+def make_app(engine, clock: Clock, config_dir: Path = CONFIGS, **kw):
+    from inspect_kit.web.app import create_app
+    from inspect_kit.web.context import Services
+
+    return create_app(Services(engine, config_dir, clock=clock, **kw))
+
+
+def client(app, https: bool = False):
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url=f"http{'s' if https else ''}://testserver", follow_redirects=False)
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def login(c, name: str, password: str = PASSWORD):
+    """Log in through the form; returns the response of the POST."""
+    page = c.get("/login")
+    pre = re.search(r'name="pre_token" value="([^"]+)"', page.text).group(1)
+    return c.post("/login", data={"name": name, "password": password, "pre_token": pre, "next": "/"})
+
+
+def csrf_of(c) -> str:
+    """The session's CSRF token, read from a page that shows the logout form."""
+    return CSRF_RE.search(c.get("/account").text).group(1)
