@@ -174,10 +174,22 @@ def _import(svc: Services, actor: Actor, kind: str, path: Path, dry_run: bool) -
         return {"summary": None, "problems": [], "error": str(exc).replace(str(path), "上传的文件")}
 
 
+def _registry_page(request: Request, svc: Services, actor: Actor, report: dict[str, Any] | None) -> Response:
+    """The upload form, with the report of the last dry run or import (422 when it was refused)."""
+    refused = report is not None and report["summary"] is None
+    return svc.render(
+        request,
+        "coord/registry.html",
+        status_code=422 if refused else 200,
+        kinds=REGISTRY_KINDS,
+        report=report,
+        unit=_unit(actor),
+    )
+
+
 @router.get("/registry", include_in_schema=False)
 def registry_form(request: Request, actor: Actor = staff("coordinator")) -> Response:
-    svc = services(request)
-    return svc.render(request, "coord/registry.html", kinds=REGISTRY_KINDS, report=None, unit=_unit(actor))
+    return _registry_page(request, services(request), actor, None)
 
 
 @router.post("/registry", include_in_schema=False)
@@ -189,14 +201,7 @@ async def registry_upload(
     sha, suffix, size = await _keep_upload(file, svc.max_upload_bytes)
     report = _import(svc, actor, kind, _kept(sha, suffix), dry_run=True)
     report.update(kind=kind, sha=sha, suffix=suffix, size=size, filename=file.filename, confirmed=False)
-    return svc.render(
-        request,
-        "coord/registry.html",
-        status_code=200 if report["summary"] else 422,
-        kinds=REGISTRY_KINDS,
-        report=report,
-        unit=_unit(actor),
-    )
+    return _registry_page(request, svc, actor, report)
 
 
 @router.post("/registry/confirm", include_in_schema=False)
@@ -216,14 +221,7 @@ def registry_confirm(
     if report["summary"] is not None:
         path.unlink(missing_ok=True)
     report.update(kind=kind, sha=sha, suffix=suffix, filename=filename, confirmed=True)
-    return svc.render(
-        request,
-        "coord/registry.html",
-        status_code=200 if report["summary"] else 422,
-        kinds=REGISTRY_KINDS,
-        report=report,
-        unit=_unit(actor),
-    )
+    return _registry_page(request, svc, actor, report)
 
 
 # -- 3. prepare a draw ----------------------------------------------------------------------------
