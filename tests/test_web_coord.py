@@ -277,3 +277,24 @@ def test_results_notice_waits_for_the_review(web):
     page = c.get("/coord", params={"period": "2026Q1"})
     row = re.search(r"<td>STHJ-01 [^<]*</td>\s*<td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", page.text)
     assert row.groups()[1:] == ("1", "1", "1")  # recorded, reviewed, published
+
+
+def test_dashboard_colours_publicity_deadlines_soon_then_late(web):
+    import datetime as dt
+
+    from inspect_kit.findings.service import add_finding
+
+    engine, clock, c, token = web
+    _draw(c, token)
+    values = {"inspection_date": "2026-03-03", "results": "R01", "follow_up": "F01", "recorded_by": "张三"}
+    add_finding(engine, "STHJ-01-2026Q1-001", values, as_of=dt.date(2026, 3, 3), now=clock.now, by="inspector")
+
+    def deadline_row(day: dt.date) -> str:
+        clock.now = dt.datetime.combine(day, dt.time(9, 0))
+        login(c, "coordinator")
+        page = c.get("/coord", params={"period": "2026Q1"}).text
+        return re.search(r'<tr class="([a-z]*)">\s*<td>[^<]*</td>\s*<td>结果公示</td>\s*<td>STHJ-01-2026Q1-001<', page)
+
+    assert deadline_row(dt.date(2026, 3, 4)).group(1) == ""  # 19 working days left
+    assert deadline_row(dt.date(2026, 3, 30)).group(1) == "soon"
+    assert deadline_row(dt.date(2026, 4, 8)).group(1) == "late"
