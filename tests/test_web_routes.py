@@ -26,6 +26,21 @@ TABLE: dict[tuple[str, str], tuple[object, str]] = {
     ("POST", "/login"): (PUBLIC, "/login"),
     ("POST", "/logout"): (STAFF, "/logout"),
     ("GET", "/account"): (STAFF, "/account"),
+    ("GET", "/coord"): ({COORD}, "/coord"),
+    ("GET", "/coord/registry"): ({COORD}, "/coord/registry"),
+    ("POST", "/coord/registry"): ({COORD}, "/coord/registry"),
+    ("POST", "/coord/registry/confirm"): ({COORD}, "/coord/registry/confirm"),
+    ("GET", "/coord/draw/prepare"): ({COORD}, "/coord/draw/prepare"),
+    ("POST", "/coord/draw/prepare"): ({COORD}, "/coord/draw/prepare"),
+    ("GET", "/coord/draw/meeting"): ({COORD}, "/coord/draw/meeting?matter=STHJ-01&period=2026Q1"),
+    ("POST", "/coord/draw/run"): ({COORD}, "/coord/draw/run"),
+    ("GET", "/coord/draw/bundle/{draw_id}"): ({COORD}, "/coord/draw/bundle/1"),
+    ("GET", "/coord/assign"): ({COORD}, "/coord/assign"),
+    ("POST", "/coord/assign"): ({COORD}, "/coord/assign"),
+    ("POST", "/coord/assign/substitute"): ({COORD}, "/coord/assign/substitute"),
+    ("GET", "/coord/publish"): ({COORD}, "/coord/publish"),
+    ("POST", "/coord/publish"): ({COORD}, "/coord/publish"),
+    ("GET", "/coord/publish/{notice_id}.pdf"): ({COORD}, "/coord/publish/1.pdf"),
 }
 
 
