@@ -1,7 +1,7 @@
 """Team assignment against the database (random 2): assign, show, substitute, verify.
 
 `assign_teams` reads the current draws of (matter, period), the inspector registry, declared
-conflicts and earlier teams; decides who may inspect what (`inspect_kit.assign.eligibility`);
+conflicts and earlier teams; decides who may inspect what (`inspect_kit.assign.core.eligibility`);
 solves the seed-independent fractional solution; samples the teams with the published seed; and
 stores, in one transaction, an `assignments` record (seed, algorithm and version, the canonical
 inputs and their SHA-256, the fractional solution and its SHA-256) and one `team_members` row per
@@ -44,10 +44,10 @@ Where the code lives (this module re-exports it):
 
 from __future__ import annotations
 
-from inspect_kit.assign import verify as _verify
-from inspect_kit.assign.experts import draw_expert_substitute, draw_experts
-from inspect_kit.assign.record_substitute import SubstitutionInfo, default_substitute_seed, substitute
-from inspect_kit.assign.records import (
+from inspect_kit.assign.core.experts import draw_expert_substitute, draw_experts
+from inspect_kit.assign.store import verify as _verify
+from inspect_kit.assign.store.record_substitute import SubstitutionInfo, default_substitute_seed, substitute
+from inspect_kit.assign.store.records import (
     CONFIDENTIAL_NOTE,
     AssignmentInfo,
     Member,
@@ -57,11 +57,11 @@ from inspect_kit.assign.records import (
     list_assignments,
     split_reason,
 )
-from inspect_kit.assign.run import ALGORITHM_NAME, ALGORITHM_VERSION, InputsInfo, assign_teams, check_inputs
-from inspect_kit.assign.verify import (
+from inspect_kit.assign.store.run import ALGORITHM_NAME, ALGORITHM_VERSION, InputsInfo, assign_teams, check_inputs
+from inspect_kit.assign.store.verify import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
-    VerifyReport,
+    AssignmentVerifyReport,
     export_bundle,
     verify_assignment,
     verify_assignments,
@@ -81,7 +81,7 @@ __all__ = [
     "Member",
     "SubstitutionInfo",
     "Team",
-    "VerifyReport",
+    "AssignmentVerifyReport",
     "assign_teams",
     "check_inputs",
     "current_assignments",

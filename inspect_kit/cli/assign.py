@@ -63,7 +63,7 @@ def _print_assignment(a, teams: bool = True) -> None:
 def _write_rows(assignments, csv_out: bool, output: Optional[Path], json_out: bool = False) -> None:
     import sys
 
-    from inspect_kit.assign.export import print_teams, write_teams
+    from inspect_kit.assign.store.export import print_teams, write_teams
 
     flag = "csv" if csv_out else "json" if json_out else None
     if output is not None:
@@ -238,7 +238,7 @@ def export(
     Example: inspect assign export --quarter 2026Q1 -o 检查组.xlsx
     """
     from inspect_kit.assign import service
-    from inspect_kit.assign.export import export_format
+    from inspect_kit.assign.store.export import export_format
     from inspect_kit.errors import InspectError
 
     if json_out and csv_out:

@@ -27,10 +27,10 @@ def _matters(cfg, period, matter: Optional[str]):
 
 
 def _now():
-    """Now in China Standard Time (UTC+8), the clock inspect-kit records (see inspect_kit.draw.seeds)."""
+    """Now in China Standard Time (UTC+8), the clock inspect-kit records (see inspect_kit.draw.core.seeds)."""
     import datetime as dt
 
-    from inspect_kit.draw.seeds import CST
+    from inspect_kit.draw.core.seeds import CST
 
     return dt.datetime.now(CST).replace(tzinfo=None, microsecond=0)
 
@@ -50,7 +50,7 @@ def _source(
     witnesses: Optional[list[str]],
 ):
     """The one seed source the options name (a SeedSource), or a clear error."""
-    from inspect_kit.draw.seeds import DRAND_CHAINS, SeedError, SeedSource
+    from inspect_kit.draw.core.seeds import DRAND_CHAINS, SeedError, SeedSource
     from inspect_kit.errors import InspectError
 
     kinds = [
@@ -119,7 +119,7 @@ def _print_frame(f) -> None:
 
 
 def _print_draw(d, tickets: bool = True) -> None:
-    from inspect_kit.draw.sampler import format_ticket
+    from inspect_kit.draw.core.sampler import format_ticket
 
     common.info(
         f"[bold]{d.matter} {d.period}[/]: draw #{d.id}, public seed {common.escape(repr(d.seed))} "
@@ -394,7 +394,7 @@ def frames(
 
 def _current_draws(engine, p, matter):
     from inspect_kit.draw import service
-    from inspect_kit.draw.tasks import current_draw_ids
+    from inspect_kit.draw.store.tasks import current_draw_ids
 
     with engine.connect() as conn:
         ids = sorted(current_draw_ids(conn, p.label if p else None, matter).values())

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.findings import records
 from inspect_kit.findings.codes import Codebook
-from inspect_kit.findings.model import ImportSummary, RowOutcome
+from inspect_kit.findings.model import FindingsImportSummary, RowOutcome
 from inspect_kit.findings.policy import DEFAULT_POLICY, FindingsPolicy
 from inspect_kit.findings.records import TaskRef
 from inspect_kit.findings.stored import diff, jsonable, merge, stored_form, stored_to_row
@@ -373,7 +373,7 @@ def import_findings(
     by: str | None = None,
     dry_run: bool = False,
     encoding: str | None = None,
-) -> ImportSummary:
+) -> FindingsImportSummary:
     """Import a filled-in .xlsx (every sheet with a 任务编号 column) or .csv: all rows validated, then
     written in one transaction, or none (ValidationFailed lists file, row, column and reason of
     every problem). Revisions name `by`, else each row's 录入人, and the file's name as source."""
@@ -383,7 +383,7 @@ def import_findings(
     ff = read_findings_file(path, encoding=encoding)
     if ff.problems:
         raise ValidationFailed(f"{path}: cannot read the findings", ff.problems)
-    summary = ImportSummary(
+    summary = FindingsImportSummary(
         str(path),
         ff.encoding,
         ff.sheets,

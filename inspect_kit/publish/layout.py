@@ -1,6 +1,6 @@
 """Typesetting: GB/T 9704-2012 page geometry and the ReportLab flowables that set Chinese text on it.
 
-It knows pages, lines, styles and tables — not notices: inspect_kit.publish.compose turns a Notice
+It knows pages, lines, styles and tables — not notices: inspect_kit.publish.compose turns a NoticeDocument
 into these flowables.
 
 Imports ReportLab at module level: only the render path imports this module, so that

@@ -39,7 +39,7 @@ from inspect_kit.errors import InspectError
 from inspect_kit.text import to_halfwidth
 
 if TYPE_CHECKING:
-    from inspect_kit.publish.document import Notice
+    from inspect_kit.publish.document import NoticeDocument
 
 __all__ = [
     "KINDS",
@@ -286,8 +286,8 @@ def mentions(text: str | None, values: PrivateValues) -> list[str]:
     return list(dict.fromkeys(m.kind for m in _matches(text or "", values)))
 
 
-def mask_notice(notice: Notice, values: PrivateValues) -> Notice:
-    """The `publish.Notice` with `mask` applied to every string it prints (title, paragraphs, table
+def mask_notice(notice: NoticeDocument, values: PrivateValues) -> NoticeDocument:
+    """The `publish.NoticeDocument` with `mask` applied to every string it prints (title, paragraphs, table
     cells, notes, signature, metadata keywords). Embedded files are left as they are (a draw
     bundle must verify byte for byte); `check_public` refuses them if they hold a private value.
 

@@ -296,13 +296,13 @@ def instance_from_inputs(doc: Mapping[str, Any], labels: Mapping[str, str] | Non
     import numpy as np
     import scipy.sparse as sp
 
-    from inspect_kit.assign.model import Instance, Officer, Task
+    from inspect_kit.assign.core.model import Instance, Officer, TaskDemand
 
     officers = [Officer(o["id"], o["department"], o["cap"]) for o in doc["officers"]]
     index = {o.id: i for i, o in enumerate(officers)}
     tasks, rows, cols = [], [], []
     for j, t in enumerate(doc["tasks"]):
-        tasks.append(Task(t["id"], {d: int(n) for d, n in t["demand"].items()}, (labels or {}).get(t["id"], "")))
+        tasks.append(TaskDemand(t["id"], {d: int(n) for d, n in t["demand"].items()}, (labels or {}).get(t["id"], "")))
         for cert in t["eligible"]:
             rows.append(index[cert])
             cols.append(j)

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from inspect_kit.assign.eligibility import (
+from inspect_kit.assign.core.eligibility import (
     InspectorRow,
     Rules,
     TaskRow,
@@ -26,12 +26,12 @@ from inspect_kit.assign.eligibility import (
     instance_from_inputs,
     why_text,
 )
-from inspect_kit.assign.experts import draw_experts
-from inspect_kit.assign.records import AssignmentInfo, get_assignment
-from inspect_kit.assign.rows import inspector_rows, read_history, task_rows
+from inspect_kit.assign.core.experts import draw_experts
+from inspect_kit.assign.store.records import AssignmentInfo, get_assignment
+from inspect_kit.assign.store.rows import inspector_rows, read_history, task_rows
 from inspect_kit.config import Config
 from inspect_kit.config.models import Matter
-from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.periods import Period, matters_for, parse_period
 from inspect_kit.storage.bulk import bulk_insert

@@ -15,12 +15,12 @@ from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Engine, select
 
-from inspect_kit.assign.eligibility import inputs_sha256, instance_from_inputs
-from inspect_kit.assign.experts import draw_expert_substitute, draw_experts
-from inspect_kit.assign.record_substitute import core_assignment, default_substitute_seed
-from inspect_kit.assign.records import assignment_row, split_reason
-from inspect_kit.assign.rows import chunks, member_rows
-from inspect_kit.assign.run import ALGORITHM_NAME, short_list
+from inspect_kit.assign.core.eligibility import inputs_sha256, instance_from_inputs
+from inspect_kit.assign.core.experts import draw_expert_substitute, draw_experts
+from inspect_kit.assign.store.record_substitute import core_assignment, default_substitute_seed
+from inspect_kit.assign.store.records import assignment_row, split_reason
+from inspect_kit.assign.store.rows import chunks, member_rows
+from inspect_kit.assign.store.run import ALGORITHM_NAME, short_list
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Assignment as AssignmentRow
 from inspect_kit.storage.models import Draw, Inspector, Task
@@ -30,7 +30,7 @@ BUNDLE_VERSION = 1
 
 
 @dataclass
-class VerifyReport:
+class AssignmentVerifyReport:
     what: str
     ok: bool = True
     problems: list[str] = field(default_factory=list)
@@ -121,12 +121,12 @@ def export_bundle(engine: Engine, assignment_id: int) -> dict[str, Any]:
     }
 
 
-def verify_bundle(bundle: Mapping[str, Any], resolve: bool = False) -> VerifyReport:
+def verify_bundle(bundle: Mapping[str, Any], resolve: bool = False) -> AssignmentVerifyReport:
     """Re-derive an exported assignment: hashes, teams from (fractional, seed), every rule, substitutes.
 
     With resolve=True the fractional solution is also solved again from the inputs and compared.
     """
-    rep = VerifyReport(f"assignment {bundle.get('matter')} {bundle.get('period')}")
+    rep = AssignmentVerifyReport(f"assignment {bundle.get('matter')} {bundle.get('period')}")
     try:
         _verify_bundle(bundle, rep, resolve)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -134,7 +134,7 @@ def verify_bundle(bundle: Mapping[str, Any], resolve: bool = False) -> VerifyRep
     return rep
 
 
-def _verify_bundle(bundle: Mapping[str, Any], rep: VerifyReport, resolve: bool) -> None:  # noqa: C901 - one check after another, each one line
+def _verify_bundle(bundle: Mapping[str, Any], rep: AssignmentVerifyReport, resolve: bool) -> None:  # noqa: C901 - one check after another, each one line
     from inspect_kit.assign import (
         AssignmentInputInvalid,
         ForbiddenPairsUnresolved,
@@ -294,7 +294,7 @@ def _rule_problems(
     return problems
 
 
-def verify_assignment(engine: Engine, assignment_id: int, resolve: bool = False) -> VerifyReport:
+def verify_assignment(engine: Engine, assignment_id: int, resolve: bool = False) -> AssignmentVerifyReport:
     """Re-derive one stored assignment (see verify_bundle) and check it against its draw."""
     bundle = export_bundle(engine, assignment_id)
     rep = verify_bundle(bundle, resolve)

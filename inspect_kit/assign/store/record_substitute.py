@@ -18,12 +18,12 @@ from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from inspect_kit.assign.eligibility import History, InspectorRow, Rules, TaskRow, build_eligibility
-from inspect_kit.assign.experts import draw_expert_substitute
-from inspect_kit.assign.records import DRAW_MARK, assignment_row
-from inspect_kit.assign.rows import declared_conflicts, effective_team, inspector_rows, member_rows
+from inspect_kit.assign.core.eligibility import History, InspectorRow, Rules, TaskRow, build_eligibility
+from inspect_kit.assign.core.experts import draw_expert_substitute
+from inspect_kit.assign.store.records import DRAW_MARK, assignment_row
+from inspect_kit.assign.store.rows import declared_conflicts, effective_team, inspector_rows, member_rows
 from inspect_kit.config import Config
-from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Task, TeamMember
 from inspect_kit.transparency.store import append_pending
@@ -107,7 +107,7 @@ def substitute(
     among the task's other eligible experts.
     """
     from inspect_kit.assign import Fractional, draw_substitute
-    from inspect_kit.draw.tasks import task_by_no
+    from inspect_kit.draw.store.tasks import task_by_no
 
     if not (reason and reason.strip()):
         raise InspectError("a substitute needs --reason: it is kept with the record")

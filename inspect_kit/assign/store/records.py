@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from inspect_kit.assign.rows import MemberRow, chunks, effective_team, member_rows
-from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.assign.store.rows import MemberRow, chunks, effective_team, member_rows
+from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Assignment as AssignmentRow
 from inspect_kit.storage.models import Entity, Inspector, Task

@@ -26,7 +26,10 @@ class Officer:
 
 
 @dataclass(frozen=True, eq=False)
-class Task:
+class TaskDemand:
+    """A task of the instance: how many officers of each department its team needs (the stored
+    tasks row is another thing: inspect_kit.storage.models.Task)."""
+
     id: str
     demand: Mapping[str, int]  # department -> number of its officers on the team
     label: str = ""  # e.g. "entity 某某厂, township 城关镇"; used in messages only, never hashed
@@ -35,7 +38,7 @@ class Task:
         object.__setattr__(self, "demand", dict(self.demand))  # a private copy: callers may reuse theirs
 
     @classmethod
-    def of(cls, id: str, department: str, team_size: int = DEFAULT_TEAM_SIZE, label: str = "") -> Task:
+    def of(cls, id: str, department: str, team_size: int = DEFAULT_TEAM_SIZE, label: str = "") -> TaskDemand:
         """A single-department task (the common case)."""
         return cls(id=id, demand={department: team_size}, label=label)
 
@@ -53,7 +56,7 @@ class Instance:
     """
 
     officers: Sequence[Officer]
-    tasks: Sequence[Task]
+    tasks: Sequence[TaskDemand]
     eligible: object
     pair_cap: float = DEFAULT_PAIR_CAP
     forbidden_pairs: Iterable[tuple[str, str]] = field(default=())  # e.g. last period's teams
