@@ -32,14 +32,14 @@ subtracted from it.
 Confidentiality: teams are confidential until the entities are notified; only the inputs' hash
 and the seed may be published (`AssignmentInfo.public()`).
 
-Where the code lives (this module re-exports it):
-- `rows`: the database read into plain rows (registry, tasks, conflicts, team members, history);
-- `records`: stored assignments read back (`AssignmentInfo`, `Team`, `Member`), `CONFIDENTIAL_NOTE`;
-- `run`: `check_inputs` and `assign_teams` (solve, sample, store in one transaction);
-- `experts`: the uniform expert draws;
-- `substitutes`: `substitute` and its seed;
-- `verify`: `export_bundle`, `verify_bundle`, `verify_assignment(s)`.
-- `export`: the current teams written as .json, .csv or .xlsx (`write_teams`, `print_teams`).
+Where the code lives (this module re-exports it); store/ uses the database or files, core/ is pure:
+- `store/rows`: the database read into plain rows (registry, tasks, conflicts, team members, history);
+- `store/records`: stored assignments read back (`AssignmentInfo`, `Team`, `Member`), `CONFIDENTIAL_NOTE`;
+- `store/run`: `check_inputs` and `assign_teams` (solve, sample, store in one transaction);
+- `core/experts`: the uniform expert draws;
+- `store/record_substitute`: `substitute` and its seed;
+- `store/verify`: `export_bundle`, `verify_bundle`, `verify_assignment(s)`;
+- `store/export`: the current teams written as .json, .csv or .xlsx (`write_teams`, `print_teams`).
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 `add_finding` (one task, the CLI) and `import_findings` (a file) both go through `check_rows` and
 `write_checked`, in one transaction (`_run`); the rules are in the facade's docstring
 (inspect_kit.findings.service).
+
+One module over 400 lines on purpose: it is the one write path; checking and writing are separate
+functions here, and must stay in step.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ Some people are public by role: the witnesses named in a draw's seed source (见
 周文") are published on purpose, and a draw bundle must stay byte for byte as committed. A legal
 representative who happens to share such a name is not masked or refused where the declared
 public phrase stands (`PrivateValues.allowing`, `declared_public`); anywhere else, they are.
+
+One module over 400 lines on purpose: `mask`, `mentions` and `check_public` use the same matchers of
+one PrivateValues; the one guard of public output is kept in one place so it is audited as one.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ masked. The full run stays in the database, where `inspect score verify` checks 
 
 The generated file passes the public-output guard and is recorded in `notices` (kind='score',
 period=str(year)) by `publish.service.record_pdf`: an existing file is refused unless `force`.
+
+One module over 400 lines on purpose: it follows the report's one outline (ranking, breakdowns,
+chart, verification, embedded public run); most of its length is the tables' Chinese text.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ it can be re-scored at any time without the records it came from: `load_run` re-
 refuses a run that no longer reproduces, `verify_run` checks every fingerprint and reports each
 difference, `list_runs` lists them. `explain_unit` and `unit_flags` put a stored unit's result
 into words for `inspect score explain`, the ranking and the PDF report.
+
+One module over 400 lines on purpose: storing a run and reading it back (load, verify, explain) are
+the writer and the readers of one stored format.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ class TaskDemand:
     demand: Mapping[str, int]  # department -> number of its officers on the team
     label: str = ""  # e.g. "entity 某某厂, township 城关镇"; used in messages only, never hashed
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "demand", dict(self.demand))  # a private copy: callers may reuse theirs
 
     @classmethod
@@ -62,7 +62,7 @@ class Instance:
     forbidden_pairs: Iterable[tuple[str, str]] = field(default=())  # e.g. last period's teams
     scale: int = GRID_SCALE
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Freeze the lists (a generator of forbidden pairs would otherwise be used up by the first
         # reader, and a later hash of the same instance would silently differ).
         object.__setattr__(self, "officers", tuple(self.officers))

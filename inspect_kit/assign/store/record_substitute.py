@@ -14,9 +14,9 @@ import datetime as dt
 import json
 import zlib
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Row, insert, select
 
 from inspect_kit.assign.core.eligibility import History, InspectorRow, Rules, TaskRow, build_eligibility
 from inspect_kit.assign.core.experts import draw_expert_substitute
@@ -27,6 +27,10 @@ from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Task, TeamMember
 from inspect_kit.transparency.store import append_pending
+
+if TYPE_CHECKING:
+    from inspect_kit.assign.core.fractional import Fractional
+    from inspect_kit.assign.core.sampling import Assignment as CoreAssignment
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ def default_substitute_seed(assignment_seed: str, task_no: str, cert_no: str) ->
     return f"{assignment_seed}:substitute:{task_no}:{cert_no}"
 
 
-def core_assignment(fractional, teams: Mapping[str, Iterable[str]]):
+def core_assignment(fractional: Fractional, teams: Mapping[str, Iterable[str]]) -> CoreAssignment:
     """A core Assignment holding the given officer teams (for draw_substitute)."""
     from inspect_kit.assign import Assignment as CoreAssignment
 
@@ -71,11 +75,13 @@ def core_assignment(fractional, teams: Mapping[str, Iterable[str]]):
     )
 
 
-def _eligible_now(conn: Connection, a, task: TaskRow, people: Iterable[InspectorRow], on: dt.date | None):
+def _eligible_now(
+    conn: Connection, a: Row[Any], task: TaskRow, people: Iterable[InspectorRow], on: dt.date | None
+) -> tuple[set[str], set[str]]:
     """The stored rules re-applied to today's registry for one task: who is eligible now (officers, experts)."""
     stored = a.inputs.get("rules", {})
     window = (on, on) if on else tuple(dt.date.fromisoformat(d) for d in stored["window"])
-    demand = next((t["demand"] for t in a.inputs["tasks"] if t["id"] == task.task_no), {})
+    demand: dict[str, int] = next((t["demand"] for t in a.inputs["tasks"] if t["id"] == task.task_no), {})
     rules = Rules(
         qualifications=frozenset(stored["qualifications"]),
         demand=demand,
@@ -191,7 +197,7 @@ def substitute(
     )
 
 
-def _slot_officers(fractional, task_no: str, leaving: str) -> list[str]:
+def _slot_officers(fractional: Fractional, task_no: str, leaving: str) -> list[str]:
     g = fractional.graph
     dept = g.officer_departments[g.officer_index[leaving]]
     out = []
@@ -202,7 +208,7 @@ def _slot_officers(fractional, task_no: str, leaving: str) -> list[str]:
     return out
 
 
-def _officer_teams(conn: Connection, a, people: Mapping[int, InspectorRow]) -> dict[str, list[str]]:
+def _officer_teams(conn: Connection, a: Row[Any], people: Mapping[int, InspectorRow]) -> dict[str, list[str]]:
     """task_no → current officer cert_nos of every task of the assignment (its substitutes applied)."""
     tasks = dict(conn.execute(select(Task.id, Task.task_no).where(Task.draw_id == a.draw_id)).all())
     rows = member_rows(conn, list(tasks))

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
 from inspect_kit.assign.store.rows import MemberRow, chunks, effective_team, member_rows
 from inspect_kit.draw.store.tasks import current_draw_ids
@@ -122,14 +122,14 @@ def split_reason(text: str | None) -> tuple[str | None, dict[str, Any]]:
         return text, {}
 
 
-def assignment_row(conn: Connection, assignment_id: int):
+def assignment_row(conn: Connection, assignment_id: int) -> Row[Any]:
     row = conn.execute(select(AssignmentRow.__table__).where(AssignmentRow.id == assignment_id)).first()
     if row is None:
         raise InspectError(f"no assignment #{assignment_id}")
     return row
 
 
-def _teams_of(conn: Connection, a) -> list[Team]:
+def _teams_of(conn: Connection, a: Row[Any]) -> list[Team]:
     tasks = conn.execute(
         select(Task.id, Task.task_no, Task.identifier, Entity.name, Entity.township)
         .join(Entity, Entity.id == Task.entity_id)
@@ -186,7 +186,7 @@ def _teams_of(conn: Connection, a) -> list[Team]:
     return teams
 
 
-def _info(a, teams: list[Team]) -> AssignmentInfo:
+def _info(a: Row[Any], teams: list[Team]) -> AssignmentInfo:
     return AssignmentInfo(
         a.id,
         a.matter_code,

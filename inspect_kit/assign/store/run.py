@@ -4,6 +4,9 @@
 All or nothing: when any matter cannot be staffed, ValidationFailed names every task that cannot
 be staffed and why (the core's infeasibility, with the reasons officers were excluded), and nothing
 is written.
+
+One module over 400 lines on purpose: `assign_teams` is `check_inputs` plus the seed and the write,
+and both share the preparation step by step.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ import datetime as dt
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 
 from inspect_kit.assign.core.eligibility import (
     InspectorRow,
@@ -35,9 +38,13 @@ from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.periods import Period, matters_for, parse_period
 from inspect_kit.storage.bulk import bulk_insert
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Assignment as AssignmentRow
 from inspect_kit.storage.models import Draw, TeamMember
 from inspect_kit.transparency.store import append_pending
+
+if TYPE_CHECKING:
+    from inspect_kit.assign.core.sampling import Assignment as CoreAssignment
 
 ALGORITHM_NAME = "lp-dependent-rounding"  # Jecmen et al. 2020 LP + Gandhi et al. 2006 rounding, SHA-256 stream
 ALGORITHM_VERSION = "1"
@@ -159,7 +166,7 @@ def _explain(matter: Matter, problem: Any, el: Any) -> Problem:
     return Problem(f"{matter.code}: {problem.reason}")
 
 
-def _sample(prep: _Prepared, seed: str):
+def _sample(prep: _Prepared, seed: str) -> tuple[CoreAssignment, dict[str, tuple[str, ...]]]:
     from inspect_kit.assign import ForbiddenPairsUnresolved, sample_assignment
 
     try:
@@ -358,25 +365,25 @@ def _store(
     reason: str | None,
 ) -> int:
     fr = prep.fractional
-    aid = conn.execute(
-        insert(AssignmentRow.__table__).values(
-            matter_code=prep.matter.code,
-            period=prep.period.label,
-            draw_id=prep.draw_id,
-            seed=seed,
-            seed_source=seed_source,
-            algorithm=ALGORITHM_NAME,
-            algorithm_version=ALGORITHM_VERSION,
-            created_at=now,
-            pair_cap=prep.rules.pair_cap,
-            inputs_sha256=prep.inputs_sha256,
-            fractional_sha256=fr.sha256,
-            fractional_blob=zlib.compress(fr.canonical_bytes(), 6),
-            inputs=prep.inputs,
-            reassignment_of=reassignment_of,
-            reason=reason,
-        )
-    ).inserted_primary_key[0]
+    aid = insert_id(
+        conn,
+        AssignmentRow.__table__,
+        matter_code=prep.matter.code,
+        period=prep.period.label,
+        draw_id=prep.draw_id,
+        seed=seed,
+        seed_source=seed_source,
+        algorithm=ALGORITHM_NAME,
+        algorithm_version=ALGORITHM_VERSION,
+        created_at=now,
+        pair_cap=prep.rules.pair_cap,
+        inputs_sha256=prep.inputs_sha256,
+        fractional_sha256=fr.sha256,
+        fractional_blob=zlib.compress(fr.canonical_bytes(), 6),
+        inputs=prep.inputs,
+        reassignment_of=reassignment_of,
+        reason=reason,
+    )
     ins = prep.inspectors
     per_task = prep.rules.experts_per_task
     rows = []

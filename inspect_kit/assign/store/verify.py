@@ -62,7 +62,7 @@ def export_bundle(engine: Engine, assignment_id: int) -> dict[str, Any]:
                 }
             )
     by_id = {r.id: r for r in rows}
-    teams: dict[str, dict[str, list[str]]] = {}
+    teams: dict[str, dict[str, list[Any]]] = {}  # officers, experts: cert_nos; probabilities: floats
     subs = []
     for r in rows:
         cert = people[r.inspector_id].cert_no
@@ -72,7 +72,7 @@ def export_bundle(engine: Engine, assignment_id: int) -> dict[str, Any]:
             if r.role == "officer":
                 team["probabilities"].append(r.probability)
             continue
-        old = by_id.get(r.replaces_id)
+        old = by_id.get(r.replaces_id) if r.replaces_id is not None else None
         reason, meta = split_reason(r.reason)
         leaving = people[old.inspector_id].cert_no if old is not None else None
         kind = (
