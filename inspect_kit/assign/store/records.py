@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, Row, func, select
 from inspect_kit.assign.store.rows import MemberRow, chunks, effective_team, member_rows
 from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError
+from inspect_kit.storage.helpers import filter_periods
 from inspect_kit.storage.models import Assignment as AssignmentRow
 from inspect_kit.storage.models import Entity, Inspector, Task
 
@@ -237,11 +238,8 @@ def list_assignments(
     """Every assignment on record, re-assignments included (without teams); ``year`` takes all of
     its periods (the year's own, its quarters and its months), as `draw list --year` does."""
     stmt = select(AssignmentRow.__table__).order_by(AssignmentRow.period, AssignmentRow.matter_code, AssignmentRow.id)
-    if period:
-        stmt = stmt.where(AssignmentRow.period == period)
-    if year is not None:
-        stmt = stmt.where(AssignmentRow.period.like(f"{int(year):04d}%"))
-    if matter:
-        stmt = stmt.where(AssignmentRow.matter_code == matter)
+    stmt = filter_periods(
+        stmt, AssignmentRow.period, AssignmentRow.matter_code, period=period, matter=matter, year=year
+    )
     with engine.connect() as conn:
         return [_info(a, []) for a in conn.execute(stmt)]

@@ -205,6 +205,42 @@ def prepare_one(
     return FrameInfo(frame_id, matter.code, period.label, as_of, now, sha, n_rows, strata, excluded, com)
 
 
+def prepare_all(
+    conn: Connection,
+    config: Config,
+    matters: Sequence[Matter],
+    period: Period,
+    source: SeedSource,
+    as_of: dt.date,
+    now: dt.datetime,
+    redraw: bool,
+    reason: str | None,
+    *,
+    sealed: bool = False,
+    salt: str | None = None,
+    one_step: bool = False,
+) -> list[FrameInfo]:
+    """Every matter's re-draw checked first, then each frame frozen and committed (in ``conn``'s
+    transaction); shared by `prepare` and the one-step draw."""
+    reasons = [check_redraw(conn, m, period, now, redraw, reason) for m in matters]
+    return [
+        prepare_one(
+            conn,
+            config,
+            m,
+            period,
+            source=source,
+            as_of=as_of,
+            now=now,
+            sealed=sealed,
+            salt=salt,
+            reason=r,
+            one_step=one_step,
+        )
+        for m, r in zip(matters, reasons)
+    ]
+
+
 def prepare(
     engine: Engine,
     config: Config,
@@ -228,23 +264,7 @@ def prepare(
         raise InspectError(str(exc)) from None
 
     def work(conn: Connection) -> list[FrameInfo]:
-        reasons = [check_redraw(conn, m, p, now, redraw, reason) for m in matters]
-        out = [
-            prepare_one(
-                conn,
-                config,
-                m,
-                p,
-                source=source,
-                as_of=as_of,
-                now=now,
-                sealed=sealed,
-                salt=salt,
-                reason=r,
-                one_step=False,
-            )
-            for m, r in zip(matters, reasons)
-        ]
+        out = prepare_all(conn, config, matters, p, source, as_of, now, redraw, reason, sealed=sealed, salt=salt)
         append_pending(conn, now)
         return out
 

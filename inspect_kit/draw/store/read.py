@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 
 from inspect_kit.draw.core.seeds import SeedSource
 from inspect_kit.errors import InspectError
+from inspect_kit.storage.helpers import filter_periods
 from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, Task, Unsealing
 
 
@@ -170,12 +171,7 @@ def list_draws(
     """Every draw on record (re-draws included), by period, matter and id; ``year`` takes all of
     its periods (the year's own draws, its quarters and its months)."""
     stmt = _draw_query().order_by(Draw.period, Draw.matter_code, Draw.id)
-    if period:
-        stmt = stmt.where(Draw.period == period)
-    if year is not None:
-        stmt = stmt.where(Draw.period.like(f"{int(year):04d}%"))
-    if matter:
-        stmt = stmt.where(Draw.matter_code == matter)
+    stmt = filter_periods(stmt, Draw.period, Draw.matter_code, period=period, matter=matter, year=year)
     with engine.connect() as conn:
         return [_draw_info(r, []) for r in conn.execute(stmt)]
 
@@ -201,12 +197,7 @@ def list_frames(
         .outerjoin(Draw, Draw.frame_id == f.id)
         .order_by(f.id)
     )
-    if period:
-        stmt = stmt.where(f.period == period)
-    if year is not None:
-        stmt = stmt.where(f.period.like(f"{int(year):04d}%"))
-    if matter:
-        stmt = stmt.where(f.matter_code == matter)
+    stmt = filter_periods(stmt, f.period, f.matter_code, period=period, matter=matter, year=year)
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
         ids = [r.id for r in rows]

@@ -19,7 +19,7 @@ from inspect_kit.draw.core.seeds import SeedError, SeedSource, derive_seed, seed
 from inspect_kit.draw.store import indb
 from inspect_kit.draw.store.export import frame_rows_from_blob
 from inspect_kit.draw.store.locking import latest, lock_period, write
-from inspect_kit.draw.store.prepare import as_period, check_redraw, matters_of, prepare_one
+from inspect_kit.draw.store.prepare import as_period, matters_of, prepare_all
 from inspect_kit.draw.store.read import DrawInfo, get_draw, with_warnings
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period
@@ -274,21 +274,7 @@ def draw_now(
         raise InspectError(str(exc)) from None
 
     def work(conn: Connection) -> list[tuple[int, list[str]]]:
-        reasons = [check_redraw(conn, m, p, now, redraw, reason) for m in matters]
-        for m, r in zip(matters, reasons):
-            prepare_one(
-                conn,
-                config,
-                m,
-                p,
-                source=source,
-                as_of=as_of,
-                now=now,
-                sealed=False,
-                salt=None,
-                reason=r,
-                one_step=True,
-            )
+        prepare_all(conn, config, matters, p, source, as_of, now, redraw, reason, one_step=True)
         done = [_run_one(conn, config, m, p, now=now, values={"seed": seed}, frame_sha256=None) for m in matters]
         append_pending(conn, now)
         return done
