@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from inspect_kit.assign.core.experts import draw_expert_substitute, draw_experts
 from inspect_kit.assign.store import verify as _verify
+from inspect_kit.assign.store.export import export_format, print_teams, write_teams
 from inspect_kit.assign.store.record_substitute import SubstitutionInfo, default_substitute_seed, substitute
 from inspect_kit.assign.store.records import (
     CONFIDENTIAL_NOTE,
@@ -74,6 +75,7 @@ __all__ = [
     "ALGORITHM_NAME",
     "ALGORITHM_VERSION",
     "AssignmentInfo",
+    "AssignmentVerifyReport",
     "BUNDLE_FORMAT",
     "BUNDLE_VERSION",
     "CONFIDENTIAL_NOTE",
@@ -81,7 +83,6 @@ __all__ = [
     "Member",
     "SubstitutionInfo",
     "Team",
-    "AssignmentVerifyReport",
     "assign_teams",
     "check_inputs",
     "current_assignments",
@@ -89,11 +90,14 @@ __all__ = [
     "draw_expert_substitute",
     "draw_experts",
     "export_bundle",
+    "export_format",
     "get_assignment",
     "list_assignments",
+    "print_teams",
     "split_reason",
     "substitute",
     "verify_assignment",
     "verify_assignments",
     "verify_bundle",
+    "write_teams",
 ]

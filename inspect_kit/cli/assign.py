@@ -74,7 +74,7 @@ def _write_rows(
 ) -> None:
     import sys
 
-    from inspect_kit.assign.store.export import print_teams, write_teams
+    from inspect_kit.assign.service import print_teams, write_teams
 
     flag = "csv" if csv_out else "json" if json_out else None
     if output is not None:
@@ -249,7 +249,7 @@ def export(
     Example: inspect assign export --quarter 2026Q1 -o 检查组.xlsx
     """
     from inspect_kit.assign import service
-    from inspect_kit.assign.store.export import export_format
+    from inspect_kit.assign.service import export_format
     from inspect_kit.errors import InspectError
 
     if json_out and csv_out:

@@ -42,7 +42,7 @@ def _matters(cfg: "Config", period: "Period", matter: Optional[str]) -> "list[Ma
 
 def _now() -> dt.datetime:
     """Now in China Standard Time (UTC+8), the clock inspect-kit records (see inspect_kit.draw.core.seeds)."""
-    from inspect_kit.draw.core.seeds import CST
+    from inspect_kit.draw.service import CST
 
     return dt.datetime.now(CST).replace(tzinfo=None, microsecond=0)
 
@@ -62,7 +62,7 @@ def _source(
     witnesses: Optional[list[str]],
 ) -> "SeedSource":
     """The one seed source the options name (a SeedSource), or a clear error."""
-    from inspect_kit.draw.core.seeds import DRAND_CHAINS, SeedError, SeedSource
+    from inspect_kit.draw.service import DRAND_CHAINS, SeedError, SeedSource
     from inspect_kit.errors import InspectError
 
     kinds = [
@@ -131,7 +131,7 @@ def _print_frame(f: "FrameInfo") -> None:
 
 
 def _print_draw(d: "DrawInfo", tickets: bool = True) -> None:
-    from inspect_kit.draw.core.sampler import format_ticket
+    from inspect_kit.draw.service import format_ticket
 
     common.info(
         f"[bold]{d.matter} {d.period}[/]: draw #{d.id}, public seed {common.escape(repr(d.seed))} "
@@ -406,10 +406,9 @@ def frames(
 
 def _current_draws(engine: "Engine", p: "Period | None", matter: Optional[str]) -> "list[DrawInfo]":
     from inspect_kit.draw import service
-    from inspect_kit.draw.store.tasks import current_draw_ids
 
     with engine.connect() as conn:
-        ids = sorted(current_draw_ids(conn, p.label if p else None, matter).values())
+        ids = sorted(service.current_draw_ids(conn, p.label if p else None, matter).values())
     return [service.get_draw(engine, i) for i in ids]
 
 

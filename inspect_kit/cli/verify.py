@@ -55,6 +55,7 @@ def verify(
 
     results: list[dict[str, Any]] = []  # what, ok, problems, notes
     if bundle is not None:
+        # the pure core only: a bundle is checked offline, without the database layer
         from inspect_kit.draw.core.bundle import verify_bundle
         from inspect_kit.draw.core.record import Expected
 

@@ -2,7 +2,8 @@
 
 This module is the facade the CLI and the web layer import; the work lives in inspect_kit.draw.store
 (prepare, run, unseal, read, locking, export) and the pure rules in inspect_kit.draw.core. It also
-re-exports the core names the CLI needs (seed sources, bundle verification, ticket formatting).
+re-exports the core names the CLI needs (seed sources, bundle verification, ticket formatting) and
+the draw from a spreadsheet (store/listfile).
 
 Commit, then reveal, and nothing the operator can steer in between:
 
@@ -32,6 +33,7 @@ from inspect_kit.draw.core.record import Expected
 from inspect_kit.draw.core.sampler import format_ticket
 from inspect_kit.draw.core.seeds import CST, DRAND_CHAINS, SeedError, SeedSource
 from inspect_kit.draw.store.export import export_bundle, frame_rows_from_blob, verify_draw
+from inspect_kit.draw.store.listfile import draw_from_file
 from inspect_kit.draw.store.prepare import prepare, prepare_frame, public_text
 from inspect_kit.draw.store.read import CommitmentInfo, DrawInfo, FrameInfo, get_draw, list_draws, list_frames
 from inspect_kit.draw.store.run import draw_now, run, run_draw
@@ -49,6 +51,7 @@ __all__ = [
     "SeedError",
     "SeedSource",
     "current_draw_ids",
+    "draw_from_file",
     "draw_now",
     "export_bundle",
     "format_ticket",
