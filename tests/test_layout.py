@@ -95,7 +95,9 @@ def test_facades_export_what_they_list(facade):
 def test_draw_service_keeps_the_names_the_cli_imports_from_the_core():
     from inspect_kit.draw import service
 
-    for name in ("SeedSource", "SeedError", "DRAND_CHAINS", "CST", "Expected", "verify_bundle", "format_ticket"):
+    names = ("SeedSource", "SeedError", "DRAND_CHAINS", "CST", "Expected", "verify_bundle", "format_ticket")
+    names += ("draw_from_file", "export_bundle", "TaskInfo", "current_tasks", "current_draw_ids", "task_by_no")
+    for name in names:
         assert name in service.__all__ and getattr(service, name) is not None
 
 

@@ -3,7 +3,7 @@
 This module is the facade the CLI and the web layer import; the work lives in inspect_kit.draw.store
 (prepare, run, unseal, read, locking, export) and the pure rules in inspect_kit.draw.core. It also
 re-exports the core names the CLI needs (seed sources, bundle verification, ticket formatting) and
-the draw from a spreadsheet (store/listfile).
+the draw from a spreadsheet (store/listfile) and the current tasks (store/tasks).
 
 Commit, then reveal, and nothing the operator can steer in between:
 
@@ -37,7 +37,7 @@ from inspect_kit.draw.store.listfile import draw_from_file
 from inspect_kit.draw.store.prepare import prepare, prepare_frame, public_text
 from inspect_kit.draw.store.read import CommitmentInfo, DrawInfo, FrameInfo, get_draw, list_draws, list_frames
 from inspect_kit.draw.store.run import draw_now, run, run_draw
-from inspect_kit.draw.store.tasks import current_draw_ids
+from inspect_kit.draw.store.tasks import TaskInfo, current_draw_ids, current_tasks, task_by_no
 from inspect_kit.draw.store.unseal import unseal
 
 __all__ = [
@@ -50,7 +50,9 @@ __all__ = [
     "FrameInfo",
     "SeedError",
     "SeedSource",
+    "TaskInfo",
     "current_draw_ids",
+    "current_tasks",
     "draw_from_file",
     "draw_now",
     "export_bundle",
@@ -64,6 +66,7 @@ __all__ = [
     "public_text",
     "run",
     "run_draw",
+    "task_by_no",
     "unseal",
     "verify_bundle",
     "verify_draw",
