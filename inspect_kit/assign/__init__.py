@@ -5,10 +5,11 @@ Layout — pure and stored are separate subpackages:
 * ``assign/core/`` — pure functions on plain data (no database, files or clock): model, errors,
   eligibility (who may inspect what, and the canonical inputs), graph, feasibility, lp, grid,
   fractional, randomness, rounding (and its compiled rounding_kernel), repair, sampling,
-  substitute, experts. Re-exported below.
+  substitute, experts, record (the stored conventions), bundle (the offline check of an exported
+  assignment). Re-exported below.
 * ``assign/store/`` — against the database or files: run (assign and store teams), rows (reading
   the registry, conflicts and history), records (reading assignments), record_substitute (storing
-  a substitute), verify (re-deriving stored assignments), export (team lists to files).
+  a substitute), verify (exporting and checking stored assignments), export (team lists to files).
 * ``assign/service.py`` is the facade the CLI and the web layer call; ``assign/demo.py`` the demo step.
 
 The pure core in two calls:

@@ -37,17 +37,22 @@ Where the code lives (this module re-exports it); store/ uses the database or fi
 - `store/records`: stored assignments read back (`AssignmentInfo`, `Team`, `Member`), `CONFIDENTIAL_NOTE`;
 - `store/run`: `check_inputs` and `assign_teams` (solve, sample, store in one transaction);
 - `core/experts`: the uniform expert draws;
+- `core/record`: the stored conventions (algorithm name, substitute seed rule, the draw record of a
+  substitute's reason);
+- `core/bundle`: `verify_bundle`, the offline check of an exported assignment;
 - `store/record_substitute`: `substitute` and its seed;
-- `store/verify`: `export_bundle`, `verify_bundle`, `verify_assignment(s)`;
+- `store/verify`: `export_bundle`, `verify_assignment(s)`;
 - `store/export`: the current teams written as .json, .csv or .xlsx (`write_teams`, `print_teams`).
 """
 
 from __future__ import annotations
 
+from inspect_kit.assign.core import bundle as _bundle
+from inspect_kit.assign.core.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, AssignmentVerifyReport, verify_bundle
 from inspect_kit.assign.core.experts import draw_expert_substitute, draw_experts
-from inspect_kit.assign.store import verify as _verify
+from inspect_kit.assign.core.record import ALGORITHM_NAME, ALGORITHM_VERSION, default_substitute_seed, split_reason
 from inspect_kit.assign.store.export import export_format, print_teams, write_teams
-from inspect_kit.assign.store.record_substitute import SubstitutionInfo, default_substitute_seed, substitute
+from inspect_kit.assign.store.record_substitute import SubstitutionInfo, substitute
 from inspect_kit.assign.store.records import (
     CONFIDENTIAL_NOTE,
     AssignmentInfo,
@@ -56,20 +61,11 @@ from inspect_kit.assign.store.records import (
     current_assignments,
     get_assignment,
     list_assignments,
-    split_reason,
 )
-from inspect_kit.assign.store.run import ALGORITHM_NAME, ALGORITHM_VERSION, InputsInfo, assign_teams, check_inputs
-from inspect_kit.assign.store.verify import (
-    BUNDLE_FORMAT,
-    BUNDLE_VERSION,
-    AssignmentVerifyReport,
-    export_bundle,
-    verify_assignment,
-    verify_assignments,
-    verify_bundle,
-)
+from inspect_kit.assign.store.run import InputsInfo, assign_teams, check_inputs
+from inspect_kit.assign.store.verify import export_bundle, verify_assignment, verify_assignments
 
-_rule_problems = _verify._rule_problems  # not public: tests/test_assign_service.py checks the rules on hand-made teams
+_rule_problems = _bundle._rule_problems  # not public: tests/test_assign_service.py checks the rules on hand-made teams
 
 __all__ = [
     "ALGORITHM_NAME",

@@ -20,7 +20,8 @@ from sqlalchemy import Connection, Engine, Row, insert, select
 
 from inspect_kit.assign.core.eligibility import History, InspectorRow, Rules, TaskRow, build_eligibility
 from inspect_kit.assign.core.experts import draw_expert_substitute
-from inspect_kit.assign.store.records import DRAW_MARK, assignment_row
+from inspect_kit.assign.core.record import DRAW_MARK, core_assignment, default_substitute_seed
+from inspect_kit.assign.store.records import assignment_row
 from inspect_kit.assign.store.rows import declared_conflicts, effective_team, inspector_rows, member_rows
 from inspect_kit.config import Config
 from inspect_kit.draw.store.tasks import current_draw_ids
@@ -30,7 +31,6 @@ from inspect_kit.transparency.store import append_pending
 
 if TYPE_CHECKING:
     from inspect_kit.assign.core.fractional import Fractional
-    from inspect_kit.assign.core.sampling import Assignment as CoreAssignment
 
 
 @dataclass(frozen=True)
@@ -46,33 +46,6 @@ class SubstitutionInfo:
     seed: str
     excluded: list[str]  # cert_nos unavailable since the assignment
     team: list[str]  # cert_nos after the substitution
-
-
-def default_substitute_seed(assignment_seed: str, task_no: str, cert_no: str) -> str:
-    """The seed of a substitute draw when none is given: "{seed}:substitute:{task_no}:{cert_no}"."""
-    return f"{assignment_seed}:substitute:{task_no}:{cert_no}"
-
-
-def core_assignment(fractional: Fractional, teams: Mapping[str, Iterable[str]]) -> CoreAssignment:
-    """A core Assignment holding the given officer teams (for draw_substitute)."""
-    from inspect_kit.assign import Assignment as CoreAssignment
-
-    g = fractional.graph
-    dept = dict(zip(g.officer_ids, g.officer_departments))
-    by_department: dict[str, dict[str, tuple[str, ...]]] = {}
-    loads = dict.fromkeys(g.officer_ids, 0)
-    for task, certs in teams.items():
-        for d in {dept[c] for c in certs}:
-            by_department.setdefault(task, {})[d] = tuple(sorted(c for c in certs if dept[c] == d))
-        for c in certs:
-            loads[c] += 1
-    return CoreAssignment(
-        seed="-",
-        fractional_sha256=fractional.sha256,
-        teams={t: tuple(sorted(c)) for t, c in teams.items()},
-        by_department=by_department,
-        loads=loads,
-    )
 
 
 def _eligible_now(

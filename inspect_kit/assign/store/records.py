@@ -9,13 +9,13 @@ task does not change an earlier record. A substitute row's reason may end with t
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, select
 
+from inspect_kit.assign.core.record import split_reason
 from inspect_kit.assign.store.rows import MemberRow, chunks, effective_team, member_rows
 from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError
@@ -27,7 +27,6 @@ CONFIDENTIAL_NOTE = (
     "检查组名单在告知检查对象前保密 — the teams are confidential until the entities are notified; "
     "only the inputs' SHA-256 and the seed may be published (`inspect assign show --public`)."
 )
-DRAW_MARK = "\n[draw] "  # a substitute's stored reason: "{reason}\n[draw] {json: seed, unavailable}"
 
 
 @dataclass(frozen=True)
@@ -110,17 +109,6 @@ class AssignmentInfo:
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"assignment": self.id, "matter": self.matter, "period": self.period, **t.row()} for t in self.teams]
-
-
-def split_reason(text: str | None) -> tuple[str | None, dict[str, Any]]:
-    """A substitute row's reason → (the user's reason, the draw record: seed and excluded officers)."""
-    if text is None or DRAW_MARK not in text:
-        return text, {}
-    reason, _, meta = text.rpartition(DRAW_MARK)
-    try:
-        return reason, json.loads(meta)
-    except ValueError:
-        return text, {}
 
 
 def assignment_row(conn: Connection, assignment_id: int) -> Row[Any]:

@@ -30,6 +30,7 @@ from inspect_kit.assign.core.eligibility import (
     why_text,
 )
 from inspect_kit.assign.core.experts import draw_experts
+from inspect_kit.assign.core.record import ALGORITHM_NAME, ALGORITHM_VERSION, short_list
 from inspect_kit.assign.store.records import AssignmentInfo, get_assignment
 from inspect_kit.assign.store.rows import inspector_rows, read_history, task_rows
 from inspect_kit.config import Config
@@ -45,9 +46,6 @@ from inspect_kit.transparency.store import append_pending
 
 if TYPE_CHECKING:
     from inspect_kit.assign.core.sampling import Assignment as CoreAssignment
-
-ALGORITHM_NAME = "lp-dependent-rounding"  # Jecmen et al. 2020 LP + Gandhi et al. 2006 rounding, SHA-256 stream
-ALGORITHM_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -417,8 +415,3 @@ def _store(
             )
     bulk_insert(conn, TeamMember.__table__, rows)
     return aid
-
-
-def short_list(items: Iterable[str], limit: int = 8) -> str:
-    items = list(items)
-    return ", ".join(items[:limit]) + (f" … ({len(items)} in all)" if len(items) > limit else "")
