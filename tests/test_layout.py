@@ -117,12 +117,14 @@ def test_store_subpackages_hold_every_module_that_uses_the_database():
 
 
 # Classes that still share a name (a dataclass of the core or the config and the ORM model of the
-# same thing); a new collision fails the test below.
+# same thing, ...): to rename one day; a collision not listed here fails the test below. "Role" is
+# accounts.roles.Role (the web layer's, on main) beside publish.fonts.Role.
 KNOWN_SHARED = {
     "Assignment": 2,
     "Column": 2,
     "ManualValue": 2,
     "Matter": 2,
+    "Role": 2,
     "ScoringRun": 2,
     "Strict": 2,
     "Table": 2,
@@ -140,6 +142,7 @@ def test_no_new_class_name_collisions():
             if isinstance(node, ast.ClassDef):
                 seen[node.name].append(rel)
     shared = {name: len(where) for name, where in seen.items() if len(where) > 1}
-    assert shared == KNOWN_SHARED, {n: seen[n] for n in set(shared) ^ set(KNOWN_SHARED)}
+    new = {n: seen[n] for n, k in shared.items() if k > KNOWN_SHARED.get(n, 1)}
+    assert new == {}
     for renamed in ("VerifyReport", "ImportSummary", "Task", "Notice"):
         assert len(seen[renamed]) <= 1, seen[renamed]
