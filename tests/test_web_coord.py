@@ -140,8 +140,7 @@ def _draw(c, token):
 
 
 def test_prepare_run_shows_the_sample_and_the_bundle_verifies(web):
-    from inspect_kit.draw.bundle import verify_bundle
-    from inspect_kit.draw.record import Expected
+    from inspect_kit.draw.service import Expected, verify_bundle
 
     engine, _, c, token = web
     frame_sha, r = _draw(c, token)

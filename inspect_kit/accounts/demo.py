@@ -46,16 +46,18 @@ def run(ctx: DemoContext) -> None:
     departments = [u.code for u in ctx.config.units if u.kind == "department"]
     people: list[tuple[str, str, str | None, str | None]] = [("admin", "admin", None, None)]
     people.append(("yingshang.assessor", "assessor", None, None))
-    for unit in departments:
-        people.append((f"{unit.lower()}.coordinator", "coordinator", unit, None))
-        people.append((f"{unit.lower()}.reviewer", "reviewer", unit, None))
+    for code in departments:
+        people.append((f"{code.lower()}.coordinator", "coordinator", code, None))
+        people.append((f"{code.lower()}.reviewer", "reviewer", code, None))
     people.extend((cert, "inspector", None, cert) for cert, _unit in _officers(ctx))
     lines = []
     for name, role, unit, cert in people:
         password = secrets.token_urlsafe(9)
         add_user(ctx.engine, name, role, password, LOADED_AT, unit_code=unit, cert_no=cert)
         lines.append((name, role, unit or "", password))
-    ctx.table("Demo accounts for `inspect serve` (passwords of this demo run)", ["user", "role", "unit", "password"], lines)
+    ctx.table(
+        "Demo accounts for `inspect serve` (passwords of this demo run)", ["user", "role", "unit", "password"], lines
+    )
     (ctx.out / "demo-accounts.txt").write_text(
         "".join(f"{n}\t{r}\t{u}\t{p}\n" for n, r, u, p in lines), encoding="utf-8"
     )

@@ -28,7 +28,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 def china_now() -> dt.datetime:
     """China Standard Time, naive, to the second: the clock the CLI uses for records."""
-    from inspect_kit.draw.seeds import CST
+    from inspect_kit.draw.service import CST
 
     return dt.datetime.now(CST).replace(tzinfo=None, microsecond=0)
 

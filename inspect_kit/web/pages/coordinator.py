@@ -242,7 +242,7 @@ def prepare_form(request: Request, period: str | None = None, actor: Actor = sta
 
 def _seed_source(form: dict[str, str]) -> Any:
     """The seed source the form names, built by the library's constructors (as `draw prepare`)."""
-    from inspect_kit.draw.seeds import SeedError, SeedSource
+    from inspect_kit.draw.service import SeedError, SeedSource
 
     kind = form.get("seed_kind", "")
     try:
@@ -309,7 +309,7 @@ def _latest_frame(svc: Services, matter: str, period: str) -> Any:
 
 def _current_draw(svc: Services, matter: str, period: str) -> Any:
     from inspect_kit.draw import service as draws
-    from inspect_kit.draw.tasks import current_draw_ids
+    from inspect_kit.draw.service import current_draw_ids
 
     with svc.engine.connect() as conn:
         found = current_draw_ids(conn, period, matter).get((matter, period))
@@ -438,7 +438,7 @@ def substitute_submit(
     actor: Actor = staff("coordinator"),
 ) -> Response:
     from inspect_kit.assign import service as assign
-    from inspect_kit.draw.tasks import task_by_no
+    from inspect_kit.draw.service import task_by_no
     from inspect_kit.text import clean_code
 
     svc = services(request)
