@@ -25,7 +25,10 @@ from inspect_kit.web.access import LoginRequired, ungated
 from inspect_kit.web.context import Services
 from inspect_kit.web.security import SecurityHeaders
 
-ROUTERS = ("inspect_kit.web.pages.auth",)  # each module has `router`; one line per module
+ROUTERS = (
+    "inspect_kit.web.pages.auth",
+    "inspect_kit.web.pages.field",
+)  # each module has `router`; one line per module
 
 
 def create_app(services: Services) -> FastAPI:
