@@ -17,8 +17,8 @@ from tests.webkit import ACCOUNTS, PASSWORD, Clock, client, csrf_of, login, make
 
 
 @pytest.fixture
-def web(request):
-    engine, nos = request.getfixturevalue("field")
+def web(field):  # noqa: F811  (the fixture imported above)
+    engine, nos = field
     clock = Clock()
     for name in ("inspector", "reviewer"):
         add_user(engine, name, password=PASSWORD, now=clock.now, **ACCOUNTS[name])
