@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inspect_kit.accounts.service import add_user
-from inspect_kit.storage.models import Evidence, EvidenceBlob, FindingReview
+from inspect_kit.storage.models import Evidence, EvidenceBlob, Finding, FindingReview
 from tests.test_findings_review import JPEG, PNG, field  # noqa: F401  (the fixture)
 from tests.webkit import ACCOUNTS, PASSWORD, Clock, client, csrf_of, login, make_app
 
@@ -156,3 +156,46 @@ def test_draft_script_is_served_and_pages_have_no_inline_script(web):
     page = insp.get(f"/my/tasks/{no}").text
     assert re.search(r"<script(?![^>]*\bsrc=)", page) is None and "onclick" not in page
     assert 'accept="image/*,application/pdf"' in page and " capture" in page
+
+
+@pytest.mark.browser
+def test_offline_draft_in_a_375px_browser(web):
+    """The form is kept in the browser while offline, says so, and is sent when back online."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.webkit import CHROMIUM, CHROMIUM_ARGS, need_chromium, serve_in_thread
+
+    need_chromium()
+    app, engine, (no, _), _clock = web
+    base, stop = serve_in_thread(app)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 375, "height": 800})
+            page = context.new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=name]", "inspector")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(f"{base}/my/tasks/{no}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            page.fill("#inspection_start", "2026-03-01")
+            page.reload()  # restored from localStorage
+            assert page.input_value("#inspection_start") == "2026-03-01"
+            page.fill("#inspection_end", "2026-03-01")
+            page.check("input[name=results][value=R01]")
+            page.check("input[name=follow_up][value=F01]")
+            context.set_offline(True)
+            page.click("#result-form button[type=submit]")
+            expect(page.locator("#draft-status")).to_contain_text("草稿已保存在本机，联网后提交")
+            with engine.connect() as c:
+                assert c.execute(select(func.count()).select_from(Finding)).scalar() == 0
+            context.set_offline(False)  # the `online` event sends the kept form
+            page.wait_for_url(f"{base}/my/tasks/{no}", timeout=10_000)
+            expect(page.locator("#review-state")).to_contain_text("草稿", timeout=10_000)
+            assert page.evaluate(f"localStorage.getItem('draft:{no}')") is None
+            browser.close()
+    finally:
+        stop()
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(Finding)).scalar() == 1

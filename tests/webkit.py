@@ -65,3 +65,49 @@ def login(c, name: str, password: str = PASSWORD):
 def csrf_of(c) -> str:
     """The session's CSRF token, read from a page that shows the logout form."""
     return CSRF_RE.search(c.get("/account").text).group(1)
+
+
+def serve_in_thread(app):
+    """Serve the app with uvicorn on 127.0.0.1:<free port> in a daemon thread; returns (base URL, stop)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(5)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def need_chromium() -> None:
+    """Skip when Debian's chromium is missing, except in CI (where browser tests must run)."""
+    import os
+
+    import pytest
+
+    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+        pytest.skip("no /usr/bin/chromium")
