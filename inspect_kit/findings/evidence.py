@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, select
 
 from inspect_kit.errors import InspectError
-from inspect_kit.findings.review import task_id_of
+from inspect_kit.findings.review import check_by, task_id_of
 from inspect_kit.storage.helpers import insert_id, write_transaction
 from inspect_kit.storage.models import Evidence, EvidenceBlob
 from inspect_kit.text import check_text
@@ -87,9 +87,7 @@ def attach(
 ) -> EvidenceItem:
     """Attach a file to a task (checked first; one transaction: blob, evidence row, log entry)."""
     name = clean_filename(filename)
-    check_text(by, "by")
-    if not by or len(by) > 64:
-        raise InspectError("by: give who attaches the file (at most 64 characters)")
+    check_by(by)
     problem = file_problem(name, data, max_bytes)
     if problem:
         raise InspectError(problem)

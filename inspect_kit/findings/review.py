@@ -185,6 +185,13 @@ def states_of(conn: Connection, task_ids: Iterable[int]) -> dict[int, ReviewStat
     return out
 
 
+def check_by(by: str) -> None:
+    """``by`` names who writes (a ``String(64)`` column): not empty, no refused characters."""
+    check_text(by, "by")
+    if not by or len(by) > 64:
+        raise InspectError("by: give who writes this (at most 64 characters)")
+
+
 def task_id_of(conn: Connection, task_no: str) -> int:
     no = clean_code(task_no)
     tid = conn.execute(select(Task.id).where(Task.task_no == no)).scalar()
@@ -252,10 +259,8 @@ def _step(
     reason: str | None = None,
     revision: int | None = None,
 ) -> ReviewState:
-    check_text(by, "by")
+    check_by(by)
     check_text(reason, "reason")
-    if not by or len(by) > 64:
-        raise InspectError("by: give who takes this step (at most 64 characters)")
     with write_transaction(engine) as conn:
         tid = task_id_of(conn, task_no)
         if conn.dialect.name == "postgresql":  # a concurrent reviewer waits here, then reads our step
