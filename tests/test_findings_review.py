@@ -225,3 +225,20 @@ def test_review_setting_defaults_to_off_and_refuses_other_values():
     assert FindingsSettings(review="required").review == "required"
     with pytest.raises(ValidationError):
         FindingsSettings(review="yes")
+
+
+def test_cli_review_is_a_thin_wrapper(field):
+    """`inspect findings review submit|approve|return`: the same steps; a refused step is one line, exit 1."""
+    from tests.test_findings_cli import run_main
+
+    engine, (no, _) = field
+    record(engine, no)
+    r = run_main(engine, "findings", "review", "submit", "--task", no, "--by", "钱晓桂")
+    assert r.returncode == 0 and "submitted 待审核" in r.stdout, r.stderr
+    r = run_main(engine, "findings", "review", "return", "--task", no, "--by", "审核员")
+    assert r.returncode == 1 and "needs a reason" in r.stderr and "Traceback" not in r.stderr
+    r = run_main(engine, "findings", "review", "return", "--task", no, "--reason", "补充照片", "--by", "审核员")
+    assert r.returncode == 0 and "returned 退回" in r.stdout
+    assert rv.review_state(engine, no).return_reason == "补充照片"
+    r = run_main(engine, "findings", "review", "approve", "--task", no, "--by", "审核员")
+    assert r.returncode == 1 and "not submitted" in r.stderr
