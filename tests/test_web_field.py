@@ -161,16 +161,15 @@ def test_draft_script_is_served_and_pages_have_no_inline_script(web):
 @pytest.mark.browser
 def test_offline_draft_in_a_375px_browser(web):
     """The form is kept in the browser while offline, says so, and is sent when back online."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from tests.webkit import CHROMIUM, CHROMIUM_ARGS, need_chromium, serve_in_thread
+    from tests.webkit import ServerThread, browser_or_skip
 
-    need_chromium()
     app, engine, (no, _), _clock = web
-    base, stop = serve_in_thread(app)
+    pw, browser = browser_or_skip()
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with ServerThread(app) as server:
+            base = server.url
             context = browser.new_context(viewport={"width": 375, "height": 800})
             page = context.new_page()
             page.goto(f"{base}/login")
@@ -194,8 +193,8 @@ def test_offline_draft_in_a_375px_browser(web):
             page.wait_for_url(f"{base}/my/tasks/{no}", timeout=10_000)
             expect(page.locator("#review-state")).to_contain_text("草稿", timeout=10_000)
             assert page.evaluate(f"localStorage.getItem('draft:{no}')") is None
-            browser.close()
     finally:
-        stop()
+        browser.close()
+        pw.stop()
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(Finding)).scalar() == 1

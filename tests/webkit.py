@@ -67,47 +67,75 @@ def csrf_of(c) -> str:
     return CSRF_RE.search(c.get("/account").text).group(1)
 
 
-def serve_in_thread(app):
-    """Serve the app with uvicorn on 127.0.0.1:<free port> in a daemon thread; returns (base URL, stop)."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(5)
-
-    return f"http://127.0.0.1:{port}", stop
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
+BROWSER_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-quic",
 ]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
-def need_chromium() -> None:
-    """Skip when Debian's chromium is missing, except in CI (where browser tests must run)."""
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerThread:
+    """The app under uvicorn in a background thread on 127.0.0.1 (for the browser tests)."""
+
+    def __init__(self, app):
+        import threading
+
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "ServerThread":
+        import time
+
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("the test server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def browser_or_skip():
+    """A Playwright instance and Debian's chromium; skipped without chromium unless in CI (where .ci/run installs it)."""
     import os
 
     import pytest
 
-    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
-        pytest.skip("no /usr/bin/chromium")
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but /usr/bin/chromium is missing: .ci/run should install Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    return pw, browser
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -274,6 +274,7 @@ def import_registry(
                     source=path.name,
                     source_sha256=_file_sha256(path),
                     at=opts.now,
+                    by=opts.by,
                 )
             writer = WRITERS[kind](conn, layout, opts, batch_id)
             run = _Run(conn, kind, layout, opts, writer, summary, table, progress)

@@ -42,6 +42,7 @@ class Services:
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     secure_cookies: bool = False  # always mark cookies Secure (behind an HTTPS proxy)
     max_upload_bytes: int = 10 * 1024 * 1024
+    notices_dir: Path = Path("notices")  # where the coordinators' published notices (PDF) are written
     demo: bool = False
 
     @cached_property
