@@ -41,6 +41,17 @@ TABLE: dict[tuple[str, str], tuple[object, str]] = {
     ("GET", "/coord/publish"): ({COORD}, "/coord/publish"),
     ("POST", "/coord/publish"): ({COORD}, "/coord/publish"),
     ("GET", "/coord/publish/{notice_id}.pdf"): ({COORD}, "/coord/publish/1.pdf"),
+    ("GET", "/my/tasks"): ({INSP}, "/my/tasks"),
+    ("GET", "/my/tasks/{task_no}"): ({INSP}, "/my/tasks/T-1"),
+    ("POST", "/my/tasks/{task_no}/result"): ({INSP}, "/my/tasks/T-1/result"),
+    ("POST", "/my/tasks/{task_no}/evidence"): ({INSP}, "/my/tasks/T-1/evidence"),
+    ("GET", "/my/tasks/{task_no}/evidence/{evidence_id}"): ({INSP}, "/my/tasks/T-1/evidence/1"),
+    ("POST", "/my/tasks/{task_no}/submit"): ({INSP}, "/my/tasks/T-1/submit"),
+    ("GET", "/review"): ({REV}, "/review"),
+    ("GET", "/review/{task_no}"): ({REV}, "/review/T-1"),
+    ("POST", "/review/{task_no}/approve"): ({REV}, "/review/T-1/approve"),
+    ("POST", "/review/{task_no}/return"): ({REV}, "/review/T-1/return"),
+    ("GET", "/review/{task_no}/evidence/{evidence_id}"): ({REV}, "/review/T-1/evidence/1"),
 }
 
 

@@ -29,6 +29,7 @@ from inspect_kit.web.security import SecurityHeaders
 ROUTERS = (
     "inspect_kit.web.pages.auth",
     "inspect_kit.web.pages.coordinator",
+    "inspect_kit.web.pages.field",
 )  # each module has `router`; one line per module
 
 
