@@ -48,7 +48,7 @@ def _teams(conn: Connection, task_ids: list[int]) -> dict[int, list[TeamMember]]
         r.id: (r.cert_no, r.name)
         for r in conn.execute(
             select(Inspector.id, Inspector.cert_no, Inspector.name).where(
-                Inspector.id.in_({m.inspector_id for ms in rows.values() for m in ms})
+                Inspector.id.in_(sorted({m.inspector_id for ms in rows.values() for m in ms}))
             )
         )
     }

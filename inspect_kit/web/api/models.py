@@ -63,21 +63,7 @@ class DrawDetail(DrawOut):
 
 
 def draw_out(d: DrawInfo) -> DrawOut:
-    return DrawOut(
-        id=d.id,
-        matter=d.matter,
-        period=d.period,
-        drawn_at=d.drawn_at,
-        seed=d.seed,
-        seed_source=d.seed_source,
-        n_selected=d.n_selected,
-        frame_sha256=d.frame_sha256,
-        redraw_of=d.redraw_of,
-        reason=d.reason,
-        sealed=d.sealed,
-        unsealed=d.unsealed,
-        strata=d.strata,
-    )
+    return DrawOut.model_validate(d, from_attributes=True)
 
 
 class TaskOut(BaseModel):

@@ -71,21 +71,23 @@ def _known(request: Request, name: str) -> None:
         raise HTTPException(404, f"没有名为 {name} 的账号") from None
 
 
+def _switch(request: Request, name: str, disabled: bool) -> Response:
+    _known(request, name)
+    svc = services(request)
+    accounts.set_disabled(svc.engine, name, disabled, svc.clock())
+    return RedirectResponse(f"/admin/users?done={'已停用' if disabled else '已启用'} {name}", status_code=303)
+
+
 @router.post("/users/{name}/disable")
 def disable(request: Request, name: str, actor: Actor = staff("admin")) -> Response:
     """`inspect user disable NAME`: its sessions end and its API tokens are revoked."""
-    _known(request, name)
-    svc = services(request)
-    accounts.set_disabled(svc.engine, name, True, svc.clock())
-    return RedirectResponse(f"/admin/users?done=已停用 {name}", status_code=303)
+    return _switch(request, name, True)
 
 
 @router.post("/users/{name}/enable")
 def enable(request: Request, name: str, actor: Actor = staff("admin")) -> Response:
-    _known(request, name)
-    svc = services(request)
-    accounts.set_disabled(svc.engine, name, False, svc.clock())
-    return RedirectResponse(f"/admin/users?done=已启用 {name}", status_code=303)
+    """`inspect user enable NAME`."""
+    return _switch(request, name, False)
 
 
 @router.post("/users/{name}/password")
