@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select
 
-from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.draw.service import current_draw_ids
 from inspect_kit.findings import records
 from inspect_kit.findings.review import ReviewState, states_of
 from inspect_kit.periods import parse_period

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.draw.service import current_draw_ids
 from inspect_kit.errors import InspectError
 from inspect_kit.findings import records
 from inspect_kit.storage.helpers import chunks, write_transaction
