@@ -30,7 +30,7 @@ ONE_UNIT = frozenset({"coordinator", "reviewer"})
 
 
 @dataclass(frozen=True)
-class TeamMember:
+class VisibleMember:
     cert_no: str
     name: str
     role: str  # officer | expert | substitute
@@ -40,7 +40,7 @@ def _matter_units(conn: Connection) -> dict[str, str]:
     return dict(conn.execute(select(Matter.code, Matter.unit_code)).all())
 
 
-def _teams(conn: Connection, task_ids: list[int]) -> dict[int, list[TeamMember]]:
+def _teams(conn: Connection, task_ids: list[int]) -> dict[int, list[VisibleMember]]:
     """Task id → its current team (latest assignment, substitutes applied)."""
     rows = member_rows(conn, task_ids)
     people = {
@@ -51,10 +51,10 @@ def _teams(conn: Connection, task_ids: list[int]) -> dict[int, list[TeamMember]]
             )
         )
     }
-    out: dict[int, list[TeamMember]] = {}
+    out: dict[int, list[VisibleMember]] = {}
     for task_id, members in rows.items():
         _, current, _ = effective_team(members)
-        out[task_id] = [TeamMember(*people[m.inspector_id], m.role) for m in current]
+        out[task_id] = [VisibleMember(*people[m.inspector_id], m.role) for m in current]
     return out
 
 
@@ -91,7 +91,7 @@ def sees_teams(account: Account) -> bool:
     return account.role in ONE_UNIT or account.role == "inspector"
 
 
-def task_team(engine: Engine, account: Account, task: TaskInfo) -> list[TeamMember] | None:
+def task_team(engine: Engine, account: Account, task: TaskInfo) -> list[VisibleMember] | None:
     """The task's current team, or None when the account may not see teams (admin, assessor).
     `task` must come from visible_task / visible_tasks for this account."""
     if not sees_teams(account):

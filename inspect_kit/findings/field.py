@@ -33,7 +33,7 @@ class FieldTask:
     deadline: dt.date
     entity_name: str
     identifier: str
-    team: tuple[records.Member, ...]
+    team: tuple[records.CurrentMember, ...]
     review: ReviewState
 
     def on_team(self, cert_no: str | None) -> bool:

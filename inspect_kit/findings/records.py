@@ -90,7 +90,7 @@ def published_on(conn: Connection, task_ids: Iterable[int] | None = None) -> dic
 
 
 @dataclass(frozen=True)
-class Member:
+class CurrentMember:
     cert_no: str
     name: str
     expert: bool
@@ -100,12 +100,12 @@ class Member:
         return f"{self.name}（专家）" if self.expert else self.name
 
 
-def current_members(conn: Connection, task_ids: Sequence[int]) -> dict[int, list[Member]]:
+def current_members(conn: Connection, task_ids: Sequence[int]) -> dict[int, list[CurrentMember]]:
     """Task id → the members of its current team, from its latest assignment (substitutes in place
     of those they replace)."""
     if not task_ids:
         return {}
-    out: dict[int, list[Member]] = {}
+    out: dict[int, list[CurrentMember]] = {}
     for part in chunks(list(task_ids)):
         rows = conn.execute(
             select(
@@ -130,7 +130,9 @@ def current_members(conn: Connection, task_ids: Sequence[int]) -> dict[int, list
         for r in rows:
             if r.assignment_id != latest.get(r.task_id) or r.id in replaced:
                 continue
-            out.setdefault(r.task_id, []).append(Member(r.cert_no, r.name, r.kind == "expert" or r.role == "expert"))
+            out.setdefault(r.task_id, []).append(
+                CurrentMember(r.cert_no, r.name, r.kind == "expert" or r.role == "expert")
+            )
     return out
 
 
