@@ -247,30 +247,29 @@ def test_publish_writes_the_draw_notice(web, tmp_path):
 
 
 def test_results_notice_waits_for_the_review(web):
+    """configs/settings.toml sets [findings] review = "required": the library publishes only
+    approved results, from the web exactly as from `inspect publish results`."""
     import datetime as dt
 
+    from inspect_kit.findings import review
     from inspect_kit.findings.service import add_finding
-    from inspect_kit.storage.models import Finding, FindingReview, Notice
+    from inspect_kit.storage.models import Notice
 
     engine, clock, c, token = web
     _draw(c, token)
     clock.now = dt.datetime(2026, 3, 10, 9, 0)
     login(c, "coordinator")  # the earlier session has expired meanwhile
     token = csrf_of(c)
+    no = "STHJ-01-2026Q1-001"
     values = {"inspection_date": "2026-03-06", "results": "R01", "follow_up": "F01", "recorded_by": "张三"}
-    add_finding(engine, "STHJ-01-2026Q1-001", values, as_of=clock.now.date(), now=clock.now, by="inspector")
-    data = {"csrf_token": token, "kind": "results", "period": "2026Q1", "allow_incomplete": "true"}
-    r = c.post("/coord/publish", data=data)
-    assert r.status_code == 422 and "STHJ-01-2026Q1-001" in r.text and "reviewed" in r.text
+    add_finding(engine, no, values, as_of=clock.now.date(), now=clock.now, by="inspector")
+    data = {"csrf_token": token, "kind": "results", "period": "2026Q1"}
+    r = c.post("/coord/publish", data=data)  # recorded but not approved: refused, naming the task
+    assert r.status_code == 422 and no in r.text and "approved" in r.text
     assert _count(engine, Notice.__table__) == 0
-    with engine.begin() as conn:  # the reviewer approves the current revision (h-field writes this step)
-        f = conn.execute(select(Finding.id, Finding.task_id, Finding.revision)).one()
-        conn.execute(
-            FindingReview.__table__.insert().values(
-                task_id=f.task_id, finding_id=f.id, revision=f.revision, action="approve", by="reviewer", at=clock.now
-            )
-        )
-    r = c.post("/coord/publish", data=data)
+    review.submit(engine, no, "inspector", clock.now)
+    review.approve(engine, no, "reviewer", clock.now)
+    r = c.post("/coord/publish", data={**data, "allow_incomplete": "true"})  # the others stay 待录入
     assert r.status_code == 200 and 'id="published"' in r.text, r.text
     assert _count(engine, Notice.__table__) == 1
     page = c.get("/coord", params={"period": "2026Q1"})

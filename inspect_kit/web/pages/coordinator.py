@@ -501,9 +501,9 @@ def publish_submit(
     reissue: bool = Form(False),
     actor: Actor = staff("coordinator"),
 ) -> Response:
-    """The unit's notice of a period (as ``inspect publish draw|results --unit``); a results
-    notice only once every recorded result of the unit's matters is approved (reviewed)."""
-    from inspect_kit.findings.dashboard import unreviewed_task_nos
+    """The unit's notice of a period (as ``inspect publish draw|results --unit``). Which results a
+    results notice publishes is the library's rule: with ``[findings] review = "required"`` only
+    approved ones (the others are 待录入, refused unless "allow incomplete" is ticked)."""
     from inspect_kit.publish import service as publish
     from inspect_kit.publish.notices import default_file_name
 
@@ -517,12 +517,6 @@ def publish_submit(
         raise InspectError(f"成文日期: {issue_date!r} is not a date (YYYY-MM-DD)") from None
     extra: dict[str, Any] = {}
     if kind == "results":
-        waiting = unreviewed_task_nos(svc.engine, cfg, unit, p, as_of=now.date())
-        if waiting:
-            raise InspectError(
-                f"only reviewed results are published: {len(waiting)} result(s) not approved yet "
-                f"({', '.join(waiting[:20])}{' …' if len(waiting) > 20 else ''}); nothing was written"
-            )
         extra["allow_incomplete"] = allow_incomplete
     svc.notices_dir.mkdir(parents=True, exist_ok=True)
     done = publish.NOTICE_KINDS[kind].publish(
