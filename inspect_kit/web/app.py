@@ -25,7 +25,10 @@ from inspect_kit.web.access import LoginRequired, ungated
 from inspect_kit.web.context import Services
 from inspect_kit.web.security import SecurityHeaders
 
-ROUTERS = ("inspect_kit.web.pages.auth",)  # each module has `router`; one line per module
+ROUTERS = (  # each module has `router`; one line per module
+    "inspect_kit.web.pages.auth",
+    "inspect_kit.web.public.pages",
+)
 
 
 def create_app(services: Services) -> FastAPI:
@@ -47,6 +50,9 @@ def create_app(services: Services) -> FastAPI:
     if missing:
         raise RuntimeError("routes without an access rule (deny by default): " + "; ".join(missing))
     _handlers(app, services)
+    from inspect_kit.web.public.guard import PublicGuard, PublicValues
+
+    app.add_middleware(PublicGuard, values=PublicValues(services.engine))  # every /public response
     app.add_middleware(SecurityHeaders, hsts=services.secure_cookies)
     return app
 
