@@ -5,10 +5,11 @@ Every response whose path starts with ``/public`` is held back whole and passed 
 `publish.guard.guard_public` reads) before one byte is sent: HTML, JSON, PDF or text. A response
 that quotes a private value (a legal representative, a phone, an officer's name, a resident ID
 number) is replaced by a 500 page that names only the kind of value. The witnesses named in the
-seed sources are published on purpose and allowed (`privacy.declared_public`).
+seed sources and the salts of unsealed draws are published on purpose and allowed
+(`queries.declared_public`).
 
 The private values are cached per application and reloaded when the registries change (the count
-and latest update of entities and inspectors, and the number of commitments, are the cache key).
+and latest update of entities and inspectors, and the number of commitments and unsealings, are the cache key).
 """
 
 from __future__ import annotations
@@ -39,22 +40,23 @@ class PublicValues:
         self._values: Any = None
 
     def _fingerprint(self) -> tuple[Any, ...]:
-        from inspect_kit.storage.models import Commitment, Entity, Inspector
+        from inspect_kit.storage.models import Commitment, Entity, Inspector, Unsealing
 
         with self.engine.connect() as conn:
             e = conn.execute(select(func.count(), func.max(Entity.updated_at))).one()
             i = conn.execute(select(func.count(), func.max(Inspector.updated_at))).one()
             c = conn.execute(select(func.count()).select_from(Commitment)).scalar_one()
-        return (*e, *i, c)
+            u = conn.execute(select(func.count()).select_from(Unsealing)).scalar_one()
+        return (*e, *i, c, u)
 
     def current(self) -> Any:
         from inspect_kit.publish.guard import private_values
-        from inspect_kit.web.public.queries import declared_witnesses
+        from inspect_kit.web.public.queries import declared_public
 
         key = self._fingerprint()
         with self._lock:
             if key != self._key:
-                self._values = private_values(self.engine).allowing(declared_witnesses(self.engine))
+                self._values = private_values(self.engine).allowing(declared_public(self.engine))
                 self._key = key
             return self._values
 

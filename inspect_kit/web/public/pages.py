@@ -91,7 +91,7 @@ def search(request: Request, _: Actor | None = public()) -> Response:
 @router.get("/public/verify", include_in_schema=False)
 def verify(request: Request, _: Actor | None = public()) -> Response:
     svc = services(request)
-    return svc.render(request, "public/verify.html", draws=[d for d in q.draws(svc.engine) if not d.sealed])
+    return svc.render(request, "public/verify.html", draws=[d for d in q.draws(svc.engine) if d.bundle])
 
 
 @router.get("/public/tasks/{task_no}", include_in_schema=False)

@@ -61,6 +61,22 @@ def _sealed_commitments(conn: Connection) -> set[int]:
     return set(conn.execute(stmt).scalars())
 
 
+def _withheld_bundles(conn: Connection) -> set[int]:
+    """Draws whose bundle is not public: sealed ones, and those whose bundle carries the sample of a
+    sealed draw (annual coverage: the earlier samples of the year of the same matter)."""
+    from inspect_kit.periods import parse_period
+
+    sealed = _sealed_commitments(conn)
+    rows = conn.execute(select(Draw.id, Draw.matter_code, Draw.period, Draw.commitment_id)).all()
+    sealed_at = [(r.matter_code, parse_period(r.period)) for r in rows if r.commitment_id in sealed]
+    out = set()
+    for r in rows:
+        p = parse_period(r.period)
+        if r.commitment_id in sealed or any(m == r.matter_code and sp.year == p.year and sp < p for m, sp in sealed_at):
+            out.add(r.id)
+    return out
+
+
 def _current_draws(conn: Connection) -> dict[tuple[str, str], int]:
     stmt = select(Draw.matter_code, Draw.period, func.max(Draw.id)).group_by(Draw.matter_code, Draw.period)
     return {(m, p): i for m, p, i in conn.execute(stmt)}
@@ -180,6 +196,7 @@ class DrawSummary:
     n_selected: int
     sealed: bool
     redraws: int
+    bundle: bool  # its verification bundle is public
 
 
 def draws(engine: Engine) -> list[DrawSummary]:
@@ -187,6 +204,7 @@ def draws(engine: Engine) -> list[DrawSummary]:
     with engine.connect() as conn:
         current = _current_draws(conn)
         sealed = _sealed_commitments(conn)
+        withheld = _withheld_bundles(conn)
         matters = _matters(conn)
         counts = dict(
             ((m, p), c)
@@ -209,6 +227,7 @@ def draws(engine: Engine) -> list[DrawSummary]:
             r.n_selected,
             r.commitment_id in sealed,
             counts[(r.matter_code, r.period)] - 1,
+            r.id not in withheld,
         )
         for r in rows
     ]
@@ -266,6 +285,7 @@ class DrawPage:
     strata: list[StratumRow]
     sample: list[SampleRow]
     history: list[DrawRecord]
+    bundle: bool
     excluded: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -316,6 +336,7 @@ def draw_page(engine: Engine, matter: str, period: str) -> DrawPage:
             )
         ]
         names = _matters(conn).get(matter, (matter, "", ""))
+        bundle = d.id not in _withheld_bundles(conn)
     strata = [
         StratumRow(s["stratum"], s["N"], str(s.get("quota", "")), s["n"], s.get("explanation", "")) for s in f.strata
     ]
@@ -340,6 +361,7 @@ def draw_page(engine: Engine, matter: str, period: str) -> DrawPage:
         strata,
         sample,
         history,
+        bundle,
         dict(f.excluded or {}),
     )
 
@@ -352,10 +374,9 @@ def draw_bundle(engine: Engine, matter: str, period: str) -> dict[str, Any]:
         current = _current_draws(conn).get((matter, period))
         if current is None:
             raise NotPublic(f"no draw of {matter} {period}")
-        sealed_ids = _sealed_commitments(conn)
-        commitment = conn.execute(select(Draw.commitment_id).where(Draw.id == current)).scalar()
-    if commitment in sealed_ids:
-        raise NotPublic(f"the draw of {matter} {period} is sealed until its inspections are done")
+        withheld = current in _withheld_bundles(conn)
+    if withheld:
+        raise NotPublic(f"the bundle of {matter} {period} holds a sealed sample until its draw is unsealed")
     return export_bundle(engine, current)
 
 
@@ -599,10 +620,13 @@ def check_code(
     return CodeCheck(ok, throttled)
 
 
-def declared_witnesses(engine: Engine) -> list[str]:
-    """The witnesses named in the draws' seed sources: published on purpose (privacy.declared_public)."""
+def declared_public(engine: Engine) -> list[str]:
+    """Values published on purpose that the registries may also hold: the witnesses named in the
+    draws' seed sources (privacy.declared_public) and the salts of unsealed draws (secret in
+    seal_salts until the unsealing publishes them; a bundle of an unsealed draw holds its salt)."""
     from inspect_kit.publish import privacy
 
     with engine.connect() as conn:
         sources = [s for (s,) in conn.execute(public_select(Commitment.source))]
-    return privacy.declared_public([("sources", json.dumps(sources, ensure_ascii=False).encode())])
+        salts = [s for (s,) in conn.execute(public_select(Unsealing.salt))]
+    return privacy.declared_public([("sources.json", json.dumps(sources, ensure_ascii=False).encode())]) + salts
