@@ -65,3 +65,57 @@ def login(c, name: str, password: str = PASSWORD):
 def csrf_of(c) -> str:
     """The session's CSRF token, read from a page that shows the logout form."""
     return CSRF_RE.search(c.get("/account").text).group(1)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class serve_in_thread:
+    """Serve ``app`` with uvicorn on 127.0.0.1:<free port> in a background thread (a context
+    manager yielding the base URL; the server stops on exit)."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+
+    def __enter__(self) -> str:
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def browser_available() -> bool:
+    """Browser tests run where Debian's chromium is installed, and always in CI (where it must be)."""
+    import os
+
+    return Path(CHROMIUM).exists() or bool(os.environ.get("CI"))

@@ -67,7 +67,7 @@
   if (wanted) {
     fetch(wanted)
       .then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.blob(); })
-      .then((b) => check(new File([b], wanted.split("/").pop())))
+      .then((b) => check(new File([b], wanted.split("/").slice(-2).join("-"))))
       .catch((e) => { result.textContent = `无法取得 ${wanted}：${e.message || e}`; result.className = "verify-result bad"; });
   }
 })();
