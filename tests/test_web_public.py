@@ -323,3 +323,15 @@ def test_every_demo_bundle_is_served_once_unsealed(demo_run, tmp_path):
         assert r.status_code == 200, (d.matter, d.period, r.text[:200])
         if d.matter == SEALED_MATTER and d.period == SEALED_PERIOD:
             assert r.json()["seed_derivation"]["salt"] and verify_bundle(r.json()).ok
+
+
+def test_guard_cache_forgets_what_passed_when_the_registries_change(public_db):
+    """A page that passed is not scanned again while the private values stay the same; an import
+    that makes its text a private value (here: a legal representative named like a heading) blocks it."""
+    c = client(_app(public_db))
+    assert c.get("/public/log").status_code == 200
+    assert c.get("/public/log").status_code == 200  # served from the guard's memory of passed bodies
+    with sqlite3.connect(public_db) as db:  # as an import writes it: the value and updated_at
+        db.execute("UPDATE entities SET legal_rep = '透明日志', updated_at = '2027-01-01 00:00:00' WHERE id = 1")
+    r = c.get("/public/log")
+    assert r.status_code == 500 and "已拦截" in r.text

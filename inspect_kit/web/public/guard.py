@@ -9,7 +9,8 @@ seed sources and the salts of unsealed draws are published on purpose and allowe
 (`queries.declared_public`).
 
 The private values are cached per application and reloaded when the registries change (the count
-and latest update of entities and inspectors, and the number of commitments and unsealings, are the cache key).
+and latest update of entities and inspectors, and the number of commitments and unsealings, are the
+cache key); a body that already passed against the same values (same SHA-256) is not scanned again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from inspect_kit.errors import InspectError
 PREFIX = "/public"
 KINDS = (("text/html", "html"), ("application/json", "json"), ("application/pdf", "pdf"))
 REFUSED = "本页内容未通过公开信息检查（含不应公开的个人信息），已拦截。请联系发布单位。".encode()
+PASSED_KEPT = 4096
 log = logging.getLogger("inspect_kit.web.public")
 
 
@@ -38,6 +40,7 @@ class PublicValues:
         self._lock = threading.Lock()
         self._key: tuple[Any, ...] | None = None
         self._values: Any = None
+        self._passed: dict[bytes, None] = {}  # SHA-256 of bodies that passed against these values
 
     def _fingerprint(self) -> tuple[Any, ...]:
         from inspect_kit.storage.models import Commitment, Entity, Inspector, Unsealing
@@ -49,7 +52,7 @@ class PublicValues:
             u = conn.execute(select(func.count()).select_from(Unsealing)).scalar_one()
         return (*e, *i, c, u)
 
-    def current(self) -> Any:
+    def current(self) -> tuple[tuple[Any, ...], Any]:
         from inspect_kit.publish.guard import private_values
         from inspect_kit.web.public.queries import declared_public
 
@@ -58,12 +61,26 @@ class PublicValues:
             if key != self._key:
                 self._values = private_values(self.engine).allowing(declared_public(self.engine))
                 self._key = key
-            return self._values
+                self._passed.clear()
+            return key, self._values
 
     def check(self, artefact: str, body: bytes, kind: str) -> None:
+        """Raise InspectError if ``body`` quotes a private value. A body that passed against the
+        same values is not scanned again (its SHA-256 is remembered, up to PASSED_KEPT bodies)."""
+        import hashlib
+
         from inspect_kit.publish import privacy
 
-        privacy.check_public(artefact, body, kind, self.current())
+        key, values = self.current()
+        digest = hashlib.sha256(kind.encode() + b"\0" + body).digest()
+        if digest in self._passed:
+            return
+        privacy.check_public(artefact, body, kind, values)
+        with self._lock:
+            if key == self._key:
+                if len(self._passed) >= PASSED_KEPT:
+                    self._passed.pop(next(iter(self._passed)))
+                self._passed[digest] = None
 
 
 def kind_of(content_type: str) -> str:
