@@ -335,3 +335,16 @@ def test_guard_cache_forgets_what_passed_when_the_registries_change(public_db):
         db.execute("UPDATE entities SET legal_rep = '透明日志', updated_at = '2027-01-01 00:00:00' WHERE id = 1")
     r = c.get("/public/log")
     assert r.status_code == 500 and "已拦截" in r.text
+
+
+def test_standalone_verifier_has_no_inline_script_or_style(tmp_path):
+    """`inspect publish verifier` writes a page that also runs under a strict CSP (its own files only)."""
+    from inspect_kit.web import write_verifier
+
+    names = {p.name for p in write_verifier(tmp_path)}
+    assert names == {"verify.html", "verify.css", "verify.js", "verify-page.js"}
+    parser = _Links()
+    html = (tmp_path / "verify.html").read_text(encoding="utf-8")
+    parser.feed(html)
+    assert not parser.inline and "<style" not in html and "unsafe-inline" not in html
+    assert 'href="verify.css"' in html
