@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine (Python 3.11+ and make):
-#   make demo   set up .venv and run the demo county end to end (SQLite database and notices in demo-output/)
+#   make demo   set up .venv, run the demo county end to end (SQLite database and notices in demo-output/),
+#               then serve it on http://127.0.0.1:8000 (SERVE=0: do not serve)
 #   make test   set up .venv with the test extras and run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,8 +18,14 @@ setup: $(BIN)/python
 setup-dev: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 
+SERVE ?= 1
+
 demo: setup
 	$(BIN)/inspect demo --out demo-output
+ifeq ($(SERVE),1)
+	@echo "serving the demo database on http://127.0.0.1:8000 (the accounts above; Ctrl-C stops)"
+	$(BIN)/inspect --db demo-output/inspect.db serve --port 8000
+endif
 
 check: setup-dev
 	$(BIN)/ruff format --check inspect_kit tests benchmarks registries

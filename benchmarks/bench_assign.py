@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inspect_kit.assign import Fractional, Instance, Officer, Task, sample_assignment, solve_fractional  # noqa: E402
+from inspect_kit.assign import Fractional, Instance, Officer, TaskDemand, sample_assignment, solve_fractional  # noqa: E402
 
 SCALES = {"small": (2_000, 200), "large": (10_000, 1_000)}
 N_DEPARTMENTS = 10
@@ -64,7 +64,7 @@ def make_instance(n_tasks: int, n_officers: int, seed: int = 2026) -> Instance:
         demand = {depts[primary[j]]: 1, depts[partner[j]]: 1} if joint[j] else {depts[primary[j]]: 2}
         for d, k in demand.items():
             demand_dept[j, depts.index(d)] = k
-        tasks.append(Task(id=f"T{j:05d}", demand=demand, label=f"entity E{j:05d}, township Z{j % 37:02d}"))
+        tasks.append(TaskDemand(id=f"T{j:05d}", demand=demand, label=f"entity E{j:05d}, township Z{j % 37:02d}"))
 
     eligible = demand_dept[:, officer_dept].T > 0
     eligible &= rng.random(eligible.shape) >= CONFLICT_RATE
@@ -209,8 +209,8 @@ def phase_baseline(scale: str, traced: bool) -> dict:
 
 def phase_warm() -> dict:
     """Compile the sampler's kernel (or load it from numba's cache) on a tiny instance."""
-    from inspect_kit.assign import rounding_kernel
-    from inspect_kit.assign.randomness import HashStream
+    from inspect_kit.assign.core import rounding_kernel
+    from inspect_kit.assign.core.randomness import HashStream
 
     if not rounding_kernel.available():
         return {

@@ -7,7 +7,7 @@ identifier with hashlib (C), the least any draw must do. Each measurement runs i
 process, so its peak RSS is its own; the ratio printed is draw time / floor time.
 
 With --pg-url (or INSPECT_TEST_PG_URL) the same registry is also drawn on PostgreSQL, both
-ways: the client path (frame shipped to Python) and the in-database draw (inspect_kit.draw.indb),
+ways: the client path (frame shipped to Python) and the in-database draw (inspect_kit.draw.store.indb),
 against the PostgreSQL floor (the same SELECT through psycopg + hashlib). Without a URL the
 PostgreSQL part is skipped with a message.
 
@@ -118,8 +118,8 @@ def child(kind: str, url: str) -> None:
     else:
         from inspect_kit.config import load_config
         from inspect_kit.draw import service
-        from inspect_kit.draw.indb import with_min_rows
-        from inspect_kit.draw.seeds import SeedSource
+        from inspect_kit.draw.core.seeds import SeedSource
+        from inspect_kit.draw.store.indb import with_min_rows
         from inspect_kit.storage.db import make_engine
 
         cfg = load_config(ROOT / "configs")

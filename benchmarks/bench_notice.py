@@ -19,7 +19,7 @@ import tracemalloc
 
 from pypdf import PdfReader
 
-from inspect_kit.publish import Notice, Section, Table, chinese_numeral, doc_number, render
+from inspect_kit.publish import NoticeDocument, Section, Table, chinese_numeral, doc_number, render
 
 TOWNS = ["城关镇", "东山乡", "西河镇", "南湖街道", "北岭乡"]
 TRADES = ["环保科技", "建材", "化工", "食品加工", "机械制造", "纺织印染", "物流"]
@@ -30,7 +30,7 @@ def uscc(i: int) -> str:
     return f"913601{i:011d}X"
 
 
-def drawn_list(rows: int) -> Notice:
+def drawn_list(rows: int) -> NoticeDocument:
     table_rows = [
         [
             str(i),
@@ -42,7 +42,7 @@ def drawn_list(rows: int) -> Notice:
         for i in range(1, rows + 1)
     ]
     bundle = json.dumps({"seed": "20260105-0382-1947", "selected": [r[2] for r in table_rows]}).encode()
-    return Notice(
+    return NoticeDocument(
         issuer="某某市生态环境局",
         title="某某市生态环境局关于2026年第一季度“双随机、一公开”抽查对象名单的公示",
         issue_date=dt.date(2026, 1, 5),

@@ -6,6 +6,7 @@ prints its message and exits with code 1, no traceback. Programming errors stay 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -43,7 +44,7 @@ class Problem:
 class ValidationFailed(InspectError):
     """Input was refused as a whole; `problems` lists every reason, nothing was written."""
 
-    def __init__(self, summary: str, problems: list[Problem]):
+    def __init__(self, summary: str, problems: Sequence[Problem]):
         self.summary = summary
         self.problems = list(problems)
         super().__init__(self.render())

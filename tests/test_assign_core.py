@@ -22,7 +22,7 @@ from inspect_kit.assign import (
     Instance,
     NoSubstituteAvailable,
     Officer,
-    Task,
+    TaskDemand,
     apply_substitution,
     assign,
     draw_substitute,
@@ -30,8 +30,8 @@ from inspect_kit.assign import (
     sample_assignment,
     solve_fractional,
 )
-from inspect_kit.assign.lp import PIECE_SLOPES
-from inspect_kit.assign.randomness import HashStream
+from inspect_kit.assign.core.lp import PIECE_SLOPES
+from inspect_kit.assign.core.randomness import HashStream
 from inspect_kit.errors import InspectError
 
 # ---------------------------------------------------------------- helpers
@@ -135,7 +135,7 @@ def instances(draw, with_forbidden: bool = False, tight_caps: bool = False):
             demand = {"d0": 1, "d1": 1}
         else:
             demand = {draw(st.sampled_from(depts)): draw(st.integers(1, 2))}
-        tasks.append(Task(f"t{j}", demand, label=f"entity E{j}"))
+        tasks.append(TaskDemand(f"t{j}", demand, label=f"entity E{j}"))
     rows = len(officers), len(tasks)
     dens = draw(st.sampled_from([0.75, 0.9, 1.0]))
     seed = draw(st.integers(0, 2**31))
@@ -156,7 +156,7 @@ def solve_or_skip(instance):
 
 def grid_instance(n_officers=8, n_tasks=6, k=2, pair_cap=0.5, caps=None, dept="env", **kw):
     officers = [Officer(f"o{i}", dept, None if caps is None else caps[i]) for i in range(n_officers)]
-    tasks = [Task.of(f"t{j}", dept, k) for j in range(n_tasks)]
+    tasks = [TaskDemand.of(f"t{j}", dept, k) for j in range(n_tasks)]
     return Instance(officers, tasks, np.ones((n_officers, n_tasks), bool), pair_cap=pair_cap, **kw)
 
 
@@ -355,7 +355,7 @@ def test_cap_zero_and_pair_cap_force_the_rest():
 
 def test_joint_task_draws_from_each_department():
     officers = [Officer(f"env{i}", "环保") for i in range(4)] + [Officer(f"mkt{i}", "市场监管") for i in range(6)]
-    tasks = [Task("J1", {"环保": 1, "市场监管": 2}, "联合检查"), Task.of("S1", "市场监管")]
+    tasks = [TaskDemand("J1", {"环保": 1, "市场监管": 2}, "联合检查"), TaskDemand.of("S1", "市场监管")]
     instance = Instance(officers, tasks, np.ones((10, 2), bool))
     fr = solve_fractional(instance)
     assert fr.probability("J1", "env0") == Fraction(1, 4)
@@ -372,7 +372,7 @@ def test_joint_task_draws_from_each_department():
 
 def test_too_few_eligible_officers_is_reported_per_task():
     officers = [Officer(f"o{i}", "env") for i in range(5)]
-    tasks = [Task.of("T1", "env", label="entity 某某化工厂, township 城关镇"), Task.of("T2", "env")]
+    tasks = [TaskDemand.of("T1", "env", label="entity 某某化工厂, township 城关镇"), TaskDemand.of("T2", "env")]
     eligible = np.ones((5, 2), bool)
     eligible[1:, 0] = False
     with pytest.raises(AssignmentInfeasible) as info:
@@ -388,7 +388,7 @@ def test_too_few_eligible_officers_is_reported_per_task():
 
 def test_missing_department_and_short_capacity_are_reported():
     officers = [Officer(f"o{i}", "env", cap=1) for i in range(4)]
-    tasks = [Task.of(f"T{j}", "env") for j in range(3)] + [Task.of("M1", "market")]
+    tasks = [TaskDemand.of(f"T{j}", "env") for j in range(3)] + [TaskDemand.of("M1", "market")]
     with pytest.raises(AssignmentInfeasible) as info:
         solve_fractional(Instance(officers, tasks, np.ones((4, 4), bool)))
     text = str(info.value)
@@ -401,7 +401,7 @@ def test_lp_infeasible_after_prechecks_reports_totals():
     # T1-T3 may only take o0-o3 (cap 1 each: 4 places for 6); o4-o11 serve T4, T5 and lift the
     # department total, so every precheck passes and only the LP can tell.
     officers = [Officer(f"o{i:02d}", "env", cap=1 if i < 4 else None) for i in range(12)]
-    tasks = [Task.of(f"T{j}", "env") for j in range(1, 6)]
+    tasks = [TaskDemand.of(f"T{j}", "env") for j in range(1, 6)]
     eligible = np.zeros((12, 5), bool)
     eligible[:4, :3] = True
     eligible[4:, 3:] = True
@@ -414,7 +414,7 @@ def test_lp_infeasible_after_prechecks_reports_totals():
 
 def test_malformed_input_is_refused():
     officers = [Officer("o1", "env"), Officer("o1", "env"), Officer("o\t3", "env", cap=-1)]
-    tasks = [Task.of("t", "env"), Task("u", {"env": "2"}), Task("v", {"env": 0})]
+    tasks = [TaskDemand.of("t", "env"), TaskDemand("u", {"env": "2"}), TaskDemand("v", {"env": 0})]
     with pytest.raises(AssignmentInputInvalid) as info:
         solve_fractional(Instance(officers, tasks, np.ones((2, 3), bool)))
     text = str(info.value)
@@ -438,7 +438,7 @@ def test_pair_frequencies_match_the_fractional_solution():
     officers = [Officer(f"a{i}", "A", cap=[1, 2, None, None, 1, None, None, 3][i]) for i in range(8)] + [
         Officer(f"b{i}", "B") for i in range(4)
     ]
-    tasks = [Task.of(f"t{j}", "A") for j in range(5)] + [Task("joint", {"A": 1, "B": 2})]
+    tasks = [TaskDemand.of(f"t{j}", "A") for j in range(5)] + [TaskDemand("joint", {"A": 1, "B": 2})]
     eligible = np.ones((12, 6), bool)
     eligible[0, 0] = eligible[3, 1] = eligible[5, 2] = False
     instance = Instance(officers, tasks, eligible, pair_cap=0.5)

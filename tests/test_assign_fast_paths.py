@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspect_kit.assign import rounding, rounding_kernel, sample_assignment, solve_fractional
-from inspect_kit.assign.randomness import HashStream
+from inspect_kit.assign import sample_assignment, solve_fractional
+from inspect_kit.assign.core import rounding, rounding_kernel
+from inspect_kit.assign.core.randomness import HashStream
 from inspect_kit.hashing import sha256_block
 
 needs_numba = pytest.mark.skipif(not rounding_kernel.available(), reason="numba is not installed")
@@ -125,7 +126,7 @@ def test_counter_messages_hash_as_their_decimal_digits():
 
 def test_canonical_text_is_one_formatted_line_per_edge():
     """graph.canonical_lines joins a slot's edge lines in C; the text is the line-by-line format."""
-    from inspect_kit.assign.graph import CANONICAL_VERSION, build_slot_graph
+    from inspect_kit.assign.core.graph import CANONICAL_VERSION, build_slot_graph
     from tests.test_assign_core import grid_instance
 
     instance = grid_instance(n_officers=9, n_tasks=7, forbidden_pairs=[("o1", "o4")])

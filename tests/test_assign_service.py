@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from inspect_kit.assign import Fractional, instance_sha256, sample_assignment, service
-from inspect_kit.assign.eligibility import (
+from inspect_kit.assign.core.eligibility import (
     History,
     InspectorRow,
     Rules,
@@ -33,7 +33,7 @@ from inspect_kit.assign.eligibility import (
 )
 from inspect_kit.cli import app, main
 from inspect_kit.draw import service as draws
-from inspect_kit.draw.seeds import SeedSource
+from inspect_kit.draw.core.seeds import SeedSource
 from inspect_kit.errors import InspectError, ValidationFailed
 from inspect_kit.periods import parse_period
 from inspect_kit.storage.models import Assignment, Conflict, Entity, Inspector, InspectorQualification, Task, TeamMember
@@ -300,7 +300,7 @@ def test_infeasible_instances_are_reported_per_task_and_nothing_is_stored(q1, co
 
 
 def current_task_list(engine, matter):
-    from inspect_kit.draw.tasks import current_tasks
+    from inspect_kit.draw.store.tasks import current_tasks
 
     with engine.connect() as c:
         return current_tasks(c, matter=matter)

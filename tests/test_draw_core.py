@@ -28,7 +28,7 @@ from inspect_kit.draw import (
     tickets,
     verify_bundle,
 )
-from inspect_kit.draw import sampler as sampler_module
+from inspect_kit.draw.core import sampler as sampler_module
 
 
 def oracle(seed: str, ids: list[str], n: int) -> list[str]:

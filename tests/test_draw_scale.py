@@ -1,5 +1,5 @@
 """The fast draw paths against the slow ones and the package: the streamed frame (FrameBuilder,
-frame_members, draw_members), the in-database draw on PostgreSQL (inspect_kit.draw.indb), and the
+frame_members, draw_members), the in-database draw on PostgreSQL (inspect_kit.draw.store.indb), and the
 transparency log's bulk digest of a draw's tasks. Random instances include Chinese identifiers,
 strata and seeds, empty and full strata, and hostile values."""
 
@@ -14,8 +14,8 @@ import pytest
 from consistent_sampler import sampler as oracle
 from sqlalchemy import select, text, update
 
-from inspect_kit.draw import indb, service
-from inspect_kit.draw.frame import (
+from inspect_kit.draw import service
+from inspect_kit.draw.core.frame import (
     FrameBuilder,
     canonical_frame_bytes,
     canonical_rows,
@@ -24,8 +24,9 @@ from inspect_kit.draw.frame import (
     frame_members,
     frame_sha256,
 )
-from inspect_kit.draw.sampler import tickets
-from inspect_kit.draw.seeds import SeedSource
+from inspect_kit.draw.core.sampler import tickets
+from inspect_kit.draw.core.seeds import SeedSource
+from inspect_kit.draw.store import indb, prepare
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Draw, Task
 from inspect_kit.transparency import store
@@ -248,7 +249,7 @@ def test_a_frame_not_streamed_in_order_is_built_the_slow_way_with_the_same_hash(
             calls.append(len(chunk))
             return False if len(calls) == 1 else super().add(chunk)
 
-    monkeypatch.setattr(service, "FrameBuilder", Unordered)
+    monkeypatch.setattr(prepare, "FrameBuilder", Unordered)  # the frame is frozen in draw/store/prepare.py
     f = service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     assert len(calls) == 2 and f.sha256 == frame_sha256(rows) and f.n_rows == 5
     d = service.run_draw(

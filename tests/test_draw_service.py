@@ -13,8 +13,8 @@ from consistent_sampler import sampler as oracle
 from sqlalchemy import insert, select, text
 
 from inspect_kit.draw import service
-from inspect_kit.draw.bundle import verify_bundle
-from inspect_kit.draw.seeds import SeedError, SeedSource, derive_seed
+from inspect_kit.draw.core.bundle import verify_bundle
+from inspect_kit.draw.core.seeds import SeedError, SeedSource, derive_seed
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Entity, Finding, Task
 from tests.conftest import CONFIGS, write_csv
@@ -150,7 +150,7 @@ def test_redraw_needs_a_reason_and_keeps_history(demo_db, config):
     listed = service.list_draws(demo_db, "2026Q1")
     assert [d.id for d in listed] == [first.id, second.id]
     assert all(t["task_no"].startswith("STHJ-02-2026Q1-R1-") for t in second.tasks)
-    from inspect_kit.draw.tasks import current_tasks
+    from inspect_kit.draw.store.tasks import current_tasks
 
     with demo_db.connect() as c:
         assert {t.draw_id for t in current_tasks(c, "2026Q1")} == {second.id}
@@ -235,7 +235,7 @@ def test_no_code_path_rewrites_a_draw():
 
 
 def test_list_file_draw(tmp_path):
-    from inspect_kit.draw.listfile import draw_from_file
+    from inspect_kit.draw.store.listfile import draw_from_file
 
     rows = [["序号", "单位名称", "代码", "片区"]] + [
         [str(i), f"单位{i}", f"ID{i:04d}", "东" if i % 3 else "西"] for i in range(60)

@@ -19,10 +19,10 @@ from consistent_sampler import sampler as oracle
 from sqlalchemy import select, text
 
 from inspect_kit.draw import service
-from inspect_kit.draw.bundle import verify_bundle
-from inspect_kit.draw.frame import draw_stratified
-from inspect_kit.draw.record import Expected, commitment_sha256, sample_sha256
-from inspect_kit.draw.seeds import DRAND_CHAINS, SeedError, SeedSource, derive_seed, seed_value
+from inspect_kit.draw.core.bundle import verify_bundle
+from inspect_kit.draw.core.frame import draw_stratified
+from inspect_kit.draw.core.record import Expected, commitment_sha256, sample_sha256
+from inspect_kit.draw.core.seeds import DRAND_CHAINS, SeedError, SeedSource, derive_seed, seed_value
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Draw, Frame
 from inspect_kit.transparency import store as log
@@ -591,7 +591,7 @@ def test_a_sealed_draw_stays_secret_until_unsealed(demo_db, config, tmp_path):
 
 
 def test_list_file_uses_the_registry_identifier_rules(tmp_path):
-    from inspect_kit.draw.listfile import draw_from_file
+    from inspect_kit.draw.store.listfile import draw_from_file
 
     good = make_uscc(577)
     full = good.translate({c: c + 0xFEE0 for c in map(ord, "0123456789ABCDEFGHJKLMNPQRTUWXY")})

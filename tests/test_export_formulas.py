@@ -261,7 +261,7 @@ def test_draw_show_and_list_csv_are_neutralised(hostile_db, config):
     from inspect_kit.draw import service as draws
 
     at = dt.datetime(2026, 1, 5, 10, 0)
-    from inspect_kit.draw.seeds import SeedSource
+    from inspect_kit.draw.core.seeds import SeedSource
 
     draws.prepare_frame(
         hostile_db,

@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 from inspect_kit.cli import app
 from inspect_kit.config import load_config
 from inspect_kit.draw import service as draws
-from inspect_kit.draw.seeds import SeedSource
-from inspect_kit.draw.tasks import current_tasks
+from inspect_kit.draw.core.seeds import SeedSource
+from inspect_kit.draw.store.tasks import current_tasks
 from inspect_kit.errors import InspectError
 from inspect_kit.paper import codes, service
 from inspect_kit.paper.papers import BUILDERS

@@ -22,7 +22,7 @@ from inspect_kit.publish import (
     FontError,
     FontSpec,
     MissingGlyphError,
-    Notice,
+    NoticeDocument,
     Section,
     Table,
     attach,
@@ -54,7 +54,7 @@ def uscc(i: int) -> str:
     return f"913601{i:011d}X"
 
 
-def sample_notice(rows: int = 120, names: dict[int, str] | None = None, **overrides) -> Notice:
+def sample_notice(rows: int = 120, names: dict[int, str] | None = None, **overrides) -> NoticeDocument:
     names = names or {}
     table = Table(
         ["序号", "单位名称", "统一社会信用代码", "抽查事项"],
@@ -77,7 +77,7 @@ def sample_notice(rows: int = 120, names: dict[int, str] | None = None, **overri
         files=[("draw-bundle.json", BUNDLE)],
     )
     fields.update(overrides)
-    return Notice(**fields)
+    return NoticeDocument(**fields)
 
 
 @pytest.fixture(scope="module")
@@ -467,9 +467,9 @@ def test_metadata_title_is_one_line():
 
     from pypdf import PdfReader
 
-    from inspect_kit.publish import Notice, render
+    from inspect_kit.publish import NoticeDocument, render
 
-    notice = Notice(
+    notice = NoticeDocument(
         issuer="青山县生态环境局",
         title="青山县生态环境局2026年第一季度\n“双随机、一公开”抽查对象名单公示",
         issue_date=dt.date(2026, 1, 5),

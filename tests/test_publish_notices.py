@@ -79,7 +79,7 @@ def _database(kind: str, folder: Path):
 
 
 def _draw(engine, config, matter, period, seed, when=DRAWN_ON, **kw):
-    from inspect_kit.draw.seeds import SeedSource
+    from inspect_kit.draw.core.seeds import SeedSource
     from inspect_kit.draw.service import prepare_frame, run_draw
 
     dice = SeedSource.witnessed("2026年1月6日县政务大厅公开掷骰（全程录像）", ["县公证处公证员"])
@@ -101,7 +101,7 @@ def _draw(engine, config, matter, period, seed, when=DRAWN_ON, **kw):
 @pytest.fixture(scope="module", params=list(_backends()))
 def scenario(request, tmp_path_factory, config):
     from inspect_kit.config.sync import sync_config
-    from inspect_kit.draw.tasks import current_tasks
+    from inspect_kit.draw.store.tasks import current_tasks
     from inspect_kit.registry.importer import ImportOptions, import_registry
     from inspect_kit.storage.db import init_database, make_engine
     from inspect_kit.storage.models import Entity, Finding
@@ -260,7 +260,7 @@ def test_fonts_are_embedded_and_page_one_is_not_blank(scenario):
 
 
 def test_bundles_are_embedded_verify_and_match_consistent_sampler(scenario, tmp_path):
-    from inspect_kit.draw.bundle import verify_bundle
+    from inspect_kit.draw.core.bundle import verify_bundle
 
     files = embedded_files(scenario.draw.path.read_bytes())
     assert sorted(files) == ["draw-STHJ-01-2026Q1.json", "draw-STHJ-02-2026Q1.json"] == sorted(scenario.draw.files)

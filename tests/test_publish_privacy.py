@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from inspect_kit.cli import app
 from inspect_kit.errors import InspectError
-from inspect_kit.publish import Notice, Section, Table, render, service
+from inspect_kit.publish import NoticeDocument, Section, Table, render, service
 from inspect_kit.publish import files as publish_files
 from inspect_kit.publish import notices as nt
 from inspect_kit.publish.privacy import PrivateValues, check_public, mask, mentions
@@ -185,7 +185,7 @@ def test_declared_public_phrases_are_exempt_only_where_they_stand():
 
 
 def _pdf(*paragraphs: str, files=()) -> bytes:
-    notice = Notice(
+    notice = NoticeDocument(
         issuer="青山县生态环境局",
         title="测试公示",
         issue_date=dt.date(2026, 4, 15),

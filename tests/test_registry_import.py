@@ -652,3 +652,28 @@ def test_each_rule_judges_a_column_as_it_judges_its_rows_one_by_one():
         assert passes(rules, ctx, {k: list(v) for k, v in cols.items()}) == (not one_by_one)
         if not flags:  # normalised alike: department codes, the default status
             assert [{k: v[i] for k, v in block.items()} for i in range(n)] == rows
+
+
+def test_a_unit_scoped_import_takes_only_that_units_rows(configured, import_options, tmp_path):
+    """A coordinator's import (ImportOptions.unit): a row of another unit, an empty department or a
+    file without the column is refused, row and column named; nothing is written."""
+    head = ENTITY_HEADER + ["监管部门"]
+    rows = [head] + [entity_row(i) + [dep] for i, dep in enumerate(["STHJ", "SCJG", "", "青山县生态环境局"])]
+    path = write_csv(tmp_path / "e.csv", rows)
+    with pytest.raises(ValidationFailed) as exc:
+        import_registry(configured, "entities", path, import_options(unit="STHJ"))
+    flagged = {(p.row, p.column) for p in exc.value.problems}
+    assert flagged == {(3, "监管部门"), (4, "监管部门")}  # the unit's name (row 5) counts as the unit
+    with configured.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Entity)).scalar() == 0
+    no_column = write_csv(tmp_path / "n.csv", [ENTITY_HEADER, entity_row(9)])
+    with pytest.raises(ValidationFailed) as exc:
+        import_registry(configured, "entities", no_column, import_options(unit="STHJ"))
+    assert [(p.row, p.column) for p in exc.value.problems] == [(2, "department")]
+    own = write_csv(tmp_path / "o.csv", [head, entity_row(1) + ["STHJ"], entity_row(2) + ["STHJ"]])
+    summary = import_registry(configured, "entities", own, import_options(unit="STHJ", by="coord"))
+    assert summary.added == 2
+    with configured.connect() as conn:
+        assert conn.execute(select(ImportBatch.by).order_by(ImportBatch.id.desc())).scalar() == "coord"
+    # unscoped (the CLI): another unit's rows import as before
+    assert import_registry(configured, "entities", path, import_options()).rows == 4

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inspect_kit import hashing as H
-from inspect_kit.draw import sampler as S
+from inspect_kit.draw.core import sampler as S
 
 CHINESE = "企业甲乙丙丁戊己庚辛壬癸市场监管局统一社会信用代码（）·-"
 ANY_TEXT = st.characters(exclude_categories=("Cs",))  # every character UTF-8 can encode

@@ -280,7 +280,7 @@ def test_notice_pdf_is_served_only_as_published(public_db):
 
 
 def test_bundle_is_the_exported_draw_and_verifies(public_db):
-    from inspect_kit.draw.bundle import verify_bundle
+    from inspect_kit.draw.service import verify_bundle
 
     c = client(_app(public_db))
     r = c.get("/public/bundles/STHJ-01/2026Q1.json")
@@ -312,7 +312,7 @@ def test_search_finds_by_name_and_code_and_shows_only_published_results(public_d
 def test_every_demo_bundle_is_served_once_unsealed(demo_run, tmp_path):
     """On the demo as it ends (the sealed draw unsealed): every bundle is public and verifies;
     the unsealed salt it holds is not refused as the private value it was before the unsealing."""
-    from inspect_kit.draw.bundle import verify_bundle
+    from inspect_kit.draw.service import verify_bundle
 
     path = tmp_path / "demo.db"
     shutil.copyfile(demo_run[0] / "inspect.db", path)

@@ -12,15 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.webkit import CHROMIUM, CHROMIUM_ARGS, Clock, browser_available, make_app, serve_in_thread
+from tests.webkit import Clock, ServerThread, browser_or_skip, make_app, screenshot
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not browser_available(), reason="no /usr/bin/chromium (browser tests run in CI)"),
-]
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-DOC_SHOT = ROOT / "docs" / "verify-page.png"
+pytestmark = pytest.mark.browser
+DOC_SHOT = Path(__file__).resolve().parents[1] / "docs" / "verify-page.png"
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +27,16 @@ def site(demo_run, tmp_path_factory):
     path = tmp_path_factory.mktemp("public-browser") / "demo.db"
     shutil.copyfile(out / "inspect.db", path)
     engine = make_engine(f"sqlite:///{path}")
-    with serve_in_thread(make_app(engine, Clock())) as base:
-        yield base, engine
+    with ServerThread(make_app(engine, Clock())) as srv:
+        yield srv.url, engine
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    pw, b = browser_or_skip()
+    yield b
+    b.close()
+    pw.stop()
 
 
 def _page(browser, width=1000):
@@ -73,7 +66,6 @@ def test_every_demo_draw_verifies_in_the_browser(site, browser):
     from inspect_kit.web.public import queries as q
 
     base, engine = site
-    ARTIFACTS.mkdir(exist_ok=True)
     draws = q.draws(engine)
     assert len(draws) == 12
     page, errors = _page(browser)
@@ -83,9 +75,9 @@ def test_every_demo_draw_verifies_in_the_browser(site, browser):
         assert "复核一致" in text and "不一致" not in text, (d.matter, d.period, text[:500])
         assert page.locator("#result td.bad").count() == 0
         if d.matter == "STHJ-01" and d.period == "2026Q1":
-            page.screenshot(path=str(ARTIFACTS / "verify-STHJ-01-2026Q1.png"), full_page=True)
+            shot = screenshot(page, "verify-STHJ-01-2026Q1")
             DOC_SHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(DOC_SHOT), full_page=True)
+            DOC_SHOT.write_bytes(shot.read_bytes())
     assert not errors, errors  # no CSP refusal, no script error
 
 
@@ -114,7 +106,7 @@ def test_each_tampered_bundle_shows_the_difference(site, browser):
         text = page.inner_text("#result")
         assert "复核不一致" in text and expect[name] in text, (name, text[:800])
         assert page.locator("#result .bad").count() >= 2
-        page.screenshot(path=str(ARTIFACTS / f"verify-tampered-{name.replace(' ', '-')}.png"), full_page=True)
+        screenshot(page, f"verify-tampered-{name.replace(' ', '-')}")
     assert not errors, errors
 
 
@@ -147,6 +139,6 @@ def test_public_pages_pass_axe_and_fit_375px(site, browser, width=375):
         if overflow > 0:
             problems.append(f"{path}: {overflow}px wider than the {width}px screen")
         name = path.strip("/").replace("/", "_").replace("?", "_") or "public"
-        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+        screenshot(page, f"{name}-{width}")
     assert not problems, "\n".join(problems)
     assert not errors, errors

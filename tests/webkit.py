@@ -67,6 +67,19 @@ def csrf_of(c) -> str:
     return CSRF_RE.search(c.get("/account").text).group(1)
 
 
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
 def free_port() -> int:
     import socket
 
@@ -75,47 +88,54 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class serve_in_thread:
-    """Serve ``app`` with uvicorn on 127.0.0.1:<free port> in a background thread (a context
-    manager yielding the base URL; the server stops on exit)."""
+class ServerThread:
+    """The app under uvicorn in a background thread on 127.0.0.1 (for the browser tests)."""
 
     def __init__(self, app):
+        import threading
+
         import uvicorn
 
         self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> str:
-        import threading
+    def __enter__(self) -> "ServerThread":
         import time
 
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return f"http://127.0.0.1:{self.port}"
+        for _ in range(200):
+            if self.server.started:
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("the test server did not start")
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
-        self.thread.join(10)
+        self.thread.join(timeout=10)
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def browser_available() -> bool:
-    """Browser tests run where Debian's chromium is installed, and always in CI (where it must be)."""
+def browser_or_skip():
+    """A Playwright instance and Debian's chromium; skipped without chromium unless in CI (where .ci/run installs it)."""
     import os
 
-    return Path(CHROMIUM).exists() or bool(os.environ.get("CI"))
+    import pytest
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but /usr/bin/chromium is missing: .ci/run should install Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    return pw, browser
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.screenshot(path=str(path), full_page=True)
+    return path

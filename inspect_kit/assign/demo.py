@@ -10,8 +10,12 @@ period's partner; declared conflicts from registries/conflicts.csv always apply.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from inspect_kit.periods import Period, matters_for
+
+if TYPE_CHECKING:
+    from inspect_kit.demo import DemoContext
 
 DEMO_SEEDS = {
     "2026Q1": ("20417 88351 09926 47713", "demo: 20 dice rolled at the 2026-01-06 team meeting"),
@@ -23,7 +27,7 @@ SUBSTITUTED_AT = dt.datetime(2026, 2, 2, 9, 0)
 SUBSTITUTE_REASON = "病假（demo）"
 
 
-def run(ctx) -> None:
+def run(ctx: DemoContext) -> None:
     from inspect_kit.assign import service
 
     done = []

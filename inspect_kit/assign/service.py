@@ -1,7 +1,7 @@
 """Team assignment against the database (random 2): assign, show, substitute, verify.
 
 `assign_teams` reads the current draws of (matter, period), the inspector registry, declared
-conflicts and earlier teams; decides who may inspect what (`inspect_kit.assign.eligibility`);
+conflicts and earlier teams; decides who may inspect what (`inspect_kit.assign.core.eligibility`);
 solves the seed-independent fractional solution; samples the teams with the published seed; and
 stores, in one transaction, an `assignments` record (seed, algorithm and version, the canonical
 inputs and their SHA-256, the fractional solution and its SHA-256) and one `team_members` row per
@@ -32,22 +32,28 @@ subtracted from it.
 Confidentiality: teams are confidential until the entities are notified; only the inputs' hash
 and the seed may be published (`AssignmentInfo.public()`).
 
-Where the code lives (this module re-exports it):
-- `rows`: the database read into plain rows (registry, tasks, conflicts, team members, history);
-- `records`: stored assignments read back (`AssignmentInfo`, `Team`, `Member`), `CONFIDENTIAL_NOTE`;
-- `run`: `check_inputs` and `assign_teams` (solve, sample, store in one transaction);
-- `experts`: the uniform expert draws;
-- `substitutes`: `substitute` and its seed;
-- `verify`: `export_bundle`, `verify_bundle`, `verify_assignment(s)`.
-- `export`: the current teams written as .json, .csv or .xlsx (`write_teams`, `print_teams`).
+Where the code lives (this module re-exports it); store/ uses the database or files, core/ is pure:
+- `store/rows`: the database read into plain rows (registry, tasks, conflicts, team members, history);
+- `store/records`: stored assignments read back (`AssignmentInfo`, `Team`, `Member`), `CONFIDENTIAL_NOTE`;
+- `store/run`: `check_inputs` and `assign_teams` (solve, sample, store in one transaction);
+- `core/experts`: the uniform expert draws;
+- `core/record`: the stored conventions (algorithm name, substitute seed rule, the draw record of a
+  substitute's reason);
+- `core/bundle`: `verify_bundle`, the offline check of an exported assignment;
+- `store/record_substitute`: `substitute` and its seed;
+- `store/verify`: `export_bundle`, `verify_assignment(s)`;
+- `store/export`: the current teams written as .json, .csv or .xlsx (`write_teams`, `print_teams`).
 """
 
 from __future__ import annotations
 
-from inspect_kit.assign import verify as _verify
-from inspect_kit.assign.experts import draw_expert_substitute, draw_experts
-from inspect_kit.assign.record_substitute import SubstitutionInfo, default_substitute_seed, substitute
-from inspect_kit.assign.records import (
+from inspect_kit.assign.core import bundle as _bundle
+from inspect_kit.assign.core.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, AssignmentVerifyReport, verify_bundle
+from inspect_kit.assign.core.experts import draw_expert_substitute, draw_experts
+from inspect_kit.assign.core.record import ALGORITHM_NAME, ALGORITHM_VERSION, default_substitute_seed, split_reason
+from inspect_kit.assign.store.export import export_format, print_teams, write_teams
+from inspect_kit.assign.store.record_substitute import SubstitutionInfo, substitute
+from inspect_kit.assign.store.records import (
     CONFIDENTIAL_NOTE,
     AssignmentInfo,
     Member,
@@ -55,25 +61,17 @@ from inspect_kit.assign.records import (
     current_assignments,
     get_assignment,
     list_assignments,
-    split_reason,
 )
-from inspect_kit.assign.run import ALGORITHM_NAME, ALGORITHM_VERSION, InputsInfo, assign_teams, check_inputs
-from inspect_kit.assign.verify import (
-    BUNDLE_FORMAT,
-    BUNDLE_VERSION,
-    VerifyReport,
-    export_bundle,
-    verify_assignment,
-    verify_assignments,
-    verify_bundle,
-)
+from inspect_kit.assign.store.run import InputsInfo, assign_teams, check_inputs
+from inspect_kit.assign.store.verify import export_bundle, verify_assignment, verify_assignments
 
-_rule_problems = _verify._rule_problems  # not public: tests/test_assign_service.py checks the rules on hand-made teams
+_rule_problems = _bundle._rule_problems  # not public: tests/test_assign_service.py checks the rules on hand-made teams
 
 __all__ = [
     "ALGORITHM_NAME",
     "ALGORITHM_VERSION",
     "AssignmentInfo",
+    "AssignmentVerifyReport",
     "BUNDLE_FORMAT",
     "BUNDLE_VERSION",
     "CONFIDENTIAL_NOTE",
@@ -81,7 +79,6 @@ __all__ = [
     "Member",
     "SubstitutionInfo",
     "Team",
-    "VerifyReport",
     "assign_teams",
     "check_inputs",
     "current_assignments",
@@ -89,11 +86,14 @@ __all__ = [
     "draw_expert_substitute",
     "draw_experts",
     "export_bundle",
+    "export_format",
     "get_assignment",
     "list_assignments",
+    "print_teams",
     "split_reason",
     "substitute",
     "verify_assignment",
     "verify_assignments",
     "verify_bundle",
+    "write_teams",
 ]

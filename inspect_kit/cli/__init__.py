@@ -5,7 +5,7 @@ Exit codes: 0 success, 1 a user error (message, no traceback), 2 usage.
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 import typer.core
@@ -26,10 +26,10 @@ def _skip_coercion_of_unset_options() -> None:
     """
     param = getattr(typer.core, "_TyperParameter", None)
     process = getattr(param, "process_value", None)
-    if process is None or getattr(process, "_inspect_kit_lazy", False):
+    if param is None or process is None or getattr(process, "_inspect_kit_lazy", False):
         return
 
-    def process_value(self, ctx, value):
+    def process_value(self: Any, ctx: Any, value: Any) -> Any:
         if value is not None or self.required:
             return process(self, ctx, value)
         value = () if (self.multiple or self.nargs == -1) else None  # what the coercion returns
@@ -46,7 +46,7 @@ class _CheckedGroup(typer.core.TyperGroup):
     """The root command: its arguments (every option and argument of every subcommand) are
     checked for characters no text may hold before they are parsed (common.check_args)."""
 
-    def parse_args(self, ctx, args):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         common.check_args(args)
         return super().parse_args(ctx, args)
 

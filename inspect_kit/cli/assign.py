@@ -1,14 +1,23 @@
-"""`inspect assign ...`: random team assignment (random 2), substitutes, and checks."""
+"""`inspect assign ...`: random team assignment (random 2), substitutes, and checks.
 
+One module over 400 lines on purpose: one Typer sub-app whose commands are short wrappers over
+inspect_kit.assign.service; the length is the option declarations and their help texts, which share
+this module's printers, not logic.
+"""
+
+import datetime as dt
 import json
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import typer
 
 from inspect_kit.cli import common
 from inspect_kit.cli.draw import MATTER, MONTH, PERIOD, QUARTER, YEAR, resolve_period
 from inspect_kit.cli.options import JSON, date_value
+
+if TYPE_CHECKING:  # annotations of the helpers only
+    from inspect_kit.assign.service import AssignmentInfo
 
 assign_app = typer.Typer(
     help="Random teams of enforcement officers for the drawn tasks (random 2): assign, show, "
@@ -21,13 +30,13 @@ ON = typer.Option(
 )
 
 
-def _now():
+def _now() -> dt.datetime:
     from inspect_kit.cli.draw import _now as now
 
     return now()
 
 
-def _date(value: Optional[str]):
+def _date(value: Optional[str]) -> Optional[dt.date]:
     return date_value(value, "--on")
 
 
@@ -37,7 +46,7 @@ def _note() -> None:
     common.console(stderr=True).print(f"[yellow]{CONFIDENTIAL_NOTE}[/]")
 
 
-def _print_assignment(a, teams: bool = True) -> None:
+def _print_assignment(a: "AssignmentInfo", teams: bool = True) -> None:
     head = (
         f"[bold]{a.matter} {a.period}[/]: assignment #{a.id} of draw #{a.draw_id}, seed {a.seed!r}"
         + (f" ({a.seed_source})" if a.seed_source else "")
@@ -60,10 +69,12 @@ def _print_assignment(a, teams: bool = True) -> None:
             common.info("  * substitute")
 
 
-def _write_rows(assignments, csv_out: bool, output: Optional[Path], json_out: bool = False) -> None:
+def _write_rows(
+    assignments: "Sequence[AssignmentInfo]", csv_out: bool, output: Optional[Path], json_out: bool = False
+) -> None:
     import sys
 
-    from inspect_kit.assign.export import print_teams, write_teams
+    from inspect_kit.assign.service import print_teams, write_teams
 
     flag = "csv" if csv_out else "json" if json_out else None
     if output is not None:
@@ -238,7 +249,7 @@ def export(
     Example: inspect assign export --quarter 2026Q1 -o 检查组.xlsx
     """
     from inspect_kit.assign import service
-    from inspect_kit.assign.export import export_format
+    from inspect_kit.assign.service import export_format
     from inspect_kit.errors import InspectError
 
     if json_out and csv_out:

@@ -11,7 +11,13 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence, overload
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy import Engine
+
+    from inspect_kit.periods import Period
 
 CONFIG_ENV = "INSPECT_CONFIG_DIR"
 
@@ -29,23 +35,31 @@ class State:
 state = State()
 
 
-def engine():
+def engine() -> Engine:
     """The database named by --db / INSPECT_DB_URL, checked to be at the current schema."""
     from inspect_kit.storage.db import open_database
 
     return open_database(state.db_url, busy_timeout=state.busy_timeout)
 
 
-def new_engine(url: str | None = None):
+def new_engine(url: str | None = None) -> Engine:
     """An engine on `url` (default: --db / INSPECT_DB_URL) whatever its schema (init, db upgrade)."""
     from inspect_kit.storage.db import make_engine
 
     return make_engine(url or state.db_url, busy_timeout=state.busy_timeout)
 
 
+@overload
+def period_from_options(
+    quarter: str | None, month: str | None, year: str | int | None, period: str | None, required: Literal[True] = True
+) -> Period: ...
+@overload
+def period_from_options(
+    quarter: str | None, month: str | None, year: str | int | None, period: str | None, required: bool
+) -> Period | None: ...
 def period_from_options(
     quarter: str | None, month: str | None, year: str | int | None, period: str | None, required: bool = True
-):
+) -> Period | None:
     """The one period given by --quarter, --month, --year or --period (a Period), or None."""
     from inspect_kit.errors import InspectError
     from inspect_kit.periods import parse_period
@@ -78,7 +92,7 @@ def check_args(args: Sequence[str]) -> None:
         check_text(arg, name)
 
 
-def console(stderr: bool = False):
+def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     con = Console(stderr=stderr, highlight=False, soft_wrap=True)

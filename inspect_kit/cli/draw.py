@@ -1,20 +1,34 @@
-"""`inspect draw ...`: verifiable draws (random 1): commit, draw, unseal, list, show, export."""
+"""`inspect draw ...`: verifiable draws (random 1): commit, draw, unseal, list, show, export.
 
+One module over 400 lines on purpose: one Typer sub-app whose commands are short wrappers over
+inspect_kit.draw.service; the length is the option declarations and their help texts, which share
+this module's printers, not logic.
+"""
+
+import datetime as dt
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from inspect_kit.cli import common
 from inspect_kit.cli.options import CSV, JSON, MATTER, MONTH, PERIOD, QUARTER, YEAR, date_value
 
+if TYPE_CHECKING:  # annotations of the helpers only; the commands import what they use when they run
+    from sqlalchemy import Engine
+
+    from inspect_kit.config import Config
+    from inspect_kit.config.models import Matter
+    from inspect_kit.draw.service import DrawInfo, FrameInfo, SeedSource
+    from inspect_kit.periods import Period
+
 draw_app = typer.Typer(help="Verifiable draws of entities to inspect (random 1): prepare, run, show, verify.")
 
 resolve_period = common.period_from_options
 
 
-def _matters(cfg, period, matter: Optional[str]):
+def _matters(cfg: "Config", period: "Period", matter: Optional[str]) -> "list[Matter]":
     from inspect_kit.errors import InspectError
     from inspect_kit.periods import matters_for
 
@@ -26,16 +40,14 @@ def _matters(cfg, period, matter: Optional[str]):
     return found
 
 
-def _now():
-    """Now in China Standard Time (UTC+8), the clock inspect-kit records (see inspect_kit.draw.seeds)."""
-    import datetime as dt
-
-    from inspect_kit.draw.seeds import CST
+def _now() -> dt.datetime:
+    """Now in China Standard Time (UTC+8), the clock inspect-kit records (see inspect_kit.draw.core.seeds)."""
+    from inspect_kit.draw.service import CST
 
     return dt.datetime.now(CST).replace(tzinfo=None, microsecond=0)
 
 
-def _codes(cfg, p, matter: Optional[str]) -> list[str]:
+def _codes(cfg: "Config", p: "Period", matter: Optional[str]) -> list[str]:
     return [m.code for m in _matters(cfg, p, matter)]
 
 
@@ -48,9 +60,9 @@ def _source(
     lottery_date: Optional[str],
     witnessed: Optional[str],
     witnesses: Optional[list[str]],
-):
+) -> "SeedSource":
     """The one seed source the options name (a SeedSource), or a clear error."""
-    from inspect_kit.draw.seeds import DRAND_CHAINS, SeedError, SeedSource
+    from inspect_kit.draw.service import DRAND_CHAINS, SeedError, SeedSource
     from inspect_kit.errors import InspectError
 
     kinds = [
@@ -96,7 +108,7 @@ def _source(
         raise InspectError(str(exc)) from None
 
 
-def _print_frame(f) -> None:
+def _print_frame(f: "FrameInfo") -> None:
     common.info(
         f"[bold]{f.matter} {f.period}[/]: frame #{f.id} frozen {f.prepared_at:%Y-%m-%d %H:%M}, "
         f"{f.n_rows} entities, SHA-256 {f.sha256}"
@@ -118,8 +130,8 @@ def _print_frame(f) -> None:
     )
 
 
-def _print_draw(d, tickets: bool = True) -> None:
-    from inspect_kit.draw.sampler import format_ticket
+def _print_draw(d: "DrawInfo", tickets: bool = True) -> None:
+    from inspect_kit.draw.service import format_ticket
 
     common.info(
         f"[bold]{d.matter} {d.period}[/]: draw #{d.id}, public seed {common.escape(repr(d.seed))} "
@@ -392,12 +404,11 @@ def frames(
     )
 
 
-def _current_draws(engine, p, matter):
+def _current_draws(engine: "Engine", p: "Period | None", matter: Optional[str]) -> "list[DrawInfo]":
     from inspect_kit.draw import service
-    from inspect_kit.draw.tasks import current_draw_ids
 
     with engine.connect() as conn:
-        ids = sorted(current_draw_ids(conn, p.label if p else None, matter).values())
+        ids = sorted(service.current_draw_ids(conn, p.label if p else None, matter).values())
     return [service.get_draw(engine, i) for i in ids]
 
 

@@ -31,7 +31,7 @@ def list_file(
     Example: inspect draw list-file 专项名单.xlsx --id-column 统一社会信用代码 --rate 10% --seed "8812 0031 7765 2290 4418"
     """
     from inspect_kit.config import load_config
-    from inspect_kit.draw.listfile import draw_from_file
+    from inspect_kit.draw.service import draw_from_file
 
     settings = load_config(common.state.config_path()).settings
     result = draw_from_file(

@@ -1,6 +1,11 @@
 """`inspect publish ...`: the public notices of a period as PDF — the drawn list (抽查对象名单公示)
 and the results (抽查结果公示) — the list of notices issued, and the check of the files on disk
-against the records. A thin shell over inspect_kit.publish.service."""
+against the records. A thin shell over inspect_kit.publish.service.
+
+One module over 400 lines on purpose: one Typer sub-app whose commands are short wrappers over
+inspect_kit.publish.service; the length is the option declarations and their help texts, which share
+this module's printers, not logic.
+"""
 
 from __future__ import annotations  # its helpers name types imported only for the type checker
 

@@ -72,16 +72,13 @@ def import_(
     from inspect_kit.registry.importer import ImportOptions, import_registry
 
     cfg = load_config(common.state.config_path())
-    reg = cfg.settings.registry
-    opts = ImportOptions(
-        now=dt.datetime.now(),
+    opts = ImportOptions.from_config(
+        cfg,
+        dt.datetime.now(),
         dry_run=dry_run,
         skip_duplicate_rows=skip_duplicate_rows,
         encoding=encoding,
         sheet=sheet,
-        known_categories=cfg.categories,
-        id_scheme=reg.id_scheme,
-        other_id_pattern=reg.other_id_pattern,
     )
     engine = common.engine()
     update, close = _progress()

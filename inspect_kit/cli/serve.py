@@ -19,7 +19,10 @@ def serve(
         False, "--secure-cookies", help="Mark cookies Secure: served over HTTPS by a reverse proxy"
     ),
 ) -> None:
-    """Serve the web application for staff, the public pages and the /api on HOST:PORT."""
+    """Serve the web application for staff, the public pages and the /api on HOST:PORT.
+
+    Example: inspect --db postgresql://inspect@127.0.0.1/county serve --workers 4 --secure-cookies
+    """
     from inspect_kit.web.server import run
 
     common.engine()  # fails early, with the CLI's message, on a missing or outdated database

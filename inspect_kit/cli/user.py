@@ -55,7 +55,10 @@ def add(
     cert: Optional[str] = typer.Option(None, "--cert", help="执法证号 in the inspectors registry (inspector)"),
     password_stdin: bool = PASSWORD_STDIN,
 ) -> None:
-    """Create an account."""
+    """Create an account.
+
+    Example: echo 'a long password' | inspect user add zhang.san --role coordinator --unit STHJ --password-stdin
+    """
     from inspect_kit.accounts.service import add_user
 
     account = add_user(common.engine(), name, role, _password(password_stdin), _now(), unit_code=unit, cert_no=cert)
@@ -64,7 +67,10 @@ def add(
 
 @user_app.command("list")
 def list_(as_json: bool = JSON) -> None:
-    """Every account with its role, unit, 执法证号 and state."""
+    """Every account with its role, unit, 执法证号 and state.
+
+    Example: inspect user list --json
+    """
     from inspect_kit.accounts.service import list_users
 
     users = list_users(common.engine())
@@ -82,7 +88,10 @@ def list_(as_json: bool = JSON) -> None:
 
 @user_app.command("disable")
 def disable(name: str = typer.Argument(...)) -> None:
-    """Disable an account: its sessions end and its API tokens are revoked."""
+    """Disable an account: its sessions end and its API tokens are revoked.
+
+    Example: inspect user disable zhang.san
+    """
     from inspect_kit.accounts.service import set_disabled
 
     set_disabled(common.engine(), name, True, _now())
@@ -91,7 +100,10 @@ def disable(name: str = typer.Argument(...)) -> None:
 
 @user_app.command("enable")
 def enable(name: str = typer.Argument(...)) -> None:
-    """Enable a disabled account again."""
+    """Enable a disabled account again.
+
+    Example: inspect user enable zhang.san
+    """
     from inspect_kit.accounts.service import set_disabled
 
     set_disabled(common.engine(), name, False, _now())
@@ -100,7 +112,10 @@ def enable(name: str = typer.Argument(...)) -> None:
 
 @user_app.command("password")
 def password(name: str = typer.Argument(...), password_stdin: bool = PASSWORD_STDIN) -> None:
-    """Set a new password; the account's sessions end."""
+    """Set a new password; the account's sessions end.
+
+    Example: inspect user password zhang.san   (asks twice at the terminal)
+    """
     from inspect_kit.accounts.service import set_password
 
     set_password(common.engine(), name, _password(password_stdin), _now())
@@ -114,7 +129,10 @@ def token(
     days: Optional[int] = typer.Option(None, "--days", min=1, help="Valid for this many days [default: until revoked]"),
     revoke: bool = typer.Option(False, "--revoke", help="Revoke every token of the account instead"),
 ) -> None:
-    """Print a new API token (shown once), or revoke the account's tokens."""
+    """Print a new API token (shown once), or revoke the account's tokens.
+
+    Example: inspect user token platform.bot --name provincial-platform --days 90
+    """
     from inspect_kit.accounts.service import create_token, revoke_tokens
 
     if revoke:

@@ -55,8 +55,9 @@ def verify(
 
     results: list[dict[str, Any]] = []  # what, ok, problems, notes
     if bundle is not None:
-        from inspect_kit.draw.bundle import verify_bundle
-        from inspect_kit.draw.record import Expected
+        # the pure core only: a bundle is checked offline, without the database layer
+        from inspect_kit.draw.core.bundle import verify_bundle
+        from inspect_kit.draw.core.record import Expected
 
         rep = verify_bundle(_load_bundle(bundle), Expected(expect_frame, expect_seed, expect_head, expect_commitment))
         results.append({"what": str(bundle), "ok": rep.ok, "problems": rep.problems, "notes": rep.notes})

@@ -19,7 +19,7 @@ StratumField = Literal["category", "credit_class", "township", "industry", "depa
 
 def check_quota(value: str | int | float) -> str:
     """The quota as written, if the draw's own parser reads it (one syntax, one parser)."""
-    from inspect_kit.draw.quota import Quota
+    from inspect_kit.draw.core.quota import Quota
 
     Quota.parse(value)  # ValueError with the reason
     return str(value).strip()
@@ -52,7 +52,7 @@ class RegistrySettings(Strict):
 class DrawSettings(Strict):
     min_seed_length: int = Field(20, ge=1)
     # On PostgreSQL, frames of at least this many rows are drawn inside the database (tickets,
-    # frame hash and tasks computed by the server; inspect_kit.draw.indb); None: always on the client.
+    # frame hash and tasks computed by the server; inspect_kit.draw.store.indb); None: always on the client.
     in_database_min_rows: int | None = Field(200_000, ge=0)
 
 

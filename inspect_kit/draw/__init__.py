@@ -1,18 +1,23 @@
 """Draws (random 1).
 
-Pure — no database, files or clock, so a draw can be re-run by anyone from the published seed,
-frame and quotas: sampler (tickets), quota, coverage, frame (canonical rows and hash), bundle,
-record (the commitment and the checks of a bundle's record), seeds (sources and the per-draw
-seed rule). Re-exported below.
+Layout — pure and stored are separate subpackages:
 
-Stored — against the database: service (commit, draw, unseal, list), frames (the frame read from
-the registry), export (bundles and verification from the database), indb (tickets computed inside
-PostgreSQL), tasks (the current tasks of a period), listfile (a draw from a spreadsheet).
+* ``draw/core/`` — pure: no database, files or clock, so a draw can be re-run by anyone from the
+  published seed, frame and quotas: sampler (tickets), quota, coverage, frame (canonical rows and
+  hash), bundle, record (the commitment and the checks of a bundle's record), seeds (sources and
+  the per-draw seed rule). Re-exported below.
+* ``draw/store/`` — against the database or files: prepare (freeze and commit), run (draw and
+  write the tasks), unseal, read (get and list), locking (serialising writers), frames (the frame
+  read from the registry), export (bundles and verification from the database), indb (tickets
+  computed inside PostgreSQL), tasks (the current tasks of a period), listfile (a draw from a
+  spreadsheet).
+* ``draw/service.py`` is the facade the CLI and the web layer call (it re-exports what they use
+  from both); ``draw/demo.py`` the demo step.
 """
 
-from .bundle import BUNDLE_FORMAT, BUNDLE_VERSION, VerifyReport, build_bundle, size_strata, verify_bundle
-from .coverage import CoverageRule, coverage_size, explain_coverage, period_sizes
-from .frame import (
+from .core.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, DrawVerifyReport, build_bundle, size_strata, verify_bundle
+from .core.coverage import CoverageRule, coverage_size, explain_coverage, period_sizes
+from .core.frame import (
     DrawResult,
     StratumDraw,
     canonical_frame_bytes,
@@ -21,8 +26,8 @@ from .frame import (
     frame_problems,
     frame_sha256,
 )
-from .quota import Quota, QuotaKind, QuotaRule, Rounding, SizeExplanation, allocate_largest_remainder, sample_size
-from .sampler import (
+from .core.quota import Quota, QuotaKind, QuotaRule, Rounding, SizeExplanation, allocate_largest_remainder, sample_size
+from .core.sampler import (
     ALGORITHM_NAME,
     ALGORITHM_VERSION,
     Selected,
@@ -48,7 +53,7 @@ __all__ = [
     "Selected",
     "SizeExplanation",
     "StratumDraw",
-    "VerifyReport",
+    "DrawVerifyReport",
     "allocate_largest_remainder",
     "build_bundle",
     "canonical_frame_bytes",

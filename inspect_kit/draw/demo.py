@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from inspect_kit.draw.seeds import SeedSource
+from inspect_kit.draw.core.seeds import SeedSource
 from inspect_kit.periods import Period, matters_for
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 
 from inspect_kit.demo import DEMO_TODAY, DemoContext
-from inspect_kit.draw.tasks import TaskInfo, current_tasks
+from inspect_kit.draw.store.tasks import TaskInfo, current_tasks
 from inspect_kit.findings import service
 from inspect_kit.findings.calendar import WorkingCalendar
 from inspect_kit.findings.template import COLUMNS

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspect_kit.draw.tasks import TaskInfo
+from inspect_kit.draw.store.tasks import TaskInfo
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class RowOutcome:
 
 
 @dataclass
-class ImportSummary:
+class FindingsImportSummary:
     file: str
     encoding: str | None = None
     sheets: list[str] = field(default_factory=list)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from inspect_kit.draw.tasks import TaskInfo, current_draw_ids, current_tasks, task_by_no
+from inspect_kit.draw.store.tasks import TaskInfo, current_draw_ids, current_tasks, task_by_no
 from inspect_kit.errors import InspectError
 from inspect_kit.findings.deadlines import (
     DEFAULT_HORIZON,

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.storage.helpers import chunks
 from inspect_kit.storage.models import Draw, Finding, FindingRevision, Inspector, Notice, Task, TeamMember
 

@@ -40,7 +40,7 @@ This module is the facade: the work is done in modules that each hold one part, 
 so that callers need not know where each function lives (as in inspect_kit.score.service):
 
 - policy.py       FindingsPolicy (code lists, calendar, publicity days) from the config.
-- model.py        the dataclasses returned (RowOutcome, ImportSummary, FindingRecord, ...).
+- model.py        the dataclasses returned (RowOutcome, FindingsImportSummary, FindingRecord, ...).
 - stored.py       the stored form of a finding and its conversions (pure).
 - records.py      database reads: tasks by number, stored findings, revisions, publication, teams.
 - write.py        the one write path (check_rows, write_checked) and add / check / import.
@@ -54,7 +54,7 @@ from inspect_kit.findings.model import (
     DueReport,
     DueRow,
     FindingRecord,
-    ImportSummary,
+    FindingsImportSummary,
     Revision,
     RowOutcome,
     TaskResult,
@@ -73,7 +73,7 @@ __all__ = [
     "DueRow",
     "FindingRecord",
     "FindingsPolicy",
-    "ImportSummary",
+    "FindingsImportSummary",
     "Revision",
     "RowOutcome",
     "TaskResult",

@@ -23,6 +23,9 @@ sheet and note sheets are skipped); unknown columns are ignored and listed; a ro
 result column is blank (a task not inspected yet) is skipped. Files are read through
 `inspect_kit.registry.tabular` (limits, encodings, refused characters); a task sheet with two
 columns of the same header, or a file without any filled-in row, is refused.
+
+One module over 400 lines on purpose: writing the template and reading it back must agree on one
+layout (sheets, columns, the hidden 版本号 column) and change together.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 `add_finding` (one task, the CLI) and `import_findings` (a file) both go through `check_rows` and
 `write_checked`, in one transaction (`_run`); the rules are in the facade's docstring
 (inspect_kit.findings.service).
+
+One module over 400 lines on purpose: it is the one write path; checking and writing are separate
+functions here, and must stay in step.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.findings import records
 from inspect_kit.findings.codes import Codebook
-from inspect_kit.findings.model import ImportSummary, RowOutcome
+from inspect_kit.findings.model import FindingsImportSummary, RowOutcome
 from inspect_kit.findings.policy import DEFAULT_POLICY, FindingsPolicy
 from inspect_kit.findings.records import TaskRef
 from inspect_kit.findings.stored import diff, jsonable, merge, stored_form, stored_to_row
@@ -373,7 +376,7 @@ def import_findings(
     by: str | None = None,
     dry_run: bool = False,
     encoding: str | None = None,
-) -> ImportSummary:
+) -> FindingsImportSummary:
     """Import a filled-in .xlsx (every sheet with a 任务编号 column) or .csv: all rows validated, then
     written in one transaction, or none (ValidationFailed lists file, row, column and reason of
     every problem). Revisions name `by`, else each row's 录入人, and the file's name as source."""
@@ -383,7 +386,7 @@ def import_findings(
     ff = read_findings_file(path, encoding=encoding)
     if ff.problems:
         raise ValidationFailed(f"{path}: cannot read the findings", ff.problems)
-    summary = ImportSummary(
+    summary = FindingsImportSummary(
         str(path),
         ff.encoding,
         ff.sheets,

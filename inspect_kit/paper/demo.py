@@ -25,7 +25,7 @@ FOLDER = "检查文书"
 
 
 def run(ctx: DemoContext) -> None:
-    from inspect_kit.draw.tasks import current_tasks
+    from inspect_kit.draw.store.tasks import current_tasks
     from inspect_kit.paper.papers import KINDS
     from inspect_kit.paper.service import task_papers, write_papers
     from inspect_kit.publish.plan_service import plan_file_name, plan_units, publish_plan

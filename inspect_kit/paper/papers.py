@@ -1,5 +1,5 @@
 """The three papers of a lawful inspection (国办发〔2024〕54号), built from plain data. Pure: no
-database, files or clock; each builder returns a ``publish.Notice`` that ``publish.render`` lays
+database, files or clock; each builder returns a ``publish.NoticeDocument`` that ``publish.render`` lays
 out like the notices (GB/T 9704 page, embedded fonts, glyph check, byte-identical rebuilds).
 
 - ``approval_form``: 行政检查审批表 — the task, the entity, the matter and its legal basis, the
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inspect_kit.findings.items import ITEM_RESULTS, ItemResult
-from inspect_kit.publish.document import Notice, Section, Table, chinese_date, heading_number
+from inspect_kit.publish.document import NoticeDocument, Section, Table, chinese_date, heading_number
 
 KINDS = {"approval": "行政检查审批表", "notice": "检查通知书", "record": "现场检查记录表"}
 RESULT_BOXES = "\n".join(f"□{r}" for r in ITEM_RESULTS)
@@ -93,7 +93,7 @@ def _team_line(t: TaskPaper) -> str:
     return "\n".join(f"{p.name}（执法证号{p.cert_no}）" for p in t.officers + t.experts)
 
 
-def approval_form(t: TaskPaper, issue_date: dt.date) -> Notice:
+def approval_form(t: TaskPaper, issue_date: dt.date) -> NoticeDocument:
     blank = "\n\n\n签名：　　　　　　　　" + BLANK_DATE
     rows = [
         ("检查任务编号", t.task_no),
@@ -112,7 +112,7 @@ def approval_form(t: TaskPaper, issue_date: dt.date) -> Notice:
         ("审批人意见", "□同意　　□不同意" + blank),
     ]
     table = Table(("项目", "内容"), rows, col_widths_mm=(40, 116), align=("center", "left"))
-    return Notice(
+    return NoticeDocument(
         issuer=t.issuer,
         title=KINDS["approval"],
         issue_date=issue_date,
@@ -121,7 +121,7 @@ def approval_form(t: TaskPaper, issue_date: dt.date) -> Notice:
     )
 
 
-def inspection_notice(t: TaskPaper, issue_date: dt.date) -> Notice:
+def inspection_notice(t: TaskPaper, issue_date: dt.date) -> NoticeDocument:
     if not t.verification_code or not t.verification_url:
         raise ValueError(f"{t.task_no}: a 检查通知书 needs the task's verification code and URL")
     n = iter(range(1, 10))
@@ -176,7 +176,7 @@ def inspection_notice(t: TaskPaper, issue_date: dt.date) -> Notice:
         f"根据{t.authority}年度“双随机、一公开”抽查计划，经随机抽取，你单位被确定为“{t.matter_name}”的检查对象。"
         f"本机关定于{visit_text(t)}对你单位进行{t.method}。现将有关事项通知如下："
     ]
-    return Notice(
+    return NoticeDocument(
         issuer=t.issuer,
         title=KINDS["notice"],
         issue_date=issue_date,
@@ -188,7 +188,7 @@ def inspection_notice(t: TaskPaper, issue_date: dt.date) -> Notice:
     )
 
 
-def site_record(t: TaskPaper, issue_date: dt.date) -> Notice:
+def site_record(t: TaskPaper, issue_date: dt.date) -> NoticeDocument:
     head = Table(
         ("项目", "内容"),
         [
@@ -235,7 +235,7 @@ def site_record(t: TaskPaper, issue_date: dt.date) -> Notice:
             ],
         ),
     ]
-    return Notice(
+    return NoticeDocument(
         issuer=t.issuer,
         title=KINDS["record"],
         issue_date=issue_date,

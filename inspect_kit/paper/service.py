@@ -113,7 +113,7 @@ def task_papers(
 ) -> list[TaskPaper]:
     """The data of the papers of one task (``task_no``) or of every current task of (period, matter)."""
     from inspect_kit.assign.service import current_assignments
-    from inspect_kit.draw.tasks import current_draw_ids, current_tasks, task_by_no
+    from inspect_kit.draw.store.tasks import current_draw_ids, current_tasks, task_by_no
 
     if (task_no is None) == (period is None):
         raise InspectError("give a task number, or a period (and a matter)")

@@ -1,12 +1,12 @@
 """Public notices (公示 / 公告) as PDF laid out per GB/T 9704-2012.
 
-Build a ``Notice`` from plain dataclasses and call ``render``; ReportLab and pypdf are imported
+Build a ``NoticeDocument`` from plain dataclasses and call ``render``; ReportLab and pypdf are imported
 only when rendering, so importing this package stays cheap.
 """
 
 from inspect_kit.publish.document import (
     Attachment,
-    Notice,
+    NoticeDocument,
     Section,
     Table,
     attach,
@@ -26,7 +26,7 @@ __all__ = [
     "FontSpec",
     "MissingGlyph",
     "MissingGlyphError",
-    "Notice",
+    "NoticeDocument",
     "Section",
     "Table",
     "attach",

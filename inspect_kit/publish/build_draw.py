@@ -55,8 +55,8 @@ def _draw_record(
     """What the notice prints about a draw, its bundle's bytes (None while sealed) and its task ids.
 
     A sealed draw is public only if it was unsealed on or before the issue date."""
-    from inspect_kit.draw.export import export_bundle
-    from inspect_kit.draw.seeds import SeedSource
+    from inspect_kit.draw.core.seeds import SeedSource
+    from inspect_kit.draw.store.export import export_bundle
 
     row = conn.execute(
         public_select(Draw.seed, Draw.seed_source, Draw.algorithm, Draw.algorithm_version, Draw.drawn_at).where(
@@ -157,7 +157,7 @@ def build_draw_notice(
     matters: Sequence[str] | None = None,
     doc_number: str | None = None,
 ) -> BuiltNotice:
-    """The drawn-list Notice (with the bundles as files) and what its record will say; writes nothing."""
+    """The drawn-list NoticeDocument (with the bundles as files) and what its record will say; writes nothing."""
     label = period_label(period)
     with engine.connect() as conn:
         unit, draws = select_unit(config, current_draws(conn, config, label, matters), label, unit)

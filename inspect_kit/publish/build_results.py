@@ -71,7 +71,7 @@ def build_results_notice(
     codebook: Any = None,
     doc_number: str | None = None,
 ) -> BuiltNotice:
-    """The results Notice and what its record will say; writes nothing.
+    """The results NoticeDocument and what its record will say; writes nothing.
 
     Refuses (InspectError) while a task has no finding, unless ``allow_incomplete`` — then those
     tasks print as 待录入 and are recorded as pending. Refuses a finding whose inspection ends after

@@ -1,4 +1,4 @@
-"""Composition: a Notice (inspect_kit.publish.document) as the typesetter's flowables, in the order
+"""Composition: a NoticeDocument (inspect_kit.publish.document) as the typesetter's flowables, in the order
 GB/T 9704-2012 prescribes — title, doc number, body sections with their tables, signature and date,
 then the attachments on new pages. Typesetting itself is inspect_kit.publish.layout; the words of
 the notices are inspect_kit.publish.notices and texts.
@@ -13,7 +13,7 @@ from dataclasses import replace
 from reportlab.platypus import Flowable
 
 from inspect_kit.errors import InspectError
-from inspect_kit.publish.document import Notice, Section, Table
+from inspect_kit.publish.document import NoticeDocument, Section, Table
 from inspect_kit.publish.fonts import FontSet, Role
 from inspect_kit.publish.layout import (
     MM,
@@ -31,8 +31,8 @@ from inspect_kit.publish.layout import (
 QR_SIZE_MM = 32.0
 
 
-def compose(notice: Notice, fonts: FontSet, geometry: PageGeometry) -> list[Flowable]:
-    """The flowables of a Notice, in GB/T 9704 order."""
+def compose(notice: NoticeDocument, fonts: FontSet, geometry: PageGeometry) -> list[Flowable]:
+    """The flowables of a NoticeDocument, in GB/T 9704 order."""
     from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
     from inspect_kit.publish.document import attachment_label, attachment_note_items, chinese_date

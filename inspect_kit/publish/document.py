@@ -4,7 +4,7 @@ The model is plain dataclasses of strings, so that notices.py can build a drawn-
 Section per matter, each with its Table, then a verification Section) or a results notice (one
 Section per matter with a summary paragraph and a per-task Table) without touching ReportLab.
 
-Rendering is deterministic: the same Notice, fonts and creation date give the same bytes (ReportLab
+Rendering is deterministic: the same NoticeDocument, fonts and creation date give the same bytes (ReportLab
 runs in invariant mode, pypdf's file identifier is derived from the content, not random).
 """
 
@@ -100,7 +100,7 @@ class Attachment:
 
 
 @dataclass
-class Notice:
+class NoticeDocument:
     """A public notice (公示 / 公告) laid out as an official document.
 
     ``signature`` defaults to ``issuer``. ``letterhead`` (发文机关标志, e.g. "某某市生态环境局文件")
@@ -127,13 +127,13 @@ def attachment_label(index: int, count: int) -> str:
     return "附件" if count == 1 else f"附件{index}"
 
 
-def attachment_note_items(notice: Notice) -> list[str]:
+def attachment_note_items(notice: NoticeDocument) -> list[str]:
     """The lines of 附件说明 after "附件：" — "1.标题" each, or the bare title for a single one."""
     titles = [a.title for a in notice.attachments]
     return titles if len(titles) == 1 else [f"{i}.{t}" for i, t in enumerate(titles, 1)]
 
 
-def located_texts(notice: Notice) -> Iterator[tuple[str, str, Role]]:
+def located_texts(notice: NoticeDocument) -> Iterator[tuple[str, str, Role]]:
     """Every string that will be drawn, with where it is (for messages) and its font role."""
     if notice.letterhead:
         yield "letterhead", notice.letterhead, Role.TITLE
@@ -185,7 +185,7 @@ def cell_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def validate_tables(notice: Notice) -> None:
+def validate_tables(notice: NoticeDocument) -> None:
     """Raise InspectError for a table whose rows, widths or alignments do not match its columns."""
     sections = list(notice.sections) + [s for a in notice.attachments for s in a.sections]
     for number, table in enumerate((s.table for s in sections if s.table is not None), 1):
@@ -206,7 +206,7 @@ def metadata_title(title: str) -> str:
 
 
 def render(
-    notice: Notice,
+    notice: NoticeDocument,
     fonts: FontConfig | None = None,
     creation_date: dt.datetime | dt.date | None = None,
     path: str | Path | None = None,

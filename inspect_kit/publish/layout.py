@@ -1,6 +1,6 @@
 """Typesetting: GB/T 9704-2012 page geometry and the ReportLab flowables that set Chinese text on it.
 
-It knows pages, lines, styles and tables — not notices: inspect_kit.publish.compose turns a Notice
+It knows pages, lines, styles and tables — not notices: inspect_kit.publish.compose turns a NoticeDocument
 into these flowables.
 
 Imports ReportLab at module level: only the render path imports this module, so that
@@ -10,6 +10,9 @@ Text is laid out by this module, not by ReportLab's Paragraph: lines come from
 ``linebreak.break_lines`` (which keeps the 禁则), and each line is drawn with its own character
 spacing so that 28 characters of 3号 fill the 156 mm measure (16 pt glyphs on a 15.8 pt grid,
 as Word's document grid does) and justified lines end flush right.
+
+One module over 400 lines on purpose: the page geometry, the lines drawn and the flowables share one
+character grid and one set of font metrics, and must change together.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 
 from inspect_kit.periods import Period
 from inspect_kit.publish import texts
-from inspect_kit.publish.document import Notice, Section, Table, heading_number
+from inspect_kit.publish.document import NoticeDocument, Section, Table, heading_number
 from inspect_kit.publish.notices import (
     DASH,
     VERIFY_COMMAND,
@@ -85,7 +85,7 @@ class DrawRecord:
     excluded: Mapping[str, int] = field(default_factory=dict)
     history: Sequence[DrawStep] = ()
     on_duty_inspectors: int | None = None
-    # The procedure (inspect_kit.draw.record): the commitment block of the bundle, the public seed
+    # The procedure (inspect_kit.draw.core.record): the commitment block of the bundle, the public seed
     # and its source in Chinese, every frame frozen for the period, and whether the list is still
     # sealed on the issue date (then no entity and no bundle are published).
     commitment: Mapping[str, Any] | None = None
@@ -111,7 +111,7 @@ def _quota_parts(entry: Mapping[str, Any], on_duty: int | None) -> tuple[str, st
             f"={(k * (before + N)) // periods - before}" + ("，已超进度，本期不抽" if n == 0 and N else "")
         )
         return standard, calc
-    from inspect_kit.draw.quota import Quota
+    from inspect_kit.draw.core.quota import Quota
 
     try:
         q = Quota.parse(quota)
@@ -164,10 +164,10 @@ def draw_notice(
     id_scheme: str = "uscc",
     doc_number: str | None = None,
     log_head: str | None = None,
-) -> Notice:
+) -> NoticeDocument:
     """The drawn-list notice of ``period`` for one issuer; ``draws`` in the order to print.
 
-    ``Notice.files`` is left empty: the service embeds the bundles (it has their bytes).
+    ``NoticeDocument.files`` is left empty: the service embeds the bundles (it has their bytes).
     """
     when = period_text(period)
     id_label = _id_label(id_scheme)
@@ -243,7 +243,7 @@ def draw_notice(
     if log_head:
         number += 1
         sections.append(Section(f"{heading_number(number)}透明日志", log_head_paragraph(log_head)))
-    return Notice(
+    return NoticeDocument(
         issuer=issuer,
         title=_title(f"{issuer}{when}", "“双随机、一公开”抽查对象名单公示"),
         issue_date=issue_date,

@@ -1,5 +1,5 @@
 """The annual plan notice (年度“双随机、一公开”抽查计划) from the matters list. Pure: config in,
-``Notice`` out (no database, files or clock).
+``NoticeDocument`` out (no database, files or clock).
 
 One plan per issuing unit: the matters it leads (``matter.unit``) and the joint matters it takes
 part in (a department of ``matter.team``), each with its legal basis, the entity categories and
@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from inspect_kit.config.models import Matter, Unit
-from inspect_kit.publish.document import Notice, Section, Table, heading_number
+from inspect_kit.publish.document import NoticeDocument, Section, Table, heading_number
 
 ROUNDING_ZH = {"ceil": "向上取整（不低于）", "floor": "向下取整", "round": "四舍五入"}
 PERIOD_ZH = {"quarter": "每季度", "month": "每月", "year": "每年"}
@@ -54,7 +54,7 @@ def plan_units(matters: Sequence[Matter], units: Sequence[Unit]) -> list[str]:
 
 
 def quota_zh(quota: str) -> str:
-    from inspect_kit.draw.quota import Quota, QuotaKind
+    from inspect_kit.draw.core.quota import Quota, QuotaKind
 
     q = Quota.parse(quota)
     if q.kind is QuotaKind.FIXED:
@@ -68,7 +68,7 @@ def quota_zh(quota: str) -> str:
 
 
 def quota_line(m: Matter) -> str:
-    from inspect_kit.draw.quota import Quota, QuotaKind
+    from inspect_kit.draw.core.quota import Quota, QuotaKind
 
     text = quota_zh(m.quota)
     if m.stratum_quota:
@@ -115,7 +115,7 @@ def build_plan_notice(
     publicity_working_days: int = 20,
     doc_number: str | None = None,
     log_head: str | None = None,
-) -> Notice:
+) -> NoticeDocument:
     """The plan of ``unit`` for ``year``; ValueError if the unit has no matter. ``log_head``: the
     transparency log's head when the plan is issued, printed in a last section."""
     from inspect_kit.publish.notices import log_head_paragraph
@@ -160,7 +160,7 @@ def build_plan_notice(
     if log_head:
         sections.append(Section(heading=heading_number(4) + "透明日志", paragraphs=log_head_paragraph(log_head)))
     intro = [f"{BASIS}等规定，结合工作实际，制定{issuer}{year}年度“双随机、一公开”抽查计划如下。"]
-    return Notice(
+    return NoticeDocument(
         issuer=issuer,
         title=f"{issuer}\n{year}年度“双随机、一公开”抽查计划",
         issue_date=issue_date,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from inspect_kit.findings.estimates import Estimate, percent, stratified
 from inspect_kit.periods import Period
 from inspect_kit.publish import texts
-from inspect_kit.publish.document import Notice, Section, Table, heading_number
+from inspect_kit.publish.document import NoticeDocument, Section, Table, heading_number
 from inspect_kit.publish.notices import (
     DASH,
     PENDING,
@@ -123,7 +123,7 @@ def results_notice(
     id_scheme: str = "uscc",
     doc_number: str | None = None,
     log_head: str | None = None,
-) -> Notice:
+) -> NoticeDocument:
     """The results notice of ``period`` for one issuer; tasks without a finding print as 待录入."""
     when = period_text(period)
     id_label = _id_label(id_scheme)
@@ -209,7 +209,7 @@ def results_notice(
         number += 1
     if log_head:
         sections.append(Section(f"{heading_number(number)}透明日志", log_head_paragraph(log_head)))
-    return Notice(
+    return NoticeDocument(
         issuer=issuer,
         title=_title(f"{issuer}{when}", "“双随机、一公开”抽查结果公示"),
         issue_date=issue_date,

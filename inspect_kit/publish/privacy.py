@@ -24,6 +24,9 @@ Some people are public by role: the witnesses named in a draw's seed source (见
 周文") are published on purpose, and a draw bundle must stay byte for byte as committed. A legal
 representative who happens to share such a name is not masked or refused where the declared
 public phrase stands (`PrivateValues.allowing`, `declared_public`); anywhere else, they are.
+
+One module over 400 lines on purpose: `mask`, `mentions` and `check_public` use the same matchers of
+one PrivateValues; the one guard of public output is kept in one place so it is audited as one.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from inspect_kit.errors import InspectError
 from inspect_kit.text import to_halfwidth
 
 if TYPE_CHECKING:
-    from inspect_kit.publish.document import Notice
+    from inspect_kit.publish.document import NoticeDocument
 
 __all__ = [
     "KINDS",
@@ -286,8 +289,8 @@ def mentions(text: str | None, values: PrivateValues) -> list[str]:
     return list(dict.fromkeys(m.kind for m in _matches(text or "", values)))
 
 
-def mask_notice(notice: Notice, values: PrivateValues) -> Notice:
-    """The `publish.Notice` with `mask` applied to every string it prints (title, paragraphs, table
+def mask_notice(notice: NoticeDocument, values: PrivateValues) -> NoticeDocument:
+    """The `publish.NoticeDocument` with `mask` applied to every string it prints (title, paragraphs, table
     cells, notes, signature, metadata keywords). Embedded files are left as they are (a draw
     bundle must verify byte for byte); `check_public` refuses them if they hold a private value.
 

@@ -23,7 +23,7 @@ from inspect_kit.storage.models import Draw, Frame
 
 @dataclass(frozen=True)
 class BuiltNotice:
-    notice: Any  # publish.Notice with its files
+    notice: Any  # publish.NoticeDocument with its files
     unit: str
     issuer: str
     period: str

@@ -52,7 +52,7 @@ from inspect_kit.storage.models import ImportBatch, Unit
 from inspect_kit.text import header_key
 from inspect_kit.transparency.store import append_pending
 
-__all__ = ["BLOCK", "CHUNK", "KINDS", "ImportOptions", "ImportSummary", "import_registry", "unit_lookup"]
+__all__ = ["BLOCK", "CHUNK", "KINDS", "ImportOptions", "RegistryImportSummary", "import_registry", "unit_lookup"]
 
 KINDS = tuple(FIELDS)
 CHUNK = 2000  # rows per write; also keeps IN (...) lists under every backend's parameter limit
@@ -61,7 +61,7 @@ BLOCK = CHUNK  # rows read and validated together, column by column
 
 
 @dataclass
-class ImportSummary:
+class RegistryImportSummary:
     kind: str
     file: str
     encoding: str | None
@@ -174,7 +174,7 @@ class _Run:
         layout: Layout,
         opts: ImportOptions,
         writer: Writer,
-        summary: ImportSummary,
+        summary: RegistryImportSummary,
         table: Table,
         progress: Callable[[int, int], None] | None,
     ):
@@ -248,7 +248,7 @@ class _Run:
 
 def import_registry(
     engine: Engine, kind: str, path: Path | str, opts: ImportOptions, progress: Callable[[int, int], None] | None = None
-) -> ImportSummary:
+) -> RegistryImportSummary:
     """Validate and upsert one registry file in a single transaction; see the module docstring."""
     if kind not in KINDS:
         raise InspectError(f"unknown registry {kind!r}; use one of {', '.join(KINDS)}")
@@ -257,7 +257,7 @@ def import_registry(
     table = read_table(
         path, lambda row: sum(1 for c in row if header_key(c) in index), encoding=opts.encoding, sheet=opts.sheet
     )
-    summary = ImportSummary(kind, str(path), table.encoding, dry_run=opts.dry_run)
+    summary = RegistryImportSummary(kind, str(path), table.encoding, dry_run=opts.dry_run)
     layout = Layout.of(kind, str(path), table.headers)
     summary.ignored_columns = list(layout.ignored)
     try:
@@ -274,6 +274,7 @@ def import_registry(
                     source=path.name,
                     source_sha256=_file_sha256(path),
                     at=opts.now,
+                    by=opts.by,
                 )
             writer = WRITERS[kind](conn, layout, opts, batch_id)
             run = _Run(conn, kind, layout, opts, writer, summary, table, progress)

@@ -39,6 +39,7 @@ class RuleContext:
     known_categories: frozenset[str] | None  # None: accept any category
     id_scheme: str  # uscc | other
     other_id_pattern: str  # for id_scheme 'other'
+    own_unit: str | None = None  # every row must belong to this unit (a coordinator's import)
 
     @property
     def other_id_re(self) -> re.Pattern[str]:
@@ -108,6 +109,22 @@ def department(ctx: RuleContext, cols: Columns) -> list[Flag]:
     return []
 
 
+def own_unit(ctx: RuleContext, cols: Columns) -> list[Flag]:
+    """With `own_unit` set (a coordinator importing), every row's department is that unit; runs
+    after `department`, which turned names into codes. A file without the column names no unit."""
+    unit = ctx.own_unit
+    if unit is None:
+        return []
+    deps = cols.get("department")
+    if deps is not None and all(d == unit for d in deps):
+        return []
+    n = len(next(iter(cols.values()), ()))
+    reason = f"you import for unit {unit} only: the department must be {unit}"
+    if deps is None:
+        return [Flag(i, "department", reason + " (the file has no department column)") for i in range(n)]
+    return [Flag(i, "department", f"{reason}, got {d!r}") for i, d in enumerate(deps) if d != unit]
+
+
 def exemption(ctx: RuleContext, cols: Columns) -> list[Flag]:
     """An exemption ends no earlier than it starts, and has a reason if the file has that column."""
     if "exempt_from" not in cols and "exempt_to" not in cols:
@@ -154,8 +171,8 @@ def default(name: str, value: str) -> Rule:
 
 # The rules of each registry, in the order their problems are reported for a row.
 RULES: dict[str, tuple[Rule, ...]] = {
-    "entities": (identifier, category, department, exemption, default("status", "active")),
-    "inspectors": (department, certificate, default("status", "active"), default("kind", "officer")),
+    "entities": (identifier, category, department, own_unit, exemption, default("status", "active")),
+    "inspectors": (department, own_unit, certificate, default("status", "active"), default("kind", "officer")),
     "conflicts": (),  # existence of both sides is checked against the database, per chunk
 }
 

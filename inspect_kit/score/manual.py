@@ -10,6 +10,9 @@ For a manual indicator the latest row (highest id) of (year, unit, indicator) co
 "n/a" (不适用) makes it NotApplicable with the note as reason. For a judgement indicator every row
 is one JudgementEntry (value = points deducted > 0, note = reason); a row with value 0 withdraws all
 earlier rows of that (year, unit, indicator) (its note says why), later rows count again.
+
+One module over 400 lines on purpose: single entries and the spreadsheet import pass the same checks
+against the rulebook into the same append-only table, whose history rules are defined here.
 """
 
 from __future__ import annotations

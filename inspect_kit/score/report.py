@@ -1,6 +1,6 @@
 """The year-end scoring report (考评结果) as PDF, in the notices' layout and fonts.
 
-Built on the notice engine (inspect_kit.publish): the text is a `publish.Notice` (ranking table,
+Built on the notice engine (inspect_kit.publish): the text is a `publish.NoticeDocument` (ranking table,
 a breakdown table per unit, verification details) laid out by `publish.layout` per GB/T 9704,
 with the same embedded TrueType fonts (the shipped free faces, or settings.publish fonts). The
 bar chart of the totals is a ReportLab `Drawing` (HorizontalBarChart) inserted into the composed
@@ -13,6 +13,9 @@ masked. The full run stays in the database, where `inspect score verify` checks 
 
 The generated file passes the public-output guard and is recorded in `notices` (kind='score',
 period=str(year)) by `publish.service.record_pdf`: an existing file is refused unless `force`.
+
+One module over 400 lines on purpose: it follows the report's one outline (ranking, breakdowns,
+chart, verification, embedded public run); most of its length is the tables' Chinese text.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from inspect_kit.score.service import StoredRun, load_run, unit_flags
 if TYPE_CHECKING:  # the publish stage and reportlab load only when a report is built
     from reportlab.graphics.shapes import Drawing
 
-    from inspect_kit.publish.document import Notice, Table
+    from inspect_kit.publish.document import NoticeDocument, Table
     from inspect_kit.publish.fonts import Face, FontConfig, FontSet
 
 __all__ = [
@@ -139,9 +142,9 @@ def _unit_table(unit: UnitResult, full_marks: Fraction) -> Table:
 
 def _notice(
     stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None, log_head: str | None = None
-) -> Notice:
+) -> NoticeDocument:
     from inspect_kit.publish import Section, Table, chinese_date, heading_number
-    from inspect_kit.publish.document import Notice
+    from inspect_kit.publish.document import NoticeDocument
     from inspect_kit.publish.notices import log_head_paragraph
 
     run = stored.run
@@ -198,7 +201,7 @@ def _notice(
         )
     )
     title = title or f"{county}{stored.year}年度“双随机、一公开”监管工作考评结果"
-    return Notice(
+    return NoticeDocument(
         issuer=issuer,
         title=title,
         issue_date=issue_date,

@@ -5,6 +5,9 @@ it can be re-scored at any time without the records it came from: `load_run` re-
 refuses a run that no longer reproduces, `verify_run` checks every fingerprint and reports each
 difference, `list_runs` lists them. `explain_unit` and `unit_flags` put a stored unit's result
 into words for `inspect score explain`, the ranking and the PDF report.
+
+One module over 400 lines on purpose: storing a run and reading it back (load, verify, explain) are
+the writer and the readers of one stored format.
 """
 
 from __future__ import annotations
@@ -252,7 +255,7 @@ class VerifyCheck:
 
 
 @dataclass(frozen=True)
-class VerifyReport:
+class ScoringVerifyReport:
     run_id: int
     checks: list[VerifyCheck]
 
@@ -292,7 +295,7 @@ def _differences(a: Any, b: Any, path: str = "", limit: int = 10) -> list[str]:
     return out
 
 
-def verify_run(engine: Engine, run_id: int) -> VerifyReport:
+def verify_run(engine: Engine, run_id: int) -> ScoringVerifyReport:
     """Re-score a stored run's inputs with its stored rulebook text; check every fingerprint and
     that the results are identical."""
     with engine.connect() as conn:
@@ -310,7 +313,7 @@ def verify_run(engine: Engine, run_id: int) -> VerifyReport:
         rulebook = loads(row.rulebook_text, file=f"scoring run #{row.id}")
     except InspectError as exc:
         checks.append(VerifyCheck("rulebook loads", False, str(exc).splitlines()[0]))
-        return VerifyReport(row.id, checks)
+        return ScoringVerifyReport(row.id, checks)
     checks.append(VerifyCheck("rulebook loads", True, f"{rulebook.name}, version {rulebook.version}"))
     checks.append(
         VerifyCheck(
@@ -324,7 +327,7 @@ def verify_run(engine: Engine, run_id: int) -> VerifyReport:
         sha = inputs_sha256(units)
     except (KeyError, TypeError, ValueError) as exc:
         checks.append(VerifyCheck("inputs", False, f"stored inputs cannot be read: {exc}"))
-        return VerifyReport(row.id, checks)
+        return ScoringVerifyReport(row.id, checks)
     stored_sha = row.inputs.get("inputs_sha256")
     checks.append(
         VerifyCheck(
@@ -337,7 +340,7 @@ def verify_run(engine: Engine, run_id: int) -> VerifyReport:
         run = score(rulebook, units)
     except InspectError as exc:
         checks.append(VerifyCheck("re-score", False, str(exc).splitlines()[0]))
-        return VerifyReport(row.id, checks)
+        return ScoringVerifyReport(row.id, checks)
     diffs = _differences(_json_norm(row.results), _json_norm(run.as_dict()))
     checks.append(
         VerifyCheck(
@@ -348,7 +351,7 @@ def verify_run(engine: Engine, run_id: int) -> VerifyReport:
             else "; ".join(diffs),
         )
     )
-    return VerifyReport(row.id, checks)
+    return ScoringVerifyReport(row.id, checks)
 
 
 # -- presentation helpers ------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Small storage idioms every service shares: chunked IN lists, a transaction that can be a dry run,
-and the id of an inserted row."""
+the id of an inserted row, and the (period, matter, year) filter of the list commands."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, insert
+from sqlalchemy import Connection, Engine, Select, Table, insert
+from sqlalchemy.orm import QueryableAttribute
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Select[Any])
 CHUNK = 1000  # ids per IN (...): well below every backend's limit on bound parameters
 
 
@@ -56,3 +58,24 @@ def insert_id(conn: Connection, table: Table, **values: Any) -> int:
 
 def rows_as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
+
+
+def filter_periods(
+    stmt: S,
+    period_column: QueryableAttribute[str],
+    matter_column: QueryableAttribute[str],
+    *,
+    period: str | None = None,
+    matter: str | None = None,
+    year: int | None = None,
+) -> S:
+    """``stmt`` restricted to one period label, one matter, and/or every period of a year (the
+    year's own, its quarters and its months: the labels that start with it), as the list commands
+    take them."""
+    if period:
+        stmt = stmt.where(period_column == period)
+    if year is not None:
+        stmt = stmt.where(period_column.like(f"{int(year):04d}%"))
+    if matter:
+        stmt = stmt.where(matter_column == matter)
+    return stmt

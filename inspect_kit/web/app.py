@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from inspect_kit.errors import InspectError
 from inspect_kit.web import STATIC
@@ -27,6 +28,7 @@ from inspect_kit.web.security import SecurityHeaders
 
 ROUTERS = (  # each module has `router`; one line per module
     "inspect_kit.web.pages.auth",
+    "inspect_kit.web.pages.coordinator",
     "inspect_kit.web.public.pages",
 )
 
@@ -70,13 +72,16 @@ def _handlers(app: FastAPI, services: Services) -> None:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return services.render(request, "error.html", status_code=exc.status_code, message=exc.detail)
+        message = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else "没有这个页面。"
+        return services.render(
+            request, "error.html", status_code=exc.status_code, message=message, code=exc.status_code
+        )
 
     @app.exception_handler(InspectError)
     async def user_error(request: Request, exc: InspectError) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": str(exc)}, status_code=422)
-        return services.render(request, "error.html", status_code=422, message=str(exc))
+        return services.render(request, "error.html", status_code=422, message=str(exc), code=422)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -86,4 +91,4 @@ def _handlers(app: FastAPI, services: Services) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": problems}, status_code=422)
         text = "; ".join(f"{p['where']}: {p['reason']}" for p in problems)
-        return services.render(request, "error.html", status_code=422, message=text)
+        return services.render(request, "error.html", status_code=422, message=text, code=422)

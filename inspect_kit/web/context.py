@@ -28,7 +28,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 def china_now() -> dt.datetime:
     """China Standard Time, naive, to the second: the clock the CLI uses for records."""
-    from inspect_kit.draw.seeds import CST
+    from inspect_kit.draw.service import CST
 
     return dt.datetime.now(CST).replace(tzinfo=None, microsecond=0)
 
@@ -42,6 +42,7 @@ class Services:
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     secure_cookies: bool = False  # always mark cookies Secure (behind an HTTPS proxy)
     max_upload_bytes: int = 10 * 1024 * 1024
+    notices_dir: Path = Path("notices")  # where the coordinators' published notices (PDF) are written
     demo: bool = False
 
     @cached_property

@@ -86,7 +86,7 @@ class Unsealing(Base):
 class Draw(Base):
     """One draw of (matter, period). `seed` is the PUBLIC seed (the beacon's randomness, the
     lottery result, the witnessed dice); `derived_seed` is the per-draw seed the tickets use
-    (inspect_kit.draw.seeds.derive_seed), NULL only for draws made before per-draw seeds."""
+    (inspect_kit.draw.core.seeds.derive_seed), NULL only for draws made before per-draw seeds."""
 
     __tablename__ = "draws"
     id: Mapped[int] = mapped_column(primary_key=True)

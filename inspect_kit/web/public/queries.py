@@ -368,7 +368,7 @@ def draw_page(engine: Engine, matter: str, period: str) -> DrawPage:
 
 def draw_bundle(engine: Engine, matter: str, period: str) -> dict[str, Any]:
     """The verification bundle of the current draw of (matter, period); NotPublic while sealed."""
-    from inspect_kit.draw.export import export_bundle
+    from inspect_kit.draw.service import export_bundle
 
     with engine.connect() as conn:
         current = _current_draws(conn).get((matter, period))

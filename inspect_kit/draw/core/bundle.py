@@ -17,7 +17,7 @@ Version 2 (draws from the database since per-draw seeds) keeps every key above �
 seed the tickets use, so the citizen's check is unchanged — and adds the record of the draw's
 procedure: the seed derivation, the structured seed source with its evidence, the commitment, the
 frames frozen for the period, the earlier samples of an annual-coverage year and the transparency
-log entries (see inspect_kit.draw.record, which checks them). Version 1 bundles (and list-file
+log entries (see inspect_kit.draw.core.record, which checks them). Version 1 bundles (and list-file
 draws, which have no commitment) still verify, without those checks.
 """
 
@@ -156,7 +156,7 @@ def _rule_from_entry(entry: Mapping[str, Any]) -> Rule:
 
 
 @dataclass
-class VerifyReport:
+class DrawVerifyReport:
     ok: bool
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # facts that are not failures (e.g. no commitment)
@@ -216,7 +216,7 @@ def _preview(ids: Sequence[str], limit: int = 8) -> str:
     return f"[{shown}{f', … ({len(ids) - limit} more)' if len(ids) > limit else ''}]"
 
 
-def verify_bundle(bundle: Mapping[str, Any], expected: Expected = Expected()) -> VerifyReport:
+def verify_bundle(bundle: Mapping[str, Any], expected: Expected = Expected()) -> DrawVerifyReport:
     """Re-derive hash, sizes, sample and tickets from the bundle alone; list every mismatch.
 
     A version-2 bundle's record (commitment, seed derivation and source, order of events, log
@@ -226,7 +226,7 @@ def verify_bundle(bundle: Mapping[str, Any], expected: Expected = Expected()) ->
         problems = frame_problems(bundle["frame"]["rows"])
         problems = [f"frame: {p}" for p in problems]
     if problems:
-        return VerifyReport(False, problems)
+        return DrawVerifyReport(False, problems)
     rows = canonical_rows(bundle["frame"]["rows"])
     stated_hash, actual_hash = bundle["frame"]["sha256"], frame_sha256(rows)
     if stated_hash != actual_hash:
@@ -251,7 +251,7 @@ def verify_bundle(bundle: Mapping[str, Any], expected: Expected = Expected()) ->
                 "cannot be checked against it"
             )
         notes.append("no commitment: nothing shows that the seed was chosen after the frame was frozen")
-    return VerifyReport(not problems, problems, notes)
+    return DrawVerifyReport(not problems, problems, notes)
 
 
 def _check_strata(bundle: Mapping[str, Any], counts: Counter[str]) -> tuple[dict[str, int], list[str]]:

@@ -14,19 +14,23 @@ import datetime as dt
 import json
 import zlib
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Row, insert, select
 
-from inspect_kit.assign.eligibility import History, InspectorRow, Rules, TaskRow, build_eligibility
-from inspect_kit.assign.experts import draw_expert_substitute
-from inspect_kit.assign.records import DRAW_MARK, assignment_row
-from inspect_kit.assign.rows import declared_conflicts, effective_team, inspector_rows, member_rows
+from inspect_kit.assign.core.eligibility import History, InspectorRow, Rules, TaskRow, build_eligibility
+from inspect_kit.assign.core.experts import draw_expert_substitute
+from inspect_kit.assign.core.record import DRAW_MARK, core_assignment, default_substitute_seed
+from inspect_kit.assign.store.records import assignment_row
+from inspect_kit.assign.store.rows import declared_conflicts, effective_team, inspector_rows, member_rows
 from inspect_kit.config import Config
-from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError
 from inspect_kit.storage.models import Task, TeamMember
 from inspect_kit.transparency.store import append_pending
+
+if TYPE_CHECKING:
+    from inspect_kit.assign.core.fractional import Fractional
 
 
 @dataclass(frozen=True)
@@ -44,38 +48,13 @@ class SubstitutionInfo:
     team: list[str]  # cert_nos after the substitution
 
 
-def default_substitute_seed(assignment_seed: str, task_no: str, cert_no: str) -> str:
-    """The seed of a substitute draw when none is given: "{seed}:substitute:{task_no}:{cert_no}"."""
-    return f"{assignment_seed}:substitute:{task_no}:{cert_no}"
-
-
-def core_assignment(fractional, teams: Mapping[str, Iterable[str]]):
-    """A core Assignment holding the given officer teams (for draw_substitute)."""
-    from inspect_kit.assign import Assignment as CoreAssignment
-
-    g = fractional.graph
-    dept = dict(zip(g.officer_ids, g.officer_departments))
-    by_department: dict[str, dict[str, tuple[str, ...]]] = {}
-    loads = dict.fromkeys(g.officer_ids, 0)
-    for task, certs in teams.items():
-        for d in {dept[c] for c in certs}:
-            by_department.setdefault(task, {})[d] = tuple(sorted(c for c in certs if dept[c] == d))
-        for c in certs:
-            loads[c] += 1
-    return CoreAssignment(
-        seed="-",
-        fractional_sha256=fractional.sha256,
-        teams={t: tuple(sorted(c)) for t, c in teams.items()},
-        by_department=by_department,
-        loads=loads,
-    )
-
-
-def _eligible_now(conn: Connection, a, task: TaskRow, people: Iterable[InspectorRow], on: dt.date | None):
+def _eligible_now(
+    conn: Connection, a: Row[Any], task: TaskRow, people: Iterable[InspectorRow], on: dt.date | None
+) -> tuple[set[str], set[str]]:
     """The stored rules re-applied to today's registry for one task: who is eligible now (officers, experts)."""
     stored = a.inputs.get("rules", {})
     window = (on, on) if on else tuple(dt.date.fromisoformat(d) for d in stored["window"])
-    demand = next((t["demand"] for t in a.inputs["tasks"] if t["id"] == task.task_no), {})
+    demand: dict[str, int] = next((t["demand"] for t in a.inputs["tasks"] if t["id"] == task.task_no), {})
     rules = Rules(
         qualifications=frozenset(stored["qualifications"]),
         demand=demand,
@@ -107,7 +86,7 @@ def substitute(
     among the task's other eligible experts.
     """
     from inspect_kit.assign import Fractional, draw_substitute
-    from inspect_kit.draw.tasks import task_by_no
+    from inspect_kit.draw.store.tasks import task_by_no
 
     if not (reason and reason.strip()):
         raise InspectError("a substitute needs --reason: it is kept with the record")
@@ -191,7 +170,7 @@ def substitute(
     )
 
 
-def _slot_officers(fractional, task_no: str, leaving: str) -> list[str]:
+def _slot_officers(fractional: Fractional, task_no: str, leaving: str) -> list[str]:
     g = fractional.graph
     dept = g.officer_departments[g.officer_index[leaving]]
     out = []
@@ -202,7 +181,7 @@ def _slot_officers(fractional, task_no: str, leaving: str) -> list[str]:
     return out
 
 
-def _officer_teams(conn: Connection, a, people: Mapping[int, InspectorRow]) -> dict[str, list[str]]:
+def _officer_teams(conn: Connection, a: Row[Any], people: Mapping[int, InspectorRow]) -> dict[str, list[str]]:
     """task_no → current officer cert_nos of every task of the assignment (its substitutes applied)."""
     tasks = dict(conn.execute(select(Task.id, Task.task_no).where(Task.draw_id == a.draw_id)).all())
     rows = member_rows(conn, list(tasks))

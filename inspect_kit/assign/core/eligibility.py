@@ -37,9 +37,12 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from inspect_kit.avoidance import AvoidanceRules, Reason, english, officer_reason, task_reasons
+
+if TYPE_CHECKING:
+    from inspect_kit.assign.core.model import Instance
 
 INPUTS_FORMAT = "inspect-kit/assign-inputs"
 INPUTS_VERSION = 1
@@ -291,18 +294,20 @@ def inputs_sha256(doc: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(doc)).hexdigest()
 
 
-def instance_from_inputs(doc: Mapping[str, Any], labels: Mapping[str, str] | None = None):
+def instance_from_inputs(doc: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> Instance:
     """The core's Instance described by a stored inputs document (sparse eligibility)."""
     import numpy as np
     import scipy.sparse as sp
 
-    from inspect_kit.assign.model import Instance, Officer, Task
+    from inspect_kit.assign.core.model import Instance, Officer, TaskDemand
 
     officers = [Officer(o["id"], o["department"], o["cap"]) for o in doc["officers"]]
     index = {o.id: i for i, o in enumerate(officers)}
-    tasks, rows, cols = [], [], []
+    tasks: list[TaskDemand] = []
+    rows: list[int] = []
+    cols: list[int] = []
     for j, t in enumerate(doc["tasks"]):
-        tasks.append(Task(t["id"], {d: int(n) for d, n in t["demand"].items()}, (labels or {}).get(t["id"], "")))
+        tasks.append(TaskDemand(t["id"], {d: int(n) for d, n in t["demand"].items()}, (labels or {}).get(t["id"], "")))
         for cert in t["eligible"]:
             rows.append(index[cert])
             cols.append(j)

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from inspect_kit.config.models import Matter
-from inspect_kit.draw.coverage import CoverageRule
-from inspect_kit.draw.quota import QuotaRule
+from inspect_kit.draw.core.coverage import CoverageRule
+from inspect_kit.draw.core.quota import QuotaRule
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.storage.models import Entity, Inspector, InspectorQualification, Task
@@ -51,7 +51,7 @@ def qualified_officers(conn: Connection, matter: Matter, as_of: dt.date) -> int:
 
 def earlier_draws(conn: Connection, matter: Matter, period: Period) -> list[tuple[str, int]]:
     """(period, draw id) of the matter's current draws earlier in the same year, oldest first."""
-    from inspect_kit.draw.tasks import current_draw_ids
+    from inspect_kit.draw.store.tasks import current_draw_ids
 
     found = [
         (p, i)

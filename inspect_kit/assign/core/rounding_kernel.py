@@ -23,7 +23,10 @@ walk.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
+import numpy.typing as npt
 
 from inspect_kit.hashing import sha256_block
 
@@ -41,7 +44,13 @@ def available() -> bool:
 
 
 def round_compiled(
-    n_officers: int, n_slots: int, edge_officer, edge_slot, values, scale: int, stream: HashStream
+    n_officers: int,
+    n_slots: int,
+    edge_officer: npt.ArrayLike,
+    edge_slot: npt.ArrayLike,
+    values: npt.ArrayLike,
+    scale: int,
+    stream: HashStream,
 ) -> list[int] | None:
     """The walk's final values, with stream.counter advanced as the Python walk would; None when
     the kernel gives up (a block that might be rejected, or an instance outside its bounds)."""
@@ -65,14 +74,16 @@ def round_compiled(
     if used == _GAVE_UP:
         return None
     stream.counter = first + int(used)
-    return units.tolist()
+    out: list[int] = units.tolist()
+    return out
 
 
-_compiled = None
-_below = None  # the compiled _below_python, set by _kernel()
+# numba's dispatchers, set by _kernel(); typed Any: numba ships no types for them.
+_compiled: Any = None
+_below: Any = None  # the compiled _below_python; _walk calls it by this name
 
 
-def _kernel():
+def _kernel() -> Callable[..., int]:
     """The compiled walk (numba is imported, and the kernel compiled or loaded, on first use only)."""
     global _compiled, _below
     if _compiled is None:
@@ -80,10 +91,11 @@ def _kernel():
 
         _below = numba.njit(cache=True, nogil=True)(_below_python)  # _walk calls it by this name
         _compiled = numba.njit(cache=True, nogil=True)(_walk)
-    return _compiled
+    kernel: Callable[..., int] = _compiled
+    return kernel
 
 
-def _below_python(words, k, m):
+def _below_python(words: npt.NDArray[np.uint64], k: int, m: int) -> int | np.int64:
     """Block k mod m (m < 2**32), or -1 if the block might be rejected by HashStream.below."""
     ones = np.uint64(0xFFFFFFFFFFFFFFFF)
     if words[k, 0] == ones and words[k, 1] == ones and words[k, 2] == ones:
@@ -99,7 +111,15 @@ def _below_python(words, k, m):
     return np.int64(r)
 
 
-def _walk(n_officers, n_slots, edge_officer, edge_slot, value, scale, words):  # noqa: C901  # pragma: no cover - compiled port of round_walk, line for line
+def _walk(  # noqa: C901  # pragma: no cover - compiled port of round_walk, line for line
+    n_officers: int,
+    n_slots: int,
+    edge_officer: npt.NDArray[np.int64],
+    edge_slot: npt.NDArray[np.int64],
+    value: npt.NDArray[np.int64],
+    scale: int,
+    words: npt.NDArray[np.uint64],
+) -> int:
     """The walk of rounding.round_dependently on arrays; returns the number of blocks used, or -1."""
     n_edges = value.shape[0]
     n_vertices = n_officers + n_slots

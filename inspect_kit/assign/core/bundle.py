@@ -1,36 +1,30 @@
-"""Verification: `export_bundle` (everything needed to re-derive an assignment without the
-database; it holds the teams, so it is confidential until the entities are notified),
-`verify_bundle` (hashes, teams and experts re-derived from the fractional solution and the seed,
-every rule, every substitute) and `verify_assignment(s)` (the same, checked against the draw).
+"""The assignment bundle checked offline: `verify_bundle` re-derives an exported assignment from the
+bundle alone (hashes, teams and experts from the fractional solution and the seed, every rule, every
+substitute). Pure: no database, files or clock; store/verify.py exports bundles and checks stored
+assignments with it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import Engine, select
-
-from inspect_kit.assign.eligibility import inputs_sha256, instance_from_inputs
-from inspect_kit.assign.experts import draw_expert_substitute, draw_experts
-from inspect_kit.assign.record_substitute import core_assignment, default_substitute_seed
-from inspect_kit.assign.records import assignment_row, split_reason
-from inspect_kit.assign.rows import chunks, member_rows
-from inspect_kit.assign.run import ALGORITHM_NAME, short_list
+from inspect_kit.assign.core.eligibility import inputs_sha256, instance_from_inputs
+from inspect_kit.assign.core.experts import draw_expert_substitute, draw_experts
+from inspect_kit.assign.core.record import (
+    core_assignment,
+    short_list,
+)
 from inspect_kit.errors import InspectError
-from inspect_kit.storage.models import Assignment as AssignmentRow
-from inspect_kit.storage.models import Draw, Inspector, Task
 
 BUNDLE_FORMAT = "inspect-kit/assign-bundle"
 BUNDLE_VERSION = 1
 
 
 @dataclass
-class VerifyReport:
+class AssignmentVerifyReport:
     what: str
     ok: bool = True
     problems: list[str] = field(default_factory=list)
@@ -40,93 +34,12 @@ class VerifyReport:
         self.problems.append(problem)
 
 
-def export_bundle(engine: Engine, assignment_id: int) -> dict[str, Any]:
-    """Everything needed to re-derive and check an assignment without the database.
-
-    Holds the teams: confidential until the entities are notified.
-    """
-    with engine.connect() as conn:
-        a = assignment_row(conn, assignment_id)
-        d = conn.execute(select(Draw.matter_code, Draw.period, Draw.drawn_at).where(Draw.id == a.draw_id)).first()
-        tasks = dict(conn.execute(select(Task.id, Task.task_no).where(Task.draw_id == a.draw_id)).all())
-        rows = [r for rs in member_rows(conn, list(tasks)).values() for r in rs if r.assignment_id == a.id]
-        rows.sort(key=lambda r: r.id)
-        people = {}
-        for part in chunks(sorted({r.inspector_id for r in rows})):
-            people.update(
-                {
-                    r.id: r
-                    for r in conn.execute(
-                        select(Inspector.id, Inspector.cert_no, Inspector.kind).where(Inspector.id.in_(part))
-                    )
-                }
-            )
-    by_id = {r.id: r for r in rows}
-    teams: dict[str, dict[str, list[str]]] = {}
-    subs = []
-    for r in rows:
-        cert = people[r.inspector_id].cert_no
-        if r.role in ("officer", "expert"):
-            team = teams.setdefault(tasks[r.task_id], {"officers": [], "experts": [], "probabilities": []})
-            team["officers" if r.role == "officer" else "experts"].append(cert)
-            if r.role == "officer":
-                team["probabilities"].append(r.probability)
-            continue
-        old = by_id.get(r.replaces_id)
-        reason, meta = split_reason(r.reason)
-        leaving = people[old.inspector_id].cert_no if old is not None else None
-        kind = (
-            "expert"
-            if old is not None and (people[old.inspector_id].kind != "officer" or old.role == "expert")
-            else "officer"
-        )
-        subs.append(
-            {
-                "task": tasks[r.task_id],
-                "leaving": leaving,
-                "substitute": cert,
-                "kind": kind,
-                "probability": r.probability,
-                "seed": meta.get("seed")
-                or (default_substitute_seed(a.seed, tasks[r.task_id], leaving) if leaving else None),
-                "unavailable": meta.get("unavailable", []),
-                "reason": reason,
-                "added_at": r.added_at.isoformat(),
-            }
-        )
-    return {
-        "format": BUNDLE_FORMAT,
-        "version": BUNDLE_VERSION,
-        "algorithm": {"name": a.algorithm, "version": a.algorithm_version},
-        "matter": a.matter_code,
-        "period": a.period,
-        "seed": a.seed,
-        "seed_source": a.seed_source,
-        "inputs_sha256": a.inputs_sha256,
-        "inputs": a.inputs,
-        "fractional_sha256": a.fractional_sha256,
-        "fractional": zlib.decompress(a.fractional_blob).decode("utf-8"),
-        "teams": [{"task": t, **teams[t]} for t in sorted(teams)],
-        "substitutions": subs,
-        "record": {
-            "assignment_id": a.id,
-            "draw_id": a.draw_id,
-            "created_at": a.created_at.isoformat(),
-            "pair_cap": a.pair_cap,
-            "reassignment_of": a.reassignment_of,
-            "reason": a.reason,
-            "draw": {"matter": d.matter_code, "period": d.period, "drawn_at": d.drawn_at.isoformat()} if d else None,
-            "draw_tasks": sorted(tasks.values()),
-        },
-    }
-
-
-def verify_bundle(bundle: Mapping[str, Any], resolve: bool = False) -> VerifyReport:
+def verify_bundle(bundle: Mapping[str, Any], resolve: bool = False) -> AssignmentVerifyReport:
     """Re-derive an exported assignment: hashes, teams from (fractional, seed), every rule, substitutes.
 
     With resolve=True the fractional solution is also solved again from the inputs and compared.
     """
-    rep = VerifyReport(f"assignment {bundle.get('matter')} {bundle.get('period')}")
+    rep = AssignmentVerifyReport(f"assignment {bundle.get('matter')} {bundle.get('period')}")
     try:
         _verify_bundle(bundle, rep, resolve)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -134,7 +47,7 @@ def verify_bundle(bundle: Mapping[str, Any], resolve: bool = False) -> VerifyRep
     return rep
 
 
-def _verify_bundle(bundle: Mapping[str, Any], rep: VerifyReport, resolve: bool) -> None:  # noqa: C901 - one check after another, each one line
+def _verify_bundle(bundle: Mapping[str, Any], rep: AssignmentVerifyReport, resolve: bool) -> None:  # noqa: C901 - one check after another, each one line
     from inspect_kit.assign import (
         AssignmentInputInvalid,
         ForbiddenPairsUnresolved,
@@ -292,44 +205,3 @@ def _rule_problems(
                     f"{cert} has {n} tasks; the fractional solution expects {float(expected):g} (floor or ceiling)"
                 )
     return problems
-
-
-def verify_assignment(engine: Engine, assignment_id: int, resolve: bool = False) -> VerifyReport:
-    """Re-derive one stored assignment (see verify_bundle) and check it against its draw."""
-    bundle = export_bundle(engine, assignment_id)
-    rep = verify_bundle(bundle, resolve)
-    rec = bundle["record"]
-    rep.what = f"assignment #{assignment_id} ({bundle['matter']} {bundle['period']})"
-    inputs = bundle["inputs"]
-    if bundle["algorithm"]["name"] != ALGORITHM_NAME:
-        rep.fail(f"unknown algorithm {bundle['algorithm']['name']!r}")
-    if (inputs.get("matter"), inputs.get("period"), inputs.get("draw_id")) != (
-        bundle["matter"],
-        bundle["period"],
-        rec["draw_id"],
-    ):
-        rep.fail("the inputs name another matter, period or draw than the record")
-    draw = rec["draw"]
-    if draw is None or (draw["matter"], draw["period"]) != (bundle["matter"], bundle["period"]):
-        rep.fail(f"draw #{rec['draw_id']} is not a draw of {bundle['matter']} {bundle['period']}")
-    elif dt.datetime.fromisoformat(rec["created_at"]) < dt.datetime.fromisoformat(draw["drawn_at"]):
-        rep.fail(f"the assignment ({rec['created_at']}) predates its draw ({draw['drawn_at']})")
-    if sorted(t["id"] for t in inputs.get("tasks", [])) != rec["draw_tasks"]:
-        rep.fail(f"the inputs' tasks are not the tasks of draw #{rec['draw_id']}")
-    if abs(float(inputs.get("pair_cap", -1)) - rec["pair_cap"]) > 1e-12:
-        rep.fail("the record's pair cap is not the inputs' pair cap")
-    for s in bundle["substitutions"]:
-        if dt.datetime.fromisoformat(s["added_at"]) < dt.datetime.fromisoformat(rec["created_at"]):
-            rep.fail(f"substitute {s['substitute']} on {s['task']} predates the assignment")
-    return rep
-
-
-def verify_assignments(engine: Engine) -> list[tuple[str, bool, list[str]]]:
-    """Every stored assignment, re-derived: (what, ok, problems) each (what `inspect verify` prints)."""
-    with engine.connect() as conn:
-        ids = list(conn.execute(select(AssignmentRow.id).order_by(AssignmentRow.id)).scalars())
-    out = []
-    for i in ids:
-        rep = verify_assignment(engine, i)
-        out.append((rep.what, rep.ok, rep.problems))
-    return out

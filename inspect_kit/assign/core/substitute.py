@@ -104,6 +104,7 @@ def draw_substitute(
     denominator = math.lcm(*(p.denominator for p in probabilities.values()))
     draw = HashStream(f"{seed}\t{task_id}\t{leaving}", "substitute").below(denominator)
     cumulative = 0
+    chosen = ""  # set below: the cumulative weights reach the denominator, and draw < denominator
     for oid, p in probabilities.items():
         cumulative += p.numerator * (denominator // p.denominator)
         if draw < cumulative:

@@ -99,7 +99,7 @@ class _DepartmentLP:
         )
         b_ub = self.cap[ub_officers]
 
-        result = linprog(
+        result = linprog(  # type: ignore[call-overload]  # scipy-stubs omit the sparse A_ub/A_eq HiGHS accepts
             var_cost,
             A_ub=a_ub,
             b_ub=b_ub,

@@ -1,7 +1,7 @@
 """A draw's record, pure: the commitment document, the sample digest, and every check of a
 bundle's record block that does not need the database.
 
-Version 2 bundles (``inspect_kit.draw.bundle``) carry, beside the frame, quotas and sample:
+Version 2 bundles (``inspect_kit.draw.core.bundle``) carry, beside the frame, quotas and sample:
 
     "seed_derivation": {"rule", "public_seed", "ticket_group", "period", "salt"?}   # seeds.derive_seed
     "seed_source": {kind, ... , "evidence": {...}}      # the committed source and what proves the value
@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inspect_kit.draw.seeds import SEED_RULE, SeedError, SeedSource, derive_seed, salt_commitment, verify_evidence
+from inspect_kit.draw.core.seeds import SEED_RULE, SeedError, SeedSource, derive_seed, salt_commitment, verify_evidence
 from inspect_kit.transparency.chain import content_sha256, entry_from_dict, head_problems, segment_problems
 
 

@@ -1,4 +1,4 @@
-"""The database read into plain rows for the pure core (`inspect_kit.assign.eligibility`).
+"""The database read into plain rows for the pure core (`inspect_kit.assign.core.eligibility`).
 
 The inspector registry, a draw's tasks, declared conflicts, the team members of tasks (with a
 task's current team: its latest assignment, substitutes applied) and the history the conflict
@@ -15,9 +15,9 @@ from typing import Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, select
 
-from inspect_kit.assign.eligibility import History, InspectorRow, Rules, TaskRow
+from inspect_kit.assign.core.eligibility import History, InspectorRow, Rules, TaskRow
 from inspect_kit.config.models import Matter
-from inspect_kit.draw.tasks import current_draw_ids, current_tasks
+from inspect_kit.draw.store.tasks import current_draw_ids, current_tasks
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period
 from inspect_kit.storage.helpers import chunks  # noqa: E402  (re-exported for the assign modules)

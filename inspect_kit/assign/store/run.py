@@ -4,6 +4,9 @@
 All or nothing: when any matter cannot be staffed, ValidationFailed names every task that cannot
 be staffed and why (the core's infeasibility, with the reasons officers were excluded), and nothing
 is written.
+
+One module over 400 lines on purpose: `assign_teams` is `check_inputs` plus the seed and the write,
+and both share the preparation step by step.
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ import datetime as dt
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 
-from inspect_kit.assign.eligibility import (
+from inspect_kit.assign.core.eligibility import (
     InspectorRow,
     Rules,
     TaskRow,
@@ -26,21 +29,23 @@ from inspect_kit.assign.eligibility import (
     instance_from_inputs,
     why_text,
 )
-from inspect_kit.assign.experts import draw_experts
-from inspect_kit.assign.records import AssignmentInfo, get_assignment
-from inspect_kit.assign.rows import inspector_rows, read_history, task_rows
+from inspect_kit.assign.core.experts import draw_experts
+from inspect_kit.assign.core.record import ALGORITHM_NAME, ALGORITHM_VERSION, short_list
+from inspect_kit.assign.store.records import AssignmentInfo, get_assignment
+from inspect_kit.assign.store.rows import inspector_rows, read_history, task_rows
 from inspect_kit.config import Config
 from inspect_kit.config.models import Matter
-from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.periods import Period, matters_for, parse_period
 from inspect_kit.storage.bulk import bulk_insert
+from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Assignment as AssignmentRow
 from inspect_kit.storage.models import Draw, TeamMember
 from inspect_kit.transparency.store import append_pending
 
-ALGORITHM_NAME = "lp-dependent-rounding"  # Jecmen et al. 2020 LP + Gandhi et al. 2006 rounding, SHA-256 stream
-ALGORITHM_VERSION = "1"
+if TYPE_CHECKING:
+    from inspect_kit.assign.core.sampling import Assignment as CoreAssignment
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,7 @@ def _explain(matter: Matter, problem: Any, el: Any) -> Problem:
     return Problem(f"{matter.code}: {problem.reason}")
 
 
-def _sample(prep: _Prepared, seed: str):
+def _sample(prep: _Prepared, seed: str) -> tuple[CoreAssignment, dict[str, tuple[str, ...]]]:
     from inspect_kit.assign import ForbiddenPairsUnresolved, sample_assignment
 
     try:
@@ -358,25 +363,25 @@ def _store(
     reason: str | None,
 ) -> int:
     fr = prep.fractional
-    aid = conn.execute(
-        insert(AssignmentRow.__table__).values(
-            matter_code=prep.matter.code,
-            period=prep.period.label,
-            draw_id=prep.draw_id,
-            seed=seed,
-            seed_source=seed_source,
-            algorithm=ALGORITHM_NAME,
-            algorithm_version=ALGORITHM_VERSION,
-            created_at=now,
-            pair_cap=prep.rules.pair_cap,
-            inputs_sha256=prep.inputs_sha256,
-            fractional_sha256=fr.sha256,
-            fractional_blob=zlib.compress(fr.canonical_bytes(), 6),
-            inputs=prep.inputs,
-            reassignment_of=reassignment_of,
-            reason=reason,
-        )
-    ).inserted_primary_key[0]
+    aid = insert_id(
+        conn,
+        AssignmentRow.__table__,
+        matter_code=prep.matter.code,
+        period=prep.period.label,
+        draw_id=prep.draw_id,
+        seed=seed,
+        seed_source=seed_source,
+        algorithm=ALGORITHM_NAME,
+        algorithm_version=ALGORITHM_VERSION,
+        created_at=now,
+        pair_cap=prep.rules.pair_cap,
+        inputs_sha256=prep.inputs_sha256,
+        fractional_sha256=fr.sha256,
+        fractional_blob=zlib.compress(fr.canonical_bytes(), 6),
+        inputs=prep.inputs,
+        reassignment_of=reassignment_of,
+        reason=reason,
+    )
     ins = prep.inspectors
     per_task = prep.rules.experts_per_task
     rows = []
@@ -410,8 +415,3 @@ def _store(
             )
     bulk_insert(conn, TeamMember.__table__, rows)
     return aid
-
-
-def short_list(items: Iterable[str], limit: int = 8) -> str:
-    items = list(items)
-    return ", ".join(items[:limit]) + (f" … ({len(items)} in all)" if len(items) > limit else "")

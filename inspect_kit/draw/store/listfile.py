@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspect_kit.draw.bundle import build_bundle
-from inspect_kit.draw.quota import QuotaRule
-from inspect_kit.draw.seeds import SeedError, check_seed_text
+from inspect_kit.draw.core.bundle import build_bundle
+from inspect_kit.draw.core.quota import QuotaRule
+from inspect_kit.draw.core.seeds import SeedError, check_seed_text
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.registry import uscc
 from inspect_kit.registry.tabular import read_table

@@ -26,16 +26,19 @@ class Officer:
 
 
 @dataclass(frozen=True, eq=False)
-class Task:
+class TaskDemand:
+    """A task of the instance: how many officers of each department its team needs (the stored
+    tasks row is another thing: inspect_kit.storage.models.Task)."""
+
     id: str
     demand: Mapping[str, int]  # department -> number of its officers on the team
     label: str = ""  # e.g. "entity 某某厂, township 城关镇"; used in messages only, never hashed
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "demand", dict(self.demand))  # a private copy: callers may reuse theirs
 
     @classmethod
-    def of(cls, id: str, department: str, team_size: int = DEFAULT_TEAM_SIZE, label: str = "") -> Task:
+    def of(cls, id: str, department: str, team_size: int = DEFAULT_TEAM_SIZE, label: str = "") -> TaskDemand:
         """A single-department task (the common case)."""
         return cls(id=id, demand={department: team_size}, label=label)
 
@@ -53,13 +56,13 @@ class Instance:
     """
 
     officers: Sequence[Officer]
-    tasks: Sequence[Task]
+    tasks: Sequence[TaskDemand]
     eligible: object
     pair_cap: float = DEFAULT_PAIR_CAP
     forbidden_pairs: Iterable[tuple[str, str]] = field(default=())  # e.g. last period's teams
     scale: int = GRID_SCALE
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Freeze the lists (a generator of forbidden pairs would otherwise be used up by the first
         # reader, and a later hash of the same instance would silently differ).
         object.__setattr__(self, "officers", tuple(self.officers))

@@ -16,7 +16,7 @@ def draw_experts(eligible: Mapping[str, Sequence[str]], per_task: int, seed: str
     Tasks in task-number order; for each, a partial Fisher–Yates shuffle of its sorted eligible
     experts (for i < per_task: swap i with i + below(n − i)) on the stream HashStream(seed, "experts").
     """
-    from inspect_kit.assign.randomness import HashStream
+    from inspect_kit.assign.core.randomness import HashStream
 
     if per_task <= 0:
         return {}
@@ -34,7 +34,7 @@ def draw_experts(eligible: Mapping[str, Sequence[str]], per_task: int, seed: str
 
 def draw_expert_substitute(candidates: Iterable[str], seed: str, task_no: str, leaving: str) -> tuple[str, Fraction]:
     """A replacement expert, uniform among `candidates`, from HashStream("{seed}\\t{task}\\t{leaving}", "experts-substitute")."""
-    from inspect_kit.assign.randomness import HashStream
+    from inspect_kit.assign.core.randomness import HashStream
 
     pool = sorted(candidates)
     if not pool:

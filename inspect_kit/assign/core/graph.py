@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -193,8 +193,9 @@ def build_slot_graph(instance: Instance) -> SlotGraph:
     task_order = sorted(range(len(instance.tasks)), key=lambda j: instance.tasks[j].id)
     officers = [instance.officers[i] for i in officer_order]
     tasks = [instance.tasks[j] for j in task_order]
-    eligible = instance.eligible
-    if sp.issparse(eligible):
+    eligible: Any = instance.eligible  # a numpy array or any scipy sparse matrix (see Instance)
+    sparse = sp.issparse(eligible)
+    if sparse:
         eligible = sp.csr_matrix(eligible)[officer_order][:, task_order].tocsc().astype(bool)
     else:
         eligible = np.asarray(eligible).astype(bool)[np.ix_(officer_order, task_order)]
@@ -218,7 +219,7 @@ def build_slot_graph(instance: Instance) -> SlotGraph:
         if len(rows) == 0:
             continue
         block = eligible[rows][:, slot_task_index_arr[slots]]
-        r, c = block.nonzero() if sp.issparse(block) else np.nonzero(block)
+        r, c = block.nonzero() if sparse else np.nonzero(block)
         edge_officers.append(rows[r])
         edge_slots.append(slots[c])
     edge_slot = np.concatenate(edge_slots) if edge_slots else np.zeros(0, np.int64)

@@ -1,5 +1,5 @@
 """Draws computed inside PostgreSQL: tickets, per-stratum selection and tasks, byte-identical to
-inspect_kit.draw.sampler (and so to the `consistent-sampler` package).
+inspect_kit.draw.core.sampler (and so to the `consistent-sampler` package).
 
 Used by inspect_kit.draw.service on PostgreSQL when a frame has at least
 ``settings.draw.in_database_min_rows`` rows. The frozen frame (the stored blob, whose SHA-256 is
@@ -31,8 +31,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DataError
 
-from inspect_kit.draw.frame import frame_chunks
-from inspect_kit.draw.record import sample_sha256
+from inspect_kit.draw.core.frame import frame_chunks
+from inspect_kit.draw.core.record import sample_sha256
 from inspect_kit.errors import InspectError
 
 _M = 10**9

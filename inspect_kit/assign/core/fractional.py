@@ -102,8 +102,16 @@ def _parse(data: bytes) -> Fractional:
     except (KeyError, IndexError, ValueError):
         raise _reject("lines 2-4 must give instance, scale and pair_cap") from None
 
-    officers, slots, edges, forbidden = [], [], [], []
-    sections = {"officer": (officers, 4), "slot": (slots, 4), "x": (edges, 5), "forbidden": (forbidden, 3)}
+    officers: list[list[str]] = []
+    slots: list[list[str]] = []
+    edges: list[list[str]] = []
+    forbidden: list[list[str]] = []
+    sections: dict[str, tuple[list[list[str]], int]] = {
+        "officer": (officers, 4),
+        "slot": (slots, 4),
+        "x": (edges, 5),
+        "forbidden": (forbidden, 3),
+    }
     order = list(sections)
     last_section = 0
     for n, f in enumerate(fields[3:], start=5):

@@ -46,7 +46,7 @@ def round_to_grid(graph: SlotGraph, x: np.ndarray) -> np.ndarray:
     scaled = np.clip(x, 0.0, graph.pair_cap_units / scale) * scale
     nearest = np.rint(scaled)
     snapped = np.abs(scaled - nearest) < SNAP
-    base = np.where(snapped, nearest, np.floor(scaled)).astype(np.int64)
+    base: np.ndarray = np.where(snapped, nearest, np.floor(scaled)).astype(np.int64)
     frac = np.where(snapped, 0.0, scaled - base)
 
     need = graph.slot_sizes * scale - np.bincount(graph.edge_slot, weights=base, minlength=graph.n_slots).astype(
@@ -73,14 +73,14 @@ def round_to_grid(graph: SlotGraph, x: np.ndarray) -> np.ndarray:
     heads = np.concatenate([1 + np.arange(n_s), n_s + 1 + graph.edge_officer[open_edges], np.full(n_o, sink)])
     capacity = np.concatenate([need, np.ones(len(open_edges), np.int64), officer_take]).astype(np.int32)
     network = sp.csr_matrix((capacity, (tails, heads)), shape=(sink + 1, sink + 1))
-    flow = maximum_flow(network, 0, sink, method="dinic")
+    flow = maximum_flow(network, 0, sink, method="dinic")  # type: ignore[arg-type]  # stubs list csr_array only; csr_matrix is accepted
     if flow.flow_value != int(need.sum()):
         raise RuntimeError(
             f"grid rounding found {flow.flow_value} of {int(need.sum())} units; "
             "the LP solution violates its constraints beyond tolerance"
         )
     edge_flow = np.asarray(flow.flow[1 + graph.edge_slot[open_edges], n_s + 1 + graph.edge_officer[open_edges]]).ravel()
-    units = base.copy()
+    units: np.ndarray = base.copy()
     units[open_edges] += edge_flow.astype(np.int64)
     problems = grid_problems(graph, units)
     if problems:

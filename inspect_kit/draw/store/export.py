@@ -1,7 +1,7 @@
 """A stored draw as a verification bundle, and its verification against the database.
 
 `export_bundle` writes everything needed to re-derive the draw without the database (format in
-inspect_kit.draw.bundle and inspect_kit.draw.record): the frame, quotas and sample; the public seed,
+inspect_kit.draw.core.bundle and inspect_kit.draw.core.record): the frame, quotas and sample; the public seed,
 its structured source and evidence, the derivation of the per-draw seed; the commitment; every
 frame frozen for the period; for annual coverage the earlier samples of the year; and the
 transparency-log entries from the draw's first record to the current head, with the contents of
@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from inspect_kit.draw.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, VerifyReport, verify_bundle
-from inspect_kit.draw.record import commitment_document
-from inspect_kit.draw.seeds import SEED_RULE
+from inspect_kit.draw.core.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, DrawVerifyReport, verify_bundle
+from inspect_kit.draw.core.record import commitment_document
+from inspect_kit.draw.core.seeds import SEED_RULE
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import parse_period
 from inspect_kit.storage.models import Commitment, Draw, Frame, SealSalt, Task, Unsealing
@@ -182,7 +182,7 @@ def export_bundle(engine: Engine, draw_id: int, *, include_secret: bool = False)
     return bundle
 
 
-def verify_draw(engine: Engine, draw_id: int) -> VerifyReport:
+def verify_draw(engine: Engine, draw_id: int) -> DrawVerifyReport:
     """Re-derive the draw from the database: frame hash, sizes, sample, tickets, seed, record."""
     bundle = export_bundle(engine, draw_id, include_secret=True)
     report = verify_bundle(bundle)

@@ -9,16 +9,17 @@ task does not change an earlier record. A substitute row's reason may end with t
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
-from inspect_kit.assign.rows import MemberRow, chunks, effective_team, member_rows
-from inspect_kit.draw.tasks import current_draw_ids
+from inspect_kit.assign.core.record import split_reason
+from inspect_kit.assign.store.rows import MemberRow, chunks, effective_team, member_rows
+from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.errors import InspectError
+from inspect_kit.storage.helpers import filter_periods
 from inspect_kit.storage.models import Assignment as AssignmentRow
 from inspect_kit.storage.models import Entity, Inspector, Task
 
@@ -26,7 +27,6 @@ CONFIDENTIAL_NOTE = (
     "检查组名单在告知检查对象前保密 — the teams are confidential until the entities are notified; "
     "only the inputs' SHA-256 and the seed may be published (`inspect assign show --public`)."
 )
-DRAW_MARK = "\n[draw] "  # a substitute's stored reason: "{reason}\n[draw] {json: seed, unavailable}"
 
 
 @dataclass(frozen=True)
@@ -111,25 +111,14 @@ class AssignmentInfo:
         return [{"assignment": self.id, "matter": self.matter, "period": self.period, **t.row()} for t in self.teams]
 
 
-def split_reason(text: str | None) -> tuple[str | None, dict[str, Any]]:
-    """A substitute row's reason → (the user's reason, the draw record: seed and excluded officers)."""
-    if text is None or DRAW_MARK not in text:
-        return text, {}
-    reason, _, meta = text.rpartition(DRAW_MARK)
-    try:
-        return reason, json.loads(meta)
-    except ValueError:
-        return text, {}
-
-
-def assignment_row(conn: Connection, assignment_id: int):
+def assignment_row(conn: Connection, assignment_id: int) -> Row[Any]:
     row = conn.execute(select(AssignmentRow.__table__).where(AssignmentRow.id == assignment_id)).first()
     if row is None:
         raise InspectError(f"no assignment #{assignment_id}")
     return row
 
 
-def _teams_of(conn: Connection, a) -> list[Team]:
+def _teams_of(conn: Connection, a: Row[Any]) -> list[Team]:
     tasks = conn.execute(
         select(Task.id, Task.task_no, Task.identifier, Entity.name, Entity.township)
         .join(Entity, Entity.id == Task.entity_id)
@@ -186,7 +175,7 @@ def _teams_of(conn: Connection, a) -> list[Team]:
     return teams
 
 
-def _info(a, teams: list[Team]) -> AssignmentInfo:
+def _info(a: Row[Any], teams: list[Team]) -> AssignmentInfo:
     return AssignmentInfo(
         a.id,
         a.matter_code,
@@ -237,11 +226,8 @@ def list_assignments(
     """Every assignment on record, re-assignments included (without teams); ``year`` takes all of
     its periods (the year's own, its quarters and its months), as `draw list --year` does."""
     stmt = select(AssignmentRow.__table__).order_by(AssignmentRow.period, AssignmentRow.matter_code, AssignmentRow.id)
-    if period:
-        stmt = stmt.where(AssignmentRow.period == period)
-    if year is not None:
-        stmt = stmt.where(AssignmentRow.period.like(f"{int(year):04d}%"))
-    if matter:
-        stmt = stmt.where(AssignmentRow.matter_code == matter)
+    stmt = filter_periods(
+        stmt, AssignmentRow.period, AssignmentRow.matter_code, period=period, matter=matter, year=year
+    )
     with engine.connect() as conn:
         return [_info(a, []) for a in conn.execute(stmt)]

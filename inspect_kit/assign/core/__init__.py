@@ -1,0 +1,1 @@
+"""Pure core of team assignment: plain data in, plain data out; no database, files or clock."""

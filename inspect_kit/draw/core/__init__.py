@@ -1,0 +1,1 @@
+"""Pure core of the draw: plain data in, plain data out; no database, files or clock."""

@@ -1,0 +1,55 @@
+"""Serialising the writers of one (matter, period), and the one-transaction write that turns a
+lost race into a clear error; shared by prepare, run and unseal (inspect_kit.draw.service)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from inspect_kit.errors import InspectError
+from inspect_kit.storage.helpers import write_transaction
+
+T = TypeVar("T")
+
+
+def latest(conn: Connection, table: Any, matter: str, period: str, lock: bool = False) -> Any:
+    stmt = (
+        select(table)
+        .where(table.c.matter_code == matter, table.c.period == period)
+        .order_by(table.c.id.desc())
+        .limit(1)
+    )
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).first()
+
+
+def lock_period(conn: Connection, matter: str, period: str) -> None:
+    """Serialise the commands that commit or draw one (matter, period): on PostgreSQL a transaction
+    advisory lock (released at commit), so the second of two operators sees the first one's records;
+    SQLite is serialised by the write transaction itself (storage.helpers.write_transaction)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"inspect-kit draw {matter} {period}"}
+        )
+
+
+def write(engine: Engine, what: str, work: Callable[[Connection], T]) -> T:
+    """Run ``work(conn)`` in one transaction; a lost race with another writer is a clear error."""
+    try:
+        with write_transaction(engine) as conn:
+            return work(conn)
+    except IntegrityError as exc:
+        raise InspectError(
+            f"someone else {what} at the same time; nothing was written: run the command again "
+            f"({str(exc.orig).splitlines()[0]})"
+        ) from None
+    except OperationalError as exc:
+        if "could not serialize" in str(exc) or "deadlock" in str(exc):
+            raise InspectError(
+                f"someone else {what} at the same time; nothing was written: run the command again"
+            ) from None
+        raise

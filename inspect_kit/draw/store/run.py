@@ -1,0 +1,283 @@
+"""Draw: from exactly the committed frame, with the public seed its source produced, through the
+per-draw seed rule; the tasks are written by one INSERT ... SELECT (see inspect_kit.draw.service).
+Also the one-step draw (`draw_now`: freeze, commit and draw in one transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, text
+
+from inspect_kit.config import Config
+from inspect_kit.config.models import Matter
+from inspect_kit.draw.core.frame import draw_members, draw_stratified, frame_members
+from inspect_kit.draw.core.record import sample_sha256
+from inspect_kit.draw.core.sampler import ALGORITHM_NAME, ALGORITHM_VERSION
+from inspect_kit.draw.core.seeds import SeedError, SeedSource, derive_seed, seed_value
+from inspect_kit.draw.store import indb
+from inspect_kit.draw.store.export import frame_rows_from_blob
+from inspect_kit.draw.store.locking import latest, lock_period, write
+from inspect_kit.draw.store.prepare import as_period, matters_of, prepare_all
+from inspect_kit.draw.store.read import DrawInfo, get_draw, with_warnings
+from inspect_kit.errors import InspectError
+from inspect_kit.periods import Period
+from inspect_kit.storage.helpers import insert_id
+from inspect_kit.storage.models import Commitment, Draw, Frame, ImportBatch, SealSalt
+from inspect_kit.transparency.store import append_pending
+
+
+def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None:
+    last = conn.execute(select(func.max(ImportBatch.at)).where(ImportBatch.kind == "entities")).scalar()
+    if last is not None and last > moment:
+        return (
+            f"the entity registry was imported again at {last:%Y-%m-%d %H:%M}, after the frame was frozen "
+            f"({moment:%Y-%m-%d %H:%M}): the draw uses the frozen frame; prepare again (a re-draw) if it is stale"
+        )
+    return None
+
+
+def _client_sample(frame: Any, seed: str, sizes: dict[str, int]) -> list[tuple[str, str, str, int]]:
+    """(stratum, identifier, ticket, rank) of the draw from the stored frame, in Python: one pass
+    over the blob hashes it and splits it by stratum; a blob that is not plainly canonical is
+    re-read by `draw_stratified`, which names the problem."""
+    sha, _, members = frame_members(frame.frame_blob)
+    if sha != frame.frame_sha256:
+        raise InspectError(f"frame #{frame.id} does not match its stored SHA-256: the database was altered")
+    if members is None:
+        result = draw_stratified(seed, frame_rows_from_blob(frame.frame_blob), sizes)
+    else:
+        result = draw_members(seed, members, sizes, sha)
+        del members
+    return [(stratum, c.id, c.ticket, c.rank) for stratum, c in result.sample]
+
+
+def _sample_table(conn: Connection, sample: list[tuple[str, str, str, int]]) -> str:
+    """The client's sample in a temporary table (k, identifier, stratum, ticket, rank), k = 1.. in
+    (stratum, rank) order, for `_write_tasks`: the join with the registry runs in the database."""
+    table = "inspect_sample"
+    pg = conn.dialect.name == "postgresql"
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {table} (k INTEGER PRIMARY KEY, identifier TEXT, stratum TEXT, "
+        f"ticket TEXT, rank INTEGER){' ON COMMIT DROP' if pg else ''}"
+    )
+    rows = ((k, ident, stratum, ticket, rank) for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1))
+    if pg:
+        raw = conn.connection.driver_connection
+        assert raw is not None  # an open connection has its driver connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        conn.exec_driver_sql(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", list(rows))
+    return table
+
+
+def _write_tasks(conn: Connection, table: str, draw_id: int, prefix: str, n: int) -> None:
+    """One task per row of the sample table, numbered f"{prefix}-{k:03d}" in k order, with the
+    entity's id from the registry: one INSERT ... SELECT; then the table is dropped."""
+    number = (
+        "printf('%03d', s.k)"
+        if conn.dialect.name == "sqlite"
+        else "CASE WHEN s.k < 1000 THEN lpad(s.k::text, 3, '0') ELSE s.k::text END"
+    )
+    inserted = conn.execute(
+        text(
+            "INSERT INTO tasks (draw_id, task_no, entity_id, identifier, stratum, ticket, rank) "
+            f"SELECT :draw_id, :prefix || '-' || {number}, e.id, s.identifier, s.stratum, s.ticket, s.rank "
+            f"FROM {table} s JOIN entities e ON e.identifier = s.identifier ORDER BY s.k"
+        ),
+        {"draw_id": draw_id, "prefix": prefix},
+    ).rowcount
+    if inserted != n:
+        missing = (
+            conn.execute(
+                text(
+                    f"SELECT s.identifier FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM entities e "
+                    "WHERE e.identifier = s.identifier) ORDER BY s.k LIMIT 5"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        raise InspectError(f"drawn entities are missing from the registry: {missing}; nothing was written")
+    conn.execute(text(f"DROP TABLE {table}"))
+
+
+def _run_one(
+    conn: Connection,
+    config: Config,
+    matter: Matter,
+    period: Period,
+    *,
+    now: dt.datetime,
+    values: dict[str, Any],
+    frame_sha256: str | None,
+) -> tuple[int, list[str]]:
+    lock_period(conn, matter.code, period.label)
+    com = latest(conn, Commitment.__table__, matter.code, period.label, lock=True)
+    if com is None:
+        raise InspectError(
+            f"no commitment for {matter.code} {period}: run `inspect draw prepare --period {period} "
+            f"--matter {matter.code} ...` first, publish its frame hash and seed source, then draw"
+        )
+    used = conn.execute(select(Draw.id).where(Draw.commitment_id == com.id)).scalar()
+    if used is not None:
+        raise InspectError(
+            f"{matter.code} {period} was already drawn from commitment #{com.id} (draw #{used}); "
+            "to draw again, prepare a new commitment with --redraw --reason"
+        )
+    frame = conn.execute(select(Frame.__table__).where(Frame.id == com.frame_id)).one()
+    if frame_sha256 is not None and frame_sha256.strip().lower() != frame.frame_sha256:
+        raise InspectError(
+            f"{matter.code} {period}: the published frame hash is {frame_sha256.strip()}, but the "
+            f"committed frame (#{frame.id}) hashes to {frame.frame_sha256}; nothing was drawn"
+        )
+    if now < com.committed_at:
+        raise InspectError("the draw time is before the commitment")
+    source = SeedSource.from_dict(com.source)
+    try:
+        value = seed_value(source, min_length=config.settings.draw.min_seed_length, **values)
+    except SeedError as exc:
+        raise InspectError(f"{matter.code} {period}: {exc}") from None
+    available = source.available_at()
+    if available is not None and now < available:
+        raise InspectError(
+            f"{matter.code} {period}: the seed source ({source.describe()}) is not published yet "
+            f"at {now:%Y-%m-%d %H:%M}"
+        )
+    salt = None
+    if com.sealed:
+        salt = conn.execute(select(SealSalt.salt).where(SealSalt.commitment_id == com.id)).scalar_one()
+    derived = derive_seed(value.seed, com.ticket_group, period.label, salt)
+    sizes = {s["stratum"]: s["n"] for s in frame.strata}
+    in_db = None
+    sample: list[tuple[str, str, str, int]] = []
+    if indb.applies(conn, config.settings.draw.in_database_min_rows, frame.n_rows):
+        in_db = indb.draw(conn, frame.id, frame.frame_blob, frame.frame_sha256, derived, sizes)
+        n_selected, sample_digest = in_db.n_selected, in_db.sample_sha256
+    else:
+        sample = _client_sample(frame, derived, sizes)
+        n_selected, sample_digest = len(sample), sample_sha256(sample)
+    previous = latest(conn, Draw.__table__, matter.code, period.label)
+    draw_id = insert_id(
+        conn,
+        Draw.__table__,
+        frame_id=frame.id,
+        matter_code=matter.code,
+        period=period.label,
+        seed=value.seed,
+        seed_source=source.describe(),
+        algorithm=ALGORITHM_NAME,
+        algorithm_version=ALGORITHM_VERSION,
+        drawn_at=now,
+        redraw_of=previous.id if previous is not None else None,
+        reason=com.redraw_reason if previous is not None else None,
+        n_selected=n_selected,
+        sample_sha256=sample_digest,
+        commitment_id=com.id,
+        derived_seed=derived,
+        seed_evidence=value.evidence or None,
+    )
+    n_redraws = (
+        conn.execute(
+            select(func.count()).select_from(Draw).where(Draw.matter_code == matter.code, Draw.period == period.label)
+        ).scalar_one()
+        - 1
+    )
+    prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
+    table = in_db.table if in_db is not None else _sample_table(conn, sample)
+    _write_tasks(conn, table, draw_id, prefix, n_selected)
+    warning = _registry_changed_since(conn, frame.prepared_at)
+    return draw_id, [warning] if warning else []
+
+
+def run(
+    engine: Engine,
+    config: Config,
+    period: Period | str,
+    matter_codes: Sequence[str],
+    *,
+    now: dt.datetime,
+    seed: str | None = None,
+    signature: str | None = None,
+    previous_signature: str | None = None,
+    numbers: str | None = None,
+    frame_sha256: str | None = None,
+    with_tasks: bool = True,
+) -> list[DrawInfo]:
+    """Draw every matter given from its latest commitment; all or nothing.
+
+    The value must fit each commitment's source: ``signature`` (and ``previous_signature`` on
+    drand mainnet) for drand, ``numbers`` for a lottery, ``seed`` for a witnessed draw.
+    ``with_tasks=False`` returns the draws without their task lists (a provincial draw writes
+    millions; read them with `get_draw` or inspect_kit.draw.store.tasks when needed).
+    """
+    p = as_period(period)
+    matters = matters_of(config, matter_codes, p)
+    if frame_sha256 is not None and len(matters) > 1:
+        raise InspectError("--frame-sha256 names one frame: give --matter too")
+    values = {
+        k: v
+        for k, v in (
+            ("seed", seed),
+            ("signature", signature),
+            ("previous_signature", previous_signature),
+            ("numbers", numbers),
+        )
+        if v is not None
+    }
+
+    def work(conn: Connection) -> list[tuple[int, list[str]]]:
+        done = [_run_one(conn, config, m, p, now=now, values=values, frame_sha256=frame_sha256) for m in matters]
+        append_pending(conn, now)
+        return done
+
+    done = write(engine, f"drew {p}", work)
+    return [with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
+
+
+def run_draw(
+    engine: Engine, config: Config, matter_code: str, period: Period | str, *, now: dt.datetime, **kw: Any
+) -> DrawInfo:
+    """`run` for one matter."""
+    return run(engine, config, period, [matter_code], now=now, **kw)[0]
+
+
+def draw_now(
+    engine: Engine,
+    config: Config,
+    period: Period | str,
+    matter_codes: Sequence[str],
+    *,
+    seed: str,
+    source: SeedSource,
+    as_of: dt.date,
+    now: dt.datetime,
+    redraw: bool = False,
+    reason: str | None = None,
+    with_tasks: bool = True,
+) -> list[DrawInfo]:
+    """Freeze, commit and draw in one transaction (``inspect draw --seed``): only a witnessed seed,
+    and the commitment says ``one_step`` — no frame hash was published before the seed."""
+    p = as_period(period)
+    matters = matters_of(config, matter_codes, p)
+    if source.kind != "witnessed":
+        raise InspectError(
+            f"a {source.kind} seed is named before the draw: use `inspect draw prepare`, then "
+            "`inspect draw run` once the value is published"
+        )
+    try:
+        seed_value(source, seed=seed, min_length=config.settings.draw.min_seed_length)
+    except SeedError as exc:
+        raise InspectError(str(exc)) from None
+
+    def work(conn: Connection) -> list[tuple[int, list[str]]]:
+        prepare_all(conn, config, matters, p, source, as_of, now, redraw, reason, one_step=True)
+        done = [_run_one(conn, config, m, p, now=now, values={"seed": seed}, frame_sha256=None) for m in matters]
+        append_pending(conn, now)
+        return done
+
+    done = write(engine, f"drew {p}", work)
+    return [with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
