@@ -29,6 +29,10 @@ from inspect_kit.web.security import SecurityHeaders
 ROUTERS = (  # each module has `router`; one line per module
     "inspect_kit.web.pages.auth",
     "inspect_kit.web.pages.coordinator",
+    "inspect_kit.web.pages.field",
+    "inspect_kit.web.pages.assessor",
+    "inspect_kit.web.pages.admin",
+    "inspect_kit.web.api",
     "inspect_kit.web.public.pages",
 )
 
