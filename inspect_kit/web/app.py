@@ -33,6 +33,7 @@ ROUTERS = (  # each module has `router`; one line per module
     "inspect_kit.web.pages.assessor",
     "inspect_kit.web.pages.admin",
     "inspect_kit.web.api",
+    "inspect_kit.web.public.pages",
 )
 
 
@@ -55,6 +56,9 @@ def create_app(services: Services) -> FastAPI:
     if missing:
         raise RuntimeError("routes without an access rule (deny by default): " + "; ".join(missing))
     _handlers(app, services)
+    from inspect_kit.web.public.guard import PublicGuard, PublicValues
+
+    app.add_middleware(PublicGuard, values=PublicValues(services.engine))  # every /public response
     app.add_middleware(SecurityHeaders, hsts=services.secure_cookies)
     return app
 
