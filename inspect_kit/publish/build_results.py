@@ -35,7 +35,7 @@ from inspect_kit.transparency import store as log_store
 from inspect_kit.transparency.store import head_text as log_head_text
 
 
-def _codebook(config: Config) -> Codebook:
+def codebook_of(config: Config) -> Codebook:
     return policy_from_config(config).codebook
 
 
@@ -80,7 +80,7 @@ def build_results_notice(
     re-check date is given) on or before the issue date.
     """
     label = period_label(period)
-    codebook = codebook or _codebook(config)
+    codebook = codebook or codebook_of(config)
     with engine.connect() as conn:
         unit, draws = select_unit(config, current_draws(conn, config, label, matters), label, unit)
         by_draw: dict[int, list] = {d.draw_id: [] for d in draws}

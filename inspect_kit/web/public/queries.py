@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
-from inspect_kit.accounts.service import ThrottlePolicy, _failures
+from inspect_kit.accounts.service import ThrottlePolicy, is_throttled, record_attempt
 from inspect_kit.errors import InspectError
 from inspect_kit.publish.guard import public_select
 from inspect_kit.storage.models import (
@@ -34,7 +34,6 @@ from inspect_kit.storage.models import (
     Entity,
     Finding,
     Frame,
-    LoginAttempt,
     Matter,
     Notice,
     ScoringRun,
@@ -105,7 +104,7 @@ def _results_of(conn: Connection, task_ids: list[int], config: Any) -> dict[int,
     """The published findings of these tasks (problems masked as in the results notices)."""
     from inspect_kit.findings.stored import labels
     from inspect_kit.publish import privacy
-    from inspect_kit.publish.build_results import _codebook
+    from inspect_kit.publish.build_results import codebook_of
     from inspect_kit.publish.guard import private_values
 
     wanted = sorted(set(task_ids) & published_task_ids(conn))
@@ -116,7 +115,7 @@ def _results_of(conn: Connection, task_ids: list[int], config: Any) -> dict[int,
             Finding.task_id.in_(wanted)
         )
     ).all()
-    codebook = _codebook(config)
+    codebook = codebook_of(config)
     values = private_values(conn) if any(r.problems for r in rows) else None
     return {
         r.task_id: PublishedResult(
@@ -603,20 +602,14 @@ def check_code(
     from inspect_kit.paper import codes
     from inspect_kit.paper.service import verification_secret
 
-    A = LoginAttempt.__table__
-    account = f"task:{task_no}"[:64]
-    address = address[:64]
-    since = now - throttle.window
+    account = f"task:{task_no}"
     with engine.connect() as conn:
-        throttled = (
-            _failures(conn, A.c.account, account, since) >= throttle.per_account
-            or _failures(conn, A.c.address, address, since) >= throttle.per_address
-        )
+        throttled = is_throttled(conn, account, address, now, throttle)
         exists = conn.execute(select(Task.id).where(Task.task_no == task_no)).first() is not None
     expected = normalise_code(codes.verification_code(verification_secret(config), task_no))
     ok = exists and not throttled and hmac.compare_digest(normalise_code(code).encode(), expected.encode())
     with engine.begin() as conn:
-        conn.execute(insert(A).values(account=account, address=address, at=now, ok=ok))
+        record_attempt(conn, account, address, now, ok)
     return CodeCheck(ok, throttled)
 
 
