@@ -205,3 +205,19 @@ def test_the_configuration_is_reloaded_when_a_file_changes(tmp_path, demo_db):
     os.utime(settings, ns=(1, 1))  # even with an old modification time, the size changed
     again = svc.config()
     assert again is not first and again.settings.findings.publicity_working_days == 15
+
+
+def test_nothing_is_loaded_from_another_host():
+    """County intranets have no internet: no template or static file loads a script, a style, a font
+    or an image from elsewhere (the CSP would block it anyway: this finds it before a user does)."""
+    import re
+    from pathlib import Path
+
+    web = Path(__file__).resolve().parents[1] / "inspect_kit" / "web"
+    outside = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", re.I)
+    found = [
+        f"{p.relative_to(web)}: {m.group(0)}"
+        for p in [*web.glob("templates/**/*.html"), *web.glob("static/*.html"), *web.glob("static/*.css")]
+        for m in outside.finditer(p.read_text("utf-8"))
+    ]
+    assert found == []

@@ -43,7 +43,7 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(
         title="inspect-kit",
         description="双随机、一公开 inspections: the JSON API for provincial platforms and scripts.",
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI loads its scripts from a CDN: not on a county intranet
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/openapi.json",
