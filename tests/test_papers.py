@@ -438,3 +438,35 @@ def test_the_demo_writes_the_three_papers_of_one_task_and_the_2026_plans(demo_ru
         plans = c.execute(select(Notice.period, Notice.issued_on).where(Notice.kind == "plan")).all()
     engine.dispose()
     assert plans == [("2026", dt.date(2026, 1, 5))] * 3
+
+
+def test_the_record_is_filled_from_the_recorded_item_results(world):
+    from inspect_kit.findings import service as findings
+
+    engine, config, _, _, tasks, _ = world
+    task = tasks["STHJ-01"][1]
+    items = {f"item:0{i}": "符合" for i in range(1, 6)}
+    items |= {"item:04": "不符合：台账缺2026年1月记录：R05", "item:05": "不涉及：未产生危险废物"}
+    findings.add_finding(
+        engine,
+        task.task_no,
+        {
+            "inspection_date": "2026-01-20",
+            "results": "R05",
+            "problems": "台账记录不完整",
+            "follow_up": "F02",
+            "rectification_deadline": "2026-02-20",
+            "recorded_by": "张三",
+            **items,
+        },
+        as_of=dt.date(2026, 1, 21),
+        now=dt.datetime(2026, 1, 21, 9, 0),
+    )
+    paper = service.task_papers(engine, config, task_no=task.task_no)[0]
+    assert [i.result for i in paper.item_results] == ["符合", "符合", "符合", "不符合", "不涉及"]
+    record = _text(service.render_paper("record", paper, ON))
+    assert record.count("■符合") == 3 and record.count("■不符合") == 1 and record.count("■不涉及") == 1
+    assert record.count("□符合") == 2 and "台账缺2026年1月记录" in record and "未产生危险废物" in record
+    # another task of the matter, without a finding, still gets blank boxes
+    blank = _text(service.render_paper("record", service.task_papers(engine, config, task_no=tasks["STHJ-01"][2].task_no)[0], ON))
+    assert "■" not in blank and blank.count("□不符合") == 5
