@@ -14,12 +14,35 @@ from inspect_kit.findings import service
 from inspect_kit.findings.items import FAIL, PASS, ItemResult, item_key
 from inspect_kit.findings.template import ITEM_HEADER, LISTS_SHEET
 from inspect_kit.storage.models import Finding, FindingRevision
-from tests.test_findings_service import clean, ordered, tasks  # noqa: F401  (fixture)
+from tests.conftest import REGISTRIES
+from tests.factories import make_draw
+from tests.test_findings_service import clean, ordered
 
 AS_OF = dt.date(2026, 6, 30)
 T1 = dt.datetime(2026, 4, 1, 9, 0)
 T2 = dt.datetime(2026, 4, 2, 9, 0)
 KEY = ("01", "02", "03", "04", "05")  # STHJ-01's checklist in configs/matters.toml
+
+
+@pytest.fixture
+def tasks(configured, import_options):
+    """Four key sources (STHJ-01, checklist 01-05) and three general ones (STHJ-02, 01-03) drawn for 2026Q1."""
+    from inspect_kit.registry.importer import import_registry
+    from inspect_kit.storage.models import Entity
+
+    import_registry(configured, "entities", REGISTRIES / "entities_sthj.csv", import_options())
+    with configured.connect() as c:
+
+        def first(category: str, n: int) -> list[str]:
+            stmt = select(Entity.identifier).where(Entity.category == category).order_by(Entity.identifier).limit(n)
+            return list(c.execute(stmt).scalars())
+
+        key, general = first("重点排污单位", 4), first("一般排污单位", 3)
+    return (
+        configured,
+        make_draw(configured, "STHJ-01", "2026Q1", key),
+        make_draw(configured, "STHJ-02", "2026Q1", general),
+    )
 
 
 def items(**over: str) -> dict[str, str]:
@@ -177,7 +200,13 @@ def test_import_refuses_item_rules_naming_row_and_column(tasks, tmp_path):
     _fill(
         path,
         {
-            key[0]: {**base, "检查结果": "未发现问题", "后续处置": "无需后续处置", **passes, f"{ITEM_HEADER}02": "不符合：R05"},
+            key[0]: {
+                **base,
+                "检查结果": "未发现问题",
+                "后续处置": "无需后续处置",
+                **passes,
+                f"{ITEM_HEADER}02": "不符合：R05",
+            },
             key[1]: {
                 **base,
                 "检查结果": "发现问题已责令改正",

@@ -10,10 +10,14 @@ from pypdf import PdfReader
 
 from inspect_kit.findings.items import FAIL, NOT_APPLICABLE, PASS, ItemResult
 from inspect_kit.periods import parse_period
-from inspect_kit.publish import render
 from inspect_kit.publish import notices as nt
+from inspect_kit.publish import render
 
-CHECKLIST = [("01", "排污许可证执行情况：是否持证排污"), ("02", "污染防治设施运行：设施是否正常运行"), ("03", "台账记录")]
+CHECKLIST = [
+    ("01", "排污许可证执行情况：是否持证排污"),
+    ("02", "污染防治设施运行：设施是否正常运行"),
+    ("03", "台账记录"),
+]
 
 
 def _text(pdf: bytes) -> str:
@@ -46,7 +50,9 @@ def test_results_notice_counts_failures_per_item():
         _task(4, None),  # recorded without items: not counted
         _task(5, None, recorded=False),  # pending
     ]
-    m = nt.MatterResults("STHJ-01", "重点排污单位污染物排放情况监督检查", "青山县生态环境局", tasks, checklist=CHECKLIST)
+    m = nt.MatterResults(
+        "STHJ-01", "重点排污单位污染物排放情况监督检查", "青山县生态环境局", tasks, checklist=CHECKLIST
+    )
     assert [(c.code, c.checked, c.failed, c.not_applicable) for c in m.item_counts()] == [
         ("01", 3, 1, 0),
         ("02", 3, 2, 0),

@@ -47,16 +47,14 @@ def test_describe_changes_in_the_plans_words():
         "抽查比例由“1:10（每10家抽取1家）”调整为“25%”",
         "检查内容增加第02项“y”",
         "检查内容删除第01项“x”",
-        "需准备的材料由“a”调整为“a、b”",
+        "需准备的材料增加“b”",
     ]  # pair_cap is not printed by the plan: not listed
 
 
 def test_a_reissued_plan_lists_the_changes_since_its_first_publication(configured, config, tmp_path):
     engine = configured
     assert plan_changes(engine, 2026, ["STHJ-01"]) == (None, [])
-    first = publish_plan(
-        engine, config, 2026, path=tmp_path / "p1.pdf", unit="STHJ", issue_date=JAN5.date(), now=JAN5
-    )
+    first = publish_plan(engine, config, 2026, path=tmp_path / "p1.pdf", unit="STHJ", issue_date=JAN5.date(), now=JAN5)
     assert "计划调整情况" not in _text(first.path)
     v2 = amended(config, "f" * 64)
     summary = sync_config(engine, v2, MAR1)

@@ -64,7 +64,9 @@ def item_values(options: Iterable[str]) -> dict[str, str]:
         code, eq, text = option.partition("=")
         code = code.strip()
         if not eq or not code:
-            raise InspectError(f"--item {option!r}: write CODE=RESULT, e.g. --item 01=符合 or --item 02=不符合：说明：R05")
+            raise InspectError(
+                f"--item {option!r}: write CODE=RESULT, e.g. --item 01=符合 or --item 02=不符合：说明：R05"
+            )
         if item_key(code) in out:
             raise InspectError(f"--item {code}: given twice")
         out[item_key(code)] = text.strip()

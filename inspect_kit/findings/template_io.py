@@ -36,7 +36,9 @@ def write_template(
         stored = stored_findings(conn, ids)
         latest = latest_revisions(conn, [f["id"] for f in stored.values()])
         teams = current_teams(conn, ids)
-        matters = {code: (name, spec) for code, name, spec in conn.execute(select(Matter.code, Matter.name, Matter.spec))}
+        matters = {
+            code: (name, spec) for code, name, spec in conn.execute(select(Matter.code, Matter.name, Matter.spec))
+        }
     sheets: dict[str, TemplateSheet] = {}
     prefilled: dict[str, int] = {}
     for t in tasks:

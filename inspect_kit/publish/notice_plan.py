@@ -118,6 +118,12 @@ def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
             continue
         if key == "checklist":
             out += _checklist_changes(a or [], b or [])
+        elif isinstance(a, list) and isinstance(b, list) and a and b and set(map(str, a)) != set(map(str, b)):
+            added = [x for x in b if x not in a]
+            removed = [x for x in a if x not in b]
+            parts = [f"增加“{_value_zh(key, added)}”" for _ in added[:1]]
+            parts += [f"删除“{_value_zh(key, removed)}”" for _ in removed[:1]]
+            out.append(label + "，".join(parts))
         elif a in (None, [], {}):
             out.append(f"{label}增加“{_value_zh(key, b)}”")
         elif b in (None, [], {}):

@@ -244,7 +244,9 @@ def _items_section(number: int, matters: Sequence[MatterResults]) -> Section | N
         contents = dict(m.checklist)
         for c in m.item_counts():
             short = contents.get(c.code, "").split("：")[0]
-            rows.append([m.matter_name, f"{c.code} {short}".strip(), str(c.checked), str(c.failed), str(c.not_applicable)])
+            rows.append(
+                [m.matter_name, f"{c.code} {short}".strip(), str(c.checked), str(c.failed), str(c.not_applicable)]
+            )
     if not rows:
         return None
     return Section(
