@@ -297,3 +297,32 @@ def test_dashboard_colours_publicity_deadlines_soon_then_late(web):
     assert deadline_row(dt.date(2026, 3, 4)).group(1) == ""  # 19 working days left
     assert deadline_row(dt.date(2026, 3, 30)).group(1) == "soon"
     assert deadline_row(dt.date(2026, 4, 8)).group(1) == "late"
+
+
+def test_every_write_names_the_logged_in_user_and_the_log_verifies(web):
+    """Attribution: the frame, commitment, draw, assignment, substitute and notice a coordinator
+    writes in the browser carry its name (and so does their logged content); CLI rows stay NULL."""
+    from inspect_kit.assign import service as assign
+    from inspect_kit.storage.models import Assignment, Commitment, Draw, Frame, Notice, TeamMember
+    from inspect_kit.transparency.store import verify_log
+
+    engine, _, c, token = web
+    _draw(c, token)
+    c.post(
+        "/coord/assign",
+        data={"csrf_token": token, "matter": "STHJ-01", "period": "2026Q1", "seed": SEED + " team"},
+    )
+    (a,) = assign.current_assignments(engine, "2026Q1", "STHJ-01")
+    team = a.teams[0]
+    c.post(
+        "/coord/assign/substitute",
+        data={"csrf_token": token, "task_no": team.task_no, "cert_no": team.officers[0].cert_no, "reason": "病假"},
+    )
+    c.post("/coord/publish", data={"csrf_token": token, "kind": "draw", "period": "2026Q1"})
+    with engine.connect() as conn:
+        for model in (Frame, Commitment, Draw, Assignment, Notice):
+            assert set(conn.execute(select(model.by)).scalars()) == {"coordinator"}, model.__name__
+        subs = conn.execute(select(TeamMember.by).where(TeamMember.role == "substitute")).scalars().all()
+        assert subs == ["coordinator"]
+        report = verify_log(conn)
+    assert report.ok, report.problems

@@ -286,6 +286,7 @@ async def prepare_submit(request: Request, actor: Actor = staff("coordinator")) 
         sealed=form.get("sealed") == "on",
         redraw=form.get("redraw") == "on",
         reason=form.get("reason") or None,
+        by=actor.name,
     )
     return svc.render(
         request,
@@ -348,6 +349,7 @@ async def meeting_run(request: Request, actor: Actor = staff("coordinator")) -> 
         previous_signature=form.get("previous_signature") or None,
         numbers=form.get("numbers") or None,
         frame_sha256=form.get("frame_sha256") or None,
+        by=actor.name,
     )
     if _is_htmx(request):
         return svc.render(request, "coord/_sample.html", draw=d)
@@ -425,6 +427,7 @@ def assign_submit(
         experts=experts,
         reassign=reassign,
         reason=reason or None,
+        by=actor.name,
     )
     return _assign_page(request, svc, actor, p, done=done)
 
@@ -447,7 +450,9 @@ def substitute_submit(
     if task is None:
         raise HTTPException(404, "no such task")
     _matter(svc, actor, task.matter_code)
-    s = assign.substitute(svc.engine, svc.config(), task.task_no, clean_code(cert_no), reason=reason, now=svc.clock())
+    s = assign.substitute(
+        svc.engine, svc.config(), task.task_no, clean_code(cert_no), reason=reason, now=svc.clock(), by=actor.name
+    )
     return _assign_page(request, svc, actor, parse_period(task.period), substitution=s)
 
 
@@ -530,6 +535,7 @@ def publish_submit(
         unit=unit,
         doc_number=doc_number or None,
         force=reissue,
+        by=actor.name,
         **extra,
     )
     return _publish_page(request, svc, actor, p, done=done)
