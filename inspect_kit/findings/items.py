@@ -169,6 +169,15 @@ def item_text(item: ItemResult, codebook: Codebook) -> str:
     return "：".join(parts)
 
 
+def form_item_text(result: str, note: str = "", category: str = "") -> str:
+    """One item's text from a form's separate fields (result, note, problem category): the text
+    ``parse_item_text`` reads; "" (not recorded) without a result."""
+    result = result.strip()
+    if not result:
+        return ""
+    return "：".join(p for p in (result, note.strip(), category.strip()) if p)
+
+
 def items_from_row(row: Mapping[str, Any], codebook: Codebook) -> tuple[list[ItemResult], list[tuple[str, str]]]:
     """The item results of a finding row (keys ``item:CODE``; blank values are not recorded), and
     (row key, reason) for each value that cannot be read."""
