@@ -194,8 +194,8 @@ async def my_task_result(request: Request, task_no: str, actor: Actor = staff("i
     except ValidationFailed as exc:
         errors: dict[str, list[str]] = {}
         for p in exc.problems:
-            where = "inspection_start" if p.column == "inspection_date" else p.column
-            known = where in FORM_FIELDS or item_code(where or "") is not None
+            where = "inspection_start" if p.column == "inspection_date" else (p.column or "")
+            known = where in FORM_FIELDS or item_code(where) is not None
             errors.setdefault(where if known else "_", []).append(p.reason)
         return _task_page(request, task, values, errors, status_code=422)
     return _back(f"/my/tasks/{quote(task.task_no)}")
