@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Argon2's cheapest parameters for the hundreds of test accounts (inspect_kit.accounts.passwords);
+# test_web_auth checks that the real default is the strong one.
+os.environ.setdefault("INSPECT_PASSWORD_HASH", "cheapest")
 CONFIGS = ROOT / "configs"
 REGISTRIES = ROOT / "registries"
 NOW = dt.datetime(2026, 1, 2, 9, 0)

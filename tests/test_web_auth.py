@@ -221,3 +221,17 @@ def test_nothing_is_loaded_from_another_host():
         for m in outside.finditer(p.read_text("utf-8"))
     ]
     assert found == []
+
+
+def test_passwords_are_strong_argon2id_outside_the_test_suite(monkeypatch):
+    from inspect_kit.accounts import passwords
+
+    monkeypatch.delenv(passwords.PROFILE_ENV)
+    passwords._hasher.cache_clear()
+    try:
+        stored = passwords.hash_password("correct horse battery")
+        assert stored.startswith("$argon2id$") and "m=65536,t=3" in stored
+        assert passwords.verify_password(stored, "correct horse battery")
+        assert not passwords.verify_password(stored, "correct horse batterx")
+    finally:
+        passwords._hasher.cache_clear()

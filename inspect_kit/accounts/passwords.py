@@ -1,12 +1,19 @@
-"""Password hashing (Argon2id, argon2-cffi's defaults) and the password rule.
+"""Password hashing (Argon2id, argon2-cffi's defaults: RFC 9106's low-memory profile, 64 MiB,
+3 passes) and the password rule.
 
-argon2 is imported inside the functions: `inspect --help` does not pay for it.
+``INSPECT_PASSWORD_HASH=cheapest`` selects argon2-cffi's CHEAPEST profile: for test suites only
+(tests/conftest.py sets it), where hundreds of accounts are made; a hash made either way verifies
+either way (the parameters are stored in the hash). argon2 is imported inside the functions:
+`inspect --help` does not pay for it.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
+
+PROFILE_ENV = "INSPECT_PASSWORD_HASH"
 
 MIN_LENGTH = 10
 
@@ -24,8 +31,10 @@ def password_problem(password: str) -> str | None:
 
 @cache
 def _hasher() -> Any:
-    from argon2 import PasswordHasher
+    from argon2 import PasswordHasher, profiles
 
+    if os.environ.get(PROFILE_ENV) == "cheapest":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
     return PasswordHasher()
 
 
