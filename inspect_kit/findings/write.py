@@ -279,12 +279,12 @@ class _Stale(Exception):
         self.task_no, self.read = task_no, read
 
 
-def _stale_error(engine: Engine, task_no: str, read: int) -> InspectError:
+def _stale_error(engine: Engine, task_no: str, read: int) -> ConcurrentWrite:
     with engine.connect() as conn:
         now_at = conn.execute(
             select(Finding.revision).join(Task, Task.id == Finding.task_id).where(Task.task_no == task_no)
         ).scalar()
-    return InspectError(
+    return ConcurrentWrite(
         f"task {task_no} was changed by someone else since you read it (revision {read} → "
         f"{now_at if now_at is not None else read}); nothing was written. See it with "
         f"`inspect findings show {task_no}` and run the command again"
@@ -331,7 +331,7 @@ def _run(
                 raise _stale_error(engine, task_no, read) from None
         if isinstance(exc, ConcurrentWrite):
             raise
-        raise InspectError(
+        raise ConcurrentWrite(
             "findings were changed by someone else at the same time; nothing was written, run the command again"
         ) from None
     return result

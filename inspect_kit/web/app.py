@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from inspect_kit.errors import InspectError
+from inspect_kit.storage.db import ConcurrentWrite
 from inspect_kit.web import STATIC
 from inspect_kit.web.access import LoginRequired, ungated
 from inspect_kit.web.context import Services
@@ -83,9 +84,11 @@ def _handlers(app: FastAPI, services: Services) -> None:
 
     @app.exception_handler(InspectError)
     async def user_error(request: Request, exc: InspectError) -> Response:
+        # 409: someone else wrote the same record meanwhile (read it again, then retry); 422: refused.
+        status = 409 if isinstance(exc, ConcurrentWrite) else 422
         if _wants_json(request):
-            return JSONResponse({"detail": str(exc)}, status_code=422)
-        return services.render(request, "error.html", status_code=422, message=str(exc), code=422)
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+        return services.render(request, "error.html", status_code=status, message=str(exc), code=status)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
