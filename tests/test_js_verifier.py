@@ -1,6 +1,9 @@
 """The browser's own verifier (inspect_kit/web/static/verify.js), run under Node: the same tickets as
 the `consistent-sampler` package on random instances (Chinese and astral identifiers and seeds), every
-demo draw's bundle OK, and each kind of tampering reported as what it is."""
+demo draw's bundle OK, and each kind of tampering reported as what it is. Its drand check
+(drand-verify.js with the vendored @noble/curves) accepts the real quicknet and mainnet rounds of
+shared/BEACONS.md and refuses a flipped bit, a wrong round, a wrong chain and a seed that is not the
+round's randomness, agreeing with PyPI drand-verify on every case."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import pytest
 from consistent_sampler import first_ticket
 from consistent_sampler import sampler as oracle
 
+from tests.test_draw_trust import MAINNET, QUICKNET  # the real rounds of shared/BEACONS.md
+
 ROOT = Path(__file__).resolve().parents[1]
 VERIFY_JS = ROOT / "inspect_kit" / "web" / "static" / "verify.js"
 NODE = shutil.which("node")
@@ -21,6 +26,7 @@ pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed (
 
 RUNNER = """
 const v = require(process.argv[1]);
+const d = require(require("path").join(require("path").dirname(process.argv[1]), "drand-verify.js"));
 let input = "";
 process.stdin.setEncoding("utf8");  // decodes across chunk boundaries (a Chinese character may be split)
 process.stdin.on("data", (c) => { input += c; });
@@ -29,6 +35,7 @@ process.stdin.on("end", async () => {
   const out = [];
   for (const job of jobs) {
     if (job.select) out.push(await v.select(job.seed, job.ids, job.n));
+    else if (job.drand) out.push(d.checkDrand(job.drand, job.public_seed));
     else out.push(await v.verifyBundle(job.bundle));
   }
   process.stdout.write(JSON.stringify(out, (k, x) => typeof x === "bigint" ? x.toString() : x));
@@ -135,3 +142,121 @@ def test_each_tampering_is_shown_as_what_it_is(demo_bundles):
     )
     assert "same ids, other order" in " ".join(reports["sample reordered"]["problems"])
     assert "does not follow from the quota" in " ".join(reports["n changed"]["problems"])
+
+
+# -- drand: real rounds (shared/BEACONS.md), checked by the vendored BLS12-381 -------------------------
+
+QUICKNET_HASH = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+QUICKNET_ROUNDS = QUICKNET  # round: (signature, randomness), from tests.test_draw_trust
+MAINNET_ROUND, MAINNET_PREVIOUS, MAINNET_SIGNATURE, MAINNET_RANDOMNESS = MAINNET
+
+
+def _flip(hex_text: str, bit: int) -> str:
+    raw = bytearray(bytes.fromhex(hex_text))
+    raw[bit // 8] ^= 1 << (bit % 8)
+    return raw.hex()
+
+
+def _source(chain: str, round_: int, signature: str, previous: str | None = None) -> dict:
+    evidence = {"signature": signature} | ({"previous_signature": previous} if previous else {})
+    return {"kind": "drand", "chain": chain, "round": round_, "evidence": evidence}
+
+
+def _drand_cases() -> dict[str, tuple[dict, str, bool]]:
+    """name: (seed_source, public seed, whether it must verify)."""
+    cases: dict[str, tuple[dict, str, bool]] = {}
+    for r, (sig, rnd) in QUICKNET_ROUNDS.items():
+        cases[f"quicknet {r}"] = (_source("quicknet", r, sig) | {"chain_hash": QUICKNET_HASH}, rnd, True)
+        cases[f"quicknet {r} next round"] = (_source("quicknet", r + 1, sig), rnd, False)
+        for bit in (0, 7, 200, 383):  # the flag bits, inside x, the last bit
+            cases[f"quicknet {r} bit {bit} flipped"] = (_source("quicknet", r, _flip(sig, bit)), rnd, False)
+    cases["mainnet"] = (
+        _source("mainnet", MAINNET_ROUND, MAINNET_SIGNATURE, MAINNET_PREVIOUS),
+        MAINNET_RANDOMNESS,
+        True,
+    )
+    cases["mainnet previous round"] = (
+        _source("mainnet", MAINNET_ROUND - 1, MAINNET_SIGNATURE, MAINNET_PREVIOUS),
+        MAINNET_RANDOMNESS,
+        False,
+    )
+    for bit in (3, 500, 767):
+        cases[f"mainnet bit {bit} flipped"] = (
+            _source("mainnet", MAINNET_ROUND, _flip(MAINNET_SIGNATURE, bit), MAINNET_PREVIOUS),
+            MAINNET_RANDOMNESS,
+            False,
+        )
+    cases["mainnet previous signature flipped"] = (
+        _source("mainnet", MAINNET_ROUND, MAINNET_SIGNATURE, _flip(MAINNET_PREVIOUS, 100)),
+        MAINNET_RANDOMNESS,
+        False,
+    )
+    sig, rnd = QUICKNET_ROUNDS[32285085]
+    cases["quicknet signature named as mainnet"] = (_source("mainnet", 32285085, sig, MAINNET_SIGNATURE), rnd, False)
+    return cases
+
+
+def _python_accepts(source: dict) -> bool:
+    import drand_verify
+
+    ev = source["evidence"]
+    try:
+        if source["chain"] == "mainnet":
+            drand_verify.verify_mainnet(source["round"], ev["previous_signature"], ev["signature"])
+        else:
+            drand_verify.verify_quicknet(source["round"], ev["signature"])
+    except ValueError:
+        return False
+    return True
+
+
+def test_drand_signatures_of_real_rounds_verify_and_every_bit_flip_or_wrong_round_is_refused():
+    cases = _drand_cases()
+    reports = dict(zip(cases, run_js([{"drand": src, "public_seed": seed} for src, seed, _ in cases.values()])))
+    for name, (src, seed, valid) in cases.items():
+        report = reports[name]
+        assert report["ok"] is valid, (name, report)
+        assert _python_accepts(src) is valid, name  # the same verdict as PyPI drand-verify
+        assert report["round"] == src["round"] and report["chain"] == src["chain"]
+        if valid:
+            assert report["randomness"] == seed and report["problems"] == []
+        else:
+            assert f"the signature of drand {src['chain']} round {src['round']} does not verify" in report["problems"]
+
+
+def test_drand_seed_must_be_the_rounds_randomness_and_the_chain_hash_the_chains():
+    sig, rnd = QUICKNET_ROUNDS[657413]
+    good = _source("quicknet", 657413, sig)
+    other_seed, bad_randomness, bad_hash, no_signature, unknown = run_js(
+        [
+            {"drand": good, "public_seed": QUICKNET_ROUNDS[32285085][1]},
+            {"drand": good | {"evidence": {"signature": sig, "randomness": "00" * 32}}, "public_seed": rnd},
+            {"drand": good | {"chain_hash": "00" * 32}, "public_seed": rnd},
+            {"drand": good | {"evidence": {}}, "public_seed": rnd},
+            {"drand": good | {"chain": "testnet"}, "public_seed": rnd},
+        ]
+    )
+    assert not other_seed["ok"] and "is not the drand round's randomness " + rnd in other_seed["problems"][0]
+    assert not bad_randomness["ok"] and "is not sha256(signature)" in bad_randomness["problems"][0]
+    assert not bad_hash["ok"] and "is not the quicknet chain's" in bad_hash["problems"][0]
+    assert not no_signature["ok"] and "the drand signature is not hexadecimal bytes" in no_signature["problems"]
+    assert not unknown["ok"] and unknown["problems"] == ['unknown drand chain "testnet"']
+
+
+def test_demo_drand_bundle_verifies_and_a_flipped_signature_fails_the_bundle(demo_bundles):
+    bundle = next(b for b in demo_bundles if b["seed_source"]["kind"] == "drand")
+    assert bundle["seed_source"]["round"] == 32285085
+    forged = json.loads(json.dumps(bundle))
+    forged["seed_source"]["evidence"]["signature"] = _flip(bundle["seed_source"]["evidence"]["signature"], 200)
+    good, bad = run_js([{"bundle": bundle}, {"bundle": forged}])
+    assert good["ok"] and good["drand"] == {
+        "ok": True,
+        "chain": "quicknet",
+        "round": 32285085,
+        "randomness": QUICKNET_ROUNDS[32285085][1],
+        "problems": [],
+    }
+    assert not bad["ok"] and not bad["drand"]["ok"]
+    assert "the signature of drand quicknet round 32285085 does not verify" in bad["problems"]
+    others = run_js([{"bundle": b} for b in demo_bundles if b["seed_source"]["kind"] != "drand"])
+    assert all(r["drand"] is None for r in others)  # no drand source: nothing new said

@@ -1,6 +1,7 @@
 """The public pages in a real browser (Debian's chromium through Playwright) over the finished demo:
 the verification page re-derives every demo draw in the browser (all OK, under the app's CSP, no
-console error) and shows each kind of tampering; axe-core finds no serious or critical violation
+console error), the drand draws with their round's BLS signature checked (also from file://, as
+`inspect publish verifier` writes the page), and shows each kind of tampering; axe-core finds no serious or critical violation
 on the public pages; at 375 px nothing overflows the page. Screenshots go to test-artifacts/ and
 the verify page's one to docs/ (README, "Check a draw in your browser")."""
 
@@ -74,11 +75,37 @@ def test_every_demo_draw_verifies_in_the_browser(site, browser):
         text = _verdict(page)
         assert "复核一致" in text and "不一致" not in text, (d.matter, d.period, text[:500])
         assert page.locator("#result td.bad").count() == 0
+        if d.period == "2026Q4":  # the demo draws Q4 with drand quicknet round 32285085
+            assert "drand签名（quicknet链第32285085轮）\t一致" in text, text[-800:]
         if d.matter == "STHJ-01" and d.period == "2026Q1":
             shot = screenshot(page, "verify-STHJ-01-2026Q1")
             DOC_SHOT.parent.mkdir(exist_ok=True)
             DOC_SHOT.write_bytes(shot.read_bytes())
     assert not errors, errors  # no CSP refusal, no script error
+
+
+def test_standalone_page_checks_the_drand_signature_from_a_usb_stick(site, browser, tmp_path):
+    import httpx
+
+    from inspect_kit.web import write_verifier
+    from tests.test_js_verifier import _flip
+
+    base, _ = site
+    bundle = httpx.get(f"{base}/public/bundles/STHJ-01/2026Q4.json").json()
+    forged = json.loads(json.dumps(bundle))
+    forged["seed_source"]["evidence"]["signature"] = _flip(bundle["seed_source"]["evidence"]["signature"], 200)
+    write_verifier(tmp_path)
+    page, errors = _page(browser)
+    page.goto((tmp_path / "verify.html").as_uri())  # file://, no server, no network
+    for name, b, verdict in (("drand", bundle, "一致"), ("forged", forged, "不一致")):
+        page.set_input_files(
+            "#file", files=[{"name": f"{name}.json", "mimeType": "application/json", "buffer": json.dumps(b).encode()}]
+        )
+        page.locator("#result h2", has_text=f"{name}.json").wait_for(timeout=60_000)
+        text = page.inner_text("#result")
+        assert f"drand签名（quicknet链第32285085轮）\t{verdict}" in text, text[-800:]
+    assert "does not verify" in text and "复核不一致" in text
+    assert not errors, errors
 
 
 def test_each_tampered_bundle_shows_the_difference(site, browser):

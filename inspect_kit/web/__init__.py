@@ -1,5 +1,6 @@
 """What inspect-kit serves to browsers. Today: the standalone draw verifier (static/verify.html with
-its own JavaScript implementation of the consistent-sampler tickets), written out by
+its own JavaScript implementation of the consistent-sampler tickets, and the vendored @noble/curves
+for a drand round's BLS signature), written out by
 `inspect publish verifier -o DIR` for a bureau's website or a USB stick."""
 
 from __future__ import annotations
@@ -7,7 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 
 STATIC = Path(__file__).with_name("static")
-VERIFIER_FILES = ("verify.html", "verify.css", "verify.js", "verify-page.js")
+VERIFIER_FILES = (
+    "verify.html",
+    "verify.css",
+    "verify.js",
+    "verify-page.js",
+    "drand-verify.js",
+    "vendor/noble/noble-bls12-381.js",
+    "vendor/noble/LICENSE-noble-curves.txt",
+    "vendor/noble/LICENSE-noble-hashes.txt",
+    "vendor/noble/README.md",
+)
 
 
 def write_verifier(folder: Path | str) -> list[Path]:
@@ -17,6 +28,7 @@ def write_verifier(folder: Path | str) -> list[Path]:
     written = []
     for name in VERIFIER_FILES:
         target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes((STATIC / name).read_bytes())
         written.append(target)
     return written

@@ -35,7 +35,11 @@
       cell(r, `抽取层 ${s.stratum}（N=${s.N}，n=${s.n}）`); cell(r, s.ok ? "一致" : "不一致", s.ok ? "ok" : "bad");
       cell(r, s.ok ? "中选名单与票号最小的n个对象一致" : s.problems.join("；"));
     }
-    if (report.drand) { const r = table.insertRow(); cell(r, "drand签名"); cell(r, "未在浏览器中核验"); cell(r, report.drand); }
+    if (report.drand) {
+      const d = report.drand, r = table.insertRow();
+      cell(r, `drand签名（${d.chain}链第${d.round}轮）`); cell(r, d.ok ? "一致" : "不一致", d.ok ? "ok" : "bad");
+      cell(r, d.ok ? `BLS12-381签名有效，随机数 ${d.randomness} 即公开随机数` : d.problems.join("；"));
+    }
     result.appendChild(table);
     if (!report.ok) {
       const ul = document.createElement("ul");

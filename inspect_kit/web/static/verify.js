@@ -10,11 +10,14 @@
 //   * the canonical frame hash: sha256 of "id\tstratum\n" lines sorted by id (code points), UTF-8;
 //   * the sample sizes from the quotas, in exact (BigInt) rational arithmetic;
 //   * the per-draw seed rule: sha256hex(utf8(JSON ["inspect-kit/draw-seed/1", public, group, period(, salt)])).
-// The drand signature (BLS12-381) is not checked here: `inspect verify --bundle` checks it offline.
+//   * a drand round's BLS12-381 signature and randomness, by drand-verify.js (vendored @noble/curves).
 //
 // Works in any current browser (WebCrypto, BigInt) and in Node 20 (globalThis.crypto). A classic
-// script (module scripts do not load from file://): the browser gets `InspectVerify`, Node
-// `require()`s it. No network, no dependency: the page works from a USB stick.
+// script (module scripts do not load from file://): the browser gets `InspectVerify` (after
+// vendor/noble/noble-bls12-381.js and drand-verify.js), Node `require()`s it. No network: the page
+// works from a USB stick.
+
+const drand = (typeof module !== "undefined" && module.exports) ? require("./drand-verify.js") : globalThis.InspectDrand;
 
 const SEED_RULE = "inspect-kit/draw-seed/1";
 const utf8 = new TextEncoder();
@@ -151,7 +154,8 @@ function expectedSizes(bundle, counts) {
 
 // -- the whole check ------------------------------------------------------------------------------------
 
-// Returns {ok, frame: {ok, stated, computed}, seed: {...}, strata: [{stratum, ok, N, n, problems}], problems}.
+// Returns {ok, frame: {ok, stated, computed}, seed: {...}, strata: [{stratum, ok, N, n, problems}], problems,
+//          drand: null or {ok, chain, round, randomness, problems} (drand-verify.js)}.
 async function verifyBundle(bundle) {
   const problems = [];
   if (!bundle || bundle.format !== "inspect-kit/draw-bundle") {
@@ -202,9 +206,13 @@ async function verifyBundle(bundle) {
   for (const st of Object.keys(listed)) {
     if (!bundle.strata.some((s) => s.stratum === st)) problems.push(`the sample lists stratum ${st}, which the draw does not have`);
   }
-  return { ok: problems.length === 0, frame, seed: seedCheck, strata, problems,
-           drand: bundle.seed_source && bundle.seed_source.kind === "drand"
-             ? "the drand round's BLS signature is checked by `inspect verify --bundle` (not in the browser)" : null };
+  let drandCheck = null;
+  if (bundle.seed_source && bundle.seed_source.kind === "drand") {
+    const publicSeed = bundle.seed_derivation ? bundle.seed_derivation.public_seed : bundle.seed;
+    drandCheck = drand.checkDrand(bundle.seed_source, publicSeed);
+    drandCheck.problems.forEach((p) => problems.push(p));
+  }
+  return { ok: problems.length === 0, frame, seed: seedCheck, strata, problems, drand: drandCheck };
 }
 
 const api = { ticket, tickets, select, canonicalFrame, derivedSeed, parseQuota, expectedSizes, verifyBundle, sha256hex };
