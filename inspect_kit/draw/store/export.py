@@ -157,6 +157,9 @@ def export_bundle(engine: Engine, draw_id: int, *, include_secret: bool = False)
                 one_step=com.one_step,
                 redraw_reason=com.redraw_reason,
             )
+            if com.coordination is not None:
+                doc["coordination"] = com.coordination
+                bundle["coordination"] = com.coordination
             bundle["commitment"] = {**doc, "sha256": com.commitment_sha256}
             bundle["frames_of_period"] = _frames_of_period(conn, d.matter_code, d.period)
             if any("coverage" in s for s in strata):
@@ -173,6 +176,8 @@ def export_bundle(engine: Engine, draw_id: int, *, include_secret: bool = False)
             "matter_spec_sha256": f.matter_spec_sha256,
             "sample_sha256": d.sample_sha256,
         }
+        if f.cap_excluded:
+            bundle["record"]["cap_excluded"] = f.cap_excluded
         if com is not None:
             relied = [("frame", f.id), ("commitment", com.id), ("draw", d.id)]
             if unsealing is not None:
