@@ -85,3 +85,49 @@ def test_negative_coordination_spreads(demo_db, config):
     q1 = draw(demo_db, cfg, "STHJ-01", "2026Q1")
     assert not {t["identifier"] for t in year.tasks} & {t["identifier"] for t in q1.tasks}
     assert verify_bundle(service.export_bundle(demo_db, q1.id)).ok
+
+
+def test_merge_makes_one_visit_per_entity_and_keeps_each_task(demo_db, config):
+    import pytest
+    from sqlalchemy import text
+
+    from inspect_kit.joint import service as joint
+    from inspect_kit.score.records import load_snapshot
+    from inspect_kit.transparency.store import verify_log
+
+    cfg = _with(config, coordination=PLAN, joint=config.settings.joint.model_copy(update={"lead_order": ["SCJG"]}))
+    year = draw(demo_db, cfg, "LH-01", "2026")
+    q1 = draw(demo_db, cfg, "STHJ-01", "2026Q1")
+    common = {t["identifier"] for t in year.tasks} & {t["identifier"] for t in q1.tasks}
+    assert common
+    made = joint.merge(demo_db, cfg, "2026Q1", now=T1)
+    assert {v.identifier for v in made} == common  # one visit per shared entity, no other
+    for v in made:
+        assert len(v.tasks) == 2 and {t["matter"] for t in v.tasks} == {"LH-01", "STHJ-01"}
+        assert v.units == ["STHJ"] and v.lead_unit == "STHJ"  # SCJG is first in lead_order but not in the visit
+    assert joint.merge(demo_db, cfg, "2026Q1", now=T1) == []  # nothing merged twice
+    with demo_db.connect() as c:
+        assert verify_log(c).ok
+        snap = load_snapshot(c, 2026, dt.date(2026, 12, 31))
+        n_tasks = c.execute(text("SELECT count(*) FROM tasks")).scalar_one()
+        assert len(snap.joint) == 2 * len(made) and n_tasks == len(year.tasks) + len(q1.tasks)
+    with demo_db.begin() as c, pytest.raises(Exception):
+        c.execute(text("DELETE FROM joint_visit_tasks"))
+
+
+def test_joint_visit_plan_and_lead_rule():
+    from inspect_kit.joint.core import TaskRef, joint_rate, plan_visits
+
+    tasks = [
+        TaskRef(1, "A-001", 10, "E1", "A", "U1"),
+        TaskRef(2, "B-001", 10, "E1", "B", "U2"),
+        TaskRef(3, "C-001", 10, "E1", "C", "U2"),
+        TaskRef(4, "A-002", 11, "E2", "A", "U1"),
+        TaskRef(5, "A-003", 12, "E3", "A", "U1"),
+        TaskRef(6, "B-002", 12, "E3", "B", "U2"),
+    ]
+    plan = plan_visits("2026Q1", tasks, [], set())
+    assert [(v.visit_no, v.identifier, v.lead_unit) for v in plan] == [("JV-2026Q1-001", "E1", "U2"), ("JV-2026Q1-002", "E3", "U1")]
+    assert plan_visits("2026Q1", tasks, ["U1"], set())[0].lead_unit == "U1"
+    assert [v.identifier for v in plan_visits("2026Q1", tasks, [], {5}, 3)] == ["E1"]
+    assert joint_rate([1, 2, 4], {1, 2}) == (2, 3)

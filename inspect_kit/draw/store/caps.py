@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from inspect_kit.config import Config
 from inspect_kit.config.models import Matter
-from inspect_kit.draw.core.caps import CapHit, CapRules, Inspection, capped
+from inspect_kit.draw.core.caps import Burden, CapHit, CapRules, Inspection, burden, capped
 from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, Task
 
 
@@ -98,3 +98,22 @@ def recount(conn: Connection, sources: set[str]) -> dict[str, dict[str, int]]:
                 slot = out.setdefault(ident, {})
                 slot[s] = slot.get(s, 0) + 1
     return out
+
+
+def burden_summary(engine: Engine, config: Config, year: int) -> Burden:
+    """`inspect burden`: the year's inspections per entity by unit (current draws only)."""
+    settings = config.settings.burden
+    rules = CapRules.from_settings(settings) if settings is not None else None
+    with engine.connect() as conn:
+        done = year_inspections(conn, config, year, reservations=False)
+        idents = sorted({i.identifier for i in done})
+        entities: dict[str, tuple[str, str | None, str | None]] = {}
+        for k in range(0, len(idents), 500):
+            for ident, name, cat, credit in conn.execute(
+                select(Entity.identifier, Entity.name, Entity.category, Entity.credit_class).where(
+                    Entity.identifier.in_(idents[k : k + 500])
+                )
+            ):
+                entities[ident] = (name, cat, credit)
+        active = conn.execute(select(func.count()).select_from(Entity).where(Entity.status == "active")).scalar_one()
+    return burden(year, rules, done, entities, active)
