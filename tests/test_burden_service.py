@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from inspect_kit.config.models import BurdenSettings, CoordinationYear
 from inspect_kit.draw import service
@@ -14,10 +15,14 @@ from inspect_kit.draw.core.bundle import verify_bundle
 from inspect_kit.draw.core.caps import CAP_REASON, cap_detail_problems
 from inspect_kit.draw.store.caps import recount
 from inspect_kit.storage.models import Frame, Task
-from tests.test_draw_service import DICE, SEED, T0, T1, draw
+from tests.test_draw_service import DICE, T0, T1, draw
 
 CAP1 = BurdenSettings(per_category={"重点排污单位": 1})
-PLAN = {"2026": CoordinationYear(seed="yearly seed 2026 published", groups={"env": {"mode": "positive", "matters": ["STHJ-01", "LH-01"]}})}
+PLAN = {
+    "2026": CoordinationYear(
+        seed="yearly seed 2026 published", groups={"env": {"mode": "positive", "matters": ["STHJ-01", "LH-01"]}}
+    )
+}
 
 
 def _with(config, **settings):
@@ -52,8 +57,15 @@ def test_frames_frozen_together_reserve_their_places(demo_db, config):
     cfg = _with(config, burden=CAP1)
     frames = service.prepare(demo_db, cfg, "2026", ["LH-01"], source=DICE, as_of=T0.date(), now=T0)
     members = frames[0].n_rows
-    q1 = service.prepare(demo_db, _with(cfg, burden=BurdenSettings(total=2, per_category={"重点排污单位": 1})),
-                         "2026Q1", ["STHJ-02"], source=DICE, as_of=T0.date(), now=T0)
+    q1 = service.prepare(
+        demo_db,
+        _with(cfg, burden=BurdenSettings(total=2, per_category={"重点排污单位": 1})),
+        "2026Q1",
+        ["STHJ-02"],
+        source=DICE,
+        as_of=T0.date(),
+        now=T0,
+    )
     assert CAP_REASON not in q1[0].excluded  # another category: untouched
     import pytest
 
@@ -79,7 +91,11 @@ def test_positive_coordination_overlaps_and_verifies(demo_db, config):
 
 
 def test_negative_coordination_spreads(demo_db, config):
-    plan = {"2026": CoordinationYear(seed="yearly seed 2026 published", groups={"env": {"mode": "negative", "matters": ["STHJ-01", "LH-01"]}})}
+    plan = {
+        "2026": CoordinationYear(
+            seed="yearly seed 2026 published", groups={"env": {"mode": "negative", "matters": ["STHJ-01", "LH-01"]}}
+        )
+    }
     cfg = _with(config, coordination=plan)
     year = draw(demo_db, cfg, "LH-01", "2026")
     q1 = draw(demo_db, cfg, "STHJ-01", "2026Q1")
@@ -111,23 +127,26 @@ def test_merge_makes_one_visit_per_entity_and_keeps_each_task(demo_db, config):
         snap = load_snapshot(c, 2026, dt.date(2026, 12, 31))
         n_tasks = c.execute(text("SELECT count(*) FROM tasks")).scalar_one()
         assert len(snap.joint) == 2 * len(made) and n_tasks == len(year.tasks) + len(q1.tasks)
-    with demo_db.begin() as c, pytest.raises(Exception):
+    with demo_db.begin() as c, pytest.raises(DBAPIError):
         c.execute(text("DELETE FROM joint_visit_tasks"))
 
 
 def test_joint_visit_plan_and_lead_rule():
-    from inspect_kit.joint.core import TaskRef, joint_rate, plan_visits
+    from inspect_kit.joint.core import VisitTask, joint_rate, plan_visits
 
     tasks = [
-        TaskRef(1, "A-001", 10, "E1", "A", "U1"),
-        TaskRef(2, "B-001", 10, "E1", "B", "U2"),
-        TaskRef(3, "C-001", 10, "E1", "C", "U2"),
-        TaskRef(4, "A-002", 11, "E2", "A", "U1"),
-        TaskRef(5, "A-003", 12, "E3", "A", "U1"),
-        TaskRef(6, "B-002", 12, "E3", "B", "U2"),
+        VisitTask(1, "A-001", 10, "E1", "A", "U1"),
+        VisitTask(2, "B-001", 10, "E1", "B", "U2"),
+        VisitTask(3, "C-001", 10, "E1", "C", "U2"),
+        VisitTask(4, "A-002", 11, "E2", "A", "U1"),
+        VisitTask(5, "A-003", 12, "E3", "A", "U1"),
+        VisitTask(6, "B-002", 12, "E3", "B", "U2"),
     ]
     plan = plan_visits("2026Q1", tasks, [], set())
-    assert [(v.visit_no, v.identifier, v.lead_unit) for v in plan] == [("JV-2026Q1-001", "E1", "U2"), ("JV-2026Q1-002", "E3", "U1")]
+    assert [(v.visit_no, v.identifier, v.lead_unit) for v in plan] == [
+        ("JV-2026Q1-001", "E1", "U2"),
+        ("JV-2026Q1-002", "E3", "U1"),
+    ]
     assert plan_visits("2026Q1", tasks, ["U1"], set())[0].lead_unit == "U1"
     assert [v.identifier for v in plan_visits("2026Q1", tasks, [], {5}, 3)] == ["E1"]
     assert joint_rate([1, 2, 4], {1, 2}) == (2, 3)

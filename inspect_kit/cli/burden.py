@@ -34,12 +34,11 @@ def burden_cmd(year: int = typer.Option(..., "--year", help="The year."), json_o
     )
     near = b.at_or_near()
     common.print_table(
-        "at or near the cap", ["identifier", "name", "counted", "cap", "status"],
+        "at or near the cap",
+        ["identifier", "name", "counted", "cap", "status"],
         [[r.identifier, r.name, r.counted, r.cap, s] for r, s in near],
     )
-    common.print_table(
-        "distribution", ["inspections", "entities"], [[k, v] for k, v in sorted(b.distribution.items())]
-    )
+    common.print_table("distribution", ["inspections", "entities"], [[k, v] for k, v in sorted(b.distribution.items())])
 
 
 def merge_cmd(
@@ -68,7 +67,10 @@ def merge_cmd(
     common.print_table(
         f"{period}: {len(made)} joint visit(s) made",
         ["visit", "entity", "lead unit", "units", "tasks"],
-        [[v.visit_no, v.identifier, v.lead_unit, "、".join(v.units), ", ".join(t["task_no"] for t in v.tasks)] for v in made],
+        [
+            [v.visit_no, v.identifier, v.lead_unit, "、".join(v.units), ", ".join(t["task_no"] for t in v.tasks)]
+            for v in made
+        ],
     )
     for p in paths:
         typer.echo(f"wrote {p}")

@@ -25,7 +25,7 @@ from inspect_kit.paper.papers import TaskPaper
 
 
 @dataclass(frozen=True)
-class TaskRef:
+class VisitTask:
     task_id: int
     task_no: str
     entity_id: int
@@ -42,7 +42,7 @@ class PlannedVisit:
     lead_unit: str
     units: tuple[str, ...]
     rule: str
-    tasks: tuple[TaskRef, ...]
+    tasks: tuple[VisitTask, ...]
 
 
 def lead_unit(units: Counter[str], lead_order: Sequence[str]) -> tuple[str, str]:
@@ -56,9 +56,9 @@ def lead_unit(units: Counter[str], lead_order: Sequence[str]) -> tuple[str, str]
 
 
 def plan_visits(
-    period: str, tasks: Iterable[TaskRef], lead_order: Sequence[str], merged: set[int], first_number: int = 1
+    period: str, tasks: Iterable[VisitTask], lead_order: Sequence[str], merged: set[int], first_number: int = 1
 ) -> list[PlannedVisit]:
-    by_entity: dict[str, list[TaskRef]] = defaultdict(list)
+    by_entity: dict[str, list[VisitTask]] = defaultdict(list)
     for t in tasks:
         if t.task_id not in merged:
             by_entity[t.identifier].append(t)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 
 from inspect_kit.config import Config
 from inspect_kit.errors import InspectError
-from inspect_kit.joint.core import PlannedVisit, TaskRef, joint_paper, plan_visits
+from inspect_kit.joint.core import PlannedVisit, VisitTask, joint_paper, plan_visits
 from inspect_kit.periods import parse_period
 from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import JointVisit, JointVisitTask
@@ -34,12 +34,12 @@ class Visit:
         return dict(self.__dict__)
 
 
-def _task_refs(conn: Connection, config: Config, label: str) -> list[TaskRef]:
+def _task_refs(conn: Connection, config: Config, label: str) -> list[VisitTask]:
     from inspect_kit.draw.store.tasks import current_tasks
 
     labels = [label] + ([label[:4]] if label != label[:4] else [])  # a yearly matter may join any period's visit
     return [
-        TaskRef(t.task_id, t.task_no, t.entity_id, t.identifier, t.matter_code, config.matter(t.matter_code).unit)
+        VisitTask(t.task_id, t.task_no, t.entity_id, t.identifier, t.matter_code, config.matter(t.matter_code).unit)
         for lab in labels
         for t in current_tasks(conn, lab)
     ]
@@ -80,7 +80,9 @@ def _store(conn: Connection, v: PlannedVisit, label: str, now: dt.datetime) -> i
         rule=v.rule,
         created_at=now,
     )
-    conn.execute(insert(JointVisitTask.__table__), [{"joint_visit_id": visit_id, "task_id": t.task_id} for t in v.tasks])
+    conn.execute(
+        insert(JointVisitTask.__table__), [{"joint_visit_id": visit_id, "task_id": t.task_id} for t in v.tasks]
+    )
     return visit_id
 
 

@@ -217,8 +217,16 @@ def burden(
     for ident, by_unit in per.items():
         name, category, credit = entities.get(ident, ("", None, None))
         total = sum(by_unit.values())
-        rows.append(BurdenRow(ident, name, dict(sorted(by_unit.items())), outside[ident], total - outside[ident],
-                              rules.cap_of(category, credit)))
+        rows.append(
+            BurdenRow(
+                ident,
+                name,
+                dict(sorted(by_unit.items())),
+                outside[ident],
+                total - outside[ident],
+                rules.cap_of(category, credit),
+            )
+        )
     rows.sort(key=lambda r: (-r.counted, r.identifier))
     distribution = Counter(r.counted for r in rows)
     distribution[0] += max(0, n_entities - len(rows))

@@ -65,7 +65,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .frame import DrawResult, StratumDraw, canonical_rows, _serialise
+from .frame import DrawResult, StratumDraw, _serialise, canonical_rows
 from .sampler import Selected, _checked_ids, _digest_words, digest_block
 
 PRN_RULE = "inspect-kit/prn/1"

@@ -55,9 +55,7 @@ def year_inspections(
             if (m, p) == skip:
                 continue
             unit = _unit(config, m)
-            out += [
-                Inspection(ident, m, unit, f"frame #{frame_id} (not drawn yet)") for ident in _members(blob)
-            ]
+            out += [Inspection(ident, m, unit, f"frame #{frame_id} (not drawn yet)") for ident in _members(blob)]
     return out
 
 
@@ -78,7 +76,7 @@ def cap_hits(conn: Connection, config: Config, matter: Matter, period_label: str
             Entity.category.in_(matter.categories), Entity.identifier.in_(sorted(counted))
         )
     ).all()
-    return capped(rules, [tuple(e) for e in entities], done, matter.unit)
+    return capped(rules, [(e[0], e[1], e[2]) for e in entities], done, matter.unit)
 
 
 def recount(conn: Connection, sources: set[str]) -> dict[str, dict[str, int]]:
