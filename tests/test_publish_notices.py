@@ -271,23 +271,40 @@ def test_bundles_are_embedded_verify_and_match_consistent_sampler(scenario, tmp_
         report = verify_bundle(bundle)
         assert report.ok, report.problems
         rows = bundle["frame"]["rows"]
-        for s in bundle["strata"]:  # the independent oracle
-            ids = [i for i, stratum in rows if stratum == s["stratum"]]
-            expected = list(sampler(ids, seed=bundle["seed"], with_replacement=False, take=s["n"], output="id"))
-            assert expected == [x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
-            listed |= set(expected)
-        # the snippet printed in the notice runs and prints the frame hash and the sample
         (tmp_path / name).write_bytes(data)
-        out = subprocess.run(
-            [sys.executable, "-c", "\n".join(nt.verification_snippet(name))],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-        assert out[0] == bundle["frame"]["sha256"]
-        assert out[1] == "True"  # the draw's seed follows from the public seed by the published rule
-        assert len(out) == 2 + len(bundle["strata"])
+        if "coordination" in bundle:
+            # A coordinated draw (configs: STHJ-01 with LH-01) is re-run by the notice's second snippet,
+            # the standard library only; the consistent-sampler oracle does not apply to it.
+            out = subprocess.run(
+                [sys.executable, "-c", "\n".join(nt.coordinated_snippet(name))],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.splitlines()
+            assert out[0] == bundle["frame"]["sha256"]
+            for line, s in zip(out[1:], bundle["strata"]):
+                got = [x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
+                assert line == f"{s['stratum']} {got}"
+                listed |= set(got)
+            assert len(out) == 1 + len(bundle["strata"])
+        else:
+            for s in bundle["strata"]:  # the independent oracle
+                ids = [i for i, stratum in rows if stratum == s["stratum"]]
+                expected = list(sampler(ids, seed=bundle["seed"], with_replacement=False, take=s["n"], output="id"))
+                assert expected == [x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
+                listed |= set(expected)
+            # the snippet printed in the notice runs and prints the frame hash and the sample
+            out = subprocess.run(
+                [sys.executable, "-c", "\n".join(nt.verification_snippet(name))],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.splitlines()
+            assert out[0] == bundle["frame"]["sha256"]
+            assert out[1] == "True"  # the draw's seed follows from the public seed by the published rule
+            assert len(out) == 2 + len(bundle["strata"])
         r = cli(scenario, "verify", "--bundle", tmp_path / name)  # what the notice tells readers to run
         assert r.exit_code == 0 and "OK" in r.output, r.output
     assert listed == drawn

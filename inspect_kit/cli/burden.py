@@ -21,14 +21,24 @@ def burden_cmd(year: int = typer.Option(..., "--year", help="The year."), json_o
     from inspect_kit.draw.store.caps import burden_summary
 
     b = burden_summary(common.engine(), load_config(common.state.config_path()), year)
+    if len(b.rows) > 20:
+        typer.echo(f"{len(b.rows)} entities inspected; the 20 most inspected are shown (--json lists all)")
     if json_out:
         common.print_json(b.to_dict())
         return
     common.print_table(
         f"{year}: inspections per entity (counted against the cap; outside the cap apart)",
-        ["identifier", "name", *b.units, "counted", "outside cap", "cap"],
+        ["identifier", "name", *b.units, "counted", "outside cap", "cap", "left"],
         [
-            [r.identifier, r.name, *[r.by_unit.get(u, 0) for u in b.units], r.counted, r.outside, r.cap or "-"]
+            [
+                r.identifier,
+                r.name,
+                *[r.by_unit.get(u, 0) for u in b.units],
+                r.counted,
+                r.outside,
+                r.cap or "-",
+                "-" if r.headroom is None else r.headroom,
+            ]
             for r in b.rows[:20]
         ],
     )

@@ -1,4 +1,8 @@
-"""Demo step: merge 2026Q1 into joint visits (综合查一次), write their letters, print the burden."""
+"""Demo step: merge 2026Q1 into joint visits (综合查一次), write their letters, print the burden.
+
+The config coordinates STHJ-01 and LH-01 positively (configs/settings.toml [coordination.2026]):
+LH-01's three key polluters are the first three of STHJ-01's 2026Q1 sample, so each pair becomes
+one visit."""
 
 from __future__ import annotations
 
@@ -8,12 +12,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from inspect_kit.demo import DemoContext
 
-MERGED_AT = dt.datetime(2026, 12, 31, 17, 0)
+MERGED_AT = dt.datetime(2026, 1, 6, 11, 0)  # after the teams of 2026Q1 are assigned
 
 
 def run(ctx: DemoContext) -> None:
     from inspect_kit.draw.store.caps import burden_summary
-    from inspect_kit.joint.service import merge
+    from inspect_kit.joint.service import merge, write_letters
 
     made = merge(ctx.engine, ctx.config, "2026Q1", now=MERGED_AT)
     if not made:
@@ -23,6 +27,10 @@ def run(ctx: DemoContext) -> None:
         ["visit", "entity", "lead unit", "tasks (each result recorded on its own)"],
         [[v.visit_no, v.identifier, v.lead_unit, ", ".join(t["task_no"] for t in v.tasks)] for v in made],
     )
+    letters = write_letters(
+        ctx.engine, ctx.config, "2026Q1", ctx.out / "联合检查通知书", issue_date=MERGED_AT.date(), force=True
+    )  # the demo starts afresh: its files of an earlier run are replaced
+    ctx.echo(f"{len(letters)} joint notification letters (one per visit, every matter and officer on it): {letters[0]}")
     b = burden_summary(ctx.engine, ctx.config, 2026)
     ctx.table(
         "2026: inspections per entity (distribution)",

@@ -28,7 +28,7 @@ class Visit:
     lead_unit: str
     units: list[str]
     rule: str
-    tasks: list[dict[str, Any]]  # task_no, matter, unit (each result stays on its task)
+    tasks: list[dict[str, Any]]  # task_no, matter, period (each result stays on its task)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -95,14 +95,14 @@ def visits(engine: Engine, period: str | None = None) -> list[Visit]:
             stmt = stmt.where(JointVisit.period == parse_period(period).label)
         rows = conn.execute(stmt).all()
         members = conn.execute(
-            select(JointVisitTask.joint_visit_id, Task.task_no, Draw.matter_code)
+            select(JointVisitTask.joint_visit_id, Task.task_no, Draw.matter_code, Draw.period)
             .join(Task, Task.id == JointVisitTask.task_id)
             .join(Draw, Draw.id == Task.draw_id)
             .order_by(Task.task_no)
         ).all()
     by_visit: dict[int, list[dict[str, Any]]] = {}
-    for vid, no, matter in members:
-        by_visit.setdefault(vid, []).append({"task_no": no, "matter": matter})
+    for vid, no, matter, period in members:
+        by_visit.setdefault(vid, []).append({"task_no": no, "matter": matter, "period": period})
     return [
         Visit(r.id, r.visit_no, r.period, r.identifier, r.lead_unit, list(r.units), r.rule, by_visit.get(r.id, []))
         for r in rows
@@ -119,7 +119,8 @@ def write_letters(
     found = visits(engine, label)
     if not found:
         return []
-    papers = {p.task_no: p for p in task_papers(engine, config, period=label, with_code=True)}
+    labels = sorted({t["period"] for v in found for t in v.tasks})
+    papers = {p.task_no: p for lab in labels for p in task_papers(engine, config, period=lab, with_code=True)}
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for v in found:

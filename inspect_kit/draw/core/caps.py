@@ -152,7 +152,8 @@ class BurdenRow:
     by_unit: dict[str, int]
     outside: int  # inspections outside the cap (complaints, campaigns)
     counted: int
-    cap: int | None
+    cap: int | None  # the entity's yearly cap in all (None: none binds)
+    headroom: int | None  # inspections left before the tightest cap (total or a level's); None: no cap
 
 
 @dataclass(frozen=True)
@@ -164,15 +165,11 @@ class Burden:
     near: int
 
     def at_or_near(self) -> list[tuple[BurdenRow, str]]:
-        out = []
-        for r in self.rows:
-            if r.cap is None:
-                continue
-            if r.counted >= r.cap:
-                out.append((r, "at cap"))
-            elif r.cap - r.counted <= self.near:
-                out.append((r, "near cap"))
-        return out
+        return [
+            (r, "at cap" if r.headroom <= 0 else "near cap")
+            for r in self.rows
+            if r.headroom is not None and r.headroom <= self.near
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -186,6 +183,7 @@ class Burden:
                     "counted": r.counted,
                     "outside_cap": r.outside,
                     "cap": r.cap,
+                    "headroom": r.headroom,
                 }
                 for r in self.rows
             ],
@@ -205,28 +203,26 @@ def burden(
     credit class) of those inspected; ``n_entities``: the registry's active entities (the
     distribution's zero)."""
     rules = rules or CapRules()
-    units: Counter[str] = Counter()
+    units: set[str] = set()
     per: dict[str, Counter[str]] = defaultdict(Counter)
+    levels: dict[str, Counter[str]] = defaultdict(Counter)
     outside: Counter[str] = Counter()
     for i in inspections:
         per[i.identifier][i.unit] += 1
-        units[i.unit] += 1
-        if not rules.counts(i.matter):
+        units.add(i.unit)
+        if rules.counts(i.matter):
+            levels[i.identifier][rules.level_of(i.unit)] += 1
+        else:
             outside[i.identifier] += 1
     rows = []
     for ident, by_unit in per.items():
         name, category, credit = entities.get(ident, ("", None, None))
-        total = sum(by_unit.values())
-        rows.append(
-            BurdenRow(
-                ident,
-                name,
-                dict(sorted(by_unit.items())),
-                outside[ident],
-                total - outside[ident],
-                rules.cap_of(category, credit),
-            )
-        )
+        counted = sum(by_unit.values()) - outside[ident]
+        cap = rules.cap_of(category, credit)
+        left = [cap - counted] if cap is not None else []
+        left += [rules.per_level[lv] - n for lv, n in levels[ident].items() if lv in rules.per_level]
+        headroom = min(left) if left else None
+        rows.append(BurdenRow(ident, name, dict(sorted(by_unit.items())), outside[ident], counted, cap, headroom))
     rows.sort(key=lambda r: (-r.counted, r.identifier))
     distribution = Counter(r.counted for r in rows)
     distribution[0] += max(0, n_entities - len(rows))

@@ -196,5 +196,16 @@ def verify_draw(engine: Engine, draw_id: int) -> DrawVerifyReport:
         report.problems.append(f"the draw ({rec['drawn_at']}) predates its frame ({rec['frame_prepared_at']})")
     if bundle.get("version") == 1:
         report.notes.append("drawn before commitments and per-draw seeds: its seed was not committed in advance")
+    detail = rec.get("cap_excluded") or []
+    if detail:
+        from inspect_kit.draw.core.caps import cap_detail_problems
+        from inspect_kit.draw.store.caps import recount
+
+        with engine.connect() as conn:
+            counts = recount(conn, {src for e in detail for src in e["sources"]})
+        report.problems += [f"cap exclusion: {p}" for p in cap_detail_problems(detail, counts)]
+        report.notes.append(
+            f"{len(detail)} entities left out at their yearly cap, each re-counted from the logged records"
+        )
     report.ok = not report.problems
     return report
