@@ -150,3 +150,26 @@ def test_joint_visit_plan_and_lead_rule():
     assert plan_visits("2026Q1", tasks, ["U1"], set())[0].lead_unit == "U1"
     assert [v.identifier for v in plan_visits("2026Q1", tasks, [], {5}, 3)] == ["E1"]
     assert joint_rate([1, 2, 4], {1, 2}) == (2, 3)
+
+
+def test_burden_and_merge_commands(demo_db, config, monkeypatch, capsys):
+    """The shipped config coordinates STHJ-01 with LH-01 and caps county-level inspections at 2."""
+    import json
+
+    from tests.test_assign_service import cli, exit_code
+
+    year = draw(demo_db, config, "LH-01", "2026")
+    q1 = draw(demo_db, config, "STHJ-01", "2026Q1")
+    both = {t["identifier"] for t in year.tasks} & {t["identifier"] for t in q1.tasks}
+    assert len(both) == len(year.tasks)  # positive coordination: all three inside the larger sample
+    r = cli(demo_db, "burden", "--year", "2026", "--json")
+    assert r.exit_code == 0, r.output
+    b = json.loads(r.output)
+    at_cap = {e["identifier"] for e in b["at_or_near_cap"] if e["status"] == "at cap"}
+    assert at_cap == both  # two county-level inspections each: at the per-level cap of 2
+    assert b["distribution"]["2"] == len(both)
+    r = cli(demo_db, "merge", "--period", "2026Q1", "--json")
+    assert r.exit_code == 0, r.output
+    assert {v["identifier"] for v in json.loads(r.output)["visits"]} == both
+    code, out = exit_code(demo_db, monkeypatch, capsys, "merge", "--period", "2026Q9")
+    assert code == 1 and "Traceback" not in out
