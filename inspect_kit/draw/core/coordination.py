@@ -34,6 +34,12 @@ sample without replacement: every entity of a stratum of size N is drawn with pr
 n/N, every n-subset with probability 1/C(N, n) — for each matter, whatever the others do. The
 coordination only changes the JOINT law of the samples of several matters:
 
+The frame itself may depend on earlier draws with the same numbers (annual coverage drops the
+entities drawn before; a cap drops those inspected enough). Such a rule leaves out entities by
+what the earlier samples were, and treats all remaining entities alike: given the frame, their
+numbers are still exchangeable, so the draw remains a simple random sample of the frame it is
+drawn from, with probability n/N for each of its N members.
+
 * positive (same start): two matters of one stratum of size N with sizes n1 <= n2 take the n1 and
   n2 smallest of the same numbers, so the first sample lies inside the second: overlap
   min(n1, n2), the most the quotas allow (independent draws overlap n1·n2/N on average);
@@ -48,7 +54,7 @@ ticket whose string order is the order of v_i (all have the same length).
 
 Verification. Everything above follows from the bundle's "coordination" entry (yearly seed,
 group, mode, slot, slots, rotation key) and its frame: `prn_tickets` re-derives the tickets,
-`draw_coordinated` the sample. The yearly seed must come from a public source published before
+`draw_rows_coordinated` the sample. The yearly seed must come from a public source published before
 the first coordinated commitment and after the annual plan; the trade-off of PRN sampling is
 that, once S is known, anyone can compute the order in which entities would be drawn: the
 frame is still frozen and published (its hash) before each draw, and caps and exemptions act on
@@ -63,10 +69,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-import numpy as np
-
-from .frame import DrawResult, StratumDraw, _serialise, canonical_rows
-from .sampler import Selected, _checked_ids, _digest_words, digest_block
+from .frame import DrawResult, draw_stratified
+from .sampler import Selected, _checked_ids, digest_block
 
 PRN_RULE = "inspect-kit/prn/1"
 START_RULE = "inspect-kit/prn-start/1"
@@ -156,37 +160,11 @@ def coordinated_select(coord: Coordination, ids: Iterable[str], n: int) -> list[
     return [Selected(id_list[k], ticket_of(values[k]), rank) for rank, k in enumerate(order, start=1)]
 
 
-def draw_coordinated(
-    coord: Coordination, members: Mapping[str, list[str]], sizes: Mapping[str, int], frame_sha256: str, seed: str
-) -> DrawResult:
-    """`draw_members` with the coordinated order instead of the matter's own tickets."""
-    unsized = sorted(set(members) - set(sizes))
-    if unsized:
-        raise ValueError(f"no sample size for strata {unsized}")
-    draws = []
-    for label in sorted(set(members) | set(sizes)):
-        population, n = members.get(label, []), sizes[label]
-        if type(n) is not int or not 0 <= n <= len(population):
-            raise ValueError(f"stratum {label!r}: sample size {n!r} outside 0..{len(population)}")
-        draws.append(StratumDraw(label, len(population), n, tuple(coordinated_select(coord, population, n))))
-    return DrawResult(seed, frame_sha256, tuple(draws))
-
-
 def draw_rows_coordinated(
     coord: Coordination, rows: Iterable[Sequence[str]], sizes: Mapping[str, int], seed: str
 ) -> DrawResult:
-    """`draw_stratified` for a coordinated draw: rows checked and split by stratum first."""
-    canonical = canonical_rows(rows)
-    members: dict[str, list[str]] = {}
-    for identifier, stratum in canonical:
-        members.setdefault(stratum, []).append(identifier)
-    return draw_coordinated(coord, members, sizes, hashlib.sha256(_serialise(canonical)).hexdigest(), seed)
-
-
-def uniform_prns(coord: Coordination, ids: Sequence[str]) -> np.ndarray:
-    """u_i as float64 (for statistics and tests; the draw itself uses exact integers)."""
-    words = _digest_words(digest_block(coord.prn_seed, list(ids)))
-    return np.asarray(words[:, 0], dtype=np.float64) / 2.0**64
+    """`draw_stratified` for a coordinated draw."""
+    return draw_stratified(seed, rows, sizes, lambda pop, n: coordinated_select(coord, pop, n))
 
 
 def coordination_for(
