@@ -71,3 +71,41 @@ def make_draw(
             )
             nos.append(no)
     return nos
+
+
+def make_team(
+    engine: Engine, task_no: str, cert_nos: list[str], now: dt.datetime = dt.datetime(2026, 1, 6, 9, 0)
+) -> int:
+    """An assignment of the task's draw putting these officers (by 执法证号) on its team; returns its id."""
+    from inspect_kit.storage.models import Assignment, Inspector, TeamMember
+
+    with engine.begin() as conn:
+        task_id, draw_id, matter, period = conn.execute(
+            select(Task.id, Task.draw_id, Draw.matter_code, Draw.period)
+            .join(Draw, Draw.id == Task.draw_id)
+            .where(Task.task_no == task_no)
+        ).one()
+        aid = conn.execute(
+            insert(Assignment.__table__).values(
+                matter_code=matter,
+                period=period,
+                draw_id=draw_id,
+                seed="test",
+                algorithm="test",
+                algorithm_version="0",
+                created_at=now,
+                pair_cap=1.0,
+                inputs_sha256="0" * 64,
+                fractional_sha256="0" * 64,
+                fractional_blob=b"",
+                inputs={},
+            )
+        ).inserted_primary_key[0]
+        for cert in cert_nos:
+            iid = conn.execute(select(Inspector.id).where(Inspector.cert_no == cert)).scalar_one()
+            conn.execute(
+                insert(TeamMember.__table__).values(
+                    assignment_id=aid, task_id=task_id, inspector_id=iid, role="officer", added_at=now
+                )
+            )
+    return int(aid)

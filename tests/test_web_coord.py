@@ -247,30 +247,29 @@ def test_publish_writes_the_draw_notice(web, tmp_path):
 
 
 def test_results_notice_waits_for_the_review(web):
+    """configs/settings.toml sets [findings] review = "required": the library publishes only
+    approved results, from the web exactly as from `inspect publish results`."""
     import datetime as dt
 
+    from inspect_kit.findings import review
     from inspect_kit.findings.service import add_finding
-    from inspect_kit.storage.models import Finding, FindingReview, Notice
+    from inspect_kit.storage.models import Notice
 
     engine, clock, c, token = web
     _draw(c, token)
     clock.now = dt.datetime(2026, 3, 10, 9, 0)
     login(c, "coordinator")  # the earlier session has expired meanwhile
     token = csrf_of(c)
+    no = "STHJ-01-2026Q1-001"
     values = {"inspection_date": "2026-03-06", "results": "R01", "follow_up": "F01", "recorded_by": "张三"}
-    add_finding(engine, "STHJ-01-2026Q1-001", values, as_of=clock.now.date(), now=clock.now, by="inspector")
-    data = {"csrf_token": token, "kind": "results", "period": "2026Q1", "allow_incomplete": "true"}
-    r = c.post("/coord/publish", data=data)
-    assert r.status_code == 422 and "STHJ-01-2026Q1-001" in r.text and "reviewed" in r.text
+    add_finding(engine, no, values, as_of=clock.now.date(), now=clock.now, by="inspector")
+    data = {"csrf_token": token, "kind": "results", "period": "2026Q1"}
+    r = c.post("/coord/publish", data=data)  # recorded but not approved: refused, naming the task
+    assert r.status_code == 422 and no in r.text and "approved" in r.text
     assert _count(engine, Notice.__table__) == 0
-    with engine.begin() as conn:  # the reviewer approves the current revision (h-field writes this step)
-        f = conn.execute(select(Finding.id, Finding.task_id, Finding.revision)).one()
-        conn.execute(
-            FindingReview.__table__.insert().values(
-                task_id=f.task_id, finding_id=f.id, revision=f.revision, action="approve", by="reviewer", at=clock.now
-            )
-        )
-    r = c.post("/coord/publish", data=data)
+    review.submit(engine, no, "inspector", clock.now)
+    review.approve(engine, no, "reviewer", clock.now)
+    r = c.post("/coord/publish", data={**data, "allow_incomplete": "true"})  # the others stay 待录入
     assert r.status_code == 200 and 'id="published"' in r.text, r.text
     assert _count(engine, Notice.__table__) == 1
     page = c.get("/coord", params={"period": "2026Q1"})
@@ -297,3 +296,32 @@ def test_dashboard_colours_publicity_deadlines_soon_then_late(web):
     assert deadline_row(dt.date(2026, 3, 4)).group(1) == ""  # 19 working days left
     assert deadline_row(dt.date(2026, 3, 30)).group(1) == "soon"
     assert deadline_row(dt.date(2026, 4, 8)).group(1) == "late"
+
+
+def test_every_write_names_the_logged_in_user_and_the_log_verifies(web):
+    """Attribution: the frame, commitment, draw, assignment, substitute and notice a coordinator
+    writes in the browser carry its name (and so does their logged content); CLI rows stay NULL."""
+    from inspect_kit.assign import service as assign
+    from inspect_kit.storage.models import Assignment, Commitment, Draw, Frame, Notice, TeamMember
+    from inspect_kit.transparency.store import verify_log
+
+    engine, _, c, token = web
+    _draw(c, token)
+    c.post(
+        "/coord/assign",
+        data={"csrf_token": token, "matter": "STHJ-01", "period": "2026Q1", "seed": SEED + " team"},
+    )
+    (a,) = assign.current_assignments(engine, "2026Q1", "STHJ-01")
+    team = a.teams[0]
+    c.post(
+        "/coord/assign/substitute",
+        data={"csrf_token": token, "task_no": team.task_no, "cert_no": team.officers[0].cert_no, "reason": "病假"},
+    )
+    c.post("/coord/publish", data={"csrf_token": token, "kind": "draw", "period": "2026Q1"})
+    with engine.connect() as conn:
+        for model in (Frame, Commitment, Draw, Assignment, Notice):
+            assert set(conn.execute(select(model.by)).scalars()) == {"coordinator"}, model.__name__
+        subs = conn.execute(select(TeamMember.by).where(TeamMember.role == "substitute")).scalars().all()
+        assert subs == ["coordinator"]
+        report = verify_log(conn)
+    assert report.ok, report.problems

@@ -139,3 +139,40 @@ def screenshot(page, name: str) -> Path:
     page.evaluate("document.fonts.ready.then(() => true)")
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+DEMO_NOW = dt.datetime(2026, 7, 1, 9, 0)  # after the demo's recorded findings and its scoring run
+
+
+def demo_accounts_db(demo_run, folder: Path) -> Path:
+    """A copy of the finished demo's database with an account per role (build once, copy per test)."""
+    import shutil
+
+    from inspect_kit.storage.db import make_engine
+
+    target = folder / "web-demo.db"
+    shutil.copyfile(demo_run[0] / "inspect.db", target)
+    engine = make_engine(f"sqlite:///{target}")
+    add_accounts(engine, DEMO_NOW)
+    engine.dispose()
+    return target
+
+
+def demo_app(template: Path, tmp_path, now: dt.datetime = DEMO_NOW, **kw):
+    """(app, engine, clock) over a copy of `template` (see demo_accounts_db)."""
+    import shutil
+
+    from inspect_kit.storage.db import make_engine
+
+    target = tmp_path / "web.db"
+    shutil.copyfile(template, target)
+    engine = make_engine(f"sqlite:///{target}")
+    clock = Clock(now)
+    return make_app(engine, clock, **kw), engine, clock
+
+
+def bearer(engine, name: str, now: dt.datetime, **kw) -> dict[str, str]:
+    """The Authorization header of a new API token of the account."""
+    from inspect_kit.accounts.service import create_token
+
+    return {"Authorization": f"Bearer {create_token(engine, name, 'test', now, **kw)}"}

@@ -44,7 +44,7 @@ def run(ctx: DemoContext) -> None:
     from inspect_kit.demo import LOADED_AT
 
     departments = [u.code for u in ctx.config.units if u.kind == "department"]
-    people: list[tuple[str, str, str | None, str | None]] = [("admin", "admin", None, None)]
+    people: list[tuple[str, str, str | None, str | None]] = [("county.admin", "admin", None, None)]
     people.append(("yingshang.assessor", "assessor", None, None))
     for code in departments:
         people.append((f"{code.lower()}.coordinator", "coordinator", code, None))

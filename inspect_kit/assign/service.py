@@ -62,6 +62,7 @@ from inspect_kit.assign.store.records import (
     get_assignment,
     list_assignments,
 )
+from inspect_kit.assign.store.rows import effective_team, member_rows
 from inspect_kit.assign.store.run import InputsInfo, assign_teams, check_inputs
 from inspect_kit.assign.store.verify import export_bundle, verify_assignment, verify_assignments
 
@@ -85,10 +86,12 @@ __all__ = [
     "default_substitute_seed",
     "draw_expert_substitute",
     "draw_experts",
+    "effective_team",
     "export_bundle",
     "export_format",
     "get_assignment",
     "list_assignments",
+    "member_rows",
     "print_teams",
     "split_reason",
     "substitute",

@@ -475,5 +475,61 @@ def due(
         common.console(stderr=True).print(f"warning: {w}", markup=False)
 
 
+# -- review ------------------------------------------------------------------------------------------
+
+review_app = typer.Typer(help="Review of results (结果审核): submit, approve, return.", no_args_is_help=True)
+findings_app.add_typer(review_app, name="review")
+
+
+TASK_OPT = typer.Option(..., "--task", help="Task number (任务编号).")
+BY_OPT = typer.Option(..., "--by", envvar="INSPECT_USER", help="Who takes this step.")
+
+
+def _review(action: str, task: str, by: str, reason: Optional[str] = None) -> None:
+    import datetime as dt
+
+    from inspect_kit.findings import review as rv
+
+    engine, now = common.engine(), dt.datetime.now().replace(microsecond=0)
+    if action == "submit":
+        state = rv.submit(engine, task, by, now)
+    elif action == "approve":
+        state = rv.approve(engine, task, by, now)
+    else:
+        state = rv.return_(engine, task, reason or "", by, now)
+    _say(f"{state.task_no}: {state.state} {state.label} (revision {state.revision})")
+
+
+@review_app.command("submit")
+def review_submit(task: str = TASK_OPT, by: str = BY_OPT) -> None:
+    """Submit a task's result (its current revision) for review.
+
+    Example: inspect findings review submit --task STHJ-01-2026Q1-D1-002 --by 张三
+    """
+    _review("submit", task, by)
+
+
+@review_app.command("approve")
+def review_approve(task: str = TASK_OPT, by: str = BY_OPT) -> None:
+    """Approve a submitted result (not by the person who submitted it).
+
+    Example: inspect findings review approve --task STHJ-01-2026Q1-D1-002 --by 李四
+    """
+    _review("approve", task, by)
+
+
+@review_app.command("return")
+def review_return(
+    task: str = TASK_OPT,
+    reason: str = typer.Option("", "--reason", help="What to correct (required)."),
+    by: str = BY_OPT,
+) -> None:
+    """Return a submitted result to the field with a reason.
+
+    Example: inspect findings review return --task STHJ-01-2026Q1-D1-002 --reason "整改期限有误" --by 李四
+    """
+    _review("return", task, by, reason)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(findings_app, name="findings")

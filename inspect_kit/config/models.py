@@ -76,6 +76,9 @@ class FindingsSettings(Strict):
     # Result categories and follow-ups (后续处置): `categories` / `follow_ups` replace the standard
     # lists, `extra_categories` / `extra_follow_ups` add to them (see inspect_kit.findings.codes).
     codes: dict[str, Any] | None = None
+    # Results review (inspect_kit.findings.review): "required" publishes only approved results
+    # (the others print as 待录入); "off" publishes every recorded result.
+    review: Literal["required", "off"] = "off"
 
 
 class PublishSettings(Strict):

@@ -13,18 +13,17 @@ Pure reads: the caller passes ``as_of`` (its clock's day) and the policy.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine
 
 from inspect_kit.config import Config
 from inspect_kit.findings.deadlines import DEFAULT_HORIZON
 from inspect_kit.findings.model import DueRow
 from inspect_kit.findings.policy import DEFAULT_POLICY, FindingsPolicy
 from inspect_kit.findings.read import due, task_results
+from inspect_kit.findings.review import approved_task_ids
 from inspect_kit.periods import Period, matters_for
-from inspect_kit.storage.models import Finding, FindingReview
 
 
 @dataclass(frozen=True)
@@ -44,29 +43,6 @@ class MatterProgress:
     published: int
     overdue_rectifications: int
     deadlines: list[Deadline] = field(default_factory=list)
-
-
-def approved_task_ids(conn: Connection, task_ids: Collection[int]) -> set[int]:
-    """Tasks whose finding's latest review step, at the finding's current revision, is an approval.
-
-    TODO(h-field): interim. h-field is writing the review state and its library function
-    ("approved findings"); when it lands, this must become a call to it (one rule, one place).
-    """
-    if not task_ids:
-        return set()
-    latest = (
-        select(FindingReview.finding_id, func.max(FindingReview.id).label("last"))
-        .join(Finding, Finding.id == FindingReview.finding_id)
-        .where(FindingReview.task_id.in_(list(task_ids)), FindingReview.revision == Finding.revision)
-        .group_by(FindingReview.finding_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(FindingReview.task_id)
-        .join(latest, latest.c.last == FindingReview.id)
-        .where(FindingReview.action == "approve")
-    )
-    return {r[0] for r in rows}
 
 
 def _state(row: DueRow, horizon: int) -> str:
@@ -107,21 +83,3 @@ def period_dashboard(
             )
         )
     return out
-
-
-def unreviewed_task_nos(engine: Engine, config: Config, unit: str, period: Period, *, as_of: dt.date) -> list[str]:
-    """Tasks of the unit's matters for ``period`` whose recorded result is not approved at its
-    current revision: a results notice must wait for them (only reviewed results are published).
-
-    TODO(h-field): the review gate belongs in the publish library once h-field's "approved findings"
-    function lands (then `inspect publish results` obeys it too); the web checks it here meanwhile.
-    """
-    found = [
-        r.finding
-        for m in matters_for([m for m in config.matters if m.unit == unit], period)
-        for r in task_results(engine, as_of=as_of, period=period.label, matter=m.code)
-        if r.finding is not None
-    ]
-    with engine.connect() as conn:
-        approved = approved_task_ids(conn, [f.task_id for f in found])
-    return sorted(f.task_no for f in found if f.task_id not in approved)

@@ -242,12 +242,47 @@ def run(ctx: DemoContext) -> None:
             f"{closing[0][0]}` shows both revisions)"
         )
 
+    if ctx.config.settings.findings.review == "required":
+        _review(ctx, policy, units)
     _summary(ctx, policy)
     ctx.results["findings"] = {
         "as_of": DEMO_TODAY,
         "periods": [p for p, ts in ((Q1, q1), (YEAR, yearly)) if ts],
         "files": files,
     }
+
+
+def _review(ctx: DemoContext, policy: service.FindingsPolicy, units: dict[str, str]) -> None:
+    """[findings] review = "required": each recorded result is submitted by whoever recorded it and
+    approved by its unit's reviewer (`inspect findings review submit|approve`); one is returned
+    first with a reason, corrected and submitted again, as in the web application."""
+    from inspect_kit.findings import review
+
+    found = [r.finding for r in service.task_results(ctx.engine, as_of=DEMO_TODAY, policy=policy) if r.finding]
+    at = MID_YEAR + dt.timedelta(hours=2)
+    for k, f in enumerate(found):
+        reviewer = f"{units[f.matter_code].lower()}.reviewer"
+        step = at + dt.timedelta(minutes=k)
+        review.submit(ctx.engine, f.task_no, f.recorded_by or "录入人", step)
+        if k == 0:
+            review.return_(ctx.engine, f.task_no, "检查时间与笔录不一致，请核对", reviewer, step)
+            service.add_finding(
+                ctx.engine,
+                f.task_no,
+                {"notes": "检查时间已与现场笔录核对"},
+                as_of=DEMO_TODAY,
+                now=step,
+                by=f.recorded_by or "录入人",
+                policy=policy,
+            )
+            review.submit(ctx.engine, f.task_no, f.recorded_by or "录入人", step)
+        review.approve(ctx.engine, f.task_no, reviewer, step)
+    ctx.echo(
+        f"results reviewed: {len(found)} submitted and approved by their unit's reviewer "
+        f"(one returned first and corrected: `inspect findings history {found[0].task_no}`)"
+        if found
+        else "no results to review"
+    )
 
 
 def _summary(ctx: DemoContext, policy: service.FindingsPolicy) -> None:

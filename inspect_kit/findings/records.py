@@ -89,11 +89,23 @@ def published_on(conn: Connection, task_ids: Iterable[int] | None = None) -> dic
     return out
 
 
-def current_teams(conn: Connection, task_ids: Sequence[int]) -> dict[int, str]:
-    """Task id → current team (names, 、-joined; experts marked), from each task's latest assignment."""
+@dataclass(frozen=True)
+class CurrentMember:
+    cert_no: str
+    name: str
+    expert: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（专家）" if self.expert else self.name
+
+
+def current_members(conn: Connection, task_ids: Sequence[int]) -> dict[int, list[CurrentMember]]:
+    """Task id → the members of its current team, from its latest assignment (substitutes in place
+    of those they replace)."""
     if not task_ids:
         return {}
-    out: dict[int, str] = {}
+    out: dict[int, list[CurrentMember]] = {}
     for part in chunks(list(task_ids)):
         rows = conn.execute(
             select(
@@ -102,6 +114,7 @@ def current_teams(conn: Connection, task_ids: Sequence[int]) -> dict[int, str]:
                 TeamMember.assignment_id,
                 TeamMember.role,
                 TeamMember.replaces_id,
+                Inspector.cert_no,
                 Inspector.name,
                 Inspector.kind,
             )
@@ -114,12 +127,15 @@ def current_teams(conn: Connection, task_ids: Sequence[int]) -> dict[int, str]:
             if r.role != "substitute":
                 latest[r.task_id] = max(latest.get(r.task_id, 0), r.assignment_id)
         replaced = {r.replaces_id for r in rows if r.replaces_id is not None}
-        names: dict[int, list[str]] = {}
         for r in rows:
             if r.assignment_id != latest.get(r.task_id) or r.id in replaced:
                 continue
-            names.setdefault(r.task_id, []).append(
-                f"{r.name}（专家）" if r.kind == "expert" or r.role == "expert" else r.name
+            out.setdefault(r.task_id, []).append(
+                CurrentMember(r.cert_no, r.name, r.kind == "expert" or r.role == "expert")
             )
-        out.update({tid: "、".join(ns) for tid, ns in names.items()})
     return out
+
+
+def current_teams(conn: Connection, task_ids: Sequence[int]) -> dict[int, str]:
+    """Task id → current team (names, 、-joined; experts marked), from each task's latest assignment."""
+    return {tid: "、".join(m.label for m in ms) for tid, ms in current_members(conn, task_ids).items()}

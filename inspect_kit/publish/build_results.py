@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from inspect_kit.config import Config
 from inspect_kit.errors import InspectError
 from inspect_kit.findings.codes import Codebook, CodeList
+from inspect_kit.findings.review import approved_task_ids
 from inspect_kit.findings.service import policy_from_config
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.publish import notices as nt
@@ -143,12 +144,16 @@ def build_results_notice(
                 ).where(Finding.task_id.in_(list(part)))
             ):
                 findings[row.task_id] = row
+        review = config.settings.findings.review == "required"
+        if review:  # only approved results are published; the others count as not yet recorded
+            approved = approved_task_ids(conn, findings)
+            findings = {tid: f for tid, f in findings.items() if tid in approved}
     pending_nos = [t.task_no for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
     if pending_nos and not allow_incomplete:
         shown = ", ".join(pending_nos[:10]) + (f" … ({len(pending_nos) - 10} more)" if len(pending_nos) > 10 else "")
         raise InspectError(
-            f"{len(pending_nos)} of {len(ids)} tasks of {label} have no finding yet ({shown}): record "
-            "them first, or pass --allow-incomplete to publish the others and list these as 待录入"
+            f"{len(pending_nos)} of {len(ids)} tasks of {label} have no {'approved ' if review else ''}finding yet ({shown}): "
+            f"{'review' if review else 'record'} them first, or pass --allow-incomplete to publish the others and list these as 待录入"
         )
     late = sorted(
         t.task_no

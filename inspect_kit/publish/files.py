@@ -141,6 +141,7 @@ def record_pdf(
     pending_task_ids: Sequence[int] = (),
     force: bool = False,
     public: Sequence[str] = (),
+    by: str | None = None,
 ) -> RecordedFile:
     """Check a public PDF, write it and record it (kind, period, file SHA-256, pages, date of
     issue) in the notices table, which the scoring of publicity on time reads.
@@ -167,6 +168,7 @@ def record_pdf(
         pages=pages,
         issued_on=issued_on,
         created_at=now,
+        by=by,
     )
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)

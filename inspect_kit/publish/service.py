@@ -158,6 +158,7 @@ def _issue(
     fonts: Any,
     creation_date: dt.datetime | dt.date | None,
     force: bool = False,
+    by: str | None = None,
 ) -> PublishedNotice:
     from inspect_kit.publish import render
 
@@ -178,6 +179,7 @@ def _issue(
         pending_task_ids=built.pending_task_ids,
         force=force,
         public=public,
+        by=by,
     )
     return PublishedNotice(
         rec.notice_id,
@@ -213,13 +215,14 @@ def publish_draw(
     fonts: Any = None,
     doc_number: str | None = None,
     force: bool = False,
+    by: str | None = None,
 ) -> PublishedNotice:
     """Write the drawn-list notice (抽查对象名单公示) of ``period`` to ``path`` and record it.
 
     The current draw of every matter of the unit (``unit``, or the only unit with draws in the
     period; ``matters`` narrows further) is listed, verified and embedded as its bundle JSON.
     ``fonts`` defaults to settings.publish; ``creation_date`` (PDF metadata) to the issue date.
-    An existing file at ``path`` is refused unless ``force`` (a re-issue, see `record_pdf`).
+    An existing file at ``path`` is refused unless ``force`` (a re-issue, see `record_pdf`). ``by``: the web user.
     """
     built = build_draw_notice(
         engine, config, period, issue_date=issue_date, unit=unit, matters=matters, doc_number=doc_number
@@ -234,6 +237,7 @@ def publish_draw(
         fonts if fonts is not None else fonts_from_config(config),
         creation_date,
         force,
+        by,
     )
 
 
@@ -253,6 +257,7 @@ def publish_results(
     codebook: Any = None,
     doc_number: str | None = None,
     force: bool = False,
+    by: str | None = None,
 ) -> PublishedNotice:
     """Write the results notice (抽查结果公示) of ``period`` to ``path`` and record it.
 
@@ -281,6 +286,7 @@ def publish_results(
         fonts if fonts is not None else fonts_from_config(config),
         creation_date,
         force,
+        by,
     )
 
 

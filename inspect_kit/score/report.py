@@ -46,6 +46,7 @@ __all__ = [
     "ReportResult",
     "build_report",
     "write_report",
+    "report_pdf",
     "fonts_from_config",
     "default_issuer",
     "public_run",
@@ -455,6 +456,43 @@ def build_report(
     return finish_pdf(pdf, info, issue_date, files)
 
 
+def report_pdf(
+    engine: Engine,
+    *,
+    issuer: str,
+    issue_date: dt.date,
+    year: int | None = None,
+    run_id: int | None = None,
+    county: str = "",
+    title: str | None = None,
+    fonts: Any = None,
+    policy: Any = None,
+) -> tuple[StoredRun, bytes]:
+    """The report of a stored run (by id, or the latest of `year`) as PDF bytes, with the registries'
+    private values masked, the run's transparency-log excerpt and what the year's samples say about
+    every registry (estimates as of the run's day; ``policy`` gives the code book, default the
+    standard one): the file `write_report` writes."""
+    from inspect_kit.publish.service import private_values
+    from inspect_kit.score.service import DEFAULT_POLICY, year_estimates
+    from inspect_kit.transparency.store import excerpt
+
+    stored = load_run(engine, run_id, year=year)
+    with engine.connect() as conn:
+        log = excerpt(conn, [("scoring_run", stored.id)])
+    pdf = build_report(
+        stored,
+        issuer=issuer,
+        issue_date=issue_date,
+        county=county,
+        title=title,
+        fonts=fonts,
+        private=private_values(engine),
+        log=log,
+        estimates=year_estimates(engine, stored.year, stored.as_of, policy or DEFAULT_POLICY),
+    )
+    return stored, pdf
+
+
 def write_report(
     engine: Engine,
     path: Path | str,
@@ -472,25 +510,19 @@ def write_report(
 ) -> ReportResult:
     """Write the report of a stored run (by id, or the latest of `year`) and record it in notices.
     An existing file at `path` is refused unless `force` (then recorded as a re-issue)."""
-    from inspect_kit.publish.service import check_target, private_values, record_pdf
-    from inspect_kit.score.service import DEFAULT_POLICY, year_estimates
+    from inspect_kit.publish.service import check_target, record_pdf
 
     check_target(engine, path, force=force)  # before the rendering: a refused target costs nothing
-    stored = load_run(engine, run_id, year=year)
-    from inspect_kit.transparency.store import excerpt
-
-    with engine.connect() as conn:
-        log = excerpt(conn, [("scoring_run", stored.id)])
-    pdf = build_report(
-        stored,
+    stored, pdf = report_pdf(
+        engine,
         issuer=issuer,
         issue_date=issue_date,
+        year=year,
+        run_id=run_id,
         county=county,
         title=title,
         fonts=fonts,
-        private=private_values(engine),
-        log=log,
-        estimates=year_estimates(engine, stored.year, stored.as_of, policy or DEFAULT_POLICY),
+        policy=policy,
     )
     rec = record_pdf(
         engine, pdf, path, kind="score", period=str(stored.year), issued_on=issue_date, now=now, force=force

@@ -148,9 +148,11 @@ def run_scoring(
     as_of: dt.date,
     now: dt.datetime,
     policy: ScorePolicy = DEFAULT_POLICY,
+    by: str | None = None,
 ) -> StoredRun:
     """Collect the inputs, score every unit and store the run (rulebook text and hash, canonical
-    inputs, results). Raises ValidationFailed when the engine refuses the inputs."""
+    inputs, results; `by`: the web user who ran it, None from the CLI). Raises ValidationFailed
+    when the engine refuses the inputs."""
     collected = collect_inputs(engine, rulebook, year, as_of=as_of, policy=policy)
     run = score(rulebook, collected.units)
     canonical = to_canonical(collected.units)
@@ -177,6 +179,7 @@ def run_scoring(
             rulebook_version=rulebook.version,
             inputs=inputs,
             results=results,
+            by=by,
         )
         append_pending(conn, now)
     return StoredRun(run_id, year, as_of, now, rulebook, from_canonical(canonical), run, collected.warnings, results)

@@ -26,10 +26,14 @@ from inspect_kit.web.access import LoginRequired, ungated
 from inspect_kit.web.context import Services
 from inspect_kit.web.security import SecurityHeaders
 
-ROUTERS = (
+ROUTERS = (  # each module has `router`; one line per module
     "inspect_kit.web.pages.auth",
     "inspect_kit.web.pages.coordinator",
-)  # each module has `router`; one line per module
+    "inspect_kit.web.pages.field",
+    "inspect_kit.web.pages.assessor",
+    "inspect_kit.web.pages.admin",
+    "inspect_kit.web.api",
+)
 
 
 def create_app(services: Services) -> FastAPI:

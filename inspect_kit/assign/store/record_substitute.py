@@ -76,8 +76,10 @@ def substitute(
     now: dt.datetime,
     seed: str | None = None,
     on: dt.date | None = None,
+    by: str | None = None,
 ) -> SubstitutionInfo:
-    """Replace an officer (or expert) who drops out of a task's team; records a new team member row.
+    """Replace an officer (or expert) who drops out of a task's team; records a new team member row
+    (``by``: the web user who recorded it).
 
     Officers: the core's draw_substitute among the department's officers eligible for the task in
     the stored inputs, not on the team, below their cap, not forbidden to pair with the team, not
@@ -152,6 +154,7 @@ def substitute(
                 replaces_id=leaving_row.id,
                 reason=stored_reason,
                 added_at=now,
+                by=by,
             )
         )
         append_pending(conn, now)

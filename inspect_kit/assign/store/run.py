@@ -269,8 +269,10 @@ def assign_teams(
     on: dt.date | None = None,
     reassign: bool = False,
     reason: str | None = None,
+    by: str | None = None,
 ) -> list[AssignmentInfo]:
     """Assign teams to every task of the current draws of the period's matters (or `matters`).
+    ``by`` names the web user (recorded on the assignment; its members are attributed through it).
 
     All or nothing: if any matter cannot be staffed, ValidationFailed lists every task that cannot
     and why, and nothing is written. A matter already assigned needs `reassign=True` and a reason;
@@ -344,6 +346,7 @@ def assign_teams(
                     now=now,
                     reassignment_of=previous_id,
                     reason=reason if reassign else None,
+                    by=by,
                 )
             )
         append_pending(conn, now)
@@ -361,6 +364,7 @@ def _store(
     now: dt.datetime,
     reassignment_of: int | None,
     reason: str | None,
+    by: str | None = None,
 ) -> int:
     fr = prep.fractional
     aid = insert_id(
@@ -381,6 +385,7 @@ def _store(
         inputs=prep.inputs,
         reassignment_of=reassignment_of,
         reason=reason,
+        by=by,
     )
     ins = prep.inspectors
     per_task = prep.rules.experts_per_task

@@ -97,7 +97,13 @@ def check_redraw(
 
 
 def _freeze(
-    conn: Connection, config: Config, matter: Matter, period: Period, as_of: dt.date, now: dt.datetime
+    conn: Connection,
+    config: Config,
+    matter: Matter,
+    period: Period,
+    as_of: dt.date,
+    now: dt.datetime,
+    by: str | None = None,
 ) -> tuple[int, str, list[dict[str, Any]], dict[str, int], int]:
     """Freeze the frame: stream it sorted from the database, checking, hashing and compressing as it
     comes (memory flat in its size); a frame that is not plainly canonical in that order is read
@@ -149,6 +155,7 @@ def _freeze(
         matter_spec_sha256=spec_sha,
         frame_blob=blob,
         cap_excluded=src.cap_detail or None,
+        by=by,
     )
     return frame_id, sha, strata, excluded, n_rows
 
@@ -166,8 +173,9 @@ def prepare_one(
     salt: str | None,
     reason: str | None,
     one_step: bool,
+    by: str | None = None,
 ) -> FrameInfo:
-    frame_id, sha, strata, excluded, n_rows = _freeze(conn, config, matter, period, as_of, now)
+    frame_id, sha, strata, excluded, n_rows = _freeze(conn, config, matter, period, as_of, now, by)
     salt_sha = None
     if sealed:
         salt = salt or secrets.token_hex(32)
@@ -205,6 +213,7 @@ def prepare_one(
         redraw_reason=reason,
         commitment_sha256=code,
         coordination=coord,
+        by=by,
     )
     if sealed:
         conn.execute(insert(SealSalt.__table__).values(commitment_id=com_id, salt=salt))
@@ -240,6 +249,7 @@ def prepare_all(
     sealed: bool = False,
     salt: str | None = None,
     one_step: bool = False,
+    by: str | None = None,
 ) -> list[FrameInfo]:
     """Every matter's re-draw checked first, then each frame frozen and committed (in ``conn``'s
     transaction); shared by `prepare` and the one-step draw."""
@@ -257,6 +267,7 @@ def prepare_all(
             salt=salt,
             reason=r,
             one_step=one_step,
+            by=by,
         )
         for m, r in zip(matters, reasons)
     ]
@@ -275,8 +286,10 @@ def prepare(
     salt: str | None = None,
     redraw: bool = False,
     reason: str | None = None,
+    by: str | None = None,
 ) -> list[FrameInfo]:
-    """Freeze the frames and commit to the seed source, for every matter given; all or nothing."""
+    """Freeze the frames and commit to the seed source, for every matter given; all or nothing.
+    ``by`` names the web user who did it (recorded on the frame and the commitment; None: the CLI)."""
     p = as_period(period)
     matters = matters_of(config, matter_codes, p)
     try:
@@ -285,7 +298,7 @@ def prepare(
         raise InspectError(str(exc)) from None
 
     def work(conn: Connection) -> list[FrameInfo]:
-        out = prepare_all(conn, config, matters, p, source, as_of, now, redraw, reason, sealed=sealed, salt=salt)
+        out = prepare_all(conn, config, matters, p, source, as_of, now, redraw, reason, sealed=sealed, salt=salt, by=by)
         append_pending(conn, now)
         return out
 

@@ -121,6 +121,7 @@ def _run_one(
     now: dt.datetime,
     values: dict[str, Any],
     frame_sha256: str | None,
+    by: str | None = None,
 ) -> tuple[int, list[str]]:
     lock_period(conn, matter.code, period.label)
     com = latest(conn, Commitment.__table__, matter.code, period.label, lock=True)
@@ -187,6 +188,7 @@ def _run_one(
         commitment_id=com.id,
         derived_seed=derived,
         seed_evidence=value.evidence or None,
+        by=by,
     )
     n_redraws = (
         conn.execute(
@@ -214,8 +216,9 @@ def run(
     numbers: str | None = None,
     frame_sha256: str | None = None,
     with_tasks: bool = True,
+    by: str | None = None,
 ) -> list[DrawInfo]:
-    """Draw every matter given from its latest commitment; all or nothing.
+    """Draw every matter given from its latest commitment; all or nothing (``by``: the web user).
 
     The value must fit each commitment's source: ``signature`` (and ``previous_signature`` on
     drand mainnet) for drand, ``numbers`` for a lottery, ``seed`` for a witnessed draw.
@@ -238,7 +241,7 @@ def run(
     }
 
     def work(conn: Connection) -> list[tuple[int, list[str]]]:
-        done = [_run_one(conn, config, m, p, now=now, values=values, frame_sha256=frame_sha256) for m in matters]
+        done = [_run_one(conn, config, m, p, now=now, values=values, frame_sha256=frame_sha256, by=by) for m in matters]
         append_pending(conn, now)
         return done
 
@@ -266,6 +269,7 @@ def draw_now(
     redraw: bool = False,
     reason: str | None = None,
     with_tasks: bool = True,
+    by: str | None = None,
 ) -> list[DrawInfo]:
     """Freeze, commit and draw in one transaction (``inspect draw --seed``): only a witnessed seed,
     and the commitment says ``one_step`` — no frame hash was published before the seed."""
@@ -282,8 +286,8 @@ def draw_now(
         raise InspectError(str(exc)) from None
 
     def work(conn: Connection) -> list[tuple[int, list[str]]]:
-        prepare_all(conn, config, matters, p, source, as_of, now, redraw, reason, one_step=True)
-        done = [_run_one(conn, config, m, p, now=now, values={"seed": seed}, frame_sha256=None) for m in matters]
+        prepare_all(conn, config, matters, p, source, as_of, now, redraw, reason, one_step=True, by=by)
+        done = [_run_one(conn, config, m, p, now=now, values={"seed": seed}, frame_sha256=None, by=by) for m in matters]
         append_pending(conn, now)
         return done
 

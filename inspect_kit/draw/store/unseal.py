@@ -16,7 +16,9 @@ from inspect_kit.storage.models import Commitment, Draw, SealSalt, Unsealing
 from inspect_kit.transparency.store import append_pending
 
 
-def unseal(engine: Engine, matter_code: str, period: Period | str, *, now: dt.datetime) -> DrawInfo:
+def unseal(
+    engine: Engine, matter_code: str, period: Period | str, *, now: dt.datetime, by: str | None = None
+) -> DrawInfo:
     """Reveal the salt of the current sealed draw of (matter, period): its list becomes public."""
     p = as_period(period)
 
@@ -33,7 +35,7 @@ def unseal(engine: Engine, matter_code: str, period: Period | str, *, now: dt.da
         if now < d.drawn_at:
             raise InspectError("the unsealing time is before the draw")
         salt = conn.execute(select(SealSalt.salt).where(SealSalt.commitment_id == com.id)).scalar_one()
-        conn.execute(insert(Unsealing.__table__).values(commitment_id=com.id, salt=salt, unsealed_at=now))
+        conn.execute(insert(Unsealing.__table__).values(commitment_id=com.id, salt=salt, unsealed_at=now, by=by))
         append_pending(conn, now)
         return int(d.id)
 

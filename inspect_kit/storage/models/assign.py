@@ -49,3 +49,4 @@ class TeamMember(Base):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     added_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    by: Mapped[str | None] = mapped_column(String(64))  # who recorded a substitute (web), or NULL

@@ -286,6 +286,7 @@ async def prepare_submit(request: Request, actor: Actor = staff("coordinator")) 
         sealed=form.get("sealed") == "on",
         redraw=form.get("redraw") == "on",
         reason=form.get("reason") or None,
+        by=actor.name,
     )
     return svc.render(
         request,
@@ -348,6 +349,7 @@ async def meeting_run(request: Request, actor: Actor = staff("coordinator")) -> 
         previous_signature=form.get("previous_signature") or None,
         numbers=form.get("numbers") or None,
         frame_sha256=form.get("frame_sha256") or None,
+        by=actor.name,
     )
     if _is_htmx(request):
         return svc.render(request, "coord/_sample.html", draw=d)
@@ -425,6 +427,7 @@ def assign_submit(
         experts=experts,
         reassign=reassign,
         reason=reason or None,
+        by=actor.name,
     )
     return _assign_page(request, svc, actor, p, done=done)
 
@@ -447,7 +450,9 @@ def substitute_submit(
     if task is None:
         raise HTTPException(404, "no such task")
     _matter(svc, actor, task.matter_code)
-    s = assign.substitute(svc.engine, svc.config(), task.task_no, clean_code(cert_no), reason=reason, now=svc.clock())
+    s = assign.substitute(
+        svc.engine, svc.config(), task.task_no, clean_code(cert_no), reason=reason, now=svc.clock(), by=actor.name
+    )
     return _assign_page(request, svc, actor, parse_period(task.period), substitution=s)
 
 
@@ -496,9 +501,9 @@ def publish_submit(
     reissue: bool = Form(False),
     actor: Actor = staff("coordinator"),
 ) -> Response:
-    """The unit's notice of a period (as ``inspect publish draw|results --unit``); a results
-    notice only once every recorded result of the unit's matters is approved (reviewed)."""
-    from inspect_kit.findings.dashboard import unreviewed_task_nos
+    """The unit's notice of a period (as ``inspect publish draw|results --unit``). Which results a
+    results notice publishes is the library's rule: with ``[findings] review = "required"`` only
+    approved ones (the others are 待录入, refused unless "allow incomplete" is ticked)."""
     from inspect_kit.publish import service as publish
     from inspect_kit.publish.notices import default_file_name
 
@@ -512,12 +517,6 @@ def publish_submit(
         raise InspectError(f"成文日期: {issue_date!r} is not a date (YYYY-MM-DD)") from None
     extra: dict[str, Any] = {}
     if kind == "results":
-        waiting = unreviewed_task_nos(svc.engine, cfg, unit, p, as_of=now.date())
-        if waiting:
-            raise InspectError(
-                f"only reviewed results are published: {len(waiting)} result(s) not approved yet "
-                f"({', '.join(waiting[:20])}{' …' if len(waiting) > 20 else ''}); nothing was written"
-            )
         extra["allow_incomplete"] = allow_incomplete
     svc.notices_dir.mkdir(parents=True, exist_ok=True)
     done = publish.NOTICE_KINDS[kind].publish(
@@ -530,6 +529,7 @@ def publish_submit(
         unit=unit,
         doc_number=doc_number or None,
         force=reissue,
+        by=actor.name,
         **extra,
     )
     return _publish_page(request, svc, actor, p, done=done)

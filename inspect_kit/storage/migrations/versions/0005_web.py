@@ -18,8 +18,8 @@ branch_labels = None
 depends_on = None
 
 NEW_APPEND_ONLY = ("finding_reviews", "evidence", "evidence_blobs")
-BY_TABLES = ("import_batches", "frames", "commitments", "unsealings", "draws", "assignments", "notices",
-             "scoring_runs")
+BY_TABLES = ("import_batches", "frames", "commitments", "unsealings", "draws", "assignments", "team_members",
+             "notices", "scoring_runs")
 
 
 def _row_triggers(dialect: str, table: str) -> list[str]:
