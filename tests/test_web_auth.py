@@ -184,3 +184,40 @@ def test_user_cli_add_list_disable(tmp_path, demo_db):
     assert '"zhang"' in r.stdout and "long enough" not in r.stdout and "argon2" not in r.stdout
     assert run("user", "disable", "zhang").returncode == 0
     assert '"disabled": true' in run("user", "list", "--json").stdout
+
+
+def test_the_configuration_is_reloaded_when_a_file_changes(tmp_path, demo_db):
+    import os
+    import shutil
+
+    from inspect_kit.web.context import Services
+    from tests.conftest import CONFIGS
+
+    folder = tmp_path / "configs"
+    shutil.copytree(CONFIGS, folder)
+    svc = Services(demo_db, folder)
+    first = svc.config()
+    assert svc.config() is first  # unchanged folder: the validated load is reused
+    settings = folder / "settings.toml"
+    settings.write_text(
+        settings.read_text("utf-8").replace("publicity_working_days = 20", "publicity_working_days = 15")
+    )
+    os.utime(settings, ns=(1, 1))  # even with an old modification time, the size changed
+    again = svc.config()
+    assert again is not first and again.settings.findings.publicity_working_days == 15
+
+
+def test_nothing_is_loaded_from_another_host():
+    """County intranets have no internet: no template or static file loads a script, a style, a font
+    or an image from elsewhere (the CSP would block it anyway: this finds it before a user does)."""
+    import re
+    from pathlib import Path
+
+    web = Path(__file__).resolve().parents[1] / "inspect_kit" / "web"
+    outside = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", re.I)
+    found = [
+        f"{p.relative_to(web)}: {m.group(0)}"
+        for p in [*web.glob("templates/**/*.html"), *web.glob("static/*.html"), *web.glob("static/*.css")]
+        for m in outside.finditer(p.read_text("utf-8"))
+    ]
+    assert found == []

@@ -72,6 +72,16 @@ TABLE: dict[tuple[str, str], tuple[object, str]] = {
     ("GET", "/api/tasks/{task_no}"): (STAFF, "/api/tasks/STHJ-01-2026Q1-001"),
     ("POST", "/api/tasks/{task_no}/finding"): ({INSP, COORD}, "/api/tasks/STHJ-01-2026Q1-001/finding"),
     ("GET", "/api/score/{year}"): ({ASSESS, ADMIN}, "/api/score/2026"),
+    ("GET", "/public"): (PUBLIC, "/public"),
+    ("GET", "/public/notices/{notice_id}.pdf"): (PUBLIC, "/public/notices/1.pdf"),
+    ("GET", "/public/draws/{matter}/{period}"): (PUBLIC, "/public/draws/STHJ-01/2026Q1"),
+    ("GET", "/public/bundles/{matter}/{period}.json"): (PUBLIC, "/public/bundles/STHJ-01/2026Q1.json"),
+    ("GET", "/public/log"): (PUBLIC, "/public/log"),
+    ("GET", "/public/scores"): (PUBLIC, "/public/scores"),
+    ("GET", "/public/search"): (PUBLIC, "/public/search?q=青山"),
+    ("GET", "/public/verify"): (PUBLIC, "/public/verify"),
+    ("GET", "/public/tasks/{task_no}"): (PUBLIC, "/public/tasks/STHJ-01-2026Q1-001"),
+    ("GET", "/tasks/{task_no}"): (PUBLIC, "/tasks/STHJ-01-2026Q1-001?code=X"),
 }
 
 

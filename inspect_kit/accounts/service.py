@@ -184,6 +184,22 @@ def _failures(conn: Connection, column: Column[Any], value: str, since: dt.datet
     return int(conn.execute(stmt).scalar_one())
 
 
+def is_throttled(conn: Connection, account: str, address: str, now: dt.datetime, throttle: ThrottlePolicy) -> bool:
+    """Too many recent failures for ``account`` (a login name, or another key such as a task's
+    verification code "task:<no>") or from ``address``: every attempt is refused until the window
+    has passed. One rule for the login and for the public pages' code check."""
+    A = LoginAttempt.__table__
+    since = now - throttle.window
+    return (
+        _failures(conn, A.c.account, account[:64], since) >= throttle.per_account
+        or _failures(conn, A.c.address, address[:64], since) >= throttle.per_address
+    )
+
+
+def record_attempt(conn: Connection, account: str, address: str, now: dt.datetime, ok: bool) -> None:
+    conn.execute(insert(LoginAttempt.__table__).values(account=account[:64], address=address[:64], at=now, ok=ok))
+
+
 def login(
     engine: Engine,
     name: str,
@@ -194,21 +210,15 @@ def login(
     throttle: ThrottlePolicy = ThrottlePolicy(),
 ) -> LoginResult:
     """Check a name and password and open a session, or raise LoginRefused."""
-    A = LoginAttempt.__table__
-    since = now - throttle.window
     name = name.strip()[:64]
-    address = address[:64]
     with engine.connect() as conn:
-        throttled = (
-            _failures(conn, A.c.account, name, since) >= throttle.per_account
-            or _failures(conn, A.c.address, address, since) >= throttle.per_address
-        )
+        throttled = is_throttled(conn, name, address, now, throttle)
         row = conn.execute(select(_U).where(_U.c.name == name)).first()
     ok = verify_password(row.password_hash if row is not None else dummy_hash(), password)
     ok = ok and row is not None and not row.disabled and not throttled
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        conn.execute(insert(A).values(account=name, address=address, at=now, ok=ok))
+        record_attempt(conn, name, address, now, ok)
         if ok:
             assert row is not None
             conn.execute(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 STATIC = Path(__file__).with_name("static")
-VERIFIER_FILES = ("verify.html", "verify.js", "verify-page.js")
+VERIFIER_FILES = ("verify.html", "verify.css", "verify.js", "verify-page.js")
 
 
 def write_verifier(folder: Path | str) -> list[Path]:

@@ -124,7 +124,7 @@ def gate_of(route: APIRoute) -> Gate | None:
 
 
 OPEN_MOUNTS = frozenset({"static"})  # served files: the interface's own CSS and scripts
-OPEN_PATHS = frozenset({"/openapi.json", "/api/docs"})
+OPEN_PATHS = frozenset({"/openapi.json"})  # the API's description (no interactive docs: they load from a CDN)
 
 
 def flat_routes(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, BaseRoute]]:

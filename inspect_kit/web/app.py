@@ -33,6 +33,7 @@ ROUTERS = (  # each module has `router`; one line per module
     "inspect_kit.web.pages.assessor",
     "inspect_kit.web.pages.admin",
     "inspect_kit.web.api",
+    "inspect_kit.web.public.pages",
 )
 
 
@@ -42,7 +43,7 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(
         title="inspect-kit",
         description="双随机、一公开 inspections: the JSON API for provincial platforms and scripts.",
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI loads its scripts from a CDN: not on a county intranet
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/openapi.json",
@@ -55,6 +56,9 @@ def create_app(services: Services) -> FastAPI:
     if missing:
         raise RuntimeError("routes without an access rule (deny by default): " + "; ".join(missing))
     _handlers(app, services)
+    from inspect_kit.web.public.guard import PublicGuard, PublicValues
+
+    app.add_middleware(PublicGuard, values=PublicValues(services.engine))  # every /public response
     app.add_middleware(SecurityHeaders, hsts=services.secure_cookies)
     return app
 

@@ -44,6 +44,7 @@ class Services:
     max_upload_bytes: int = 10 * 1024 * 1024
     notices_dir: Path = Path("notices")  # where the coordinators' published notices (PDF) are written
     demo: bool = False
+    _config_cache: tuple[Any, Any] | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def templates(self) -> Jinja2Templates:
@@ -52,10 +53,17 @@ class Services:
         return t
 
     def config(self) -> Any:
-        """The configuration folder, loaded and validated as the CLI does (fresh on each call)."""
+        """The configuration folder, loaded and validated as the CLI does. Loaded again whenever a
+        file under the folder changes (name, size or modification time), else the last load is
+        reused: validating the folder on every request cost more than the request itself."""
         from inspect_kit.config.load import load_config
 
-        return load_config(self.config_dir)
+        stamp = _folder_stamp(self.config_dir)
+        cached = self._config_cache
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, load_config(self.config_dir))
+            self._config_cache = cached
+        return cached[1]
 
     async def actor_of(self, request: Request) -> Actor | None:
         cached = request.scope.get("inspect_kit.actor", False)
@@ -84,6 +92,15 @@ class Services:
 
     def cookie_secure(self, request: Request) -> bool:
         return self.secure_cookies or request.url.scheme == "https"
+
+
+def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            st = path.stat()
+            out.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 def services(request: Request) -> Services:

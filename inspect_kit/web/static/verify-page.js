@@ -46,12 +46,13 @@
 
   async function check(file) {
     result.textContent = "正在复核……";
+    result.className = "verify-result";
     try {
       const bundle = JSON.parse(await file.text());
       show(file.name, await InspectVerify.verifyBundle(bundle));
     } catch (e) {
       result.textContent = `无法读取 ${file.name}：${e.message || e}`;
-      result.className = "bad";
+      result.className = "verify-result bad";
     }
   }
 
@@ -63,5 +64,10 @@
     if (e.dataTransfer.files[0]) check(e.dataTransfer.files[0]);
   });
   const wanted = new URLSearchParams(location.search).get("bundle");  // served: ?bundle=URL on the same site
-  if (wanted) fetch(wanted).then((r) => r.blob()).then((b) => check(new File([b], wanted.split("/").pop())));
+  if (wanted) {
+    fetch(wanted)
+      .then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.blob(); })
+      .then((b) => check(new File([b], wanted.split("/").slice(-2).join("-"))))
+      .catch((e) => { result.textContent = `无法取得 ${wanted}：${e.message || e}`; result.className = "verify-result bad"; });
+  }
 })();

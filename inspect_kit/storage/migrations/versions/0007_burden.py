@@ -1,7 +1,7 @@
 """burden: joint visits (综合查一次), cap exclusions of a frame, coordination of a commitment
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 
 Self-contained (imports no live code). joint_visits and joint_visit_tasks are append-only (no
 UPDATE, no DELETE, no TRUNCATE), with the same triggers as 0004/0005. The nullable columns
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
