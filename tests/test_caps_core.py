@@ -65,3 +65,32 @@ def test_burden_summary_by_hand():
     assert [(r.identifier, s) for r, s in b.at_or_near()] == [("E1", "at cap"), ("E2", "near cap")]
     assert b.distribution == {2: 1, 1: 1, 0: 8}
     assert b.to_dict()["entities"][0]["by_unit"] == {"SCJG": 1, "STHJ": 1}
+
+
+def test_snapshot_estimates_by_hand():
+    """Two strata of one draw: N = 100 and 50, n = 10 and 5 inspected, 2 and 5 with a problem:
+    stratified share = (100·0.2 + 50·1.0) / 150 = 0.4667; a task inspected after as_of does not count."""
+    import datetime as dt
+    from types import SimpleNamespace as NS
+
+    from inspect_kit.periods import parse_period
+    from inspect_kit.score.estimates import snapshot_estimates
+
+    day = dt.date(2026, 6, 30)
+    tasks = [NS(id=k, stratum="A") for k in range(10)] + [NS(id=10 + k, stratum="B") for k in range(6)]
+    findings = {k: NS(inspection_end=day, results=("R02",) if k < 2 else ("R01",)) for k in range(10)}
+    findings |= {10 + k: NS(inspection_end=day, results=("R02",)) for k in range(5)}
+    findings[15] = NS(inspection_end=day + dt.timedelta(days=1), results=("R02",))  # after as_of
+    snap = NS(
+        year=2026,
+        as_of=day,
+        draws={("M", "2026"): NS(id=1, period=parse_period("2026"), frame_id=7)},
+        strata={7: [{"stratum": "A", "N": 100}, {"stratum": "B", "N": 50}]},
+        tasks={1: tasks},
+        findings=findings,
+        matters={"M": NS(name="某事项")},
+    )
+    [e] = snapshot_estimates(snap, lambda results: "R02" in results)  # type: ignore[arg-type]
+    assert (e.estimate.N, e.estimate.n, e.estimate.x) == (150, 15, 7)
+    assert abs(e.estimate.share - (100 * 0.2 + 50 * 1.0) / 150) < 1e-12
+    assert e.row()[:5] == ["某事项", "2026", "150", "15", "7"] and e.to_dict()["strata"][1]["n"] == 5
