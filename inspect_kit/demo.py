@@ -28,7 +28,7 @@ REGISTRY_FILES = (
     ("conflicts", "conflicts.csv"),
 )
 # Later stages: module inspect_kit.<stage>.demo with run(ctx); absent stages are skipped.
-STAGES = ("draw", "assign", "findings", "publish", "paper", "score", "accounts")
+STAGES = ("draw", "assign", "joint", "findings", "publish", "paper", "score", "accounts")
 
 
 @dataclass

@@ -59,6 +59,29 @@ def edit(path, old, new):
             "greater than or equal to 1",
         ),
         ("units.toml", 'kind = "township"', 'kind = "village"', "unit[3].kind", "'department' or 'township'"),
+        (
+            "settings.toml",
+            'matters = ["STHJ-01", "LH-01"]',
+            'matters = ["STHJ-01", "LH-99"]',
+            "coordination.2026.groups.env-market.matters",
+            "'LH-99' is not in matters.toml",
+        ),
+        (
+            "settings.toml",
+            'mode = "positive"',
+            'mode = "sideways"',
+            "coordination.2026.groups.env-market.mode",
+            "'positive' or 'negative'",
+        ),
+        ("settings.toml", "outside_cap = []", 'outside_cap = ["XX-01"]', "burden.outside_cap", "'XX-01'"),
+        (
+            "settings.toml",
+            'per_level = { "县级" = 2 }',
+            'per_level = { "县级" = 0 }',
+            "burden.per_level.县级",
+            "at least 1",
+        ),
+        ("settings.toml", 'lead_order = ["STHJ"', 'lead_order = ["NOPE"', "joint.lead_order", "'NOPE'"),
     ],
 )
 def test_errors_name_file_key_and_problem(cfg_dir, file, old, new, key, words):

@@ -217,6 +217,8 @@ def test_no_code_path_rewrites_a_draw():
         "finding_reviews": "FindingReview",
         "evidence": "Evidence",
         "evidence_blobs": "EvidenceBlob",
+        "joint_visits": "JointVisit",
+        "joint_visit_tasks": "JointVisitTask",
     }
     assert set(models) == set(APPEND_ONLY_TABLES)
     offenders = []

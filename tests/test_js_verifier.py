@@ -107,6 +107,9 @@ def demo_bundles(demo_run):
 
 
 def test_every_demo_bundle_verifies_in_javascript(demo_bundles):
+    # (Coordinated draws, an option the demo county does not use, take their tickets from the yearly
+    # PRN, which verify.js does not know yet: `inspect verify` checks them, tests/test_burden_service.)
+    assert not [b for b in demo_bundles if "coordination" in b]
     reports = run_js([{"bundle": b} for b in demo_bundles])
     assert [r["problems"] for r in reports] == [[]] * len(demo_bundles)
     assert all(r["ok"] and r["frame"]["ok"] and r["seed"]["ok"] for r in reports)

@@ -265,6 +265,12 @@ def test_fonts_are_embedded_and_page_one_is_not_blank(scenario):
         assert dark > 0.005 * image.width * image.height
 
 
+def _run_snippet(lines: list[str], cwd: Path) -> list[str]:
+    """Run the Python lines a notice prints, in `cwd` (where the bundle is); their output lines."""
+    done = subprocess.run([sys.executable, "-c", "\n".join(lines)], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
 def test_bundles_are_embedded_verify_and_match_consistent_sampler(scenario, tmp_path):
     from inspect_kit.draw.core.bundle import verify_bundle
 
@@ -277,23 +283,28 @@ def test_bundles_are_embedded_verify_and_match_consistent_sampler(scenario, tmp_
         report = verify_bundle(bundle)
         assert report.ok, report.problems
         rows = bundle["frame"]["rows"]
-        for s in bundle["strata"]:  # the independent oracle
-            ids = [i for i, stratum in rows if stratum == s["stratum"]]
-            expected = list(sampler(ids, seed=bundle["seed"], with_replacement=False, take=s["n"], output="id"))
-            assert expected == [x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
-            listed |= set(expected)
-        # the snippet printed in the notice runs and prints the frame hash and the sample
         (tmp_path / name).write_bytes(data)
-        out = subprocess.run(
-            [sys.executable, "-c", "\n".join(nt.verification_snippet(name))],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-        assert out[0] == bundle["frame"]["sha256"]
-        assert out[1] == "True"  # the draw's seed follows from the public seed by the published rule
-        assert len(out) == 2 + len(bundle["strata"])
+        if "coordination" in bundle:
+            # A coordinated draw (configs: STHJ-01 with LH-01) is re-run by the notice's second snippet,
+            # the standard library only; the consistent-sampler oracle does not apply to it.
+            out = _run_snippet(nt.coordinated_snippet(name), tmp_path)
+            assert out[0] == bundle["frame"]["sha256"]
+            for line, s in zip(out[1:], bundle["strata"]):
+                got = [x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
+                assert line == f"{s['stratum']} {got}"
+                listed |= set(got)
+            assert len(out) == 1 + len(bundle["strata"])
+        else:
+            for s in bundle["strata"]:  # the independent oracle
+                ids = [i for i, stratum in rows if stratum == s["stratum"]]
+                expected = list(sampler(ids, seed=bundle["seed"], with_replacement=False, take=s["n"], output="id"))
+                assert expected == [x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
+                listed |= set(expected)
+            # the snippet printed in the notice runs and prints the frame hash and the sample
+            out = _run_snippet(nt.verification_snippet(name), tmp_path)
+            assert out[0] == bundle["frame"]["sha256"]
+            assert out[1] == "True"  # the draw's seed follows from the public seed by the published rule
+            assert len(out) == 2 + len(bundle["strata"])
         r = cli(scenario, "verify", "--bundle", tmp_path / name)  # what the notice tells readers to run
         assert r.exit_code == 0 and "OK" in r.output, r.output
     assert listed == drawn

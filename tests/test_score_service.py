@@ -700,6 +700,7 @@ def test_report_pdf_embeds_fonts_extracts_text_and_is_recorded(stored, tmp_path,
     from inspect_kit.publish.document import embedded_files
     from inspect_kit.publish.service import private_values
     from inspect_kit.score.report import build_report
+    from inspect_kit.score.service import year_estimates
 
     log = json.loads(embedded_files(data)["log-score-2026.json"])
     assert log["relies_on"] == [{"kind": "scoring_run", "record_id": run.id, "seq": log["relies_on"][0]["seq"]}]
@@ -712,9 +713,11 @@ def test_report_pdf_embeds_fonts_extracts_text_and_is_recorded(stored, tmp_path,
             fonts=fonts_from_config(config),
             private=private_values(eng),
             log=log,
+            estimates=year_estimates(eng, run.year, run.as_of),  # what the samples say, as of the run's day
         )
         == data
     )
+    assert "抽查结果对全体监管对象的推断" in flat  # the estimates of the year's draws are printed
 
 
 def test_item_records_counts_findings_recorded_item_by_item(world, policy):

@@ -78,8 +78,8 @@ def test_every_demo_draw_verifies_in_the_browser(site, browser):
         assert page.locator("#result td.bad").count() == 0
         if d.period == "2026Q4":  # the demo draws Q4 with drand quicknet round 32285085
             assert "drand签名（quicknet链第32285085轮）\t一致" in text, text[-800:]
-        if d.matter == "STHJ-01" and d.period == "2026Q1":
-            shot = screenshot(page, "verify-STHJ-01-2026Q1")
+        if d.matter == "STHJ-02" and d.period == "2026Q1":
+            shot = screenshot(page, "verify-STHJ-02-2026Q1")
             if os.environ.get("INSPECT_UPDATE_DOCS"):  # README's picture, retaken on request only
                 DOC_SHOT.write_bytes(shot.read_bytes())
     assert not errors, errors  # no CSP refusal, no script error
@@ -115,7 +115,7 @@ def test_each_tampered_bundle_shows_the_difference(site, browser):
     from tests.test_js_verifier import _tampered
 
     base, _ = site
-    bundle = httpx.get(f"{base}/public/bundles/STHJ-01/2026Q1.json").json()
+    bundle = httpx.get(f"{base}/public/bundles/STHJ-02/2026Q1.json").json()  # STHJ-01 is coordinated (issue 16)
     expect = {
         "row added": "frame hash mismatch",
         "seed changed": "not derived from the public seed",

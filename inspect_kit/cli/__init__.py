@@ -104,6 +104,7 @@ def _register() -> None:
         "publish",
         "paper",
         "score",
+        "burden",
         "user",
         "serve",
         "demo",

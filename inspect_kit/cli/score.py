@@ -102,7 +102,10 @@ def score_units(
         common.engine(), rulebook, year, as_of=day, now=dt.datetime.now(), policy=policy_from_config(cfg)
     )
     if json_out:
-        common.print_json(stored.summary())
+        from inspect_kit.score.service import year_estimates
+
+        estimates = year_estimates(common.engine(), year, day, policy_from_config(cfg))
+        common.print_json({**stored.summary(), "estimates": [e.to_dict() for e in estimates]})
     else:
         _print_ranking(stored)
 
@@ -260,6 +263,7 @@ def report_cmd(
     import datetime as dt
 
     from inspect_kit.score.report import default_issuer, fonts_from_config, write_report
+    from inspect_kit.score.service import policy_from_config
 
     if run is None:
         _need_year(year)
@@ -276,6 +280,7 @@ def report_cmd(
         county=cfg.settings.county.name,
         fonts=fonts_from_config(cfg),
         force=force,
+        policy=policy_from_config(cfg),
     )
     common.info(
         f"wrote {result.path} ({result.pages} pages, sha256 {result.sha256[:12]}…) "

@@ -161,6 +161,54 @@ def _cross_check(folder: Path, settings: Settings, units: list[Unit], matters: l
         for d in m.team:
             if d not in unit_codes:
                 problems.append(Problem(f"department {d!r} is not in units.toml", file=mf, key=f"matter[{i}].team"))
+    return problems + _burden_problems(str(folder / "settings.toml"), settings, unit_codes, matter_codes)
+
+
+def _burden_problems(sf: str, settings: Settings, unit_codes: list[str], matter_codes: list[str]) -> list[Problem]:
+    """Caps, coordination and joint visits name matters and units that exist; a matter is
+    coordinated by one group of a year at most."""
+    problems = []
+    b = settings.burden
+    if b is not None:
+        problems += [
+            Problem(f"matter {c!r} is not in matters.toml", file=sf, key="burden.outside_cap")
+            for c in b.outside_cap
+            if c not in matter_codes
+        ]
+        problems += [
+            Problem(f"unit {u!r} is not in units.toml", file=sf, key="burden.levels")
+            for u in b.levels
+            if u not in unit_codes
+        ]
+        problems += [
+            Problem(f"cap {n!r} must be at least 1", file=sf, key=f"burden.{what}.{k}")
+            for what, caps in (
+                ("per_level", b.per_level),
+                ("per_category", b.per_category),
+                ("per_credit_class", b.per_credit_class),
+            )
+            for k, n in caps.items()
+            if n < 1
+        ]
+    for year, plan in settings.coordination.items():
+        if not (year.isdigit() and len(year) == 4):
+            problems.append(Problem(f"{year!r} is not a year", file=sf, key=f"coordination.{year}"))
+        seen: dict[str, str] = {}
+        for name, group in plan.groups.items():
+            key = f"coordination.{year}.groups.{name}.matters"
+            for c in group.matters:
+                if c not in matter_codes:
+                    problems.append(Problem(f"matter {c!r} is not in matters.toml", file=sf, key=key))
+                elif c in seen:
+                    problems.append(Problem(f"matter {c!r} is already in group {seen[c]!r}", file=sf, key=key))
+                seen.setdefault(c, name)
+            if len(set(group.matters)) != len(group.matters):
+                problems.append(Problem("a matter is listed twice", file=sf, key=key))
+    problems += [
+        Problem(f"unit {u!r} is not in units.toml", file=sf, key="joint.lead_order")
+        for u in settings.joint.lead_order
+        if u not in unit_codes
+    ]
     return problems
 
 

@@ -93,6 +93,43 @@ class PublishSettings(Strict):
     fallback_font: str | None = None
 
 
+class BurdenSettings(Strict):
+    """Yearly caps on inspections of one entity across matters and departments (频次上限).
+
+    The effective cap of an entity is the smallest of `total`, its category's and its credit
+    class's; `per_level` caps the inspections by units of one level (a unit's level from
+    `levels`, default `default_level`). Matters in `outside_cap` (complaints, special campaigns)
+    are neither capped nor counted. `near`: how close to the cap counts as near it."""
+
+    total: int | None = Field(None, ge=1)
+    per_level: dict[str, int] = {}
+    per_category: dict[str, int] = {}
+    per_credit_class: dict[str, int] = {}
+    levels: dict[str, str] = {}
+    default_level: str = "县级"
+    outside_cap: list[str] = []
+    near: int = Field(1, ge=0)
+
+
+class CoordinationGroup(Strict):
+    mode: Literal["positive", "negative"]
+    matters: list[str] = Field(min_length=2)
+
+
+class CoordinationYear(Strict):
+    """Coordinated draws of one year (see inspect_kit.draw.core.coordination)."""
+
+    seed: str = Field(min_length=8)
+    groups: dict[str, CoordinationGroup] = Field(min_length=1)
+
+
+class JointSettings(Strict):
+    """Merged visits (综合查一次): the lead unit (组长单位) is the first unit of `lead_order` among
+    the visit's units, else the unit with the most tasks in it (ties: unit code order)."""
+
+    lead_order: list[str] = []
+
+
 class Settings(Strict):
     county: CountySettings
     registry: RegistrySettings
@@ -100,6 +137,9 @@ class Settings(Strict):
     assign: AssignSettings = AssignSettings()
     findings: FindingsSettings = FindingsSettings()
     publish: PublishSettings = PublishSettings()
+    burden: BurdenSettings | None = None
+    coordination: dict[str, CoordinationYear] = {}  # year ("2026") → its plan
+    joint: JointSettings = JointSettings()
 
 
 class Unit(Strict):

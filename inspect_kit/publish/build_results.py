@@ -61,6 +61,22 @@ def _still_sealed(conn: Connection, draw_id: int, on: dt.date) -> bool:
     return bool(row and row.sealed and (row.unsealed_at is None or row.unsealed_at.date() > on))
 
 
+def _joint_visits(engine: Engine, task_ids: Sequence[int]) -> dict[int, str]:
+    """task id → number of the joint visit (综合查一次) it is part of."""
+    from inspect_kit.storage.models import JointVisit, JointVisitTask
+
+    out: dict[int, str] = {}
+    with engine.connect() as conn:
+        for k in range(0, len(task_ids), 500):
+            rows = conn.execute(
+                public_select(JointVisitTask.task_id, JointVisit.visit_no)
+                .join(JointVisit, JointVisit.id == JointVisitTask.joint_visit_id)
+                .where(JointVisitTask.task_id.in_(task_ids[k : k + 500]))
+            )
+            out.update((task_id, visit_no) for task_id, visit_no in rows)
+    return out
+
+
 def build_results_notice(
     engine: Engine,
     config: Config,
@@ -152,6 +168,7 @@ def build_results_notice(
             f"the issue date {issue_date} is before the end of the inspection of {', '.join(late[:10])}"
             f"{' …' if len(late) > 10 else ''}: results are published after the inspection"
         )
+    joint = _joint_visits(engine, [t.id for ts in by_draw.values() for t in ts])
     matter_results = []
     for d in draws:
         outcomes = []
@@ -194,6 +211,7 @@ def build_results_notice(
                     items=items_of(f.item_results),
                 )
             )
+        outcomes = [dataclasses.replace(o, joint_visit=joint.get(t.id)) for o, t in zip(outcomes, by_draw[d.draw_id])]
         sizes = {str(s["stratum"]): int(s["N"]) for s in frame_strata.get(d.frame_id) or []}
         spec = next((m for m in config.matters if m.code == d.matter.code), None)
         checklist = [(i.code, i.content) for i in spec.checklist] if spec is not None else []

@@ -155,6 +155,25 @@ def verification_snippet(bundle_name: str) -> list[str]:
     ]
 
 
+def coordinated_snippet(bundle_name: str) -> list[str]:
+    """Python lines (standard library only, no indentation) that re-run a coordinated draw from its
+    bundle: the permanent random numbers of inspect_kit.draw.core.coordination, rotated by the
+    start, the n smallest per stratum."""
+    return [
+        "import json, hashlib",
+        f'b = json.load(open("{bundle_name}", encoding="utf-8"))',
+        'rows, c, M = b["frame"]["rows"], b["coordination"], 2**256',
+        'print(hashlib.sha256("".join(f"{i}\\t{s}\\n" for i, s in rows).encode()).hexdigest())',
+        'H = lambda p: hashlib.sha256(json.dumps(p, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()',
+        'ps = hashlib.sha256(H(["inspect-kit/prn/1", c["yearly_seed"], c["group"]]).encode()).hexdigest()',
+        'off = int(H(["inspect-kit/prn-start/1", c["yearly_seed"], c["group"], c["rotation"]]), 16) '
+        '+ (c["slot"] * M // c["slots"] if c["mode"] == "negative" else 0)',
+        "v = lambda i: ((int(hashlib.sha256((ps + i).encode()).hexdigest(), 16) + off) % M, i)",
+        'for t in b["strata"]: print(t["stratum"], [i for _, i in sorted(v(i) for i, s in rows '
+        'if s == t["stratum"])[: t["n"]]])',
+    ]
+
+
 def draw_notice(
     issuer: str,
     period: Period,
@@ -240,6 +259,19 @@ def draw_notice(
             Table(["Python代码"], [[line] for line in verification_snippet(first)], align=["left"]),
         )
     )
+    coordinated = [d.bundle_name for d in draws if not d.sealed_hidden and (d.commitment or {}).get("coordination")]
+    if coordinated:
+        sections.append(
+            Section(
+                f"{heading_number(number)}协调抽样的复核方法",
+                [
+                    f"{'、'.join(coordinated)}为协调抽样（永久随机数法），上述代码不适用；请改用以下代码"
+                    "（只需Python标准库），它打印名录SHA-256和各层抽中对象，应与本公告一致："
+                ],
+                Table(["Python代码"], [[line] for line in coordinated_snippet(coordinated[0])], align=["left"]),
+                level=2,
+            )
+        )
     if log_head:
         number += 1
         sections.append(Section(f"{heading_number(number)}透明日志", log_head_paragraph(log_head)))
@@ -283,6 +315,21 @@ def _verification_sections(k: int, d: DrawRecord, id_label: str) -> list[Section
                         if not d.sealed_hidden
                         else "密钥在检查完成后公布，届时任何人均可复核名单"
                     ),
+                ]
+            )
+        coord = c.get("coordination")
+        if coord:
+            mode = (
+                "正协调：与同组事项尽量抽中同一批对象，便于合并检查"
+                if coord["mode"] == "positive"
+                else ("负协调：与同组事项尽量不抽中同一对象")
+            )
+            facts.append(
+                [
+                    "协调抽样",
+                    f"{mode}（协调组“{coord['group']}”，年度协调种子“{coord['yearly_seed']}”，轮换键"
+                    f"{coord['rotation']}）。票号由年度协调种子计算的永久随机数给出，每个对象被抽中的概率仍为n/N；"
+                    "复核方法见下文",
                 ]
             )
         if not d.sealed_hidden:

@@ -50,6 +50,7 @@ class TaskOutcome:
     rectified: bool = False
     stratum: str | None = None  # the draw's stratum (for the estimate of the whole frame)
     items: Sequence[ItemResult] = ()  # results per checklist item (inspect_kit.findings.items)
+    joint_visit: str | None = None  # the joint visit (综合查一次) the task was part of, if any
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,13 @@ def results_notice(
         f"其中发现问题{problems}家，截至发布之日已整改{rectified}家"
     )
     summary += f"；另有{len(pending)}家检查结果待录入，录入后另行公示。" if pending else "。"
+    joint = {t.joint_visit for m in matters for t in m.tasks if t.joint_visit}
+    if joint:
+        n_joint = sum(1 for m in matters for t in m.tasks if t.joint_visit)
+        summary += (
+            f"其中{n_joint}项检查任务与其他抽查事项合并为{len(joint)}次联合检查（综合查一次，进一次门、查多项事），"
+            "各事项的检查结果分别公示。"
+        )
     rows = [
         [
             m.matter_name,
@@ -177,7 +185,7 @@ def results_notice(
         # table, since eight columns cannot be read on the 156 mm measure.
         rows = [
             [
-                t.task_no,
+                t.task_no + (f"\n联合检查{t.joint_visit}" if t.joint_visit else ""),
                 f"{public_entity_name(t.name, t.identifier, t.category)}\n{t.identifier}",
                 _inspection_days(t),
                 _result_cell(t),

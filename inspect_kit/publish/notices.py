@@ -55,6 +55,7 @@ __all__ = [
     "scrub",
     "looks_like_resident_id",
     "verification_snippet",
+    "coordinated_snippet",
 ]
 
 DRAW_NOTICE_FILE = "抽查名单公示"
@@ -223,6 +224,7 @@ from inspect_kit.publish.notice_draw import (  # noqa: E402
     DrawEntity,
     DrawRecord,
     DrawStep,
+    coordinated_snippet,
     draw_notice,  # noqa: E402
     verification_snippet,
 )

@@ -81,6 +81,16 @@ def run(ctx: DemoContext) -> None:
         county=ctx.config.settings.county.name,
         fonts=fonts_from_config(ctx.config),
         force=True,
+        policy=policy_from_config(ctx.config),
     )  # the demo starts afresh: its files of an earlier run are replaced
+    from inspect_kit.score.estimates import HEADER
+    from inspect_kit.score.service import year_estimates
+
+    estimates = year_estimates(ctx.engine, YEAR, DEMO_TODAY, policy_from_config(ctx.config))
+    ctx.table(
+        f"{YEAR}: what the samples say about every registry (printed in the report)",
+        HEADER,
+        [e.row() for e in estimates],
+    )
     ctx.echo(f"report: {report.path} ({report.pages} pages, notice #{report.notice_id})")
     ctx.results["score"] = {"run_id": stored.id, "report": report.path}

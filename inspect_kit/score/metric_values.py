@@ -480,3 +480,20 @@ def compute_metrics(
     with engine.connect() as conn:
         snap = load_snapshot(conn, year, as_of)
     return metrics_of(snap, policy, METRICS if keys is None else keys), snap.warnings
+
+
+@metric(
+    "joint_rate",
+    "联合抽查率",
+    "numerator: current tasks of the unit's matters of the year that are part of a joint visit (综合查一次, "
+    "`inspect merge`) made by as_of; denominator: current tasks of the unit's matters of the year. Record per"
+    " task (ref = task number), ok = in a joint visit; the note names the visit. NotApplicable when the "
+    "unit has no task in the year.",
+)
+def _joint_rate(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
+    records = []
+    for m in matters:
+        for t in s.current_tasks(m, [s.year]):
+            visit = s.joint.get(t.id)
+            records.append(MetricRecord(t.no, visit is not None, f"联合检查{visit}" if visit else "单独检查"))
+    return _metric(records, NotApplicable("本单位本年度无抽查任务"))

@@ -165,6 +165,7 @@ class Snapshot:
     inspectors: dict[int, _Inspector]
     conflicts: dict[tuple[int, int], str]  # (inspector id, entity id) → reason
     warnings: list[str] = field(default_factory=list)
+    joint: dict[int, str] = field(default_factory=dict)  # task id → joint visit number (made by as_of)
 
     def matters_of(self, unit: str) -> list[MatterSpec]:
         return sorted((m for m in self.matters.values() if unit in m.departments), key=lambda m: m.code)
@@ -357,6 +358,14 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:  # n
             )
         ):
             snap.conflicts[(iid, eid)] = reason
+    from inspect_kit.storage.models import JointVisit, JointVisitTask
+
+    for tid, no in conn.execute(
+        select(JointVisitTask.task_id, JointVisit.visit_no)
+        .join(JointVisit, JointVisit.id == JointVisitTask.joint_visit_id)
+        .where(JointVisit.created_at < cutoff)
+    ):
+        snap.joint[tid] = no
     return snap
 
 

@@ -38,8 +38,9 @@ from inspect_kit.score.service import StoredRun, load_run, unit_flags
 if TYPE_CHECKING:  # the publish stage and reportlab load only when a report is built
     from reportlab.graphics.shapes import Drawing
 
-    from inspect_kit.publish.document import NoticeDocument, Table
+    from inspect_kit.publish.document import NoticeDocument, Section, Table
     from inspect_kit.publish.fonts import Face, FontConfig, FontSet
+    from inspect_kit.score.estimates import MatterEstimate
 
 __all__ = [
     "ReportResult",
@@ -141,8 +142,34 @@ def _unit_table(unit: UnitResult, full_marks: Fraction) -> Table:
     )
 
 
+def _estimate_section(number: int, estimates: Sequence[MatterEstimate]) -> Section:
+    from inspect_kit.publish import Section, Table, heading_number
+    from inspect_kit.score.estimates import HEADER
+
+    return Section(
+        heading=f"{heading_number(number)}抽查结果对全体监管对象的推断",
+        paragraphs=[
+            "各次抽查均为随机抽样，已录入的检查结果可推断相应检查对象名录中存在问题的比例（分层估计，"
+            "含有限总体校正；括号内为95%置信区间）。"
+        ],
+        table=Table(
+            columns=HEADER,
+            rows=[e.row() for e in estimates],
+            col_widths_mm=[48, 16, 18, 16, 16, 18, 24],
+            align=["left", "center", "right", "right", "right", "right", "center"],
+        ),
+    )
+
+
 def _notice(
-    stored: StoredRun, *, issuer: str, issue_date: dt.date, county: str, title: str | None, log_head: str | None = None
+    stored: StoredRun,
+    *,
+    issuer: str,
+    issue_date: dt.date,
+    county: str,
+    title: str | None,
+    log_head: str | None = None,
+    estimates: Sequence[MatterEstimate] = (),
 ) -> NoticeDocument:
     from inspect_kit.publish import Section, Table, chinese_date, heading_number
     from inspect_kit.publish.document import NoticeDocument
@@ -189,9 +216,11 @@ def _notice(
         head = f"{heading_number(n, 2)}{unit.name}：{unit.total}分，{unit.grade}"
         notes = [f"注：{note}" for note in unit.notes]
         sections.append(Section(heading=head, level=2, table=_unit_table(unit, run.full_marks), notes=notes))
+    if estimates:
+        sections.append(_estimate_section(4, estimates))
     sections.append(
         Section(
-            heading=f"{heading_number(4)}复核信息",
+            heading=f"{heading_number(5 if estimates else 4)}复核信息",
             paragraphs=[
                 f"本结果由第{stored.id}号考评运行生成（{stored.created_at:%Y-%m-%d %H:%M}）。考评细则SHA-256："
                 f"{run.rulebook_sha256}；输入数据SHA-256：{run.inputs_sha256}。考评细则原文、各单位输入数据和得分结果"
@@ -363,6 +392,7 @@ def build_report(
     fonts: Any = None,
     private: Any = None,
     log: dict[str, Any] | None = None,
+    estimates: Sequence[MatterEstimate] = (),
 ) -> bytes:
     """The report of a stored run as PDF bytes (deterministic for the same run, fonts and date).
 
@@ -379,7 +409,13 @@ def build_report(
     from inspect_kit.publish.privacy import mask_notice
 
     notice = _notice(
-        stored, issuer=issuer, issue_date=issue_date, county=county, title=title, log_head=log["head"] if log else None
+        stored,
+        issuer=issuer,
+        issue_date=issue_date,
+        county=county,
+        title=title,
+        log_head=log["head"] if log else None,
+        estimates=estimates,
     )
     if private is not None:
         notice = mask_notice(notice, private)
@@ -430,10 +466,14 @@ def report_pdf(
     county: str = "",
     title: str | None = None,
     fonts: Any = None,
+    policy: Any = None,
 ) -> tuple[StoredRun, bytes]:
     """The report of a stored run (by id, or the latest of `year`) as PDF bytes, with the registries'
-    private values masked and the run's transparency-log excerpt: the file `write_report` writes."""
+    private values masked, the run's transparency-log excerpt and what the year's samples say about
+    every registry (estimates as of the run's day; ``policy`` gives the code book, default the
+    standard one): the file `write_report` writes."""
     from inspect_kit.publish.service import private_values
+    from inspect_kit.score.service import DEFAULT_POLICY, year_estimates
     from inspect_kit.transparency.store import excerpt
 
     stored = load_run(engine, run_id, year=year)
@@ -448,6 +488,7 @@ def report_pdf(
         fonts=fonts,
         private=private_values(engine),
         log=log,
+        estimates=year_estimates(engine, stored.year, stored.as_of, policy or DEFAULT_POLICY),
     )
     return stored, pdf
 
@@ -465,6 +506,7 @@ def write_report(
     title: str | None = None,
     fonts: Any = None,
     force: bool = False,
+    policy: Any = None,
 ) -> ReportResult:
     """Write the report of a stored run (by id, or the latest of `year`) and record it in notices.
     An existing file at `path` is refused unless `force` (then recorded as a re-issue)."""
@@ -472,7 +514,15 @@ def write_report(
 
     check_target(engine, path, force=force)  # before the rendering: a refused target costs nothing
     stored, pdf = report_pdf(
-        engine, issuer=issuer, issue_date=issue_date, year=year, run_id=run_id, county=county, title=title, fonts=fonts
+        engine,
+        issuer=issuer,
+        issue_date=issue_date,
+        year=year,
+        run_id=run_id,
+        county=county,
+        title=title,
+        fonts=fonts,
+        policy=policy,
     )
     rec = record_pdf(
         engine, pdf, path, kind="score", period=str(stored.year), issued_on=issue_date, now=now, force=force

@@ -22,6 +22,11 @@ modules are the only part of `inspect_kit.score` that reads or writes it.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from inspect_kit.score.estimates import MatterEstimate, snapshot_estimates
 from inspect_kit.score.manual import (
     NOT_APPLICABLE_VALUE,
     ManualEntry,
@@ -47,7 +52,26 @@ from inspect_kit.score.runs import (
     verify_run,
 )
 
+
+def year_estimates(
+    engine: Any, year: int, as_of: dt.date, policy: ScorePolicy = DEFAULT_POLICY
+) -> list[MatterEstimate]:
+    """The estimates of the year's draws (inspect_kit.score.estimates) from the records as of the day."""
+    from inspect_kit.score.records import load_snapshot
+
+    cb = policy.codebook
+
+    def problem(results: Sequence[str]) -> bool:
+        return any(item.problem for code in results if (item := cb.categories.get(code)) is not None)
+
+    with engine.connect() as conn:
+        snap = load_snapshot(conn, year, as_of)
+    return snapshot_estimates(snap, problem)
+
+
 __all__ = [
+    "year_estimates",
+    "MatterEstimate",
     "ScorePolicy",
     "policy_from_config",
     "DEFAULT_POLICY",

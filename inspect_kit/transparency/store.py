@@ -34,6 +34,8 @@ from inspect_kit.storage.models import (
     FindingRevision,
     Frame,
     ImportBatch,
+    JointVisit,
+    JointVisitTask,
     LogEntry,
     LogGenesis,
     ManualValue,
@@ -79,6 +81,7 @@ LOGGED: tuple[LoggedKind, ...] = (
     LoggedKind("notice", Notice.__table__),
     LoggedKind("manual_value", ManualValue.__table__),
     LoggedKind("scoring_run", ScoringRun.__table__),
+    LoggedKind("joint_visit", JointVisit.__table__, (JointVisitTask.__table__, "joint_visit_id")),
 )
 KINDS = {k.kind: k for k in LOGGED}
 _LOG = LogEntry.__table__

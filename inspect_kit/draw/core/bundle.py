@@ -13,6 +13,11 @@ coverage-mode stratum "coverage": {"period", "periods", "drawn_before"} with quo
 Tickets are the package's full strings (64..78 digits). `verify_bundle` re-derives all of it from
 the bundle alone.
 
+A coordinated draw (inspect_kit.draw.core.coordination) adds "coordination": {"rule",
+"yearly_seed", "group", "mode", "slot", "slots", "rotation"}, also inside its commitment; its
+tickets and sample are re-derived from that entry instead of "seed". Bundles of uncoordinated
+draws are unchanged.
+
 Version 2 (draws from the database since per-draw seeds) keeps every key above — "seed" is the
 seed the tickets use, so the citizen's check is unchanged — and adds the record of the draw's
 procedure: the seed derivation, the structured seed source with its evidence, the commitment, the
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from .coordination import Coordination, draw_rows_coordinated, prn_tickets
 from .coverage import CoverageRule, explain_coverage
 from .frame import canonical_rows, draw_stratified, frame_problems, frame_sha256
 from .quota import QuotaRule, SizeExplanation, allocate_largest_remainder, format_exact, sample_size
@@ -311,8 +317,12 @@ def _check_sample(bundle: Mapping[str, Any], rows: list[tuple[str, str]], sizes:
             )
         listed.setdefault(stratum, []).append(item)
     try:
-        draw = draw_stratified(bundle["seed"], rows, dict(sizes))
-    except (ValueError, TypeError) as error:
+        coord = _coordination(bundle)
+        if coord is not None:
+            draw = draw_rows_coordinated(coord, rows, dict(sizes), bundle["seed"])
+        else:
+            draw = draw_stratified(bundle["seed"], rows, dict(sizes))
+    except (ValueError, TypeError, KeyError) as error:
         return problems + [f"the draw cannot be re-run: {error}"]
     for drawn in draw.strata:
         items = listed.pop(drawn.stratum, [])
@@ -340,8 +350,27 @@ def _check_sample(bundle: Mapping[str, Any], rows: list[tuple[str, str]], sizes:
     return problems
 
 
+def _coordination(bundle: Mapping[str, Any]) -> Coordination | None:
+    """The bundle's coordination (a coordinated draw's tickets come from it, not from "seed").
+    A version-2 bundle's must be the one its commitment names (the commitment code covers it)."""
+    entry = bundle.get("coordination")
+    committed = bundle["commitment"].get("coordination") if isinstance(bundle.get("commitment"), Mapping) else entry
+    if entry != committed:
+        raise ValueError("the bundle's coordination is not the one its commitment names")
+    return Coordination.from_dict(entry) if entry is not None else None
+
+
 def _check_tickets(bundle: Mapping[str, Any], frame_ids: set[str], limit: int = 5) -> list[str]:
     items = [item for item in bundle["sample"] if item["identifier"] in frame_ids]
+    coord = _coordination(bundle)
+    if coord is not None:
+        ids = [i["identifier"] for i in items]
+        bad = [
+            f"ticket of {item['identifier']!r} is {item['ticket']!r}, but the coordination gives {expected!r}"
+            for item, expected in zip(items, prn_tickets(coord, ids))
+            if item["ticket"] != expected
+        ]
+        return bad[:limit] + ([f"… and {len(bad) - limit} more wrong tickets"] if len(bad) > limit else [])
     # A bad seed or wrong ids are caught above; here each listed ticket must be the id's own.
     wrong = [
         f"ticket of {item['identifier']!r} is {item['ticket']!r}, but seed {bundle['seed']!r} gives {expected!r}"

@@ -30,7 +30,7 @@ import re
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from operator import eq, lt
@@ -149,8 +149,15 @@ class DrawResult:
         return [(s.stratum, chosen) for s in self.strata for chosen in s.selected]
 
 
-def draw_stratified(seed: str, rows: Iterable[Sequence[str]], sizes: Mapping[str, int]) -> DrawResult:
-    """Draw sizes[s] entities from each stratum s: its smallest tickets under `seed`.
+# How one stratum is drawn: (its identifiers, n) → the n selected in order, ranks 1..n.
+Selector = Callable[[list[str], int], list[Selected]]
+
+
+def draw_stratified(
+    seed: str, rows: Iterable[Sequence[str]], sizes: Mapping[str, int], selector: Selector | None = None
+) -> DrawResult:
+    """Draw sizes[s] entities from each stratum s: its smallest tickets under `seed` (or as the
+    ``selector`` orders them: a coordinated draw, inspect_kit.draw.core.coordination).
 
     Every stratum in the frame needs a size (0 is fine); a size for a stratum with no rows must
     be 0. The result does not depend on the order of the rows.
@@ -159,14 +166,19 @@ def draw_stratified(seed: str, rows: Iterable[Sequence[str]], sizes: Mapping[str
     members: dict[str, list[str]] = {}
     for identifier, stratum in canonical:
         members.setdefault(stratum, []).append(identifier)
-    return draw_members(seed, members, sizes, hashlib.sha256(_serialise(canonical)).hexdigest())
+    return draw_members(seed, members, sizes, hashlib.sha256(_serialise(canonical)).hexdigest(), selector)
 
 
 def draw_members(
-    seed: str, members: Mapping[str, list[str]], sizes: Mapping[str, int], frame_sha256: str
+    seed: str,
+    members: Mapping[str, list[str]],
+    sizes: Mapping[str, int],
+    frame_sha256: str,
+    selector: Selector | None = None,
 ) -> DrawResult:
     """`draw_stratified` for a frame already checked and split by stratum (`frame_members`):
     the identifiers of each stratum, and the frame's hash."""
+    pick: Selector = selector or (lambda population, n: select(seed, population, n))
     unsized = sorted(set(members) - set(sizes))
     if unsized:
         raise ValueError(f"no sample size for strata {unsized}")
@@ -175,7 +187,7 @@ def draw_members(
         population, n = members.get(label, []), sizes[label]
         if type(n) is not int or not 0 <= n <= len(population):
             raise ValueError(f"stratum {label!r}: sample size {n!r} outside 0..{len(population)}")
-        draws.append(StratumDraw(label, len(population), n, tuple(select(seed, population, n))))
+        draws.append(StratumDraw(label, len(population), n, tuple(pick(population, n))))
     return DrawResult(seed, frame_sha256, tuple(draws))
 
 

@@ -157,6 +157,9 @@ def export_bundle(engine: Engine, draw_id: int, *, include_secret: bool = False)
                 one_step=com.one_step,
                 redraw_reason=com.redraw_reason,
             )
+            if com.coordination is not None:
+                doc["coordination"] = com.coordination
+                bundle["coordination"] = com.coordination
             bundle["commitment"] = {**doc, "sha256": com.commitment_sha256}
             bundle["frames_of_period"] = _frames_of_period(conn, d.matter_code, d.period)
             if any("coverage" in s for s in strata):
@@ -173,6 +176,8 @@ def export_bundle(engine: Engine, draw_id: int, *, include_secret: bool = False)
             "matter_spec_sha256": f.matter_spec_sha256,
             "sample_sha256": d.sample_sha256,
         }
+        if f.cap_excluded:
+            bundle["record"]["cap_excluded"] = f.cap_excluded
         if com is not None:
             relied = [("frame", f.id), ("commitment", com.id), ("draw", d.id)]
             if unsealing is not None:
@@ -191,5 +196,16 @@ def verify_draw(engine: Engine, draw_id: int) -> DrawVerifyReport:
         report.problems.append(f"the draw ({rec['drawn_at']}) predates its frame ({rec['frame_prepared_at']})")
     if bundle.get("version") == 1:
         report.notes.append("drawn before commitments and per-draw seeds: its seed was not committed in advance")
+    detail = rec.get("cap_excluded") or []
+    if detail:
+        from inspect_kit.draw.core.caps import cap_detail_problems
+        from inspect_kit.draw.store.caps import recount
+
+        with engine.connect() as conn:
+            counts = recount(conn, {src for e in detail for src in e["sources"]})
+        report.problems += [f"cap exclusion: {p}" for p in cap_detail_problems(detail, counts)]
+        report.notes.append(
+            f"{len(detail)} entities left out at their yearly cap, each re-counted from the logged records"
+        )
     report.ok = not report.problems
     return report

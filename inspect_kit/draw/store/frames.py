@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from inspect_kit.config.models import Matter
+from inspect_kit.draw.core.caps import CAP_REASON, CapHit
 from inspect_kit.draw.core.coverage import CoverageRule
 from inspect_kit.draw.core.quota import QuotaRule
 from inspect_kit.errors import InspectError
@@ -114,8 +115,18 @@ class FrameSource:
     (recently inspected clean, drawn earlier this cycle) are added when a pass of `chunks` ends.
     """
 
-    def __init__(self, conn: Connection, matter: Matter, period: Period, as_of: dt.date, codes: dict | None = None):
+    def __init__(
+        self,
+        conn: Connection,
+        matter: Matter,
+        period: Period,
+        as_of: dt.date,
+        codes: dict | None = None,
+        capped: Mapping[str, CapHit] | None = None,
+    ):
         self.conn, self.matter = conn, matter
+        self.capped = dict(capped or {})
+        self.cap_detail: list[dict[str, Any]] = []
         in_scope = and_(Entity.category.in_(matter.categories))
         exempt = and_(
             Entity.exempt_reason.is_not(None),
@@ -160,7 +171,8 @@ class FrameSource:
             key = Entity.identifier.collate("C") if self.conn.dialect.name == "postgresql" else Entity.identifier
             stmt = stmt.order_by(key)
         excluded = dict(self._excluded)
-        n_clean = n_drop = 0
+        n_clean = n_drop = n_cap = 0
+        removed: set[str] = set()
         result = _driver_rows(self.conn, stmt, size)
         try:
             for rows in result:
@@ -172,6 +184,12 @@ class FrameSource:
                     before = len(rows)
                     rows = [r for r in rows if r[0] not in self._drop]
                     n_drop += before - len(rows)
+                if self.capped:
+                    hit = [r[0] for r in rows if r[0] in self.capped]
+                    if hit:
+                        removed.update(hit)
+                        rows = [r for r in rows if r[0] not in self.capped]
+                        n_cap += len(hit)
                 yield rows
         finally:
             result.close()
@@ -179,6 +197,9 @@ class FrameSource:
             excluded[f"inspected with no problem within {self.matter.exclude_clean_within_months} months"] = n_clean
         if n_drop:
             excluded["drawn earlier this year (annual coverage)"] = n_drop
+        if n_cap:
+            excluded[CAP_REASON] = n_cap
+        self.cap_detail = [self.capped[i].to_dict() for i in sorted(removed)]
         self.excluded = excluded
 
 

@@ -20,6 +20,7 @@ from inspect_kit.draw.core.quota import QuotaRule
 from inspect_kit.draw.core.record import commitment_document, commitment_sha256
 from inspect_kit.draw.core.seeds import SeedError, SeedSource, check_commitment_time, salt_commitment
 from inspect_kit.draw.store import frames as fq
+from inspect_kit.draw.store.caps import cap_hits
 from inspect_kit.draw.store.locking import latest, lock_period, write
 from inspect_kit.draw.store.read import CommitmentInfo, FrameInfo
 from inspect_kit.errors import InspectError
@@ -41,6 +42,20 @@ def matters_of(config: Config, codes: Sequence[str], period: Period) -> list[Mat
     if not matters:
         raise InspectError(f"no matter to draw for {period}")
     return matters
+
+
+def matter_coordination(config: Config, matter: Matter, period: Period) -> dict[str, Any] | None:
+    """The coordination entry of (matter, period) under the year's plan in the config, or None."""
+    from inspect_kit.draw.core.coordination import coordination_for
+
+    plan = config.settings.coordination.get(str(period.year))
+    found = coordination_for(
+        plan.model_dump() if plan is not None else None,
+        matter.code,
+        period.label,
+        period.kind == "year" or matter.coverage == "annual",
+    )
+    return found.to_dict() if found is not None else None
 
 
 def _redraw_needed(conn: Connection, matter: Matter, period: Period, now: dt.datetime) -> str | None:
@@ -94,7 +109,8 @@ def _freeze(
     comes (memory flat in its size); a frame that is not plainly canonical in that order is read
     again and built the slow way, which sorts it and names every problem."""
     spec, spec_sha = matter_spec(matter)
-    src = fq.FrameSource(conn, matter, period, as_of, config.settings.findings.codes)
+    hits = cap_hits(conn, config, matter, period.label)
+    src = fq.FrameSource(conn, matter, period, as_of, config.settings.findings.codes, hits)
     built = FrameBuilder()
     chunks = src.chunks(ordered=True)
     try:
@@ -138,6 +154,7 @@ def _freeze(
         matter_spec=spec,
         matter_spec_sha256=spec_sha,
         frame_blob=blob,
+        cap_excluded=src.cap_detail or None,
         by=by,
     )
     return frame_id, sha, strata, excluded, n_rows
@@ -175,6 +192,9 @@ def prepare_one(
         one_step=one_step,
         redraw_reason=reason,
     )
+    coord = matter_coordination(config, matter, period)
+    if coord is not None:
+        doc["coordination"] = coord  # only when used: earlier commitment codes are unchanged
     code = commitment_sha256(doc)
     com_id = insert_id(
         conn,
@@ -192,6 +212,7 @@ def prepare_one(
         one_step=one_step,
         redraw_reason=reason,
         commitment_sha256=code,
+        coordination=coord,
         by=by,
     )
     if sealed:

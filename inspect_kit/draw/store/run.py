@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from inspect_kit.config import Config
 from inspect_kit.config.models import Matter
+from inspect_kit.draw.core.coordination import Coordination, draw_rows_coordinated
 from inspect_kit.draw.core.frame import draw_members, draw_stratified, frame_members
 from inspect_kit.draw.core.record import sample_sha256
 from inspect_kit.draw.core.sampler import ALGORITHM_NAME, ALGORITHM_VERSION
@@ -38,14 +39,20 @@ def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None
     return None
 
 
-def _client_sample(frame: Any, seed: str, sizes: dict[str, int]) -> list[tuple[str, str, str, int]]:
+def _client_sample(
+    frame: Any, seed: str, sizes: dict[str, int], coordination: dict[str, Any] | None = None
+) -> list[tuple[str, str, str, int]]:
     """(stratum, identifier, ticket, rank) of the draw from the stored frame, in Python: one pass
     over the blob hashes it and splits it by stratum; a blob that is not plainly canonical is
     re-read by `draw_stratified`, which names the problem."""
     sha, _, members = frame_members(frame.frame_blob)
     if sha != frame.frame_sha256:
         raise InspectError(f"frame #{frame.id} does not match its stored SHA-256: the database was altered")
-    if members is None:
+    if coordination is not None:
+        coord = Coordination.from_dict(coordination)
+        rows = frame_rows_from_blob(frame.frame_blob)
+        result = draw_rows_coordinated(coord, rows, sizes, seed)
+    elif members is None:
         result = draw_stratified(seed, frame_rows_from_blob(frame.frame_blob), sizes)
     else:
         result = draw_members(seed, members, sizes, sha)
@@ -155,11 +162,12 @@ def _run_one(
     sizes = {s["stratum"]: s["n"] for s in frame.strata}
     in_db = None
     sample: list[tuple[str, str, str, int]] = []
-    if indb.applies(conn, config.settings.draw.in_database_min_rows, frame.n_rows):
+    coordination = getattr(com, "coordination", None)
+    if coordination is None and indb.applies(conn, config.settings.draw.in_database_min_rows, frame.n_rows):
         in_db = indb.draw(conn, frame.id, frame.frame_blob, frame.frame_sha256, derived, sizes)
         n_selected, sample_digest = in_db.n_selected, in_db.sample_sha256
     else:
-        sample = _client_sample(frame, derived, sizes)
+        sample = _client_sample(frame, derived, sizes, coordination)
         n_selected, sample_digest = len(sample), sample_sha256(sample)
     previous = latest(conn, Draw.__table__, matter.code, period.label)
     draw_id = insert_id(

@@ -25,6 +25,7 @@ from inspect_kit.storage.models.draw import (
     Unsealing,
 )
 from inspect_kit.storage.models.findings import Finding, FindingRevision
+from inspect_kit.storage.models.joint import JointVisit, JointVisitTask
 from inspect_kit.storage.models.log import LogEntry, LogGenesis
 from inspect_kit.storage.models.publish import Notice
 from inspect_kit.storage.models.registry import (
@@ -55,6 +56,8 @@ __all__ = [
     "Finding",
     "FindingRevision",
     "Frame",
+    "JointVisit",
+    "JointVisitTask",
     "LogEntry",
     "LogGenesis",
     "ManualValue",

@@ -35,6 +35,7 @@ class Frame(Base):
     matter_spec: Mapped[dict] = mapped_column(JSON)
     matter_spec_sha256: Mapped[str] = mapped_column(String(64))
     frame_blob: Mapped[bytes] = mapped_column(LargeBinary)
+    cap_excluded: Mapped[list | None] = mapped_column(JSON)  # [CapHit.to_dict()] (inspect_kit.draw.core.caps)
     by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)
 
 
@@ -60,6 +61,7 @@ class Commitment(Base):
     one_step: Mapped[bool] = mapped_column(Boolean)
     redraw_reason: Mapped[str | None] = mapped_column(Text)
     commitment_sha256: Mapped[str] = mapped_column(String(64))
+    coordination: Mapped[dict | None] = mapped_column(JSON)  # Coordination.to_dict() (draw.core.coordination)
     by: Mapped[str | None] = mapped_column(String(64))  # the user who wrote it (web), or NULL (CLI)
 
 
@@ -145,4 +147,6 @@ APPEND_ONLY_TABLES = (
     "finding_reviews",
     "evidence",
     "evidence_blobs",
+    "joint_visits",
+    "joint_visit_tasks",
 )
