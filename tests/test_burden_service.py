@@ -90,6 +90,28 @@ def test_positive_coordination_overlaps_and_verifies(demo_db, config):
         assert service.verify_draw(demo_db, d.id).ok
 
 
+def test_the_notices_standard_library_snippet_re_runs_a_coordinated_draw(demo_db, config, tmp_path):
+    """The draw notice prints, for a coordinated draw, Python lines (standard library only) that
+    re-derive it from its bundle: run them and compare with the stored sample."""
+    import json
+    import subprocess
+    import sys
+
+    from inspect_kit.publish import notices as nt
+
+    d = draw(demo_db, _with(config, coordination=PLAN), "STHJ-01", "2026Q1")
+    bundle = service.export_bundle(demo_db, d.id)
+    name = "draw-STHJ-01-2026Q1.json"
+    (tmp_path / name).write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
+    code = "\n".join(nt.coordinated_snippet(name))
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    lines = out.stdout.splitlines()
+    assert lines[0] == bundle["frame"]["sha256"]
+    for line, s in zip(lines[1:], bundle["strata"]):
+        got = [x["identifier"] for x in bundle["sample"] if x["stratum"] == s["stratum"]]
+        assert line == f"{s['stratum']} {got}"
+
+
 def test_negative_coordination_spreads(demo_db, config):
     plan = {
         "2026": CoordinationYear(

@@ -8,6 +8,12 @@ from inspect_kit.config import check_file, load_config
 from inspect_kit.errors import ValidationFailed
 from tests.conftest import CONFIGS
 
+# The example of coordinated draws in configs/settings.toml (commented out: the demo does not
+# coordinate); the tests below switch it on with one mistake each.
+COORDINATION = """# [coordination.2026]
+# seed = "青山县2026年度双随机抽查协调种子 68251 40937 15576 82904"
+# groups = { env-market = { mode = "positive", matters = ["STHJ-01", "LH-01"] } }"""
+
 
 @pytest.fixture
 def cfg_dir(tmp_path):
@@ -61,15 +67,15 @@ def edit(path, old, new):
         ("units.toml", 'kind = "township"', 'kind = "village"', "unit[3].kind", "'department' or 'township'"),
         (
             "settings.toml",
-            'matters = ["STHJ-01", "LH-01"]',
-            'matters = ["STHJ-01", "LH-99"]',
+            COORDINATION,
+            COORDINATION.replace("# ", "").replace('"LH-01"', '"LH-99"'),
             "coordination.2026.groups.env-market.matters",
             "'LH-99' is not in matters.toml",
         ),
         (
             "settings.toml",
-            'mode = "positive"',
-            'mode = "sideways"',
+            COORDINATION,
+            COORDINATION.replace("# ", "").replace('"positive"', '"sideways"'),
             "coordination.2026.groups.env-market.mode",
             "'positive' or 'negative'",
         ),
