@@ -198,12 +198,15 @@ def test_results_notice_publishes_only_approved_results_when_review_is_required(
     rv.submit(engine, a, "钱晓桂", T0)
     rv.approve(engine, a, "审核员", T0)
     cfg = load_config(CONFIGS)
+
+    def review(mode):
+        findings = cfg.settings.findings.model_copy(update={"review": mode})
+        return cfg.settings.model_copy(update={"findings": findings})
+
     kw = dict(issue_date=dt.date(2026, 4, 1), matters=["STHJ-01"], allow_incomplete=True)
-    off = build_results_notice(engine, cfg, "2026Q1", **kw)
+    off = build_results_notice(engine, dataclasses.replace(cfg, settings=review("off")), "2026Q1", **kw)
     assert off.pending_task_nos == []
-    settings = cfg.settings.model_copy(
-        update={"findings": cfg.settings.findings.model_copy(update={"review": "required"})}
-    )
+    settings = review("required")
     required = build_results_notice(engine, dataclasses.replace(cfg, settings=settings), "2026Q1", **kw)
     assert required.pending_task_nos == [b]
     with pytest.raises(InspectError, match="no approved finding"):

@@ -437,4 +437,49 @@ def test_the_demo_writes_the_three_papers_of_one_task_and_the_2026_plans(demo_ru
     with engine.connect() as c:
         plans = c.execute(select(Notice.period, Notice.issued_on).where(Notice.kind == "plan")).all()
     engine.dispose()
-    assert plans == [("2026", dt.date(2026, 1, 5))] * 3
+    # (adapted: the demo now also re-issues 生态环境局's plan after amending its matters on 30 June)
+    assert plans == [("2026", dt.date(2026, 1, 5))] * 3 + [("2026", dt.date(2026, 6, 30))]
+    # the record is filled from the finding recorded item by item: one 不符合 item, its note
+    record = _text(papers[1].read_bytes())
+    assert record.count("■不符合") == 1 and record.count("■符合") == 4 and "□不符合" in record
+    assert re.search(r"现场检查记录表 filled from the finding: .*不符合", r.stdout)
+    # the re-issued plan lists the changes since 5 January
+    amended = _text((out / "抽查计划-调整-2026-STHJ.pdf").read_bytes())
+    assert "本计划于2026年1月5日首次公布。此后调整2项" in amended
+    assert "抽查比例由“1:10（每10家抽取1家）”调整为“1:8（每8家抽取1家）”" in amended
+    assert "需准备的材料增加“近三个月的污染防治设施用电记录”" in amended
+    assert "计划调整情况" not in _text((out / "抽查计划-2026-STHJ.pdf").read_bytes())
+
+
+def test_the_record_is_filled_from_the_recorded_item_results(world):
+    from inspect_kit.findings import service as findings
+
+    engine, config, _, _, tasks, _ = world
+    task = tasks["STHJ-01"][1]
+    items = {f"item:0{i}": "符合" for i in range(1, 6)}
+    items |= {"item:04": "不符合：台账缺2026年1月记录：R05", "item:05": "不涉及：未产生危险废物"}
+    findings.add_finding(
+        engine,
+        task.task_no,
+        {
+            "inspection_date": "2026-01-20",
+            "results": "R05",
+            "problems": "台账记录不完整",
+            "follow_up": "F02",
+            "rectification_deadline": "2026-02-20",
+            "recorded_by": "张三",
+            **items,
+        },
+        as_of=dt.date(2026, 1, 21),
+        now=dt.datetime(2026, 1, 21, 9, 0),
+    )
+    paper = service.task_papers(engine, config, task_no=task.task_no)[0]
+    assert [i.result for i in paper.item_results] == ["符合", "符合", "符合", "不符合", "不涉及"]
+    record = _text(service.render_paper("record", paper, ON))
+    assert record.count("■符合") == 3 and record.count("■不符合") == 1 and record.count("■不涉及") == 1
+    assert record.count("□符合") == 2 and "台账缺2026年1月记录" in record and "未产生危险废物" in record
+    # another task of the matter, without a finding, still gets blank boxes
+    blank = _text(
+        service.render_paper("record", service.task_papers(engine, config, task_no=tasks["STHJ-01"][2].task_no)[0], ON)
+    )
+    assert "■" not in blank and blank.count("□不符合") == 5

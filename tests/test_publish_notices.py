@@ -164,6 +164,12 @@ def scenario(request, tmp_path_factory, config):
                         recheck_outcome="已整改",
                     )
                 conn.execute(insert(Finding.__table__).values(**row))
+        # configs/ requires review ([findings] review = "required"): each result is approved.
+        from inspect_kit.findings import review
+
+        for t in q1[:-1]:
+            review.submit(engine, t.task_no, "测试员", dt.datetime(2026, 4, 2, 9, 0))
+            review.approve(engine, t.task_no, "审核员", dt.datetime(2026, 4, 2, 10, 0))
         out = folder / "out"
         out.mkdir()
         draw = service.publish_draw(

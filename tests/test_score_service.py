@@ -715,3 +715,22 @@ def test_report_pdf_embeds_fonts_extracts_text_and_is_recorded(stored, tmp_path,
         )
         == data
     )
+
+
+def test_item_records_counts_findings_recorded_item_by_item(world, policy):
+    """item_records: findings of matters with a checklist, ok once recorded item by item (through
+    the findings write path, which refuses a partial record)."""
+    from inspect_kit.findings import service as findings
+
+    eng, t = world
+    metrics, _ = compute_metrics(eng, YEAR, as_of=AS_OF, policy=policy)
+    assert ratio(metrics["STHJ"]["item_records"]) == (0, 3)  # T1 T2 (STHJ-01), T3 (STHJ-02)
+    assert "未逐项记录" in failing(metrics["STHJ"]["item_records"])[t["T1"]]
+    items = {f"item:0{i}": "符合" for i in range(1, 6)} | {"item:02": "不符合：设施停运：R05"}
+    items["problems"] = "设施停运"
+    findings.add_finding(eng, t["T1"], items, as_of=AS_OF, now=dt.datetime(2026, 6, 1, 9), by="张三")
+    metrics, _ = compute_metrics(eng, YEAR, as_of=AS_OF, policy=policy)
+    value = metrics["STHJ"]["item_records"]
+    assert ratio(value) == (1, 3) and set(failing(value)) == {t["T2"], t["T3"]}
+    assert next(r.note for r in value.records if r.ok) == "逐项记录5项，其中不符合1项"
+    assert isinstance(metrics["JYTY"]["item_records"], NotApplicable)

@@ -198,3 +198,50 @@ def test_offline_draft_in_a_375px_browser(web):
         pw.stop()
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(Finding)).scalar() == 1
+
+
+def test_the_result_form_records_checklist_items_with_the_same_rules(web):
+    """STHJ-01 has a checklist: the form shows its items, refuses what `findings add --item` refuses
+    (未发现问题 beside 不符合, 不符合 without category, an item left out), each next to its field,
+    and stores the items with the finding."""
+    app, engine, (no, _), _ = web
+    insp, tok = as_(app, "inspector")
+    page = insp.get(f"/my/tasks/{no}").text
+    assert 'id="item-01"' in page and 'id="item-05"' in page and "排污许可证执行情况" in page
+    passes = {f"item_result:0{i}": "符合" for i in range(1, 6)}
+    # 未发现问题 beside a 不符合 item
+    bad = insp.post(
+        f"/my/tasks/{no}/result",
+        data={**RESULT, **passes, "item_result:02": "不符合", "item_category:02": "R05", "csrf_token": tok},
+    )
+    assert bad.status_code == 422 and "contradicts the 不符合 item(s) 02" in bad.text
+    assert 'value="不符合" checked' in bad.text  # what was typed is kept
+    # 不符合 without a category; an item left out
+    found = {
+        **RESULT,
+        "results": ["R05"],
+        "problems": "设施停运",
+        "follow_up": ["F02"],
+        "rectification_deadline": "2026-04-01",
+    }
+    partial = {k: v for k, v in passes.items() if k != "item_result:05"}
+    bad = insp.post(f"/my/tasks/{no}/result", data={**found, **partial, "item_result:02": "不符合", "csrf_token": tok})
+    assert bad.status_code == 422
+    assert re.search(r'id="err-item:02">a 不符合 item needs a problem category', bad.text)
+    assert re.search(r'id="err-item:05">no result for item\(s\) 05', bad.text)
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(Finding)).scalar() == 0
+    good = {
+        **found,
+        **passes,
+        "item_result:02": "不符合",
+        "item_note:02": "废气设施未运行",
+        "item_category:02": "R05",
+        "csrf_token": tok,
+    }
+    assert done(insp.post(f"/my/tasks/{no}/result", data=good), f"/my/tasks/{no}")
+    with engine.connect() as c:
+        stored = c.execute(select(Finding.item_results)).scalar_one()
+    assert stored[1] == {"code": "02", "result": "不符合", "category": "R05", "note": "废气设施未运行"}
+    page = insp.get(f"/my/tasks/{no}").text
+    assert 'value="废气设施未运行"' in page and '<option value="R05" selected>' in page

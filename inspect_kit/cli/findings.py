@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from inspect_kit.cli import common
-from inspect_kit.cli.findings_prompt import OPTION_OF, for_options, prompt_missing
+from inspect_kit.cli.findings_prompt import OPTION_OF, for_options, item_values, prompt_missing
 from inspect_kit.cli.options import JSON, MONTH, PERIOD, QUARTER, YEAR, date_value
 
 if TYPE_CHECKING:
@@ -117,6 +117,14 @@ def add(
     recheck_outcome: Optional[str] = typer.Option(None, "--recheck-outcome", help="Re-check outcome (复查结果)."),
     case_no: Optional[str] = typer.Option(None, "--case-no", help="Case number (立案号) when a case was filed."),
     notes: Optional[str] = typer.Option(None, "--notes", help="Notes (备注)."),
+    item: Optional[list[str]] = typer.Option(
+        None,
+        "--item",
+        help="A checklist item's result (检查表逐项结果), repeatable: CODE=RESULT[：NOTE][：CATEGORY] — "
+        "符合 / 不符合 / 不涉及, an optional note, and for 不符合 the problem category (R05 or its label), "
+        "e.g. --item 01=符合 --item 04=不符合：台账缺两个月：R05; CODE= clears it. Once one item is "
+        "recorded every item of the matter's checklist must be.",
+    ),
     by: Optional[str] = typer.Option(
         None, "--by", envvar="INSPECT_USER", help="Who makes this entry (kept in the history)."
     ),
@@ -133,6 +141,8 @@ def add(
     when run in a terminal (or with --interactive).
 
     Example: inspect findings add STHJ-01-2026Q1-D1-002 --date 2026-03-06 -r R05 --problems "废气设施未运行" -f F02 --deadline 2026-04-06 --by 张三
+
+    With a checklist: ... --item 01=符合 --item 02=不符合：废气设施未运行：R05 --item 03=符合 --item 04=符合 --item 05=不涉及
     """
     import datetime as dt
 
@@ -160,6 +170,7 @@ def add(
         "recorded_by": recorded_by or (by if existing is None else None),
     }
     values = {k: v for k, v in values.items() if v is not None}
+    values.update(item_values(item or []))
     merged = {**(existing or {}), **values}
     missing = (
         not merged.get("results")

@@ -39,11 +39,38 @@ OPTION_OF = {
 _DATE_KEYS = ("inspection_date", "inspection_start", "inspection_end", "rectification_deadline", "recheck_date")
 
 
+def _option(column: str) -> str:
+    from inspect_kit.findings.items import item_code
+
+    code = item_code(column)
+    return f"--item {code}" if code is not None else OPTION_OF.get(column, column)
+
+
 def for_options(problems: Iterable[Problem]) -> list[Problem]:
-    """Problems named by option ("--deadline: ...") rather than by spreadsheet column."""
+    """Problems named by option ("--deadline: ...", "--item 02: ...") rather than by spreadsheet column."""
     from inspect_kit.errors import Problem
 
-    return [Problem(f"{OPTION_OF.get(p.column, p.column)}: {p.reason}" if p.column else p.reason) for p in problems]
+    return [Problem(f"{_option(p.column)}: {p.reason}" if p.column else p.reason) for p in problems]
+
+
+def item_values(options: Iterable[str]) -> dict[str, str]:
+    """``--item CODE=TEXT`` options as row values (``item:CODE`` → TEXT); InspectError for one
+    without "=" or a code, or a code given twice."""
+    from inspect_kit.errors import InspectError
+    from inspect_kit.findings.items import item_key
+
+    out: dict[str, str] = {}
+    for option in options:
+        code, eq, text = option.partition("=")
+        code = code.strip()
+        if not eq or not code:
+            raise InspectError(
+                f"--item {option!r}: write CODE=RESULT, e.g. --item 01=符合 or --item 02=不符合：说明：R05"
+            )
+        if item_key(code) in out:
+            raise InspectError(f"--item {code}: given twice")
+        out[item_key(code)] = text.strip()
+    return out
 
 
 def _codes_proc(code_list: CodeList[Any]) -> Callable[[str], str]:

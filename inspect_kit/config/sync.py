@@ -1,4 +1,11 @@
-"""Store the loaded config's units and matters in the database (one transaction, with history)."""
+"""Store the loaded config's units and matters in the database (one transaction, with history).
+
+History: one ``import_batches`` row (kind 'config', the config's SHA-256) per load, and one
+``registry_changes`` row per unit or matter added ('insert'), changed ('update': field → [old,
+new], a matter's whole spec) or, for matters, taken out of the config ('delete', {"spec": [old,
+null]}: the ``matters`` row stays, since draws name it; logged once, and a matter that comes back
+is logged as 'insert' again). The annual plan's list of changes (inspect_kit.publish.plan_service)
+reads this history."""
 
 from __future__ import annotations
 
@@ -21,11 +28,13 @@ class SyncSummary:
     matters_added: int = 0
     matters_updated: int = 0
     unchanged: int = 0
+    matters_removed: int = 0
 
     def line(self) -> str:
+        removed = f", {self.matters_removed} removed" if self.matters_removed else ""
         return (
             f"config: units {self.units_added} added, {self.units_updated} updated; matters "
-            f"{self.matters_added} added, {self.matters_updated} updated; {self.unchanged} unchanged"
+            f"{self.matters_added} added, {self.matters_updated} updated{removed}; {self.unchanged} unchanged"
         )
 
 
@@ -59,6 +68,13 @@ def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
                 else:
                     s.unchanged += 1
         existing = {r.code: r for r in conn.execute(select(Matter.__table__))}
+        last_action = dict(
+            conn.execute(
+                select(RegistryChange.key, RegistryChange.action)
+                .where(RegistryChange.table_name == "matters")
+                .order_by(RegistryChange.id)
+            ).all()
+        )  # the latest action logged per matter (later rows overwrite earlier ones)
         for m in cfg.matters:
             spec, digest = matter_spec(m)
             row = {
@@ -75,12 +91,21 @@ def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
                 conn.execute(insert(Matter.__table__).values(row))
                 s.matters_added += 1
                 log.append(("matters", m.code, "insert", {"spec": [None, spec]}))
+            elif last_action.get(m.code) == "delete":  # back in the config
+                conn.execute(update(Matter.__table__).where(Matter.code == m.code).values(row))
+                s.matters_added += 1
+                log.append(("matters", m.code, "insert", {"spec": [None, spec]}))
             elif old.spec_sha256 != digest:
                 conn.execute(update(Matter.__table__).where(Matter.code == m.code).values(row))
                 s.matters_updated += 1
                 log.append(("matters", m.code, "update", {"spec": [old.spec, spec]}))
             else:
                 s.unchanged += 1
+        loaded = {m.code for m in cfg.matters}
+        for code, old in sorted(existing.items()):
+            if code not in loaded and last_action.get(code) != "delete":
+                s.matters_removed += 1
+                log.append(("matters", code, "delete", {"spec": [old.spec, None]}))
         if log:
             conn.execute(
                 insert(RegistryChange.__table__),
@@ -94,7 +119,7 @@ def sync_config(engine: Engine, cfg: Config, now: dt.datetime) -> SyncSummary:
             .where(ImportBatch.id == batch)
             .values(
                 added=s.units_added + s.matters_added,
-                updated=s.units_updated + s.matters_updated,
+                updated=s.units_updated + s.matters_updated + s.matters_removed,
                 unchanged=s.unchanged,
             )
         )

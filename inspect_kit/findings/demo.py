@@ -9,6 +9,9 @@ The story, all through the same code paths as the CLI:
      `inspect findings add` — so those findings get a second revision; others are left open or
      overdue as of DEMO_TODAY.
 Importing the Q1 file a second time changes nothing (no new revisions).
+The key-source matter (STHJ-01, the one with a checklist) is recorded item by item (一表通查): every
+item 符合, the item the problem concerns 不符合 with the problem as note and the finding's problem
+category, and every item 不涉及 for a business not operating (``ITEM_OF_PROBLEM``).
 
 Deterministic: a fixed-seed random.Random and the tasks' order decide every value.
 """
@@ -26,7 +29,8 @@ from inspect_kit.demo import DEMO_TODAY, DemoContext
 from inspect_kit.draw.store.tasks import TaskInfo, current_tasks
 from inspect_kit.findings import service
 from inspect_kit.findings.calendar import WorkingCalendar
-from inspect_kit.findings.template import COLUMNS
+from inspect_kit.findings.items import FAIL, NOT_APPLICABLE, PASS, item_key
+from inspect_kit.findings.template import COLUMNS, item_header_key
 from inspect_kit.storage.models import Draw, Inspector
 
 SEED = "青山县 2026 检查结果 demo"
@@ -55,6 +59,17 @@ PROBLEMS = {
         "公示的联系电话无法接通",
     ],
 }
+# STHJ-01's checklist item a problem concerns (configs/matters.toml: 01 排污许可证执行情况 …
+# 05 危险废物管理), and the problem category of each outcome kind.
+ITEMS_MATTER = "STHJ-01"
+ITEM_OF_PROBLEM = {
+    "废气收集处理设施未正常运行，车间无组织排放明显": "02",
+    "危险废物贮存场所未按规定设置识别标志": "05",
+    "自行监测方案未按规定公开，监测数据缺失两个月": "03",
+    "雨污分流不彻底，雨水排放口有污水流出": "01",
+    "排污许可台账记录不完整": "04",
+}
+ITEM_CATEGORY = {"order": "R05", "unpublished": "R02", "case": "R06", "other": "R10"}
 CASE_PREFIX = {"STHJ": "青山环立", "JYTY": "青山教立", "SCJG": "青山市监立"}
 OUTCOMES = ["已按要求完成整改", "设施已修复并正常运行", "已补正公示信息", "已整改到位，复查合格"]
 
@@ -89,6 +104,7 @@ def _plan(
     cal: WorkingCalendar,
     share: float,
     case_counter: list[int],
+    checklists: dict[str, list[str]],
 ) -> dict[str, dict[str, Any]]:
     """Task number → the values an inspector writes into the template row."""
     out: dict[str, dict[str, Any]] = {}
@@ -145,7 +161,20 @@ def _plan(
             row.update(
                 results="违反其他部门相关规定", problems=problem, follow_up="抄告相关部门", notes="已抄告县应急管理局"
             )
+        if checklists.get(t.matter_code):
+            row.update(_items(checklists[t.matter_code], kind, problem))
         out[t.task_no] = row
+    return out
+
+
+def _items(codes: list[str], kind: str, problem: str) -> dict[str, str]:
+    """An inspector's results per item (template cells ``item:CODE``) for an outcome ``kind``."""
+    if kind in ("inactive", "closed"):
+        return {item_key(c): f"{NOT_APPLICABLE}：企业未生产" for c in codes}
+    out = {item_key(c): PASS for c in codes}
+    failed = ITEM_OF_PROBLEM.get(problem) if kind in ITEM_CATEGORY else None
+    if failed in codes:
+        out[item_key(failed)] = f"{FAIL}：{problem}：{ITEM_CATEGORY[kind]}"
     return out
 
 
@@ -154,11 +183,17 @@ def _fill(path: Path, plan: dict[str, dict[str, Any]]) -> int:
     import openpyxl
 
     wb = openpyxl.load_workbook(path)
-    col_of = {c.key: j for j, c in enumerate(COLUMNS, start=1)}
+    keys = {c.header: c.key for c in COLUMNS}
     n = 0
     for ws in wb.worksheets:
         if ws.sheet_state != "visible":
             continue
+        col_of = {}
+        for j, cell in enumerate(ws[2], start=1):
+            header = str(cell.value or "")
+            key = keys.get(header) or item_header_key(header)
+            if key:
+                col_of[key] = j
         for r in range(3, ws.max_row + 1):
             task_no = ws.cell(r, col_of["task_no"]).value
             values = plan.get(task_no) if isinstance(task_no, str) else None
@@ -186,6 +221,7 @@ def run(ctx: DemoContext) -> None:
         ctx.echo("no drawn tasks for 2026Q1 or 2026: nothing to record")
         return
     units = {m.code: m.unit for m in ctx.config.matters}
+    checklists = {ITEMS_MATTER: [i.code for i in ctx.config.matter(ITEMS_MATTER).checklist]}
     teams = {r.task.task_id: r.team for r in service.task_results(ctx.engine, as_of=DEMO_TODAY, policy=policy)}
     rng = random.Random(SEED)
     cases = [0]
@@ -194,7 +230,19 @@ def run(ctx: DemoContext) -> None:
 
     # 1. 2026Q1: inspected in the quarter, imported on 10 April.
     if q1:
-        plan = _plan(q1, rng, (dt.date(2026, 3, 2), dt.date(2026, 3, 27)), drawn, staff, teams, units, cal, 1.0, cases)
+        plan = _plan(
+            q1,
+            rng,
+            (dt.date(2026, 3, 2), dt.date(2026, 3, 27)),
+            drawn,
+            staff,
+            teams,
+            units,
+            cal,
+            1.0,
+            cases,
+            checklists,
+        )
         imported = max(
             [Q1_IMPORTED] + [dt.datetime.combine(v["inspection_end"], Q1_IMPORTED.time()) for v in plan.values()]
         )
@@ -206,6 +254,9 @@ def run(ctx: DemoContext) -> None:
         again = service.import_findings(ctx.engine, path, as_of=imported.date(), now=imported, policy=policy)
         ctx.echo(f"{path.name} imported again: {again.added + again.updated} changed, {again.revisions} new revisions")
         files.append(str(path))
+        itemised = [v for v in plan.values() if any(k.startswith("item:") for k in v)]
+        failed = sum(str(x).startswith(FAIL) for v in itemised for x in v.values())
+        ctx.echo(f"{ITEMS_MATTER}: {len(itemised)} findings recorded item by item (一表通查), {failed} items {FAIL}")
         orders = [(no, v["rectification_deadline"]) for no, v in plan.items() if v.get("rectification_deadline")]
         # Every other order (by task order) was re-checked in time; the rest stay overdue.
         closing += [o for i, o in enumerate(orders) if i % 2 == 0 and o[1] < DEMO_TODAY]
@@ -213,7 +264,17 @@ def run(ctx: DemoContext) -> None:
     # 2. Yearly matters: about 60 % inspected by 30 June.
     if yearly:
         plan = _plan(
-            yearly, rng, (dt.date(2026, 3, 2), dt.date(2026, 6, 26)), drawn, staff, teams, units, cal, 0.6, cases
+            yearly,
+            rng,
+            (dt.date(2026, 3, 2), dt.date(2026, 6, 26)),
+            drawn,
+            staff,
+            teams,
+            units,
+            cal,
+            0.6,
+            cases,
+            checklists,
         )
         path = ctx.out / "findings-2026.xlsx"
         service.write_template(ctx.engine, path, period=YEAR, policy=policy)

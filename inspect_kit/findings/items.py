@@ -14,17 +14,31 @@ A finding may record, for each item of its matter's checklist (``Matter.checklis
 ``item_summary`` counts, over many findings, how many entities were checked on each item and how
 many failed it (for the results notice and scoring).
 
-Status: the rules and the summary only. Storing item results with a finding (a schema change),
-the template's columns, ``findings add`` and the results notice's summary are not wired yet.
+How an item result is written (a template cell, ``inspect findings add --item CODE=TEXT``, the web
+form): ``RESULT[：NOTE][：CATEGORY]`` — the result first (符合 / 不符合 / 不涉及, or an alias),
+then an optional note, then, for a 不符合 item, its problem category (code such as R05, or label);
+":" and "：" both separate. Examples: ``符合``, ``不涉及：无危险废物产生``,
+``不符合：台账缺2026年1-2月记录：R05``, ``不符合：R05``. The note may itself contain colons: the
+category is the last part, and only when it names a result category (a last part that looks like a
+code, e.g. R99, but is none, is refused). In a finding row the results sit under the keys
+``item:CODE`` (``item_key``); a blank value means "not recorded".
+
+Stored with the finding (``findings.item_results``, migration 0006) as a list of
+{"code", "result", "category", "note"} in checklist order, or NULL (``stored_items`` /
+``items_of``); the write path (inspect_kit.findings.write) checks them with ``check_item_results``
+against the checklist of the task's matter as loaded (the ``matters`` table's spec).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from inspect_kit.errors import Problem
 from inspect_kit.findings.codes import Codebook
+from inspect_kit.text import clean_cell
 
 PASS, FAIL, NOT_APPLICABLE = "符合", "不符合", "不涉及"
 ITEM_RESULTS = (PASS, FAIL, NOT_APPLICABLE)
@@ -101,6 +115,109 @@ def check_item_results(
     if failed and clean:
         bad(f"{clean[0]} contradicts the {FAIL} item(s) {', '.join(failed)}", "results")
     return problems
+
+
+ITEM_PREFIX = "item:"
+_SEP = re.compile(r"[:：]")
+_CODE_LIKE = re.compile(r"^[A-Za-z]{1,3}\d{1,3}$")
+MAX_NOTE = 500
+
+
+def item_key(code: str) -> str:
+    """The row key of checklist item ``code`` (``item:01``)."""
+    return f"{ITEM_PREFIX}{code}"
+
+
+def item_code(key: str) -> str | None:
+    """The item code of a row key ``item:CODE``, else None."""
+    return key[len(ITEM_PREFIX) :] if key.startswith(ITEM_PREFIX) else None
+
+
+def parse_item_text(code: str, text: str, codebook: Codebook) -> ItemResult:
+    """One item's ``RESULT[：NOTE][：CATEGORY]`` (see the module docstring); ValueError says why."""
+    head, rest = _split_first(text)
+    result = parse_item_result(head)
+    note, category = rest, None
+    if rest:
+        parts = _SEP.split(rest)
+        last = parts[-1].strip()
+        found = codebook.categories.get(last) if last else None
+        if found is not None:
+            category = found.code
+            note = rest[: len(rest) - len(parts[-1]) - 1].strip() if len(parts) > 1 else ""
+        elif len(parts) > 1 and _CODE_LIKE.match(last):
+            known = ", ".join(c.code for c in codebook.categories if c.problem)
+            raise ValueError(f"unknown problem category {last!r}; use one of {known} (code or label)")
+    if len(note) > MAX_NOTE:
+        raise ValueError(f"the note is longer than {MAX_NOTE} characters")
+    return ItemResult(code, result, category, note or None)
+
+
+def _split_first(text: str) -> tuple[str, str]:
+    parts = _SEP.split(str(text).strip(), maxsplit=1)
+    return parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+
+
+def item_text(item: ItemResult, codebook: Codebook) -> str:
+    """The text ``parse_item_text`` reads back to ``item`` (the category as its label)."""
+    parts = [item.result]
+    if item.note:
+        parts.append(item.note)
+    if item.category:
+        category = codebook.categories.get(item.category)
+        parts.append(category.label if category is not None else item.category)
+    return "：".join(parts)
+
+
+def form_item_text(result: str, note: str = "", category: str = "") -> str:
+    """One item's text from a form's separate fields (result, note, problem category): the text
+    ``parse_item_text`` reads; "" (not recorded) without a result."""
+    result = result.strip()
+    if not result:
+        return ""
+    return "：".join(p for p in (result, note.strip(), category.strip()) if p)
+
+
+def items_from_row(row: Mapping[str, Any], codebook: Codebook) -> tuple[list[ItemResult], list[tuple[str, str]]]:
+    """The item results of a finding row (keys ``item:CODE``; blank values are not recorded), and
+    (row key, reason) for each value that cannot be read."""
+    items: list[ItemResult] = []
+    bad: list[tuple[str, str]] = []
+    for key, value in row.items():
+        code = item_code(key)
+        text = clean_cell(value)
+        if code is None or not text:
+            continue
+        try:
+            items.append(parse_item_text(code, text, codebook))
+        except ValueError as exc:
+            bad.append((key, str(exc)))
+    return items, bad
+
+
+def in_checklist_order(items: Iterable[ItemResult], checklist: Sequence[str]) -> list[ItemResult]:
+    position = {c: i for i, c in enumerate(checklist)}
+    return sorted(items, key=lambda i: (position.get(i.code, len(position)), i.code))
+
+
+def stored_items(items: Sequence[ItemResult]) -> list[dict[str, str | None]] | None:
+    """The stored form (``findings.item_results``): a list of dicts, or None for no items."""
+    if not items:
+        return None
+    return [{"code": i.code, "result": i.result, "category": i.category, "note": i.note} for i in items]
+
+
+def items_of(stored: Sequence[Mapping[str, Any]] | None) -> tuple[ItemResult, ...]:
+    """Item results from their stored form (None: none)."""
+    return tuple(
+        ItemResult(str(d["code"]), str(d["result"]), d.get("category") or None, d.get("note") or None)
+        for d in stored or ()
+    )
+
+
+def items_to_row(stored: Sequence[Mapping[str, Any]] | None, codebook: Codebook) -> dict[str, str]:
+    """Stored item results as row values (``item:CODE`` → text)."""
+    return {item_key(i.code): item_text(i, codebook) for i in items_of(stored)}
 
 
 @dataclass(frozen=True)

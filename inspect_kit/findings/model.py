@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspect_kit.draw.store.tasks import TaskInfo
+from inspect_kit.findings.items import ItemResult
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class FindingRecord:
     publicity_deadline: dt.date | None  # None only when the holiday calendar cannot count it (see warning)
     published_on: dt.date | None  # issue date of the first results notice listing the task
     warning: str | None = None
+    item_results: tuple[ItemResult, ...] = ()  # per checklist item, in checklist order (findings.items)
 
     @property
     def published(self) -> bool:

@@ -19,6 +19,7 @@ from inspect_kit.findings.deadlines import (
     publicity_deadline,
     rectification_status,
 )
+from inspect_kit.findings.items import items_of
 from inspect_kit.findings.model import DueReport, DueRow, FindingRecord, Revision, TaskResult
 from inspect_kit.findings.policy import DEFAULT_POLICY, FindingsPolicy
 from inspect_kit.findings.records import current_teams, published_on, stored_findings
@@ -95,6 +96,7 @@ def _record(
         publicity_deadline=pub_deadline,
         published_on=published,
         warning=warning,
+        item_results=items_of(f.get("item_results")),
     )
 
 

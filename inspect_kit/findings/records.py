@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, select
 
 from inspect_kit.draw.store.tasks import current_draw_ids
 from inspect_kit.storage.helpers import chunks
-from inspect_kit.storage.models import Draw, Finding, FindingRevision, Inspector, Notice, Task, TeamMember
+from inspect_kit.storage.models import Draw, Finding, FindingRevision, Inspector, Matter, Notice, Task, TeamMember
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,17 @@ def task_refs(conn: Connection, task_nos: Iterable[str]) -> dict[str, TaskRef]:
         )
         for tid, no, draw_id, matter, period, drawn_at in conn.execute(stmt):
             out[no] = TaskRef(tid, no, draw_id, matter, period, drawn_at.date(), current.get((matter, period)))
+    return out
+
+
+def checklists(conn: Connection, matter_codes: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Matter code → its checklist's item codes, from the matters as loaded (`inspect config load`:
+    the ``matters`` table's spec); a matter without a checklist maps to ()."""
+    codes = sorted(set(matter_codes))
+    out: dict[str, tuple[str, ...]] = dict.fromkeys(codes, ())
+    for part in chunks(codes):
+        for code, spec in conn.execute(select(Matter.code, Matter.spec).where(Matter.code.in_(part))):
+            out[code] = tuple(str(i["code"]) for i in (spec or {}).get("checklist") or [])
     return out
 
 

@@ -9,7 +9,10 @@ One write path. `add_finding` (one task, the CLI) and `import_findings` (a file)
 `write.check_rows` (steps 1–3) and `write.write_checked` (step 4), which for each row:
   1. merges the row into the task's existing finding — only the fields the source HAS replace the
      stored ones (an empty cell or `--notes ""` clears a field; a column the file lacks keeps it);
-  2. validates the merged row with `validate.validate_row` (as_of given by the caller);
+  2. validates the merged row with `validate.validate_row` (as_of given by the caller), and its
+     results per checklist item (keys ``item:CODE``) against the checklist of the task's matter as
+     loaded and the row's results (`items.check_item_results`: every item 符合 / 不符合 / 不涉及,
+     a 不符合 item with a problem category among the results, none beside 未发现问题);
   3. checks it against the database: the task exists, belongs to the CURRENT draw of its matter and
      period (tasks of superseded draws are refused), the inspection did not start before the draw,
      the same task is not in two rows; a template row whose finding changed after the file was

@@ -2,7 +2,9 @@
 → a row to re-validate, a source row merged over the stored one, and the changes between two.
 
 Stored form: categories and follow-ups as codes in code-list order; empty texts as NULL; the
-rectification status as declared (open | closed | overdue, or NULL).
+rectification status as declared (open | closed | overdue, or NULL); item results as a list in
+checklist order, or NULL (inspect_kit.findings.items). A row carries item results under the keys
+``item:CODE``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook, CodeList
+from inspect_kit.findings.items import items_to_row, stored_items
 from inspect_kit.findings.template import STATUS_LABELS
 from inspect_kit.findings.validate import FindingInput
 from inspect_kit.text import clean_cell
@@ -30,6 +33,7 @@ FIELDS: tuple[str, ...] = (
     "case_no",
     "recorded_by",
     "notes",
+    "item_results",
 )
 
 
@@ -61,6 +65,7 @@ def stored_form(fi: FindingInput, codebook: Codebook) -> dict[str, Any]:
         "case_no": fi.case_no or None,
         "recorded_by": fi.recorded_by,
         "notes": fi.notes or None,
+        "item_results": stored_items(fi.items),
     }
 
 
@@ -84,6 +89,7 @@ def stored_to_row(stored: Mapping[str, Any], codebook: Codebook = DEFAULT_CODEBO
         "case_no": stored.get("case_no") or "",
         "recorded_by": stored.get("recorded_by") or "",
         "notes": stored.get("notes") or "",
+        **items_to_row(stored.get("item_results"), codebook),
     }
 
 

@@ -14,6 +14,12 @@ formatted yyyy-mm-dd. Existing findings are prefilled, so the sheet can be edite
 A .csv template is one table with an extra 抽查事项 column. Every text cell is neutralised against
 formula injection and restored on reading (`inspect_kit.spreadsheet`).
 
+A matter with a checklist gets one column per item before 版本号, headed 检查项<code> and the item's
+short content (检查项01 排污许可证执行情况), with a drop-down of 符合 / 不符合 / 不涉及; a note and
+the problem category of a 不符合 item follow in the same cell (``不符合：台账不全：R05``, see
+inspect_kit.findings.items); the .csv template has one 检查项<code> column per code of any of its
+matters. On reading, a header starting with 检查项 gives the row key ``item:<code>``.
+
 A hidden last column 版本号 holds each finding's latest revision id: importing a row whose finding
 was changed since the file was written (and whose values differ) is refused as a conflict, so an old
 file never silently reverts a later change. Files without that column are not checked.
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_kit.errors import InspectError, Problem
 from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook
+from inspect_kit.findings.items import ITEM_RESULTS, item_code, item_key
 from inspect_kit.findings.validate import HEADER_KEYS, key_for_header
 from inspect_kit.spreadsheet import output_format, set_cell
 from inspect_kit.text import clean_cell, to_halfwidth
@@ -116,17 +124,45 @@ _SUBSTANCE = frozenset(ROW_KEYS) - {"task_no", "recorded_by"}  # (revision is no
 _DATE_KEYS = frozenset(
     {"inspection_date", "inspection_start", "inspection_end", "rectification_deadline", "recheck_date"}
 )
-_LIST_NAMES = {"category": "ResultCategories", "follow_up": "FollowUps", "status": "RectificationStatuses"}
+_LIST_NAMES = {
+    "category": "ResultCategories",
+    "follow_up": "FollowUps",
+    "status": "RectificationStatuses",
+    "item": "ItemResults",
+}
+
+
+ITEM_HEADER = "检查项"
+ITEM_NOTE = "符合 / 不符合 / 不涉及；可加“：说明”；不符合须加“：问题类别”，如 不符合：台账不全：R05"
+_ITEM_HEADER = re.compile(rf"^{ITEM_HEADER}\s*([A-Za-z0-9_\-.]+)")
 
 
 @dataclass
 class TemplateSheet:
-    """One matter's tasks; each row maps column keys (row keys and ref_* fields) to values."""
+    """One matter's tasks; each row maps column keys (row keys, ref_* fields and ``item:CODE``) to
+    values. ``items``: the matter's checklist as (code, content), one column each."""
 
     matter_code: str
     matter_name: str
     period: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+
+def item_column(code: str, content: str = "") -> Column:
+    short = content.split("：")[0].strip()
+    return Column(f"{ITEM_HEADER}{code}" + (f" {short}" if short else ""), item_key(code), "item", 18, ITEM_NOTE)
+
+
+def sheet_columns(sheet: TemplateSheet) -> tuple[Column, ...]:
+    """The columns of a matter's sheet: COLUMNS with one per checklist item before 版本号."""
+    return COLUMNS[:-1] + tuple(item_column(c, t) for c, t in sheet.items) + COLUMNS[-1:]
+
+
+def item_header_key(header: str) -> str | None:
+    """``item:<code>`` for a header 检查项<code>[ …], else None."""
+    m = _ITEM_HEADER.match(to_halfwidth(header).strip())
+    return item_key(m.group(1)) if m else None
 
 
 def _status_labels() -> list[str]:
@@ -157,14 +193,15 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
         ws = wb.create_sheet(_sheet_title(sheet.matter_code, used_titles))
         title = f"{sheet.matter_code} {sheet.matter_name} — {sheet.period} 检查结果录入表"
         set_cell(ws, 1, 1, title).font = Font(bold=True, size=12)
-        for j, col in enumerate(COLUMNS, start=1):
+        cols = sheet_columns(sheet)
+        for j, col in enumerate(cols, start=1):
             c = set_cell(ws, 2, j, col.header)
             c.font, c.fill = bold, header_fill
             c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             ws.column_dimensions[get_column_letter(j)].width = col.width
         first, last = 3, 2 + max(len(sheet.rows), 1)
         for i, row in enumerate(sheet.rows, start=first):
-            for j, col in enumerate(COLUMNS, start=1):
+            for j, col in enumerate(cols, start=1):
                 value = row.get(col.key)
                 if value in (None, ""):
                     value = None
@@ -178,8 +215,8 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
                     c.alignment = Alignment(wrap_text=True, vertical="top")
             n += 1
         ws.freeze_panes = "B3"
-        ws.column_dimensions[get_column_letter(len(COLUMNS))].hidden = True  # 版本号
-        for j, col in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(len(cols))].hidden = True  # 版本号
+        for j, col in enumerate(cols, start=1):
             letter = get_column_letter(j)
             rng = f"{letter}{first}:{letter}{last}"
             dv = None
@@ -187,7 +224,11 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
                 dv = DataValidation(type="list", formula1=_LIST_NAMES[col.kind], allow_blank=True)
                 dv.errorStyle = "warning"  # several entries separated by ； are allowed
                 dv.errorTitle = "不在列表中"
-                dv.error = "不是列表中的单项。多项请用“；”分隔；确认保留请点“是”。"
+                dv.error = (
+                    "不是列表中的单项。可加“：说明”，不符合须加“：问题类别”；确认保留请点“是”。"
+                    if col.kind == "item"
+                    else "不是列表中的单项。多项请用“；”分隔；确认保留请点“是”。"
+                )
             elif col.kind == "date":
                 dv = DataValidation(
                     type="date",
@@ -216,6 +257,7 @@ def write_template(path: Path | str, sheets: Sequence[TemplateSheet], codebook: 
         "category": ("结果类别", [c.label for c in codebook.categories]),
         "follow_up": ("处置方式", [f.label for f in codebook.follow_ups]),
         "status": ("整改状态值", _status_labels()),
+        "item": ("检查项结果", list(ITEM_RESULTS)),
     }
     for j, (kind, (title, labels)) in enumerate(columns.items(), start=1):
         letter = get_column_letter(j)
@@ -253,13 +295,15 @@ def _sheet_title(code: str, used: set[str]) -> str:
 def _write_csv(path: Path, sheets: Sequence[TemplateSheet]) -> int:
     from inspect_kit.registry.tabular import write_table
 
-    headers = [COLUMNS[0].header, MATTER_HEADER] + [c.header for c in COLUMNS[1:]]
+    codes = list(dict.fromkeys(c for s in sheets for c, _ in s.items))
+    columns = COLUMNS[:-1] + tuple(item_column(c) for c in codes) + COLUMNS[-1:]
+    headers = [columns[0].header, MATTER_HEADER] + [c.header for c in columns[1:]]
 
     def rows() -> Iterator[list[Any]]:
         for sheet in sheets:
             for row in sheet.rows:
-                cells = [row.get(COLUMNS[0].key), sheet.matter_code]
-                for col in COLUMNS[1:]:
+                cells = [row.get(columns[0].key), sheet.matter_code]
+                for col in columns[1:]:
                     v = row.get(col.key)
                     cells.append(v.isoformat() if isinstance(v, dt.date) else v)
                 yield cells
@@ -357,6 +401,8 @@ def _read_tables(path: Path, tables: Iterable[Table], out: FindingsFile) -> None
             if key is None and _is_version(header):
                 key = "revision"
             if key is None:
+                key = item_header_key(header)
+            if key is None:
                 if header not in REFERENCE_HEADERS:
                     unknown.append(header)
                 continue
@@ -406,7 +452,7 @@ def _read_tables(path: Path, tables: Iterable[Table], out: FindingsFile) -> None
             values = {key: _cell(key, cells[i] if i < len(cells) else None) for i, key, _ in columns}
             if not any(clean_cell(v) for v in values.values()):
                 continue  # an empty line
-            if not any(clean_cell(values.get(k)) for k in _SUBSTANCE):
+            if not any(clean_cell(v) for k, v in values.items() if k in _SUBSTANCE or item_code(k) is not None):
                 out.blank_rows += 1
                 continue
             out.rows.append(SourceRow(label, row_no, values, present, reported))

@@ -36,11 +36,17 @@ def write_template(
         stored = stored_findings(conn, ids)
         latest = latest_revisions(conn, [f["id"] for f in stored.values()])
         teams = current_teams(conn, ids)
-        names = dict(conn.execute(select(Matter.code, Matter.name)).all())
+        matters = {
+            code: (name, spec) for code, name, spec in conn.execute(select(Matter.code, Matter.name, Matter.spec))
+        }
     sheets: dict[str, TemplateSheet] = {}
     prefilled: dict[str, int] = {}
     for t in tasks:
-        sheet = sheets.setdefault(t.matter_code, TemplateSheet(t.matter_code, names.get(t.matter_code, ""), t.period))
+        sheet = sheets.get(t.matter_code)
+        if sheet is None:
+            name, spec = matters.get(t.matter_code, ("", {}))
+            items = [(str(i["code"]), str(i.get("content", ""))) for i in (spec or {}).get("checklist") or []]
+            sheet = sheets[t.matter_code] = TemplateSheet(t.matter_code, name, t.period, items=items)
         row: dict[str, Any] = {
             "task_no": t.task_no,
             "ref_entity_name": t.entity_name,

@@ -50,6 +50,7 @@ from typing import Any
 
 from inspect_kit.errors import Problem
 from inspect_kit.findings.codes import DEFAULT_CODEBOOK, Codebook, CodeList, FollowUp, ResultCategory
+from inspect_kit.findings.items import ItemResult
 from inspect_kit.text import clean_cell, clean_code, to_halfwidth
 from inspect_kit.text import parse_date as _parse_date
 
@@ -113,6 +114,9 @@ class FindingInput:
     case_no: str | None = None
     notes: str = ""
     row: int | None = None
+    # results per checklist item, in checklist order: checked and set by the write path
+    # (inspect_kit.findings.write), which knows the task's matter; validate_row leaves them empty
+    items: tuple[ItemResult, ...] = ()
 
 
 def key_for_header(header: object) -> str | None:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
 from inspect_kit.findings import records
 from inspect_kit.findings.codes import Codebook
+from inspect_kit.findings.items import check_item_results, in_checklist_order, item_key, items_from_row
 from inspect_kit.findings.model import FindingsImportSummary, RowOutcome
 from inspect_kit.findings.policy import DEFAULT_POLICY, FindingsPolicy
 from inspect_kit.findings.records import TaskRef
@@ -59,6 +60,7 @@ def check_rows(conn: Connection, rows: Sequence[SourceRow], *, as_of: dt.date, p
         if any("revision" in r.present for r in rows)
         else {}
     )
+    lists = records.checklists(conn, (t.matter_code for t in tasks.values()))
     checked = Checked([], [], existing)
     first_seen: dict[str, str] = {}  # task no → where its first row is
     for r in rows:
@@ -66,6 +68,8 @@ def check_rows(conn: Connection, rows: Sequence[SourceRow], *, as_of: dt.date, p
         old = existing.get(task.id) if task else None
         merged = merge(stored_to_row(old, codebook) if old else None, r.values, r.present)
         result = validate_row(merged, as_of=as_of, row_no=r.row_no, codebook=codebook, columns=r.columns)
+        if task is not None:
+            result = _with_items(r, merged, result, lists.get(task.matter_code, ()), codebook)
         found = _row_problems(r, task, old, result, first_seen, latest, codebook)
         checked.problems.extend(dataclasses.replace(p, file=r.file) for p in found)
         if not found:
@@ -76,6 +80,34 @@ def check_rows(conn: Connection, rows: Sequence[SourceRow], *, as_of: dt.date, p
 
 def _where(r: SourceRow, key: str, reason: str) -> Problem:
     return Problem(reason, row=r.row_no, column=r.columns.get(key, key))
+
+
+def _with_items(
+    r: SourceRow,
+    merged: Mapping[str, Any],
+    result: FindingInput | list[Problem],
+    checklist: Sequence[str],
+    codebook: Codebook,
+) -> FindingInput | list[Problem]:
+    """The row's item results (keys ``item:CODE``) read and checked against the matter's checklist
+    and the finding's results (inspect_kit.findings.items): the FindingInput with its items, or
+    every problem (the row's own first)."""
+    found, unreadable = items_from_row(merged, codebook)
+    problems = [_where(r, key, why) for key, why in unreadable]
+    if isinstance(result, FindingInput):
+        codes = {i.code for i in found}
+        missing = [c for c in checklist if c not in codes]
+        for p in check_item_results(checklist, found, result.results, codebook):
+            key = p.key or ""
+            if key.startswith("item "):
+                key = item_key(key[len("item ") :])
+            elif key == "items":
+                key = item_key(missing[0]) if missing else "results"
+            problems.append(_where(r, key, p.reason))
+        if not problems:
+            return dataclasses.replace(result, items=tuple(in_checklist_order(found, checklist)))
+        return problems
+    return list(result) + problems
 
 
 def _row_problems(

@@ -9,6 +9,9 @@ date and fonts give byte-identical files.
   (`inspect assign`); otherwise nothing is written and the error names every such task.
 - A paper names the team of its own task only, read from the task's current assignment
   (substitutes applied); phone numbers are never read.
+- The 现场检查记录表 is filled from the task's recorded finding when it has results per item
+  (inspect_kit.findings.items): the box of each item's result ticked, its note (and the problem
+  category of a 不符合 item) in 说明; without them the boxes are blank.
 - The planned dates default to the task's period (first to last day); ``visit_from`` /
   ``visit_to`` narrow them.
 - The 检查通知书 needs ``[publish] public_base_url`` and ``verification_secret_file`` in
@@ -114,6 +117,8 @@ def task_papers(
     """The data of the papers of one task (``task_no``) or of every current task of (period, matter)."""
     from inspect_kit.assign.service import current_assignments
     from inspect_kit.draw.store.tasks import current_draw_ids, current_tasks, task_by_no
+    from inspect_kit.findings.items import items_of
+    from inspect_kit.findings.records import stored_findings
 
     if (task_no is None) == (period is None):
         raise InspectError("give a task number, or a period (and a matter)")
@@ -137,6 +142,7 @@ def task_papers(
             tasks = current_tasks(conn, label, matter)
             if not tasks:
                 raise InspectError(f"no tasks for {label}" + (f", matter {matter}" if matter else ""))
+        stored = stored_findings(conn, [t.task_id for t in tasks])
     teams = {}
     for matter_code, period_label in sorted({(t.matter_code, t.period) for t in tasks}):
         for a in current_assignments(engine, period_label, matter_code):
@@ -174,6 +180,7 @@ def task_papers(
                 materials=tuple(m.materials),
                 verification_code=code,
                 verification_url=url,
+                item_results=items_of((stored.get(t.task_id) or {}).get("item_results")),
             )
         )
     return out

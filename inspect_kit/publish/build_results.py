@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from inspect_kit.config import Config
 from inspect_kit.errors import InspectError
 from inspect_kit.findings.codes import Codebook, CodeList
+from inspect_kit.findings.items import items_of
 from inspect_kit.findings.review import approved_task_ids
 from inspect_kit.findings.service import policy_from_config
 from inspect_kit.periods import Period, parse_period
@@ -125,6 +126,7 @@ def build_results_notice(
                     Finding.rectification_deadline,
                     Finding.rectification_status,
                     Finding.recheck_date,
+                    Finding.item_results,
                 ).where(Finding.task_id.in_(list(part)))
             ):
                 findings[row.task_id] = row
@@ -189,11 +191,14 @@ def build_results_notice(
                     rectification_deadline=f.rectification_deadline,
                     rectified=rectified,
                     stratum=t.stratum,
+                    items=items_of(f.item_results),
                 )
             )
         sizes = {str(s["stratum"]): int(s["N"]) for s in frame_strata.get(d.frame_id) or []}
+        spec = next((m for m in config.matters if m.code == d.matter.code), None)
+        checklist = [(i.code, i.content) for i in spec.checklist] if spec is not None else []
         matter_results.append(
-            nt.MatterResults(d.matter.code, d.matter.name, authority(config, d.matter), outcomes, sizes)
+            nt.MatterResults(d.matter.code, d.matter.name, authority(config, d.matter), outcomes, sizes, checklist)
         )
     check_identifiers((t.identifier for m in matter_results for t in m.tasks), f"the tasks of {label}")
     issuer = issuer_of(config, unit)

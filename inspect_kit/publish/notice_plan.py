@@ -8,17 +8,22 @@ year, the coverage rules, the method, the team (joint matters: the lead unit and
 department) and the checklist's items. A summary table comes first; the transparency log's head
 comes last (the config the plan reflects is a logged import).
 
-Not yet: the list of changes since the plan was first published (the configuration's history,
-`registry_changes` of table 'matters', holds what it needs).
+A plan issued again after its first publication lists the changes since then (计划调整情况): one
+row per change of a matter in the plan — added, taken out, or a field the plan prints changed
+(old → new; ``describe_changes``), with its date. The changes are given (``PlanChange``);
+inspect_kit.publish.plan_service reads them from the configuration's history. Fields the plan does
+not print (qualifications, pair caps, 回避 rules, ticket groups) are not listed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from inspect_kit.config.models import Matter, Unit
-from inspect_kit.publish.document import NoticeDocument, Section, Table, heading_number
+from inspect_kit.publish.document import NoticeDocument, Section, Table, chinese_date, heading_number
 
 ROUNDING_ZH = {"ceil": "向上取整（不低于）", "floor": "向下取整", "round": "四舍五入"}
 PERIOD_ZH = {"quarter": "每季度", "month": "每月", "year": "每年"}
@@ -35,6 +40,116 @@ BASIS = (
     "全面推行部门联合“双随机、一公开”监管的意见》（国发〔2019〕5号）和《国务院办公厅关于严格规范涉企行政检查的意见》"
     "（国办发〔2024〕54号）"
 )
+
+
+# The spec fields the plan prints, in the order their changes are listed, with their Chinese names.
+FIELD_ZH = {
+    "name": "事项名称",
+    "unit": "实施单位",
+    "legal_basis": "抽查依据",
+    "categories": "抽查对象",
+    "strata": "分层方式",
+    "quota": "抽查比例",
+    "stratum_quota": "分层抽查比例",
+    "rounding": "取整方式",
+    "period": "抽查频次",
+    "coverage": "覆盖要求",
+    "exclude_clean_within_months": "抽查间隔（月）",
+    "method": "检查方式",
+    "team_size": "每个对象选派执法人员数",
+    "team": "联合检查部门及人数",
+    "checklist": "检查内容",
+    "materials": "需准备的材料",
+}
+COVERAGE_ZH = {"annual": "全年覆盖全部对象", "independent": "各期独立抽取"}
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """One change to a matter of the plan after its first publication."""
+
+    on: dt.date
+    matter_code: str
+    matter_name: str
+    text: str  # what changed, in Chinese
+
+
+def _value_zh(key: str, v: Any) -> str:
+    if v is None or v == [] or v == {}:
+        return "无"
+    if key == "quota":
+        return quota_zh(str(v))
+    if key == "period":
+        return PERIOD_ZH.get(str(v), str(v))
+    if key == "rounding":
+        return ROUNDING_ZH.get(str(v), str(v))
+    if key == "coverage":
+        return COVERAGE_ZH.get(str(v), str(v))
+    if key == "strata":
+        return "、".join(STRATUM_ZH.get(str(x), str(x)) for x in v)
+    if key == "stratum_quota":
+        return "，".join(f"{k}：{quota_zh(str(x))}" for k, x in v.items())
+    if isinstance(v, Mapping):
+        return "，".join(f"{k}：{x}" for k, x in v.items())
+    if isinstance(v, list):
+        return "、".join(map(str, v))
+    return str(v)
+
+
+def _checklist_changes(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -> list[str]:
+    before = {str(i["code"]): i for i in old or []}
+    after = {str(i["code"]): i for i in new or []}
+    out = []
+    for code, item in after.items():
+        if code not in before:
+            out.append(f"检查内容增加第{code}项“{item.get('content', '')}”")
+        elif dict(item) != dict(before[code]):
+            out.append(f"检查内容第{code}项调整为“{item.get('content', '')}”")
+    out += [f"检查内容删除第{code}项“{item.get('content', '')}”" for code, item in before.items() if code not in after]
+    return out
+
+
+def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """What changed between two specs of a matter, in the plan's words (fields it prints only)."""
+    out: list[str] = []
+    for key, label in FIELD_ZH.items():
+        a, b = old.get(key), new.get(key)
+        if (a or None) == (b or None):
+            continue
+        if key == "checklist":
+            out += _checklist_changes(a or [], b or [])
+        elif isinstance(a, list) and isinstance(b, list) and a and b and set(map(str, a)) != set(map(str, b)):
+            added = [x for x in b if x not in a]
+            removed = [x for x in a if x not in b]
+            parts = [f"增加“{_value_zh(key, added)}”" for _ in added[:1]]
+            parts += [f"删除“{_value_zh(key, removed)}”" for _ in removed[:1]]
+            out.append(label + "，".join(parts))
+        elif a in (None, [], {}):
+            out.append(f"{label}增加“{_value_zh(key, b)}”")
+        elif b in (None, [], {}):
+            out.append(f"取消{label}（原为“{_value_zh(key, a)}”）")
+        else:
+            out.append(f"{label}由“{_value_zh(key, a)}”调整为“{_value_zh(key, b)}”")
+    return out
+
+
+def _changes_section(number: int, changes: Sequence[PlanChange], first_issued: dt.date) -> Section:
+    intro = f"本计划于{chinese_date(first_issued)}首次公布。"
+    if not changes:
+        return Section(heading=heading_number(number) + "计划调整情况", paragraphs=[intro + "此后本计划未作调整。"])
+    return Section(
+        heading=heading_number(number) + "计划调整情况",
+        paragraphs=[intro + f"此后调整{len(changes)}项，调整内容如下。"],
+        table=Table(
+            ("序号", "调整日期", "抽查事项", "调整内容"),
+            [
+                (str(k), c.on.isoformat(), f"{c.matter_name}（{c.matter_code}）", c.text)
+                for k, c in enumerate(changes, 1)
+            ],
+            col_widths_mm=(10, 24, 50, 72),
+            align=("center", "center", "left", "left"),
+        ),
+    )
 
 
 def unit_name(units: Sequence[Unit], code: str) -> str:
@@ -115,9 +230,13 @@ def build_plan_notice(
     publicity_working_days: int = 20,
     doc_number: str | None = None,
     log_head: str | None = None,
+    changes: Sequence[PlanChange] = (),
+    first_issued: dt.date | None = None,
 ) -> NoticeDocument:
     """The plan of ``unit`` for ``year``; ValueError if the unit has no matter. ``log_head``: the
-    transparency log's head when the plan is issued, printed in a last section."""
+    transparency log's head when the plan is issued, printed in a last section. ``first_issued``:
+    the date the plan was first published, when this is a later issue: a section then lists
+    ``changes`` (or says there were none)."""
     from inspect_kit.publish.notices import log_head_paragraph
 
     mine = plan_matters(matters, unit)
@@ -157,8 +276,12 @@ def build_plan_notice(
             ],
         ),
     ]
+    number = 4
+    if first_issued is not None:
+        sections.append(_changes_section(number, changes, first_issued))
+        number += 1
     if log_head:
-        sections.append(Section(heading=heading_number(4) + "透明日志", paragraphs=log_head_paragraph(log_head)))
+        sections.append(Section(heading=heading_number(number) + "透明日志", paragraphs=log_head_paragraph(log_head)))
     intro = [f"{BASIS}等规定，结合工作实际，制定{issuer}{year}年度“双随机、一公开”抽查计划如下。"]
     return NoticeDocument(
         issuer=issuer,

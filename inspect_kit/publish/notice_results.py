@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from inspect_kit.findings.estimates import Estimate, percent, stratified
+from inspect_kit.findings.items import ItemCount, ItemResult, item_summary
 from inspect_kit.periods import Period
 from inspect_kit.publish import texts
 from inspect_kit.publish.document import NoticeDocument, Section, Table, heading_number
@@ -48,6 +49,7 @@ class TaskOutcome:
     rectification_deadline: dt.date | None = None
     rectified: bool = False
     stratum: str | None = None  # the draw's stratum (for the estimate of the whole frame)
+    items: Sequence[ItemResult] = ()  # results per checklist item (inspect_kit.findings.items)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,12 @@ class MatterResults:
     authority: str  # 检查实施机关
     tasks: Sequence[TaskOutcome]
     frame_sizes: Mapping[str, int] = field(default_factory=dict)  # stratum → N of the draw's frame
+    checklist: Sequence[tuple[str, str]] = ()  # (item code, content) of the matter's checklist
+
+    def item_counts(self) -> list[ItemCount]:
+        """Per checklist item: entities checked, failed, not applicable (recorded tasks with items)."""
+        codes = [c for c, _ in self.checklist]
+        return item_summary(codes, ({i.code: i for i in t.items} for t in self.tasks if t.recorded and t.items))
 
     def estimate(self) -> Estimate | None:
         """What the sample says about the whole frame (inspect_kit.findings.estimates), or None
@@ -203,6 +211,10 @@ def results_notice(
             )
         )
     number = 4 if pending else 3
+    item_section = _items_section(number, matters)
+    if item_section is not None:
+        sections.append(item_section)
+        number += 1
     estimates = [(m, e) for m in matters if (e := m.estimate()) is not None]
     if estimates:
         sections.append(_estimate_section(number, estimates))
@@ -218,6 +230,33 @@ def results_notice(
         sections=sections,
         closing=[texts.CLOSING],
         keywords=("双随机、一公开", "抽查结果", period.label, *(m.matter_code for m in matters)),
+    )
+
+
+def _items_section(number: int, matters: Sequence[MatterResults]) -> Section | None:
+    """How many entities failed each checklist item (一表通查), for the matters whose findings
+    record results per item; None when none does."""
+    rows = []
+    for m in matters:
+        recorded = sum(1 for t in m.tasks if t.recorded and t.items)
+        if not m.checklist or not recorded:
+            continue
+        contents = dict(m.checklist)
+        for c in m.item_counts():
+            short = contents.get(c.code, "").split("：")[0]
+            rows.append(
+                [m.matter_name, f"{c.code} {short}".strip(), str(c.checked), str(c.failed), str(c.not_applicable)]
+            )
+    if not rows:
+        return None
+    return Section(
+        f"{heading_number(number)}逐项检查结果",
+        [texts.ITEMS],
+        Table(
+            ["抽查事项", "检查项", "已检查", "不符合", "不涉及"],
+            rows,
+            align=["left", "left", "right", "right", "right"],
+        ),
     )
 
 

@@ -2,12 +2,20 @@
 rendered with the registries' private values masked, checked by the public-output guard, written
 and recorded in `notices` (kind 'plan', period the year) through the same `record_pdf` as every
 public notice. The same config, year, issue date and fonts give byte-identical files.
+
+Changes (计划调整情况): once a plan of the year listing any of the unit's matters has been recorded,
+a later issue lists every change of those matters logged by `inspect config load` after that first
+plan was recorded (``registry_changes`` of table 'matters', see inspect_kit.config.sync): a matter
+added to, changed in or taken out of the configuration, described by
+``notice_plan.describe_changes``, dated by the load. Changes to fields the plan does not print are
+left out.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +95,53 @@ def _config_log(engine: Engine, config: Config) -> tuple[str, bytes]:
         return store.head_text(conn), bundle_bytes(store.excerpt(conn, [("import_batch", batch.id)]))
 
 
+def plan_changes(
+    engine: Engine, year: int, codes: Sequence[str]
+) -> tuple[dt.date | None, list[notice_plan.PlanChange]]:
+    """(issue date of the first recorded plan of ``year`` naming any of ``codes``, the changes of
+    the matters in it or in ``codes`` logged since it was recorded); (None, []) before any plan."""
+    from sqlalchemy import select
+
+    from inspect_kit.storage.models import Notice, RegistryChange
+
+    with engine.connect() as conn:
+        first = next(
+            (
+                n
+                for n in conn.execute(
+                    select(Notice.matter_codes, Notice.issued_on, Notice.created_at)
+                    .where(Notice.kind == "plan", Notice.period == str(year))
+                    .order_by(Notice.id)
+                )
+                if set(n.matter_codes or []) & set(codes)
+            ),
+            None,
+        )
+        if first is None:
+            return None, []
+        wanted = set(codes) | set(first.matter_codes or [])
+        rows = conn.execute(
+            select(RegistryChange.at, RegistryChange.key, RegistryChange.action, RegistryChange.changes)
+            .where(RegistryChange.table_name == "matters", RegistryChange.at > first.created_at)
+            .order_by(RegistryChange.id)
+        ).all()
+    out = []
+    for r in rows:
+        if r.key not in wanted:
+            continue
+        old, new = (r.changes or {}).get("spec") or [None, None]
+        spec = new or old or {}
+        name = str(spec.get("name") or r.key)
+        if r.action == "insert":
+            texts = ["新增抽查事项" if r.key in codes else "新增抽查事项（不列入本单位计划）"]
+        elif r.action == "delete":
+            texts = ["不再列入抽查计划"]
+        else:
+            texts = notice_plan.describe_changes(old or {}, new or {})
+        out += [notice_plan.PlanChange(r.at.date(), r.key, name, t) for t in texts]
+    return first.issued_on, out
+
+
 def publish_plan(
     engine: Engine,
     config: Config,
@@ -118,6 +173,7 @@ def publish_plan(
         raise InspectError(f"unit {unit} leads and takes part in no matter of {config.folder}/matters.toml")
     check_target(engine, path, force=force)  # before rendering: a refused target costs nothing
     head, log = _config_log(engine, config)
+    first_issued, changes = plan_changes(engine, year, [m.code for m in notice_plan.plan_matters(config.matters, unit)])
     notice = notice_plan.build_plan_notice(
         config.matters,
         config.units,
@@ -127,6 +183,8 @@ def publish_plan(
         config.settings.findings.publicity_working_days,
         doc_number,
         head,
+        changes,
+        first_issued,
     )
     notice = dataclasses.replace(notice, files=[(log_file_name("plan", str(year)), log)])
     notice = privacy.mask_notice(notice, private_values(engine))  # as every notice: no registry's private value

@@ -176,6 +176,32 @@ def _key_coverage(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -
 
 
 @metric(
+    "item_records",
+    "逐项检查记录率",
+    "Only matters with a checklist (检查表, in the matter's spec as loaded) count. numerator: counted tasks "
+    "whose finding records a result for every checklist item (符合 / 不符合 / 不涉及; the write path refuses a "
+    "partial record); denominator: current tasks of those matters in the year's periods with a finding "
+    "whose inspection ended by as_of. Record per task, ok = recorded item by item; the note gives the "
+    "number of items and of 不符合 items. NotApplicable when none is counted (no checklist, no finding).",
+)
+def _item_records(s: Snapshot, matters: list[MatterSpec], policy: ScorePolicy) -> MetricInput:
+    records = []
+    for m in matters:
+        n = len(m.spec.get("checklist") or [])
+        if not n:
+            continue
+        for t in s.current_tasks(m, (s.year,)):
+            f = s.findings.get(t.id)
+            if f is None or f.inspection_end > s.as_of:
+                continue
+            if f.items:
+                records.append(MetricRecord(t.no, True, f"逐项记录{f.items}项，其中不符合{f.items_failed}项"))
+            else:
+                records.append(MetricRecord(t.no, False, f"{m.name}有{n}项检查内容，检查结果未逐项记录"))
+    return _metric(records, NotApplicable(f"截至{s.as_of.isoformat()}无配置检查表事项的已结束检查"))
+
+
+@metric(
     "publicity_on_time",
     "抽查结果按时公示率",
     "numerator: counted tasks whose result was published by the publicity deadline; denominator: current "

@@ -111,6 +111,8 @@ class TaskFinding:
     follow_ups: tuple[str, ...]
     rectification_deadline: dt.date | None
     recheck_date: dt.date | None
+    items: int = 0  # results per checklist item recorded (findings.item_results), 0: none
+    items_failed: int = 0  # of which 不符合
 
 
 @dataclass(frozen=True)
@@ -275,8 +277,10 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:  # n
             Finding.follow_ups,
             Finding.rectification_deadline,
             Finding.recheck_date,
+            Finding.item_results,
         ).where(Finding.task_id.in_(part))
         for f in conn.execute(finding_stmt):
+            items = f.item_results or []
             snap.findings[f.task_id] = TaskFinding(
                 f.inspection_start,
                 f.inspection_end,
@@ -284,6 +288,8 @@ def load_snapshot(conn: Connection, year: int, as_of: dt.date) -> Snapshot:  # n
                 tuple(f.follow_ups or ()),
                 f.rectification_deadline,
                 f.recheck_date,
+                len(items),
+                sum(1 for i in items if i.get("result") == "不符合"),
             )
 
     wanted = set(task_ids)

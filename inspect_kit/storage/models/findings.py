@@ -55,6 +55,8 @@ class Finding(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revision: Mapped[int] = mapped_column(Integer, server_default="1")  # number of its latest revision
+    # results per checklist item (inspect_kit.findings.items): [{code, result, category, note}], or NULL
+    item_results: Mapped[list | None] = mapped_column(JSON)
 
 
 class FindingRevision(Base):

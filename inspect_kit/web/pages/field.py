@@ -6,6 +6,13 @@ only tasks of the teams they are on (their account's 执法证号 among the task
 reviewer only tasks of their unit's matters; any other task answers 404. The result form posts to
 ``add_finding`` — the same validation as ``inspect findings add`` — and shows each problem next to
 its field. Every write names the account as ``by`` (and as 录入人 of a new finding).
+
+A task whose matter has a checklist (检查表) shows one row per item: 符合 / 不符合 / 不涉及, a
+note, and the problem category of a 不符合 item. They are posted as ``item_result:CODE``,
+``item_note:CODE`` and ``item_category:CODE``, joined by ``items.form_item_text`` into the row
+values ``item:CODE`` that ``add_finding`` checks like the CLI's ``--item`` (every item once any is
+recorded, a problem category among the results for 不符合, none beside 未发现问题); a problem is
+shown next to its item.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from inspect_kit.errors import InspectError, ValidationFailed
 from inspect_kit.findings import evidence as ev
 from inspect_kit.findings import review as rv
 from inspect_kit.findings.field import FieldTask, field_task, officer_tasks
+from inspect_kit.findings.items import ITEM_RESULTS, form_item_text, item_code, item_key
 from inspect_kit.findings.service import add_finding, finding_history, get_finding, policy_from_config
 from inspect_kit.web.access import Actor, staff
 from inspect_kit.web.context import Services, services
@@ -44,6 +52,12 @@ LISTS = ("results", "follow_up")  # several codes each (checkboxes)
 STATUS_CHOICES = (("", "按日期计算"), ("open", "整改中"), ("closed", "已整改"), ("overdue", "逾期"))
 
 
+def _checklist(svc: Services, task: FieldTask) -> list[tuple[str, str]]:
+    """(code, content) of the task's matter's checklist, from the configuration."""
+    matter = next((m for m in svc.config().matters if m.code == task.matter_code), None)
+    return [(i.code, i.content) for i in matter.checklist] if matter is not None else []
+
+
 def _own_task(svc: Services, actor: Actor, task_no: str) -> FieldTask:
     task = field_task(svc.engine, task_no)
     if task is None or not task.on_team(actor.account.cert_no):
@@ -62,8 +76,11 @@ def _form_values(svc: Services, task: FieldTask) -> dict[str, Any]:
     """The stored finding as form values (codes for the lists)."""
     _, f = get_finding(svc.engine, task.task_no, as_of=svc.clock().date())
     if f is None:
-        return {k: ([] if k in LISTS else "") for k in FORM_FIELDS}
+        return {**{k: ([] if k in LISTS else "") for k in FORM_FIELDS}, "items": {}}
     return {
+        "items": {
+            i.code: {"result": i.result, "note": i.note or "", "category": i.category or ""} for i in f.item_results
+        },
         "inspection_start": f.inspection_start.isoformat(),
         "inspection_end": f.inspection_end.isoformat(),
         "results": list(f.results),
@@ -98,6 +115,9 @@ def _task_page(
         upload_error=upload_error,
         evidence=ev.list_evidence(svc.engine, task.task_no),
         categories=list(codebook.categories),
+        problem_categories=[c for c in codebook.categories if c.problem],
+        checklist=_checklist(svc, task),
+        item_results=ITEM_RESULTS,
         follow_ups=list(codebook.follow_ups),
         statuses=STATUS_CHOICES,
         accept="image/*,application/pdf",
@@ -151,6 +171,12 @@ async def my_task_result(request: Request, task_no: str, actor: Actor = staff("i
             value = form.get(key)
             values[key] = value.strip() if isinstance(value, str) else ""
     given = {k: ("；".join(v) if k in LISTS else v) for k, v in values.items()}
+    items: dict[str, dict[str, str]] = {}
+    for code, _ in _checklist(svc, task):
+        fields = {part: form.get(f"item_{part}:{code}") for part in ("result", "note", "category")}
+        items[code] = {k: (v.strip() if isinstance(v, str) else "") for k, v in fields.items()}
+        given[item_key(code)] = form_item_text(**items[code])
+    values["items"] = items
     if task.review.finding_id is None:
         given["recorded_by"] = actor.name
     try:
@@ -168,8 +194,9 @@ async def my_task_result(request: Request, task_no: str, actor: Actor = staff("i
     except ValidationFailed as exc:
         errors: dict[str, list[str]] = {}
         for p in exc.problems:
-            where = "inspection_start" if p.column == "inspection_date" else p.column
-            errors.setdefault(where if where in FORM_FIELDS else "_", []).append(p.reason)
+            where = "inspection_start" if p.column == "inspection_date" else (p.column or "")
+            known = where in FORM_FIELDS or item_code(where) is not None
+            errors.setdefault(where if known else "_", []).append(p.reason)
         return _task_page(request, task, values, errors, status_code=422)
     return _back(f"/my/tasks/{quote(task.task_no)}")
 
