@@ -17,6 +17,7 @@ importing numba and loading the cached kernel cost about 0.3 s.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -143,6 +144,9 @@ def _finish_all(prefix: Any, data: Any, offsets: Any, out: Any, parts: int) -> N
         _finish_range(mid, tail, prefix.shape[0], data, offsets, out, n * p // parts, n * (p + 1) // parts)
 
 
+# One parallel launch at a time: numba's fallback threading layer (workqueue) aborts the process
+# when two threads (a web server's) launch parallel kernels at once.
+_launch = threading.Lock()
 _prange: Any = range  # numba.prange once compiled
 _kernel: Any = None  # (compress, finish_all) compiled; typed Any: numba ships no types
 
@@ -185,12 +189,19 @@ def digests(prefix: bytes, messages: Sequence[str], threads: int = 1) -> bytes:
     out = np.empty((len(messages), 32), dtype=np.uint8)
     if len(messages):
         threads = max(1, min(threads, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
-        previous = numba.get_num_threads()
-        numba.set_num_threads(threads)
-        try:
-            parts = threads * 8 if len(messages) >= 10_000 else 1
-            head = np.frombuffer(prefix, dtype=np.uint8)
-            finish_all(head, np.frombuffer(data, dtype=np.uint8), offsets, out, parts)
-        finally:
-            numba.set_num_threads(previous)
+        with _launch:
+            _launch_parallel(finish_all, prefix, data, offsets, out, threads)
     return out.tobytes()
+
+
+def _launch_parallel(finish_all: Any, prefix: bytes, data: bytes, offsets: Any, out: Any, threads: int) -> None:
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        parts = threads * 8 if len(offsets) > 10_000 else 1
+        head = np.frombuffer(prefix, dtype=np.uint8)
+        finish_all(head, np.frombuffer(data, dtype=np.uint8), offsets, out, parts)
+    finally:
+        numba.set_num_threads(previous)

@@ -92,3 +92,20 @@ def test_without_numba_the_hashlib_path_draws(kernel_path, monkeypatch):
         sampler(ids, seed="s", with_replacement=False, take=5, output="id")
     )
     assert kernel_path == []
+
+
+def test_threads_of_a_server_may_hash_at_once():
+    """Two threads launching the parallel kernel together (a web server's): both get hashlib's bytes."""
+    import threading
+
+    messages = [f"9136{k:014d}" for k in range(20_000)]
+    prefixes = [b"a" * 64, "种子:team:".encode()]
+    got: dict[int, bytes] = {}
+    workers = [
+        threading.Thread(target=lambda i=i: got.__setitem__(i, K.digests(prefixes[i], messages, 2))) for i in (0, 1)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert got == {i: reference(prefixes[i], messages) for i in (0, 1)}
