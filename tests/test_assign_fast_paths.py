@@ -150,3 +150,23 @@ def test_canonical_text_is_one_formatted_line_per_edge():
             expected.append(f"eligible\t{head}\n" if values is None else f"x\t{head}\t{values[e]}\n")
         expected += [f"forbidden\t{a}\t{b}\n" for a, b in g.forbidden_pairs]
         assert "".join(g.canonical_lines(header, values)) == "".join(expected)
+
+
+@needs_numba
+def test_stream_blocks_by_the_compiled_sha256_give_the_same_teams(monkeypatch):
+    """From STREAM_KERNEL_MIN blocks on, the stream is hashed by inspect_kit.sha256_kernel: forced
+    here from one block, the blocks are hashlib's and the walk's values and counter are the same."""
+    from inspect_kit import sha256_kernel
+
+    stream = HashStream("种子:x", "team")
+    monkeypatch.setattr(rounding_kernel, "STREAM_KERNEL_MIN", 1)
+    assert rounding_kernel._stream_blocks(stream, 95, 40) == sha256_block(stream._prefix, range(95, 135), 1)
+    calls = []
+    real = sha256_kernel.digests
+    monkeypatch.setattr(sha256_kernel, "digests", lambda *a: calls.append(len(a[1])) or real(*a))
+    rng = random.Random(5)
+    for seed in ("20260105-dice-314159", "种子"):
+        instance = random_instance(rng, 10_000, most_officers=30, most_slots=200)
+        walk, kernel = both(instance, 10_000, seed)
+        assert kernel == walk
+    assert calls  # the compiled hasher really made the blocks

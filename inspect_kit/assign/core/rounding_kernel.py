@@ -5,7 +5,8 @@ docstring first): the same Fisher-Yates shuffle of the open edges, the same adja
 the same swap-with-last removal, the same walk rule (first open edge; at a slot, the first edge back
 to an officer on the walk), the same steps and the same draws, one stream block per draw in the
 same order. Only the machinery differs: flat arrays instead of lists, and the stream's blocks
-hashed in bulk up front (inspect_kit.hashing, on every core that pays) instead of one at a time.
+hashed in bulk up front (inspect_kit.hashing, on every core that pays; from STREAM_KERNEL_MIN blocks
+on the compiled SHA-256 of inspect_kit.sha256_kernel) instead of one at a time.
 The tests run both on many random instances and compare values and stream counters.
 
 Exactness of the draws: below(m) of the stream takes one block v and returns v mod m unless
@@ -28,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 import numpy.typing as npt
 
-from inspect_kit.hashing import sha256_block
+from inspect_kit.hashing import parallel_workers, sha256_block
 
 from .randomness import HashStream
 
@@ -60,7 +61,7 @@ def round_compiled(
         return None
     n_blocks = max(n_open - 1, 0) + n_open
     first = stream.counter
-    data = sha256_block(stream._prefix, range(first, first + n_blocks))
+    data = _stream_blocks(stream, first, n_blocks)
     words = np.frombuffer(data, dtype=">u8").reshape(n_blocks, 4).astype(np.uint64)
     used = _kernel()(
         np.int64(n_officers),
@@ -76,6 +77,22 @@ def round_compiled(
     stream.counter = first + int(used)
     out: list[int] = units.tolist()
     return out
+
+
+# From this many blocks on, the stream is hashed by the compiled SHA-256 (inspect_kit.sha256_kernel:
+# no Python call per block, numba threads); numba is loaded for the walk anyway.
+STREAM_KERNEL_MIN = 50_000
+
+
+def _stream_blocks(stream: HashStream, first: int, n: int) -> bytes:
+    """The stream's blocks first .. first + n - 1 (SHA-256 of "{seed}:{domain}:{counter}"), joined:
+    the same bytes by either hasher."""
+    if n >= STREAM_KERNEL_MIN:
+        from inspect_kit import sha256_kernel
+
+        prefix = f"{stream.seed}:{stream.domain}:".encode()
+        return sha256_kernel.digests(prefix, list(map(str, range(first, first + n))), parallel_workers(n))
+    return sha256_block(stream._prefix, range(first, first + n))
 
 
 # numba's dispatchers, set by _kernel(); typed Any: numba ships no types for them.

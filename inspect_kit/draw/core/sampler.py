@@ -23,7 +23,9 @@ Both cores: hashing is nearly all the time; `digest_block` (used by `select` and
 on every core from inspect_kit.hashing.PARALLEL_MIN ids on, with forked workers over contiguous
 slices of the ids. A digest does not depend on who computed it, so the result is byte-identical to
 the one-core path and to the package (tests compare all three); see inspect_kit/hashing.py for when
-workers are forked and how a failed one is replaced.
+workers are forked and how a failed one is replaced. From KERNEL_MIN ids on (a provincial stratum)
+the ids are hashed by a compiled kernel instead (inspect_kit/sha256_kernel.py: no Python call per
+id, numba threads instead of forked processes); tests compare it with hashlib and the package too.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from inspect_kit.hashing import _hash_slice, sha256_block
+from inspect_kit.hashing import PARALLEL_MIN, _hash_slice, parallel_workers, sha256_block
+from inspect_kit.nogc import paused_gc
 
 ALGORITHM_NAME = "consistent-sampler-sha256"
 # The `consistent-sampler` release whose generation-1 tickets we reproduce byte for byte.
@@ -63,12 +66,16 @@ class Selected(NamedTuple):
 
 def _seed_state(seed: str) -> "hashlib._Hash":
     """SHA-256 state after absorbing hex(sha256(seed)); copy it, then feed one id."""
+    return hashlib.sha256(_seed_hash(seed).encode("ascii"))
+
+
+def _seed_hash(seed: str) -> str:
+    """hex(sha256(seed)), the prefix of every ticket's hash input."""
     if not isinstance(seed, str):
         raise TypeError(f"seed must be a str, got {type(seed).__name__}")
     if seed == "":
         raise ValueError("seed must not be empty")
-    seed_hash = hashlib.sha256(seed.encode("utf-8")).hexdigest()
-    return hashlib.sha256(seed_hash.encode("ascii"))
+    return hashlib.sha256(seed.encode("utf-8")).hexdigest()
 
 
 def _checked_ids(ids: Iterable[str]) -> list[str]:
@@ -114,9 +121,32 @@ def digest_block(seed: str, id_list: Sequence[str], workers: int | None = None) 
     """The ids' 32-byte digests sha256(hex(sha256(seed)) + id), concatenated in input order.
 
     On both cores from PARALLEL_MIN ids on (see inspect_kit.hashing); the bytes are the same for
-    any number of workers.
+    any number of workers. From KERNEL_MIN ids on (or once the kernel is loaded), and when no
+    `workers` are imposed, the compiled kernel (inspect_kit.sha256_kernel) hashes them instead, on
+    as many threads as inspect_kit.hashing would fork processes: the same bytes again.
     """
+    if workers is None and _kernel_pays(len(id_list)):
+        from inspect_kit import sha256_kernel
+
+        seed_hash = _seed_hash(seed).encode("ascii")
+        return sha256_kernel.digests(seed_hash, id_list, parallel_workers(len(id_list)))
     return sha256_block(_seed_state(seed), id_list, workers)
+
+
+# Importing numba and loading the cached kernel cost about 0.3-1 s, what hashlib needs for about a
+# million ids; the kernel then hashes about twice as fast on one core (no Python call per id).
+KERNEL_MIN = 1_000_000
+
+
+def _kernel_pays(n: int) -> bool:
+    import sys
+
+    loaded = "inspect_kit.sha256_kernel" in sys.modules and sys.modules["inspect_kit.sha256_kernel"]._kernel is not None
+    if n < (PARALLEL_MIN if loaded else KERNEL_MIN):
+        return False
+    from inspect_kit import sha256_kernel
+
+    return sha256_kernel.available()
 
 
 def _digest_words(digests: list[bytes] | bytes) -> np.ndarray:
@@ -197,8 +227,14 @@ def select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     """The n ids with the smallest tickets, in ticket order (ties by id), ranks 1..n.
 
     Equal to `consistent_sampler.sampler(ids, seed=seed, with_replacement=False, take=n,
-    output="id")`, independent of the order of `ids`. Duplicate ids are refused.
+    output="id")`, independent of the order of `ids`. Duplicate ids are refused. The cyclic garbage
+    collector is paused meanwhile (inspect_kit.nogc: the n result tuples beside a million ids).
     """
+    with paused_gc():
+        return _select(seed, ids, n)
+
+
+def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     id_list = _checked_ids(ids)
     if type(n) is not int or not 0 <= n <= len(id_list):
         raise ValueError(f"sample size must be an int in 0..{len(id_list)}, got {n!r}")

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from inspect_kit.errors import InspectError
+from inspect_kit.nogc import paused_gc
 from inspect_kit.storage.helpers import write_transaction
 
 T = TypeVar("T")
@@ -38,9 +39,11 @@ def lock_period(conn: Connection, matter: str, period: str) -> None:
 
 
 def write(engine: Engine, what: str, work: Callable[[Connection], T]) -> T:
-    """Run ``work(conn)`` in one transaction; a lost race with another writer is a clear error."""
+    """Run ``work(conn)`` in one transaction; a lost race with another writer is a clear error.
+    The cyclic garbage collector is paused meanwhile (inspect_kit.nogc: a provincial frame is
+    millions of objects)."""
     try:
-        with write_transaction(engine) as conn:
+        with paused_gc(), write_transaction(engine) as conn:
             return work(conn)
     except IntegrityError as exc:
         raise InspectError(

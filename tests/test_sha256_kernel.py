@@ -1,0 +1,111 @@
+"""The compiled SHA-256 kernel (inspect_kit.sha256_kernel) against hashlib, and the tickets drawn
+through it against the hashlib path and the consistent-sampler package."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from consistent_sampler import sampler
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inspect_kit import sha256_kernel as K
+from inspect_kit.draw.core import sampler as S
+
+pytestmark = pytest.mark.skipif(not K.available(), reason="numba is not installed")
+
+ANY_TEXT = st.characters(exclude_categories=("Cs",))  # every character UTF-8 can encode
+
+
+def reference(prefix: bytes, messages: list[str]) -> bytes:
+    return b"".join(hashlib.sha256(prefix + m.encode()).digest() for m in messages)
+
+
+# Messages around the padding limits: 55 bytes fit one block after a 64-byte prefix, 56 need two.
+EDGES = ["", "a", "b" * 55, "c" * 56, "d" * 63, "e" * 64, "f" * 119, "g" * 120, "h" * 300, "企业" * 30, "\x00\x7f"]
+
+
+@pytest.mark.parametrize("prefix_len", [0, 1, 55, 56, 63, 64, 65, 119, 128, 200])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_kernel_equals_hashlib_at_every_block_boundary(prefix_len, threads):
+    prefix = bytes((7 * i + prefix_len) % 256 for i in range(prefix_len))
+    messages = EDGES + [f"{k:05d}" for k in range(40)]
+    assert K.digests(prefix, messages, threads) == reference(prefix, messages)
+
+
+@settings(max_examples=60, deadline=None)
+@given(prefix=st.binary(max_size=140), messages=st.lists(st.text(alphabet=ANY_TEXT, max_size=80), max_size=40))
+def test_kernel_equals_hashlib_on_random_unicode(prefix, messages):
+    assert K.digests(prefix, messages, 2) == reference(prefix, messages)
+    assert K.digests(prefix, messages, 1) == reference(prefix, messages)
+
+
+def test_kernel_of_nothing_is_empty():
+    assert K.digests(b"x" * 64, [], 2) == b""
+
+
+@pytest.fixture
+def kernel_path(monkeypatch):
+    """select() and tickets() take the kernel from 2 ids on; the calls that reached it are recorded."""
+    monkeypatch.setattr(S, "KERNEL_MIN", 2)
+    monkeypatch.setattr(S, "PARALLEL_MIN", 2)
+    calls: list[int] = []
+    real = K.digests
+
+    def spy(prefix, messages, threads=1):
+        calls.append(len(messages))
+        return real(prefix, messages, threads)
+
+    monkeypatch.setattr(K, "digests", spy)
+    return calls
+
+
+CHINESE = "企业甲乙丙丁戊己庚辛壬癸市场监管局统一社会信用代码（）·-"
+ids_strategy = st.lists(
+    st.text(alphabet=st.sampled_from(CHINESE) | ANY_TEXT, min_size=1, max_size=24), min_size=2, max_size=60, unique=True
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.text(alphabet=ANY_TEXT, min_size=1, max_size=30), ids=ids_strategy, data=st.data())
+def test_select_through_the_kernel_equals_hashlib_and_the_package(kernel_path, seed, ids, data):
+    n = data.draw(st.integers(0, len(ids)))
+    kernel_path.clear()
+    assert S.digest_block(seed, ids) == b"".join(S._digests(seed, ids))
+    drawn = S.select(seed, ids, n)
+    assert kernel_path == [len(ids), len(ids)]  # both went through the kernel
+    expected = sampler(ids, seed=seed, with_replacement=False, take=n, output="ticket", digits=100)
+    assert [(s.id, s.ticket) for s in drawn] == [(t.id, t.ticket_number) for t in expected]
+
+
+def test_kernel_path_refuses_duplicates(kernel_path):
+    with pytest.raises(ValueError, match="duplicate identifiers: \\['市场主体7'\\]"):
+        S.select("种子", [f"市场主体{k}" for k in range(30)] + ["市场主体7"], 3)
+    assert kernel_path
+
+
+def test_without_numba_the_hashlib_path_draws(kernel_path, monkeypatch):
+    monkeypatch.setattr(K, "available", lambda: False)
+    ids = [f"E{k:04d}" for k in range(50)]
+    assert [s.id for s in S.select("s", ids, 5)] == list(
+        sampler(ids, seed="s", with_replacement=False, take=5, output="id")
+    )
+    assert kernel_path == []
+
+
+def test_threads_of_a_server_may_hash_at_once():
+    """Two threads launching the parallel kernel together (a web server's): both get hashlib's bytes."""
+    import threading
+
+    messages = [f"9136{k:014d}" for k in range(20_000)]
+    prefixes = [b"a" * 64, "种子:team:".encode()]
+    got: dict[int, bytes] = {}
+    workers = [
+        threading.Thread(target=lambda i=i: got.__setitem__(i, K.digests(prefixes[i], messages, 2))) for i in (0, 1)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert got == {i: reference(prefixes[i], messages) for i in (0, 1)}
