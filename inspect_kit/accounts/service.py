@@ -245,22 +245,27 @@ def session_info(
 ) -> SessionInfo | None:
     """The account behind a session cookie, or None when it is unknown, ended or expired."""
     S = WebSession.__table__
-    with engine.connect() as conn:
+    key = _sha(token)
+    with engine.connect() as conn:  # one query: the session's times and its user's account
         row = conn.execute(
-            select(S, _U.c.disabled.label("user_disabled"))
-            .join(_U, _U.c.id == S.c.user_id)
-            .where(S.c.id == _sha(token))
+            select(
+                _U,
+                S.c.csrf_token,
+                S.c.last_seen_at,
+                S.c.expires_at,
+                S.c.ended_at,
+            )
+            .join(S, S.c.user_id == _U.c.id)
+            .where(S.c.id == key)
         ).first()
-    if row is None or row.ended_at is not None or row.user_disabled:
+    if row is None or row.ended_at is not None or row.disabled:
         return None
     if now >= row.expires_at or now - row.last_seen_at >= policy.idle:
         return None
     if now - row.last_seen_at >= policy.touch_every:
         with engine.begin() as conn:
-            conn.execute(update(S).where(S.c.id == row.id).values(last_seen_at=now))
-    with engine.connect() as conn:
-        user = conn.execute(select(_U).where(_U.c.id == row.user_id)).one()
-    return SessionInfo(_account(user), row.csrf_token, row.expires_at)
+            conn.execute(update(S).where(S.c.id == key).values(last_seen_at=now))
+    return SessionInfo(_account(row), row.csrf_token, row.expires_at)
 
 
 def logout(engine: Engine, token: str, now: dt.datetime) -> None:
