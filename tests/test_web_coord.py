@@ -325,3 +325,23 @@ def test_every_write_names_the_logged_in_user_and_the_log_verifies(web):
         assert subs == ["coordinator"]
         report = verify_log(conn)
     assert report.ok, report.problems
+
+
+def test_uploads_never_confirmed_are_forgotten_after_a_day(web, tmp_path):
+    import os
+    import time
+
+    from inspect_kit.web.pages import coordinator
+
+    _, _, c, token = web
+    folder = coordinator._upload_dir()
+    stale, fresh = folder / ("0" * 64 + ".csv"), folder / ("1" * 64 + ".csv")
+    for path in (stale, fresh):
+        path.write_text("x", encoding="utf-8")
+    old = time.time() - coordinator.UPLOAD_TTL_SECONDS - 60
+    os.utime(stale, (old, old))
+    good = tmp_path / "ok.csv"
+    good.write_text("执法证号,姓名\n", encoding="utf-8")
+    _upload(c, token, "inspectors", good)
+    assert not stale.exists() and fresh.exists()
+    fresh.unlink()

@@ -14,12 +14,11 @@ Each route is a thin wrapper around the library function the CLI calls:
 
 Scope: a matter, task, draw or notice outside the coordinator's unit answers 404 (not revealed).
 
-Attribution: ``by`` is passed where the service takes it (the registry import records it on
-import_batches.by). The draw, assign and publish services take no ``by`` yet: the lead threads it
-through after merging (those modules are being moved by another engineer).
+Attribution: every write passes the coordinator's name as ``by`` (import batches, frames,
+commitments, draws, assignments, substitutes, notices).
 
 Registry confirm step: the uploaded file is kept server-side, in a temporary folder, named by its
-SHA-256; the confirm form carries only that hash. So the file imported is byte for byte the one
+SHA-256 (forgotten after a day if never confirmed); the confirm form carries only that hash. So the file imported is byte for byte the one
 whose dry-run report the coordinator read (a re-upload could silently be another file or a newer
 save of it), the coordinator need not pick the file twice, and the hash is an unguessable,
 path-safe key (checked to be 64 hex digits). The real import validates the whole file again, so a
@@ -33,6 +32,7 @@ import hashlib
 import json
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +121,23 @@ def dashboard(request: Request, period: str | None = None, actor: Actor = staff(
 # -- 2. registry upload ---------------------------------------------------------------------------
 
 
+UPLOAD_TTL_SECONDS = 24 * 3600  # a dry run not confirmed within a day is uploaded again
+
+
 def _upload_dir() -> Path:
     folder = Path(tempfile.gettempdir()) / "inspect-kit-uploads"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
+
+
+def _prune_uploads(folder: Path, now: float) -> None:
+    """Forget uploads whose dry run was never confirmed (older than UPLOAD_TTL_SECONDS)."""
+    for path in folder.iterdir():
+        try:
+            if now - path.stat().st_mtime > UPLOAD_TTL_SECONDS:
+                path.unlink(missing_ok=True)
+        except OSError:  # another worker removed it meanwhile
+            continue
 
 
 def _kept(sha: str, suffix: str) -> Path:
@@ -139,6 +152,7 @@ async def _keep_upload(upload: UploadFile, limit: int) -> tuple[str, str, int]:
     if suffix not in UPLOAD_SUFFIXES:
         raise InspectError(f"{upload.filename or 'the file'}: a registry file is .csv or .xlsx")
     h, size = hashlib.sha256(), 0
+    _prune_uploads(_upload_dir(), time.time())
     with tempfile.NamedTemporaryFile(dir=_upload_dir(), delete=False, suffix=suffix) as tmp:
         while chunk := await upload.read(1 << 20):
             size += len(chunk)
