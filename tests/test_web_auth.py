@@ -235,3 +235,16 @@ def test_passwords_are_strong_argon2id_outside_the_test_suite(monkeypatch):
         assert not passwords.verify_password(stored, "correct horse batterx")
     finally:
         passwords._hasher.cache_clear()
+
+
+def test_the_server_builds_its_app_from_what_inspect_serve_passed(demo_db, tmp_path, monkeypatch):
+    """Workers are separate processes: `inspect serve` hands them its settings in the environment."""
+    from inspect_kit.web import server
+    from tests.conftest import CONFIGS
+
+    monkeypatch.setenv("INSPECT_DB_URL", demo_db.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("INSPECT_CONFIG_DIR", str(CONFIGS))
+    monkeypatch.setenv(server.ENV_SECURE, "1")
+    monkeypatch.setenv(server.ENV_NOTICES, str(tmp_path / "公示"))
+    svc = server.app_from_env().state.services
+    assert svc.secure_cookies and svc.notices_dir == tmp_path / "公示" and svc.config_dir == CONFIGS

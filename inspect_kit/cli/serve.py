@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from inspect_kit.cli import common
@@ -18,6 +20,9 @@ def serve(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Mark cookies Secure: served over HTTPS by a reverse proxy"
     ),
+    notices_dir: Path = typer.Option(
+        Path("notices"), "--notices-dir", help="Folder for the notices coordinators publish in the browser"
+    ),
 ) -> None:
     """Serve the web application for staff, the public pages and the /api on HOST:PORT.
 
@@ -33,4 +38,5 @@ def serve(
         port=port,
         workers=workers,
         secure_cookies=secure_cookies,
+        notices_dir=notices_dir,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 ENV_SECURE = "INSPECT_WEB_SECURE_COOKIES"
+ENV_NOTICES = "INSPECT_NOTICES_DIR"
 
 
 def app_from_env() -> FastAPI:
@@ -23,11 +24,18 @@ def app_from_env() -> FastAPI:
 
     engine = open_database(os.environ.get("INSPECT_DB_URL"))
     config = Path(os.environ.get("INSPECT_CONFIG_DIR", "configs"))
-    return create_app(Services(engine, config, secure_cookies=os.environ.get(ENV_SECURE) == "1"))
+    notices = Path(os.environ.get(ENV_NOTICES, "notices"))
+    return create_app(Services(engine, config, secure_cookies=os.environ.get(ENV_SECURE) == "1", notices_dir=notices))
 
 
 def run(
-    db_url: str | None, config_dir: Path, host: str, port: int, workers: int = 1, secure_cookies: bool = False
+    db_url: str | None,
+    config_dir: Path,
+    host: str,
+    port: int,
+    workers: int = 1,
+    secure_cookies: bool = False,
+    notices_dir: Path = Path("notices"),
 ) -> None:
     import uvicorn
 
@@ -36,6 +44,7 @@ def run(
     os.environ["INSPECT_DB_URL"] = resolve_url(db_url)
     os.environ["INSPECT_CONFIG_DIR"] = str(config_dir.resolve())
     os.environ[ENV_SECURE] = "1" if secure_cookies else "0"
+    os.environ[ENV_NOTICES] = str(notices_dir.resolve())
     uvicorn.run(
         "inspect_kit.web.server:app_from_env",
         factory=True,
