@@ -197,3 +197,35 @@ def test_burden_and_merge_commands(demo_db, config, monkeypatch, capsys):
     assert {v["identifier"] for v in json.loads(r.output)["visits"]} == both
     code, out = exit_code(demo_db, monkeypatch, capsys, "merge", "--period", "2026Q9")
     assert code == 1 and "Traceback" not in out
+
+
+def test_a_sealed_draw_is_not_revealed_by_later_frames_caps(demo_db, config):
+    """Attack: a sealed draw (保密抽查) keeps its list secret until it is unsealed, but a later
+    frame's cap exclusions (public in its bundle) would name the entities it drew. Until it is
+    unsealed, the sealed draw reserves its whole frame instead; after, its tasks count."""
+    import pytest
+
+    from inspect_kit.draw.store.caps import year_inspections
+    from inspect_kit.errors import InspectError
+
+    cfg = _with(config, burden=BurdenSettings(per_category={"一般排污单位": 1}))
+    service.prepare(demo_db, cfg, "2026Q1", ["STHJ-02"], source=DICE, as_of=T0.date(), now=T0, sealed=True)
+    sealed = service.run(demo_db, cfg, "2026Q1", ["STHJ-02"], now=T1, seed="48213 90577 16342 75018")[0]
+    later = dt.datetime(2026, 4, 3, 9, 0)
+    with demo_db.connect() as c:
+        counted = year_inspections(c, cfg, 2026)
+        drawn = set(c.execute(select(Task.identifier).where(Task.draw_id == sealed.id)).scalars())
+        frame_blob = c.execute(select(Frame.frame_blob).where(Frame.matter_code == "STHJ-02")).scalar_one()
+    assert drawn and all("sealed draw" in i.source and "frame #" in i.source for i in counted)
+    assert len(counted) > len(drawn) and frame_blob  # every member of the frame, not the sample
+    with pytest.raises(InspectError) as err:  # every general source is reserved: nothing to draw yet
+        service.prepare(demo_db, cfg, "2026Q2", ["STHJ-02"], source=DICE, as_of=later.date(), now=later)
+    assert not any(i in str(err.value) for i in drawn)
+    service.unseal(demo_db, "STHJ-02", "2026Q1", now=later)
+    frames = service.prepare(demo_db, cfg, "2026Q2", ["STHJ-02"], source=DICE, as_of=later.date(), now=later)
+    assert frames[0].excluded[CAP_REASON] == len(drawn)
+    with demo_db.connect() as c:
+        detail = c.execute(select(Frame.cap_excluded).where(Frame.id == frames[0].id)).scalar_one()
+    assert {e["identifier"] for e in detail} == drawn and {s for e in detail for s in e["sources"]} == {
+        f"draw #{sealed.id}"
+    }

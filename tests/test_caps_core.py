@@ -40,7 +40,7 @@ def test_total_level_and_outside_cap():
     county = capped(RULES, ents, done, "STHJ")
     assert set(county) == {"E1", "E3"}
     assert county["E1"].scope == "县级" and county["E1"].sources == ("draw #1", "draw #2")
-    assert county["E3"].scope == "total" and county["E3"].cap == 3
+    assert county["E3"].scope == "category 重点排污单位" and county["E3"].cap == 3
     city = capped(RULES, ents, done, "CITY")  # no level cap for 市级: only E3's total binds
     assert set(city) == {"E3"}
 

@@ -8,11 +8,10 @@ from inspect_kit.config import check_file, load_config
 from inspect_kit.errors import ValidationFailed
 from tests.conftest import CONFIGS
 
-# The example of coordinated draws in configs/settings.toml (commented out: the demo does not
-# coordinate); the tests below switch it on with one mistake each.
-COORDINATION = """# [coordination.2026]
-# seed = "青山县2026年度双随机抽查协调种子 68251 40937 15576 82904"
-# groups = { env-market = { mode = "positive", matters = ["STHJ-01", "LH-01"] } }"""
+# The coordinated draws of configs/settings.toml; the tests below break them with one mistake each.
+COORDINATION = """[coordination.2026]
+seed = "青山县2026年度双随机抽查协调种子 68251 40937 15576 82904"
+groups = { env-market = { mode = "positive", matters = ["STHJ-01", "LH-01"] } }"""
 
 
 @pytest.fixture
@@ -28,6 +27,9 @@ def test_shipped_config_is_valid(config):
     assert (sthj01.quota, sthj01.coverage, sthj01.period) == ("25%", "annual", "quarter")
     assert config.matter("STHJ-02").quota == "1:10"
     assert config.matter("SCJG-01").quota_for("D") == "60%"
+    plan = config.settings.coordination["2026"]  # the demo county coordinates env and market
+    assert plan.numbers == "per-meeting" and plan.groups["env-market"].matters == ["STHJ-01", "LH-01"]
+    assert config.settings.burden is not None and config.settings.burden.per_category == {"一般排污单位": 1}
     assert config.matter("LH-01").team_demand() == {"STHJ": 1, "SCJG": 1}
 
 
@@ -68,16 +70,23 @@ def edit(path, old, new):
         (
             "settings.toml",
             COORDINATION,
-            COORDINATION.replace("# ", "").replace('"LH-01"', '"LH-99"'),
+            COORDINATION.replace('"LH-01"', '"LH-99"'),
             "coordination.2026.groups.env-market.matters",
             "'LH-99' is not in matters.toml",
         ),
         (
             "settings.toml",
             COORDINATION,
-            COORDINATION.replace("# ", "").replace('"positive"', '"sideways"'),
+            COORDINATION.replace('"positive"', '"sideways"'),
             "coordination.2026.groups.env-market.mode",
             "'positive' or 'negative'",
+        ),
+        (
+            "settings.toml",
+            COORDINATION,
+            COORDINATION.replace("groups =", 'numbers = "weekly"\ngroups ='),
+            "coordination.2026.numbers",
+            "'per-meeting' or 'yearly'",
         ),
         ("settings.toml", "outside_cap = []", 'outside_cap = ["XX-01"]', "burden.outside_cap", "'XX-01'"),
         (

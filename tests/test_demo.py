@@ -8,8 +8,19 @@ import sys
 
 from sqlalchemy import func, select
 
+from inspect_kit.draw.core.caps import CAP_REASON
 from inspect_kit.storage.db import make_engine
-from inspect_kit.storage.models import Assignment, Draw, Finding, Notice, ScoringRun, Task
+from inspect_kit.storage.models import (
+    Assignment,
+    Commitment,
+    Draw,
+    Finding,
+    Frame,
+    JointVisit,
+    Notice,
+    ScoringRun,
+    Task,
+)
 from tests.conftest import ROOT
 
 
@@ -27,6 +38,15 @@ def test_demo_runs_the_whole_pipeline(demo_run):
         assert count(Draw) == 12  # 2 quarterly matters × 4 quarters + 4 yearly matters
         assert count(Task) > 300 and count(Assignment) == 6 and count(Finding) > 100
         assert count(Notice) >= 3 and count(ScoringRun) == 1
+        # issue 16's demo: coordinated draws (STHJ-01 with LH-01), joint visits, a binding cap
+        commitments = c.execute(select(Commitment.matter_code, Commitment.coordination)).all()
+        assert sorted(m for m, coord in commitments if coord) == ["LH-01"] + ["STHJ-01"] * 4
+        lh01 = set(c.execute(select(Task.identifier).join(Draw).where(Draw.matter_code == "LH-01")).scalars())
+        q1 = select(Task.identifier).join(Draw).where(Draw.matter_code == "STHJ-01", Draw.period == "2026Q1")
+        assert len(lh01) == 3 and lh01 <= set(c.execute(q1).scalars())  # positive: inside STHJ-01's Q1 sample
+        assert count(JointVisit) == 3
+        capped = [e.get(CAP_REASON, 0) for e in c.execute(select(Frame.excluded)).scalars()]
+        assert sum(capped) == 3 + 6 + 9  # STHJ-02's 2026Q2–Q4 frames leave out what earlier quarters drew
     engine.dispose()
     # Everything the demo drew and assigned re-derives from the stored records.
     v = subprocess.run(

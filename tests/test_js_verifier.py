@@ -35,6 +35,10 @@ process.stdin.on("end", async () => {
   const out = [];
   for (const job of jobs) {
     if (job.select) out.push(await v.select(job.seed, job.ids, job.n));
+    else if (job.coordination) {
+      try { out.push(await v.coordinatedSelect(await v.coordinationKey(job.coordination, job.derivation), job.ids, job.n)); }
+      catch (e) { out.push({ error: String(e.message || e) }); }
+    }
     else if (job.drand) out.push(d.checkDrand(job.drand, job.public_seed));
     else out.push(await v.verifyBundle(job.bundle));
   }
@@ -75,6 +79,36 @@ def test_tickets_and_samples_match_the_package_on_random_instances():
         assert [[x["id"], x["ticket"]] for x in got] == want
 
 
+def test_coordinated_tickets_match_the_python_rule_on_random_instances():
+    """Both coordination rules, both modes, with and without a sealed draw's salt, Chinese and
+    astral identifiers: the same sample and 78-digit tickets as inspect_kit.draw.core.coordination."""
+    from inspect_kit.draw.core.coordination import Coordination, coordinated_select
+
+    rng = random.Random(1995)  # Ohlsson
+    jobs, expected = [], []
+    for k in range(36):
+        alphabet = ALPHABETS[k % 3]
+        ids = list(
+            {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 18))) for _ in range(rng.randint(1, 50))}
+        )
+        slots = rng.randint(1, 4)
+        mode = "negative" if k % 2 else "positive"
+        rotation = "2026Q2" if k % 3 == 0 else None  # rule 1 every third instance
+        coord = Coordination(f"年度种子 {k} 😀", f"组{k % 5}", mode, rng.randrange(slots), slots, rotation)  # type: ignore[arg-type]
+        derivation = {"public_seed": f"03 09 14 {k}"} | ({"salt": f"{k:064x}"} if k % 4 == 1 else {})
+        at_draw = Coordination.of_bundle(coord.to_dict(), derivation)
+        n = rng.randint(0, len(ids))
+        jobs.append({"coordination": coord.to_dict(), "derivation": derivation, "ids": ids, "n": n})
+        expected.append([[c.id, c.ticket] for c in coordinated_select(at_draw, ids, n)])
+    jobs.append(
+        {"coordination": Coordination("S", "g", "positive", 0, 1).to_dict(), "derivation": None, "ids": ["A"], "n": 1}
+    )
+    got = run_js(jobs)
+    for g, want in zip(got, expected):
+        assert [[x["id"], x["ticket"]] for x in g] == want
+    assert "public seed" in got[-1]["error"]  # a rule-2 entry without its seed derivation is refused
+
+
 @pytest.fixture(scope="module")
 def demo_bundles(demo_run):
     """Every draw of the demo, exported as the notice attaches it."""
@@ -107,10 +141,10 @@ def demo_bundles(demo_run):
 
 
 def test_every_demo_bundle_verifies_in_javascript(demo_bundles):
-    # (Coordinated draws, an option the demo county does not use, take their tickets from the yearly
-    # PRN, which verify.js does not know yet: `inspect verify` checks them, tests/test_burden_service.)
-    assert not [b for b in demo_bundles if "coordination" in b]
+    coordinated = [b["matter"] for b in demo_bundles if "coordination" in b]
+    assert sorted(coordinated) == ["LH-01"] + ["STHJ-01"] * 4  # the demo county coordinates them
     reports = run_js([{"bundle": b} for b in demo_bundles])
+    assert all(r["coordination"]["ok"] for r in reports if r["coordination"])
     assert [r["problems"] for r in reports] == [[]] * len(demo_bundles)
     assert all(r["ok"] and r["frame"]["ok"] and r["seed"]["ok"] for r in reports)
     kinds = {s.get("coverage") is not None for b in demo_bundles for s in b["strata"]}
@@ -145,6 +179,27 @@ def test_each_tampering_is_shown_as_what_it_is(demo_bundles):
     )
     assert "same ids, other order" in " ".join(reports["sample reordered"]["problems"])
     assert "does not follow from the quota" in " ".join(reports["n changed"]["problems"])
+
+
+def test_a_tampered_coordinated_bundle_is_caught(demo_bundles):
+    """A coordinated draw re-derived with another mode, another public seed, or a coordination that
+    is not the committed one (and a wrong ticket): each is reported."""
+    bundle = next(b for b in demo_bundles if b["matter"] == "LH-01")
+    cases = {}
+    for name in ("mode", "public seed", "uncommitted", "ticket"):
+        cases[name] = json.loads(json.dumps(bundle))
+    cases["mode"]["coordination"]["mode"] = cases["mode"]["commitment"]["coordination"]["mode"] = "negative"
+    cases["public seed"]["seed_derivation"]["public_seed"] += "1"
+    cases["uncommitted"]["coordination"]["yearly_seed"] += "!"
+    cases["ticket"]["sample"][0]["ticket"] = "0." + "1" * 78
+    reports = dict(zip(cases, run_js([{"bundle": b} for b in cases.values()])))
+    assert all(not r["ok"] for r in reports.values())
+    assert "sample differs" in " ".join(reports["mode"]["problems"])
+    assert "sample differs" in " ".join(reports["public seed"]["problems"])
+    assert "not the one its commitment names" in " ".join(reports["uncommitted"]["problems"])
+    assert "ticket of" in " ".join(reports["ticket"]["problems"])
+    again = run_js([{"bundle": bundle}])[0]
+    assert again["ok"] and again["coordination"]["rule"] == "inspect-kit/prn/2"
 
 
 # -- drand: real rounds (shared/BEACONS.md), checked by the vendored BLS12-381 -------------------------

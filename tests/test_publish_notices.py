@@ -599,6 +599,28 @@ def test_cli_publish_and_list(scenario, tmp_path):
         tmp_path / "r.pdf",
     )
     assert r.exit_code == 0 and f"待录入 (no finding yet): {scenario.pending.task_no}" in r.output
+    r = cli(
+        scenario,
+        "publish",
+        "results",
+        "--quarter",
+        Q1,
+        "--date",
+        "2026-04-15",
+        "--allow-incomplete",
+        "--json",
+        "-o",
+        tmp_path / "j.pdf",
+    )
+    assert r.exit_code == 0, r.output
+    (published,) = [n for n in json.loads(r.output) if n["kind"] == "results"][:1]
+    estimates = published["estimates"]  # what the sample says about each matter's whole frame
+    assert [e["matter"] for e in estimates] == published["matter_codes"] and estimates
+    for e in estimates:
+        assert e["period"] == Q1 and sum(s["N"] for s in e["strata"]) == e["N"]
+        assert e["inspected"] == sum(s["n"] for s in e["strata"]) and e["problems"] == sum(s["x"] for s in e["strata"])
+        assert 0 <= e["low"] <= e["share"] <= e["high"] <= 1
+    assert sum(e["inspected"] for e in estimates) == len(published["task_ids"]) - len(published["pending_task_ids"])
     listed = json.loads(cli(scenario, "publish", "list", "--quarter", Q1, "--json").output)
     mine = {Path(n["path"]).name: n for n in listed}
     assert mine["名单.pdf"]["file_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()

@@ -78,6 +78,8 @@ def test_every_demo_draw_verifies_in_the_browser(site, browser):
         assert page.locator("#result td.bad").count() == 0
         if d.period == "2026Q4":  # the demo draws Q4 with drand quicknet round 32285085
             assert "drand签名（quicknet链第32285085轮）\t一致" in text, text[-800:]
+        if d.matter in ("STHJ-01", "LH-01"):  # coordinated (issue 16): re-derived in the browser too
+            assert "协调抽样\t一致\t正协调" in text, text[:800]
         if d.matter == "STHJ-02" and d.period == "2026Q1":
             shot = screenshot(page, "verify-STHJ-02-2026Q1")
             if os.environ.get("INSPECT_UPDATE_DOCS"):  # README's picture, retaken on request only

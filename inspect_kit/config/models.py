@@ -120,6 +120,9 @@ class CoordinationYear(Strict):
     """Coordinated draws of one year (see inspect_kit.draw.core.coordination)."""
 
     seed: str = Field(min_length=8)
+    # "per-meeting": numbers from the yearly seed AND each draw's public seed (rule 2, unpredictable);
+    # "yearly": permanent for the year (rule 1), known to anyone once the seed is published.
+    numbers: Literal["per-meeting", "yearly"] = "per-meeting"
     groups: dict[str, CoordinationGroup] = Field(min_length=1)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Z95 = 1.959963984540054  # the two-sided 95% normal quantile
 
@@ -50,6 +51,22 @@ class Estimate:
     low: float | None
     high: float | None
     covered: int  # frame entities in strata with n > 0 (the part the estimate speaks for)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: N, inspected, problems, share, low, high, covered and the strata."""
+        return {
+            "N": self.N,
+            "inspected": self.n,
+            "problems": self.x,
+            "share": self.share,
+            "low": self.low,
+            "high": self.high,
+            "covered": self.covered,
+            "strata": [
+                {"stratum": s.stratum, "N": s.N, "n": s.n, "x": s.x, "share": s.share, "low": s.low, "high": s.high}
+                for s in self.strata
+            ],
+        }
 
 
 def _check(N: int, n: int, x: int) -> None:

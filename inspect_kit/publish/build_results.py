@@ -231,4 +231,11 @@ def build_results_notice(
     )
     notice = dataclasses.replace(notice, files=[(nt.log_file_name("results", label), log_bytes)])
     pending_ids = [t.id for d in draws for t in by_draw[d.draw_id] if t.id not in findings]
-    return BuiltNotice(notice, unit, issuer, label, [d.matter.code for d in draws], ids, pending_ids, pending_nos)
+    estimates = [
+        {"matter": m.matter_code, "period": label} | e.to_dict()
+        for m in matter_results
+        if (e := m.estimate()) is not None
+    ]
+    return BuiltNotice(
+        notice, unit, issuer, label, [d.matter.code for d in draws], ids, pending_ids, pending_nos, estimates
+    )

@@ -158,15 +158,18 @@ def verification_snippet(bundle_name: str) -> list[str]:
 def coordinated_snippet(bundle_name: str) -> list[str]:
     """Python lines (standard library only, no indentation) that re-run a coordinated draw from its
     bundle: the permanent random numbers of inspect_kit.draw.core.coordination, rotated by the
-    start, the n smallest per stratum."""
+    shift (rule 2: numbers from the yearly and the draw's public seed; rule 1: from the yearly seed,
+    rotated by a start), the n smallest per stratum."""
     return [
         "import json, hashlib",
         f'b = json.load(open("{bundle_name}", encoding="utf-8"))',
         'rows, c, M = b["frame"]["rows"], b["coordination"], 2**256',
         'print(hashlib.sha256("".join(f"{i}\\t{s}\\n" for i, s in rows).encode()).hexdigest())',
         'H = lambda p: hashlib.sha256(json.dumps(p, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()',
-        'ps = hashlib.sha256(H(["inspect-kit/prn/1", c["yearly_seed"], c["group"]]).encode()).hexdigest()',
-        'off = int(H(["inspect-kit/prn-start/1", c["yearly_seed"], c["group"], c["rotation"]]), 16) '
+        'd, r1 = b["seed_derivation"], c["rule"].endswith("/1")',
+        'k = [c["yearly_seed"], c["group"]] + ([] if r1 else [d["public_seed"]] + ([d["salt"]] if "salt" in d else []))',
+        'ps = hashlib.sha256(H(["inspect-kit/prn/1" if r1 else "inspect-kit/prn/2"] + k).encode()).hexdigest()',
+        'off = (int(H(["inspect-kit/prn-start/1", c["yearly_seed"], c["group"], c["rotation"]]), 16) if r1 else 0) '
         '+ (c["slot"] * M // c["slots"] if c["mode"] == "negative" else 0)',
         "v = lambda i: ((int(hashlib.sha256((ps + i).encode()).hexdigest(), 16) + off) % M, i)",
         'for t in b["strata"]: print(t["stratum"], [i for _, i in sorted(v(i) for i, s in rows '
@@ -327,9 +330,14 @@ def _verification_sections(k: int, d: DrawRecord, id_label: str) -> list[Section
             facts.append(
                 [
                     "协调抽样",
-                    f"{mode}（协调组“{coord['group']}”，年度协调种子“{coord['yearly_seed']}”，轮换键"
-                    f"{coord['rotation']}）。票号由年度协调种子计算的永久随机数给出，每个对象被抽中的概率仍为n/N；"
-                    "复核方法见下文",
+                    f"{mode}（协调组“{coord['group']}”，年度协调种子“{coord['yearly_seed']}”"
+                    + (
+                        f"，轮换键{coord['rotation']}）。票号由年度协调种子计算的永久随机数给出"
+                        if coord.get("rotation")
+                        else "）。票号由年度协调种子和本次公开随机数共同计算，抽取前任何人无法预知名单，"
+                        "同一次抽签会抽取的同组事项共用这些随机数"
+                    )
+                    + "；每个对象被抽中的概率仍为n/N；复核方法见下文",
                 ]
             )
         if not d.sealed_hidden:

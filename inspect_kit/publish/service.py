@@ -130,6 +130,7 @@ class PublishedNotice:
     files: list[str]  # names of the embedded files (draw bundles)
     pending_task_nos: list[str] = dataclasses.field(default_factory=list)
     reissue_of: int | None = None  # the notice recorded before at the same path (published with force)
+    estimates: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # results: what the sample says
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -198,6 +199,7 @@ def _issue(
         [name for name, _ in built.notice.files],
         built.pending_task_nos,
         rec.reissue_of,
+        built.estimates,
     )
 
 

@@ -6,7 +6,7 @@ guard.public_select."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ class BuiltNotice:
     task_ids: list[int]
     pending_task_ids: list[int]
     pending_task_nos: list[str]
+    # results notices: per matter {"matter", "period"} + Estimate.to_dict() (what the sample says)
+    estimates: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fonts_from_config(config: Config) -> FontConfig:

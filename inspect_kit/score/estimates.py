@@ -26,22 +26,7 @@ class MatterEstimate:
     estimate: Estimate
 
     def to_dict(self) -> dict[str, Any]:
-        e = self.estimate
-        return {
-            "matter": self.matter,
-            "period": self.period,
-            "N": e.N,
-            "inspected": e.n,
-            "problems": e.x,
-            "share": e.share,
-            "low": e.low,
-            "high": e.high,
-            "covered": e.covered,
-            "strata": [
-                {"stratum": s.stratum, "N": s.N, "n": s.n, "x": s.x, "share": s.share, "low": s.low, "high": s.high}
-                for s in e.strata
-            ],
-        }
+        return {"matter": self.matter, "period": self.period} | self.estimate.to_dict()
 
     def row(self) -> list[str]:
         e = self.estimate

@@ -14,9 +14,9 @@ Tickets are the package's full strings (64..78 digits). `verify_bundle` re-deriv
 the bundle alone.
 
 A coordinated draw (inspect_kit.draw.core.coordination) adds "coordination": {"rule",
-"yearly_seed", "group", "mode", "slot", "slots", "rotation"}, also inside its commitment; its
-tickets and sample are re-derived from that entry instead of "seed". Bundles of uncoordinated
-draws are unchanged.
+"yearly_seed", "group", "mode", "slot", "slots"(, "rotation" under rule 1)}, also inside its
+commitment; its tickets and sample are re-derived from that entry and the seed derivation's public
+seed (and salt) instead of "seed". Bundles of uncoordinated draws are unchanged.
 
 Version 2 (draws from the database since per-draw seeds) keeps every key above — "seed" is the
 seed the tickets use, so the citizen's check is unchanged — and adds the record of the draw's
@@ -357,7 +357,7 @@ def _coordination(bundle: Mapping[str, Any]) -> Coordination | None:
     committed = bundle["commitment"].get("coordination") if isinstance(bundle.get("commitment"), Mapping) else entry
     if entry != committed:
         raise ValueError("the bundle's coordination is not the one its commitment names")
-    return Coordination.from_dict(entry) if entry is not None else None
+    return Coordination.of_bundle(entry, bundle.get("seed_derivation")) if entry is not None else None
 
 
 def _check_tickets(bundle: Mapping[str, Any], frame_ids: set[str], limit: int = 5) -> list[str]:

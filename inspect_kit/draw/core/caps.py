@@ -59,16 +59,22 @@ class CapRules:
         return matter not in self.outside_cap
 
     def cap_of(self, category: str | None, credit_class: str | None) -> int | None:
+        found = self.binding(category, credit_class)
+        return found[0] if found is not None else None
+
+    def binding(self, category: str | None, credit_class: str | None) -> tuple[int, str] | None:
+        """The tightest yearly cap of an entity and what sets it ("total", "category X", "credit
+        class K"; the first of these on a tie), or None when none applies."""
         found = [
-            c
-            for c in (
-                self.total,
-                self.per_category.get(category or ""),
-                self.per_credit_class.get(credit_class or ""),
+            (c, scope)
+            for c, scope in (
+                (self.total, "total"),
+                (self.per_category.get(category or ""), f"category {category}"),
+                (self.per_credit_class.get(credit_class or ""), f"credit class {credit_class}"),
             )
             if c is not None
         ]
-        return min(found) if found else None
+        return min(found, key=lambda f: f[0]) if found else None
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ class CapHit:
     identifier: str
     counted: int
     cap: int
-    scope: str  # "total" or the level
+    scope: str  # "total", "category X", "credit class K" or the level
     sources: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,9 +124,10 @@ def capped(
         done = by_entity.get(identifier)
         if not done:
             continue
-        cap = rules.cap_of(category, credit)
-        if cap is not None and len(done) >= cap:
-            out[identifier] = CapHit(identifier, len(done), cap, "total", tuple(sorted({i.source for i in done})))
+        found = rules.binding(category, credit)
+        if found is not None and len(done) >= found[0]:
+            cap, scope = found
+            out[identifier] = CapHit(identifier, len(done), cap, scope, tuple(sorted({i.source for i in done})))
             continue
         same_level = [i for i in done if rules.level_of(i.unit) == level]
         if level_cap is not None and len(same_level) >= level_cap:

@@ -1,5 +1,9 @@
 """The inspections of a year as the caps count them (see inspect_kit.draw.core.caps), from the
-database: tasks of current draws, and members of frames committed but not drawn yet."""
+database: tasks of current draws, and members of frames committed but not drawn yet.
+
+A sealed draw (保密抽查) not yet unsealed counts as a reservation of its whole frame, like a frame
+not drawn yet: its tasks would name, in later frames' exclusions (public in their bundles and
+notices), the entities it drew before it may be known. Once unsealed, its tasks count."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from sqlalchemy import Connection, Engine, func, select
 from inspect_kit.config import Config
 from inspect_kit.config.models import Matter
 from inspect_kit.draw.core.caps import Burden, CapHit, CapRules, Inspection, burden, capped
-from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, Task
+from inspect_kit.storage.models import Commitment, Draw, Entity, Frame, Task, Unsealing
 
 
 def _members(blob: bytes) -> list[str]:
@@ -26,18 +30,39 @@ def _unit(config: Config, code: str) -> str:
 def year_inspections(
     conn: Connection, config: Config, year: int, *, skip: tuple[str, str] | None = None, reservations: bool = True
 ) -> list[Inspection]:
-    """Every task of the year's current draws, and (``reservations``) every member of a latest
-    commitment's frame not drawn yet; ``skip``: the (matter, period) being frozen again."""
+    """Every task of the year's current draws, and (``reservations``, what a frame being frozen
+    counts) every member of a latest commitment's frame not drawn yet or of a sealed draw not yet
+    unsealed, in place of its tasks; ``skip``: the (matter, period) being frozen again. Without
+    ``reservations`` (`inspect burden`, for staff) a sealed draw counts its real tasks."""
     from inspect_kit.draw.store.tasks import current_draw_ids
 
     prefix = str(year)
     current = {k: i for k, i in current_draw_ids(conn).items() if k[1][:4] == prefix and k != skip}
     out: list[Inspection] = []
     if current:
+        sealed = (
+            []
+            if not reservations
+            else conn.execute(
+                select(Draw.id, Draw.matter_code, Frame.id, Frame.frame_blob)
+                .join(Commitment, Commitment.id == Draw.commitment_id)
+                .join(Frame, Frame.id == Draw.frame_id)
+                .where(
+                    Draw.id.in_(list(current.values())),
+                    Commitment.sealed.is_(True),
+                    ~select(Unsealing.id).where(Unsealing.commitment_id == Commitment.id).exists(),
+                )
+            ).all()
+        )
+        for d, m, frame_id, blob in sealed:  # the frame stands for the secret sample
+            unit = _unit(config, m)
+            why = f"frame #{frame_id} (sealed draw #{d}, not unsealed yet)"
+            out += [Inspection(ident, m, unit, why) for ident in _members(blob)]
+        hidden = {row[0] for row in sealed}
         rows = conn.execute(
             select(Task.identifier, Draw.matter_code, Draw.id)
             .join(Draw, Draw.id == Task.draw_id)
-            .where(Task.draw_id.in_(list(current.values())))
+            .where(Task.draw_id.in_([i for i in current.values() if i not in hidden]))
         )
         out += [Inspection(ident, m, _unit(config, m), f"draw #{d}") for ident, m, d in rows]
     if reservations:

@@ -40,7 +40,7 @@ def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None
 
 
 def _client_sample(
-    frame: Any, seed: str, sizes: dict[str, int], coordination: dict[str, Any] | None = None
+    frame: Any, seed: str, sizes: dict[str, int], coordination: Coordination | None = None
 ) -> list[tuple[str, str, str, int]]:
     """(stratum, identifier, ticket, rank) of the draw from the stored frame, in Python: one pass
     over the blob hashes it and splits it by stratum; a blob that is not plainly canonical is
@@ -49,9 +49,8 @@ def _client_sample(
     if sha != frame.frame_sha256:
         raise InspectError(f"frame #{frame.id} does not match its stored SHA-256: the database was altered")
     if coordination is not None:
-        coord = Coordination.from_dict(coordination)
         rows = frame_rows_from_blob(frame.frame_blob)
-        result = draw_rows_coordinated(coord, rows, sizes, seed)
+        result = draw_rows_coordinated(coordination, rows, sizes, seed)
     elif members is None:
         result = draw_stratified(seed, frame_rows_from_blob(frame.frame_blob), sizes)
     else:
@@ -162,7 +161,8 @@ def _run_one(
     sizes = {s["stratum"]: s["n"] for s in frame.strata}
     in_db = None
     sample: list[tuple[str, str, str, int]] = []
-    coordination = getattr(com, "coordination", None)
+    stored = getattr(com, "coordination", None)
+    coordination = Coordination.from_dict(stored).at_draw(value.seed, salt) if stored is not None else None
     if coordination is None and indb.applies(conn, config.settings.draw.in_database_min_rows, frame.n_rows):
         in_db = indb.draw(conn, frame.id, frame.frame_blob, frame.frame_sha256, derived, sizes)
         n_selected, sample_digest = in_db.n_selected, in_db.sample_sha256

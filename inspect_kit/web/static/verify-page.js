@@ -30,6 +30,12 @@
       cell(r, "本事项种子"); cell(r, report.seed.ok ? "一致" : "不一致", report.seed.ok ? "ok" : "bad");
       cell(r, report.seed.note || `由公开随机数 ${report.seed.public_seed} 计算：${report.seed.computed}`);
     }
+    if (report.coordination) {
+      const c = report.coordination, r = table.insertRow();
+      cell(r, "协调抽样"); cell(r, c.ok ? "一致" : "不一致", c.ok ? "ok" : "bad");
+      cell(r, `${c.mode === "positive" ? "正协调" : "负协调"}，协调组“${c.group}”，年度协调种子“${c.yearly_seed}”；`
+              + (c.rule === "inspect-kit/prn/2" ? "随机数由年度协调种子和本次公开随机数计算" : "永久随机数（规则1）"));
+    }
     for (const s of report.strata) {
       const r = table.insertRow();
       cell(r, `抽取层 ${s.stratum}（N=${s.N}，n=${s.n}）`); cell(r, s.ok ? "一致" : "不一致", s.ok ? "ok" : "bad");

@@ -10,6 +10,13 @@
 //   * the canonical frame hash: sha256 of "id\tstratum\n" lines sorted by id (code points), UTF-8;
 //   * the sample sizes from the quotas, in exact (BigInt) rational arithmetic;
 //   * the per-draw seed rule: sha256hex(utf8(JSON ["inspect-kit/draw-seed/1", public, group, period(, salt)])).
+//   * coordinated draws (inspect_kit/draw/core/coordination.py): rule 2 numbers from
+//       prn_seed = sha256hex(JSON ["inspect-kit/prn/2", yearly_seed, group, public_seed(, salt)]),
+//     rule 1 from JSON ["inspect-kit/prn/1", yearly_seed, group] rotated by the start
+//       sha256(JSON ["inspect-kit/prn-start/1", yearly_seed, group, rotation]);
+//     x = the consistent-sampler digest of id under prn_seed, v = (x + start + shift) mod 2^256 with
+//     shift = floor(slot * 2^256 / slots) for "negative" (0 for "positive"); ticket = "0." +
+//     floor(v * 10^78 / 2^256) as 78 digits; a stratum's sample is its n smallest v, ties by id.
 //   * a drand round's BLS12-381 signature and randomness, by drand-verify.js (vendored @noble/curves).
 //
 // Works in any current browser (WebCrypto, BigInt) and in Node 20 (globalThis.crypto). A classic
@@ -53,6 +60,53 @@ async function tickets(seed, ids) {
 // The n smallest tickets of a stratum: [{id, ticket, rank}] in ticket order.
 async function select(seed, ids, n) {
   const t = await tickets(seed, ids);
+  const order = ids.map((id, i) => ({ id, ticket: t[i] }));
+  order.sort((a, b) => compareAscii(a.ticket, b.ticket) || compareCodePoints(a.id, b.id));
+  return order.slice(0, n).map((x, i) => ({ ...x, rank: i + 1 }));
+}
+
+// -- coordinated draws (permanent random numbers) ----------------------------------------------------
+
+const PRN_RULES = ["inspect-kit/prn/1", "inspect-kit/prn/2"];
+const TWO_256 = 1n << 256n;
+const TEN_78 = 10n ** 78n;
+
+// JSON with keys sorted at every level: equal for equal values whatever the key order.
+function canonical(x) {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(",")}]`;
+  if (x && typeof x === "object") return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${canonical(x[k])}`).join(",")}}`;
+  return JSON.stringify(x === undefined ? null : x);
+}
+
+// {prnSeed, offset} of a bundle's coordination entry; throws with the reason if it cannot be used.
+async function coordinationKey(c, d) {
+  if (!c || !PRN_RULES.includes(c.rule)) throw new Error(`unknown coordination rule ${JSON.stringify(c && c.rule)}`);
+  if (!["positive", "negative"].includes(c.mode)) throw new Error(`coordination mode ${JSON.stringify(c.mode)}`);
+  if (!Number.isInteger(c.slot) || !Number.isInteger(c.slots) || c.slot < 0 || c.slot >= c.slots) {
+    throw new Error(`coordination slot ${c.slot} outside 0..${c.slots}-1`);
+  }
+  const shift = c.mode === "negative" ? BigInt(c.slot) * TWO_256 / BigInt(c.slots) : 0n;
+  if (c.rule === PRN_RULES[0]) {
+    const start = BigInt("0x" + await sha256hex(JSON.stringify(["inspect-kit/prn-start/1", c.yearly_seed, c.group, c.rotation])));
+    return { prnSeed: await sha256hex(JSON.stringify([c.rule, c.yearly_seed, c.group])), offset: (start + shift) % TWO_256 };
+  }
+  if (!d || typeof d.public_seed !== "string") throw new Error("a coordinated draw needs the bundle's seed derivation (its public seed)");
+  const parts = [c.rule, c.yearly_seed, c.group, d.public_seed];
+  if (typeof d.salt === "string") parts.push(d.salt);
+  return { prnSeed: await sha256hex(JSON.stringify(parts)), offset: shift };
+}
+
+async function coordinatedTickets(key, ids) {
+  const seedHash = await sha256hex(key.prnSeed);
+  return Promise.all(ids.map(async (id) => {
+    const v = (BigInt("0x" + await sha256hex(seedHash + id)) + key.offset) % TWO_256;
+    return "0." + ((v * TEN_78) >> 256n).toString(10).padStart(78, "0");
+  }));
+}
+
+// Like `select`, for a coordinated draw (tickets all 78 digits: string order is numeric order).
+async function coordinatedSelect(key, ids, n) {
+  const t = await coordinatedTickets(key, ids);
   const order = ids.map((id, i) => ({ id, ticket: t[i] }));
   order.sort((a, b) => compareAscii(a.ticket, b.ticket) || compareCodePoints(a.id, b.id));
   return order.slice(0, n).map((x, i) => ({ ...x, rank: i + 1 }));
@@ -177,6 +231,20 @@ async function verifyBundle(bundle) {
     seedCheck = { ok: again === bundle.seed, stated: bundle.seed, computed: again, public_seed: d.public_seed };
     if (!seedCheck.ok) problems.push(`the draw's seed is not derived from the public seed ${JSON.stringify(d.public_seed)}`);
   }
+  let coordination = null, key = null;
+  if (bundle.coordination) {
+    const committed = bundle.commitment && bundle.commitment.coordination;
+    coordination = { ok: true, mode: bundle.coordination.mode, group: bundle.coordination.group,
+                     yearly_seed: bundle.coordination.yearly_seed, rule: bundle.coordination.rule };
+    if (bundle.commitment && canonical(committed) !== canonical(bundle.coordination)) {
+      coordination.ok = false;
+      problems.push("the bundle's coordination is not the one its commitment names");
+    }
+    try { key = await coordinationKey(bundle.coordination, bundle.seed_derivation); } catch (e) {
+      coordination.ok = false;
+      problems.push(`coordination: ${e.message || e}`);
+    }
+  }
   const members = {}, counts = {};
   for (const [id, s] of rows) { (members[s] ||= []).push(id); counts[s] = (counts[s] || 0n) + 1n; }
   let sizes;
@@ -188,7 +256,9 @@ async function verifyBundle(bundle) {
     const own = [], N = counts[s.stratum] || 0n, n = sizes[s.stratum];
     if (BigInt(s.N) !== N) own.push(`N is ${s.N}, the frame has ${N}`);
     if (n !== undefined && BigInt(s.n) !== n) own.push(`n=${s.n} does not follow from the quota ${s.quota} (${s.rounding}): n=${n}`);
-    const drawn = await select(bundle.seed, members[s.stratum] || [], Number(n ?? BigInt(s.n)));
+    const take = Number(n ?? BigInt(s.n)), pool = members[s.stratum] || [];
+    const drawn = bundle.coordination ? (key ? await coordinatedSelect(key, pool, take) : [])
+                                      : await select(bundle.seed, pool, take);
     const got = (listed[s.stratum] || []).slice().sort((a, b) => a.rank - b.rank);
     const expectedIds = drawn.map((x) => x.id), gotIds = got.map((x) => x.identifier);
     if (expectedIds.join("\n") !== gotIds.join("\n")) {
@@ -212,10 +282,10 @@ async function verifyBundle(bundle) {
     drandCheck = drand.checkDrand(bundle.seed_source, publicSeed);
     drandCheck.problems.forEach((p) => problems.push(p));
   }
-  return { ok: problems.length === 0, frame, seed: seedCheck, strata, problems, drand: drandCheck };
+  return { ok: problems.length === 0, frame, seed: seedCheck, strata, problems, drand: drandCheck, coordination };
 }
 
-const api = { ticket, tickets, select, canonicalFrame, derivedSeed, parseQuota, expectedSizes, verifyBundle, sha256hex };
+const api = { ticket, tickets, select, coordinationKey, coordinatedTickets, coordinatedSelect, canonicalFrame, derivedSeed, parseQuota, expectedSizes, verifyBundle, sha256hex };
 if (typeof module !== "undefined" && module.exports) module.exports = api;
 else globalThis.InspectVerify = api;
 })();
