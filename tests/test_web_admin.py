@@ -118,3 +118,32 @@ def test_config_page_names_each_problem_with_file_and_key(demo_db, tmp_path):
     assert r.status_code == 200
     assert "配置无效" in r.text and "matters.toml" in r.text and "NOWHERE" in r.text
     assert "matter[" in r.text  # the key of the bad entry
+
+
+def test_an_admin_cannot_lock_everyone_out(admin):
+    """Attack by mistake: an admin disabling their own account from the browser, or the last
+    enabled admin being disabled (from the browser or `inspect user disable`), would leave nobody
+    to manage accounts. Both are refused and change nothing; with a second admin, either may
+    disable the other."""
+    from inspect_kit.accounts.service import add_user, get_user, set_disabled
+    from inspect_kit.errors import InspectError
+    from tests.webkit import Clock
+
+    c, app, engine = admin
+    assert 'action="/admin/users/admin/disable"' not in c.get("/admin/users").text  # no button for oneself
+    r = c.post("/admin/users/admin/disable", data={"csrf_token": csrf_of(c)})
+    assert r.status_code == 422 and "不能停用自己" in r.text and not get_user(engine, "admin").disabled
+    with pytest.raises(InspectError, match="last enabled admin"):
+        set_disabled(engine, "admin", True, Clock().now)
+    assert not get_user(engine, "admin").disabled
+    add_user(engine, "second.admin", role="admin", password=PASSWORD, now=Clock().now)
+    other = client(app)
+    assert login(other, "second.admin").status_code == 303
+    assert other.post("/admin/users/admin/disable", data={"csrf_token": csrf_of(other)}).status_code == 303
+    assert get_user(engine, "admin").disabled
+    r = other.post("/admin/users/second.admin/disable", data={"csrf_token": csrf_of(other)})
+    assert r.status_code == 422 and not get_user(engine, "second.admin").disabled
+    set_disabled(engine, "admin", False, Clock().now)  # enabling is never refused
+    set_disabled(engine, "second.admin", True, Clock().now)  # now the first one is left
+    with pytest.raises(InspectError, match="last enabled admin"):
+        set_disabled(engine, "admin", True, Clock().now)

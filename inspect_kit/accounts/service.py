@@ -150,9 +150,22 @@ def _end_sessions(conn: Connection, user_id: int, now: dt.datetime) -> None:
 
 
 def set_disabled(engine: Engine, name: str, disabled: bool, now: dt.datetime) -> Account:
-    """Disable (or enable) an account; disabling ends its sessions and revokes its API tokens."""
+    """Disable (or enable) an account; disabling ends its sessions and revokes its API tokens.
+
+    The last enabled admin is never disabled (nobody could manage accounts in the browser any
+    more); the enabled admins are locked (FOR UPDATE) so that two admins disabling each other at
+    once cannot both pass the check."""
     account = get_user(engine, name)
     with engine.begin() as conn:
+        if disabled and account.role == "admin" and not account.disabled:
+            admins = conn.execute(
+                select(_U.c.id).where(_U.c.role == "admin", _U.c.disabled.is_(False)).with_for_update()
+            ).scalars()
+            if set(admins) <= {account.id}:
+                raise InspectError(
+                    f"user {name} is the last enabled admin: add or enable another admin first "
+                    "(`inspect user add NAME --role admin`), so that someone can still manage accounts"
+                )
         conn.execute(update(_U).where(_U.c.id == account.id).values(disabled=disabled))
         if disabled:
             _end_sessions(conn, account.id, now)

@@ -71,23 +71,30 @@ def _known(request: Request, name: str) -> None:
         raise HTTPException(404, f"没有名为 {name} 的账号") from None
 
 
-def _switch(request: Request, name: str, disabled: bool) -> Response:
+def _switch(request: Request, name: str, disabled: bool, actor: Actor) -> Response:
     _known(request, name)
     svc = services(request)
-    accounts.set_disabled(svc.engine, name, disabled, svc.clock())
+    if disabled and name == actor.name:
+        error = "不能停用自己正在使用的账号：请由另一名管理员停用，或在服务器上运行 inspect user disable"
+        return _users(request, status_code=422, error=error)
+    try:
+        accounts.set_disabled(svc.engine, name, disabled, svc.clock())
+    except InspectError as exc:
+        return _users(request, status_code=422, error=str(exc))
     return RedirectResponse(f"/admin/users?done={'已停用' if disabled else '已启用'} {name}", status_code=303)
 
 
 @router.post("/users/{name}/disable")
 def disable(request: Request, name: str, actor: Actor = staff("admin")) -> Response:
-    """`inspect user disable NAME`: its sessions end and its API tokens are revoked."""
-    return _switch(request, name, True)
+    """`inspect user disable NAME`: its sessions end and its API tokens are revoked. Not one's own
+    account, and never the last enabled admin."""
+    return _switch(request, name, True, actor)
 
 
 @router.post("/users/{name}/enable")
 def enable(request: Request, name: str, actor: Actor = staff("admin")) -> Response:
     """`inspect user enable NAME`."""
-    return _switch(request, name, False)
+    return _switch(request, name, False, actor)
 
 
 @router.post("/users/{name}/password")
