@@ -206,3 +206,38 @@ def test_openapi_is_json_and_lists_every_api_route_with_models(api):
     assert {"TaskDetail", "DrawDetail", "FindingIn", "ScoreOut", "Me"} <= set(schemas)
     ok = doc["paths"]["/api/tasks/{task_no}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/TaskDetail"}
+
+
+def test_checklist_items_through_the_api(api):
+    """The API takes item results (检查表) as the CLI's --item does: 不符合 only with a problem
+    category and not beside 未发现问题, no unknown item, no unknown result (422 naming the item,
+    nothing written); a good set is stored and read back, and one item given changes that item."""
+    from inspect_kit.config import load_config
+    from tests.conftest import CONFIGS
+
+    c, engine, clock = api
+    mine = bearer(engine, "coordinator", clock.now)  # STHJ's coordinator records too
+    task = next(t for t in c.get("/api/tasks", headers=mine).json() if t["matter"] == "STHJ-01")
+    codes = [i.code for i in load_config(CONFIGS).matter("STHJ-01").checklist]
+    url = f"/api/tasks/{task['task_no']}/finding"
+    before = _history(engine, task["task_no"])
+    every = {code: {"result": "符合"} for code in codes}
+    failing = every | {codes[1]: {"result": "不符合", "note": "台账缺失"}}  # no category
+    r = c.post(url, headers=mine, json={"results": "未发现问题", "items": failing})
+    assert r.status_code == 422 and f"item:{codes[1]}" in {p["field"] for p in r.json()["detail"]}
+    r = c.post(url, headers=mine, json={"items": {"ZZ": {"result": "符合"}} | every})
+    assert r.status_code == 422 and "ZZ" in r.text
+    r = c.post(url, headers=mine, json={"items": {codes[0]: {"result": "maybe"}}})
+    assert r.status_code == 422 and f"item:{codes[0]}" in {p["field"] for p in r.json()["detail"]}
+    r = c.post(url, headers=mine, json={"items": {codes[0]: {"result": "符合", "colour": "red"}}})
+    assert r.status_code == 422 and "colour" in r.text
+    assert _history(engine, task["task_no"]) == before
+    good = every | {codes[-1]: {"result": "不涉及", "note": "无自动监测设备"}}
+    r = c.post(url, headers=mine, json={"results": "未发现问题", "items": good})
+    assert r.status_code == 200, r.text
+    stored = c.get(f"/api/tasks/{task['task_no']}", headers=mine).json()["finding"]
+    assert stored[f"item:{codes[-1]}"] == "不涉及：无自动监测设备" and stored[f"item:{codes[0]}"] == "符合"
+    r = c.post(url, headers=mine, json={"items": {codes[0]: {"result": "符合", "note": "复核"}}})
+    assert r.status_code == 200 and list(r.json()["changes"]) == ["item_results"]
+    stored = c.get(f"/api/tasks/{task['task_no']}", headers=mine).json()["finding"]
+    assert stored[f"item:{codes[0]}"] == "符合：复核" and stored[f"item:{codes[-1]}"] == "不涉及：无自动监测设备"

@@ -104,10 +104,23 @@ class TaskDetail(TaskOut):
     finding: dict[str, Any] | None  # the stored finding as validate's row keys, or None
 
 
+class ItemIn(BaseModel):
+    """One checklist item's result (检查表): 符合 / 不符合 / 不涉及, a note, and for 不符合 the
+    problem category (code or label)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    result: str
+    note: str = ""
+    category: str = ""
+
+
 class FindingIn(BaseModel):
     """The fields to record or change (only those given change; "" clears one). Dates as
     2026-03-05 (or a range 2026-03-05至2026-03-07 in inspection_date); results and follow_up as
-    codes or labels, a list or one string split by ；"""
+    codes or labels, a list or one string split by ；. ``items``: checklist item code → its
+    result, checked as `inspect findings add --item CODE=...` checks it (once one item is given,
+    every item of the matter's checklist must be)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -124,14 +137,19 @@ class FindingIn(BaseModel):
     case_no: str | None = None
     notes: str | None = None
     recorded_by: str | None = None
+    items: dict[str, ItemIn] | None = None
 
     def values(self) -> dict[str, Any]:
-        """The fields given, as `findings.service.add_finding` takes them."""
+        """The fields given, as `findings.service.add_finding` takes them (items as ``item:CODE``)."""
+        from inspect_kit.findings.items import form_item_text, item_key
+
         out: dict[str, Any] = {}
-        for key, value in self.model_dump(exclude_unset=True).items():
+        for key, value in self.model_dump(exclude_unset=True, exclude={"items"}).items():
             if value is None:
                 continue
             out[key] = "；".join(value) if isinstance(value, list) else value
+        for code, item in (self.items or {}).items():
+            out[item_key(code)] = form_item_text(item.result, item.note, item.category)
         return out
 
 
