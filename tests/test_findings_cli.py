@@ -109,6 +109,12 @@ def test_interactive_add_prompts_and_re_prompts(tasks):  # noqa: F811
                 "2,F03",  # 责令改正 and 立案查处
                 "2026-03-01",  # 整改期限: a date, but before the inspection end → asked again below
                 "青山环立〔2026〕7号",  # 立案号 (asked because a case was opened)
+                "maybe",  # 检查项 01 (STHJ-01 has a checklist): not a result → asked again
+                "不符合：废水超标排放：R05",  # 01
+                "符合",  # 02
+                "符合",  # 03
+                "符合",  # 04
+                "不涉及：无自动监测设备",  # 05
                 "2026-04-30",  # 整改期限 again
             ]
         )
@@ -122,6 +128,8 @@ def test_interactive_add_prompts_and_re_prompts(tasks):  # noqa: F811
     assert (f["inspection_start"], f["inspection_end"]) == ("2026-03-09", "2026-03-10")
     assert (f["results"], f["follow_ups"], f["case_no"]) == (["R05", "R09"], ["F02", "F03"], "青山环立〔2026〕7号")
     assert f["recorded_by"] == "赵六"
+    assert "检查项 01" in r.output and "(--item 05)" in r.output
+    assert [(i["code"], i["result"]) for i in f["item_results"]][::4] == [("01", "不符合"), ("05", "不涉及")]
 
 
 def test_template_import_list_due(tasks, tmp_path):  # noqa: F811

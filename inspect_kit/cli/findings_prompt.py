@@ -1,7 +1,8 @@
 """`inspect findings add`'s option ↔ field mapping and its prompts: which option sets each field of
 a finding (for messages that name options, not spreadsheet columns), and the interactive form that
-asks for what is missing, checking each answer as it is typed, then re-asks every field the
-validator still refuses."""
+asks for what is missing (the checklist item by item, when the task's matter has one and no item
+is recorded yet), checking each answer as it is typed, then re-asks every field the validator
+still refuses."""
 
 from __future__ import annotations  # its helpers name types imported only for the type checker
 
@@ -133,6 +134,27 @@ def _text_proc(text: str) -> str:
     return "" if text.strip() == "-" else text
 
 
+def _item_proc(code: str, policy: FindingsPolicy) -> Callable[[str], str]:
+    from inspect_kit.findings.items import parse_item_text
+
+    def proc(text: str) -> str:
+        try:
+            parse_item_text(code, text.strip(), policy.codebook)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        return text.strip()
+
+    return proc
+
+
+def ask_item(code: str, content: str, policy: FindingsPolicy) -> str:
+    """Prompt for one checklist item (检查表), checked as ``--item CODE=`` is."""
+    label = f"检查项 {code} {content} (--item {code})".replace("  ", " ")
+    hint = "符合 / 不涉及[：说明] / 不符合：说明：问题类别"
+    answer: str = typer.prompt(f"{label} [{hint}]", value_proc=_item_proc(code, policy))
+    return answer
+
+
 def ask(key: str, policy: FindingsPolicy, default: Any = None) -> str:
     """Prompt for one field, checking the answer as it is typed; "-" clears an optional field."""
     from inspect_kit.findings.template import CANONICAL_HEADERS
@@ -173,6 +195,8 @@ def prompt_missing(
 ) -> None:
     """Prompt for what is missing, then for every field the validator still refuses."""
     from inspect_kit.errors import ValidationFailed
+    from inspect_kit.findings.items import item_code, item_key
+    from inspect_kit.findings.records import task_checklist
     from inspect_kit.findings.service import check_finding
 
     cb = policy.codebook
@@ -199,6 +223,12 @@ def prompt_missing(
         values["case_no"] = ask("case_no", policy)
     if not have("recorded_by"):
         values["recorded_by"] = ask("recorded_by", policy)
+    # The checklist (一表通查), item by item, when no item result is recorded or given yet.
+    with engine.connect() as conn:
+        checklist = dict(task_checklist(conn, task_no))
+    if checklist and not any(item_code(k) for k in {**(existing or {}), **values} if have(k)):
+        for code, content in checklist.items():
+            values[item_key(code)] = ask_item(code, content, policy)
     # Then whatever the validator still refuses, field by field.
     identity = {k: k for k in OPTION_OF}
     problems: list[Problem] = []
@@ -206,11 +236,13 @@ def prompt_missing(
         problems = check_finding(engine, task_no, values, as_of=as_of, policy=policy, columns=identity)
         if not problems:
             return
-        if any(p.column not in OPTION_OF or p.column == "task_no" for p in problems):
+        askable = [p.column for p in problems if p.column in OPTION_OF or item_code(p.column or "") in checklist]
+        if len(askable) < len(problems) or "task_no" in askable:
             raise ValidationFailed(f"cannot record the finding of task {task_no}", for_options(problems))
-        for key in dict.fromkeys(p.column for p in problems if p.column is not None):  # all in OPTION_OF
+        for key in dict.fromkeys(k for k in askable if k is not None):
             for p in problems:
                 if p.column == key:
-                    typer.echo(f"{OPTION_OF[key]}: {p.reason}", err=True)
-            values[key] = ask(key, policy)  # no default: the current value was refused
+                    typer.echo(f"{_option(key)}: {p.reason}", err=True)
+            item = item_code(key)  # no default below: the current value was refused
+            values[key] = ask_item(item, checklist[item], policy) if item is not None else ask(key, policy)
     raise ValidationFailed(f"cannot record the finding of task {task_no}", for_options(problems))

@@ -54,6 +54,18 @@ def checklists(conn: Connection, matter_codes: Iterable[str]) -> dict[str, tuple
     return out
 
 
+def task_checklist(conn: Connection, task_no: str) -> list[tuple[str, str]]:
+    """(item code, content) of the checklist of the task's matter, as loaded; [] without one (or
+    without such a task)."""
+    spec = conn.execute(
+        select(Matter.spec)
+        .join(Draw, Draw.matter_code == Matter.code)
+        .join(Task, Task.draw_id == Draw.id)
+        .where(Task.task_no == task_no)
+    ).scalar()
+    return [(str(i["code"]), str(i.get("content") or "")) for i in (spec or {}).get("checklist") or []]
+
+
 def stored_findings(conn: Connection, task_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     ids = sorted(set(task_ids))
     out: dict[int, dict[str, Any]] = {}
