@@ -337,6 +337,22 @@ def test_guard_cache_forgets_what_passed_when_the_registries_change(public_db):
     assert r.status_code == 500 and "已拦截" in r.text
 
 
+def test_guard_cache_sees_an_import_dated_in_the_past(public_db):
+    """The caller owns the clock: an import may be dated before the registry's latest update, so
+    neither the count nor the latest updated_at moves. Its import batch does, and the page that
+    would now quote the new private value is blocked."""
+    c = client(_app(public_db))
+    assert c.get("/public/log").status_code == 200
+    with sqlite3.connect(public_db) as db:  # as an import dated 2000-01-01 writes it
+        db.execute("UPDATE entities SET legal_rep = '透明日志', updated_at = '2000-01-01 00:00:00' WHERE id = 1")
+        db.execute(
+            "INSERT INTO import_batches (kind, source, at, added, updated, unchanged) "
+            "VALUES ('entities', 'back-dated.csv', '2000-01-01 00:00:00', 0, 1, 0)"
+        )
+    r = c.get("/public/log")
+    assert r.status_code == 500 and "已拦截" in r.text
+
+
 def test_standalone_verifier_has_no_inline_script_or_style(tmp_path):
     """`inspect publish verifier` writes a page that also runs under a strict CSP (its own files only)."""
     from inspect_kit.web import write_verifier

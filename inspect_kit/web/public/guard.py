@@ -8,7 +8,8 @@ number) is replaced by a 500 page that names only the kind of value. The witness
 seed sources and the salts of unsealed draws are published on purpose and allowed
 (`queries.declared_public`).
 
-The private values are cached per application and reloaded when the registries change (the count
+The private values are cached per application and reloaded when the registries change (the latest
+import batch — every import and config load writes one, whatever clock it was given — the count
 and latest update of entities and inspectors, and the number of commitments and unsealings, are the
 cache key); a body that already passed against the same values (same SHA-256) is not scanned again.
 """
@@ -43,14 +44,15 @@ class PublicValues:
         self._passed: dict[bytes, None] = {}  # SHA-256 of bodies that passed against these values
 
     def _fingerprint(self) -> tuple[Any, ...]:
-        from inspect_kit.storage.models import Commitment, Entity, Inspector, Unsealing
+        from inspect_kit.storage.models import Commitment, Entity, ImportBatch, Inspector, Unsealing
 
         with self.engine.connect() as conn:
+            b = conn.execute(select(func.max(ImportBatch.id))).scalar()
             e = conn.execute(select(func.count(), func.max(Entity.updated_at))).one()
             i = conn.execute(select(func.count(), func.max(Inspector.updated_at))).one()
             c = conn.execute(select(func.count()).select_from(Commitment)).scalar_one()
             u = conn.execute(select(func.count()).select_from(Unsealing)).scalar_one()
-        return (*e, *i, c, u)
+        return (b, *e, *i, c, u)
 
     def current(self) -> tuple[tuple[Any, ...], Any]:
         from inspect_kit.publish.guard import private_values
