@@ -289,6 +289,45 @@ def test_bundle_is_the_exported_draw_and_verifies(public_db):
     assert c.get("/public/bundles/NOPE/2026Q1.json").status_code == 404
 
 
+def test_a_bundle_is_exported_once_per_log_head(public_db, monkeypatch):
+    """Bundles are kept per (draw, log head): the same bytes again without a new export, and a new
+    export as soon as the log moves (here a finding revision), carrying the new head."""
+    import datetime as dt
+    import json
+
+    from sqlalchemy import create_engine
+
+    import inspect_kit.draw.service as draw_service
+    from inspect_kit.config import load_config
+    from inspect_kit.findings.service import add_finding, policy_from_config
+    from inspect_kit.transparency import store
+    from tests.conftest import CONFIGS
+
+    exports = []
+    real = draw_service.export_bundle
+    monkeypatch.setattr(draw_service, "export_bundle", lambda *a, **k: exports.append(a) or real(*a, **k))
+    c = client(_app(public_db))
+    first = c.get("/public/bundles/STHJ-01/2026Q1.json").content
+    assert c.get("/public/bundles/STHJ-01/2026Q1.json").content == first and len(exports) == 1
+    engine = create_engine(f"sqlite:///{public_db}")
+    with engine.connect() as conn:
+        task_no = conn.exec_driver_sql("SELECT t.task_no FROM tasks t JOIN findings f ON f.task_id = t.id").scalar()
+    now = dt.datetime(2026, 12, 1, 9, 0)
+    add_finding(
+        engine,
+        task_no,
+        {"notes": "补充说明"},
+        as_of=now.date(),
+        now=now,
+        by="tester",
+        policy=policy_from_config(load_config(CONFIGS)),
+    )
+    with engine.connect() as conn:
+        head = store.head_text(conn)
+    again = c.get("/public/bundles/STHJ-01/2026Q1.json")
+    assert len(exports) == 2 and again.json()["log"]["head"] == head != json.loads(first)["log"]["head"]
+
+
 def test_search_finds_by_name_and_code_and_shows_only_published_results(public_db):
     c = client(_app(public_db))
     db = sqlite3.connect(public_db)

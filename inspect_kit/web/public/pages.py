@@ -7,7 +7,6 @@ exist or are not public (a sealed draw, a task of a sealed draw without its code
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
@@ -56,10 +55,9 @@ def draw(request: Request, matter: str, period: str, _: Actor | None = public())
 @router.get("/public/bundles/{matter}/{period}.json", include_in_schema=False)
 def bundle(request: Request, matter: str, period: str, _: Actor | None = public()) -> Response:
     try:
-        data = q.draw_bundle(services(request).engine, matter, period)
+        body = q.draw_bundle_json(services(request).engine, matter, period)
     except q.NotPublic as exc:
         raise _not_found(exc) from None
-    body = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
     name = quote(f"draw-{matter}-{period}.json")
     return Response(
         body,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -365,18 +366,52 @@ def draw_page(engine: Engine, matter: str, period: str) -> DrawPage:
     )
 
 
-def draw_bundle(engine: Engine, matter: str, period: str) -> dict[str, Any]:
-    """The verification bundle of the current draw of (matter, period); NotPublic while sealed."""
-    from inspect_kit.draw.service import export_bundle
+def _public_draw(engine: Engine, matter: str, period: str) -> tuple[int, str]:
+    """(draw id, log head) of the current draw of (matter, period); NotPublic while sealed."""
+    from inspect_kit.transparency import store
 
     with engine.connect() as conn:
         current = _current_draws(conn).get((matter, period))
         if current is None:
             raise NotPublic(f"no draw of {matter} {period}")
         withheld = current in _withheld_bundles(conn)
+        head = store.head_text(conn)
     if withheld:
         raise NotPublic(f"the bundle of {matter} {period} holds a sealed sample until its draw is unsealed")
-    return export_bundle(engine, current)
+    return current, head
+
+
+def draw_bundle(engine: Engine, matter: str, period: str) -> dict[str, Any]:
+    """The verification bundle of the current draw of (matter, period); NotPublic while sealed."""
+    from inspect_kit.draw.service import export_bundle
+
+    return export_bundle(engine, _public_draw(engine, matter, period)[0])
+
+
+_BUNDLES: dict[tuple[str, int, str], bytes] = {}
+_BUNDLES_KEPT = 32
+_BUNDLES_LOCK = threading.Lock()
+
+
+def draw_bundle_json(engine: Engine, matter: str, period: str) -> bytes:
+    """`draw_bundle` as the served JSON (UTF-8, indent 1), kept for the same draw and log head:
+    everything a bundle holds is in the transparency log, so a new log entry is the only thing
+    that can change it (a re-draw, an unsealing, and the log segment it carries). After a notice,
+    many citizens fetch the same few bundles; each export reads and re-hashes a whole frame."""
+    from inspect_kit.draw.service import export_bundle
+
+    draw_id, head = _public_draw(engine, matter, period)
+    key = (engine.url.render_as_string(hide_password=True), draw_id, head)
+    with _BUNDLES_LOCK:
+        kept = _BUNDLES.get(key)
+    if kept is not None:
+        return kept
+    body = json.dumps(export_bundle(engine, draw_id), ensure_ascii=False, indent=1).encode("utf-8")
+    with _BUNDLES_LOCK:
+        while len(_BUNDLES) >= _BUNDLES_KEPT:
+            _BUNDLES.pop(next(iter(_BUNDLES)))
+        _BUNDLES[key] = body
+    return body
 
 
 # ---------------------------------------------------------------- transparency log
