@@ -392,6 +392,41 @@ def test_guard_cache_sees_an_import_dated_in_the_past(public_db):
     assert r.status_code == 500 and "已拦截" in r.text
 
 
+def test_burden_page_shows_aggregates_and_no_entity(demo_run, tmp_path):
+    """The public burden page (issue 16: "the public pages may show [the distribution] in
+    aggregate"): the distribution, the totals by unit, the caps and the joint visits, equal to
+    `inspect burden`'s own figures; no identifier or entity name anywhere; a sealed draw not
+    unsealed yet counts neither in the distribution nor in the joint visits."""
+    from sqlalchemy import create_engine
+
+    from inspect_kit.config import load_config
+    from inspect_kit.draw.store.caps import burden_summary
+    from tests.conftest import CONFIGS
+
+    out, r = demo_run
+    path = tmp_path / "burden.db"
+    shutil.copyfile(out / "inspect.db", path)
+    c = client(_app(path))
+    assert c.get("/public/burden").headers["location"] == "/public/burden/2026"
+    page = c.get("/public/burden/2026")
+    assert page.status_code == 200
+    b = burden_summary(create_engine(f"sqlite:///{path}"), load_config(CONFIGS), 2026)
+    text = re.sub(r"<[^>]+>", " ", page.text)
+    for k, n in b.distribution.items():
+        assert re.search(rf"{k}次\s+{n}\b", text), (k, n)
+    assert "类别：一般排污单位" in text and "联合检查次数" in text and re.search(r"2026Q1\s+3\b", text)
+    assert not any(row.identifier in page.text or row.name in page.text for row in b.rows)
+    assert c.get("/public/burden/1999").status_code == 404
+    with sqlite3.connect(path) as db:  # the sealed STHJ-02 2026Q1 draw, back before its unsealing
+        _unguard(db, "unsealings")
+        db.execute("DELETE FROM unsealings")
+    sealed = re.sub(r"<[^>]+>", " ", c.get("/public/burden/2026").text)
+    assert "另有1次保密抽查尚未解密" in sealed
+    hidden = burden_summary(create_engine(f"sqlite:///{path}"), load_config(CONFIGS), 2026, public=True)
+    assert sum(r.counted for r in hidden.rows) < sum(r.counted for r in b.rows)
+    assert re.search(rf"共检查{sum(r.counted + r.outside for r in hidden.rows)}户次", sealed)
+
+
 def test_standalone_verifier_has_no_inline_script_or_style(tmp_path):
     """`inspect publish verifier` writes a page that also runs under a strict CSP (its own files only)."""
     from inspect_kit.web import write_verifier

@@ -145,6 +145,7 @@ PAGES = [
     "/public/draws/STHJ-02/2026Q1",
     "/public/log",
     "/public/scores",
+    "/public/burden/2026",
     "/public/search?q=青山县宏图",
     "/public/verify",
     "/public/tasks/STHJ-01-2026Q1-001",

@@ -78,6 +78,8 @@ TABLE: dict[tuple[str, str], tuple[object, str]] = {
     ("GET", "/public/bundles/{matter}/{period}.json"): (PUBLIC, "/public/bundles/STHJ-01/2026Q1.json"),
     ("GET", "/public/log"): (PUBLIC, "/public/log"),
     ("GET", "/public/scores"): (PUBLIC, "/public/scores"),
+    ("GET", "/public/burden"): (PUBLIC, "/public/burden"),
+    ("GET", "/public/burden/{year}"): (PUBLIC, "/public/burden/2026"),
     ("GET", "/public/search"): (PUBLIC, "/public/search?q=青山"),
     ("GET", "/public/verify"): (PUBLIC, "/public/verify"),
     ("GET", "/public/tasks/{task_no}"): (PUBLIC, "/public/tasks/STHJ-01-2026Q1-001"),

@@ -178,6 +178,26 @@ class Burden:
             if r.headroom is not None and r.headroom <= self.near
         ]
 
+    def unit_totals(self) -> dict[str, int]:
+        """Inspections by unit (outside-cap ones included), in unit order."""
+        totals: Counter[str] = Counter()
+        for r in self.rows:
+            totals.update(r.by_unit)
+        return {u: totals[u] for u in self.units}
+
+    def public_summary(self) -> dict[str, Any]:
+        """Aggregates only (no entity): what a public page may show (issue 16)."""
+        status = Counter(s for _, s in self.at_or_near())
+        return {
+            "year": self.year,
+            "distribution": {str(k): v for k, v in sorted(self.distribution.items())},
+            "by_unit": self.unit_totals(),
+            "inspections": sum(r.counted + r.outside for r in self.rows),
+            "entities_inspected": len(self.rows),
+            "at_cap": status["at cap"],
+            "near_cap": status["near cap"],
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "year": self.year,

@@ -28,12 +28,19 @@ def _unit(config: Config, code: str) -> str:
 
 
 def year_inspections(
-    conn: Connection, config: Config, year: int, *, skip: tuple[str, str] | None = None, reservations: bool = True
+    conn: Connection,
+    config: Config,
+    year: int,
+    *,
+    skip: tuple[str, str] | None = None,
+    reservations: bool = True,
+    omit_sealed: bool = False,
 ) -> list[Inspection]:
     """Every task of the year's current draws, and (``reservations``, what a frame being frozen
     counts) every member of a latest commitment's frame not drawn yet or of a sealed draw not yet
     unsealed, in place of its tasks; ``skip``: the (matter, period) being frozen again. Without
-    ``reservations`` (`inspect burden`, for staff) a sealed draw counts its real tasks."""
+    ``reservations`` (`inspect burden`, for staff) a sealed draw counts its real tasks, and with
+    ``omit_sealed`` (the public page) not at all until it is unsealed."""
     from inspect_kit.draw.store.tasks import current_draw_ids
 
     prefix = str(year)
@@ -42,7 +49,7 @@ def year_inspections(
     if current:
         sealed = (
             []
-            if not reservations
+            if not (reservations or omit_sealed)
             else conn.execute(
                 select(Draw.id, Draw.matter_code, Frame.id, Frame.frame_blob)
                 .join(Commitment, Commitment.id == Draw.commitment_id)
@@ -54,7 +61,7 @@ def year_inspections(
                 )
             ).all()
         )
-        for d, m, frame_id, blob in sealed:  # the frame stands for the secret sample
+        for d, m, frame_id, blob in sealed if reservations else []:  # the frame stands for the secret sample
             unit = _unit(config, m)
             why = f"frame #{frame_id} (sealed draw #{d}, not unsealed yet)"
             out += [Inspection(ident, m, unit, why) for ident in _members(blob)]
@@ -123,12 +130,13 @@ def recount(conn: Connection, sources: set[str]) -> dict[str, dict[str, int]]:
     return out
 
 
-def burden_summary(engine: Engine, config: Config, year: int) -> Burden:
-    """`inspect burden`: the year's inspections per entity by unit (current draws only)."""
+def burden_summary(engine: Engine, config: Config, year: int, *, public: bool = False) -> Burden:
+    """`inspect burden`: the year's inspections per entity by unit (current draws only); ``public``:
+    without the sealed draws not unsealed yet (for the public page's aggregates)."""
     settings = config.settings.burden
     rules = CapRules.from_settings(settings) if settings is not None else None
     with engine.connect() as conn:
-        done = year_inspections(conn, config, year, reservations=False)
+        done = year_inspections(conn, config, year, reservations=False, omit_sealed=public)
         idents = sorted({i.identifier for i in done})
         entities: dict[str, tuple[str, str | None, str | None]] = {}
         for k in range(0, len(idents), 500):

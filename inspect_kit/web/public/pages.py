@@ -72,6 +72,25 @@ def log_page(request: Request, _: Actor | None = public()) -> Response:
     return svc.render(request, "public/log.html", log=q.log_view(svc.engine))
 
 
+@router.get("/public/burden", include_in_schema=False)
+def burden_latest(request: Request, _: Actor | None = public()) -> Response:
+    years = q.burden_years(services(request).engine)
+    if not years:
+        raise HTTPException(404, "尚无抽取记录。")
+    return RedirectResponse(f"/public/burden/{years[0]}", status_code=303)
+
+
+@router.get("/public/burden/{year}", include_in_schema=False)
+def burden(request: Request, year: int, _: Actor | None = public()) -> Response:
+    """How often entities were inspected in the year, in aggregate (频次上限, 综合查一次)."""
+    svc = services(request)
+    try:
+        view = q.burden_view(svc.engine, svc.config(), year)
+    except q.NotPublic as exc:
+        raise _not_found(exc) from None
+    return svc.render(request, "public/burden.html", b=view, years=q.burden_years(svc.engine))
+
+
 @router.get("/public/scores", include_in_schema=False)
 def scores(request: Request, _: Actor | None = public()) -> Response:
     svc = services(request)

@@ -658,3 +658,60 @@ def declared_public(engine: Engine) -> list[str]:
         sources = [s for (s,) in conn.execute(public_select(Commitment.source))]
         salts = [s for (s,) in conn.execute(public_select(Unsealing.salt))]
     return privacy.declared_public([("sources.json", json.dumps(sources, ensure_ascii=False).encode())]) + salts
+
+
+# ---------------------------------------------------------------- burden (频次上限) in aggregate
+
+
+@dataclass(frozen=True)
+class BurdenView:
+    year: int
+    summary: dict[str, Any]  # caps.Burden.public_summary(): aggregates only, no entity
+    caps: list[tuple[str, str]]  # (what, limit) as configured
+    unit_names: dict[str, str]
+    joint_visits: dict[str, int]  # period → joint visits (综合查一次)
+    sealed_left_out: int  # sealed draws not unsealed yet: not counted here
+
+
+def burden_years(engine: Engine) -> list[int]:
+    with engine.connect() as conn:
+        return sorted({int(p[:4]) for (p,) in conn.execute(select(Draw.period).distinct())}, reverse=True)
+
+
+def burden_view(engine: Engine, config: Any, year: int) -> BurdenView:
+    """How often entities were inspected in ``year``, in aggregate: the distribution, the totals by
+    unit, how many are at or near their cap, the joint visits; sealed draws count once unsealed."""
+    from inspect_kit.draw.store.caps import burden_summary
+    from inspect_kit.storage.models import JointVisit, JointVisitTask
+
+    if year not in burden_years(engine):
+        raise NotPublic(f"no draw in {year}")
+    summary = burden_summary(engine, config, year, public=True).public_summary()
+    b = config.settings.burden
+    caps: list[tuple[str, str]] = []
+    if b is not None:
+        caps += [("每户全年合计", f"{b.total}次")] if b.total is not None else []
+        caps += [(f"{level}部门合计", f"{n}次") for level, n in b.per_level.items()]
+        caps += [(f"类别：{c}", f"{n}次") for c, n in b.per_category.items()]
+        caps += [(f"信用等级：{k}", f"{n}次") for k, n in b.per_credit_class.items()]
+        caps += [("不计入上限的事项", "、".join(b.outside_cap))] if b.outside_cap else []
+    with engine.connect() as conn:
+        units = {c: n for c, n in conn.execute(public_select(Unit.code, Unit.name)).all()}
+        sealed = _sealed_commitments(conn)
+        secret = (  # a visit with a task of a sealed draw would tell that draw's sample apart
+            select(JointVisitTask.joint_visit_id)
+            .join(Task, Task.id == JointVisitTask.task_id)
+            .join(Draw, Draw.id == Task.draw_id)
+            .where(Draw.commitment_id.in_(sorted(sealed) or [-1]))
+        )
+        visits = conn.execute(
+            select(JointVisit.period, func.count())
+            .where(JointVisit.period.like(f"{year}%"), JointVisit.id.not_in(secret))
+            .group_by(JointVisit.period)
+        ).all()
+        left_out = conn.execute(
+            select(func.count())
+            .select_from(Draw)
+            .where(Draw.period.like(f"{year}%"), Draw.commitment_id.in_(sorted(sealed) or [-1]))
+        ).scalar_one()
+    return BurdenView(year, summary, caps, units, dict(sorted(visits)), left_out)
