@@ -739,6 +739,6 @@ def test_a_prompted_answer_is_checked_and_asked_again(world):
             "--as-of",
             AS_OF,
         ],
-        input="张\u202e三\n张三\n",
+        input="张\u202e三\n张三\n" + "符合\n" * 5,  # then STHJ-01's five checklist items
     )
     assert r.exit_code == 0 and "U+202E" in r.output and "dry run" in r.output, r.output

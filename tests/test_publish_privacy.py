@@ -86,14 +86,15 @@ def test_nothing_the_demo_publishes_holds_a_private_value(demo_run):
     assert len(pdfs) >= 9 and any(p.name.startswith("考评结果") for p in pdfs)
     texts = [(where, content) for pdf in pdfs for where, content in _all_public_text(pdf.read_bytes(), pdf.name)]
     # People public by role: the witnesses named in a draw's seed source (one shares a legal
-    # representative's name in the demo registry). Only these phrases are exempt.
+    # representative's name in the demo registry). Only these phrases are exempt. The draws whose
+    # notices the demo publishes (2026 and 2026Q1, one meeting on a lottery issue since the
+    # coordinated draws of issue 16) name none; the witnessed quarters are checked on the web.
     witnesses = {
         re.sub(r"\s+", "", w)
         for where, content in texts
         if where.endswith(".json")
         for w in _witnesses(json.loads(content))
     }
-    assert witnesses
     attachments = 0
     leaks: dict[str, list[str]] = {}
     for where, content in texts:
