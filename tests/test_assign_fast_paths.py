@@ -160,10 +160,15 @@ def test_stream_blocks_by_the_compiled_sha256_give_the_same_teams(monkeypatch):
 
     stream = HashStream("种子:x", "team")
     monkeypatch.setattr(rounding_kernel, "STREAM_KERNEL_MIN", 1)
-    assert rounding_kernel._stream_blocks(stream, 95, 40) == sha256_block(stream._prefix, range(95, 135), 1)
+    # Counters crossing every change of width (the kernel writes their decimal digits itself).
+    for first, n in ((0, 1), (95, 40), (0, 1_005), (99_990, 20), (10**12 - 3, 6), (10**18 - 3, 3)):
+        got = rounding_kernel._stream_blocks(stream, first, n).tobytes()
+        assert got == sha256_block(stream._prefix, range(first, first + n), 1)
+    with pytest.raises(ValueError, match="outside"):
+        sha256_kernel.counter_digests(b"p", 10**18 - 1, 2)
     calls = []
-    real = sha256_kernel.digests
-    monkeypatch.setattr(sha256_kernel, "digests", lambda *a: calls.append(len(a[1])) or real(*a))
+    real = sha256_kernel.counter_digests
+    monkeypatch.setattr(sha256_kernel, "counter_digests", lambda *a: calls.append(a[2]) or real(*a))
     rng = random.Random(5)
     for seed in ("20260105-dice-314159", "种子"):
         instance = random_instance(rng, 10_000, most_officers=30, most_slots=200)

@@ -51,13 +51,13 @@ def kernel_path(monkeypatch):
     monkeypatch.setattr(S, "KERNEL_MIN", 2)
     monkeypatch.setattr(S, "PARALLEL_MIN", 2)
     calls: list[int] = []
-    real = K.digests
+    real = K.digests_and_keys  # K.digests goes through it too
 
     def spy(prefix, messages, threads=1):
         calls.append(len(messages))
         return real(prefix, messages, threads)
 
-    monkeypatch.setattr(K, "digests", spy)
+    monkeypatch.setattr(K, "digests_and_keys", spy)
     return calls
 
 
