@@ -3,22 +3,30 @@
     digests(prefix, messages) == b"".join(hashlib.sha256(prefix + m.encode()).digest() for m in messages)
 
 The same bytes as inspect_kit.hashing.sha256_block, without a Python call per message: the messages
-are encoded once into one buffer, the prefix's full 64-byte blocks are compressed once (the
-midstate), and a numba kernel finishes every message (its bytes, the 0x80 marker, the bit length:
-FIPS 180-4 padding) on all threads given, each thread a contiguous range of messages. A digest does
-not depend on the thread that computed it, so the result is the same for any number of threads.
-Tests compare it with hashlib on random Unicode, empty and multi-block messages and prefixes of
-every length around the block size.
+are encoded chunk by chunk into one buffer each (joined with NUL separators, see _encoded), the
+prefix's full 64-byte blocks are compressed once per chunk (the midstate), and a numba kernel
+finishes every message (its bytes, the 0x80 marker, the bit length: FIPS 180-4 padding). Blocks
+are compressed by OpenSSL's SHA256_Transform, called from the kernel (the library hashlib uses; SHA
+extensions where the CPU has them), if it is found and gives hashlib's digests on a check at load;
+else by the kernel's own SHA-256. On several threads, this thread encodes the next chunk while
+helper threads hash the previous ones (the kernel releases the GIL), then it hashes too. A digest
+does not depend on the thread that computed it, so the result is the same for any number of
+threads. Tests compare it with hashlib on random Unicode, empty and multi-block messages and
+prefixes of every length around the block size, with either compression.
+
+Beside each digest the kernel gives the first 9 digits of its consistent-sampler ticket (the
+selection key of inspect_kit.draw.core.sampler), `tickets_of` writes the full tickets of chosen
+digests, and `counter_digests` hashes decimal counters (a HashStream's blocks) without listing them.
 
 numba compiles the kernel on first use (seconds) and caches it beside this file; `available()` says
 whether numba is installed. Callers use it only where it pays (see inspect_kit.draw.core.sampler):
-importing numba and loading the cached kernel cost about 0.3 s.
-"""
+importing numba and loading the cached kernel cost about 0.3 s."""
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -173,21 +181,16 @@ def _ticket_key(h: Any) -> Any:  # pragma: no cover - compiled
 
 
 def _finish_all(  # pragma: no cover - compiled
-    prefix: Any, data: Any, offsets: Any, gap: int, out: Any, keys: Any, transform: int, parts: int
+    prefix: Any, data: Any, offsets: Any, gap: int, out: Any, keys: Any, transform: int
 ) -> None:
-    """_finish_range for every message, in `parts` contiguous ranges run in parallel; the prefix's
-    full blocks are compressed once, first."""
+    """_finish_range for every message; the prefix's full blocks are compressed first, once."""
     mid = _IV.copy()
     w = np.empty(64, np.uint32)
     full = prefix.shape[0] // 64 * 64
     for s in range(0, full, 64):
         _compress(mid, prefix[s : s + 64], w)
     tail = prefix[full:]
-    n = offsets.shape[0] - 1
-    for p in _prange(parts):
-        _finish_range(
-            mid, tail, prefix.shape[0], data, offsets, gap, out, keys, transform, n * p // parts, n * (p + 1) // parts
-        )
+    _finish_range(mid, tail, prefix.shape[0], data, offsets, gap, out, keys, transform, 0, offsets.shape[0] - 1)
 
 
 def _write_counters(first: int, data: Any, offsets: Any) -> None:  # pragma: no cover - compiled
@@ -276,10 +279,6 @@ def tickets_of(block: bytes | npt.NDArray[np.uint8], indexes: Sequence[int]) -> 
     return text[: end - 1].tobytes().decode("ascii").split("\n") if end else []
 
 
-# One parallel launch at a time: numba's fallback threading layer (workqueue) aborts the process
-# when two threads (a web server's) launch parallel kernels at once.
-_launch = threading.Lock()
-_prange: Any = range  # numba.prange once compiled
 _kernel: Any = None  # (compress, finish_all) compiled; typed Any: numba ships no types
 _transform: Any = None  # numba intrinsic: call the C function at an address (ctx, block)
 _write_tickets_compiled: Any = None
@@ -288,19 +287,18 @@ _openssl = 0  # address of OpenSSL's SHA256_Transform once checked against hashl
 
 
 def _compiled() -> Any:
-    global _kernel, _compress, _finish_range, _finish_all, _rotr, _prange, _ticket_key, _transform, _openssl
+    global _kernel, _compress, _finish_range, _finish_all, _rotr, _ticket_key, _transform, _openssl
     global _write_tickets_compiled, _write_counters_compiled
     if _kernel is None:
         import numba
 
-        _prange = numba.prange
         _transform = _call_intrinsic()
         # The compiled functions call each other by these module names, so they are rebound here.
         _rotr = numba.njit(inline="always", cache=True)(_rotr)
         _compress = numba.njit(inline="always", cache=True)(_compress)
         _ticket_key = numba.njit(inline="always", cache=True)(_ticket_key)
         _finish_range = numba.njit(cache=True, nogil=True)(_finish_range)
-        _finish_all = numba.njit(cache=True, nogil=True, parallel=True)(_finish_all)
+        _finish_all = numba.njit(cache=True, nogil=True)(_finish_all)
         _write_tickets_compiled = numba.njit(cache=True, nogil=True)(_write_tickets)
         _write_counters_compiled = numba.njit(cache=True, nogil=True)(_write_counters)
         _kernel = (_compress, _finish_all)
@@ -350,7 +348,7 @@ def _checked_openssl_transform() -> int:
     data, offsets, gap = _encoded(messages)
     out = np.empty((len(messages), 32), dtype=np.uint8)
     keys = np.empty(len(messages), dtype=np.uint64)
-    _finish_all(np.frombuffer(prefix, dtype=np.uint8), data, offsets, gap, out, keys, address, 1)
+    _finish_all(np.frombuffer(prefix, dtype=np.uint8), data, offsets, gap, out, keys, address)
     return address if out.tobytes() == expected else 0
 
 
@@ -390,7 +388,7 @@ def digests_and_keys(
     """The digests of `digests(...)` as an (n, 32) array, and for each the first 9 digits of its
     ticket as a uint64 (inspect_kit.draw.core.sampler._prefix_keys, computed while hashing)."""
     _compiled()
-    return _hash_all(prefix, *_encoded(messages), threads)
+    return _hash_chunks(prefix, len(messages), lambda lo, hi: _encoded(messages[lo:hi]), threads)
 
 
 def counter_digests(prefix: bytes, first: int, n: int, threads: int = 1) -> npt.NDArray[np.uint8]:
@@ -399,26 +397,53 @@ def counter_digests(prefix: bytes, first: int, n: int, threads: int = 1) -> npt.
     if not 0 <= first <= first + n <= 10**18:  # the digit loop's powers of 10 stay in int64
         raise ValueError(f"counters {first}..{first + n - 1} outside 0..10**18 - 1")
     _compiled()
-    return _hash_all(prefix, *_counters(first, n), 0, threads)[0]
+    return _hash_chunks(prefix, n, lambda lo, hi: (*_counters(first + lo, hi - lo), 0), threads)[0]
 
 
-def _hash_all(
-    prefix: bytes, data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], gap: int, threads: int
+# Messages are encoded and hashed CHUNK at a time: this thread encodes chunk k + 1 (it needs the GIL)
+# while a helper thread hashes chunk k (the compiled kernel releases it), and once every chunk is
+# encoded this thread hashes too.
+CHUNK = 32_768
+Chunk = tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], int]
+
+
+def _hash_chunks(
+    prefix: bytes, n: int, chunk: Callable[[int, int], Chunk], threads: int
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
-    import numba
-
-    n = len(offsets) - 1
+    """Digests and keys of n messages, chunk(lo, hi) giving (data, offsets, gap) of messages lo..hi-1,
+    on `threads` threads (this one included); any number of threads gives the same arrays."""
     out = np.empty((n, 32), dtype=np.uint8)
     keys = np.empty(n, dtype=np.uint64)
-    if n:
-        threads = max(1, min(threads, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
-        parts = threads * 8 if n > 10_000 else 1
-        head = np.frombuffer(prefix, dtype=np.uint8)
-        with _launch:
-            previous = numba.get_num_threads()
-            numba.set_num_threads(threads)
+    head = np.frombuffer(prefix, dtype=np.uint8)
+    bounds = [(lo, min(lo + CHUNK, n)) for lo in range(0, n, CHUNK)]
+    helpers = max(min(threads, len(bounds)) - 1, 0)
+    if not helpers:
+        for lo, hi in bounds:
+            _finish_all(head, *chunk(lo, hi), out[lo:hi], keys[lo:hi], _openssl)
+        return out, keys
+    work: queue.SimpleQueue[tuple[int, int, Chunk] | None] = queue.SimpleQueue()
+    failures: list[BaseException] = []
+
+    def hash_chunks() -> None:
+        while (item := work.get()) is not None:
+            lo, hi, (data, offsets, gap) = item
             try:
-                _finish_all(head, data, offsets, gap, out, keys, _openssl, parts)
-            finally:
-                numba.set_num_threads(previous)
+                _finish_all(head, data, offsets, gap, out[lo:hi], keys[lo:hi], _openssl)
+            except BaseException as error:  # noqa: BLE001 - re-raised by the caller's thread
+                failures.append(error)
+
+    started = [threading.Thread(target=hash_chunks, daemon=True) for _ in range(helpers)]
+    for thread in started:
+        thread.start()
+    try:
+        for lo, hi in bounds:
+            work.put((lo, hi, chunk(lo, hi)))
+    finally:
+        for _ in range(helpers + 1):
+            work.put(None)
+    hash_chunks()
+    for thread in started:
+        thread.join()
+    if failures:
+        raise failures[0]
     return out, keys

@@ -175,3 +175,39 @@ def test_stream_blocks_by_the_compiled_sha256_give_the_same_teams(monkeypatch):
         walk, kernel = both(instance, 10_000, seed)
         assert kernel == walk
     assert calls  # the compiled hasher really made the blocks
+
+
+# Teams drawn by the implementation before issue 17's speed-ups (main at 53bc565: the stream's blocks
+# hashed from a list of decimal strings, the repair filtering with np.isin) from a stored fractional
+# solution: 800 tasks (a tenth joint) x 200 officers, 602 forbidden pairs (benchmarks/bench_assign.py's
+# generator, seed 11). A stored assignment must re-derive to these bytes on every path.
+STORED_TEAMS = {
+    "20260105-dice-314159": "3a8958b1b3320ebeb91d53757e5aa84a7f51c81d9500fd8f6038c2dbfb6a9727",  # 222 swaps, 3 unresolved
+    "种子 07": "52f224e4d0f34470288300d643110ed8f7cd89e9369faa5c7a7d169aeca9337d",  # 224 swaps
+}
+
+
+@pytest.mark.parametrize("path", ["python walk", "kernel", "kernel, compiled stream, chunks on threads"])
+def test_stored_assignments_give_the_teams_of_the_previous_implementation(monkeypatch, path):
+    import gzip
+    from pathlib import Path
+
+    from inspect_kit import hashing, sha256_kernel
+    from inspect_kit.assign import Fractional
+
+    data = gzip.decompress((Path(__file__).parent / "data" / "teams-800x200.fractional.gz").read_bytes())
+    fractional = Fractional.from_canonical(data)
+    if path == "python walk":
+        monkeypatch.setattr(rounding, "KERNEL_MIN_EDGES", 10**9)
+    else:
+        if not rounding_kernel.available():
+            pytest.skip("numba is not installed")
+        monkeypatch.setattr(rounding, "KERNEL_MIN_EDGES", 0)
+    if path.endswith("threads"):
+        monkeypatch.setattr(rounding_kernel, "STREAM_KERNEL_MIN", 1)
+        monkeypatch.setattr(sha256_kernel, "CHUNK", 1_000)
+        monkeypatch.setattr(rounding_kernel, "parallel_workers", lambda n: 2)
+        monkeypatch.setattr(hashing, "_spare_cores", lambda: 1)
+    for seed, expected in STORED_TEAMS.items():
+        assignment = sample_assignment(fractional, seed, strict_forbidden_pairs=False)
+        assert assignment.sha256 == expected, seed

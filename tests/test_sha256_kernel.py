@@ -26,8 +26,14 @@ def reference(prefix: bytes, messages: list[str]) -> bytes:
 EDGES = ["", "a", "b" * 55, "c" * 56, "d" * 63, "e" * 64, "f" * 119, "g" * 120, "h" * 300, "企业" * 30, "\x00\x7f"]
 
 
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    """Chunks of 7 messages, so that two threads really share the work in these small tests."""
+    monkeypatch.setattr(K, "CHUNK", 7)
+
+
 @pytest.mark.parametrize("prefix_len", [0, 1, 55, 56, 63, 64, 65, 119, 128, 200])
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [1, 2, 3])
 def test_kernel_equals_hashlib_at_every_block_boundary(prefix_len, threads):
     prefix = bytes((7 * i + prefix_len) % 256 for i in range(prefix_len))
     messages = EDGES + [f"{k:05d}" for k in range(40)]
@@ -43,6 +49,25 @@ def test_kernel_equals_hashlib_on_random_unicode(prefix, messages):
 
 def test_kernel_of_nothing_is_empty():
     assert K.digests(b"x" * 64, [], 2) == b""
+
+
+@pytest.mark.parametrize("bad_at", [0, 8, 29])
+def test_a_message_that_cannot_be_encoded_fails_on_two_threads_too(bad_at):
+    """A lone surrogate in any chunk raises hashlib's error; no helper thread is left waiting."""
+    import threading
+
+    messages = [f"m{k}" for k in range(30)]
+    messages[bad_at] = "\ud800"
+    before = threading.active_count()
+    with pytest.raises(UnicodeEncodeError):
+        K.digests(b"p", messages, 2)
+    with pytest.raises(UnicodeEncodeError):
+        reference(b"p", messages)
+    assert K.digests(b"p", messages[:bad_at], 2) == reference(b"p", messages[:bad_at])
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.daemon:
+            thread.join(timeout=5)
+    assert threading.active_count() <= before
 
 
 @pytest.fixture
