@@ -23,9 +23,13 @@ Both cores: hashing is nearly all the time; `digest_block` (used by `select` and
 on every core from inspect_kit.hashing.PARALLEL_MIN ids on, with forked workers over contiguous
 slices of the ids. A digest does not depend on who computed it, so the result is byte-identical to
 the one-core path and to the package (tests compare all three); see inspect_kit/hashing.py for when
-workers are forked and how a failed one is replaced. From KERNEL_MIN ids on (a provincial stratum)
-the ids are hashed by a compiled kernel instead (inspect_kit/sha256_kernel.py: no Python call per
-id, numba threads instead of forked processes); tests compare it with hashlib and the package too.
+workers are forked and how a failed one is replaced. From KERNEL_MIN ids on (a provincial stratum),
+or from PARALLEL_MIN once a process has loaded it, `select` uses the compiled kernel instead
+(inspect_kit.sha256_kernel: OpenSSL's SHA-256 compression called from numba, no Python call per id,
+a helper thread instead of forked processes): it returns the prefix keys with the digests, and
+writes the winners' tickets itself (`tickets_of`). The winners cannot be picked on the digest: a
+ticket reverses the digest's decimal digits, so ticket order is not digest order. Tests compare
+the kernel's digests, keys, tickets and samples with hashlib, the Python formatting and the package.
 """
 
 from __future__ import annotations
