@@ -20,7 +20,7 @@ digests, and `counter_digests` hashes decimal counters (a HashStream's blocks) w
 
 numba compiles the kernel on first use (seconds) and caches it beside this file; `available()` says
 whether numba is installed. Callers use it only where it pays (see inspect_kit.draw.core.sampler):
-importing numba and loading the cached kernel cost about 0.3 s."""
+importing numba and loading the cached kernel cost about 0.5 s (benchmarks/bench_tickets.py prints it)."""
 
 from __future__ import annotations
 
