@@ -160,13 +160,54 @@ def test_stream_blocks_by_the_compiled_sha256_give_the_same_teams(monkeypatch):
 
     stream = HashStream("种子:x", "team")
     monkeypatch.setattr(rounding_kernel, "STREAM_KERNEL_MIN", 1)
-    assert rounding_kernel._stream_blocks(stream, 95, 40) == sha256_block(stream._prefix, range(95, 135), 1)
+    # Counters crossing every change of width (the kernel writes their decimal digits itself).
+    for first, n in ((0, 1), (95, 40), (0, 1_005), (99_990, 20), (10**12 - 3, 6), (10**18 - 3, 3)):
+        got = rounding_kernel._stream_blocks(stream, first, n).tobytes()
+        assert got == sha256_block(stream._prefix, range(first, first + n), 1)
+    with pytest.raises(ValueError, match="outside"):
+        sha256_kernel.counter_digests(b"p", 10**18 - 1, 2)
     calls = []
-    real = sha256_kernel.digests
-    monkeypatch.setattr(sha256_kernel, "digests", lambda *a: calls.append(len(a[1])) or real(*a))
+    real = sha256_kernel.counter_digests
+    monkeypatch.setattr(sha256_kernel, "counter_digests", lambda *a: calls.append(a[2]) or real(*a))
     rng = random.Random(5)
     for seed in ("20260105-dice-314159", "种子"):
         instance = random_instance(rng, 10_000, most_officers=30, most_slots=200)
         walk, kernel = both(instance, 10_000, seed)
         assert kernel == walk
     assert calls  # the compiled hasher really made the blocks
+
+
+# Teams drawn by the implementation before issue 17's speed-ups (main at 53bc565: the stream's blocks
+# hashed from a list of decimal strings, the repair filtering with np.isin) from a stored fractional
+# solution: 800 tasks (a tenth joint) x 200 officers, 602 forbidden pairs (benchmarks/bench_assign.py's
+# generator, seed 11). A stored assignment must re-derive to these bytes on every path.
+STORED_TEAMS = {
+    "20260105-dice-314159": "3a8958b1b3320ebeb91d53757e5aa84a7f51c81d9500fd8f6038c2dbfb6a9727",  # 222 swaps, 3 unresolved
+    "种子 07": "52f224e4d0f34470288300d643110ed8f7cd89e9369faa5c7a7d169aeca9337d",  # 224 swaps
+}
+
+
+@pytest.mark.parametrize("path", ["python walk", "kernel", "kernel, compiled stream, chunks on threads"])
+def test_stored_assignments_give_the_teams_of_the_previous_implementation(monkeypatch, path):
+    import gzip
+    from pathlib import Path
+
+    from inspect_kit import hashing, sha256_kernel
+    from inspect_kit.assign import Fractional
+
+    data = gzip.decompress((Path(__file__).parent / "data" / "teams-800x200.fractional.gz").read_bytes())
+    fractional = Fractional.from_canonical(data)
+    if path == "python walk":
+        monkeypatch.setattr(rounding, "KERNEL_MIN_EDGES", 10**9)
+    else:
+        if not rounding_kernel.available():
+            pytest.skip("numba is not installed")
+        monkeypatch.setattr(rounding, "KERNEL_MIN_EDGES", 0)
+    if path.endswith("threads"):
+        monkeypatch.setattr(rounding_kernel, "STREAM_KERNEL_MIN", 1)
+        monkeypatch.setattr(sha256_kernel, "CHUNK", 1_000)
+        monkeypatch.setattr(rounding_kernel, "parallel_workers", lambda n: 2)
+        monkeypatch.setattr(hashing, "_spare_cores", lambda: 1)
+    for seed, expected in STORED_TEAMS.items():
+        assignment = sample_assignment(fractional, seed, strict_forbidden_pairs=False)
+        assert assignment.sha256 == expected, seed

@@ -26,8 +26,14 @@ def reference(prefix: bytes, messages: list[str]) -> bytes:
 EDGES = ["", "a", "b" * 55, "c" * 56, "d" * 63, "e" * 64, "f" * 119, "g" * 120, "h" * 300, "企业" * 30, "\x00\x7f"]
 
 
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    """Chunks of 7 messages, so that two threads really share the work in these small tests."""
+    monkeypatch.setattr(K, "CHUNK", 7)
+
+
 @pytest.mark.parametrize("prefix_len", [0, 1, 55, 56, 63, 64, 65, 119, 128, 200])
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [1, 2, 3])
 def test_kernel_equals_hashlib_at_every_block_boundary(prefix_len, threads):
     prefix = bytes((7 * i + prefix_len) % 256 for i in range(prefix_len))
     messages = EDGES + [f"{k:05d}" for k in range(40)]
@@ -45,19 +51,38 @@ def test_kernel_of_nothing_is_empty():
     assert K.digests(b"x" * 64, [], 2) == b""
 
 
+@pytest.mark.parametrize("bad_at", [0, 8, 29])
+def test_a_message_that_cannot_be_encoded_fails_on_two_threads_too(bad_at):
+    """A lone surrogate in any chunk raises hashlib's error; no helper thread is left waiting."""
+    import threading
+
+    messages = [f"m{k}" for k in range(30)]
+    messages[bad_at] = "\ud800"
+    before = threading.active_count()
+    with pytest.raises(UnicodeEncodeError):
+        K.digests(b"p", messages, 2)
+    with pytest.raises(UnicodeEncodeError):
+        reference(b"p", messages)
+    assert K.digests(b"p", messages[:bad_at], 2) == reference(b"p", messages[:bad_at])
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.daemon:
+            thread.join(timeout=5)
+    assert threading.active_count() <= before
+
+
 @pytest.fixture
 def kernel_path(monkeypatch):
     """select() and tickets() take the kernel from 2 ids on; the calls that reached it are recorded."""
     monkeypatch.setattr(S, "KERNEL_MIN", 2)
     monkeypatch.setattr(S, "PARALLEL_MIN", 2)
     calls: list[int] = []
-    real = K.digests
+    real = K.digests_and_keys  # K.digests goes through it too
 
     def spy(prefix, messages, threads=1):
         calls.append(len(messages))
         return real(prefix, messages, threads)
 
-    monkeypatch.setattr(K, "digests", spy)
+    monkeypatch.setattr(K, "digests_and_keys", spy)
     return calls
 
 
@@ -109,3 +134,89 @@ def test_threads_of_a_server_may_hash_at_once():
     for w in workers:
         w.join()
     assert got == {i: reference(prefixes[i], messages) for i in (0, 1)}
+
+
+# Digests whose tickets sit at every decimal width: 0, around 10**k (k = 9: one limb division;
+# 63/64: where the "064d" padding stops), the largest 256-bit value, and random ones.
+EDGE_VALUES = [0, 1, 9, 10, 10**9 - 1, 10**9, 10**18, 10**63 - 1, 10**63, 10**64 - 1, 10**64, 10**64 + 1]
+EDGE_VALUES += [10**77, 2**256 - 1, 2**255, 2**32, 2**64 - 1]
+
+
+def test_compiled_tickets_equal_the_python_ones_at_every_width():
+    digests = [v.to_bytes(32, "big") for v in EDGE_VALUES]
+    digests += [hashlib.sha256(str(k).encode()).digest() for k in range(3000)]
+    block = b"".join(digests)
+    order = list(range(len(digests)))[::-1]  # any order, repeats allowed
+    order += [0, 0, 5]
+    expected = [S._ticket_from_digest(digests[i]) for i in order]
+    assert K.tickets_of(block, order) == expected
+    assert K.tickets_of(K.digests_and_keys(b"x", ["a"])[0], []) == []
+    widths = {len(S._ticket_from_digest(d)) - 2 for d in digests[: len(EDGE_VALUES)]}
+    assert {64, 65, 78} <= widths  # padded tickets, the first unpadded width, the longest
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    prefix=st.binary(max_size=140),
+    messages=st.lists(st.text(alphabet=ANY_TEXT | st.sampled_from("\x00企\U0001f600\U00020000"), max_size=70)),
+)
+def test_kernel_keys_are_the_ticket_prefixes_and_nul_in_messages_is_hashed(prefix, messages):
+    """The keys computed while hashing equal sampler._prefix_keys of the digests; a message holding
+    a NUL byte (where the separator-free join is used) hashes like any other."""
+    block, keys = K.digests_and_keys(prefix, messages, 2)
+    assert block.tobytes() == reference(prefix, messages)
+    assert keys.tolist() == S._prefix_keys(S._digest_words(block.tobytes())).tolist()
+
+
+def test_openssl_and_numba_compressions_agree():
+    """The kernel compresses with OpenSSL's SHA256_Transform where it was found and checked, with
+    its own SHA-256 otherwise: both give hashlib's bytes, one thread or two."""
+    K._compiled()
+    prefix = bytes(range(70))
+    messages = EDGES + ["\U0001f600" * k for k in range(20)] + [f"9136{k:014d}" for k in range(300)]
+    saved = K._openssl
+    try:
+        for address in {saved, 0}:
+            K._openssl = address
+            for threads in (1, 2):
+                assert K.digests(prefix, messages, threads) == reference(prefix, messages)
+    finally:
+        K._openssl = saved
+
+
+ASTRAL = "𠀀𠀁𡃁𤭢𩸽😀🀄"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.text(alphabet=ANY_TEXT, min_size=1, max_size=30),
+    ids=st.lists(
+        st.text(alphabet=st.sampled_from(CHINESE + ASTRAL + "\x00A1"), min_size=1, max_size=20),
+        min_size=2,
+        max_size=80,
+        unique=True,
+    ),
+    data=st.data(),
+)
+def test_kernel_select_on_one_and_two_threads_equals_the_package(kernel_path, monkeypatch, seed, ids, data):
+    n = data.draw(st.integers(0, len(ids)))
+    expected = [
+        (t.id, t.ticket_number)
+        for t in sampler(ids, seed=seed, with_replacement=False, take=n, output="ticket", digits=100)
+    ]
+    for threads in (1, 2):
+        monkeypatch.setattr(S, "parallel_workers", lambda count, threads=threads: threads)
+        kernel_path.clear()
+        assert [(s.id, s.ticket) for s in S.select(seed, ids, n)] == expected
+        assert kernel_path == [len(ids)]
+
+
+def test_kernel_select_takes_str_subclasses_as_str_and_refuses_other_items(kernel_path):
+    import numpy as np
+
+    ids = [f"E{k:03d}" for k in range(40)]
+    drawn = S.select("s", list(np.array(ids)), 5)  # numpy.str_ items
+    assert [type(s.id) for s in drawn] == [str] * 5
+    assert drawn == S.select("s", ids, 5)
+    with pytest.raises(TypeError, match="identifiers must be canonical str, got bytes: b'E007'"):
+        S.select("s", ids[:7] + [b"E007"] + ids[8:], 5)

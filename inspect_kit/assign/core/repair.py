@@ -102,12 +102,15 @@ class _Proposals:
     def __init__(self, teams: _Teams, task: str):
         g = teams.graph
         self.teams = teams
-        own = set(g.task_slots[task])
+        own = g.task_slots[task]
         self.blocks = []  # (slot, offender, other slots, running sum of their sizes)
         for a in teams.offenders(task):
-            slot = next(s for s in g.task_slots[task] if a in teams.members[s])
+            slot = next(s for s in own if a in teams.members[s])
             others = teams.slots_of(a)
-            others = others[~np.isin(others, list(own))]
+            keep = others != own[0]  # the task's own slots (one per department, so a few) are not "others"
+            for s in own[1:]:
+                keep &= others != s
+            others = others[keep]
             if len(others):
                 self.blocks.append((slot, a, others, np.cumsum(g.slot_sizes[others])))
         self.total = sum(int(cum[-1]) for _, _, _, cum in self.blocks)

@@ -61,8 +61,7 @@ def round_compiled(
         return None
     n_blocks = max(n_open - 1, 0) + n_open
     first = stream.counter
-    data = _stream_blocks(stream, first, n_blocks)
-    words = np.frombuffer(data, dtype=">u8").reshape(n_blocks, 4).astype(np.uint64)
+    words = _stream_blocks(stream, first, n_blocks).view(">u8").reshape(n_blocks, 4).astype(np.uint64)
     used = _kernel()(
         np.int64(n_officers),
         np.int64(n_slots),
@@ -84,15 +83,16 @@ def round_compiled(
 STREAM_KERNEL_MIN = 50_000
 
 
-def _stream_blocks(stream: HashStream, first: int, n: int) -> bytes:
-    """The stream's blocks first .. first + n - 1 (SHA-256 of "{seed}:{domain}:{counter}"), joined:
-    the same bytes by either hasher."""
+def _stream_blocks(stream: HashStream, first: int, n: int) -> npt.NDArray[np.uint8]:
+    """The stream's blocks first .. first + n - 1 (SHA-256 of "{seed}:{domain}:{counter}") as an
+    (n, 32) array: the same bytes by either hasher."""
     if n >= STREAM_KERNEL_MIN:
         from inspect_kit import sha256_kernel
 
         prefix = f"{stream.seed}:{stream.domain}:".encode()
-        return sha256_kernel.digests(prefix, list(map(str, range(first, first + n))), parallel_workers(n))
-    return sha256_block(stream._prefix, range(first, first + n))
+        return sha256_kernel.counter_digests(prefix, first, n, parallel_workers(n))
+    block = sha256_block(stream._prefix, range(first, first + n))
+    return np.frombuffer(block, dtype=np.uint8).reshape(n, 32)
 
 
 # numba's dispatchers, set by _kernel(); typed Any: numba ships no types for them.

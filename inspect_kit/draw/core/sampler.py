@@ -23,9 +23,13 @@ Both cores: hashing is nearly all the time; `digest_block` (used by `select` and
 on every core from inspect_kit.hashing.PARALLEL_MIN ids on, with forked workers over contiguous
 slices of the ids. A digest does not depend on who computed it, so the result is byte-identical to
 the one-core path and to the package (tests compare all three); see inspect_kit/hashing.py for when
-workers are forked and how a failed one is replaced. From KERNEL_MIN ids on (a provincial stratum)
-the ids are hashed by a compiled kernel instead (inspect_kit/sha256_kernel.py: no Python call per
-id, numba threads instead of forked processes); tests compare it with hashlib and the package too.
+workers are forked and how a failed one is replaced. From KERNEL_MIN ids on (a provincial stratum),
+or from PARALLEL_MIN once a process has loaded it, `select` uses the compiled kernel instead
+(inspect_kit.sha256_kernel: OpenSSL's SHA-256 compression called from numba, no Python call per id,
+a helper thread instead of forked processes): it returns the prefix keys with the digests, and
+writes the winners' tickets itself (`tickets_of`). The winners cannot be picked on the digest: a
+ticket reverses the digest's decimal digits, so ticket order is not digest order. Tests compare
+the kernel's digests, keys, tickets and samples with hashlib, the Python formatting and the package.
 """
 
 from __future__ import annotations
@@ -94,18 +98,18 @@ def _checked_ids(ids: Iterable[str]) -> list[str]:
     return id_list
 
 
-def _refuse_duplicates(id_list: list[str], prefix: np.ndarray) -> None:
+def _refuse_duplicates(id_list: list[str], prefix: np.ndarray, order: np.ndarray | None = None) -> None:
     """Equal ids have equal digests, hence equal prefix keys: only those need comparing.
 
-    Sorting a uint64 array is several times cheaper than building a set of a million strings.
+    `order` (optional) is an argsort of `prefix`. Sorting a uint64 array is several times cheaper
+    than building a set of a million strings.
     """
-    ordered = np.sort(prefix)
-    shared = ordered[1:][ordered[1:] == ordered[:-1]]
-    if shared.size == 0:
+    order = np.argsort(prefix) if order is None else order
+    ordered = prefix[order]
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if same.size == 0:
         return
-    shared = np.unique(shared)
-    slot = np.minimum(np.searchsorted(shared, prefix), shared.size - 1)
-    suspects = [id_list[i] for i in np.flatnonzero(shared[slot] == prefix)]
+    suspects = [id_list[i] for i in np.union1d(order[same], order[same + 1]).tolist()]
     dupes = sorted(i for i, count in Counter(suspects).items() if count > 1)
     if dupes:
         more = " …" if len(dupes) > 5 else ""
@@ -133,8 +137,8 @@ def digest_block(seed: str, id_list: Sequence[str], workers: int | None = None) 
     return sha256_block(_seed_state(seed), id_list, workers)
 
 
-# Importing numba and loading the cached kernel cost about 0.3-1 s, what hashlib needs for about a
-# million ids; the kernel then hashes about twice as fast on one core (no Python call per id).
+# Importing numba and loading the cached kernel cost about 0.5 s; a select of a million ids then
+# takes about 0.4 s against about 0.8 s with hashlib: from here on the kernel pays in a fresh process.
 KERNEL_MIN = 1_000_000
 
 
@@ -235,24 +239,56 @@ def select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
 
 
 def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
-    id_list = _checked_ids(ids)
+    # A list goes to the kernel as it is: joining it there refuses anything but str (and str
+    # subclasses, made plain str below); _checked_ids would cost one more pass over a million ids.
+    id_list = ids if type(ids) is list else _checked_ids(ids)
     if type(n) is not int or not 0 <= n <= len(id_list):
         raise ValueError(f"sample size must be an int in 0..{len(id_list)}, got {n!r}")
-    block = digest_block(seed, id_list)
-    prefix = _prefix_keys(_digest_words(block))
-    _refuse_duplicates(id_list, prefix)
+    compiled = _kernel_pays(len(id_list))
+    block: bytes | np.ndarray
+    if compiled:
+        block, prefix = _kernel_digests_and_keys(seed, id_list)
+    else:
+        id_list = _checked_ids(id_list)
+        block = digest_block(seed, id_list)
+        prefix = _prefix_keys(_digest_words(block))
+    order = np.argsort(prefix)
+    _refuse_duplicates(id_list, prefix, order)
     if n == 0:
         return []
     # Whoever is among the n smallest tickets has a prefix <= the n-th smallest prefix: a larger
-    # prefix would mean n strictly smaller tickets exist. Equal prefixes beyond n are rare ties.
-    threshold = np.partition(prefix, n - 1)[n - 1]
-    candidates = np.flatnonzero(prefix <= threshold)
-    candidates = candidates[np.argsort(prefix[candidates], kind="stable")]
-    order = candidates.tolist()
-    chosen_tickets = [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in order]
-    chosen_ids = [id_list[i] for i in order]
-    _settle_equal_prefixes(prefix[candidates], chosen_tickets, chosen_ids)
+    # prefix would mean n strictly smaller tickets exist. Equal prefixes beyond n are rare ties,
+    # and so is the order among equal prefixes: _settle_equal_prefixes puts those runs in order.
+    ordered = prefix[order]
+    candidates = order[: int(np.searchsorted(ordered, ordered[n - 1], side="right"))].tolist()
+    chosen_tickets = _tickets_of(block, candidates, compiled)
+    chosen_ids = [id_list[i] for i in candidates]
+    if set(map(type, chosen_ids)) != {str}:
+        chosen_ids = [str(i) for i in chosen_ids]  # numpy.str_ and other subclasses as plain str
+    _settle_equal_prefixes(ordered[: len(candidates)], chosen_tickets, chosen_ids)
     return list(map(Selected, chosen_ids[:n], chosen_tickets[:n], range(1, n + 1)))
+
+
+def _kernel_digests_and_keys(seed: str, id_list: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    from inspect_kit import sha256_kernel
+
+    seed_hash = _seed_hash(seed).encode("ascii")
+    try:
+        return sha256_kernel.digests_and_keys(seed_hash, id_list, parallel_workers(len(id_list)))
+    except TypeError:
+        _checked_ids(id_list)  # names the offending element
+        raise
+
+
+def _tickets_of(block: bytes | np.ndarray, indexes: list[int], compiled: bool = False) -> list[str]:
+    """The full tickets of the digests at these positions of the block (by the compiled kernel's
+    decimal conversion if `compiled`: the same strings, tests compare them)."""
+    if compiled:
+        from inspect_kit import sha256_kernel
+
+        return sha256_kernel.tickets_of(block, indexes)
+    assert isinstance(block, bytes)
+    return [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in indexes]
 
 
 def _settle_equal_prefixes(prefix: np.ndarray, tickets_: list[str], ids: list[str]) -> None:
