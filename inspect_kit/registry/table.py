@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Generator, Iterable, Iterator, Sequence, TypeVar
 
 from inspect_kit.errors import InspectError
 from inspect_kit.text import REFUSED_TEXT, clean_cell, header_key, refused_reason
@@ -16,7 +16,7 @@ from inspect_kit.text import REFUSED_TEXT, clean_cell, header_key, refused_reaso
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in exported sheets
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 MAX_COLUMNS = 512  # a registry has about 15 columns, the findings template 19
-_BLOCK = 512  # rows checked together
+BLOCK_ROWS = 500  # rows read and checked together
 
 
 @dataclass
@@ -35,6 +35,16 @@ class Table:
     position: Callable[[], int]  # bytes or rows consumed so far
     close: Callable[[], None] = lambda: None  # release the file of a table not read to the end
     sheet: str | None = None  # the .xlsx sheet
+    # The same stream in blocks of rows, where the reader reads that way (CSV); read either this
+    # or `rows`, not both. See `row_blocks`.
+    blocks: Iterator[list[tuple[int, list[Any]]]] | None = None
+
+    def row_blocks(self) -> Iterator[list[tuple[int, list[Any]]]]:
+        """The rows in blocks (of BLOCK_ROWS at most, of any size but empty)."""
+        if self.blocks is not None:
+            return self.blocks
+        rows = self.rows
+        return iter(lambda: list(islice(rows, BLOCK_ROWS)), [])
 
 
 def find_header(rows: Sequence[list[Any]], known: Callable[[list[Any]], int]) -> int:
@@ -118,18 +128,31 @@ def _is_filled(cells: Sequence[Any]) -> bool:
     return any((c.strip() if isinstance(c, str) else c is not None) for c in cells)
 
 
+def checked_blocks(
+    where: str,
+    header_row: int,
+    headers: Sequence[Any],
+    blocks: Iterable[list[tuple[int, _Cells]]],
+    require_rows: bool,
+) -> Iterator[list[tuple[int, _Cells]]]:
+    """The blocks of data rows, each checked; at the end, refuse a table without any row."""
+    filled = not require_rows
+    for block in blocks:
+        _check_block(where, headers, block)
+        if not filled:
+            filled = any(_is_filled(cells) for _, cells in block)
+        yield block
+    if not filled:
+        raise InspectError(f"{where}: no data rows below the header (row {header_row}); nothing to import")
+
+
 def checked(
     where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, _Cells]], require_rows: bool
 ) -> Iterator[tuple[int, _Cells]]:
     """The data rows, checked block by block; at the end, refuse a table without any."""
-    filled = not require_rows
-    while block := list(islice(rows, _BLOCK)):
-        _check_block(where, headers, block)
-        if not filled:
-            filled = any(_is_filled(cells) for _, cells in block)
+    blocks = iter(lambda: list(islice(rows, BLOCK_ROWS)), [])
+    for block in checked_blocks(where, header_row, headers, blocks, require_rows):
         yield from block
-    if not filled:
-        raise InspectError(f"{where}: no data rows below the header (row {header_row}); nothing to import")
 
 
 def chain(first: list, rest: Iterator) -> Iterator:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from json.encoder import encode_basestring as _json_str
-from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
@@ -151,8 +150,9 @@ class Writer:
             return []
         return self.problems_for(self._dicts(nums, rows))
 
-    def write_rows(self, nums: list[int], rows: list[tuple]) -> None:
-        """Upsert a chunk of checked records (tuples in `names` order)."""
+    def write_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
+        """Upsert a chunk of checked records (tuples in `names` order; `cols`, if given, the same
+        as columns)."""
         self.write(self._dicts(nums, rows))
 
 
@@ -160,22 +160,39 @@ class EntityWriter(Writer):
     table = Entity.__table__
     history_name = "entities"
 
-    def write_rows(self, nums: list[int], rows: list[tuple]) -> None:
+    def __init__(self, conn: Connection, layout: Layout, opts: ImportOptions, batch_id: int | None):
+        super().__init__(conn, layout, opts, batch_id)
+        # On SQLite, once this transaction has written (the import batch row), it holds the write
+        # lock: if the table is empty now, every key of the file is new, and no chunk needs to
+        # ask. Elsewhere (PostgreSQL, a dry run) each chunk asks.
+        self.all_new = (
+            conn.dialect.name == "sqlite"
+            and batch_id is not None
+            and conn.execute(select(self.table.c.id).limit(1)).first() is None
+        )
+
+    def write_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
         """All-new rows (the usual case) go in column by column, with their history written as JSON
-        text directly; a chunk with any existing key goes through write()."""
+        text directly; a chunk with any existing key goes through write(). `cols`, if given, are
+        the same rows as columns."""
         t = self.table
         names = self.names
-        keys = list(map(itemgetter(names.index("identifier")), rows))
-        if not (self.opts.columnwise and self.json_text) or any_exists(self.conn, t.c.identifier, keys):
+        if cols is None:
+            cols = list(zip(*rows))
+        keys = cols[names.index("identifier")]
+        if not (self.opts.columnwise and self.json_text) or (
+            not self.all_new and any_exists(self.conn, t.c.identifier, keys)
+        ):
             self.write(self._dicts(nums, rows))
             return
         n = len(rows)
-        cols = list(zip(*rows))
-        values: dict[str, Any] = {"id_scheme": Same(self.opts.id_scheme), "status": Same("active")}
+        values: dict[str, Any] = {"id_scheme": Same(self.opts.id_scheme), "updated_at": Same(self.opts.now)}
+        if "status" not in names:
+            values["status"] = Same("active")
         values.update(zip(names, cols))
-        values["updated_at"] = Same(self.opts.now)
-        bulk_insert_columns(self.conn, t, values, n)
+        bulk_insert_columns(self.conn, t, values, n, rows=rows)
         self.added += n
+        changes = insert_changes_json(names, cols, rows)
         bulk_insert_columns(
             self.conn,
             RegistryChange.__table__,
@@ -183,12 +200,13 @@ class EntityWriter(Writer):
                 "batch_id": Same(self.batch_id),
                 "at": Same(self.opts.now),
                 "table_name": Same(self.history_name),
-                "key": keys,
                 "action": Same("insert"),
-                "changes": insert_changes_json(names, cols, rows),
+                "key": keys,
+                "changes": changes,
             },
             n,
             json_text=("changes",),
+            rows=list(zip(keys, changes)),
         )
 
     def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
