@@ -128,3 +128,37 @@ def test_a_broken_row_in_a_later_block_is_named_as_before(tmp_path, at):
     with pytest.raises(InspectError) as e:
         _table_rows(path)
     assert f"row {at + 1}, column '监管部门'" in str(e.value)
+
+
+def test_uscc_column_check_is_the_check_of_every_code():
+    """uscc.all_valid(codes) == all(uscc.problem(c) is None for c in codes), on columns of valid
+    codes with one code spoiled in every way: check character, shape, length, case, a newline
+    that would make two codes of one cell."""
+    import random
+
+    from inspect_kit.registry import uscc
+
+    rng = random.Random(11)
+
+    def code() -> str:
+        a = "".join(rng.choice(uscc.ALPHABET) for _ in range(2))
+        return uscc.with_check(a + f"{rng.randrange(10**6):06d}" + "".join(rng.choice(uscc.ALPHABET) for _ in range(9)))
+
+    spoil = [
+        lambda c: c[:-1] + uscc.ALPHABET[(uscc.ALPHABET.index(c[-1]) + rng.randrange(1, 31)) % 31],
+        lambda c: c[:5] + "A" + c[6:],  # a letter among the division digits
+        lambda c: c[:-1],
+        lambda c: c + "0",
+        lambda c: c.lower() if c.lower() != c else "I" + c[1:],
+        lambda c: c + "\n" + code(),
+        lambda c: c[:3] + "O" + c[4:],
+        lambda c: "",
+        lambda c: c[:9] + "\n" + c[10:],
+    ]
+    for trial in range(300):
+        codes = [code() for _ in range(rng.randrange(1, 60))]
+        if trial % 3:
+            i = rng.randrange(len(codes))
+            codes[i] = rng.choice(spoil)(codes[i])
+        assert uscc.all_valid(codes) == all(uscc.problem(c) is None for c in codes), codes
+    assert uscc.all_valid([])
