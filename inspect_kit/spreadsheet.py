@@ -28,6 +28,7 @@ import csv
 import datetime as dt
 import re
 from decimal import Decimal
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence
@@ -81,7 +82,7 @@ def restore_row(row: list[Any]) -> list[Any]:
 def restore_rows(block: Sequence[tuple[int, list[Any]]]) -> None:
     """`restore_row` on the cells of every (row number, cells) pair of a block of CSV rows (all
     str), in place; one C-level scan of the whole block when no cell has an apostrophe."""
-    if "'" in "\x00".join(map("\x00".join, map(itemgetter(1), block))):
+    if "'" in "".join(chain.from_iterable(map(itemgetter(1), block))):
         for _, row in block:
             restore_row(row)
 

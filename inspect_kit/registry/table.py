@@ -5,8 +5,10 @@ refused character, and at least one data row."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterable, Iterator, Sequence, TypeVar
 
@@ -89,22 +91,23 @@ def _refuse_cell(where: str, rownum: int, headers: Sequence[Any], j: int, reason
 def _check_block(where: str, headers: Sequence[Any], block: Sequence[tuple[int, Sequence[Any]]]) -> None:
     """Refuse the first cell of a block that is too long, too far right, or holds a refused
     character. Clean blocks (nearly all) cost a join and one regex search."""
-    widest = max(len(cells) for _, cells in block)
+    rows = list(map(itemgetter(1), block))
+    widest = max(map(len, rows))
     if widest > MAX_COLUMNS:
         rownum = next(r for r, cells in block if len(cells) == widest)
         raise InspectError(
             f"{where}, row {rownum}: {widest} cells; at most {MAX_COLUMNS} columns are read "
             "(a sheet this wide is not a registry)"
         )
-    try:
-        texts = ["".join(cells) for _, cells in block]  # CSV rows: all str
+    cells_of_all = list(itertools.chain.from_iterable(rows))
+    try:  # CSV rows: all str ("\n" is no refused character: the join adds none)
+        text = "\n".join(cells_of_all)
     except TypeError:  # .xlsx rows: numbers, dates and None among the text
-        texts = ["".join([c for c in cells if type(c) is str]) for _, cells in block]
-    if max(map(len, texts)) <= MAX_CELL_CHARS and REFUSED_TEXT.search("\n".join(texts)) is None:
+        cells_of_all = [c for c in cells_of_all if type(c) is str]
+        text = "\n".join(cells_of_all)
+    if max(map(len, cells_of_all), default=0) <= MAX_CELL_CHARS and REFUSED_TEXT.search(text) is None:
         return
-    for (rownum, cells), text in zip(block, texts):
-        if len(text) <= MAX_CELL_CHARS and REFUSED_TEXT.search(text) is None:
-            continue
+    for rownum, cells in block:
         for j, c in enumerate(cells):
             if type(c) is not str:
                 continue
