@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from itertools import repeat
 from json.encoder import encode_basestring as _json_str
 from typing import Any, Iterable, Sequence
 
@@ -61,15 +62,14 @@ def insert_changes_json(
     names: Sequence[str], columns: Sequence[Sequence[Any]], rows: Iterable[tuple] | None = None
 ) -> list[str]:
     """For each row, the JSON text of {name: [None, jsonable(value)] for non-None values}: what
-    the history column's serializer (json_dumps) writes for that dict, built with one format per
-    row. `rows`, if given, are the rows of `columns` as tuples."""
+    the history column's serializer (json_dumps) writes for that dict, built as one join per row
+    of fixed pieces and the values. (`rows`, the rows of `columns` as tuples, is not needed.)"""
     anchor = next((j for j, col in enumerate(columns) if None not in col), None)
     if anchor is None:  # every column has an empty cell somewhere: no fixed place for the commas
         return [json_dumps({k: [None, jsonable(v)] for k, v in zip(names, r) if v is not None}) for r in zip(*columns)]
-    parts: list[str] = []
-    items: list[Sequence[Any]] = []
+    pieces: list[str | Sequence[str]] = ["{"]  # fixed text, or a column of texts
     for j, (name, col) in enumerate(zip(names, columns)):
-        key = (_json_str(name) + ":[null,").replace("%", "%%")
+        key = _json_str(name) + ":[null,"
         if j >= anchor and None not in col:  # in every row; a comma before it unless first
             lead = "," if j > anchor else ""
             try:
@@ -77,19 +77,20 @@ def insert_changes_json(
             except TypeError:  # not all str
                 joined = None
             if joined is not None and joined.count("\x00") == len(col) - 1 and not _JSON_ESCAPED.search(joined):
-                parts.append(lead + key + '"%s"]')  # nothing to escape: the text itself
-                items.append(col)
+                pieces += [lead + key + '"', col, '"]']  # nothing to escape: the text itself
             else:
-                parts.append(lead + key + "%s]")
-                items.append(list(map(_json_value, col)))
+                pieces += [lead + key, list(map(_json_value, col)), "]"]
         else:  # empty in some rows: the whole member with its comma, or nothing
-            fmt = key + "%s]," if j < anchor else "," + key + "%s]"
-            parts.append("%s")
-            items.append(["" if v is None else fmt % _json_value(v) for v in col])
-    template = "{" + "".join(parts) + "}"
-    if rows is None or any(it is not col for it, col in zip(items, columns)):
-        rows = zip(*items)
-    return list(map(template.__mod__, rows))
+            fmt = key.replace("%", "%%") + "%s]," if j < anchor else "," + key.replace("%", "%%") + "%s]"
+            pieces.append(["" if v is None else fmt % _json_value(v) for v in col])
+    pieces.append("}")
+    merged: list[str | Sequence[str]] = []
+    for p in pieces:  # neighbouring fixed texts as one
+        if type(p) is str and merged and type(merged[-1]) is str:
+            merged[-1] = merged[-1] + p
+        else:
+            merged.append(p)
+    return list(map("".join, zip(*(repeat(p) if type(p) is str else p for p in merged))))
 
 
 class Writer:
@@ -192,7 +193,7 @@ class EntityWriter(Writer):
         values.update(zip(names, cols))
         bulk_insert_columns(self.conn, t, values, n, rows=rows)
         self.added += n
-        changes = insert_changes_json(names, cols, rows)
+        changes = insert_changes_json(names, cols)
         bulk_insert_columns(
             self.conn,
             RegistryChange.__table__,
