@@ -162,3 +162,29 @@ def test_uscc_column_check_is_the_check_of_every_code():
             codes[i] = rng.choice(spoil)(codes[i])
         assert uscc.all_valid(codes) == all(uscc.problem(c) is None for c in codes), codes
     assert uscc.all_valid([])
+
+
+def test_closing_the_rows_early_closes_the_file(tmp_path):
+    """A reader that stops early (rows.close()) releases the file at once, not when collected."""
+    import gc
+    import os
+
+    from inspect_kit.registry.table import BLOCK_ROWS
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc to see open files")
+    path = write_csv(tmp_path / "e.csv", [MESSY_HEADER] + [[f"c{i}"] + [""] * 13 for i in range(2 * BLOCK_ROWS)])
+
+    def open_on_path() -> int:
+        return sum(os.path.realpath(f"/proc/self/fd/{fd}") == str(path.resolve()) for fd in os.listdir("/proc/self/fd"))
+
+    gc.disable()  # the file must be closed by close(), not by the collector
+    try:
+        t = read_table(path, lambda r: 2)
+        rows = t.rows
+        first = [next(rows) for _ in range(BLOCK_ROWS + 3)]
+        assert first[-1][1][0] == f"c{BLOCK_ROWS + 2}" and open_on_path() == 1
+        rows.close()
+        assert open_on_path() == 0
+    finally:
+        gc.enable()

@@ -229,8 +229,11 @@ def read_csv(
     checked_stream = block_stream()
 
     def stream() -> Generator[tuple[int, list[Any]], None, None]:
-        for block in checked_stream:
-            yield from block
+        try:
+            for block in checked_stream:
+                yield from block
+        finally:  # closing the rows early closes the file, as before
+            checked_stream.close()
 
     if unique_headers:
         try:
