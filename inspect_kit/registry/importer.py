@@ -213,7 +213,7 @@ class _Run:
             rows = list(zip(*cols))
             self.keys.add_block(keys, nums, rows)
             self.summary.rows += len(nums)
-            if not self.chunk_rows and len(rows) <= CHUNK:  # the block is a chunk: as it is, columns too
+            if not self.chunk_rows and len(rows) == CHUNK:  # the block is a chunk: as it is, columns too
                 self.flush_rows(nums, rows, cols)
                 return
             self.chunk_nums += nums
@@ -254,7 +254,7 @@ class _Run:
             self.reject(extra, len({p.row for p in extra}))
         if self.n_problems == 0:
             self.writer.write_rows(nums, rows, cols)
-        if self.progress:
+        if self.progress and len(rows) == CHUNK:
             self.progress(self.table.position(), self.table.size_hint)
 
     def run(self) -> None:
