@@ -7,9 +7,9 @@ keys seen so far are kept (to find repeats), never the rows. The transparency lo
 (transparency.store.append_pending) is written in the same transaction.
 
 The stages (each its own module, Arlo's CSV pipeline is the model):
-  tabular.read_table    the file → header and rows; refuses hostile and careless files (limits,
-                        refused characters, duplicate headers, no data rows) from inside the
-                        transaction: no batch is recorded
+  tabular.read_table    the file → header and rows (CSV: in blocks, Table.row_blocks); refuses
+                        hostile and careless files (limits, refused characters, duplicate
+                        headers, no data rows) from inside the transaction: no batch is recorded
   rows.Layout           the header → which cell gives which field
   columns / rows        a block of rows → records: column by column when every row passes
                         (ImportOptions.columnwise), else row by row with the reasons

@@ -12,7 +12,9 @@ the value); columns the file does not have are left as they are. Rows are never 
 Column-wise inserts (ImportOptions.columnwise): a chunk of entities whose keys are all new goes in
 column by column, its history JSON written as text equal to what the column's serializer writes
 (`insert_changes_json`); a chunk with existing keys takes the row-by-row upsert. Both store the
-same values (tests/test_registry_import.py compares them).
+same values (tests/test_registry_import.py and test_registry_import_fast.py compare them). Whether
+a chunk has an existing key is one query per chunk, left out on SQLite when the table was empty
+once the import held the write lock (nothing else can add a key before it commits).
 """
 
 from __future__ import annotations
