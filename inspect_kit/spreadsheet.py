@@ -28,6 +28,8 @@ import csv
 import datetime as dt
 import re
 from decimal import Decimal
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -75,6 +77,14 @@ def restore_row(row: list[Any]) -> list[Any]:
         if isinstance(v, str) and v[:1] == "'":
             row[i] = restore_cell(v)
     return row
+
+
+def restore_rows(block: Sequence[tuple[int, list[Any]]]) -> None:
+    """`restore_row` on the cells of every (row number, cells) pair of a block of CSV rows (all
+    str), in place; one C-level scan of the whole block when no cell has an apostrophe."""
+    if "'" in "".join(chain.from_iterable(map(itemgetter(1), block))):
+        for _, row in block:
+            restore_row(row)
 
 
 def write_csv(stream: IO[str], headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> int:

@@ -365,30 +365,6 @@ MESSY_HEADER = [
 ]
 
 
-@pytest.fixture
-def twin(db_url, tmp_path, config):
-    """A second, separately configured database on the same backend."""
-    import uuid
-
-    from inspect_kit.config.sync import sync_config
-    from inspect_kit.storage.db import init_database, make_engine
-    from tests.conftest import NOW, _pg_create, _pg_drop
-
-    name = None
-    if db_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'twin.db'}"
-    else:
-        name = f"inspect_test_{uuid.uuid4().hex[:12]}"
-        url = _pg_create(name)
-    eng = make_engine(url)
-    init_database(eng)
-    sync_config(eng, config, NOW)
-    yield eng
-    eng.dispose()
-    if name:
-        _pg_drop(name)
-
-
 def _stored(engine) -> tuple:
     from sqlalchemy import Text, cast
 

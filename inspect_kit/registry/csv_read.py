@@ -13,16 +13,17 @@ from typing import Any, BinaryIO, Callable, Generator, Iterator
 
 from inspect_kit.errors import InspectError
 from inspect_kit.registry.table import (
+    BLOCK_ROWS,
     HEADER_SEARCH_ROWS,
     MAX_CELL_CHARS,
     Table,
     chain,
     check_headers,
-    checked,
+    checked_blocks,
     column_name,
     find_header,
 )
-from inspect_kit.spreadsheet import restore_row
+from inspect_kit.spreadsheet import restore_rows
 
 
 def detect_encoding(path: Path) -> str:
@@ -170,19 +171,33 @@ def read_csv(
     text = io.TextIOWrapper(io.BufferedReader(counter, 1 << 20), encoding=encoding, newline="")
     reader = csv.reader(text, delimiter=delimiter)
 
-    def records() -> Iterator[tuple[int, list[str]]]:
-        """(line number, cells); csv.reader's line_num counts physical lines, which is what an
-        editor shows for quoted newlines too. Decoding and parsing errors name their line."""
-        start = 0
+    def record_blocks() -> Iterator[list[tuple[int, list[str]]]]:
+        """Blocks of (line number, cells); csv.reader's line_num counts physical lines, which is
+        what an editor shows for quoted newlines too. Decoding and parsing errors name their line.
+        Read a block at a time: a generator step per row is a good part of a million-row import."""
+        start = 0  # the line of the last record read
         first: list[str] = []  # names the columns while the header is not known yet
+        block: list[tuple[int, list[str]]] = []
         try:
-            for row in reader:
-                first = first or row
-                yield reader.line_num, restore_row(row)
-                start = reader.line_num
+            size = HEADER_SEARCH_ROWS  # the rows the header is looked for in, then blocks
+            while True:
+                block = []
+                append = block.append
+                for row in islice(reader, size):
+                    append((reader.line_num, row))
+                if not block:
+                    return
+                start = block[-1][0]
+                first = first or next((r for _, r in block if r), [])
+                restore_rows(block)
+                yield block
+                size = BLOCK_ROWS
         except UnicodeError as exc:
             raise _decode_error(path, encoding, exc) from None
         except csv.Error as exc:
+            if block:
+                start = block[-1][0]
+                first = first or next((r for _, r in block if r), [])
             if "field larger than field limit" in str(exc):
                 col = _oversized_column(path, encoding, delimiter, start)
                 names = headers or first
@@ -193,10 +208,10 @@ def read_csv(
                 ) from None
             raise InspectError(f"{path}, row {reader.line_num}: malformed CSV ({exc})") from None
 
-    rows = records()
-    headers: list[Any] = []  # the header row, once found (records() names columns by it)
+    blocks = record_blocks()
+    headers: list[Any] = []  # the header row, once found (record_blocks() names columns by it)
     try:
-        head = list(islice(rows, HEADER_SEARCH_ROWS))
+        head = next(blocks, [])
     except BaseException:
         text.close()
         raise
@@ -204,11 +219,21 @@ def read_csv(
     headers = list(head[h][1]) if head else []
     header_row = head[h][0] if head else 1
 
-    def stream() -> Generator[tuple[int, list[Any]], None, None]:
+    def block_stream() -> Generator[list[tuple[int, list[Any]]], None, None]:
         try:
-            yield from checked(str(path), header_row, headers, chain(head[h + 1 :], rows), require_rows)
+            data = chain([head[h + 1 :]] if head[h + 1 :] else [], blocks)
+            yield from checked_blocks(str(path), header_row, headers, data, require_rows)
         finally:
             text.close()
+
+    checked_stream = block_stream()
+
+    def stream() -> Generator[tuple[int, list[Any]], None, None]:
+        try:
+            for block in checked_stream:
+                yield from block
+        finally:  # closing the rows early closes the file, as before
+            checked_stream.close()
 
     if unique_headers:
         try:
@@ -216,4 +241,14 @@ def read_csv(
         except InspectError:
             text.close()
             raise
-    return Table(path, encoding, header_row, headers, stream(), path.stat().st_size, lambda: counter.count, text.close)
+    return Table(
+        path,
+        encoding,
+        header_row,
+        headers,
+        stream(),
+        path.stat().st_size,
+        lambda: counter.count,
+        text.close,
+        blocks=checked_stream,
+    )

@@ -7,9 +7,9 @@ keys seen so far are kept (to find repeats), never the rows. The transparency lo
 (transparency.store.append_pending) is written in the same transaction.
 
 The stages (each its own module, Arlo's CSV pipeline is the model):
-  tabular.read_table    the file → header and rows; refuses hostile and careless files (limits,
-                        refused characters, duplicate headers, no data rows) from inside the
-                        transaction: no batch is recorded
+  tabular.read_table    the file → header and rows (CSV: in blocks, Table.row_blocks); refuses
+                        hostile and careless files (limits, refused characters, duplicate
+                        headers, no data rows) from inside the transaction: no batch is recorded
   rows.Layout           the header → which cell gives which field
   columns / rows        a block of rows → records: column by column when every row passes
                         (ImportOptions.columnwise), else row by row with the reasons
@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 from array import array
 from dataclasses import dataclass, field
-from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -104,17 +103,29 @@ def unit_lookup(conn: Connection) -> dict[str, str]:
     return out
 
 
-def _blocks(rows: Iterable[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
+def _blocks(blocks: Iterable[list[tuple[int, list[Any]]]]) -> Iterator[list[tuple[int, list[Any]]]]:
     """(row number, cells) in blocks of BLOCK lines read, blank lines left out."""
-    rows = iter(rows)
-    while block := list(islice(rows, BLOCK)):
-        try:  # a line is blank when the text of all its cells is only white space
-            filled: list[Any] = list(map(str.strip, map("".join, map(itemgetter(1), block))))
-        except TypeError:  # not all str (xlsx)
-            filled = [any((c.strip() if isinstance(c, str) else c is not None) for c in cells) for _, cells in block]
-        if not all(filled):
-            block = [b for b, f in zip(block, filled) if f]
-        yield block
+    buf: list[tuple[int, list[Any]]] = []
+    for more in blocks:
+        buf += more
+        while len(buf) >= BLOCK:
+            block = buf[:BLOCK]
+            del buf[:BLOCK]
+            yield _filled(block)
+    if buf:
+        yield _filled(buf)
+
+
+def _filled(block: list[tuple[int, list[Any]]]) -> list[tuple[int, list[Any]]]:
+    """The lines of a block that are not blank (a line is blank when the text of all its cells is
+    only white space)."""
+    try:
+        filled: list[Any] = list(map(str.strip, map("".join, map(itemgetter(1), block))))
+    except TypeError:  # not all str (xlsx)
+        filled = [any((c.strip() if isinstance(c, str) else c is not None) for c in cells) for _, cells in block]
+    if not all(filled):
+        block = [b for b, f in zip(block, filled) if f]
+    return block
 
 
 class _Keys:
@@ -136,11 +147,11 @@ class _Keys:
             return None
         return keys
 
-    def add_block(self, keys: Sequence[Any], nums: list[int], cols: Sequence[Sequence[Any]]) -> None:
+    def add_block(self, keys: Sequence[Any], nums: list[int], rows: Sequence[tuple]) -> None:
         n = len(self.first_row)
         self.seen.update(zip(keys, range(n, n + len(nums))))
         self.first_row.extend(nums)
-        self.digest.extend(map(hash, zip(*cols)))
+        self.digest.extend(map(hash, rows))
 
     def add_row(self, rownum: int, values: tuple, skip_identical: bool) -> tuple[bool, Problem | None]:
         """(keep the row, its problem): a new key is kept; a repeat is a problem, or skipped
@@ -199,10 +210,14 @@ class _Run:
         keys = self.keys.block_keys(cols) if cols is not None else None
         if cols is not None and keys is not None:
             nums = [r for r, _ in block]
-            self.keys.add_block(keys, nums, cols)
+            rows = list(zip(*cols))
+            self.keys.add_block(keys, nums, rows)
             self.summary.rows += len(nums)
+            if not self.chunk_rows and len(rows) == CHUNK:  # the block is a chunk: as it is, columns too
+                self.flush_rows(nums, rows, cols)
+                return
             self.chunk_nums += nums
-            self.chunk_rows += zip(*cols)
+            self.chunk_rows += rows
             while len(self.chunk_rows) >= CHUNK:
                 self.flush(CHUNK)
             return
@@ -226,20 +241,26 @@ class _Run:
                     self.flush(CHUNK)
 
     def flush(self, n: int) -> None:
-        """Give the first n records of the chunk to the writer (written only while no problem)."""
+        """Give the first n records of the chunk to the writer."""
         nums, rows = self.chunk_nums[:n], self.chunk_rows[:n]
         del self.chunk_nums[:n], self.chunk_rows[:n]
+        self.flush_rows(nums, rows)
+
+    def flush_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
+        """Give a chunk of records to the writer (written only while no problem); `cols`, if
+        given, are the same records as columns."""
         extra = self.writer.problems_for_rows(nums, rows)
         if extra:
             self.reject(extra, len({p.row for p in extra}))
         if self.n_problems == 0:
-            self.writer.write_rows(nums, rows)
-        if self.progress and n == CHUNK:
+            self.writer.write_rows(nums, rows, cols)
+        if self.progress and len(rows) == CHUNK:
             self.progress(self.table.position(), self.table.size_hint)
 
     def run(self) -> None:
-        for block in _blocks(self.table.rows):
-            self.take(block)
+        for block in _blocks(self.table.row_blocks()):
+            if block:
+                self.take(block)
         if self.chunk_rows:
             self.flush(len(self.chunk_rows))
         if self.progress:

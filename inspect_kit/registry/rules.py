@@ -66,7 +66,7 @@ def uscc_problem(code: str) -> str | None:
 def identifier(ctx: RuleContext, cols: Columns) -> list[Flag]:
     ids = cols["identifier"]
     if ctx.id_scheme == "uscc":
-        if all(map(uscc.is_valid, ids)):
+        if uscc.all_valid(ids):
             return []
         return [Flag(i, "identifier", why) for i, code in enumerate(ids) if (why := uscc_problem(code))]
     match = ctx.other_id_re.match

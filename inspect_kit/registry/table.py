@@ -5,10 +5,12 @@ refused character, and at least one data row."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Generator, Iterable, Iterator, Sequence, TypeVar
 
 from inspect_kit.errors import InspectError
 from inspect_kit.text import REFUSED_TEXT, clean_cell, header_key, refused_reason
@@ -16,7 +18,7 @@ from inspect_kit.text import REFUSED_TEXT, clean_cell, header_key, refused_reaso
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in exported sheets
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 MAX_COLUMNS = 512  # a registry has about 15 columns, the findings template 19
-_BLOCK = 512  # rows checked together
+BLOCK_ROWS = 500  # rows read and checked together
 
 
 @dataclass
@@ -35,6 +37,16 @@ class Table:
     position: Callable[[], int]  # bytes or rows consumed so far
     close: Callable[[], None] = lambda: None  # release the file of a table not read to the end
     sheet: str | None = None  # the .xlsx sheet
+    # The same stream in blocks of rows, where the reader reads that way (CSV); read either this
+    # or `rows`, not both. See `row_blocks`.
+    blocks: Iterator[list[tuple[int, list[Any]]]] | None = None
+
+    def row_blocks(self) -> Iterator[list[tuple[int, list[Any]]]]:
+        """The rows in blocks (of BLOCK_ROWS at most, of any size but empty)."""
+        if self.blocks is not None:
+            return self.blocks
+        rows = self.rows
+        return iter(lambda: list(islice(rows, BLOCK_ROWS)), [])
 
 
 def find_header(rows: Sequence[list[Any]], known: Callable[[list[Any]], int]) -> int:
@@ -79,22 +91,23 @@ def _refuse_cell(where: str, rownum: int, headers: Sequence[Any], j: int, reason
 def _check_block(where: str, headers: Sequence[Any], block: Sequence[tuple[int, Sequence[Any]]]) -> None:
     """Refuse the first cell of a block that is too long, too far right, or holds a refused
     character. Clean blocks (nearly all) cost a join and one regex search."""
-    widest = max(len(cells) for _, cells in block)
+    rows = list(map(itemgetter(1), block))
+    widest = max(map(len, rows))
     if widest > MAX_COLUMNS:
         rownum = next(r for r, cells in block if len(cells) == widest)
         raise InspectError(
             f"{where}, row {rownum}: {widest} cells; at most {MAX_COLUMNS} columns are read "
             "(a sheet this wide is not a registry)"
         )
-    try:
-        texts = ["".join(cells) for _, cells in block]  # CSV rows: all str
+    cells_of_all = list(itertools.chain.from_iterable(rows))
+    try:  # CSV rows: all str ("\n" is no refused character: the join adds none)
+        text = "\n".join(cells_of_all)
     except TypeError:  # .xlsx rows: numbers, dates and None among the text
-        texts = ["".join([c for c in cells if type(c) is str]) for _, cells in block]
-    if max(map(len, texts)) <= MAX_CELL_CHARS and REFUSED_TEXT.search("\n".join(texts)) is None:
+        cells_of_all = [c for c in cells_of_all if type(c) is str]
+        text = "\n".join(cells_of_all)
+    if max(map(len, cells_of_all), default=0) <= MAX_CELL_CHARS and REFUSED_TEXT.search(text) is None:
         return
-    for (rownum, cells), text in zip(block, texts):
-        if len(text) <= MAX_CELL_CHARS and REFUSED_TEXT.search(text) is None:
-            continue
+    for rownum, cells in block:
         for j, c in enumerate(cells):
             if type(c) is not str:
                 continue
@@ -118,18 +131,31 @@ def _is_filled(cells: Sequence[Any]) -> bool:
     return any((c.strip() if isinstance(c, str) else c is not None) for c in cells)
 
 
+def checked_blocks(
+    where: str,
+    header_row: int,
+    headers: Sequence[Any],
+    blocks: Iterable[list[tuple[int, _Cells]]],
+    require_rows: bool,
+) -> Iterator[list[tuple[int, _Cells]]]:
+    """The blocks of data rows, each checked; at the end, refuse a table without any row."""
+    filled = not require_rows
+    for block in blocks:
+        _check_block(where, headers, block)
+        if not filled:
+            filled = any(_is_filled(cells) for _, cells in block)
+        yield block
+    if not filled:
+        raise InspectError(f"{where}: no data rows below the header (row {header_row}); nothing to import")
+
+
 def checked(
     where: str, header_row: int, headers: Sequence[Any], rows: Iterator[tuple[int, _Cells]], require_rows: bool
 ) -> Iterator[tuple[int, _Cells]]:
     """The data rows, checked block by block; at the end, refuse a table without any."""
-    filled = not require_rows
-    while block := list(islice(rows, _BLOCK)):
-        _check_block(where, headers, block)
-        if not filled:
-            filled = any(_is_filled(cells) for _, cells in block)
+    blocks = iter(lambda: list(islice(rows, BLOCK_ROWS)), [])
+    for block in checked_blocks(where, header_row, headers, blocks, require_rows):
         yield from block
-    if not filled:
-        raise InspectError(f"{where}: no data rows below the header (row {header_row}); nothing to import")
 
 
 def chain(first: list, rest: Iterator) -> Iterator:

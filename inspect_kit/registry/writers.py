@@ -12,15 +12,17 @@ the value); columns the file does not have are left as they are. Rows are never 
 Column-wise inserts (ImportOptions.columnwise): a chunk of entities whose keys are all new goes in
 column by column, its history JSON written as text equal to what the column's serializer writes
 (`insert_changes_json`); a chunk with existing keys takes the row-by-row upsert. Both store the
-same values (tests/test_registry_import.py compares them).
+same values (tests/test_registry_import.py and test_registry_import_fast.py compare them). Whether
+a chunk has an existing key is one query per chunk, left out on SQLite when the table was empty
+once the import held the write lock (nothing else can add a key before it commits).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from itertools import repeat
 from json.encoder import encode_basestring as _json_str
-from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
@@ -62,15 +64,14 @@ def insert_changes_json(
     names: Sequence[str], columns: Sequence[Sequence[Any]], rows: Iterable[tuple] | None = None
 ) -> list[str]:
     """For each row, the JSON text of {name: [None, jsonable(value)] for non-None values}: what
-    the history column's serializer (json_dumps) writes for that dict, built with one format per
-    row. `rows`, if given, are the rows of `columns` as tuples."""
+    the history column's serializer (json_dumps) writes for that dict, built as one join per row
+    of fixed pieces and the values. (`rows`, the rows of `columns` as tuples, is not needed.)"""
     anchor = next((j for j, col in enumerate(columns) if None not in col), None)
     if anchor is None:  # every column has an empty cell somewhere: no fixed place for the commas
         return [json_dumps({k: [None, jsonable(v)] for k, v in zip(names, r) if v is not None}) for r in zip(*columns)]
-    parts: list[str] = []
-    items: list[Sequence[Any]] = []
+    pieces: list[str | Sequence[str]] = ["{"]  # fixed text, or a column of texts
     for j, (name, col) in enumerate(zip(names, columns)):
-        key = (_json_str(name) + ":[null,").replace("%", "%%")
+        key = _json_str(name) + ":[null,"
         if j >= anchor and None not in col:  # in every row; a comma before it unless first
             lead = "," if j > anchor else ""
             try:
@@ -78,19 +79,20 @@ def insert_changes_json(
             except TypeError:  # not all str
                 joined = None
             if joined is not None and joined.count("\x00") == len(col) - 1 and not _JSON_ESCAPED.search(joined):
-                parts.append(lead + key + '"%s"]')  # nothing to escape: the text itself
-                items.append(col)
+                pieces += [lead + key + '"', col, '"]']  # nothing to escape: the text itself
             else:
-                parts.append(lead + key + "%s]")
-                items.append(list(map(_json_value, col)))
+                pieces += [lead + key, list(map(_json_value, col)), "]"]
         else:  # empty in some rows: the whole member with its comma, or nothing
-            fmt = key + "%s]," if j < anchor else "," + key + "%s]"
-            parts.append("%s")
-            items.append(["" if v is None else fmt % _json_value(v) for v in col])
-    template = "{" + "".join(parts) + "}"
-    if rows is None or any(it is not col for it, col in zip(items, columns)):
-        rows = zip(*items)
-    return list(map(template.__mod__, rows))
+            fmt = key.replace("%", "%%") + "%s]," if j < anchor else "," + key.replace("%", "%%") + "%s]"
+            pieces.append(["" if v is None else fmt % _json_value(v) for v in col])
+    pieces.append("}")
+    merged: list[str | Sequence[str]] = []
+    for p in pieces:  # neighbouring fixed texts as one
+        if type(p) is str and merged and type(merged[-1]) is str:
+            merged[-1] = merged[-1] + p
+        else:
+            merged.append(p)
+    return list(map("".join, zip(*(repeat(p) if type(p) is str else p for p in merged))))
 
 
 class Writer:
@@ -151,8 +153,9 @@ class Writer:
             return []
         return self.problems_for(self._dicts(nums, rows))
 
-    def write_rows(self, nums: list[int], rows: list[tuple]) -> None:
-        """Upsert a chunk of checked records (tuples in `names` order)."""
+    def write_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
+        """Upsert a chunk of checked records (tuples in `names` order; `cols`, if given, the same
+        as columns)."""
         self.write(self._dicts(nums, rows))
 
 
@@ -160,22 +163,39 @@ class EntityWriter(Writer):
     table = Entity.__table__
     history_name = "entities"
 
-    def write_rows(self, nums: list[int], rows: list[tuple]) -> None:
+    def __init__(self, conn: Connection, layout: Layout, opts: ImportOptions, batch_id: int | None):
+        super().__init__(conn, layout, opts, batch_id)
+        # On SQLite, once this transaction has written (the import batch row), it holds the write
+        # lock: if the table is empty now, every key of the file is new, and no chunk needs to
+        # ask. Elsewhere (PostgreSQL, a dry run) each chunk asks.
+        self.all_new = (
+            conn.dialect.name == "sqlite"
+            and batch_id is not None
+            and conn.execute(select(self.table.c.id).limit(1)).first() is None
+        )
+
+    def write_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
         """All-new rows (the usual case) go in column by column, with their history written as JSON
-        text directly; a chunk with any existing key goes through write()."""
+        text directly; a chunk with any existing key goes through write(). `cols`, if given, are
+        the same rows as columns."""
         t = self.table
         names = self.names
-        keys = list(map(itemgetter(names.index("identifier")), rows))
-        if not (self.opts.columnwise and self.json_text) or any_exists(self.conn, t.c.identifier, keys):
+        if cols is None:
+            cols = list(zip(*rows))
+        keys = cols[names.index("identifier")]
+        if not (self.opts.columnwise and self.json_text) or (
+            not self.all_new and any_exists(self.conn, t.c.identifier, keys)
+        ):
             self.write(self._dicts(nums, rows))
             return
         n = len(rows)
-        cols = list(zip(*rows))
-        values: dict[str, Any] = {"id_scheme": Same(self.opts.id_scheme), "status": Same("active")}
+        values: dict[str, Any] = {"id_scheme": Same(self.opts.id_scheme), "updated_at": Same(self.opts.now)}
+        if "status" not in names:
+            values["status"] = Same("active")
         values.update(zip(names, cols))
-        values["updated_at"] = Same(self.opts.now)
-        bulk_insert_columns(self.conn, t, values, n)
+        bulk_insert_columns(self.conn, t, values, n, rows=rows)
         self.added += n
+        changes = insert_changes_json(names, cols)
         bulk_insert_columns(
             self.conn,
             RegistryChange.__table__,
@@ -183,12 +203,13 @@ class EntityWriter(Writer):
                 "batch_id": Same(self.batch_id),
                 "at": Same(self.opts.now),
                 "table_name": Same(self.history_name),
-                "key": keys,
                 "action": Same("insert"),
-                "changes": insert_changes_json(names, cols, rows),
+                "key": keys,
+                "changes": changes,
             },
             n,
             json_text=("changes",),
+            rows=list(zip(keys, changes)),
         )
 
     def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any, Callable, Collection, Mapping, Sequence
 
 from sqlalchemy import Column, Connection, Dialect, Table, bindparam, insert, select
@@ -101,24 +101,28 @@ def bulk_insert_columns(
     n: int,
     *,
     json_text: Collection[str] = (),
+    rows: Sequence[tuple[Any, ...]] | None = None,
 ) -> None:
     """Insert n rows given column by column: a sequence of n values, or Same(value) for all rows.
 
     Columns named in `json_text` hold JSON text exactly as the dialect's json_serializer writes it;
-    it is bound without being serialized again. Same SQL and stored values as bulk_insert."""
+    it is bound without being serialized again. `rows`, if given, are the same n rows as tuples of
+    the columns that are not Same, in `columns` order (spares zipping the columns once more).
+    Same stored values as bulk_insert. On SQLite a Same value that is an integer or text is
+    written into the statement as a literal, so that it is not bound once per row."""
     if n == 0:
         return
     dialect = conn.dialect
+    if dialect.name == "sqlite":
+        _sqlite_insert_columns(conn, table, columns, n, json_text, rows)
+        return
     compiled = _compiled(dialect, table, tuple(columns))
     positional = _positional_order(compiled)
     order = positional if positional is not None else list(columns)
     seqs: list = []
     for c in order:
         v = columns[c]
-        if c in json_text:
-            p = _json_text_processor(table.c[c].type, dialect)
-        else:
-            p = table.c[c].type._cached_bind_processor(dialect)
+        p = _processor(table, c, dialect, c in json_text)
         if isinstance(v, Same):
             seqs.append(repeat(v.value if p is None else p(v.value), n))
         else:
@@ -130,6 +134,69 @@ def bulk_insert_columns(
     else:
         params = [dict(zip(order, t)) for t in zip(*seqs)]
     conn.exec_driver_sql(compiled.string, params)
+
+
+def _processor(table: Table, c: str, dialect: Dialect, json_text: bool) -> _Processor | None:
+    if json_text:
+        return _json_text_processor(table.c[c].type, dialect)
+    return table.c[c].type._cached_bind_processor(dialect)
+
+
+SQLITE_ROWS_PER_INSERT = 50
+SQLITE_MAX_PARAMS = 999  # the lowest limit of any SQLite build (before 3.32)
+
+
+def _sqlite_literal(value: Any) -> str | None:
+    """`value` (as bound: after the type's processor) as an SQLite literal, or None to bind it."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _sqlite_insert_columns(
+    conn: Connection,
+    table: Table,
+    columns: Mapping[str, Sequence[Any] | Same],
+    n: int,
+    json_text: Collection[str],
+    rows: Sequence[tuple[Any, ...]] | None,
+) -> None:
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    marks: list[str] = []
+    seqs: list = []
+    for c, v in columns.items():
+        p = _processor(table, c, dialect, c in json_text)
+        if isinstance(v, Same):
+            value = v.value if p is None else p(v.value)
+            literal = _sqlite_literal(value)
+            if literal is not None:
+                marks.append(literal)
+                continue
+            rows = None  # bound after all: not in the caller's tuples
+            seqs.append(repeat(value, n))
+        else:
+            if len(v) != n:
+                raise ValueError(f"column {c} has {len(v)} values, expected {n}")
+            if p is not None:
+                rows = None
+            seqs.append(v if p is None else map(p, v))
+        marks.append("?")
+    head = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))}) VALUES "
+    values = f"({', '.join(marks)})"
+    params: Sequence[tuple[Any, ...]] = rows if rows is not None else list(zip(*seqs))
+    # Several rows per statement: fewer statement runs for the same rows, in the same order.
+    per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_PARAMS // max(1, len(seqs))))
+    whole = n - n % per
+    if per > 1 and whole:
+        flat = chain.from_iterable
+        many = [tuple(flat(params[i : i + per])) for i in range(0, whole, per)]
+        conn.exec_driver_sql(head + ", ".join([values] * per), many)
+        params = params[whole:]
+    if params:
+        conn.exec_driver_sql(head + values, params)
 
 
 @lru_cache(maxsize=16)
