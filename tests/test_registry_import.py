@@ -653,3 +653,41 @@ def test_a_unit_scoped_import_takes_only_that_units_rows(configured, import_opti
         assert conn.execute(select(ImportBatch.by).order_by(ImportBatch.id.desc())).scalar() == "coord"
     # unscoped (the CLI): another unit's rows import as before
     assert import_registry(configured, "entities", path, import_options()).rows == 4
+
+
+def test_a_coordinator_cannot_take_over_another_units_rows(configured, import_options, tmp_path):
+    """Attack: STHJ's coordinator uploads a row naming STHJ as department but the identifier (or
+    执法证号) of an entity (officer) stored under SCJG — or under no unit — to move it into STHJ and
+    rewrite it. Refused with the row and column named, nothing written; SCJG's own coordinator, and
+    the unscoped CLI, may still change it."""
+    head = ENTITY_HEADER + ["监管部门"]
+    theirs = write_csv(tmp_path / "t.csv", [head, entity_row(1) + ["SCJG"], entity_row(2) + [""]])
+    import_registry(configured, "entities", theirs, import_options())  # the county's own import
+    with configured.connect() as conn:
+        before = conn.execute(select(Entity.identifier, Entity.name, Entity.department).order_by(Entity.id)).all()
+    grab = write_csv(
+        tmp_path / "g.csv",
+        [head, entity_row(3) + ["STHJ"], entity_row(1, 单位名称="改名企业") + ["STHJ"], entity_row(2) + ["STHJ"]],
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        import_registry(configured, "entities", grab, import_options(unit="STHJ"))
+    problems = exc.value.problems
+    assert {(p.row, p.column) for p in problems} == {(3, "统一社会信用代码"), (4, "统一社会信用代码")}
+    assert any("under unit SCJG" in p.reason for p in problems) and any("under no unit" in p.reason for p in problems)
+    with configured.connect() as conn:
+        after = conn.execute(select(Entity.identifier, Entity.name, Entity.department).order_by(Entity.id)).all()
+    assert after == before  # not even row 2's new entity: nothing half-written
+    renamed = write_csv(tmp_path / "r.csv", [head, entity_row(1, 单位名称="改名企业") + ["SCJG"]])
+    assert import_registry(configured, "entities", renamed, import_options(unit="SCJG")).updated == 1
+    officers = write_csv(
+        tmp_path / "i.csv",
+        [INSPECTOR_HEADER, ["b001", "王伟", "SCJG", "执法人员", "在岗", "2028/12/31", "市场监管执法"]],
+    )
+    import_registry(configured, "inspectors", officers, import_options())
+    moved = write_csv(
+        tmp_path / "m.csv",
+        [INSPECTOR_HEADER, ["b001", "王伟", "STHJ", "执法人员", "在岗", "2028/12/31", "生态环境执法"]],
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        import_registry(configured, "inspectors", moved, import_options(unit="STHJ"))
+    assert [(p.row, p.column) for p in exc.value.problems] == [(2, "执法证号")]

@@ -147,6 +147,35 @@ class Writer:
         names = self.names
         return [(n, dict(zip(names, r))) for n, r in zip(nums, rows)]
 
+    def others_rows(self, chunk: list[tuple[int, dict[str, Any]]], key: str, label: str) -> list[Problem]:
+        """A coordinator's import (``opts.unit``) may add its own unit's rows and change them, never
+        a row stored under another unit (or under none): the file's department column says whose
+        the row is to be, the database whose it is. Checked before anything is written."""
+        unit = self.opts.unit
+        if unit is None or getattr(self, "all_new", False):
+            return []
+        t = self.table
+        keys = [rec[key] for _, rec in chunk]
+        owners = dict(
+            self.conn.execute(
+                select(t.c[key], t.c.department).where(
+                    t.c[key].in_(keys), (t.c.department != unit) | t.c.department.is_(None)
+                )
+            ).all()
+        )
+        return [
+            Problem(
+                f"{label} {rec[key]} is registered under {('unit ' + owners[rec[key]]) if owners[rec[key]] else 'no unit'}, "
+                f"not {unit}: only that unit's coordinator, or the county's administrator with "
+                "`inspect registry import`, may change it",
+                file=self.file,
+                row=rownum,
+                column=self.header_of[key],
+            )
+            for rownum, rec in chunk
+            if rec[key] in owners
+        ]
+
     def problems_for_rows(self, nums: list[int], rows: list[tuple]) -> list[Problem]:
         """Problems of a chunk that only the database can tell (row numbers `nums`)."""
         if type(self).problems_for is Writer.problems_for:
@@ -173,6 +202,9 @@ class EntityWriter(Writer):
             and batch_id is not None
             and conn.execute(select(self.table.c.id).limit(1)).first() is None
         )
+
+    def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+        return self.others_rows(chunk, "identifier", "entity")
 
     def write_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
         """All-new rows (the usual case) go in column by column, with their history written as JSON
@@ -243,6 +275,9 @@ class EntityWriter(Writer):
 class InspectorWriter(Writer):
     table = Inspector.__table__
     history_name = "inspectors"
+
+    def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+        return self.others_rows(chunk, "cert_no", "inspector")
 
     def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         t, q = self.table, InspectorQualification.__table__
