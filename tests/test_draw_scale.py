@@ -291,3 +291,38 @@ def test_log_template_lines_equal_the_canonical_json_of_each_row(keys, data):
     assert h.hexdigest() == hashlib.sha256(expected).hexdigest()
     if "mixed" not in kinds:
         assert store._template_lines(keys, rows) == expected.decode()  # the template path was taken
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, config, monkeypatch, case):
+    """`run` digests the tasks it just wrote from the sample in memory plus (id, entity_id) read
+    back (run._tasks_digest), not the whole rows: the logged content must be exactly what reading
+    the tasks back gives (store.record_content) — identifiers with quotes, backslashes, "%", "é"
+    and Chinese, task numbers past 999 — and the log must verify."""
+    from inspect_kit.draw.store import run as run_mod
+    from inspect_kit.transparency.chain import content_sha256
+
+    rnd = random.Random(200 + case)
+    rows = _instance(rnd, 2400)[0]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
+                "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"
+            ),
+            [{"i": i, "c": rnd.choice("ABDDDDDDDDD"), "t": T0} for i, _ in rows],
+        )
+    digests = []
+    monkeypatch.setattr(
+        run_mod, "children_sha256", lambda keys, cols: digests.append(len(cols[0])) or store.children_sha256(keys, cols)
+    )
+    service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    d = service.run_draw(
+        engine, config, "SCJG-01", "2026", seed="种子 %s},{ 48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1)
+    )
+    assert digests == [d.n_selected] and d.n_selected > 1000  # the in-memory digest was used
+    with engine.connect() as conn:
+        entry = store.entry_of(conn, "draw", d.id)
+        assert entry is not None
+        assert entry.content_sha256 == content_sha256(store.record_content(conn, "draw", d.id))
+        assert store.verify_log(conn).ok
