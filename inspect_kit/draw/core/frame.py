@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from operator import eq, lt
 
+import numpy as np
+
 from .sampler import Selected, select
 
 Row = tuple[str, str]
@@ -244,9 +246,19 @@ class FrameBuilder:
         return self._sha.hexdigest(), blob
 
 
-# A line of a stored frame that is not "identifier TAB stratum": two tabs, an empty identifier or
-# stratum. (Lines without a tab are caught by counting: as many tabs as line feeds.)
-_BAD_LINE = re.compile(r"\t[^\n]*\t|\t\n|\n\t|^\t")
+def _plain_lines(data: bytes) -> bool:
+    """Every line of `data` (which ends in LF) is "identifier TAB stratum", both non-empty: the
+    i-th tab lies strictly between the (i-1)-th and the i-th line feed, with a byte on each side.
+    Positions found and compared by numpy (a regex over the text cost a third of reading a frame)."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    tabs, feeds = np.flatnonzero(b == 9), np.flatnonzero(b == 10)
+    if len(tabs) != len(feeds) or not len(feeds) or feeds[-1] != len(b) - 1:
+        return False
+    starts = np.empty_like(feeds)
+    starts[0], starts[1:] = 0, feeds[:-1] + 1  # where each line begins
+    return bool(np.all(tabs > starts) and np.all(feeds > tabs + 1))
+
+
 _REFUSED_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # _REFUSED but TAB and LF
 
 
@@ -288,15 +300,10 @@ def frame_members(blob: bytes) -> tuple[str, int, dict[str, list[str]] | None]:
         except UnicodeDecodeError:
             members = None
             continue
-        lines = text.count("\n")
-        if (
-            text.count("\t") != lines
-            or not text.endswith("\n")
-            or _BAD_LINE.search(text) is not None
-            or _REFUSED_IN_TEXT.search(text) is not None
-        ):
+        if not _plain_lines(data) or _REFUSED_IN_TEXT.search(text) is not None:
             members = None
             continue
+        lines = text.count("\n")
         parts = text.replace("\n", "\t").split("\t")
         ids, strata = parts[0:-1:2], parts[1::2]
         if not (last is None or last < ids[0]) or not all(map(lt, ids, islice(ids, 1, None))):
