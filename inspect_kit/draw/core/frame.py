@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 import zlib
 from collections import Counter
@@ -209,13 +210,19 @@ class FrameBuilder:
 
     `add` returns False, adding nothing, when a chunk is not plainly valid or not in canonical
     order (a collation that is not code point order, a duplicate, a bad value); the caller then
-    builds the frame the slow way (`canonical_rows`), which sorts and names every problem."""
+    builds the frame the slow way (`canonical_rows`), which sorts and names every problem.
+
+    Each chunk's bytes are hashed and compressed on a short-lived thread while the caller fetches
+    the next chunk (zlib and hashlib release the GIL on data this large, the database driver while
+    it steps): one chunk in flight at a time, absorbed in order, so the bytes are the same as on
+    one thread. `finish` waits for the last one."""
 
     def __init__(self, level: int = 6) -> None:
         self._sha = hashlib.sha256()
         self._zip = zlib.compressobj(level)
         self._parts: list[bytes] = []
         self._last: str | None = None
+        self._busy: threading.Thread | None = None
         self.counts: Counter[str] = Counter()
         self.n_rows = 0
 
@@ -231,15 +238,26 @@ class FrameBuilder:
         if not _plain_sorted_chunk(ids, strata, self._last):
             return False
         data = ("\n".join(map("\t".join, rows)) + "\n").encode()
-        self._sha.update(data)
-        self._parts.append(self._zip.compress(data))
+        self._wait()
+        self._busy = threading.Thread(target=self._absorb, args=(data,), name="inspect-frame-zlib", daemon=True)
+        self._busy.start()
         self._last = ids[-1]
         self.counts.update(strata)
         self.n_rows += len(rows)
         return True
 
+    def _absorb(self, data: bytes) -> None:
+        self._sha.update(data)
+        self._parts.append(self._zip.compress(data))
+
+    def _wait(self) -> None:
+        if self._busy is not None:
+            self._busy.join()
+            self._busy = None
+
     def finish(self) -> tuple[str, bytes]:
         """(SHA-256 hex of the canonical bytes, the zlib blob of them)."""
+        self._wait()
         self._parts.append(self._zip.flush())
         blob = b"".join(self._parts)
         self._parts = []
