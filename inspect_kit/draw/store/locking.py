@@ -39,11 +39,12 @@ def lock_period(conn: Connection, matter: str, period: str) -> None:
         )
 
 
-# Bytes of a SQLite file that a draw reads through a memory map instead of read() calls: writing
-# the tasks looks up every drawn entity in the registry's indexes and rows at random, and each
+# Bytes of a SQLite file that writing a draw's tasks reads through a memory map instead of read()
+# calls: it looks up every drawn entity in the registry's indexes and rows at random, and each
 # lookup through read() is a system call and a copy per page (the 184,000 tasks of a 1M registry:
-# about 1.3 s of CPU through read(), 0.35 s mapped). Bounded, because mapped pages count in the
-# process's resident memory; files beyond it are read as before.
+# 1.33 s of CPU through read(), 0.91 s mapped). Bounded, and only around that statement, because
+# mapped pages count in the process's resident memory (by then the frame's identifiers are freed);
+# files beyond it are read as before.
 SQLITE_MMAP_BYTES = 256 << 20
 
 
@@ -65,9 +66,9 @@ def mapped_reads(conn: Connection, size: int = SQLITE_MMAP_BYTES) -> Iterator[No
 def write(engine: Engine, what: str, work: Callable[[Connection], T]) -> T:
     """Run ``work(conn)`` in one transaction; a lost race with another writer is a clear error.
     The cyclic garbage collector is paused meanwhile (inspect_kit.nogc: a provincial frame is
-    millions of objects), and SQLite reads through a bounded memory map (`mapped_reads`)."""
+    millions of objects)."""
     try:
-        with paused_gc(), write_transaction(engine) as conn, mapped_reads(conn):
+        with paused_gc(), write_transaction(engine) as conn:
             return work(conn)
     except IntegrityError as exc:
         raise InspectError(

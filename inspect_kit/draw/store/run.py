@@ -20,7 +20,7 @@ from inspect_kit.draw.core.seeds import SeedError, SeedSource, derive_seed, seed
 from inspect_kit.draw.store import indb
 from inspect_kit.draw.store.export import frame_rows_from_blob
 from inspect_kit.draw.store.frames import driver_rows
-from inspect_kit.draw.store.locking import latest, lock_period, write
+from inspect_kit.draw.store.locking import latest, lock_period, mapped_reads, write
 from inspect_kit.draw.store.prepare import as_period, matters_of, prepare_all
 from inspect_kit.draw.store.read import DrawInfo, get_draw, with_warnings
 from inspect_kit.errors import InspectError
@@ -199,7 +199,8 @@ def _run_one(
     )
     prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
     table = in_db.table if in_db is not None else _sample_table(conn, sample)
-    _write_tasks(conn, table, draw_id, prefix, n_selected)
+    with mapped_reads(conn):
+        _write_tasks(conn, table, draw_id, prefix, n_selected)
     known = {} if in_db is not None else _tasks_digest(conn, draw_id, prefix, sample)
     warning = _registry_changed_since(conn, frame.prepared_at)
     return draw_id, [warning] if warning else [], known
