@@ -299,7 +299,7 @@ def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, co
     """`run` digests the tasks it just wrote from the sample in memory plus (id, entity_id) read
     back (run._tasks_digest), not the whole rows: the logged content must be exactly what reading
     the tasks back gives (store.record_content) — identifiers with quotes, backslashes, "%", "é"
-    and Chinese, task numbers past 999 — and the log must verify."""
+    and Chinese, task numbers past 999, hashed in slices — and the log must verify."""
     from inspect_kit.draw.store import run as run_mod
     from inspect_kit.transparency.chain import content_sha256
 
@@ -313,6 +313,7 @@ def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, co
             ),
             [{"i": i, "c": rnd.choice("ABDDDDDDDDD"), "t": T0} for i, _ in rows],
         )
+    monkeypatch.setattr(store, "_CHILDREN_CHUNK", [97, 1][case])  # hashed in slices, single rows too
     digests = []
     monkeypatch.setattr(
         run_mod, "children_sha256", lambda keys, cols: digests.append(len(cols[0])) or store.children_sha256(keys, cols)

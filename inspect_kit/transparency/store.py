@@ -153,12 +153,18 @@ def children_sha256(keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> st
     back, so a writer that holds the rows it just inserted can pass their digest to
     `append_pending` instead of having them read again."""
     h = hashlib.sha256()
-    lines = _template_columns(keys, columns) if columns and len(columns[0]) > 1 else None
-    if lines is not None:
-        h.update(lines.encode())
-    elif columns and len(columns[0]):
-        _feed_children(h, keys, list(zip(*columns)))
+    n = len(columns[0]) if columns else 0
+    for lo in range(0, n, _CHILDREN_CHUNK):  # in slices, as _contents reads them: memory flat in n
+        part = [c[lo : lo + _CHILDREN_CHUNK] for c in columns]
+        lines = _template_columns(keys, part) if len(part[0]) > 1 else None
+        if lines is not None:
+            h.update(lines.encode())
+        else:
+            _feed_children(h, keys, list(zip(*part)))
     return h.hexdigest()
+
+
+_CHILDREN_CHUNK = 50_000
 
 
 def _contents(
