@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any
@@ -146,25 +146,20 @@ def _template_columns(keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> 
     return "".join(map(template.__mod__, zip(*values)))
 
 
-def children_sha256(keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> str:
+def children_sha256(keys: Sequence[str], slices: Iterable[Sequence[Sequence[Any]]]) -> str:
     """The digest the log gives a record's child rows (``<child table>_sha256`` in its content),
-    from the rows given column by column (columns[i]: keys[i]'s values, rows in id order; keys:
-    the child table's column names). The same lines as `_contents` hashes when it reads the rows
-    back, so a writer that holds the rows it just inserted can pass their digest to
-    `append_pending` instead of having them read again."""
+    from the rows in id order given column by column, in consecutive slices (each slice: one list
+    per key, keys[i]'s values; keys: the child table's column names). The same lines as
+    `_contents` hashes when it reads the rows back, so a writer that holds the rows it just
+    inserted can pass their digest to `append_pending` instead of having them read again."""
     h = hashlib.sha256()
-    n = len(columns[0]) if columns else 0
-    for lo in range(0, n, _CHILDREN_CHUNK):  # in slices, as _contents reads them: memory flat in n
-        part = [c[lo : lo + _CHILDREN_CHUNK] for c in columns]
+    for part in slices:
         lines = _template_columns(keys, part) if len(part[0]) > 1 else None
         if lines is not None:
             h.update(lines.encode())
-        else:
+        elif len(part[0]):
             _feed_children(h, keys, list(zip(*part)))
     return h.hexdigest()
-
-
-_CHILDREN_CHUNK = 50_000
 
 
 def _contents(

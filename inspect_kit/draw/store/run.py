@@ -5,7 +5,7 @@ Also the one-step draw (`draw_now`: freeze, commit and draw in one transaction).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
@@ -206,33 +206,46 @@ def _run_one(
     return draw_id, [warning] if warning else [], known
 
 
+_DIGEST_SLICE = 50_000  # tasks hashed at once by _tasks_digest
+
+
 def _tasks_digest(
     conn: Connection, draw_id: int, prefix: str, sample: list[tuple[str, str, str, int]]
 ) -> dict[tuple[str, int], str]:
     """The log's digest of the tasks just written (transparency.store.children_sha256), from the
     sample in memory and the two columns the database chose, (id, entity_id), read back in id
-    order — not the whole tasks. Empty (the log reads them all back) if the tasks table has
-    columns this does not know."""
-    columns: dict[str, Any] = {
-        "draw_id": [draw_id] * len(sample),
-        "task_no": [f"{prefix}-{k:03d}" for k in range(1, len(sample) + 1)],  # as _write_tasks numbers them
-        "identifier": [r[1] for r in sample],
-        "stratum": [r[0] for r in sample],
-        "ticket": [r[2] for r in sample],
-        "rank": [r[3] for r in sample],
-        "id": [],
-        "entity_id": [],
-    }
+    order — not the whole tasks; slice by slice, so memory stays flat. Empty (the log then reads
+    the tasks back) if the tasks table has columns this does not know or the count differs."""
     keys = [c.name for c in Task.__table__.columns]
-    if set(keys) != set(columns):
+    if set(keys) != {"id", "draw_id", "task_no", "entity_id", "identifier", "stratum", "ticket", "rank"}:
         return {}
     stmt = select(Task.id, Task.entity_id).where(Task.draw_id == draw_id).order_by(Task.id)
-    for chunk in driver_rows(conn, stmt, 100_000):
-        columns["id"] += [r[0] for r in chunk]
-        columns["entity_id"] += [r[1] for r in chunk]
-    if len(columns["id"]) != len(sample):  # _write_tasks counted them: cannot happen
+    done = [0, True]  # rows hashed, all matched the sample
+
+    def slices() -> Iterator[list[list[Any]]]:
+        for chunk in driver_rows(conn, stmt, _DIGEST_SLICE):
+            lo, hi = done[0], done[0] + len(chunk)
+            part = sample[lo:hi]
+            if len(part) != len(chunk):
+                done[1] = False
+                return
+            columns: dict[str, list[Any]] = {
+                "id": [r[0] for r in chunk],
+                "entity_id": [r[1] for r in chunk],
+                "draw_id": [draw_id] * len(chunk),
+                "task_no": [f"{prefix}-{k:03d}" for k in range(lo + 1, hi + 1)],  # as _write_tasks numbers them
+                "identifier": [r[1] for r in part],
+                "stratum": [r[0] for r in part],
+                "ticket": [r[2] for r in part],
+                "rank": [r[3] for r in part],
+            }
+            done[0] = hi
+            yield [columns[k] for k in keys]
+
+    digest = children_sha256(keys, slices())
+    if not done[1] or done[0] != len(sample):  # _write_tasks counted them: cannot happen
         return {}
-    return {("draw", draw_id): children_sha256(keys, [columns[k] for k in keys])}
+    return {("draw", draw_id): digest}
 
 
 def run(
