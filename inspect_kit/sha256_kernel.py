@@ -168,6 +168,10 @@ def _compiled() -> Any:
 
 def _encoded(messages: Sequence[str]) -> tuple[bytes, npt.NDArray[np.int64]]:
     """The messages' UTF-8 bytes back to back, and the offsets (n + 1) of each in them."""
+    from inspect_kit.hashing import PackedIds
+
+    if isinstance(messages, PackedIds):  # already so
+        return messages.data, np.asarray(messages.offsets, dtype=np.int64)
     data = "".join(messages).encode()
     n = len(messages)
     offsets = np.zeros(n + 1, dtype=np.int64)

@@ -345,3 +345,45 @@ def test_plain_lines_agrees_with_the_regex_it_replaced(text_):
     data = text_.encode()
     expected = text_.count("\t") == text_.count("\n") and text_.endswith("\n") and _OLD_BAD_LINE.search(text_) is None
     assert (_plain_lines(data) if data else False) == expected
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_packed_identifiers_hash_and_draw_like_strings(case):
+    """A stored frame's strata come back packed (hashing.PackedIds: one UTF-8 buffer + offsets):
+    the same identifiers, the same digests on one process, on forked workers and in the compiled
+    kernel, and the same sample as plain strings and as the package — Chinese and ASCII chunks."""
+    from inspect_kit import sha256_kernel
+    from inspect_kit.draw.core.sampler import _seed_state, digest_block, select
+    from inspect_kit.hashing import PackedIds, sha256_block
+
+    rnd = random.Random(300 + case)
+    rows, sizes, seed = _instance(rnd, 500)
+    b = FrameBuilder()
+    assert b.add(canonical_rows(rows))
+    sha, blob = b.finish()
+    _, _, members = frame_members(blob)
+    assert members is not None
+    plain: dict[str, list[str]] = {}
+    for i, s in canonical_rows(rows):
+        plain.setdefault(s, []).append(i)
+    assert {k: list(v) for k, v in members.items()} == plain
+    for label, packed in members.items():
+        assert isinstance(packed, PackedIds) and len(packed) == len(plain[label])
+        assert packed[-1] == plain[label][-1] and packed[1:3] == plain[label][1:3]
+        expected = b"".join(hashlib.sha256(_seed_hash(seed) + i.encode()).digest() for i in plain[label])
+        assert sha256_block(_seed_state(seed), packed, workers=1) == expected
+        assert sha256_block(_seed_state(seed), packed, workers=2) == expected
+        if sha256_kernel.available():
+            assert sha256_kernel.digests(_seed_hash(seed), packed, 2) == expected
+        assert digest_block(seed, packed) == expected
+        n = sizes[label]
+        assert select(seed, packed, n) == select(seed, plain[label], n)
+        assert [c.id for c in select(seed, packed, n)] == list(
+            oracle(plain[label], seed=seed, with_replacement=False, take=n, output="id")
+        )
+    with pytest.raises(IndexError):
+        next(iter(members.values()))[10**6]
+
+
+def _seed_hash(seed: str) -> bytes:
+    return hashlib.sha256(seed.encode()).hexdigest().encode()

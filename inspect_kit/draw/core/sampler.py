@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from inspect_kit.hashing import PARALLEL_MIN, _hash_slice, parallel_workers, sha256_block
+from inspect_kit.hashing import PARALLEL_MIN, PackedIds, _hash_slice, parallel_workers, sha256_block
 from inspect_kit.nogc import paused_gc
 
 ALGORITHM_NAME = "consistent-sampler-sha256"
@@ -78,9 +78,12 @@ def _seed_hash(seed: str) -> str:
     return hashlib.sha256(seed.encode("utf-8")).hexdigest()
 
 
-def _checked_ids(ids: Iterable[str]) -> list[str]:
+def _checked_ids(ids: Iterable[str]) -> Sequence[str]:
     """The ids as a list of plain str; anything else is refused (tuples, ints, UUIDs are not
-    canonical). A numpy string array is fine: its elements are str subclasses, taken as plain str."""
+    canonical). A numpy string array is fine: its elements are str subclasses, taken as plain str.
+    PackedIds (a stored frame's stratum, decoded from valid UTF-8) are taken as they are."""
+    if isinstance(ids, PackedIds):
+        return ids
     if isinstance(ids, np.ndarray):
         if ids.dtype.kind != "U" and not (ids.dtype == object and all(isinstance(i, str) for i in ids.flat)):
             raise TypeError(f"identifiers must be canonical str, got a numpy array of dtype {ids.dtype}")
@@ -94,7 +97,7 @@ def _checked_ids(ids: Iterable[str]) -> list[str]:
     return id_list
 
 
-def _refuse_duplicates(id_list: list[str], prefix: np.ndarray) -> None:
+def _refuse_duplicates(id_list: Sequence[str], prefix: np.ndarray) -> None:
     """Equal ids have equal digests, hence equal prefix keys: only those need comparing.
 
     Sorting a uint64 array is several times cheaper than building a set of a million strings.
@@ -105,7 +108,7 @@ def _refuse_duplicates(id_list: list[str], prefix: np.ndarray) -> None:
         return
     shared = np.unique(shared)
     slot = np.minimum(np.searchsorted(shared, prefix), shared.size - 1)
-    suspects = [id_list[i] for i in np.flatnonzero(shared[slot] == prefix)]
+    suspects = [id_list[i] for i in np.flatnonzero(shared[slot] == prefix).tolist()]
     dupes = sorted(i for i, count in Counter(suspects).items() if count > 1)
     if dupes:
         more = " …" if len(dupes) > 5 else ""
