@@ -58,10 +58,20 @@ class PackedIds(Sequence[str]):
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
 
-    def spans(self, lo: int, hi: int) -> Iterator[bytes]:
-        """The UTF-8 bytes of identifiers lo..hi-1."""
-        data, offs = self.data, self.offsets[lo : hi + 1].tolist()
-        return (data[a:b] for a, b in zip(offs, offs[1:]))
+    def bounds(self, lo: int, hi: int) -> tuple[list[int], list[int]]:
+        """Where identifiers lo..hi-1 start and end in `data`."""
+        offs = self.offsets[lo : hi + 1].tolist()
+        return offs[:-1], offs[1:]
+
+    def take(self, indices: Sequence[int]) -> list[str]:
+        """The identifiers at these positions, decoded (one numpy gather, no per-item indexing)."""
+        import numpy as np
+
+        at = np.asarray(indices, dtype=np.int64)
+        if at.size and (at.min() < 0 or at.max() >= len(self)):
+            raise IndexError("identifier index out of range")
+        data = self.data
+        return [data[a:b].decode() for a, b in zip(self.offsets[at].tolist(), self.offsets[at + 1].tolist())]
 
 
 # Below this many messages one core is faster: a fork and the pipe cost ~5-10 ms, about what
@@ -129,9 +139,10 @@ def _hash_slice(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, 
     digests: list[bytes] = []
     append = digests.append
     if isinstance(messages, PackedIds):  # bytes straight from the buffer
-        for data in messages.spans(lo, hi):
+        data = messages.data
+        for a, b in zip(*messages.bounds(lo, hi)):
             state = copy()
-            state.update(data)
+            state.update(data[a:b])
             append(state.digest())
         return digests
     part = messages[lo:hi]

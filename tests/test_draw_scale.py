@@ -387,3 +387,21 @@ def test_packed_identifiers_hash_and_draw_like_strings(case):
 
 def _seed_hash(seed: str) -> bytes:
     return hashlib.sha256(seed.encode()).hexdigest().encode()
+
+
+def test_packed_take_decodes_the_chosen_and_refuses_outside():
+    from inspect_kit.hashing import PackedIds
+
+    ids = ["a", "企业", "", "z9"]
+    data = "".join(ids).encode()
+    offsets = [0]
+    for i in ids:
+        offsets.append(offsets[-1] + len(i.encode()))
+    import numpy as np
+
+    packed = PackedIds(data, np.array(offsets, dtype=np.int64))
+    assert packed.take([3, 1, 1, 0, 2]) == ["z9", "企业", "企业", "a", ""] and packed.take([]) == []
+    assert list(packed) == ids and packed[-3] == "企业"
+    for bad in ([4], [-1]):
+        with pytest.raises(IndexError):
+            packed.take(bad)

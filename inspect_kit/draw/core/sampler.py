@@ -253,7 +253,7 @@ def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     candidates = candidates[np.argsort(prefix[candidates], kind="stable")]
     order = candidates.tolist()
     chosen_tickets = [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in order]
-    chosen_ids = [id_list[i] for i in order]
+    chosen_ids = id_list.take(order) if isinstance(id_list, PackedIds) else [id_list[i] for i in order]
     _settle_equal_prefixes(prefix[candidates], chosen_tickets, chosen_ids)
     return list(map(Selected, chosen_ids[:n], chosen_tickets[:n], range(1, n + 1)))
 
