@@ -405,3 +405,21 @@ def test_packed_take_decodes_the_chosen_and_refuses_outside():
     for bad in ([4], [-1]):
         with pytest.raises(IndexError):
             packed.take(bad)
+
+
+def test_a_failure_on_the_compression_thread_reaches_the_caller():
+    """FrameBuilder compresses on a second thread: an error there (memory, zlib) must surface in
+    the caller, never leave a frame whose hash and blob silently miss a chunk."""
+
+    class Broken:
+        def compress(self, data):
+            raise MemoryError("no room for the frame")
+
+        def flush(self):
+            return b""
+
+    b = FrameBuilder()
+    b._zip = Broken()
+    assert b.add([("a", "S")])  # the chunk is handed over; the thread fails
+    with pytest.raises(MemoryError, match="no room"):
+        b.finish()

@@ -225,6 +225,7 @@ class FrameBuilder:
         self._parts: list[bytes] = []
         self._last: str | None = None
         self._busy: threading.Thread | None = None
+        self._failed: BaseException | None = None
         self.counts: Counter[str] = Counter()
         self.n_rows = 0
 
@@ -249,13 +250,18 @@ class FrameBuilder:
         return True
 
     def _absorb(self, data: bytes) -> None:
-        self._sha.update(data)
-        self._parts.append(self._zip.compress(data))
+        try:
+            self._sha.update(data)
+            self._parts.append(self._zip.compress(data))
+        except BaseException as exc:  # re-raised by _wait in the caller's thread: never a partial frame
+            self._failed = exc
 
     def _wait(self) -> None:
         if self._busy is not None:
             self._busy.join()
             self._busy = None
+        if self._failed is not None:
+            raise self._failed
 
     def finish(self) -> tuple[str, bytes]:
         """(SHA-256 hex of the canonical bytes, the zlib blob of them)."""
