@@ -24,8 +24,55 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+
+class PackedIds(Sequence[str]):
+    """Identifiers held as one UTF-8 buffer and the offsets of each in it (n + 1, int64): about 26
+    bytes an identifier of 18 instead of a Python str's 75 plus its list slot (a 10-million-row
+    frame: 0.26 GB instead of 0.83). A Sequence[str] (indexing decodes one identifier), which
+    `sha256_block` and the compiled kernel hash straight from the buffer."""
+
+    __slots__ = ("data", "offsets")
+
+    def __init__(self, data: bytes, offsets: Any) -> None:
+        self.data, self.offsets = data, offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("identifier index out of range")
+        i = i + n if i < 0 else i
+        return self.data[self.offsets[i] : self.offsets[i + 1]].decode()
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def bounds(self, lo: int, hi: int) -> tuple[list[int], list[int]]:
+        """Where identifiers lo..hi-1 start and end in `data`."""
+        offs = self.offsets[lo : hi + 1].tolist()
+        return offs[:-1], offs[1:]
+
+    def take(self, indices: Sequence[int]) -> list[str]:
+        """The identifiers at these positions, decoded (one numpy gather, no per-item indexing)."""
+        import numpy as np
+
+        at = np.asarray(indices, dtype=np.int64)
+        if at.size and (at.min() < 0 or at.max() >= len(self)):
+            raise IndexError("identifier index out of range")
+        data = self.data
+        return [data[a:b].decode() for a, b in zip(self.offsets[at].tolist(), self.offsets[at + 1].tolist())]
+
 
 # Below this many messages one core is faster: a fork and the pipe cost ~5-10 ms, about what
 # 25,000 digests take.
@@ -91,6 +138,13 @@ def _hash_slice(prefix_state: "hashlib._Hash", messages: Sequence[str] | range, 
     copy = prefix_state.copy
     digests: list[bytes] = []
     append = digests.append
+    if isinstance(messages, PackedIds):  # bytes straight from the buffer
+        data = messages.data
+        for a, b in zip(*messages.bounds(lo, hi)):
+            state = copy()
+            state.update(data[a:b])
+            append(state.digest())
+        return digests
     part = messages[lo:hi]
     if isinstance(part, range):  # decimal counters, made here rather than listed by the caller
         for number in part:

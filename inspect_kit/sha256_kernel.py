@@ -376,6 +376,20 @@ def _encoded(messages: Sequence[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArra
     return np.frombuffer(data, dtype=np.uint8), offsets, 0
 
 
+def _encoded_range(
+    messages: Sequence[str], lo: int, hi: int
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], int]:
+    """`_encoded` of messages lo..hi-1; identifiers already packed (hashing.PackedIds: one UTF-8
+    buffer and offsets) are sliced from their buffer, never decoded."""
+    from inspect_kit.hashing import PackedIds
+
+    if isinstance(messages, PackedIds):
+        offsets = np.asarray(messages.offsets[lo : hi + 1], dtype=np.int64)
+        start, end = int(offsets[0]), int(offsets[-1])
+        return np.frombuffer(messages.data, dtype=np.uint8)[start:end], offsets - start, 0
+    return _encoded(messages[lo:hi])
+
+
 def digests(prefix: bytes, messages: Sequence[str], threads: int = 1) -> bytes:
     """The 32-byte digests of prefix + message (UTF-8) for each message, concatenated in order,
     computed on `threads` threads (numba's, at most as many as it has)."""
@@ -388,7 +402,7 @@ def digests_and_keys(
     """The digests of `digests(...)` as an (n, 32) array, and for each the first 9 digits of its
     ticket as a uint64 (inspect_kit.draw.core.sampler._prefix_keys, computed while hashing)."""
     _compiled()
-    return _hash_chunks(prefix, len(messages), lambda lo, hi: _encoded(messages[lo:hi]), threads)
+    return _hash_chunks(prefix, len(messages), lambda lo, hi: _encoded_range(messages, lo, hi), threads)
 
 
 def counter_digests(prefix: bytes, first: int, n: int, threads: int = 1) -> npt.NDArray[np.uint8]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+import re
 import zlib
 
 import pytest
@@ -291,3 +292,134 @@ def test_log_template_lines_equal_the_canonical_json_of_each_row(keys, data):
     assert h.hexdigest() == hashlib.sha256(expected).hexdigest()
     if "mixed" not in kinds:
         assert store._template_lines(keys, rows) == expected.decode()  # the template path was taken
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, config, monkeypatch, case):
+    """`run` digests the tasks it just wrote from the sample in memory plus (id, entity_id) read
+    back (run._tasks_digest), not the whole rows: the logged content must be exactly what reading
+    the tasks back gives (store.record_content) — identifiers with quotes, backslashes, "%", "é"
+    and Chinese, task numbers past 999, hashed in slices — and the log must verify."""
+    from inspect_kit.draw.store import run as run_mod
+    from inspect_kit.transparency.chain import content_sha256
+
+    rnd = random.Random(200 + case)
+    rows = _instance(rnd, 2400)[0]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
+                "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"
+            ),
+            [{"i": i, "c": rnd.choice("ABDDDDDDDDD"), "t": T0} for i, _ in rows],
+        )
+    monkeypatch.setattr(run_mod, "_DIGEST_SLICE", [97, 1][case])  # hashed in slices, single rows too
+    hashed = []
+
+    def spy(keys, slices):
+        return store.children_sha256(keys, (hashed.append(len(part[0])) or part for part in slices))
+
+    monkeypatch.setattr(run_mod, "children_sha256", spy)
+    service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    d = service.run_draw(
+        engine, config, "SCJG-01", "2026", seed="种子 %s},{ 48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1)
+    )
+    assert sum(hashed) == d.n_selected > 1000 and max(hashed) == [97, 1][case]  # the in-memory digest, in slices
+    with engine.connect() as conn:
+        entry = store.entry_of(conn, "draw", d.id)
+        assert entry is not None
+        assert entry.content_sha256 == content_sha256(store.record_content(conn, "draw", d.id))
+        assert store.verify_log(conn).ok
+
+
+_OLD_BAD_LINE = re.compile(r"\t[^\n]*\t|\t\n|\n\t|^\t")  # the regex _plain_lines replaced
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab\t\n企", max_size=30))
+def test_plain_lines_agrees_with_the_regex_it_replaced(text_):
+    """A stored frame's line structure (one tab per line, non-empty identifier and stratum) checked
+    by numpy positions: the same verdict as the former regex and counts on every small text."""
+    from inspect_kit.draw.core.frame import _plain_lines
+
+    data = text_.encode()
+    expected = text_.count("\t") == text_.count("\n") and text_.endswith("\n") and _OLD_BAD_LINE.search(text_) is None
+    assert (_plain_lines(data) if data else False) == expected
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_packed_identifiers_hash_and_draw_like_strings(case):
+    """A stored frame's strata come back packed (hashing.PackedIds: one UTF-8 buffer + offsets):
+    the same identifiers, the same digests on one process, on forked workers and in the compiled
+    kernel, and the same sample as plain strings and as the package — Chinese and ASCII chunks."""
+    from inspect_kit import sha256_kernel
+    from inspect_kit.draw.core.sampler import _seed_state, digest_block, select
+    from inspect_kit.hashing import PackedIds, sha256_block
+
+    rnd = random.Random(300 + case)
+    rows, sizes, seed = _instance(rnd, 500)
+    b = FrameBuilder()
+    assert b.add(canonical_rows(rows))
+    sha, blob = b.finish()
+    _, _, members = frame_members(blob)
+    assert members is not None
+    plain: dict[str, list[str]] = {}
+    for i, s in canonical_rows(rows):
+        plain.setdefault(s, []).append(i)
+    assert {k: list(v) for k, v in members.items()} == plain
+    for label, packed in members.items():
+        assert isinstance(packed, PackedIds) and len(packed) == len(plain[label])
+        assert packed[-1] == plain[label][-1] and packed[1:3] == plain[label][1:3]
+        expected = b"".join(hashlib.sha256(_seed_hash(seed) + i.encode()).digest() for i in plain[label])
+        assert sha256_block(_seed_state(seed), packed, workers=1) == expected
+        assert sha256_block(_seed_state(seed), packed, workers=2) == expected
+        if sha256_kernel.available():
+            assert sha256_kernel.digests(_seed_hash(seed), packed, 2) == expected
+        assert digest_block(seed, packed) == expected
+        n = sizes[label]
+        assert select(seed, packed, n) == select(seed, plain[label], n)
+        assert [c.id for c in select(seed, packed, n)] == list(
+            oracle(plain[label], seed=seed, with_replacement=False, take=n, output="id")
+        )
+    with pytest.raises(IndexError):
+        next(iter(members.values()))[10**6]
+
+
+def _seed_hash(seed: str) -> bytes:
+    return hashlib.sha256(seed.encode()).hexdigest().encode()
+
+
+def test_packed_take_decodes_the_chosen_and_refuses_outside():
+    from inspect_kit.hashing import PackedIds
+
+    ids = ["a", "企业", "", "z9"]
+    data = "".join(ids).encode()
+    offsets = [0]
+    for i in ids:
+        offsets.append(offsets[-1] + len(i.encode()))
+    import numpy as np
+
+    packed = PackedIds(data, np.array(offsets, dtype=np.int64))
+    assert packed.take([3, 1, 1, 0, 2]) == ["z9", "企业", "企业", "a", ""] and packed.take([]) == []
+    assert list(packed) == ids and packed[-3] == "企业"
+    for bad in ([4], [-1]):
+        with pytest.raises(IndexError):
+            packed.take(bad)
+
+
+def test_a_failure_on_the_compression_thread_reaches_the_caller():
+    """FrameBuilder compresses on a second thread: an error there (memory, zlib) must surface in
+    the caller, never leave a frame whose hash and blob silently miss a chunk."""
+
+    class Broken:
+        def compress(self, data):
+            raise MemoryError("no room for the frame")
+
+        def flush(self):
+            return b""
+
+    b = FrameBuilder()
+    b._zip = Broken()
+    assert b.add([("a", "S")])  # the chunk is handed over; the thread fails
+    with pytest.raises(MemoryError, match="no room"):
+        b.finish()

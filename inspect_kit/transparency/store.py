@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any
@@ -125,7 +125,11 @@ def _template_lines(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> str |
     only str: the keys in sorted order in a %-template, strings escaped by the encoder's own
     function (json.encoder.encode_basestring, what ensure_ascii=False uses), ints as int repr —
     one C-level format per row instead of a dict and its key sort. None when a column is mixed."""
-    columns = list(zip(*rows))
+    return _template_columns(keys, [[r[i] for r in rows] for i in range(len(keys))])  # not zip(*rows): slow
+
+
+def _template_columns(keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> str | None:
+    """`_template_lines` of the rows given column by column (columns[i]: the values of keys[i])."""
     parts: list[str] = []
     values: list[Sequence[Any]] = []
     for i in sorted(range(len(keys)), key=keys.__getitem__):
@@ -142,18 +146,40 @@ def _template_lines(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> str |
     return "".join(map(template.__mod__, zip(*values)))
 
 
-def _contents(conn: Connection, lk: LoggedKind, where: Any = None) -> dict[int, dict[str, Any]]:
-    """id → content of the kind's records (those matching ``where``)."""
+def children_sha256(keys: Sequence[str], slices: Iterable[Sequence[Sequence[Any]]]) -> str:
+    """The digest the log gives a record's child rows (``<child table>_sha256`` in its content),
+    from the rows in id order given column by column, in consecutive slices (each slice: one list
+    per key, keys[i]'s values; keys: the child table's column names). The same lines as
+    `_contents` hashes when it reads the rows back, so a writer that holds the rows it just
+    inserted can pass their digest to `append_pending` instead of having them read again."""
+    h = hashlib.sha256()
+    for part in slices:
+        lines = _template_columns(keys, part) if len(part[0]) > 1 else None
+        if lines is not None:
+            h.update(lines.encode())
+        elif len(part[0]):
+            _feed_children(h, keys, list(zip(*part)))
+    return h.hexdigest()
+
+
+def _contents(
+    conn: Connection, lk: LoggedKind, where: Any = None, known: Mapping[int, str] | None = None
+) -> dict[int, dict[str, Any]]:
+    """id → content of the kind's records (those matching ``where``); ``known``: record id → the
+    digest of its child rows, given by the writer that inserted them (`children_sha256`), not read."""
     stmt = select(lk.table).order_by(lk.table.c.id)
     if where is not None:
         stmt = stmt.where(where)
     out = {r.id: row_content(r._mapping) for r in conn.execute(stmt)}
     if lk.children is not None and out:
         child, fk = lk.children
+        known = {rid: digest for rid, digest in (known or {}).items() if rid in out}
         hashes: dict[int, Any] = {}
         cstmt = select(child).order_by(child.c[fk], child.c.id)
         if where is not None:
             cstmt = cstmt.where(child.c[fk].in_(select(lk.table.c.id).where(where)))
+        if known:
+            cstmt = cstmt.where(child.c[fk].not_in(list(known)))
         result = conn.execute(cstmt.execution_options(yield_per=50_000))  # a draw may have millions of tasks
         keys = list(result.keys())
         at = keys.index(fk)
@@ -168,7 +194,8 @@ def _contents(conn: Connection, lk: LoggedKind, where: Any = None) -> dict[int, 
                 start = end
         empty = hashlib.sha256().hexdigest()
         for rid, content in out.items():
-            content[f"{child.name}_sha256"] = hashes[rid].hexdigest() if rid in hashes else empty
+            digest = known[rid] if rid in known else hashes[rid].hexdigest() if rid in hashes else empty
+            content[f"{child.name}_sha256"] = digest
     return out
 
 
@@ -244,8 +271,13 @@ def latest_revisions(conn: Connection, task_ids: Sequence[int]) -> list[tuple[st
     return sorted(out)
 
 
-def append_pending(conn: Connection, now: dt.datetime) -> list[Entry]:
-    """Append an entry for every logged record that has none yet; return the new entries."""
+def append_pending(
+    conn: Connection, now: dt.datetime, known: Mapping[tuple[str, int], str] | None = None
+) -> list[Entry]:
+    """Append an entry for every logged record that has none yet; return the new entries.
+
+    ``known``: (kind, record id) → the digest of child rows the caller inserted in this
+    transaction and still holds (`children_sha256`: a draw's tasks), so they are not read back."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE log_entries IN SHARE ROW EXCLUSIVE MODE"))
     last = head(conn)
@@ -255,7 +287,8 @@ def append_pending(conn: Connection, now: dt.datetime) -> list[Entry]:
     for lk in LOGGED:
         logged_up_to = conn.execute(select(func.max(_LOG.c.record_id)).where(_LOG.c.kind == lk.kind)).scalar()
         start = max(logged_up_to or 0, existing.get(lk.kind, {}).get("max_id", 0))
-        pending = _contents(conn, lk, lk.table.c.id > start)
+        given = {rid: digest for (kind, rid), digest in (known or {}).items() if kind == lk.kind}
+        pending = _contents(conn, lk, lk.table.c.id > start, given)
         for rid, content in pending.items():
             last = make_entry(last, lk.kind, rid, content_sha256(content), at)
             new.append(last)

@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from inspect_kit.hashing import PARALLEL_MIN, _hash_slice, parallel_workers, sha256_block
+from inspect_kit.hashing import PARALLEL_MIN, PackedIds, _hash_slice, parallel_workers, sha256_block
 from inspect_kit.nogc import paused_gc
 
 ALGORITHM_NAME = "consistent-sampler-sha256"
@@ -82,9 +82,12 @@ def _seed_hash(seed: str) -> str:
     return hashlib.sha256(seed.encode("utf-8")).hexdigest()
 
 
-def _checked_ids(ids: Iterable[str]) -> list[str]:
+def _checked_ids(ids: Iterable[str]) -> Sequence[str]:
     """The ids as a list of plain str; anything else is refused (tuples, ints, UUIDs are not
-    canonical). A numpy string array is fine: its elements are str subclasses, taken as plain str."""
+    canonical). A numpy string array is fine: its elements are str subclasses, taken as plain str.
+    PackedIds (a stored frame's stratum, decoded from valid UTF-8) are taken as they are."""
+    if isinstance(ids, PackedIds):
+        return ids
     if isinstance(ids, np.ndarray):
         if ids.dtype.kind != "U" and not (ids.dtype == object and all(isinstance(i, str) for i in ids.flat)):
             raise TypeError(f"identifiers must be canonical str, got a numpy array of dtype {ids.dtype}")
@@ -98,7 +101,7 @@ def _checked_ids(ids: Iterable[str]) -> list[str]:
     return id_list
 
 
-def _refuse_duplicates(id_list: list[str], prefix: np.ndarray, order: np.ndarray | None = None) -> None:
+def _refuse_duplicates(id_list: Sequence[str], prefix: np.ndarray, order: np.ndarray | None = None) -> None:
     """Equal ids have equal digests, hence equal prefix keys: only those need comparing.
 
     `order` (optional) is an argsort of `prefix`. Sorting a uint64 array is several times cheaper
@@ -262,14 +265,14 @@ def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     ordered = prefix[order]
     candidates = order[: int(np.searchsorted(ordered, ordered[n - 1], side="right"))].tolist()
     chosen_tickets = _tickets_of(block, candidates, compiled)
-    chosen_ids = [id_list[i] for i in candidates]
+    chosen_ids = id_list.take(candidates) if isinstance(id_list, PackedIds) else [id_list[i] for i in candidates]
     if set(map(type, chosen_ids)) != {str}:
         chosen_ids = [str(i) for i in chosen_ids]  # numpy.str_ and other subclasses as plain str
     _settle_equal_prefixes(ordered[: len(candidates)], chosen_tickets, chosen_ids)
     return list(map(Selected, chosen_ids[:n], chosen_tickets[:n], range(1, n + 1)))
 
 
-def _kernel_digests_and_keys(seed: str, id_list: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _kernel_digests_and_keys(seed: str, id_list: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     from inspect_kit import sha256_kernel
 
     seed_hash = _seed_hash(seed).encode("ascii")

@@ -90,7 +90,7 @@ def recently_clean(conn: Connection, matter: Matter, as_of: dt.date, codes: dict
     return {ident for ident, results in rows if not codebook.problem_found(results)}
 
 
-def _driver_rows(conn: Connection, stmt: Any, size: int) -> Generator[list[tuple[str, str]], None, None]:
+def driver_rows(conn: Connection, stmt: Any, size: int) -> Generator[list[tuple[str, str]], None, None]:
     """The statement's rows in lists of `size` tuples straight from the driver's cursor (SQLAlchemy
     row objects cost more than reading a frame); a server-side cursor on PostgreSQL."""
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))  # values SQLAlchemy quotes
@@ -173,7 +173,7 @@ class FrameSource:
         excluded = dict(self._excluded)
         n_clean = n_drop = n_cap = 0
         removed: set[str] = set()
-        result = _driver_rows(self.conn, stmt, size)
+        result = driver_rows(self.conn, stmt, size)
         try:
             for rows in result:
                 if self._clean:

@@ -5,7 +5,7 @@ Also the one-step draw (`draw_now`: freeze, commit and draw in one transaction).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
@@ -19,14 +19,15 @@ from inspect_kit.draw.core.sampler import ALGORITHM_NAME, ALGORITHM_VERSION
 from inspect_kit.draw.core.seeds import SeedError, SeedSource, derive_seed, seed_value
 from inspect_kit.draw.store import indb
 from inspect_kit.draw.store.export import frame_rows_from_blob
-from inspect_kit.draw.store.locking import latest, lock_period, write
+from inspect_kit.draw.store.frames import driver_rows
+from inspect_kit.draw.store.locking import latest, lock_period, mapped_reads, write
 from inspect_kit.draw.store.prepare import as_period, matters_of, prepare_all
 from inspect_kit.draw.store.read import DrawInfo, get_draw, with_warnings
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period
 from inspect_kit.storage.helpers import insert_id
-from inspect_kit.storage.models import Commitment, Draw, Frame, ImportBatch, SealSalt
-from inspect_kit.transparency.store import append_pending
+from inspect_kit.storage.models import Commitment, Draw, Frame, ImportBatch, SealSalt, Task
+from inspect_kit.transparency.store import append_pending, children_sha256
 
 
 def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None:
@@ -121,7 +122,7 @@ def _run_one(
     values: dict[str, Any],
     frame_sha256: str | None,
     by: str | None = None,
-) -> tuple[int, list[str]]:
+) -> tuple[int, list[str], dict[tuple[str, int], str]]:
     lock_period(conn, matter.code, period.label)
     com = latest(conn, Commitment.__table__, matter.code, period.label, lock=True)
     if com is None:
@@ -198,9 +199,53 @@ def _run_one(
     )
     prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
     table = in_db.table if in_db is not None else _sample_table(conn, sample)
-    _write_tasks(conn, table, draw_id, prefix, n_selected)
+    with mapped_reads(conn):
+        _write_tasks(conn, table, draw_id, prefix, n_selected)
+    known = {} if in_db is not None else _tasks_digest(conn, draw_id, prefix, sample)
     warning = _registry_changed_since(conn, frame.prepared_at)
-    return draw_id, [warning] if warning else []
+    return draw_id, [warning] if warning else [], known
+
+
+_DIGEST_SLICE = 50_000  # tasks hashed at once by _tasks_digest
+
+
+def _tasks_digest(
+    conn: Connection, draw_id: int, prefix: str, sample: list[tuple[str, str, str, int]]
+) -> dict[tuple[str, int], str]:
+    """The log's digest of the tasks just written (transparency.store.children_sha256), from the
+    sample in memory and the two columns the database chose, (id, entity_id), read back in id
+    order — not the whole tasks; slice by slice, so memory stays flat. Empty (the log then reads
+    the tasks back) if the tasks table has columns this does not know or the count differs."""
+    keys = [c.name for c in Task.__table__.columns]
+    if set(keys) != {"id", "draw_id", "task_no", "entity_id", "identifier", "stratum", "ticket", "rank"}:
+        return {}
+    stmt = select(Task.id, Task.entity_id).where(Task.draw_id == draw_id).order_by(Task.id)
+    done = [0, True]  # rows hashed, all matched the sample
+
+    def slices() -> Iterator[list[list[Any]]]:
+        for chunk in driver_rows(conn, stmt, _DIGEST_SLICE):
+            lo, hi = done[0], done[0] + len(chunk)
+            part = sample[lo:hi]
+            if len(part) != len(chunk):
+                done[1] = False
+                return
+            columns: dict[str, list[Any]] = {
+                "id": [r[0] for r in chunk],
+                "entity_id": [r[1] for r in chunk],
+                "draw_id": [draw_id] * len(chunk),
+                "task_no": [f"{prefix}-{k:03d}" for k in range(lo + 1, hi + 1)],  # as _write_tasks numbers them
+                "identifier": [r[1] for r in part],
+                "stratum": [r[0] for r in part],
+                "ticket": [r[2] for r in part],
+                "rank": [r[3] for r in part],
+            }
+            done[0] = hi
+            yield [columns[k] for k in keys]
+
+    digest = children_sha256(keys, slices())
+    if not done[1] or done[0] != len(sample):  # _write_tasks counted them: cannot happen
+        return {}
+    return {("draw", draw_id): digest}
 
 
 def run(
@@ -242,8 +287,8 @@ def run(
 
     def work(conn: Connection) -> list[tuple[int, list[str]]]:
         done = [_run_one(conn, config, m, p, now=now, values=values, frame_sha256=frame_sha256, by=by) for m in matters]
-        append_pending(conn, now)
-        return done
+        append_pending(conn, now, {k: v for _, _, known in done for k, v in known.items()})
+        return [(i, w) for i, w, _ in done]
 
     done = write(engine, f"drew {p}", work)
     return [with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
@@ -288,8 +333,8 @@ def draw_now(
     def work(conn: Connection) -> list[tuple[int, list[str]]]:
         prepare_all(conn, config, matters, p, source, as_of, now, redraw, reason, one_step=True, by=by)
         done = [_run_one(conn, config, m, p, now=now, values={"seed": seed}, frame_sha256=None, by=by) for m in matters]
-        append_pending(conn, now)
-        return done
+        append_pending(conn, now, {k: v for _, _, known in done for k, v in known.items()})
+        return [(i, w) for i, w, _ in done]
 
     done = write(engine, f"drew {p}", work)
     return [with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
