@@ -279,6 +279,13 @@ def test_notice_pdf_is_served_only_as_published(public_db):
     assert c.get("/public/notices/999.pdf").status_code == 404
 
 
+def test_a_coordinated_draw_says_so_on_its_page(public_db):
+    c = client(_app(public_db))
+    text = re.sub(r"<[^>]+>", " ", c.get("/public/draws/LH-01/2026").text)
+    assert "协调抽样" in text and "正协调" in text and "协调组“env-market”" in text
+    assert "协调抽样" not in c.get("/public/draws/SCJG-01/2026").text
+
+
 def test_bundle_is_the_exported_draw_and_verifies(public_db):
     from inspect_kit.draw.service import verify_bundle
 

@@ -287,6 +287,7 @@ class DrawPage:
     history: list[DrawRecord]
     bundle: bool
     excluded: dict[str, Any] = field(default_factory=dict)
+    coordination: dict[str, Any] | None = None  # the commitment's (draw.core.coordination)
 
     @property
     def witnesses(self) -> list[str]:
@@ -363,6 +364,7 @@ def draw_page(engine: Engine, matter: str, period: str) -> DrawPage:
         history,
         bundle,
         dict(f.excluded or {}),
+        (com.coordination or None) if com is not None else None,
     )
 
 
