@@ -86,8 +86,8 @@ from typing import Any, Literal
 from .frame import DrawResult, draw_stratified
 from .sampler import Selected, _checked_ids, digest_block
 
-PRN_RULE = "inspect-kit/prn/1"  # rule 1: start from the yearly seed (older commitments)
-PRN_RULE_2 = "inspect-kit/prn/2"  # rule 2: start from the draw's own public seed
+PRN_RULE = "inspect-kit/prn/1"  # rule 1: numbers and start from the yearly seed alone
+PRN_RULE_2 = "inspect-kit/prn/2"  # rule 2: numbers from the yearly seed and the draw's public seed
 RULES = (PRN_RULE, PRN_RULE_2)
 START_RULE = "inspect-kit/prn-start/1"
 MODES = ("positive", "negative")
@@ -141,7 +141,7 @@ class Coordination:
         return _rule_hash(parts + ([self.salt] if self.salt is not None else []))
 
     def at_draw(self, public_seed: str, salt: str | None = None) -> "Coordination":
-        """This coordination with the draw's public seed (and salt): what its start needs."""
+        """This coordination with the draw's public seed (and salt): what rule 2's numbers need."""
         return replace(self, public_seed=public_seed, salt=salt)
 
     @property
