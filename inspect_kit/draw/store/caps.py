@@ -61,10 +61,10 @@ def year_inspections(
                 )
             ).all()
         )
-        for d, m, frame_id, blob in sealed if reservations else []:  # the frame stands for the secret sample
-            unit = _unit(config, m)
-            why = f"frame #{frame_id} (sealed draw #{d}, not unsealed yet)"
-            out += [Inspection(ident, m, unit, why) for ident in _members(blob)]
+        if reservations:  # the sealed draw's frame stands for its secret sample
+            for d, m, frame_id, blob in sealed:
+                why = f"frame #{frame_id} (sealed draw #{d}, not unsealed yet)"
+                out += [Inspection(ident, m, _unit(config, m), why) for ident in _members(blob)]
         hidden = {row[0] for row in sealed}
         rows = conn.execute(
             select(Task.identifier, Draw.matter_code, Draw.id)

@@ -82,9 +82,13 @@ def _current_draws(conn: Connection) -> dict[tuple[str, str], int]:
     return {(m, p): i for m, p, i in conn.execute(stmt)}
 
 
+def _unit_names(conn: Connection) -> dict[str, str]:
+    return {c: n for c, n in conn.execute(public_select(Unit.code, Unit.name)).all()}
+
+
 def _matters(conn: Connection) -> dict[str, tuple[str, str, str]]:
     """matter code → (matter name, unit code, unit name)."""
-    units = {c: n for c, n in conn.execute(public_select(Unit.code, Unit.name)).all()}
+    units = _unit_names(conn)
     return {
         code: (name, unit, units.get(unit, unit))
         for code, name, unit in conn.execute(public_select(Matter.code, Matter.name, Matter.unit_code)).all()
@@ -698,7 +702,7 @@ def burden_view(engine: Engine, config: Any, year: int) -> BurdenView:
         caps += [(f"信用等级：{k}", f"{n}次") for k, n in b.per_credit_class.items()]
         caps += [("不计入上限的事项", "、".join(b.outside_cap))] if b.outside_cap else []
     with engine.connect() as conn:
-        units = {c: n for c, n in conn.execute(public_select(Unit.code, Unit.name)).all()}
+        units = _unit_names(conn)
         sealed = _sealed_commitments(conn)
         secret = (  # a visit with a task of a sealed draw would tell that draw's sample apart
             select(JointVisitTask.joint_visit_id)
