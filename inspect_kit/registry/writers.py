@@ -152,7 +152,7 @@ class Writer:
         a row stored under another unit (or under none): the file's department column says whose
         the row is to be, the database whose it is. Checked before anything is written."""
         unit = self.opts.unit
-        if unit is None or getattr(self, "all_new", False):
+        if unit is None:
             return []
         t = self.table
         keys = [rec[key] for _, rec in chunk]
@@ -178,9 +178,14 @@ class Writer:
 
     def problems_for_rows(self, nums: list[int], rows: list[tuple]) -> list[Problem]:
         """Problems of a chunk that only the database can tell (row numbers `nums`)."""
-        if type(self).problems_for is Writer.problems_for:
+        if not self.asks_database():
             return []
         return self.problems_for(self._dicts(nums, rows))
+
+    def asks_database(self) -> bool:
+        """Whether `problems_for` has anything to ask: a writer without one skips building a dict
+        per row (the hot path of an import)."""
+        return type(self).problems_for is not Writer.problems_for
 
     def write_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
         """Upsert a chunk of checked records (tuples in `names` order; `cols`, if given, the same
@@ -202,6 +207,9 @@ class EntityWriter(Writer):
             and batch_id is not None
             and conn.execute(select(self.table.c.id).limit(1)).first() is None
         )
+
+    def asks_database(self) -> bool:
+        return self.opts.unit is not None and not self.all_new  # an empty table has no one's rows
 
     def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
         return self.others_rows(chunk, "identifier", "entity")
@@ -275,6 +283,9 @@ class EntityWriter(Writer):
 class InspectorWriter(Writer):
     table = Inspector.__table__
     history_name = "inspectors"
+
+    def asks_database(self) -> bool:
+        return self.opts.unit is not None  # a coordinator's import: whose rows these are
 
     def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
         return self.others_rows(chunk, "cert_no", "inspector")
