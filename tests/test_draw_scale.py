@@ -423,3 +423,63 @@ def test_a_failure_on_the_compression_thread_reaches_the_caller():
     assert b.add([("a", "S")])  # the chunk is handed over; the thread fails
     with pytest.raises(MemoryError, match="no room"):
         b.finish()
+
+
+def test_left_out_counts_read_the_partial_index_and_equal_a_plain_count(engine):
+    """The frame's exclusion counts come from the partial index ix_entities_left_out (a million-row
+    registry is not scanned for the few closed or exempt entities) and equal a count in Python over
+    every combination of status, exemption reason and exemption dates, in and out of scope."""
+    from inspect_kit.draw.store.frames import left_out_query
+
+    as_of = dt.date(2026, 3, 1)
+    dates = [None, dt.date(2026, 1, 1), dt.date(2026, 3, 1), dt.date(2026, 6, 30), dt.date(2025, 12, 31)]
+    rnd = random.Random(11)
+    rows = [
+        {
+            "i": f"91{k:016d}",
+            "c": rnd.choice(["企业", "个体工商户", "重点排污单位"]),
+            "s": rnd.choice(["active", "active", "closed", "cancelled"]),
+            "r": rnd.choice([None, None, "守信企业", ""]),
+            "f": rnd.choice(dates),
+            "to": rnd.choice(dates),
+            "t": T0,
+        }
+        for k in range(400)
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO entities (identifier, id_scheme, name, category, department, status, exempt_reason, "
+                "exempt_from, exempt_to, updated_at) VALUES (:i, 'uscc', :i, :c, 'SCJG', :s, :r, :f, :to, :t)"
+            ),
+            rows,
+        )
+    scope = ["企业", "个体工商户"]
+    with engine.connect() as conn:  # with what the fixture's registry already holds
+        held = conn.execute(text("SELECT category, status, exempt_reason, exempt_from, exempt_to FROM entities")).all()
+    assert len(held) >= len(rows)
+    as_date = lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v  # noqa: E731 - SQLite's text dates
+    mine = [dict(zip("csrft", (c, s, r, as_date(f), as_date(to)))) for c, s, r, f, to in held if c in scope]
+    exempt = [
+        r
+        for r in mine
+        if r["s"] == "active"
+        and r["r"] is not None
+        and (r["f"] is None or r["f"] <= as_of)
+        and (r["t"] is None or r["t"] >= as_of)
+    ]
+    reasons, stmt = left_out_query(scope, as_of)
+    with engine.connect() as conn:
+        counts = dict(zip(reasons, conn.execute(stmt).one()))
+        assert counts == {
+            "not active (closed or cancelled)": sum(r["s"] != "active" for r in mine),
+            "exempt on the draw date (正面清单)": len(exempt),
+        }
+        assert all(counts.values())  # the instance exercises both reasons
+        sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        else:
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # 400 rows: a scan would be cheaper
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
+        assert "ix_entities_left_out" in plan, plan

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, case, func, or_, select, text
 
 from inspect_kit.config.models import Matter
 from inspect_kit.draw.core.caps import CAP_REASON, CapHit
@@ -19,6 +19,7 @@ from inspect_kit.draw.core.quota import QuotaRule
 from inspect_kit.errors import InspectError
 from inspect_kit.periods import Period, parse_period
 from inspect_kit.storage.models import Entity, Inspector, InspectorQualification, Task
+from inspect_kit.storage.models.registry import LEFT_OUT_WHERE
 
 _ENTITY_COLUMNS = {
     "category": Entity.category,
@@ -108,6 +109,30 @@ def driver_rows(conn: Connection, stmt: Any, size: int) -> Generator[list[tuple[
         cursor.close()
 
 
+def _exempt_on(as_of: dt.date) -> Any:
+    return and_(
+        Entity.exempt_reason.is_not(None),
+        or_(Entity.exempt_from.is_(None), Entity.exempt_from <= as_of),
+        or_(Entity.exempt_to.is_(None), Entity.exempt_to >= as_of),
+    )
+
+
+def left_out_query(categories: list[str], as_of: dt.date) -> tuple[list[str], Any]:
+    """(reasons, one statement counting the entities of these categories each reason leaves out of
+    a frame on `as_of`). It reads only the rows of the partial index ix_entities_left_out (its
+    predicate is repeated verbatim), not the registry."""
+    left_out = (
+        ("not active (closed or cancelled)", Entity.status != "active"),
+        ("exempt on the draw date (正面清单)", and_(Entity.status == "active", _exempt_on(as_of))),
+    )
+    stmt = (
+        select(*[func.count(case((cond, 1))) for _, cond in left_out])
+        .select_from(Entity)
+        .where(Entity.category.in_(categories), text(f"({LEFT_OUT_WHERE})"))
+    )
+    return [reason for reason, _ in left_out], stmt
+
+
 class FrameSource:
     """The frame query of (matter, period) and what leaves rows out, ready to stream.
 
@@ -128,22 +153,10 @@ class FrameSource:
         self.capped = dict(capped or {})
         self.cap_detail: list[dict[str, Any]] = []
         in_scope = and_(Entity.category.in_(matter.categories))
-        exempt = and_(
-            Entity.exempt_reason.is_not(None),
-            or_(Entity.exempt_from.is_(None), Entity.exempt_from <= as_of),
-            or_(Entity.exempt_to.is_(None), Entity.exempt_to >= as_of),
-        )
+        exempt = _exempt_on(as_of)
         self._excluded: dict[str, int] = {}
-        left_out = (
-            ("not active (closed or cancelled)", Entity.status != "active"),
-            ("exempt on the draw date (正面清单)", and_(Entity.status == "active", exempt)),
-        )
-        counts = conn.execute(
-            select(*[func.count(case((cond, 1))) for _, cond in left_out])  # one scan
-            .select_from(Entity)
-            .where(in_scope)
-        ).one()
-        for (reason, _), n in zip(left_out, counts):
+        reasons, stmt = left_out_query(matter.categories, as_of)
+        for reason, n in zip(reasons, conn.execute(stmt).one()):
             if n:
                 self._excluded[reason] = n
         self.excluded = dict(self._excluded)
