@@ -530,3 +530,39 @@ def test_fixed_width_split_equals_the_str_split(rows, chunk):
     for label, packed in slow[2].items():
         assert fast[2][label].data == packed.data and fast[2][label].offsets.tolist() == packed.offsets.tolist()
     assert slow[2] == {} or all(list(p) for p in slow[2].values())
+
+
+def test_a_frame_holding_most_of_a_large_sqlite_registry_is_read_by_a_scan(engine, config, monkeypatch):
+    """SQLite has no statistics: a frame whose categories hold most of a large registry is read by a
+    scan of the table (sequential), one that holds a small share through the category index; the
+    rows are the same either way."""
+    from inspect_kit.draw.store import frames
+    from inspect_kit.periods import parse_period
+
+    rnd = random.Random(5)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, status, "
+                "updated_at) VALUES (:i, 'uscc', :i, :c, 'SCJG', :k, 'active', :t)"
+            ),
+            [
+                {"i": f"91{k:016d}", "c": "企业" if k % 10 else "重点排污单位", "k": rnd.choice("ABCD"), "t": T0}
+                for k in range(300)
+            ],
+        )
+    monkeypatch.setattr(frames, "SCAN_MIN_ROWS", 100)
+    wide, narrow = config.matter("SCJG-01"), config.matter("STHJ-01")  # 企业…; 重点排污单位
+    period, as_of = parse_period("2026"), dt.date(2026, 1, 5)
+    with engine.connect() as conn:
+        for matter, scan in ((wide, True), (narrow, False)):
+            src = frames.FrameSource(conn, matter, period, as_of)
+            rows = [r for chunk in src.chunks() for r in chunk]
+            with monkeypatch.context() as m:
+                m.setattr(frames, "SCAN_MIN_ROWS", 10**9)  # the plain condition
+                plain = [r for chunk in frames.FrameSource(conn, matter, period, as_of).chunks() for r in chunk]
+            assert rows == plain and rows
+            if conn.dialect.name == "sqlite":
+                sql = str(src._stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+                plan = " ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+                assert ("ix_entities_category" not in plan) == scan, plan
