@@ -294,12 +294,13 @@ def test_log_template_lines_equal_the_canonical_json_of_each_row(keys, data):
         assert store._template_lines(keys, rows) == expected.decode()  # the template path was taken
 
 
-@pytest.mark.parametrize("case", range(2))
+@pytest.mark.parametrize("case", range(3))
 def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, config, monkeypatch, case):
     """`run` digests the tasks it just wrote from the sample in memory plus (id, entity_id) read
     back (run._tasks_digest), not the whole rows: the logged content must be exactly what reading
     the tasks back gives (store.record_content) — identifiers with quotes, backslashes, "%", "é"
-    and Chinese, task numbers past 999, hashed in slices — and the log must verify."""
+    and Chinese, task numbers past 999 — hashed in slices (cases 0, 1) or rendered ahead on a
+    thread while the tasks are written (case 2, store.LinesAhead) — and the log must verify."""
     from inspect_kit.draw.store import run as run_mod
     from inspect_kit.transparency.chain import content_sha256
 
@@ -313,18 +314,32 @@ def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, co
             ),
             [{"i": i, "c": rnd.choice("ABDDDDDDDDD"), "t": T0} for i, _ in rows],
         )
-    monkeypatch.setattr(run_mod, "_DIGEST_SLICE", [97, 1][case])  # hashed in slices, single rows too
     hashed = []
+    if case < 2:
+        monkeypatch.setattr(run_mod, "_AHEAD_MAX", 0)
+        monkeypatch.setattr(run_mod, "_DIGEST_SLICE", [97, 1][case])  # hashed in slices, single rows too
 
-    def spy(keys, slices):
-        return store.children_sha256(keys, (hashed.append(len(part[0])) or part for part in slices))
+        def spy(keys, slices):
+            return store.children_sha256(keys, (hashed.append(len(part[0])) or part for part in slices))
 
-    monkeypatch.setattr(run_mod, "children_sha256", spy)
+        monkeypatch.setattr(run_mod, "children_sha256", spy)
+    else:
+        monkeypatch.setattr(run_mod, "_spare_cores", lambda: 1)  # as on an idle machine
+        lines = store.LinesAhead.lines
+
+        def spy_lines(self, late):
+            out = lines(self, late)
+            hashed.append(out.count("\n"))
+            return out
+
+        monkeypatch.setattr(store.LinesAhead, "lines", spy_lines)
+        monkeypatch.setattr(run_mod, "children_sha256", None)  # never called
     service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     d = service.run_draw(
         engine, config, "SCJG-01", "2026", seed="种子 %s},{ 48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1)
     )
-    assert sum(hashed) == d.n_selected > 1000 and max(hashed) == [97, 1][case]  # the in-memory digest, in slices
+    assert sum(hashed) == d.n_selected > 1000  # the in-memory digest
+    assert max(hashed) == [97, 1, d.n_selected][case]  # in slices, or all at once
     with engine.connect() as conn:
         entry = store.entry_of(conn, "draw", d.id)
         assert entry is not None
@@ -566,3 +581,38 @@ def test_a_frame_holding_most_of_a_large_sqlite_registry_is_read_by_a_scan(engin
                 sql = str(src._stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
                 plan = " ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
                 assert ("ix_entities_category" not in plan) == scan, plan
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    keys=st.lists(
+        st.text(alphabet=_JSON_TRAPS | st.sampled_from("abz_"), min_size=1, max_size=6),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    ),
+    data=st.data(),
+)
+def test_lines_rendered_ahead_equal_the_template_lines(keys, data):
+    """store.LinesAhead (every column but the late ones rendered before the rows are written, the
+    late ones joined in after) gives exactly `_template_columns`' lines — late columns anywhere in
+    the key order, constant columns, escapes — or None where the template path refuses a column."""
+    kinds = [data.draw(st.sampled_from(["int", "str", "const", "mixed"])) for _ in keys]
+    n = data.draw(st.integers(2, 7))
+    values = {
+        "int": st.integers(-(10**30), 10**30),
+        "str": _text,
+        "mixed": st.one_of(st.integers(), _text, st.booleans(), st.none()),
+    }
+    columns = {}
+    for key, kind in zip(keys, kinds):
+        if kind == "const":
+            columns[key] = [data.draw(st.one_of(st.integers(), _text))] * n
+        else:
+            columns[key] = data.draw(st.lists(values[kind], min_size=n, max_size=n))
+    late = data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=len(keys)))
+    ahead = store.LinesAhead(keys, {k: v for k, v in columns.items() if k not in late}, late)
+    if data.draw(st.booleans()):
+        ahead.prepare()
+    expected = store._template_columns(keys, [columns[k] for k in keys])
+    assert ahead.lines({k: columns[k] for k in late}) == expected

@@ -20,7 +20,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, text
@@ -144,6 +144,76 @@ def _template_columns(keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> 
             return None
     template = "{" + ",".join(parts) + "}\n"
     return "".join(map(template.__mod__, zip(*values)))
+
+
+def _rendered(column: Sequence[Any]) -> list[str] | None:
+    """A column's values as `_template_columns` writes them (int repr, str JSON-escaped), or None
+    when the column is not all int or all str."""
+    kinds = set(map(type, column))
+    if kinds == {int}:
+        return list(map(int.__repr__, column))
+    if kinds == {str}:
+        return list(map(_encode_str, column))
+    return None
+
+
+class LinesAhead:
+    """The log lines of child rows (as `children_sha256` hashes them), rendered before the `late`
+    columns are known — the ids a database assigns while it writes the rows: every other column is
+    rendered by `prepare` (run it on a thread while the database writes), and `lines(late)` only
+    joins the late columns in. `lines` returns None when a column is neither all int nor all str
+    (the caller then hashes the rows the usual way)."""
+
+    def __init__(self, keys: Sequence[str], columns: Mapping[str, Sequence[Any]], late: Sequence[str]) -> None:
+        self.keys, self.columns, self.late = list(keys), columns, set(late)
+        self.n = len(next(iter(columns.values()))) if columns else None
+        self._pieces: list[tuple[str, Any]] | None = None  # ("text", s) | ("rows", [s]) | ("late", key)
+
+    def prepare(self) -> None:
+        pieces: list[tuple[str, Any]] = []
+        run: list[Any] = []  # known pieces since the last late column: text, or per-row lists
+
+        def close() -> None:
+            if all(isinstance(p, str) for p in run):
+                pieces.append(("text", "".join(run)))
+            else:
+                cols = [repeat(p) if isinstance(p, str) else p for p in run]
+                pieces.append(("rows", list(map("".join, zip(*cols)))))
+            run.clear()
+
+        for i, key in enumerate(sorted(self.keys)):
+            run.append(("{" if i == 0 else ",") + _encode_str(key) + ":")
+            if key in self.late:
+                close()
+                pieces.append(("late", key))
+                continue
+            values = _rendered(self.columns[key])
+            if values is None:
+                self._pieces = []
+                return
+            run.append(values[0] if len(set(values)) == 1 else values)
+        run.append("}\n")
+        close()
+        self._pieces = pieces
+
+    def lines(self, late: Mapping[str, Sequence[Any]]) -> str | None:
+        if self._pieces is None:
+            self.prepare()
+        if not self._pieces:
+            return None
+        n = self.n if self.n is not None else len(next(iter(late.values()), []))
+        if any(len(column) != n for column in chain(self.columns.values(), late.values())):
+            raise ValueError("LinesAhead: columns of different lengths")
+        parts: list[Iterable[str]] = []
+        for kind, value in self._pieces:
+            if kind == "late":
+                rendered = _rendered(late[value])
+                if rendered is None:
+                    return None
+                parts.append(rendered)
+            else:
+                parts.append(repeat(value) if kind == "text" else value)
+        return "".join(chain.from_iterable(islice(zip(*parts), n)))
 
 
 def children_sha256(keys: Sequence[str], slices: Iterable[Sequence[Sequence[Any]]]) -> str:

@@ -5,6 +5,8 @@ Also the one-step draw (`draw_now`: freeze, commit and draw in one transaction).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -24,10 +26,11 @@ from inspect_kit.draw.store.locking import latest, lock_period, mapped_reads, wr
 from inspect_kit.draw.store.prepare import as_period, matters_of, prepare_all
 from inspect_kit.draw.store.read import DrawInfo, get_draw, with_warnings
 from inspect_kit.errors import InspectError
+from inspect_kit.hashing import _spare_cores
 from inspect_kit.periods import Period
 from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Commitment, Draw, Frame, ImportBatch, SealSalt, Task
-from inspect_kit.transparency.store import append_pending, children_sha256
+from inspect_kit.transparency.store import LinesAhead, append_pending, children_sha256
 
 
 def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None:
@@ -199,27 +202,90 @@ def _run_one(
     )
     prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
     table = in_db.table if in_db is not None else _sample_table(conn, sample)
+    ahead = _lines_ahead(draw_id, prefix, sample) if in_db is None else None
     with mapped_reads(conn):
         _write_tasks(conn, table, draw_id, prefix, n_selected)
-    known = {} if in_db is not None else _tasks_digest(conn, draw_id, prefix, sample)
+    known = {} if in_db is not None else _tasks_digest(conn, draw_id, prefix, sample, ahead)
     warning = _registry_changed_since(conn, frame.prepared_at)
     return draw_id, [warning] if warning else [], known
 
 
 _DIGEST_SLICE = 50_000  # tasks hashed at once by _tasks_digest
+# Up to this many tasks, their log lines are rendered on a thread while the database writes them
+# (transparency.store.LinesAhead; about 200 bytes a task held until the digest); above it, slice by
+# slice after the write, memory flat in the draw's size.
+_AHEAD_MAX = 1_000_000
+_TASK_KEYS = {"id", "draw_id", "task_no", "entity_id", "identifier", "stratum", "ticket", "rank"}
+
+
+def _task_columns(draw_id: int, prefix: str, part: Sequence[tuple[str, str, str, int]], first: int) -> dict[str, list]:
+    """The columns of tasks first+1.. that the sample gives, as _write_tasks writes them."""
+    return {
+        "draw_id": [draw_id] * len(part),
+        "task_no": [f"{prefix}-{k:03d}" for k in range(first + 1, first + len(part) + 1)],
+        "identifier": [r[1] for r in part],
+        "stratum": [r[0] for r in part],
+        "ticket": [r[2] for r in part],
+        "rank": [r[3] for r in part],
+    }
+
+
+class _LinesAhead(threading.Thread):
+    """The tasks' log lines but for (id, entity_id), rendered on a thread started by the caller: it
+    runs while SQLite writes the tasks (the driver releases the GIL while a statement steps).
+    `ahead` stays None if it failed (the digest is then taken slice by slice)."""
+
+    def __init__(self, keys: list[str], draw_id: int, prefix: str, sample: list[tuple[str, str, str, int]]) -> None:
+        super().__init__(name="inspect-task-lines", daemon=True)
+        self.args_ = keys, draw_id, prefix, sample
+        self.ahead: LinesAhead | None = None
+
+    def run(self) -> None:
+        keys, draw_id, prefix, sample = self.args_
+        ahead = LinesAhead(keys, _task_columns(draw_id, prefix, sample, 0), ["id", "entity_id"])
+        ahead.prepare()
+        self.ahead = ahead
+
+
+def _lines_ahead(draw_id: int, prefix: str, sample: list[tuple[str, str, str, int]]) -> _LinesAhead | None:
+    """Started only where a core is idle (the load average leaves one spare, as inspect_kit.hashing
+    decides): rendering ahead costs a little more CPU than rendering after, and pays only in parallel."""
+    keys = [c.name for c in Task.__table__.columns]
+    if set(keys) != _TASK_KEYS or not 1 < len(sample) <= _AHEAD_MAX or _spare_cores() < 1:
+        return None
+    thread = _LinesAhead(keys, draw_id, prefix, sample)
+    thread.start()
+    return thread
 
 
 def _tasks_digest(
-    conn: Connection, draw_id: int, prefix: str, sample: list[tuple[str, str, str, int]]
+    conn: Connection,
+    draw_id: int,
+    prefix: str,
+    sample: list[tuple[str, str, str, int]],
+    ahead: _LinesAhead | None = None,
 ) -> dict[tuple[str, int], str]:
     """The log's digest of the tasks just written (transparency.store.children_sha256), from the
     sample in memory and the two columns the database chose, (id, entity_id), read back in id
-    order — not the whole tasks; slice by slice, so memory stays flat. Empty (the log then reads
-    the tasks back) if the tasks table has columns this does not know or the count differs."""
-    keys = [c.name for c in Task.__table__.columns]
-    if set(keys) != {"id", "draw_id", "task_no", "entity_id", "identifier", "stratum", "ticket", "rank"}:
-        return {}
+    order — not the whole tasks: rendered `ahead` (see _lines_ahead) or slice by slice, so memory
+    stays flat. Empty (the log then reads the tasks back) if the tasks table has columns this does
+    not know or the count differs."""
     stmt = select(Task.id, Task.entity_id).where(Task.draw_id == draw_id).order_by(Task.id)
+    if ahead is not None:
+        ids: list[Any] = []  # ints (driver_rows is typed for frames' str pairs)
+        entity_ids: list[Any] = []
+        for chunk in driver_rows(conn, stmt, _DIGEST_SLICE):
+            ids += [r[0] for r in chunk]
+            entity_ids += [r[1] for r in chunk]
+        ahead.join()
+        if len(ids) != len(sample):  # _write_tasks counted them: cannot happen
+            return {}
+        lines = ahead.ahead.lines({"id": ids, "entity_id": entity_ids}) if ahead.ahead is not None else None
+        if lines is not None:
+            return {("draw", draw_id): hashlib.sha256(lines.encode()).hexdigest()}
+    keys = [c.name for c in Task.__table__.columns]
+    if set(keys) != _TASK_KEYS:
+        return {}
     done = [0, True]  # rows hashed, all matched the sample
 
     def slices() -> Iterator[list[list[Any]]]:
@@ -232,12 +298,7 @@ def _tasks_digest(
             columns: dict[str, list[Any]] = {
                 "id": [r[0] for r in chunk],
                 "entity_id": [r[1] for r in chunk],
-                "draw_id": [draw_id] * len(chunk),
-                "task_no": [f"{prefix}-{k:03d}" for k in range(lo + 1, hi + 1)],  # as _write_tasks numbers them
-                "identifier": [r[1] for r in part],
-                "stratum": [r[0] for r in part],
-                "ticket": [r[2] for r in part],
-                "rank": [r[3] for r in part],
+                **_task_columns(draw_id, prefix, part, lo),
             }
             done[0] = hi
             yield [columns[k] for k in keys]
