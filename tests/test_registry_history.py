@@ -257,20 +257,3 @@ def test_history_written_before_0008_reads_the_same_after_the_upgrade(db_url, co
         }
     ]
     eng.dispose()
-
-
-def test_the_bulk_page_cache_is_the_imports_alone(engine):
-    """bulk_cache enlarges SQLite's page cache inside the transaction and puts the connection's
-    own size back, also when the block fails (the pooled connection serves other work next)."""
-    from inspect_kit.storage.bulk import BULK_CACHE_KIB, bulk_cache
-
-    if engine.dialect.name != "sqlite":
-        pytest.skip("a SQLite pragma")
-    with engine.begin() as conn:
-        own = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-        assert own != -BULK_CACHE_KIB
-        with pytest.raises(RuntimeError):
-            with bulk_cache(conn):
-                assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -BULK_CACHE_KIB
-                raise RuntimeError("a failing import")
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == own

@@ -45,7 +45,6 @@ from inspect_kit.registry.rows import Layout, RowValidator
 from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, header_index
 from inspect_kit.registry.tabular import Table, read_table
 from inspect_kit.registry.writers import WRITERS, Writer
-from inspect_kit.storage.bulk import bulk_cache
 from inspect_kit.storage.db import ConcurrentWrite, is_unique_violation
 from inspect_kit.storage.helpers import insert_id, transaction
 from inspect_kit.storage.models import ImportBatch, Unit
@@ -300,8 +299,7 @@ def import_registry(
                 )
             writer = WRITERS[kind](conn, layout, opts, batch_id)
             run = _Run(conn, kind, layout, opts, writer, summary, table, progress)
-            with bulk_cache(conn):
-                run.run()
+            run.run()
             if run.n_problems:
                 raise ValidationFailed(
                     f"{path}: {summary.rejected} of {summary.rows} rows rejected; the import was refused", run.problems

@@ -9,10 +9,9 @@ transaction."""
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from functools import lru_cache
 from itertools import chain, repeat
-from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 from sqlalchemy import Column, Connection, Dialect, Table, bindparam, insert, select
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -141,27 +140,6 @@ def _processor(table: Table, c: str, dialect: Dialect, json_text: bool) -> _Proc
     if json_text:
         return _json_text_processor(table.c[c].type, dialect)
     return table.c[c].type._cached_bind_processor(dialect)
-
-
-BULK_CACHE_KIB = 64 * 1024  # SQLite's page cache while a bulk write runs (its default: 2 MiB)
-
-
-@contextmanager
-def bulk_cache(conn: Connection, kib: int = BULK_CACHE_KIB) -> Iterator[None]:
-    """On SQLite, a page cache of `kib` KiB while the block runs, inside the caller's transaction:
-    the pages a large insert dirties stay in memory instead of spilling to the file (a spill
-    syncs the rollback journal first, every time the cache fills) until the commit writes them
-    once. The connection's own size is put back at the end (dirty pages are kept until the
-    commit; only clean ones are let go). Elsewhere nothing."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    old = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(kib):d}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={old:d}")
 
 
 SQLITE_ROWS_PER_INSERT = 50
