@@ -24,7 +24,14 @@ from inspect_kit.errors import InspectError
 from inspect_kit.findings import records, service
 from inspect_kit.findings import write as findings_write
 from inspect_kit.storage.db import current_revision, upgrade
-from inspect_kit.storage.models import Entity, Finding, FindingRevision, ImportBatch, RegistryChange
+from inspect_kit.storage.models import (
+    Entity,
+    Finding,
+    FindingRevision,
+    ImportBatch,
+    RegistryChange,
+    RegistryInsertBlock,
+)
 from tests.conftest import write_csv
 from tests.helpers import ENTITY_HEADER, entity_row
 from tests.test_findings_service import tasks  # noqa: F401  (fixture)
@@ -246,7 +253,7 @@ def test_overlapping_registry_imports_one_wins(configured, import_options, tmp_p
         with engine.connect() as c:
             return [
                 c.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in (Entity, ImportBatch, RegistryChange)
+                for t in (Entity, ImportBatch, RegistryChange, RegistryInsertBlock)
             ]
 
     before = counts()
@@ -277,7 +284,7 @@ def test_overlapping_registry_imports_one_wins(configured, import_options, tmp_p
     assert str(errors["second"]) == (
         f"{path}: someone else imported entities at the same time; nothing was written, run it again"
     )
-    assert [a - b for a, b in zip(counts(), before)] == [30, 1, 30]  # the first import only
+    assert [a - b for a, b in zip(counts(), before)] == [30, 1, 0, 1]  # the first import only (its inserts: one block)
     again = import_registry(engine, "entities", path, import_options())  # run it again: now a no-op
     assert (again.added, again.unchanged) == (0, 30)
 

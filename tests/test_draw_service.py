@@ -207,6 +207,7 @@ def test_no_code_path_rewrites_a_draw():
         "draws": "Draw",
         "tasks": "Task",
         "registry_changes": "RegistryChange",
+        "registry_insert_blocks": "RegistryInsertBlock",
         "assignments": "Assignment",
         "team_members": "TeamMember",
         "finding_revisions": "FindingRevision",

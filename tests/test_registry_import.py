@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from inspect_kit.errors import ValidationFailed
 from inspect_kit.registry.importer import CHUNK, import_registry
 from inspect_kit.registry.query import export_registry, list_records, show_record
-from inspect_kit.storage.models import Conflict, Entity, ImportBatch, Inspector, RegistryChange
+from inspect_kit.storage.models import Conflict, Entity, ImportBatch, Inspector, RegistryChange, RegistryInsertBlock
 from tests.conftest import write_csv, write_xlsx
 from tests.helpers import ENTITY_HEADER, entity_row, make_uscc
 
@@ -30,7 +30,13 @@ def snapshot(engine) -> tuple:
     with engine.connect() as c:
         return tuple(
             sorted(tuple(str(v) for v in r) for r in c.execute(select(t)))
-            for t in (Entity.__table__, RegistryChange.__table__, ImportBatch.__table__, Inspector.__table__)
+            for t in (
+                Entity.__table__,
+                RegistryChange.__table__,
+                RegistryInsertBlock.__table__,
+                ImportBatch.__table__,
+                Inspector.__table__,
+            )
         )
 
 
@@ -368,7 +374,7 @@ MESSY_HEADER = [
 def _stored(engine) -> tuple:
     from sqlalchemy import Text, cast
 
-    e, c, b = Entity.__table__, RegistryChange.__table__, ImportBatch.__table__
+    e, c, b, k = Entity.__table__, RegistryChange.__table__, ImportBatch.__table__, RegistryInsertBlock.__table__
     with engine.connect() as conn:
         return (
             [tuple(r) for r in conn.execute(select(e).order_by(e.c.id))],
@@ -381,6 +387,7 @@ def _stored(engine) -> tuple:
                 )
             ],
             [tuple(r) for r in conn.execute(select(b).order_by(b.c.id))],
+            [tuple(r) for r in conn.execute(select(k).order_by(k.c.id))],
         )
 
 
@@ -415,7 +422,7 @@ def test_column_path_stores_what_the_row_path_stores(configured, twin, import_op
 
     built, kept = [], []
     monkeypatch.setattr(
-        writers, "insert_changes_json", lambda *a, _f=writers.insert_changes_json: built.append(1) or _f(*a)
+        writers, "bulk_insert_columns", lambda *a, _f=writers.bulk_insert_columns, **k: built.append(1) or _f(*a, **k)
     )
     monkeypatch.setattr(
         columns.ColumnValidator,
@@ -524,46 +531,6 @@ def test_uscc_quick_check_agrees_with_uscc_problem():
             code = code[:k] + rng.choice(uscc.ALPHABET + "IOSVZa9０\n") + code[k + rng.choice((0, 1, 1)) :]
         assert _uscc_ok(code) == (uscc.problem(code) is None), code
         assert _uscc_problem(code) == uscc.problem(code)
-
-
-def test_insert_history_json_is_the_serializers_text():
-    import random
-
-    from inspect_kit.registry.writers import insert_changes_json as _insert_changes_json
-    from inspect_kit.registry.writers import jsonable as _jsonable
-    from inspect_kit.storage.db import json_dumps as _json_dumps
-
-    pool = [
-        "a",
-        "中文",
-        'q"',
-        "b\\s",
-        "\x00",
-        "x\x00y",
-        "\n",
-        "%s",
-        "%",
-        "😀",
-        "\u2028",
-        None,
-        None,
-        dt.date(2026, 1, 5),
-        7,
-        ["b", "a"],
-    ]
-    rng = random.Random(6)
-    for _ in range(5_000):
-        names = [rng.choice(["identifier", "name", "p%s", 'q"', "中"]) + str(j) for j in range(rng.randrange(1, 6))]
-        n = rng.randrange(1, 6)
-        cols = [
-            tuple(rng.choice(["a", "中文", "s s", "50%"]) for _ in range(n))
-            if rng.random() < 0.4
-            else [rng.choice(pool) for _ in range(n)]
-            for _ in names
-        ]
-        want = [_json_dumps({k: [None, _jsonable(v)] for k, v in zip(names, r) if v is not None}) for r in zip(*cols)]
-        assert _insert_changes_json(names, cols) == want
-        assert _insert_changes_json(names, cols, list(zip(*cols))) == want
 
 
 def test_progress_is_reported_in_bytes_up_to_the_file_size(configured, import_options, tmp_path):

@@ -51,7 +51,7 @@ def test_fast_path_leaves_the_same_database_as_the_row_path(configured, twin, im
     assert _stored(configured) == _stored(twin)
     if configured.dialect.name == "sqlite":
         fast_dump, slow_dump = _dump(configured), _dump(twin)
-        assert len(fast_dump) > 2 * n
+        assert len(fast_dump) > n  # the entities (their insert history is a few block rows)
         assert fast_dump == slow_dump
 
 

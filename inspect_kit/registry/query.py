@@ -10,7 +10,11 @@ from sqlalchemy import ColumnElement, Connection, Engine, func, select
 from inspect_kit.errors import InspectError
 from inspect_kit.registry.schema import FIELDS, Field
 from inspect_kit.registry.tabular import write_table
+from inspect_kit.registry.writers import insert_block_change
 from inspect_kit.storage.models import Conflict, Entity, Inspector, InspectorQualification, RegistryChange
+
+# An entity's columns as read: all but the pointer to its insert history (see show_record).
+_ENTITY_COLUMNS = [c for c in Entity.__table__.c if c.name != "insert_block_id"]
 
 LIST_COLUMNS = {
     "entities": ("identifier", "name", "category", "township", "credit_class", "status", "exempt_reason"),
@@ -22,7 +26,7 @@ LIST_COLUMNS = {
 def _entity_rows(
     conn: Connection, where: Sequence[ColumnElement[bool]] = (), limit: int | None = None, offset: int = 0
 ) -> Iterator[dict[str, Any]]:
-    stmt = select(Entity.__table__).where(*where).order_by(Entity.identifier).offset(offset)
+    stmt = select(*_ENTITY_COLUMNS).where(*where).order_by(Entity.identifier).offset(offset)
     if limit:
         stmt = stmt.limit(limit)
     for r in conn.execute(stmt):
@@ -132,6 +136,11 @@ def show_record(engine: Engine, kind: str, key: str) -> dict[str, Any]:
             .order_by(RegistryChange.id)
         )
         rec["history"] = [r._asdict() for r in hist]
+        if kind == "entities":  # its insert, since revision 0008 kept in an insert block: first
+            block = conn.execute(select(Entity.insert_block_id).where(Entity.identifier == key)).scalar()
+            insert = insert_block_change(conn, block, "identifier", key) if block is not None else None
+            if insert is not None:
+                rec["history"].insert(0, insert)
         return rec
 
 

@@ -3,15 +3,23 @@
 A writer is built complete — `WRITERS[kind](conn, layout, opts, batch_id)` — and is handed
 chunks of records as tuples in `layout.names` order: `problems_for_rows` (what only the database
 can tell, e.g. a conflict naming an unknown inspector) and then `write_rows`. It counts what it
-added, updated and left unchanged, and writes every insert and update to `registry_changes` with
-old and new values. It never commits: the importer owns the one transaction.
+added, updated and left unchanged, and writes every update, and every insert of an inspector or a
+conflict, to `registry_changes` with old and new values. It never commits: the importer owns the
+one transaction.
+
+Entity inserts (the bulk of a large import) are not one history row each: the entities a chunk
+adds are one `registry_insert_blocks` row (the file's field names and the values as inserted,
+column by column), and each entity points at it by `insert_block_id`. `insert_block_change`
+reads an entity's insert back as the registry_changes row it replaces: same at, action, changes
+({field: [null, value]} for each non-empty field of the file) and batch. Entities are never
+deleted, so an entity has one insert, before all its updates (registry.query.show_record).
 
 Upsert semantics: a row whose key exists updates the columns the file HAS (an empty cell clears
 the value); columns the file does not have are left as they are. Rows are never deleted.
 
 Column-wise inserts (ImportOptions.columnwise): a chunk of entities whose keys are all new goes in
-column by column, its history JSON written as text equal to what the column's serializer writes
-(`insert_changes_json`); a chunk with existing keys takes the row-by-row upsert. Both store the
+column by column, its history one insert block; a chunk with existing keys takes the row-by-row
+upsert (its new rows one insert block too). Both store the
 same values (tests/test_registry_import.py and test_registry_import_fast.py compare them). Whether
 a chunk has an existing key is one query per chunk, left out on SQLite when the table was empty
 once the import held the write lock (nothing else can add a key before it commits).
@@ -20,9 +28,6 @@ once the import held the write lock (nothing else can add a key before it commit
 from __future__ import annotations
 
 import datetime as dt
-import re
-from itertools import repeat
-from json.encoder import encode_basestring as _json_str
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
@@ -31,9 +36,15 @@ from inspect_kit.errors import Problem
 from inspect_kit.registry.options import ImportOptions
 from inspect_kit.registry.rows import Layout
 from inspect_kit.storage.bulk import Same, any_exists, bulk_insert, bulk_insert_columns
-from inspect_kit.storage.db import json_dumps
 from inspect_kit.storage.helpers import insert_id
-from inspect_kit.storage.models import Conflict, Entity, Inspector, InspectorQualification, RegistryChange
+from inspect_kit.storage.models import (
+    Conflict,
+    Entity,
+    Inspector,
+    InspectorQualification,
+    RegistryChange,
+    RegistryInsertBlock,
+)
 
 _PLAIN = (str, int, float, type(None))
 
@@ -48,51 +59,29 @@ def jsonable(v: Any) -> Any:
     return v
 
 
-def _json_value(v: Any) -> str:
-    """JSON text of jsonable(v), as the history column's serializer writes it inside a dict."""
-    if type(v) is str:
-        return _json_str(v)
-    return json_dumps(jsonable(v))
+def _jsonable_column(col: Sequence[Any]) -> list[Any]:
+    """A column's values as its history stores them (jsonable)."""
+    if set(map(type, col)) <= _PLAIN_TYPES:
+        return list(col)
+    return list(map(jsonable, col))
 
 
-# What JSON escapes in a string when ensure_ascii is off: control characters, '"' and '\\'
-# (NUL is tested apart: it joins a column's cells).
-_JSON_ESCAPED = re.compile('[\x01-\x1f"\\\\]')
+_PLAIN_TYPES = frozenset(_PLAIN)
 
 
-def insert_changes_json(
-    names: Sequence[str], columns: Sequence[Sequence[Any]], rows: Iterable[tuple] | None = None
-) -> list[str]:
-    """For each row, the JSON text of {name: [None, jsonable(value)] for non-None values}: what
-    the history column's serializer (json_dumps) writes for that dict, built as one join per row
-    of fixed pieces and the values. (`rows`, the rows of `columns` as tuples, is not needed.)"""
-    anchor = next((j for j, col in enumerate(columns) if None not in col), None)
-    if anchor is None:  # every column has an empty cell somewhere: no fixed place for the commas
-        return [json_dumps({k: [None, jsonable(v)] for k, v in zip(names, r) if v is not None}) for r in zip(*columns)]
-    pieces: list[str | Sequence[str]] = ["{"]  # fixed text, or a column of texts
-    for j, (name, col) in enumerate(zip(names, columns)):
-        key = _json_str(name) + ":[null,"
-        if j >= anchor and None not in col:  # in every row; a comma before it unless first
-            lead = "," if j > anchor else ""
-            try:
-                joined = "\x00".join(col)
-            except TypeError:  # not all str
-                joined = None
-            if joined is not None and joined.count("\x00") == len(col) - 1 and not _JSON_ESCAPED.search(joined):
-                pieces += [lead + key + '"', col, '"]']  # nothing to escape: the text itself
-            else:
-                pieces += [lead + key, list(map(_json_value, col)), "]"]
-        else:  # empty in some rows: the whole member with its comma, or nothing
-            fmt = key.replace("%", "%%") + "%s]," if j < anchor else "," + key.replace("%", "%%") + "%s]"
-            pieces.append(["" if v is None else fmt % _json_value(v) for v in col])
-    pieces.append("}")
-    merged: list[str | Sequence[str]] = []
-    for p in pieces:  # neighbouring fixed texts as one
-        if type(p) is str and merged and type(merged[-1]) is str:
-            merged[-1] = merged[-1] + p
-        else:
-            merged.append(p)
-    return list(map("".join, zip(*(repeat(p) if type(p) is str else p for p in merged))))
+def insert_block_change(conn: Connection, block_id: int, key_field: str, key: str) -> dict[str, Any] | None:
+    """The insert of `key` kept in registry_insert_blocks row `block_id`, as the registry_changes
+    row of that insert reads: {at, action, changes, batch_id}; None if the block does not hold it."""
+    b = RegistryInsertBlock.__table__
+    row = conn.execute(select(b.c.at, b.c.batch_id, b.c.names, b.c.columns).where(b.c.id == block_id)).first()
+    if row is None or key_field not in row.names:
+        return None
+    keys = row.columns[row.names.index(key_field)]
+    if key not in keys:
+        return None
+    i = keys.index(key)
+    changes = {name: [None, col[i]] for name, col in zip(row.names, row.columns) if col[i] is not None}
+    return {"at": row.at, "action": "insert", "changes": changes, "batch_id": row.batch_id}
 
 
 class Writer:
@@ -111,8 +100,6 @@ class Writer:
         )
         self.added = self.updated = self.unchanged = 0
         self.changes: list[dict[str, Any]] = []
-        # History JSON may be built as text only if it is what the column's serializer would write.
-        self.json_text = getattr(conn.dialect, "_json_serializer", None) is json_dumps
 
     def log(self, key: str, action: str, changes: dict[str, Any]) -> None:
         self.changes.append(
@@ -215,55 +202,55 @@ class EntityWriter(Writer):
         return self.others_rows(chunk, "identifier", "entity")
 
     def write_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
-        """All-new rows (the usual case) go in column by column, with their history written as JSON
-        text directly; a chunk with any existing key goes through write(). `cols`, if given, are
-        the same rows as columns."""
+        """All-new rows (the usual case) go in column by column, their history one insert block;
+        a chunk with any existing key goes through write(). `cols`, if given, are the same rows
+        as columns."""
         t = self.table
         names = self.names
         if cols is None:
             cols = list(zip(*rows))
         keys = cols[names.index("identifier")]
-        if not (self.opts.columnwise and self.json_text) or (
-            not self.all_new and any_exists(self.conn, t.c.identifier, keys)
-        ):
+        if not self.opts.columnwise or (not self.all_new and any_exists(self.conn, t.c.identifier, keys)):
             self.write(self._dicts(nums, rows))
             return
         n = len(rows)
-        values: dict[str, Any] = {"id_scheme": Same(self.opts.id_scheme), "updated_at": Same(self.opts.now)}
+        values: dict[str, Any] = {
+            "id_scheme": Same(self.opts.id_scheme),
+            "updated_at": Same(self.opts.now),
+            "insert_block_id": Same(self.insert_block(cols)),
+        }
         if "status" not in names:
             values["status"] = Same("active")
         values.update(zip(names, cols))
         bulk_insert_columns(self.conn, t, values, n, rows=rows)
         self.added += n
-        changes = insert_changes_json(names, cols)
-        bulk_insert_columns(
+
+    def insert_block(self, cols: Sequence[Sequence[Any]]) -> int:
+        """Record the insert history of a block of new entities (`cols`: their values in `names`
+        order, column by column) as one registry_insert_blocks row; its id, for the entities'
+        insert_block_id."""
+        return insert_id(
             self.conn,
-            RegistryChange.__table__,
-            {
-                "batch_id": Same(self.batch_id),
-                "at": Same(self.opts.now),
-                "table_name": Same(self.history_name),
-                "action": Same("insert"),
-                "key": keys,
-                "changes": changes,
-            },
-            n,
-            json_text=("changes",),
-            rows=list(zip(keys, changes)),
+            RegistryInsertBlock.__table__,
+            batch_id=self.batch_id,
+            at=self.opts.now,
+            table_name=self.history_name,
+            names=list(self.names),
+            columns=[_jsonable_column(c) for c in cols],
         )
 
     def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         t = self.table
         keys = [rec["identifier"] for _, rec in chunk]
         existing = {r.identifier: r._asdict() for r in self.conn.execute(select(t).where(t.c.identifier.in_(keys)))}
-        new_rows, upd_rows = [], []
+        new_rows, new_recs, upd_rows = [], [], []
         for _, rec in chunk:
             rec = {k: v for k, v in rec.items() if k in self.present}
             old = existing.get(rec["identifier"])
             if old is None:
                 row = {"id_scheme": self.opts.id_scheme, "status": "active", **rec, "updated_at": self.opts.now}
                 new_rows.append(row)
-                self.log(rec["identifier"], "insert", {k: [None, jsonable(v)] for k, v in rec.items() if v is not None})
+                new_recs.append(tuple(rec[k] for k in self.names))
             else:
                 d = self.diff(old, rec)
                 if d:
@@ -273,6 +260,10 @@ class EntityWriter(Writer):
                     self.log(rec["identifier"], "update", d)
                 else:
                     self.unchanged += 1
+        if new_rows:
+            block = self.insert_block(list(zip(*new_recs)))
+            for row in new_rows:
+                row["insert_block_id"] = block
         bulk_insert(self.conn, t, new_rows)
         self.added += len(new_rows)
         _update_by_id(self.conn, t, upd_rows)

@@ -36,6 +36,7 @@ from inspect_kit.storage.models.registry import (
     InspectorQualification,
     Matter,
     RegistryChange,
+    RegistryInsertBlock,
     Unit,
 )
 from inspect_kit.storage.models.score import ManualValue, ScoringRun
@@ -74,5 +75,6 @@ __all__ = [
     "InspectorQualification",
     "Matter",
     "RegistryChange",
+    "RegistryInsertBlock",
     "Unit",
 ]

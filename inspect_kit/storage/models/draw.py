@@ -133,6 +133,7 @@ APPEND_ONLY_TABLES = (
     "draws",
     "tasks",
     "registry_changes",
+    "registry_insert_blocks",
     "assignments",
     "team_members",
     "finding_revisions",

@@ -61,6 +61,10 @@ class Entity(Base):
     phone: Mapped[str | None] = mapped_column(String(64), info=PRIVATE)
     legal_rep: Mapped[str | None] = mapped_column(String(64), info=PRIVATE)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # The registry_insert_blocks row that holds this entity's insert history (NULL: inserted
+    # before revision 0008, its insert is a registry_changes row). No foreign key: not checked
+    # once per inserted row.
+    insert_block_id: Mapped[int | None] = mapped_column(Integer)
 
     # The rows a draw's frame may leave out (not active, or with an exemption reason): counting them
     # reads these few, not the registry (inspect_kit.draw.store.frames.left_out_query). Migration 0008
@@ -132,7 +136,8 @@ class ImportBatch(Base):
 class RegistryChange(Base):
     """History of registry rows: every insert, update or delete, with old and new values.
 
-    `changes` maps field → [old, new] (dates as ISO strings); for an insert old is null.
+    `changes` maps field → [old, new] (dates as ISO strings); for an insert old is null. An
+    entity's insert from revision 0008 on is in RegistryInsertBlock instead (see there).
     """
 
     __tablename__ = "registry_changes"
@@ -143,3 +148,23 @@ class RegistryChange(Base):
     key: Mapped[str] = mapped_column(String(200), index=True)
     action: Mapped[str] = mapped_column(String(8))  # insert | update | delete
     changes: Mapped[dict] = mapped_column(JSON)
+
+
+class RegistryInsertBlock(Base):
+    """The insert history of a block of entities added by one import, compactly: one row for up
+    to a chunk of inserted entities instead of one registry_changes row each.
+
+    `names` are the fields the file had, in its order; `columns` one list per name of the values
+    as inserted (jsonable: dates as ISO strings, empty as null). The insert of the entity whose
+    identifier is columns[names.index("identifier")][i] reads as the registry_changes row
+    (at, "insert", {name: [null, value] for each non-null value}, batch_id) would have; the entity
+    points here by `insert_block_id`. Append-only, like registry_changes.
+    """
+
+    __tablename__ = "registry_insert_blocks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    table_name: Mapped[str] = mapped_column(String(32))
+    names: Mapped[list] = mapped_column(JSON)
+    columns: Mapped[list] = mapped_column(JSON)
