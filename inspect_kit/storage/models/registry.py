@@ -67,7 +67,7 @@ class Entity(Base):
     insert_block_id: Mapped[int | None] = mapped_column(Integer)
 
     # The rows a draw's frame may leave out (not active, or with an exemption reason): counting them
-    # reads these few, not the registry (inspect_kit.draw.store.frames.left_out_query). Migration 0008
+    # reads these few, not the registry (inspect_kit.draw.store.frames.left_out_query). Migration 0009
     # makes it partial on PostgreSQL too; a postgresql_where here would import SQLAlchemy's PostgreSQL
     # dialect into every process that loads the models (0.1 s), and Alembic does not compare predicates.
     __table_args__ = (Index("ix_entities_left_out", "category", sqlite_where=text(LEFT_OUT_WHERE)),)

@@ -1,7 +1,7 @@
 """left-out index: the entities a frame leaves out (not active, or with an exemption reason)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 
 Self-contained (imports no live code). A partial index on entities(category) over the rows that
 are not active or carry an exempt_reason: the few a draw's frame may leave out. Counting them per
@@ -12,8 +12,8 @@ registry (at a million entities a full scan cost a third of a second of every `d
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
