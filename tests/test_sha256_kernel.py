@@ -1,10 +1,13 @@
-"""The compiled SHA-256 kernel (inspect_kit.sha256_kernel) against hashlib, and the tickets drawn
-through it against the hashlib path and the consistent-sampler package."""
+"""The compiled SHA-256 (inspect_kit.sha256_kernel over the C extension inspect_kit._sha256x) against
+hashlib, with either compression and any number of threads, and the tickets drawn through it against
+the hashlib path, the Python formatting and the consistent-sampler package."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 
+import numpy as np
 import pytest
 from consistent_sampler import sampler
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +16,9 @@ from hypothesis import strategies as st
 from inspect_kit import sha256_kernel as K
 from inspect_kit.draw.core import sampler as S
 
-pytestmark = pytest.mark.skipif(not K.available(), reason="numba is not installed")
+pytestmark = pytest.mark.skipif(not K.available(), reason="the C extension inspect_kit._sha256x is not built")
+# The compressions this machine can run: portable C everywhere, SHA-NI where the CPU has it.
+IMPLEMENTATIONS = ["portable"] + (["sha-ni"] if K.available() and K.accelerated() == "sha-ni" else [])
 
 ANY_TEXT = st.characters(exclude_categories=("Cs",))  # every character UTF-8 can encode
 
@@ -32,19 +37,45 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(K, "CHUNK", 7)
 
 
+@pytest.fixture(params=IMPLEMENTATIONS)
+def implementation(request, monkeypatch):
+    monkeypatch.setattr(K, "implementation", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("prefix_len", [0, 1, 55, 56, 63, 64, 65, 119, 128, 200])
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_kernel_equals_hashlib_at_every_block_boundary(prefix_len, threads):
+def test_kernel_equals_hashlib_at_every_block_boundary(implementation, prefix_len, threads):
     prefix = bytes((7 * i + prefix_len) % 256 for i in range(prefix_len))
     messages = EDGES + [f"{k:05d}" for k in range(40)]
     assert K.digests(prefix, messages, threads) == reference(prefix, messages)
+    assert K.digests(prefix, tuple(messages), threads) == reference(prefix, messages)
+    assert K.digests(prefix, packed(messages), threads) == reference(prefix, messages)
+    first = 10**12 - 30  # counters crossing a change of width
+    assert K.counter_digests(prefix, first, 60, threads).tobytes() == reference(
+        prefix, [str(first + i) for i in range(60)]
+    )
+
+
+def packed(messages: list[str]):
+    from inspect_kit.hashing import PackedIds
+
+    encoded = [m.encode() for m in messages]
+    return PackedIds(b"".join(encoded), np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64))
 
 
 @settings(max_examples=60, deadline=None)
 @given(prefix=st.binary(max_size=140), messages=st.lists(st.text(alphabet=ANY_TEXT, max_size=80), max_size=40))
 def test_kernel_equals_hashlib_on_random_unicode(prefix, messages):
-    assert K.digests(prefix, messages, 2) == reference(prefix, messages)
-    assert K.digests(prefix, messages, 1) == reference(prefix, messages)
+    expected = reference(prefix, messages)
+    for implementation in IMPLEMENTATIONS:
+        K.implementation = implementation
+        try:
+            assert K.digests(prefix, messages, 2) == expected
+            assert K.digests(prefix, messages, 1) == expected
+            assert K.digests(prefix, packed(messages), 2) == expected  # a stored frame's packed ids
+        finally:
+            K.implementation = "auto"
 
 
 def test_kernel_of_nothing_is_empty():
@@ -72,17 +103,15 @@ def test_a_message_that_cannot_be_encoded_fails_on_two_threads_too(bad_at):
 
 @pytest.fixture
 def kernel_path(monkeypatch):
-    """select() and tickets() take the kernel from 2 ids on; the calls that reached it are recorded."""
-    monkeypatch.setattr(S, "KERNEL_MIN", 2)
-    monkeypatch.setattr(S, "PARALLEL_MIN", 2)
+    """The calls of select() and tickets() that reached the extension (at any size)."""
     calls: list[int] = []
-    real = K.digests_and_keys  # K.digests goes through it too
+    real = K._hash  # K.digests and K.digests_and_keys go through it
 
-    def spy(prefix, messages, threads=1):
+    def spy(prefix, messages, threads, keys):
         calls.append(len(messages))
-        return real(prefix, messages, threads)
+        return real(prefix, messages, threads, keys)
 
-    monkeypatch.setattr(K, "digests_and_keys", spy)
+    monkeypatch.setattr(K, "_hash", spy)
     return calls
 
 
@@ -110,7 +139,7 @@ def test_kernel_path_refuses_duplicates(kernel_path):
     assert kernel_path
 
 
-def test_without_numba_the_hashlib_path_draws(kernel_path, monkeypatch):
+def test_without_the_extension_the_hashlib_path_draws(kernel_path, monkeypatch):
     monkeypatch.setattr(K, "available", lambda: False)
     ids = [f"E{k:04d}" for k in range(50)]
     assert [s.id for s in S.select("s", ids, 5)] == list(
@@ -168,20 +197,70 @@ def test_kernel_keys_are_the_ticket_prefixes_and_nul_in_messages_is_hashed(prefi
     assert keys.tolist() == S._prefix_keys(S._digest_words(block.tobytes())).tolist()
 
 
-def test_openssl_and_numba_compressions_agree():
-    """The kernel compresses with OpenSSL's SHA256_Transform where it was found and checked, with
-    its own SHA-256 otherwise: both give hashlib's bytes, one thread or two."""
-    K._compiled()
+def test_portable_and_sha_ni_compressions_agree(implementation):
+    """The extension compresses with the CPU's SHA extensions where it has them, with portable C
+    otherwise (or when asked): both give hashlib's bytes, one thread or two, long messages too."""
     prefix = bytes(range(70))
-    messages = EDGES + ["\U0001f600" * k for k in range(20)] + [f"9136{k:014d}" for k in range(300)]
-    saved = K._openssl
-    try:
-        for address in {saved, 0}:
-            K._openssl = address
-            for threads in (1, 2):
-                assert K.digests(prefix, messages, threads) == reference(prefix, messages)
-    finally:
-        K._openssl = saved
+    messages = EDGES + ["\U0001f600" * k for k in range(20)] + ["x" * k for k in range(0, 700, 13)]
+    messages += [f"9136{k:014d}" for k in range(300)]
+    for threads in (1, 2):
+        assert K.digests(prefix, messages, threads) == reference(prefix, messages)
+    if implementation == "sha-ni":
+        assert K.accelerated() == "sha-ni"
+
+
+def test_an_unknown_or_missing_compression_is_refused(monkeypatch):
+    from inspect_kit import _sha256x
+
+    with pytest.raises(ValueError, match="implementation 7 is not available"):
+        _sha256x.hash_strs(b"p", ["a"], 1, 1, False, 7)
+    if K.accelerated() is None:
+        monkeypatch.setattr(K, "implementation", "sha-ni")
+        with pytest.raises(ValueError, match="not available"):
+            K.digests(b"p", ["a"])
+    with pytest.raises(ValueError, match="chunk"):
+        _sha256x.hash_strs(b"p", ["a"], 1, 0, False, 0)
+
+
+def test_packed_offsets_outside_the_data_are_refused():
+    """A hostile PackedIds (offsets past the buffer, descending, negative) is refused, never read."""
+    from inspect_kit import _sha256x
+
+    for offsets in ([0, 3, 99], [0, 3, 2], [-1, 2], [7]):
+        with pytest.raises(ValueError, match="offsets"):
+            _sha256x.hash_packed(b"p", b"abcdef", np.array(offsets, dtype=np.int64), 1, 7, False, 0)
+    with pytest.raises(ValueError, match="offsets"):
+        _sha256x.hash_packed(b"p", b"abcdef", b"1234", 1, 7, False, 0)  # not int64s
+    assert _sha256x.hash_packed(b"p", b"", np.zeros(1, dtype=np.int64), 1, 7, True, 0) == (b"", b"")
+
+
+def test_counters_beyond_64_bits_are_refused_and_the_stream_falls_back(monkeypatch):
+    top = K.MAX_COUNTER
+    assert K.counter_digests(b"p:", top - 2, 3, 2).tobytes() == reference(b"p:", [str(top - 2 + i) for i in range(3)])
+    with pytest.raises(ValueError, match="outside"):
+        K.counter_digests(b"p:", top, 2)
+    with pytest.raises(ValueError, match="outside"):
+        K.counter_digests(b"p:", -1, 2)
+
+
+def test_tickets_of_refuses_an_index_outside_the_block():
+    block = K.digests(b"p", ["a", "b"])
+    assert K.tickets_of(block, [1, 0]) == [S._ticket_from_digest(block[32:]), S._ticket_from_digest(block[:32])]
+    for bad in (2, -1):
+        with pytest.raises(IndexError):
+            K.tickets_of(block, [0, bad])
+    with pytest.raises(ValueError, match="whole 32-byte"):
+        K.tickets_of(block[:40], [0])
+
+
+def test_ci_requires_the_extension():
+    """CI sets INSPECT_REQUIRE_CEXT=1 (.ci/run): there, a missing extension (a failed build that
+    pip's optional build silently skipped) fails this test instead of every draw quietly hashing
+    with hashlib."""
+    from inspect_kit import sha256_kernel
+
+    if os.environ.get("INSPECT_REQUIRE_CEXT") == "1":
+        assert sha256_kernel.available(), "inspect_kit._sha256x is not built: pip install -e . should build it"
 
 
 ASTRAL = "𠀀𠀁𡃁𤭢𩸽😀🀄"
@@ -191,7 +270,7 @@ ASTRAL = "𠀀𠀁𡃁𤭢𩸽😀🀄"
 @given(
     seed=st.text(alphabet=ANY_TEXT, min_size=1, max_size=30),
     ids=st.lists(
-        st.text(alphabet=st.sampled_from(CHINESE + ASTRAL + "\x00A1"), min_size=1, max_size=20),
+        st.text(alphabet=st.sampled_from(CHINESE + ASTRAL + "\x00A1 "), min_size=0, max_size=20),
         min_size=2,
         max_size=80,
         unique=True,
@@ -205,10 +284,11 @@ def test_kernel_select_on_one_and_two_threads_equals_the_package(kernel_path, mo
         for t in sampler(ids, seed=seed, with_replacement=False, take=n, output="ticket", digits=100)
     ]
     for threads in (1, 2):
-        monkeypatch.setattr(S, "parallel_workers", lambda count, threads=threads: threads)
+        monkeypatch.setattr(K, "threads_for", lambda count, threads=threads: threads)
         kernel_path.clear()
         assert [(s.id, s.ticket) for s in S.select(seed, ids, n)] == expected
-        assert kernel_path == [len(ids)]
+        assert [(s.id, s.ticket) for s in S.select(seed, packed(ids), n)] == expected
+        assert kernel_path == [len(ids), len(ids)]
 
 
 def test_kernel_select_takes_str_subclasses_as_str_and_refuses_other_items(kernel_path):

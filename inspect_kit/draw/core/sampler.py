@@ -19,17 +19,16 @@ copied SHA-256 state (the 64-byte seed-hash prefix is exactly one compression bl
 costs one block), rank all ids on the first 9 ticket digits computed with numpy, and build the
 long decimal string only for the candidates that can be selected (n, plus rare prefix ties).
 
-Both cores: hashing is nearly all the time; `digest_block` (used by `select` and `tickets`) hashes
-on every core from inspect_kit.hashing.PARALLEL_MIN ids on, with forked workers over contiguous
-slices of the ids. A digest does not depend on who computed it, so the result is byte-identical to
-the one-core path and to the package (tests compare all three); see inspect_kit/hashing.py for when
-workers are forked and how a failed one is replaced. From KERNEL_MIN ids on (a provincial stratum),
-or from PARALLEL_MIN once a process has loaded it, `select` uses the compiled kernel instead
-(inspect_kit.sha256_kernel: OpenSSL's SHA-256 compression called from numba, no Python call per id,
-a helper thread instead of forked processes): it returns the prefix keys with the digests, and
-writes the winners' tickets itself (`tickets_of`). The winners cannot be picked on the digest: a
-ticket reverses the digest's decimal digits, so ticket order is not digest order. Tests compare
-the kernel's digests, keys, tickets and samples with hashlib, the Python formatting and the package.
+Compiled: where the C extension is built (inspect_kit.sha256_kernel over inspect_kit._sha256x: the
+CPU's SHA extensions or portable C, no Python call per id, the GIL released, threads sharing the
+ids; it loads in about a millisecond), `digest_block` and `select` use it at every size: it gives
+the prefix keys with the digests, and writes the winners' tickets itself (`tickets_of`). The
+winners cannot be picked on the digest: a ticket reverses the digest's decimal digits, so ticket
+order is not digest order. Without it, hashing is hashlib's (inspect_kit.hashing: forked workers
+over contiguous slices of the ids from PARALLEL_MIN ids on; see there when workers are forked and
+how a failed one is replaced). A digest does not depend on who computed it, so every path gives
+the same bytes; tests compare the extension's digests, keys, tickets and samples with hashlib, the
+Python formatting and the package, on one thread and on several.
 """
 
 from __future__ import annotations
@@ -41,7 +40,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from inspect_kit.hashing import PARALLEL_MIN, PackedIds, _hash_slice, parallel_workers, sha256_block
+from inspect_kit import sha256_kernel
+from inspect_kit.hashing import PackedIds, _hash_slice, sha256_block
 from inspect_kit.nogc import paused_gc
 
 ALGORITHM_NAME = "consistent-sampler-sha256"
@@ -127,33 +127,13 @@ def _digests(seed: str, id_list: Sequence[str]) -> list[bytes]:
 def digest_block(seed: str, id_list: Sequence[str], workers: int | None = None) -> bytes:
     """The ids' 32-byte digests sha256(hex(sha256(seed)) + id), concatenated in input order.
 
-    On both cores from PARALLEL_MIN ids on (see inspect_kit.hashing); the bytes are the same for
-    any number of workers. From KERNEL_MIN ids on (or once the kernel is loaded), and when no
-    `workers` are imposed, the compiled kernel (inspect_kit.sha256_kernel) hashes them instead, on
-    as many threads as inspect_kit.hashing would fork processes: the same bytes again.
+    Hashed by the C extension where it is built (inspect_kit.sha256_kernel) and no `workers` are
+    imposed; else by hashlib, on every core from PARALLEL_MIN ids on (see inspect_kit.hashing). The
+    bytes are the same either way, for any number of threads or workers.
     """
-    if workers is None and _kernel_pays(len(id_list)):
-        from inspect_kit import sha256_kernel
-
-        seed_hash = _seed_hash(seed).encode("ascii")
-        return sha256_kernel.digests(seed_hash, id_list, parallel_workers(len(id_list)))
+    if workers is None and sha256_kernel.available():
+        return sha256_kernel.digests(_seed_hash(seed).encode("ascii"), id_list)
     return sha256_block(_seed_state(seed), id_list, workers)
-
-
-# Importing numba and loading the cached kernel cost about 0.5 s; a select of a million ids then
-# takes about 0.4 s against about 0.8 s with hashlib: from here on the kernel pays in a fresh process.
-KERNEL_MIN = 1_000_000
-
-
-def _kernel_pays(n: int) -> bool:
-    import sys
-
-    loaded = "inspect_kit.sha256_kernel" in sys.modules and sys.modules["inspect_kit.sha256_kernel"]._kernel is not None
-    if n < (PARALLEL_MIN if loaded else KERNEL_MIN):
-        return False
-    from inspect_kit import sha256_kernel
-
-    return sha256_kernel.available()
 
 
 def _digest_words(digests: list[bytes] | bytes) -> np.ndarray:
@@ -242,15 +222,15 @@ def select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
 
 
 def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
-    # A list goes to the kernel as it is: joining it there refuses anything but str (and str
-    # subclasses, made plain str below); _checked_ids would cost one more pass over a million ids.
+    # A list goes to the extension as it is: it refuses anything but str (and str subclasses, made
+    # plain str below); _checked_ids would cost one more pass over a million ids.
     id_list = ids if type(ids) is list else _checked_ids(ids)
     if type(n) is not int or not 0 <= n <= len(id_list):
         raise ValueError(f"sample size must be an int in 0..{len(id_list)}, got {n!r}")
-    compiled = _kernel_pays(len(id_list))
+    compiled = sha256_kernel.available()
     block: bytes | np.ndarray
     if compiled:
-        block, prefix = _kernel_digests_and_keys(seed, id_list)
+        block, prefix = _compiled_digests_and_keys(seed, id_list)
     else:
         id_list = _checked_ids(id_list)
         block = digest_block(seed, id_list)
@@ -272,23 +252,19 @@ def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     return list(map(Selected, chosen_ids[:n], chosen_tickets[:n], range(1, n + 1)))
 
 
-def _kernel_digests_and_keys(seed: str, id_list: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    from inspect_kit import sha256_kernel
-
+def _compiled_digests_and_keys(seed: str, id_list: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     seed_hash = _seed_hash(seed).encode("ascii")
     try:
-        return sha256_kernel.digests_and_keys(seed_hash, id_list, parallel_workers(len(id_list)))
+        return sha256_kernel.digests_and_keys(seed_hash, id_list)
     except TypeError:
         _checked_ids(id_list)  # names the offending element
         raise
 
 
 def _tickets_of(block: bytes | np.ndarray, indexes: list[int], compiled: bool = False) -> list[str]:
-    """The full tickets of the digests at these positions of the block (by the compiled kernel's
+    """The full tickets of the digests at these positions of the block (by the C extension's
     decimal conversion if `compiled`: the same strings, tests compare them)."""
     if compiled:
-        from inspect_kit import sha256_kernel
-
         return sha256_kernel.tickets_of(block, indexes)
     assert isinstance(block, bytes)
     return [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in indexes]
