@@ -8,11 +8,24 @@ from _typeshed import ReadableBuffer
 Buffer = ReadableBuffer | npt.NDArray[Any]
 
 def hash_strs(
-    prefix: bytes, messages: list[str] | tuple[str, ...], threads: int, chunk: int, keys: bool, impl: int
-) -> tuple[bytes, bytes | None]: ...
+    prefix: bytes,
+    messages: list[str] | tuple[str, ...],
+    threads: int,
+    chunk: int,
+    digests: bool,
+    keys: bool,
+    impl: int,
+) -> tuple[bytes | None, bytes | None]: ...
 def hash_packed(
-    prefix: bytes, data: Buffer, offsets: Buffer, threads: int, chunk: int, keys: bool, impl: int
-) -> tuple[bytes, bytes | None]: ...
+    prefix: bytes,
+    data: Buffer,
+    offsets: Buffer,
+    threads: int,
+    chunk: int,
+    digests: bool,
+    keys: bool,
+    impl: int,
+) -> tuple[bytes | None, bytes | None]: ...
 def hash_counters(prefix: bytes, first: int, n: int, threads: int, chunk: int, impl: int) -> bytes: ...
 def tickets_of(block: Buffer, indexes: Sequence[int]) -> list[str]: ...
 def accelerated() -> str | None: ...

@@ -7,18 +7,19 @@ The same bytes as inspect_kit.hashing.sha256_block, computed by the C extension 
 built, and the callers fall back to hashlib without it). The prefix's full 64-byte blocks are
 compressed once (the midstate), then each message costs one or two compressions (the prefix of a
 draw's tickets, hex(sha256(seed)), is exactly one block): by the CPU's SHA extensions where it has
-them (x86 SHA-NI, detected at run time), else by portable C. Messages are a list or tuple of str
-(copied as UTF-8 into one buffer first), identifiers already packed (hashing.PackedIds: hashed
-straight from their buffer), or decimal counters written by the extension (`counter_digests`, a
+them (x86 SHA-NI, detected at run time; two one-block messages at a time), else by portable C.
+Messages are a list or tuple of str, identifiers already packed (hashing.PackedIds: hashed straight
+from their buffer), or decimal counters written by the extension (`counter_digests`, a
 HashStream's blocks). The GIL is released while hashing, and `threads` threads take CHUNK messages
-at a time from a shared counter: a digest does not depend on the thread that computed it, so the
-result is the same for any number of threads. Tests compare it with hashlib on random Unicode,
-empty and multi-block messages and prefixes of every length around the block size, with either
-compression and any number of threads.
+at a time from a shared counter (read straight from the str objects, which a private tuple holds):
+a digest does not depend on the thread that computed it, so the result is the same for any number
+of threads. Tests compare it with hashlib on random Unicode, empty and multi-block messages and
+prefixes of every length around the block size, with either compression and any number of threads.
 
-Beside each digest the extension gives the first 9 digits of its consistent-sampler ticket (the
-selection key of inspect_kit.draw.core.sampler), and `tickets_of` writes the full tickets of chosen
-digests. Importing it costs about a millisecond: callers use it at every size.
+Beside (or instead of: `ticket_keys`) each digest the extension gives the first 9 digits of its
+consistent-sampler ticket (the selection key of inspect_kit.draw.core.sampler), and `tickets_of`
+writes the full tickets of chosen digests. Importing it costs well under a millisecond: callers use
+it at every size.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def _require() -> None:
 def digests(prefix: bytes, messages: Sequence[str], threads: int | None = None) -> bytes:
     """The 32-byte digests of prefix + message (UTF-8) for each message, concatenated in order,
     computed on `threads` threads (default `threads_for(len(messages))`)."""
-    return _hash(prefix, messages, threads, keys=False)[0]
+    block = _hash(prefix, messages, threads, digests=True, keys=False)[0]
+    assert block is not None
+    return block
 
 
 def digests_and_keys(
@@ -77,12 +80,22 @@ def digests_and_keys(
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
     """The digests of `digests(...)` as an (n, 32) array, and for each the first 9 digits of its
     ticket as a uint64 (inspect_kit.draw.core.sampler._prefix_keys, computed while hashing)."""
-    block, keys = _hash(prefix, messages, threads, keys=True)
-    assert keys is not None
+    block, keys = _hash(prefix, messages, threads, digests=True, keys=True)
+    assert block is not None and keys is not None
     return np.frombuffer(block, dtype=np.uint8).reshape(-1, 32), np.frombuffer(keys, dtype=np.uint64)
 
 
-def _hash(prefix: bytes, messages: Sequence[str], threads: int | None, keys: bool) -> tuple[bytes, bytes | None]:
+def ticket_keys(prefix: bytes, messages: Sequence[str], threads: int | None = None) -> npt.NDArray[np.uint64]:
+    """The keys of `digests_and_keys` alone: a draw ranks every id on them and needs the digests of
+    its winners only (hashed again, `digests`), so a million digests are never written."""
+    keys = _hash(prefix, messages, threads, digests=False, keys=True)[1]
+    assert keys is not None
+    return np.frombuffer(keys, dtype=np.uint64)
+
+
+def _hash(
+    prefix: bytes, messages: Sequence[str], threads: int | None, digests: bool, keys: bool
+) -> tuple[bytes | None, bytes | None]:
     from inspect_kit.hashing import PackedIds
 
     _require()
@@ -90,9 +103,9 @@ def _hash(prefix: bytes, messages: Sequence[str], threads: int | None, keys: boo
     impl = IMPLEMENTATIONS[implementation]
     if isinstance(messages, PackedIds):
         offsets = np.ascontiguousarray(messages.offsets, dtype=np.int64)
-        return _sha256x.hash_packed(prefix, messages.data, offsets, threads, CHUNK, keys, impl)
+        return _sha256x.hash_packed(prefix, messages.data, offsets, threads, CHUNK, digests, keys, impl)
     items = messages if isinstance(messages, (list, tuple)) else list(messages)
-    return _sha256x.hash_strs(prefix, items, threads, CHUNK, keys, impl)
+    return _sha256x.hash_strs(prefix, items, threads, CHUNK, digests, keys, impl)
 
 
 # The extension writes counters as unsigned 64-bit numbers.

@@ -105,11 +105,11 @@ def test_a_message_that_cannot_be_encoded_fails_on_two_threads_too(bad_at):
 def kernel_path(monkeypatch):
     """The calls of select() and tickets() that reached the extension (at any size)."""
     calls: list[int] = []
-    real = K._hash  # K.digests and K.digests_and_keys go through it
+    real = K._hash  # K.digests, K.digests_and_keys and K.ticket_keys go through it
 
-    def spy(prefix, messages, threads, keys):
+    def spy(prefix, messages, *args, **kwargs):
         calls.append(len(messages))
-        return real(prefix, messages, threads, keys)
+        return real(prefix, messages, *args, **kwargs)
 
     monkeypatch.setattr(K, "_hash", spy)
     return calls
@@ -128,7 +128,9 @@ def test_select_through_the_kernel_equals_hashlib_and_the_package(kernel_path, s
     kernel_path.clear()
     assert S.digest_block(seed, ids) == b"".join(S._digests(seed, ids))
     drawn = S.select(seed, ids, n)
-    assert kernel_path == [len(ids), len(ids)]  # both went through the kernel
+    # both went through the extension: select ranks all the ids, then hashes the n winners (plus
+    # any ids tied with the n-th on the 9-digit key) again for their tickets
+    assert kernel_path[:2] == [len(ids), len(ids)] and kernel_path[2:] in ([], [n])
     expected = sampler(ids, seed=seed, with_replacement=False, take=n, output="ticket", digits=100)
     assert [(s.id, s.ticket) for s in drawn] == [(t.id, t.ticket_number) for t in expected]
 
@@ -213,13 +215,13 @@ def test_an_unknown_or_missing_compression_is_refused(monkeypatch):
     from inspect_kit import _sha256x
 
     with pytest.raises(ValueError, match="implementation 7 is not available"):
-        _sha256x.hash_strs(b"p", ["a"], 1, 1, False, 7)
+        _sha256x.hash_strs(b"p", ["a"], 1, 1, True, False, 7)
     if K.accelerated() is None:
         monkeypatch.setattr(K, "implementation", "sha-ni")
         with pytest.raises(ValueError, match="not available"):
             K.digests(b"p", ["a"])
     with pytest.raises(ValueError, match="chunk"):
-        _sha256x.hash_strs(b"p", ["a"], 1, 0, False, 0)
+        _sha256x.hash_strs(b"p", ["a"], 1, 0, True, False, 0)
 
 
 def test_packed_offsets_outside_the_data_are_refused():
@@ -228,10 +230,10 @@ def test_packed_offsets_outside_the_data_are_refused():
 
     for offsets in ([0, 3, 99], [0, 3, 2], [-1, 2], [7]):
         with pytest.raises(ValueError, match="offsets"):
-            _sha256x.hash_packed(b"p", b"abcdef", np.array(offsets, dtype=np.int64), 1, 7, False, 0)
+            _sha256x.hash_packed(b"p", b"abcdef", np.array(offsets, dtype=np.int64), 1, 7, True, False, 0)
     with pytest.raises(ValueError, match="offsets"):
-        _sha256x.hash_packed(b"p", b"abcdef", b"1234", 1, 7, False, 0)  # not int64s
-    assert _sha256x.hash_packed(b"p", b"", np.zeros(1, dtype=np.int64), 1, 7, True, 0) == (b"", b"")
+        _sha256x.hash_packed(b"p", b"abcdef", b"1234", 1, 7, True, False, 0)  # not int64s
+    assert _sha256x.hash_packed(b"p", b"", np.zeros(1, dtype=np.int64), 1, 7, True, True, 0) == (b"", b"")
 
 
 def test_counters_beyond_64_bits_are_refused_and_the_stream_falls_back(monkeypatch):
@@ -285,10 +287,10 @@ def test_kernel_select_on_one_and_two_threads_equals_the_package(kernel_path, mo
     ]
     for threads in (1, 2):
         monkeypatch.setattr(K, "threads_for", lambda count, threads=threads: threads)
-        kernel_path.clear()
-        assert [(s.id, s.ticket) for s in S.select(seed, ids, n)] == expected
-        assert [(s.id, s.ticket) for s in S.select(seed, packed(ids), n)] == expected
-        assert kernel_path == [len(ids), len(ids)]
+        for given_ids in (ids, packed(ids)):
+            kernel_path.clear()
+            assert [(s.id, s.ticket) for s in S.select(seed, given_ids, n)] == expected
+            assert kernel_path[0] == len(ids)
 
 
 def test_kernel_select_takes_str_subclasses_as_str_and_refuses_other_items(kernel_path):
@@ -300,3 +302,47 @@ def test_kernel_select_takes_str_subclasses_as_str_and_refuses_other_items(kerne
     assert drawn == S.select("s", ids, 5)
     with pytest.raises(TypeError, match="identifiers must be canonical str, got bytes: b'E007'"):
         S.select("s", ids[:7] + [b"E007"] + ids[8:], 5)
+
+
+def test_keys_alone_equal_the_keys_beside_the_digests():
+    messages = EDGES + [f"9136{k:014d}" for k in range(500)] + ["企业" * k for k in range(9)]
+    for as_given in (messages, packed(messages)):
+        block, keys = K.digests_and_keys(b"p" * 64, as_given, 2)
+        assert K.ticket_keys(b"p" * 64, as_given, 2).tolist() == keys.tolist()
+        assert block.tobytes() == reference(b"p" * 64, messages)
+
+
+def test_a_list_changed_by_another_thread_while_hashing_gives_the_digests_of_the_list_as_passed(monkeypatch):
+    """The GIL is released while hashing: another thread may empty the list meanwhile, dropping
+    the last reference to its strings. The extension hashes what it was given (its private tuple
+    holds the strings): a digest of a freed string, or a crash, would show here."""
+    import sys
+    import threading
+
+    def made() -> list[str]:  # fresh str objects each time: the victim's die with it
+        return [f"企业{k}" if k % 3 else f"9136{k:014d}" for k in range(200_000)]
+
+    expected = reference(b"p" * 64, made())
+    victim = made()
+    go, emptied = threading.Event(), threading.Event()
+
+    def vandal():
+        go.wait()
+        victim.clear()  # the strings' last references
+        victim.extend(f"new{k}" for k in range(100))
+        emptied.set()
+
+    thread = threading.Thread(target=vandal)
+    thread.start()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1.0)  # the vandal runs only while the extension has released the GIL
+    monkeypatch.setattr(K, "implementation", "portable")  # slow enough (~50 ms) for it to run then
+    try:
+        go.set()
+        got = K.digests(b"p" * 64, victim, 1)  # one thread: a core stays free for the vandal
+        emptied_meanwhile = emptied.is_set()
+    finally:
+        sys.setswitchinterval(interval)
+        thread.join()
+    assert emptied_meanwhile  # else the test proved nothing
+    assert got == expected

@@ -21,14 +21,15 @@ long decimal string only for the candidates that can be selected (n, plus rare p
 
 Compiled: where the C extension is built (inspect_kit.sha256_kernel over inspect_kit._sha256x: the
 CPU's SHA extensions or portable C, no Python call per id, the GIL released, threads sharing the
-ids; it loads in about a millisecond), `digest_block` and `select` use it at every size: it gives
-the prefix keys with the digests, and writes the winners' tickets itself (`tickets_of`). The
-winners cannot be picked on the digest: a ticket reverses the digest's decimal digits, so ticket
-order is not digest order. Without it, hashing is hashlib's (inspect_kit.hashing: forked workers
-over contiguous slices of the ids from PARALLEL_MIN ids on; see there when workers are forked and
-how a failed one is replaced). A digest does not depend on who computed it, so every path gives
-the same bytes; tests compare the extension's digests, keys, tickets and samples with hashlib, the
-Python formatting and the package, on one thread and on several.
+ids; it loads in about a millisecond), `digest_block` and `select` use it at every size. select
+asks it for the prefix keys of all the ids only, then for the digests and tickets (`tickets_of`)
+of the candidates: a million digests are never written. The winners cannot be picked on the
+digest: a ticket reverses the digest's decimal digits, so ticket order is not digest order.
+Without it, hashing is hashlib's (inspect_kit.hashing: forked workers over contiguous slices of
+the ids from PARALLEL_MIN ids on; see there when workers are forked and how a failed one is
+replaced). A digest does not depend on who computed it, so every path gives the same bytes; tests
+compare the extension's digests, keys, tickets and samples with hashlib, the Python formatting and
+the package, on one thread and on several.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -112,7 +114,8 @@ def _refuse_duplicates(id_list: Sequence[str], prefix: np.ndarray, order: np.nda
     same = np.flatnonzero(ordered[1:] == ordered[:-1])
     if same.size == 0:
         return
-    suspects = [id_list[i] for i in np.union1d(order[same], order[same + 1]).tolist()]
+    # (a set rather than np.union1d, whose first call costs a fresh process some 15 ms)
+    suspects = [id_list[i] for i in set(order[same].tolist()) | set(order[same + 1].tolist())]
     dupes = sorted(i for i, count in Counter(suspects).items() if count > 1)
     if dupes:
         more = " …" if len(dupes) > 5 else ""
@@ -228,9 +231,9 @@ def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     if type(n) is not int or not 0 <= n <= len(id_list):
         raise ValueError(f"sample size must be an int in 0..{len(id_list)}, got {n!r}")
     compiled = sha256_kernel.available()
-    block: bytes | np.ndarray
-    if compiled:
-        block, prefix = _compiled_digests_and_keys(seed, id_list)
+    block = b""
+    if compiled:  # keys only: the winners' digests are hashed again below, a million are not kept
+        prefix = _compiled_keys(seed, id_list)
     else:
         id_list = _checked_ids(id_list)
         block = digest_block(seed, id_list)
@@ -244,30 +247,26 @@ def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
     # and so is the order among equal prefixes: _settle_equal_prefixes puts those runs in order.
     ordered = prefix[order]
     candidates = order[: int(np.searchsorted(ordered, ordered[n - 1], side="right"))].tolist()
-    chosen_tickets = _tickets_of(block, candidates, compiled)
     chosen_ids = id_list.take(candidates) if isinstance(id_list, PackedIds) else [id_list[i] for i in candidates]
     if set(map(type, chosen_ids)) != {str}:
         chosen_ids = [str(i) for i in chosen_ids]  # numpy.str_ and other subclasses as plain str
+    if compiled:
+        winners = sha256_kernel.digests(_seed_hash(seed).encode("ascii"), chosen_ids)
+        chosen_tickets = sha256_kernel.tickets_of(winners, range(len(chosen_ids)))
+    else:
+        chosen_tickets = [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in candidates]
     _settle_equal_prefixes(ordered[: len(candidates)], chosen_tickets, chosen_ids)
-    return list(map(Selected, chosen_ids[:n], chosen_tickets[:n], range(1, n + 1)))
+    # tuple.__new__ builds the NamedTuple without a Python-level call per item (twice as fast).
+    return list(map(tuple.__new__, repeat(Selected), zip(chosen_ids[:n], chosen_tickets[:n], range(1, n + 1))))
 
 
-def _compiled_digests_and_keys(seed: str, id_list: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def _compiled_keys(seed: str, id_list: Sequence[str]) -> np.ndarray:
     seed_hash = _seed_hash(seed).encode("ascii")
     try:
-        return sha256_kernel.digests_and_keys(seed_hash, id_list)
+        return sha256_kernel.ticket_keys(seed_hash, id_list)
     except TypeError:
         _checked_ids(id_list)  # names the offending element
         raise
-
-
-def _tickets_of(block: bytes | np.ndarray, indexes: list[int], compiled: bool = False) -> list[str]:
-    """The full tickets of the digests at these positions of the block (by the C extension's
-    decimal conversion if `compiled`: the same strings, tests compare them)."""
-    if compiled:
-        return sha256_kernel.tickets_of(block, indexes)
-    assert isinstance(block, bytes)
-    return [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in indexes]
 
 
 def _settle_equal_prefixes(prefix: np.ndarray, tickets_: list[str], ids: list[str]) -> None:
