@@ -4,6 +4,7 @@
    hash_packed(prefix, data, offsets, threads, chunk, digests, keys, impl) message i: data[offsets[i]:offsets[i+1]]
    hash_counters(prefix, first, n, threads, chunk, impl)      message i: the decimal digits of first + i
    tickets_of(block, indexes)                                 consistent-sampler tickets of digests
+   sort_keys(keys)                                            a radix argsort of the ticket keys
    accelerated()                                              "sha-ni" if this CPU has it, else None
 
    The digest of every message is hashlib.sha256(prefix + message.encode()).digest(); the prefix's
@@ -36,7 +37,6 @@
 #if !defined(_WIN32)
 #define HAVE_THREADS 1
 #include <pthread.h>
-#include <sys/mman.h>
 #endif
 
 static const uint32_t K256[64] = {
@@ -436,22 +436,6 @@ static void run(Job *job, int threads) {
     Py_END_ALLOW_THREADS
 }
 
-/* A new bytes object of `size` bytes, uninitialised. A large one is asked to be backed by huge
-   pages where the kernel offers them on request: a fresh process would otherwise take a page
-   fault every 4 KiB of the output (measured: about a fifth of a cold draw's time). */
-static PyObject *new_output(Py_ssize_t size) {
-    PyObject *bytes = PyBytes_FromStringAndSize(NULL, size);
-#if defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    if (bytes && size >= (Py_ssize_t)(4 * huge)) {
-        uintptr_t start = ((uintptr_t)PyBytes_AS_STRING(bytes) + huge - 1) & ~(huge - 1);
-        uintptr_t end = ((uintptr_t)PyBytes_AS_STRING(bytes) + (uintptr_t)size) & ~(huge - 1);
-        if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE); /* advice only */
-    }
-#endif
-    return bytes;
-}
-
 /* Runs the job (prefix, kind, its messages and n set) into new outputs: (digests or None,
    keys or None). */
 static PyObject *hash_job(Job *job, const Py_buffer *prefix, int threads, int want_digests, int want_keys) {
@@ -460,11 +444,11 @@ static PyObject *hash_job(Job *job, const Py_buffer *prefix, int threads, int wa
     prefix_init(&p, prefix->buf, (size_t)prefix->len, job->f);
     job->prefix = &p;
     if (want_digests) {
-        if (!(digests = new_output(32 * job->n))) return NULL;
+        if (!(digests = PyBytes_FromStringAndSize(NULL, 32 * job->n))) return NULL;
         job->out = (uint8_t *)PyBytes_AS_STRING(digests);
     }
     if (want_keys) {
-        if (!(keys = new_output(8 * job->n))) {
+        if (!(keys = PyBytes_FromStringAndSize(NULL, 8 * job->n))) {
             Py_XDECREF(digests);
             return NULL;
         }
@@ -665,6 +649,75 @@ done:
     return out;
 }
 
+/* sort_keys(keys) -> (order, sorted): the positions of the keys (native uint64s, each below
+   2**30, as a draw's 9-digit ticket keys are) in ascending key order, equal keys in position order
+   (int64s), and the keys in that order (uint64s). An LSD radix sort, ten bits a pass, in the two
+   output buffers only (key << 32 | position while sorting): several times faster than numpy's
+   argsort, with no more memory. */
+static PyObject *sort_keys(PyObject *self, PyObject *args) {
+    Py_buffer keys;
+    PyObject *order = NULL, *sorted = NULL, *out = NULL;
+    Py_ssize_t n, bad = -1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*", &keys)) return NULL;
+    if (keys.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "keys must be uint64s");
+        goto done;
+    }
+    n = keys.len / 8;
+    if ((uint64_t)n > 0xFFFFFFFFu) {
+        PyErr_SetString(PyExc_ValueError, "at most 2**32 - 1 keys");
+        goto done;
+    }
+    if (!(order = PyBytes_FromStringAndSize(NULL, 8 * n)) || !(sorted = PyBytes_FromStringAndSize(NULL, 8 * n)))
+        goto done;
+    {
+        const uint64_t *k = (const uint64_t *)keys.buf;
+        uint64_t *p = (uint64_t *)PyBytes_AS_STRING(order), *q = (uint64_t *)PyBytes_AS_STRING(sorted);
+        Py_ssize_t count[3][1024];
+        memset(count, 0, sizeof count);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            uint64_t v = k[i];
+            if (v >> 30) {
+                bad = i;
+                break;
+            }
+            count[0][v & 1023]++;
+            count[1][(v >> 10) & 1023]++;
+            count[2][v >> 20]++;
+        }
+        if (bad < 0) {
+            for (int d = 0; d < 3; d++) { /* counts to starting positions */
+                Py_ssize_t at = 0;
+                for (int b = 0; b < 1024; b++) {
+                    Py_ssize_t c = count[d][b];
+                    count[d][b] = at;
+                    at += c;
+                }
+            }
+            for (Py_ssize_t i = 0; i < n; i++) p[count[0][k[i] & 1023]++] = k[i] << 32 | (uint64_t)i;
+            for (Py_ssize_t j = 0; j < n; j++) q[count[1][(p[j] >> 42) & 1023]++] = p[j];
+            for (Py_ssize_t j = 0; j < n; j++) p[count[2][q[j] >> 52]++] = q[j];
+            for (Py_ssize_t j = 0; j < n; j++) {
+                q[j] = p[j] >> 32;
+                p[j] &= 0xFFFFFFFFu;
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    if (bad >= 0) {
+        PyErr_Format(PyExc_ValueError, "key %zd is not below 2**30", bad);
+        goto done;
+    }
+    out = PyTuple_Pack(2, order, sorted);
+done:
+    Py_XDECREF(order);
+    Py_XDECREF(sorted);
+    PyBuffer_Release(&keys);
+    return out;
+}
+
 static PyObject *accelerated(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -679,6 +732,7 @@ static PyMethodDef methods[] = {
      "hash_packed(prefix, data, offsets, threads, chunk, digests, keys, impl) -> (digests, keys)"},
     {"hash_counters", hash_counters, METH_VARARGS, "hash_counters(prefix, first, n, threads, chunk, impl) -> digests"},
     {"tickets_of", tickets_of, METH_VARARGS, "tickets_of(block, indexes) -> list of ticket strings"},
+    {"sort_keys", sort_keys, METH_VARARGS, "sort_keys(keys) -> (order, sorted): a radix argsort of keys < 2**30"},
     {"accelerated", accelerated, METH_NOARGS, "'sha-ni' if the CPU's SHA extensions are used, else None"},
     {NULL, NULL, 0, NULL},
 };

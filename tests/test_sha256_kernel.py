@@ -346,3 +346,22 @@ def test_a_list_changed_by_another_thread_while_hashing_gives_the_digests_of_the
         thread.join()
     assert emptied_meanwhile  # else the test proved nothing
     assert got == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=st.lists(st.integers(0, 2**30 - 1) | st.sampled_from([0, 7, 999_999_999]), max_size=300))
+def test_the_radix_sort_of_keys_is_a_stable_argsort(keys):
+    """Equal keys (duplicate ids, prefix ties) come out in position order, as a stable argsort."""
+    array = np.array(keys, dtype=np.uint64)
+    order, ordered = K.sort_keys(array)
+    assert order.tolist() == np.argsort(array, kind="stable").tolist()
+    assert ordered.tolist() == sorted(keys)
+
+
+def test_the_radix_sort_refuses_keys_it_cannot_sort():
+    with pytest.raises(ValueError, match="key 2 is not below 2\\*\\*30"):
+        K.sort_keys(np.array([5, 1, 2**30, 3], dtype=np.uint64))
+    with pytest.raises(ValueError, match="uint64s"):
+        from inspect_kit import _sha256x
+
+        _sha256x.sort_keys(b"12345")

@@ -103,14 +103,12 @@ def _checked_ids(ids: Iterable[str]) -> Sequence[str]:
     return id_list
 
 
-def _refuse_duplicates(id_list: Sequence[str], prefix: np.ndarray, order: np.ndarray | None = None) -> None:
+def _refuse_duplicates(id_list: Sequence[str], order: np.ndarray, ordered: np.ndarray) -> None:
     """Equal ids have equal digests, hence equal prefix keys: only those need comparing.
 
-    `order` (optional) is an argsort of `prefix`. Sorting a uint64 array is several times cheaper
-    than building a set of a million strings.
+    `order` is an argsort of the prefix keys, `ordered` the keys in that order. Sorting a uint64
+    array is several times cheaper than building a set of a million strings.
     """
-    order = np.argsort(prefix) if order is None else order
-    ordered = prefix[order]
     same = np.flatnonzero(ordered[1:] == ordered[:-1])
     if same.size == 0:
         return
@@ -238,14 +236,17 @@ def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
         id_list = _checked_ids(id_list)
         block = digest_block(seed, id_list)
         prefix = _prefix_keys(_digest_words(block))
-    order = np.argsort(prefix)
-    _refuse_duplicates(id_list, prefix, order)
+    if compiled:  # a radix sort of the keys (all below 10**9)
+        order, ordered = sha256_kernel.sort_keys(prefix)
+    else:
+        order = np.argsort(prefix)
+        ordered = prefix[order]
+    _refuse_duplicates(id_list, order, ordered)
     if n == 0:
         return []
     # Whoever is among the n smallest tickets has a prefix <= the n-th smallest prefix: a larger
     # prefix would mean n strictly smaller tickets exist. Equal prefixes beyond n are rare ties,
     # and so is the order among equal prefixes: _settle_equal_prefixes puts those runs in order.
-    ordered = prefix[order]
     candidates = order[: int(np.searchsorted(ordered, ordered[n - 1], side="right"))].tolist()
     chosen_ids = id_list.take(candidates) if isinstance(id_list, PackedIds) else [id_list[i] for i in candidates]
     if set(map(type, chosen_ids)) != {str}:
