@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SHA256X_NO_SHANI)
 #define HAVE_SHANI 1
 #include <cpuid.h>
 #include <immintrin.h>
