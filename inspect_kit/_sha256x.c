@@ -649,15 +649,16 @@ done:
     return out;
 }
 
-/* sort_keys(keys) -> (order, sorted): the positions of the keys (native uint64s, each below
-   2**30, as a draw's 9-digit ticket keys are) in ascending key order, equal keys in position order
-   (int64s), and the keys in that order (uint64s). An LSD radix sort, ten bits a pass, in the two
+/* sort_keys(keys) -> (order, sorted, ties): the positions of the keys (native uint64s, each
+   below 2**30, as a draw's 9-digit ticket keys are) in ascending key order, equal keys in position
+   order (int64s), the keys in that order (uint64s), and the list of the j where sorted[j] ==
+   sorted[j + 1] (duplicate identifiers, or ticket prefixes that tie: rare). An LSD radix sort, ten bits a pass, in the two
    output buffers only (key << 32 | position while sorting): several times faster than numpy's
    argsort, with no more memory. */
 static PyObject *sort_keys(PyObject *self, PyObject *args) {
     Py_buffer keys;
-    PyObject *order = NULL, *sorted = NULL, *out = NULL;
-    Py_ssize_t n, bad = -1;
+    PyObject *order = NULL, *sorted = NULL, *ties = NULL, *out = NULL;
+    Py_ssize_t n = 0, bad = -1;
     (void)self;
     if (!PyArg_ParseTuple(args, "y*", &keys)) return NULL;
     if (keys.len % 8) {
@@ -710,10 +711,25 @@ static PyObject *sort_keys(PyObject *self, PyObject *args) {
         PyErr_Format(PyExc_ValueError, "key %zd is not below 2**30", bad);
         goto done;
     }
-    out = PyTuple_Pack(2, order, sorted);
+    if (!(ties = PyList_New(0))) goto done;
+    {
+        const uint64_t *q = (const uint64_t *)PyBytes_AS_STRING(sorted);
+        for (Py_ssize_t j = 0; j + 1 < n; j++) {
+            if (q[j] == q[j + 1]) {
+                PyObject *at = PyLong_FromSsize_t(j);
+                if (!at || PyList_Append(ties, at) < 0) {
+                    Py_XDECREF(at);
+                    goto done;
+                }
+                Py_DECREF(at);
+            }
+        }
+    }
+    out = PyTuple_Pack(3, order, sorted, ties);
 done:
     Py_XDECREF(order);
     Py_XDECREF(sorted);
+    Py_XDECREF(ties);
     PyBuffer_Release(&keys);
     return out;
 }
@@ -732,7 +748,7 @@ static PyMethodDef methods[] = {
      "hash_packed(prefix, data, offsets, threads, chunk, digests, keys, impl) -> (digests, keys)"},
     {"hash_counters", hash_counters, METH_VARARGS, "hash_counters(prefix, first, n, threads, chunk, impl) -> digests"},
     {"tickets_of", tickets_of, METH_VARARGS, "tickets_of(block, indexes) -> list of ticket strings"},
-    {"sort_keys", sort_keys, METH_VARARGS, "sort_keys(keys) -> (order, sorted): a radix argsort of keys < 2**30"},
+    {"sort_keys", sort_keys, METH_VARARGS, "sort_keys(keys) -> (order, sorted, ties): a radix argsort of keys < 2**30"},
     {"accelerated", accelerated, METH_NOARGS, "'sha-ni' if the CPU's SHA extensions are used, else None"},
     {NULL, NULL, 0, NULL},
 };

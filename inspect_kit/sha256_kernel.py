@@ -18,17 +18,20 @@ prefixes of every length around the block size, with either compression and any 
 
 Beside (or instead of: `ticket_keys`) each digest the extension gives the first 9 digits of its
 consistent-sampler ticket (the selection key of inspect_kit.draw.core.sampler), and `tickets_of`
-writes the full tickets of chosen digests. Importing it costs well under a millisecond: callers use
-it at every size.
+writes the full tickets of chosen digests; `ranked` sorts the keys (a radix sort). Importing it
+costs well under a millisecond, and numpy is imported only by the functions that return arrays:
+callers use it at every size.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 try:
     from inspect_kit import _sha256x
@@ -80,6 +83,8 @@ def digests_and_keys(
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
     """The digests of `digests(...)` as an (n, 32) array, and for each the first 9 digits of its
     ticket as a uint64 (inspect_kit.draw.core.sampler._prefix_keys, computed while hashing)."""
+    import numpy as np
+
     block, keys = _hash(prefix, messages, threads, digests=True, keys=True)
     assert block is not None and keys is not None
     return np.frombuffer(block, dtype=np.uint8).reshape(-1, 32), np.frombuffer(keys, dtype=np.uint64)
@@ -88,9 +93,28 @@ def digests_and_keys(
 def ticket_keys(prefix: bytes, messages: Sequence[str], threads: int | None = None) -> npt.NDArray[np.uint64]:
     """The keys of `digests_and_keys` alone: a draw ranks every id on them and needs the digests of
     its winners only (hashed again, `digests`), so a million digests are never written."""
+    import numpy as np
+
     keys = _hash(prefix, messages, threads, digests=False, keys=True)[1]
     assert keys is not None
     return np.frombuffer(keys, dtype=np.uint64)
+
+
+class Ranked(NamedTuple):
+    """All messages ranked on their ticket keys (see `ranked`)."""
+
+    order: memoryview  # int64: the positions of the messages in ascending key order
+    ordered: memoryview  # uint64: their keys in that order
+    ties: list[int]  # the j where ordered[j] == ordered[j + 1]
+
+
+def ranked(prefix: bytes, messages: Sequence[str], threads: int | None = None) -> Ranked:
+    """The messages' ticket keys (as `ticket_keys`) sorted by the extension's radix sort (equal
+    keys in position order), without numpy: a fresh process that draws need not import it."""
+    keys = _hash(prefix, messages, threads, digests=False, keys=True)[1]
+    assert keys is not None
+    order, ordered, ties = _sha256x.sort_keys(keys)
+    return Ranked(memoryview(order).cast("q"), memoryview(ordered).cast("Q"), ties)
 
 
 def _hash(
@@ -102,6 +126,8 @@ def _hash(
     threads = threads_for(len(messages)) if threads is None else threads
     impl = IMPLEMENTATIONS[implementation]
     if isinstance(messages, PackedIds):
+        import numpy as np
+
         offsets = np.ascontiguousarray(messages.offsets, dtype=np.int64)
         return _sha256x.hash_packed(prefix, messages.data, offsets, threads, CHUNK, digests, keys, impl)
     items = messages if isinstance(messages, (list, tuple)) else list(messages)
@@ -117,6 +143,8 @@ def counter_digests(prefix: bytes, first: int, n: int, threads: int | None = Non
     decimal counters written by the extension rather than listed as Python strings."""
     if not 0 <= first <= first + n <= MAX_COUNTER + 1:
         raise ValueError(f"counters {first}..{first + n - 1} outside 0..2**64 - 1")
+    import numpy as np
+
     _require()
     threads = threads_for(n) if threads is None else threads
     block = _sha256x.hash_counters(prefix, first, n, threads, CHUNK, IMPLEMENTATIONS[implementation])
@@ -127,8 +155,10 @@ def sort_keys(keys: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.int64], npt.
     """(order, sorted): an argsort of ticket keys (each below 2**30, as 9-digit keys are; equal
     keys in position order) and the keys in that order, by a radix sort (several times faster
     than numpy's argsort for a million keys)."""
+    import numpy as np
+
     _require()
-    order, ordered = _sha256x.sort_keys(np.ascontiguousarray(keys, dtype=np.uint64))
+    order, ordered, _ = _sha256x.sort_keys(np.ascontiguousarray(keys, dtype=np.uint64))
     return np.frombuffer(order, dtype=np.int64), np.frombuffer(ordered, dtype=np.uint64)
 
 

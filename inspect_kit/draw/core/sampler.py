@@ -22,8 +22,9 @@ long decimal string only for the candidates that can be selected (n, plus rare p
 Compiled: where the C extension is built (inspect_kit.sha256_kernel over inspect_kit._sha256x: the
 CPU's SHA extensions or portable C, no Python call per id, the GIL released, threads sharing the
 ids; it loads in about a millisecond), `digest_block` and `select` use it at every size. select
-asks it for the prefix keys of all the ids only, then for the digests and tickets (`tickets_of`)
-of the candidates: a million digests are never written. The winners cannot be picked on the
+asks it for the prefix keys of all the ids only, radix-sorted (`ranked`), then for the digests
+and tickets (`tickets_of`) of the candidates: a million digests are never written, and numpy is
+not imported (a fresh process would pay more for it than for drawing 300,000 ids). The winners cannot be picked on the
 digest: a ticket reverses the digest's decimal digits, so ticket order is not digest order.
 Without it, hashing is hashlib's (inspect_kit.hashing: forked workers over contiguous slices of
 the ids from PARALLEL_MIN ids on; see there when workers are forked and how a failed one is
@@ -35,16 +36,22 @@ the package, on one thread and on several.
 from __future__ import annotations
 
 import hashlib
+import sys
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import cache
 from itertools import repeat
-from typing import NamedTuple
-
-import numpy as np
+from typing import TYPE_CHECKING, NamedTuple
 
 from inspect_kit import sha256_kernel
 from inspect_kit.hashing import PackedIds, _hash_slice, sha256_block
 from inspect_kit.nogc import paused_gc
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported by the hashlib path only (see "Compiled" above).
 
 ALGORITHM_NAME = "consistent-sampler-sha256"
 # The `consistent-sampler` release whose generation-1 tickets we reproduce byte for byte.
@@ -55,7 +62,13 @@ _MAX_DIGITS = 78  # len(str(2**256 - 1)); tickets have 64..78 digits after "0."
 # 9 digits is the most that exact uint64 arithmetic gives cheaply (see _prefix_keys). Equal
 # prefixes are settled exactly on the full ticket, so the width affects speed, never the result.
 _PREFIX_DIGITS = 9
-_REVERSED_3_DIGITS = np.array([int(f"{v:03d}"[::-1]) for v in range(1000)], dtype=np.uint64)
+
+
+@cache
+def _reversed_3_digits() -> np.ndarray:
+    import numpy as np
+
+    return np.array([int(f"{v:03d}"[::-1]) for v in range(1000)], dtype=np.uint64)
 
 
 class Selected(NamedTuple):
@@ -90,7 +103,8 @@ def _checked_ids(ids: Iterable[str]) -> Sequence[str]:
     PackedIds (a stored frame's stratum, decoded from valid UTF-8) are taken as they are."""
     if isinstance(ids, PackedIds):
         return ids
-    if isinstance(ids, np.ndarray):
+    numpy = sys.modules.get("numpy")  # not imported: ids cannot be a numpy array
+    if numpy is not None and isinstance(ids, numpy.ndarray):
         if ids.dtype.kind != "U" and not (ids.dtype == object and all(isinstance(i, str) for i in ids.flat)):
             raise TypeError(f"identifiers must be canonical str, got a numpy array of dtype {ids.dtype}")
         return [str(i) for i in ids.tolist()]
@@ -103,17 +117,16 @@ def _checked_ids(ids: Iterable[str]) -> Sequence[str]:
     return id_list
 
 
-def _refuse_duplicates(id_list: Sequence[str], order: np.ndarray, ordered: np.ndarray) -> None:
+def _refuse_duplicates(id_list: Sequence[str], order: memoryview | np.ndarray, ties: list[int]) -> None:
     """Equal ids have equal digests, hence equal prefix keys: only those need comparing.
 
-    `order` is an argsort of the prefix keys, `ordered` the keys in that order. Sorting a uint64
-    array is several times cheaper than building a set of a million strings.
+    `order` is an argsort of the prefix keys, `ties` the j where the j-th and (j + 1)-th smallest
+    keys are equal. Sorting integers is several times cheaper than building a set of a million
+    strings.
     """
-    same = np.flatnonzero(ordered[1:] == ordered[:-1])
-    if same.size == 0:
+    if not ties:
         return
-    # (a set rather than np.union1d, whose first call costs a fresh process some 15 ms)
-    suspects = [id_list[i] for i in set(order[same].tolist()) | set(order[same + 1].tolist())]
+    suspects = [id_list[int(order[j])] for j in {j for t in ties for j in (t, t + 1)}]
     dupes = sorted(i for i, count in Counter(suspects).items() if count > 1)
     if dupes:
         more = " …" if len(dupes) > 5 else ""
@@ -140,6 +153,8 @@ def digest_block(seed: str, id_list: Sequence[str], workers: int | None = None) 
 def _digest_words(digests: list[bytes] | bytes) -> np.ndarray:
     """The digests (a list, or one concatenated block) as an (N, 4) array of big-endian 64-bit
     words: x = sum(W_k * 2**(64*(3-k)))."""
+    import numpy as np
+
     block = digests if isinstance(digests, bytes) else b"".join(digests)
     return np.frombuffer(block, dtype=">u8").reshape(len(block) // 32, 4)
 
@@ -195,6 +210,8 @@ def _prefix_keys(words: np.ndarray, digits: int | None = None) -> np.ndarray:
     W_k * 2**(64*(3-k)), x mod m = sum((W_k mod m) * (2**(64*(3-k)) mod m)) mod m; for m = 10**9
     each term is < 2**60 and four terms stay below 2**62, so uint64 arithmetic is exact.
     """
+    import numpy as np
+
     digits = _PREFIX_DIGITS if digits is None else digits
     if digits not in (3, 6, 9):
         raise ValueError("prefix digits must be 3, 6 or 9")
@@ -206,7 +223,7 @@ def _prefix_keys(words: np.ndarray, digits: int | None = None) -> np.ndarray:
     thousand = np.uint64(1000)
     key = np.zeros_like(low)
     for _ in range(digits // 3):  # reverse three digits at a time through a lookup table
-        key = key * thousand + _REVERSED_3_DIGITS[low % thousand]
+        key = key * thousand + _reversed_3_digits()[low % thousand]
         low //= thousand
     return key
 
@@ -230,24 +247,27 @@ def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
         raise ValueError(f"sample size must be an int in 0..{len(id_list)}, got {n!r}")
     compiled = sha256_kernel.available()
     block = b""
-    if compiled:  # keys only: the winners' digests are hashed again below, a million are not kept
-        prefix = _compiled_keys(seed, id_list)
+    order: memoryview | np.ndarray
+    ordered: memoryview | np.ndarray
+    if compiled:  # keys only, radix-sorted: the winners' digests are hashed again below
+        order, ordered, ties = _compiled_ranks(seed, id_list)
     else:
+        import numpy as np
+
         id_list = _checked_ids(id_list)
         block = digest_block(seed, id_list)
         prefix = _prefix_keys(_digest_words(block))
-    if compiled:  # a radix sort of the keys (all below 10**9)
-        order, ordered = sha256_kernel.sort_keys(prefix)
-    else:
         order = np.argsort(prefix)
         ordered = prefix[order]
-    _refuse_duplicates(id_list, order, ordered)
+        ties = np.flatnonzero(ordered[1:] == ordered[:-1]).tolist()
+    _refuse_duplicates(id_list, order, ties)
     if n == 0:
         return []
     # Whoever is among the n smallest tickets has a prefix <= the n-th smallest prefix: a larger
     # prefix would mean n strictly smaller tickets exist. Equal prefixes beyond n are rare ties,
     # and so is the order among equal prefixes: _settle_equal_prefixes puts those runs in order.
-    candidates = order[: int(np.searchsorted(ordered, ordered[n - 1], side="right"))].tolist()
+    count = bisect_right(ordered, ordered[n - 1])
+    candidates: list[int] = order[:count].tolist()
     chosen_ids = id_list.take(candidates) if isinstance(id_list, PackedIds) else [id_list[i] for i in candidates]
     if set(map(type, chosen_ids)) != {str}:
         chosen_ids = [str(i) for i in chosen_ids]  # numpy.str_ and other subclasses as plain str
@@ -256,26 +276,26 @@ def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
         chosen_tickets = sha256_kernel.tickets_of(winners, range(len(chosen_ids)))
     else:
         chosen_tickets = [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in candidates]
-    _settle_equal_prefixes(ordered[: len(candidates)], chosen_tickets, chosen_ids)
+    _settle_equal_prefixes([j for j in ties if j + 1 < count], chosen_tickets, chosen_ids)
     # tuple.__new__ builds the NamedTuple without a Python-level call per item (twice as fast).
     return list(map(tuple.__new__, repeat(Selected), zip(chosen_ids[:n], chosen_tickets[:n], range(1, n + 1))))
 
 
-def _compiled_keys(seed: str, id_list: Sequence[str]) -> np.ndarray:
+def _compiled_ranks(seed: str, id_list: Sequence[str]) -> sha256_kernel.Ranked:
     seed_hash = _seed_hash(seed).encode("ascii")
     try:
-        return sha256_kernel.ticket_keys(seed_hash, id_list)
+        return sha256_kernel.ranked(seed_hash, id_list)
     except TypeError:
         _checked_ids(id_list)  # names the offending element
         raise
 
 
-def _settle_equal_prefixes(prefix: np.ndarray, tickets_: list[str], ids: list[str]) -> None:
+def _settle_equal_prefixes(ties: list[int], tickets_: list[str], ids: list[str]) -> None:
     """Within each run of equal prefixes, put (ticket, id) pairs in the package's exact order.
 
-    The lists are in prefix order, which is already the exact order between different prefixes.
+    The lists are in prefix order, which is already the exact order between different prefixes;
+    `ties` are the i where prefix i equals prefix i + 1, ascending.
     """
-    ties = np.flatnonzero(prefix[1:] == prefix[:-1]).tolist()  # i where prefix[i] == prefix[i+1]
     runs: list[list[int]] = []
     for i in ties:
         if runs and runs[-1][1] == i:
