@@ -17,12 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inspect_kit import sha256_kernel
 from inspect_kit.assign import sample_assignment, solve_fractional
 from inspect_kit.assign.core import rounding, rounding_kernel
 from inspect_kit.assign.core.randomness import HashStream
 from inspect_kit.hashing import sha256_block
 
 needs_numba = pytest.mark.skipif(not rounding_kernel.available(), reason="numba is not installed")
+needs_cext = pytest.mark.skipif(
+    not sha256_kernel.available(), reason="the C extension inspect_kit._sha256x is not built"
+)
 
 
 def random_instance(rng: random.Random, scale: int, most_officers: int = 30, most_slots: int = 60):
@@ -153,19 +157,24 @@ def test_canonical_text_is_one_formatted_line_per_edge():
 
 
 @needs_numba
+@needs_cext
 def test_stream_blocks_by_the_compiled_sha256_give_the_same_teams(monkeypatch):
     """From STREAM_KERNEL_MIN blocks on, the stream is hashed by inspect_kit.sha256_kernel: forced
     here from one block, the blocks are hashlib's and the walk's values and counter are the same."""
-    from inspect_kit import sha256_kernel
-
     stream = HashStream("种子:x", "team")
     monkeypatch.setattr(rounding_kernel, "STREAM_KERNEL_MIN", 1)
-    # Counters crossing every change of width (the kernel writes their decimal digits itself).
-    for first, n in ((0, 1), (95, 40), (0, 1_005), (99_990, 20), (10**12 - 3, 6), (10**18 - 3, 3)):
+    monkeypatch.setattr(sha256_kernel, "CHUNK", 7)  # two threads share even the short runs
+    # Counters crossing every change of width (the extension writes their decimal digits itself),
+    # up to the last 64-bit counter, and beyond it (hashlib's, the extension refusing them).
+    top = 2**64 - 1
+    for first, n in ((0, 1), (95, 40), (0, 1_005), (99_990, 20), (10**12 - 3, 6), (10**19 - 3, 6), (top - 2, 3)):
         got = rounding_kernel._stream_blocks(stream, first, n).tobytes()
         assert got == sha256_block(stream._prefix, range(first, first + n), 1)
+    assert rounding_kernel._stream_blocks(stream, top - 1, 3).tobytes() == sha256_block(
+        stream._prefix, range(top - 1, top + 2), 1
+    )
     with pytest.raises(ValueError, match="outside"):
-        sha256_kernel.counter_digests(b"p", 10**18 - 1, 2)
+        sha256_kernel.counter_digests(b"p", top, 2)
     calls = []
     real = sha256_kernel.counter_digests
     monkeypatch.setattr(sha256_kernel, "counter_digests", lambda *a: calls.append(a[2]) or real(*a))
@@ -192,7 +201,7 @@ def test_stored_assignments_give_the_teams_of_the_previous_implementation(monkey
     import gzip
     from pathlib import Path
 
-    from inspect_kit import hashing, sha256_kernel
+    from inspect_kit import hashing
     from inspect_kit.assign import Fractional
 
     data = gzip.decompress((Path(__file__).parent / "data" / "teams-800x200.fractional.gz").read_bytes())
@@ -204,10 +213,14 @@ def test_stored_assignments_give_the_teams_of_the_previous_implementation(monkey
             pytest.skip("numba is not installed")
         monkeypatch.setattr(rounding, "KERNEL_MIN_EDGES", 0)
     if path.endswith("threads"):
+        if not sha256_kernel.available():
+            pytest.skip("the C extension inspect_kit._sha256x is not built")
         monkeypatch.setattr(rounding_kernel, "STREAM_KERNEL_MIN", 1)
         monkeypatch.setattr(sha256_kernel, "CHUNK", 1_000)
-        monkeypatch.setattr(rounding_kernel, "parallel_workers", lambda n: 2)
+        monkeypatch.setattr(sha256_kernel, "threads_for", lambda n: 2)
         monkeypatch.setattr(hashing, "_spare_cores", lambda: 1)
+    else:  # the stream hashed by hashlib (on forked workers where they pay)
+        monkeypatch.setattr(rounding_kernel, "STREAM_KERNEL_MIN", 10**12)
     for seed, expected in STORED_TEAMS.items():
         assignment = sample_assignment(fractional, seed, strict_forbidden_pairs=False)
         assert assignment.sha256 == expected, seed

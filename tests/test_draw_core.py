@@ -7,7 +7,9 @@ import hashlib
 import json
 import math
 import random
+from typing import Any
 
+import numpy as np
 import pytest
 from consistent_sampler import first_ticket, sampler
 from hypothesis import HealthCheck, given, settings
@@ -128,10 +130,28 @@ def test_larger_population_equals_oracle() -> None:
         assert [s.id for s in select(seed, ids, 400)] == oracle(seed, ids, 400)
 
 
+@pytest.mark.parametrize("path", ["hashlib", "compiled"])
 @pytest.mark.parametrize("digits", [3, 6])
-def test_prefix_ties_are_settled_exactly(monkeypatch: pytest.MonkeyPatch, digits: int) -> None:
-    """With a 3-digit prefix, 3,000 ids share prefixes all the time; the result must not move."""
-    monkeypatch.setattr(sampler_module, "_PREFIX_DIGITS", digits)
+def test_prefix_ties_are_settled_exactly(monkeypatch: pytest.MonkeyPatch, digits: int, path: str) -> None:
+    """With a 3-digit prefix, 3,000 ids share prefixes all the time; the result must not move. The
+    C extension's keys (9 digits) are cut to `digits` here, as sampler._PREFIX_DIGITS is for hashlib."""
+    from inspect_kit import sha256_kernel
+
+    if path == "hashlib":
+        monkeypatch.setattr(sha256_kernel, "available", lambda: False)
+        monkeypatch.setattr(sampler_module, "_PREFIX_DIGITS", digits)
+    elif not sha256_kernel.available():
+        pytest.skip("the C extension inspect_kit._sha256x is not built")
+    else:
+        real = sha256_kernel._hash
+
+        def cut(*args: Any, **kwargs: Any) -> tuple[bytes | None, bytes | None]:
+            block, keys = real(*args, **kwargs)
+            if keys is not None:
+                keys = (np.frombuffer(keys, dtype=np.uint64) // np.uint64(10 ** (9 - digits))).tobytes()
+            return block, keys
+
+        monkeypatch.setattr(sha256_kernel, "_hash", cut)
     ids = [f"E{k:05d}" for k in range(3000)]
     for seed in ("a", "b", "c"):
         for n in (1, 17, 999, 3000):

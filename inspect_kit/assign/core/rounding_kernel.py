@@ -5,8 +5,9 @@ docstring first): the same Fisher-Yates shuffle of the open edges, the same adja
 the same swap-with-last removal, the same walk rule (first open edge; at a slot, the first edge back
 to an officer on the walk), the same steps and the same draws, one stream block per draw in the
 same order. Only the machinery differs: flat arrays instead of lists, and the stream's blocks
-hashed in bulk up front (inspect_kit.hashing, on every core that pays; from STREAM_KERNEL_MIN blocks
-on the compiled SHA-256 of inspect_kit.sha256_kernel) instead of one at a time.
+hashed in bulk up front (from STREAM_KERNEL_MIN blocks on by the C extension of
+inspect_kit.sha256_kernel where it is built, else by inspect_kit.hashing, on every core that pays)
+instead of one at a time.
 The tests run both on many random instances and compare values and stream counters.
 
 Exactness of the draws: below(m) of the stream takes one block v and returns v mod m unless
@@ -29,7 +30,8 @@ from typing import Any, Callable
 import numpy as np
 import numpy.typing as npt
 
-from inspect_kit.hashing import parallel_workers, sha256_block
+from inspect_kit import sha256_kernel
+from inspect_kit.hashing import sha256_block
 
 from .randomness import HashStream
 
@@ -78,19 +80,17 @@ def round_compiled(
     return out
 
 
-# From this many blocks on, the stream is hashed by the compiled SHA-256 (inspect_kit.sha256_kernel:
-# no Python call per block, numba threads); numba is loaded for the walk anyway.
-STREAM_KERNEL_MIN = 50_000
+# From this many blocks on, the stream is hashed by the C extension (inspect_kit.sha256_kernel: no
+# Python call per block, threads); below, a list of a few digests costs about as much either way.
+STREAM_KERNEL_MIN = 256
 
 
 def _stream_blocks(stream: HashStream, first: int, n: int) -> npt.NDArray[np.uint8]:
     """The stream's blocks first .. first + n - 1 (SHA-256 of "{seed}:{domain}:{counter}") as an
     (n, 32) array: the same bytes by either hasher."""
-    if n >= STREAM_KERNEL_MIN:
-        from inspect_kit import sha256_kernel
-
+    if n >= STREAM_KERNEL_MIN and sha256_kernel.available() and first + n <= sha256_kernel.MAX_COUNTER + 1:
         prefix = f"{stream.seed}:{stream.domain}:".encode()
-        return sha256_kernel.counter_digests(prefix, first, n, parallel_workers(n))
+        return sha256_kernel.counter_digests(prefix, first, n)
     block = sha256_block(stream._prefix, range(first, first + n))
     return np.frombuffer(block, dtype=np.uint8).reshape(n, 32)
 

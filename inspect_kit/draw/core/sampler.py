@@ -19,30 +19,39 @@ copied SHA-256 state (the 64-byte seed-hash prefix is exactly one compression bl
 costs one block), rank all ids on the first 9 ticket digits computed with numpy, and build the
 long decimal string only for the candidates that can be selected (n, plus rare prefix ties).
 
-Both cores: hashing is nearly all the time; `digest_block` (used by `select` and `tickets`) hashes
-on every core from inspect_kit.hashing.PARALLEL_MIN ids on, with forked workers over contiguous
-slices of the ids. A digest does not depend on who computed it, so the result is byte-identical to
-the one-core path and to the package (tests compare all three); see inspect_kit/hashing.py for when
-workers are forked and how a failed one is replaced. From KERNEL_MIN ids on (a provincial stratum),
-or from PARALLEL_MIN once a process has loaded it, `select` uses the compiled kernel instead
-(inspect_kit.sha256_kernel: OpenSSL's SHA-256 compression called from numba, no Python call per id,
-a helper thread instead of forked processes): it returns the prefix keys with the digests, and
-writes the winners' tickets itself (`tickets_of`). The winners cannot be picked on the digest: a
-ticket reverses the digest's decimal digits, so ticket order is not digest order. Tests compare
-the kernel's digests, keys, tickets and samples with hashlib, the Python formatting and the package.
+Compiled: where the C extension is built (inspect_kit.sha256_kernel over inspect_kit._sha256x: the
+CPU's SHA extensions or portable C, no Python call per id, the GIL released, threads sharing the
+ids; it loads in about a millisecond), `digest_block` and `select` use it at every size. select
+asks it for the prefix keys of all the ids only, radix-sorted (`ranked`), then for the digests
+and tickets (`tickets_of`) of the candidates: a million digests are never written, and numpy is
+not imported (a fresh process would pay more for it than for drawing 300,000 ids). The winners cannot be picked on the
+digest: a ticket reverses the digest's decimal digits, so ticket order is not digest order.
+Without it, hashing is hashlib's (inspect_kit.hashing: forked workers over contiguous slices of
+the ids from PARALLEL_MIN ids on; see there when workers are forked and how a failed one is
+replaced). A digest does not depend on who computed it, so every path gives the same bytes; tests
+compare the extension's digests, keys, tickets and samples with hashlib, the Python formatting and
+the package, on one thread and on several.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from functools import cache
+from itertools import repeat
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
-
-from inspect_kit.hashing import PARALLEL_MIN, PackedIds, _hash_slice, parallel_workers, sha256_block
+from inspect_kit import sha256_kernel
+from inspect_kit.hashing import PackedIds, _hash_slice, sha256_block
 from inspect_kit.nogc import paused_gc
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported by the hashlib path only (see "Compiled" above).
 
 ALGORITHM_NAME = "consistent-sampler-sha256"
 # The `consistent-sampler` release whose generation-1 tickets we reproduce byte for byte.
@@ -53,7 +62,13 @@ _MAX_DIGITS = 78  # len(str(2**256 - 1)); tickets have 64..78 digits after "0."
 # 9 digits is the most that exact uint64 arithmetic gives cheaply (see _prefix_keys). Equal
 # prefixes are settled exactly on the full ticket, so the width affects speed, never the result.
 _PREFIX_DIGITS = 9
-_REVERSED_3_DIGITS = np.array([int(f"{v:03d}"[::-1]) for v in range(1000)], dtype=np.uint64)
+
+
+@cache
+def _reversed_3_digits() -> np.ndarray:
+    import numpy as np
+
+    return np.array([int(f"{v:03d}"[::-1]) for v in range(1000)], dtype=np.uint64)
 
 
 class Selected(NamedTuple):
@@ -88,7 +103,8 @@ def _checked_ids(ids: Iterable[str]) -> Sequence[str]:
     PackedIds (a stored frame's stratum, decoded from valid UTF-8) are taken as they are."""
     if isinstance(ids, PackedIds):
         return ids
-    if isinstance(ids, np.ndarray):
+    numpy = sys.modules.get("numpy")  # not imported: ids cannot be a numpy array
+    if numpy is not None and isinstance(ids, numpy.ndarray):
         if ids.dtype.kind != "U" and not (ids.dtype == object and all(isinstance(i, str) for i in ids.flat)):
             raise TypeError(f"identifiers must be canonical str, got a numpy array of dtype {ids.dtype}")
         return [str(i) for i in ids.tolist()]
@@ -101,18 +117,16 @@ def _checked_ids(ids: Iterable[str]) -> Sequence[str]:
     return id_list
 
 
-def _refuse_duplicates(id_list: Sequence[str], prefix: np.ndarray, order: np.ndarray | None = None) -> None:
+def _refuse_duplicates(id_list: Sequence[str], order: memoryview | np.ndarray, ties: list[int]) -> None:
     """Equal ids have equal digests, hence equal prefix keys: only those need comparing.
 
-    `order` (optional) is an argsort of `prefix`. Sorting a uint64 array is several times cheaper
-    than building a set of a million strings.
+    `order` is an argsort of the prefix keys, `ties` the j where the j-th and (j + 1)-th smallest
+    keys are equal. Sorting integers is several times cheaper than building a set of a million
+    strings.
     """
-    order = np.argsort(prefix) if order is None else order
-    ordered = prefix[order]
-    same = np.flatnonzero(ordered[1:] == ordered[:-1])
-    if same.size == 0:
+    if not ties:
         return
-    suspects = [id_list[i] for i in np.union1d(order[same], order[same + 1]).tolist()]
+    suspects = [id_list[int(order[j])] for j in {j for t in ties for j in (t, t + 1)}]
     dupes = sorted(i for i, count in Counter(suspects).items() if count > 1)
     if dupes:
         more = " …" if len(dupes) > 5 else ""
@@ -127,38 +141,20 @@ def _digests(seed: str, id_list: Sequence[str]) -> list[bytes]:
 def digest_block(seed: str, id_list: Sequence[str], workers: int | None = None) -> bytes:
     """The ids' 32-byte digests sha256(hex(sha256(seed)) + id), concatenated in input order.
 
-    On both cores from PARALLEL_MIN ids on (see inspect_kit.hashing); the bytes are the same for
-    any number of workers. From KERNEL_MIN ids on (or once the kernel is loaded), and when no
-    `workers` are imposed, the compiled kernel (inspect_kit.sha256_kernel) hashes them instead, on
-    as many threads as inspect_kit.hashing would fork processes: the same bytes again.
+    Hashed by the C extension where it is built (inspect_kit.sha256_kernel) and no `workers` are
+    imposed; else by hashlib, on every core from PARALLEL_MIN ids on (see inspect_kit.hashing). The
+    bytes are the same either way, for any number of threads or workers.
     """
-    if workers is None and _kernel_pays(len(id_list)):
-        from inspect_kit import sha256_kernel
-
-        seed_hash = _seed_hash(seed).encode("ascii")
-        return sha256_kernel.digests(seed_hash, id_list, parallel_workers(len(id_list)))
+    if workers is None and sha256_kernel.available():
+        return sha256_kernel.digests(_seed_hash(seed).encode("ascii"), id_list)
     return sha256_block(_seed_state(seed), id_list, workers)
-
-
-# Importing numba and loading the cached kernel cost about 0.5 s; a select of a million ids then
-# takes about 0.4 s against about 0.8 s with hashlib: from here on the kernel pays in a fresh process.
-KERNEL_MIN = 1_000_000
-
-
-def _kernel_pays(n: int) -> bool:
-    import sys
-
-    loaded = "inspect_kit.sha256_kernel" in sys.modules and sys.modules["inspect_kit.sha256_kernel"]._kernel is not None
-    if n < (PARALLEL_MIN if loaded else KERNEL_MIN):
-        return False
-    from inspect_kit import sha256_kernel
-
-    return sha256_kernel.available()
 
 
 def _digest_words(digests: list[bytes] | bytes) -> np.ndarray:
     """The digests (a list, or one concatenated block) as an (N, 4) array of big-endian 64-bit
     words: x = sum(W_k * 2**(64*(3-k)))."""
+    import numpy as np
+
     block = digests if isinstance(digests, bytes) else b"".join(digests)
     return np.frombuffer(block, dtype=">u8").reshape(len(block) // 32, 4)
 
@@ -214,6 +210,8 @@ def _prefix_keys(words: np.ndarray, digits: int | None = None) -> np.ndarray:
     W_k * 2**(64*(3-k)), x mod m = sum((W_k mod m) * (2**(64*(3-k)) mod m)) mod m; for m = 10**9
     each term is < 2**60 and four terms stay below 2**62, so uint64 arithmetic is exact.
     """
+    import numpy as np
+
     digits = _PREFIX_DIGITS if digits is None else digits
     if digits not in (3, 6, 9):
         raise ValueError("prefix digits must be 3, 6 or 9")
@@ -225,7 +223,7 @@ def _prefix_keys(words: np.ndarray, digits: int | None = None) -> np.ndarray:
     thousand = np.uint64(1000)
     key = np.zeros_like(low)
     for _ in range(digits // 3):  # reverse three digits at a time through a lookup table
-        key = key * thousand + _REVERSED_3_DIGITS[low % thousand]
+        key = key * thousand + _reversed_3_digits()[low % thousand]
         low //= thousand
     return key
 
@@ -242,64 +240,62 @@ def select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
 
 
 def _select(seed: str, ids: Iterable[str], n: int) -> list[Selected]:
-    # A list goes to the kernel as it is: joining it there refuses anything but str (and str
-    # subclasses, made plain str below); _checked_ids would cost one more pass over a million ids.
+    # A list goes to the extension as it is: it refuses anything but str (and str subclasses, made
+    # plain str below); _checked_ids would cost one more pass over a million ids.
     id_list = ids if type(ids) is list else _checked_ids(ids)
     if type(n) is not int or not 0 <= n <= len(id_list):
         raise ValueError(f"sample size must be an int in 0..{len(id_list)}, got {n!r}")
-    compiled = _kernel_pays(len(id_list))
-    block: bytes | np.ndarray
-    if compiled:
-        block, prefix = _kernel_digests_and_keys(seed, id_list)
+    compiled = sha256_kernel.available()
+    block = b""
+    order: memoryview | np.ndarray
+    ordered: memoryview | np.ndarray
+    if compiled:  # keys only, radix-sorted: the winners' digests are hashed again below
+        order, ordered, ties = _compiled_ranks(seed, id_list)
     else:
+        import numpy as np
+
         id_list = _checked_ids(id_list)
         block = digest_block(seed, id_list)
         prefix = _prefix_keys(_digest_words(block))
-    order = np.argsort(prefix)
-    _refuse_duplicates(id_list, prefix, order)
+        order = np.argsort(prefix)
+        ordered = prefix[order]
+        ties = np.flatnonzero(ordered[1:] == ordered[:-1]).tolist()
+    _refuse_duplicates(id_list, order, ties)
     if n == 0:
         return []
     # Whoever is among the n smallest tickets has a prefix <= the n-th smallest prefix: a larger
     # prefix would mean n strictly smaller tickets exist. Equal prefixes beyond n are rare ties,
     # and so is the order among equal prefixes: _settle_equal_prefixes puts those runs in order.
-    ordered = prefix[order]
-    candidates = order[: int(np.searchsorted(ordered, ordered[n - 1], side="right"))].tolist()
-    chosen_tickets = _tickets_of(block, candidates, compiled)
+    count = bisect_right(ordered, ordered[n - 1])
+    candidates: list[int] = order[:count].tolist()
     chosen_ids = id_list.take(candidates) if isinstance(id_list, PackedIds) else [id_list[i] for i in candidates]
     if set(map(type, chosen_ids)) != {str}:
         chosen_ids = [str(i) for i in chosen_ids]  # numpy.str_ and other subclasses as plain str
-    _settle_equal_prefixes(ordered[: len(candidates)], chosen_tickets, chosen_ids)
-    return list(map(Selected, chosen_ids[:n], chosen_tickets[:n], range(1, n + 1)))
+    if compiled:
+        winners = sha256_kernel.digests(_seed_hash(seed).encode("ascii"), chosen_ids)
+        chosen_tickets = sha256_kernel.tickets_of(winners, range(len(chosen_ids)))
+    else:
+        chosen_tickets = [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in candidates]
+    _settle_equal_prefixes([j for j in ties if j + 1 < count], chosen_tickets, chosen_ids)
+    # tuple.__new__ builds the NamedTuple without a Python-level call per item (twice as fast).
+    return list(map(tuple.__new__, repeat(Selected), zip(chosen_ids[:n], chosen_tickets[:n], range(1, n + 1))))
 
 
-def _kernel_digests_and_keys(seed: str, id_list: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    from inspect_kit import sha256_kernel
-
+def _compiled_ranks(seed: str, id_list: Sequence[str]) -> sha256_kernel.Ranked:
     seed_hash = _seed_hash(seed).encode("ascii")
     try:
-        return sha256_kernel.digests_and_keys(seed_hash, id_list, parallel_workers(len(id_list)))
+        return sha256_kernel.ranked(seed_hash, id_list)
     except TypeError:
         _checked_ids(id_list)  # names the offending element
         raise
 
 
-def _tickets_of(block: bytes | np.ndarray, indexes: list[int], compiled: bool = False) -> list[str]:
-    """The full tickets of the digests at these positions of the block (by the compiled kernel's
-    decimal conversion if `compiled`: the same strings, tests compare them)."""
-    if compiled:
-        from inspect_kit import sha256_kernel
-
-        return sha256_kernel.tickets_of(block, indexes)
-    assert isinstance(block, bytes)
-    return [_ticket_from_digest(block[32 * i : 32 * i + 32]) for i in indexes]
-
-
-def _settle_equal_prefixes(prefix: np.ndarray, tickets_: list[str], ids: list[str]) -> None:
+def _settle_equal_prefixes(ties: list[int], tickets_: list[str], ids: list[str]) -> None:
     """Within each run of equal prefixes, put (ticket, id) pairs in the package's exact order.
 
-    The lists are in prefix order, which is already the exact order between different prefixes.
+    The lists are in prefix order, which is already the exact order between different prefixes;
+    `ties` are the i where prefix i equals prefix i + 1, ascending.
     """
-    ties = np.flatnonzero(prefix[1:] == prefix[:-1]).tolist()  # i where prefix[i] == prefix[i+1]
     runs: list[list[int]] = []
     for i in ties:
         if runs and runs[-1][1] == i:

@@ -1,0 +1,32 @@
+# Types of the C extension inspect_kit/_sha256x.c (see its header comment).
+from collections.abc import Sequence
+from typing import Any
+
+import numpy.typing as npt
+from _typeshed import ReadableBuffer
+
+Buffer = ReadableBuffer | npt.NDArray[Any]
+
+def hash_strs(
+    prefix: bytes,
+    messages: list[str] | tuple[str, ...],
+    threads: int,
+    chunk: int,
+    digests: bool,
+    keys: bool,
+    impl: int,
+) -> tuple[bytes | None, bytes | None]: ...
+def hash_packed(
+    prefix: bytes,
+    data: Buffer,
+    offsets: Buffer,
+    threads: int,
+    chunk: int,
+    digests: bool,
+    keys: bool,
+    impl: int,
+) -> tuple[bytes | None, bytes | None]: ...
+def hash_counters(prefix: bytes, first: int, n: int, threads: int, chunk: int, impl: int) -> bytes: ...
+def tickets_of(block: Buffer, indexes: Sequence[int]) -> list[str]: ...
+def sort_keys(keys: Buffer) -> tuple[bytes, bytes, list[int]]: ...
+def accelerated() -> str | None: ...
