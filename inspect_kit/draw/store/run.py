@@ -72,15 +72,15 @@ def _sample_table(conn: Connection, sample: list[tuple[str, str, str, int]]) -> 
         f"CREATE TEMPORARY TABLE {table} (k INTEGER PRIMARY KEY, identifier TEXT, stratum TEXT, "
         f"ticket TEXT, rank INTEGER){' ON COMMIT DROP' if pg else ''}"
     )
-    rows = ((k, ident, stratum, ticket, rank) for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1))
     if pg:
         raw = conn.connection.driver_connection
         assert raw is not None  # an open connection has its driver connection
+        rows = ((k, ident, stratum, ticket, rank) for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1))
         with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-    else:
-        conn.exec_driver_sql(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", list(rows))
+    else:  # k is the rowid SQLite gives rows inserted into an empty table: 1, 2, … in order
+        conn.exec_driver_sql(f"INSERT INTO {table} (stratum, identifier, ticket, rank) VALUES (?, ?, ?, ?)", sample)
     return table
 
 
