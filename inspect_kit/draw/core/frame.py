@@ -47,6 +47,8 @@ try:  # the compiled passes over a frame (frame_chunk, frame_split in inspect_ki
     from inspect_kit import _sha256x as _compiled
 except ImportError:  # not built: the Python passes below, which give the same results
     _compiled = None  # type: ignore[assignment]
+if _compiled is not None and not hasattr(_compiled, "frame_split"):  # built before them: rebuild it
+    _compiled = None  # type: ignore[assignment]
 
 Row = tuple[str, str]
 _FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp"}  # controls (TAB, CR, LF, NEL...), U+2028, U+2029
