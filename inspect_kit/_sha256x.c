@@ -1009,6 +1009,16 @@ typedef struct {
     size_t mask;
 } Split;
 
+/* The array *p of *cap items of `size` bytes doubled (or made `first` long); -1 if memory ran out. */
+static int grow(void **p, Py_ssize_t *cap, Py_ssize_t first, size_t size) {
+    Py_ssize_t more = *cap ? 2 * *cap : first;
+    void *q = realloc(*p, (size_t)more * size);
+    if (!q) return -1;
+    *p = q;
+    *cap = more;
+    return 0;
+}
+
 static inline uint64_t fnv1a(const uint8_t *p, Py_ssize_t n) {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
@@ -1035,13 +1045,7 @@ static Py_ssize_t split_group(Split *s, const uint8_t *label, Py_ssize_t len) {
         const Group *g = &s->groups[s->table[at] - 1];
         if (g->label_len == len && memcmp(g->label, label, (size_t)len) == 0) return s->table[at] - 1;
     }
-    if (s->n_groups == s->cap_groups) {
-        Py_ssize_t cap = s->cap_groups ? 2 * s->cap_groups : 16;
-        Group *groups = realloc(s->groups, (size_t)cap * sizeof *groups);
-        if (!groups) return -1;
-        s->groups = groups;
-        s->cap_groups = cap;
-    }
+    if (s->n_groups == s->cap_groups && grow((void **)&s->groups, &s->cap_groups, 16, sizeof *s->groups) < 0) return -1;
     Group *g = &s->groups[s->n_groups];
     g->label = label;
     g->label_len = len;
@@ -1082,13 +1086,8 @@ static int split_scan(Split *s) {
                 label_len = len;
                 if ((group = split_group(s, label, len)) < 0) return -1;
             }
-            if (s->n_lines == s->cap_lines) {
-                Py_ssize_t cap = s->cap_lines ? 2 * s->cap_lines : 4096;
-                SplitLine *lines = realloc(s->lines, (size_t)cap * sizeof *lines);
-                if (!lines) return -1;
-                s->lines = lines;
-                s->cap_lines = cap;
-            }
+            if (s->n_lines == s->cap_lines && grow((void **)&s->lines, &s->cap_lines, 4096, sizeof *s->lines) < 0)
+                return -1;
             s->lines[s->n_lines++] = (SplitLine){start, id_len, group};
             s->groups[group].count++;
             s->groups[group].bytes += id_len;
