@@ -6,6 +6,7 @@
    tickets_of(block, indexes)                                 consistent-sampler tickets of digests
    sort_keys(keys)                                            a radix argsort of the ticket keys
    accelerated()                                              "sha-ni" if this CPU has it, else None
+   frame_chunk(rows, last), frame_split(data, last)           the draw's frame passes (see below)
 
    The digest of every message is hashlib.sha256(prefix + message.encode()).digest(); the prefix's
    full 64-byte blocks are compressed once (the midstate), then each message costs one or two
@@ -734,6 +735,476 @@ done:
     return out;
 }
 
+/* ---- Frames (inspect_kit.draw.core.frame) -------------------------------------------------------
+
+   frame_chunk(rows, last)  FrameBuilder.add's work on a chunk of (identifier, stratum) rows
+   frame_split(data, last)  frame_members' work on a chunk of a stored frame's lines
+
+   Both accept only what is plainly canonical (the module docstring of frame.py) and return None
+   for anything else, exactly where the Python paths they replace do; the caller then takes the
+   slow path, which names every problem. `last` is the identifier before the chunk (a str) or None.
+   Identifiers are compared as UTF-8 bytes, whose order is code point order (no surrogate gets that
+   far: frame_chunk refuses them, UTF-8 cannot hold them). */
+
+typedef struct {
+    uint8_t *p;
+    size_t len, cap;
+} Buf;
+
+/* Room for `more` bytes at b->p + b->len; -1 with MemoryError set if there is none. */
+static int buf_reserve(Buf *b, size_t more) {
+    if (b->cap - b->len >= more) return 0;
+    size_t cap = b->cap ? b->cap : 1 << 16;
+    while (cap - b->len < more) cap *= 2;
+    uint8_t *p = realloc(b->p, cap);
+    if (!p) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* The characters FrameBuilder refuses (frame._REFUSED): controls U+0000-001F and U+007F-009F,
+   U+2028, U+2029 and lone surrogates. */
+static inline int refused_char(Py_UCS4 c) {
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 || (c >= 0xd800 && c <= 0xdfff);
+}
+
+/* The UTF-8 of the str s appended to b: 1 if it holds a refused character (nothing meaningful
+   appended), -1 on MemoryError, else 0. */
+static int put_utf8(Buf *b, PyObject *s) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    const void *d = PyUnicode_DATA(s);
+    if (PyUnicode_IS_ASCII(s)) {
+        const uint8_t *a = (const uint8_t *)d;
+        int bad = 0;
+        if (buf_reserve(b, (size_t)n) < 0) return -1;
+        for (Py_ssize_t i = 0; i < n; i++) bad |= (a[i] < 0x20) | (a[i] == 0x7f);
+        if (bad) return 1;
+        memcpy(b->p + b->len, a, (size_t)n);
+        b->len += (size_t)n;
+        return 0;
+    }
+    int kind = PyUnicode_KIND(s);
+    if (buf_reserve(b, (size_t)n * (kind == PyUnicode_1BYTE_KIND ? 2 : kind == PyUnicode_2BYTE_KIND ? 3 : 4)) < 0)
+        return -1;
+    uint8_t *o = b->p + b->len;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, d, i);
+        if (refused_char(c)) return 1;
+        if (c < 0x80) {
+            *o++ = (uint8_t)c;
+        } else if (c < 0x800) {
+            *o++ = (uint8_t)(0xc0 | c >> 6);
+            *o++ = (uint8_t)(0x80 | (c & 0x3f));
+        } else if (c < 0x10000) {
+            *o++ = (uint8_t)(0xe0 | c >> 12);
+            *o++ = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+            *o++ = (uint8_t)(0x80 | (c & 0x3f));
+        } else {
+            *o++ = (uint8_t)(0xf0 | c >> 18);
+            *o++ = (uint8_t)(0x80 | (c >> 12 & 0x3f));
+            *o++ = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+            *o++ = (uint8_t)(0x80 | (c & 0x3f));
+        }
+    }
+    b->len = (size_t)(o - b->p);
+    return 0;
+}
+
+/* Whether the byte strings a < b: memcmp order, a proper prefix first (UTF-8: code point order). */
+static inline int bytes_less(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
+    int c = memcmp(a, b, na < nb ? na : nb);
+    return c < 0 || (c == 0 && na < nb);
+}
+
+/* Two compact str of exact type are equal iff kind, length and data are (the kind is the narrowest). */
+static inline int same_str(PyObject *a, PyObject *b) {
+    if (a == b) return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
+           memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0;
+}
+
+#define FEW_LABELS 16 /* up to this many strata are found by a linear scan, more through a dict */
+
+/* frame_chunk(rows, last) -> (canonical bytes, {stratum: rows}) | None | False
+
+   rows: a list or tuple of rows, each an exact tuple or list of two exact str. The bytes are
+   "identifier TAB stratum LF" for each row, UTF-8; the counts are in order of first appearance
+   (as Counter.update(strata) inserts them). None when a value is empty, not an exact str, or holds
+   a refused character, or when the identifiers are not strictly increasing from `last`. False when
+   `rows` or a row is of another type (the caller decides by its Python path: only the types a
+   database driver returns are taken here). Holds the GIL: it reads the str objects in place (a
+   few nanoseconds a row; the zlib thread the caller runs releases the GIL itself). */
+static PyObject *frame_chunk(PyObject *self, PyObject *args) {
+    PyObject *rows, *last, *out = NULL, *counts = NULL, *index = NULL;
+    PyObject **labels = NULL; /* strong references, in order of first appearance */
+    Py_ssize_t *tally = NULL, n_labels = 0, cap_labels = 0, hit = -1;
+    size_t prev_at = 0, prev_len = 0;
+    Buf b = {NULL, 0, 0};
+    int refused = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OO", &rows, &last)) return NULL;
+    if (last != Py_None && !PyUnicode_CheckExact(last)) {
+        PyErr_SetString(PyExc_TypeError, "last must be a str or None");
+        return NULL;
+    }
+    if (!PyList_CheckExact(rows) && !PyTuple_CheckExact(rows)) Py_RETURN_FALSE;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(rows);
+    PyObject **items = PySequence_Fast_ITEMS(rows);
+    for (Py_ssize_t i = 0; i < n; i++) { /* first the types (a False answer must not depend on values) */
+        PyObject *r = items[i];
+        if (!PyTuple_CheckExact(r) && !PyList_CheckExact(r)) Py_RETURN_FALSE;
+    }
+    for (Py_ssize_t i = 0; i < n && !refused; i++) {
+        PyObject *r = items[i];
+        if (PySequence_Fast_GET_SIZE(r) != 2) {
+            refused = 1;
+            break;
+        }
+        PyObject *id = PySequence_Fast_GET_ITEM(r, 0), *stratum = PySequence_Fast_GET_ITEM(r, 1);
+        if (!PyUnicode_CheckExact(id) || !PyUnicode_CheckExact(stratum) || PyUnicode_GET_LENGTH(id) == 0 ||
+            PyUnicode_GET_LENGTH(stratum) == 0) {
+            refused = 1;
+            break;
+        }
+        size_t at = b.len;
+        int put = put_utf8(&b, id);
+        if (put < 0) goto done;
+        if (put > 0) {
+            refused = 1;
+            break;
+        }
+        size_t len = b.len - at;
+        if (i == 0) {
+            if (last != Py_None) refused = PyUnicode_Compare(last, id) >= 0; /* exact str: no error */
+        } else if (!bytes_less(b.p + prev_at, prev_len, b.p + at, len)) {
+            refused = 1;
+        }
+        prev_at = at;
+        prev_len = len;
+        if (buf_reserve(&b, 1) < 0) goto done;
+        b.p[b.len++] = '\t';
+        put = put_utf8(&b, stratum);
+        if (put < 0) goto done;
+        refused |= put;
+        if (buf_reserve(&b, 1) < 0) goto done;
+        b.p[b.len++] = '\n';
+        /* count the stratum: the previous row's first, then the few known, then the dict */
+        if (hit >= 0 && same_str(labels[hit], stratum)) {
+            tally[hit]++;
+            continue;
+        }
+        hit = -1;
+        if (index == NULL) {
+            for (Py_ssize_t k = 0; k < n_labels; k++) {
+                if (same_str(labels[k], stratum)) {
+                    hit = k;
+                    break;
+                }
+            }
+        } else {
+            PyObject *k = PyDict_GetItemWithError(index, stratum);
+            if (k == NULL && PyErr_Occurred()) goto done;
+            if (k != NULL) hit = PyLong_AsSsize_t(k);
+        }
+        if (hit < 0) { /* a new stratum */
+            if (n_labels == cap_labels) {
+                Py_ssize_t cap = cap_labels ? 2 * cap_labels : FEW_LABELS;
+                PyObject **l = PyMem_Realloc(labels, (size_t)cap * sizeof *l);
+                if (l) labels = l;
+                Py_ssize_t *t = l ? PyMem_Realloc(tally, (size_t)cap * sizeof *t) : NULL;
+                if (!l || !t) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                tally = t;
+                cap_labels = cap;
+            }
+            hit = n_labels++;
+            labels[hit] = Py_NewRef(stratum);
+            tally[hit] = 0;
+            if (n_labels > FEW_LABELS) {
+                if (index == NULL && !(index = PyDict_New())) goto done;
+                for (Py_ssize_t k = PyDict_GET_SIZE(index); k < n_labels; k++) {
+                    PyObject *v = PyLong_FromSsize_t(k);
+                    if (!v || PyDict_SetItem(index, labels[k], v) < 0) {
+                        Py_XDECREF(v);
+                        goto done;
+                    }
+                    Py_DECREF(v);
+                }
+            }
+        }
+        tally[hit]++;
+    }
+    if (refused) {
+        out = Py_NewRef(Py_None);
+        goto done;
+    }
+    if (!(counts = PyDict_New())) goto done;
+    for (Py_ssize_t k = 0; k < n_labels; k++) {
+        PyObject *v = PyLong_FromSsize_t(tally[k]);
+        if (!v || PyDict_SetItem(counts, labels[k], v) < 0) {
+            Py_XDECREF(v);
+            goto done;
+        }
+        Py_DECREF(v);
+    }
+    {
+        PyObject *data = PyBytes_FromStringAndSize((const char *)b.p, (Py_ssize_t)b.len);
+        if (data) out = Py_BuildValue("(NO)", data, counts);
+    }
+done:
+    for (Py_ssize_t k = 0; k < n_labels; k++) Py_DECREF(labels[k]);
+    PyMem_Free(labels);
+    PyMem_Free(tally);
+    Py_XDECREF(counts);
+    Py_XDECREF(index);
+    free(b.p);
+    return out;
+}
+
+/* The length of the well-formed UTF-8 sequence at p (p[0] >= 0x80, `left` bytes from p on), or 0
+   where Python's strict decoder refuses it: a stray continuation byte, a truncated sequence, an
+   overlong form, a surrogate, anything above U+10FFFF. */
+static inline size_t utf8_sequence(const uint8_t *p, size_t left) {
+    uint8_t c = p[0];
+    if (c >= 0xc2 && c <= 0xdf) return left >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if (left < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80) return 0;
+        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)) return 0; /* overlong, surrogate */
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (left < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80) return 0;
+        if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)) return 0; /* overlong, > U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+typedef struct {
+    Py_ssize_t id, id_len, group; /* the identifier's place in the data; its stratum's group */
+} SplitLine;
+
+typedef struct {
+    const uint8_t *label;
+    Py_ssize_t label_len, count, bytes; /* identifiers, and their bytes */
+    Py_ssize_t rank;                    /* the place of the label in label order */
+} Group;
+
+typedef struct {
+    const uint8_t *d;
+    Py_ssize_t n;
+    SplitLine *lines;
+    Py_ssize_t n_lines, cap_lines;
+    Group *groups;
+    Py_ssize_t n_groups, cap_groups;
+    Py_ssize_t *table; /* open addressing: group + 1, or 0 */
+    size_t mask;
+} Split;
+
+/* The array *p of *cap items of `size` bytes doubled (or made `first` long); -1 if memory ran out. */
+static int grow(void **p, Py_ssize_t *cap, Py_ssize_t first, size_t size) {
+    Py_ssize_t more = *cap ? 2 * *cap : first;
+    void *q = realloc(*p, (size_t)more * size);
+    if (!q) return -1;
+    *p = q;
+    *cap = more;
+    return 0;
+}
+
+static inline uint64_t fnv1a(const uint8_t *p, Py_ssize_t n) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* The group of the stratum label (found or added); -1 if memory ran out. */
+static Py_ssize_t split_group(Split *s, const uint8_t *label, Py_ssize_t len) {
+    if ((size_t)(2 * (s->n_groups + 1)) > s->mask + 1) { /* grow the table and re-place every group */
+        size_t size = 2 * (s->mask + 1);
+        Py_ssize_t *table = calloc(size, sizeof *table);
+        if (!table) return -1;
+        for (Py_ssize_t g = 0; g < s->n_groups; g++) {
+            size_t at = fnv1a(s->groups[g].label, s->groups[g].label_len) & (size - 1);
+            while (table[at]) at = (at + 1) & (size - 1);
+            table[at] = g + 1;
+        }
+        free(s->table);
+        s->table = table;
+        s->mask = size - 1;
+    }
+    size_t at = fnv1a(label, len) & s->mask;
+    for (; s->table[at]; at = (at + 1) & s->mask) {
+        const Group *g = &s->groups[s->table[at] - 1];
+        if (g->label_len == len && memcmp(g->label, label, (size_t)len) == 0) return s->table[at] - 1;
+    }
+    if (s->n_groups == s->cap_groups && grow((void **)&s->groups, &s->cap_groups, 16, sizeof *s->groups) < 0) return -1;
+    Group *g = &s->groups[s->n_groups];
+    g->label = label;
+    g->label_len = len;
+    g->count = g->bytes = 0;
+    s->table[at] = s->n_groups + 1;
+    return s->n_groups++;
+}
+
+/* Reads the lines of s->d without the GIL: 0 if every line is "identifier TAB stratum LF", both
+   non-empty, the whole valid UTF-8 free of frame._REFUSED_IN_TEXT characters, the identifiers
+   strictly increasing (from the second line on: the first is compared with `last` by the caller);
+   1 if not; -1 if memory ran out. */
+static int split_scan(Split *s) {
+    const uint8_t *d = s->d, *label = NULL;
+    Py_ssize_t n = s->n, i = 0, start = 0, tab = -1, label_len = 0, group = -1;
+    while (i < n) {
+        uint8_t c = d[i];
+        if (c >= 0x20 && c < 0x7f) {
+            i++;
+        } else if (c >= 0x80) {
+            size_t k = utf8_sequence(d + i, (size_t)(n - i));
+            if (!k) return 1;
+            if (c == 0xc2 && d[i + 1] < 0xa0) return 1; /* U+0080-009F */
+            if (c == 0xe2 && d[i + 1] == 0x80 && (d[i + 2] == 0xa8 || d[i + 2] == 0xa9)) return 1; /* U+2028-2029 */
+            i += (Py_ssize_t)k;
+        } else if (c == '\t') {
+            if (tab >= 0 || i == start) return 1; /* a second tab, an empty identifier */
+            tab = i++;
+        } else if (c == '\n') {
+            if (tab < 0 || i == tab + 1) return 1; /* no tab, an empty stratum */
+            Py_ssize_t id_len = tab - start, len = i - tab - 1;
+            if (s->n_lines) {
+                const SplitLine *prev = &s->lines[s->n_lines - 1];
+                if (!bytes_less(d + prev->id, (size_t)prev->id_len, d + start, (size_t)id_len)) return 1;
+            }
+            if (group < 0 || len != label_len || memcmp(label, d + tab + 1, (size_t)len) != 0) {
+                label = d + tab + 1;
+                label_len = len;
+                if ((group = split_group(s, label, len)) < 0) return -1;
+            }
+            if (s->n_lines == s->cap_lines && grow((void **)&s->lines, &s->cap_lines, 4096, sizeof *s->lines) < 0)
+                return -1;
+            s->lines[s->n_lines++] = (SplitLine){start, id_len, group};
+            s->groups[group].count++;
+            s->groups[group].bytes += id_len;
+            start = ++i;
+            tab = -1;
+        } else {
+            return 1; /* a control character */
+        }
+    }
+    return start == n && s->n_lines ? 0 : 1; /* the last line ends in LF; no lines is not a frame */
+}
+
+static int group_order(const void *a, const void *b) {
+    const Group *x = *(const Group *const *)a, *y = *(const Group *const *)b;
+    return bytes_less(x->label, (size_t)x->label_len, y->label, (size_t)y->label_len) ? -1 : 1;
+}
+
+/* frame_split(data, last) -> (last identifier, lines, [(stratum, identifiers, lengths)]) | None
+
+   data: whole lines of a stored frame (frame.frame_chunks). None unless every line is "identifier
+   TAB stratum LF", both non-empty, the data valid UTF-8 free of frame._REFUSED_IN_TEXT characters,
+   and the identifiers strictly increasing from `last` (frame._split_chunk's rules). Else the last
+   identifier (a str), the number of lines, and for each stratum in label order (code point order;
+   labels are distinct) its identifiers' UTF-8 concatenated in line order and their byte lengths
+   (native int64s). The GIL is released while the data is read and while the identifiers are
+   copied out. */
+static PyObject *frame_split(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    PyObject *last, *out = NULL, *groups = NULL;
+    Split s;
+    Group **sorted = NULL;
+    char **ids_at = NULL;
+    int64_t **lens_at = NULL;
+    int scanned;
+    (void)self;
+    memset(&s, 0, sizeof s);
+    if (!PyArg_ParseTuple(args, "y*O", &data, &last)) return NULL;
+    if (last != Py_None && !PyUnicode_CheckExact(last)) {
+        PyErr_SetString(PyExc_TypeError, "last must be a str or None");
+        goto done;
+    }
+    s.d = data.buf;
+    s.n = data.len;
+    s.mask = 15;
+    if (!(s.table = calloc(s.mask + 1, sizeof *s.table))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    scanned = split_scan(&s);
+    Py_END_ALLOW_THREADS
+    if (scanned < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (scanned == 0 && last != Py_None) { /* the first identifier after `last`, compared as str */
+        PyObject *first = PyUnicode_DecodeUTF8((const char *)s.d + s.lines[0].id, s.lines[0].id_len, NULL);
+        if (!first) goto done;
+        scanned = PyUnicode_Compare(last, first) >= 0;
+        Py_DECREF(first);
+    }
+    if (scanned) {
+        out = Py_NewRef(Py_None);
+        goto done;
+    }
+    if (!(sorted = malloc((size_t)s.n_groups * sizeof *sorted)) ||
+        !(ids_at = malloc((size_t)s.n_groups * sizeof *ids_at)) ||
+        !(lens_at = malloc((size_t)s.n_groups * sizeof *lens_at))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t g = 0; g < s.n_groups; g++) sorted[g] = &s.groups[g];
+    qsort(sorted, (size_t)s.n_groups, sizeof *sorted, group_order);
+    if (!(groups = PyList_New(s.n_groups))) goto done;
+    for (Py_ssize_t r = 0; r < s.n_groups; r++) {
+        Group *g = sorted[r];
+        PyObject *label = PyUnicode_DecodeUTF8((const char *)g->label, g->label_len, NULL);
+        PyObject *ids = PyBytes_FromStringAndSize(NULL, g->bytes);
+        PyObject *lens = PyBytes_FromStringAndSize(NULL, 8 * g->count);
+        if (!label || !ids || !lens) {
+            Py_XDECREF(label);
+            Py_XDECREF(ids);
+            Py_XDECREF(lens);
+            goto done;
+        }
+        g->rank = r;
+        ids_at[r] = PyBytes_AS_STRING(ids);
+        lens_at[r] = (int64_t *)PyBytes_AS_STRING(lens);
+        PyList_SET_ITEM(groups, r, Py_BuildValue("(NNN)", label, ids, lens));
+        if (!PyList_GET_ITEM(groups, r)) goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS /* the new bytes objects are ours alone */
+    for (Py_ssize_t k = 0; k < s.n_lines; k++) {
+        const SplitLine *line = &s.lines[k];
+        Py_ssize_t r = s.groups[line->group].rank;
+        memcpy(ids_at[r], s.d + line->id, (size_t)line->id_len);
+        ids_at[r] += line->id_len;
+        *lens_at[r]++ = line->id_len;
+    }
+    Py_END_ALLOW_THREADS
+    {
+        const SplitLine *end = &s.lines[s.n_lines - 1];
+        PyObject *last_id = PyUnicode_DecodeUTF8((const char *)s.d + end->id, end->id_len, NULL);
+        if (last_id) out = Py_BuildValue("(NnO)", last_id, s.n_lines, groups);
+    }
+done:
+    Py_XDECREF(groups);
+    free(sorted);
+    free(ids_at);
+    free(lens_at);
+    free(s.lines);
+    free(s.groups);
+    free(s.table);
+    PyBuffer_Release(&data);
+    return out;
+}
+
 static PyObject *accelerated(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -749,6 +1220,10 @@ static PyMethodDef methods[] = {
     {"hash_counters", hash_counters, METH_VARARGS, "hash_counters(prefix, first, n, threads, chunk, impl) -> digests"},
     {"tickets_of", tickets_of, METH_VARARGS, "tickets_of(block, indexes) -> list of ticket strings"},
     {"sort_keys", sort_keys, METH_VARARGS, "sort_keys(keys) -> (order, sorted, ties): a radix argsort of keys < 2**30"},
+    {"frame_chunk", frame_chunk, METH_VARARGS,
+     "frame_chunk(rows, last) -> (canonical bytes, {stratum: rows}), None (not plainly canonical) or False"},
+    {"frame_split", frame_split, METH_VARARGS,
+     "frame_split(data, last) -> (last identifier, lines, [(stratum, identifiers, lengths)]) or None"},
     {"accelerated", accelerated, METH_NOARGS, "'sha-ni' if the CPU's SHA extensions are used, else None"},
     {NULL, NULL, 0, NULL},
 };

@@ -35,12 +35,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from operator import eq, lt
+from typing import Literal
 
 import numpy as np
 
 from inspect_kit.hashing import PackedIds
 
 from .sampler import Selected, select
+
+try:  # the compiled passes over a frame (frame_chunk, frame_split in inspect_kit/_sha256x.c)
+    from inspect_kit import _sha256x as _compiled
+except ImportError:  # not built: the Python passes below, which give the same results
+    _compiled = None  # type: ignore[assignment]
+if _compiled is not None and not hasattr(_compiled, "frame_split"):  # built before them: rebuild it
+    _compiled = None  # type: ignore[assignment]
 
 Row = tuple[str, str]
 _FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp"}  # controls (TAB, CR, LF, NEL...), U+2028, U+2029
@@ -206,6 +214,24 @@ def _plain_sorted_chunk(ids: list, strata: list, last: str | None) -> bool:
     return (last is None or last < ids[0]) and all(map(lt, ids, islice(ids, 1, None)))
 
 
+def _frame_chunk(rows: Sequence[Row], last: str | None) -> tuple[bytes, Mapping[str, int]] | None:
+    """`FrameBuilder.add`'s work on one chunk, in Python (the compiled `frame_chunk` gives the same
+    answers faster): the canonical bytes of the rows and the rows per stratum (in order of first
+    appearance), or None when a row is not a 2-sequence (a str is not a row) of non-empty clean str
+    or the identifiers are not strictly increasing from `last`."""
+    if not rows:
+        return b"", Counter()
+    try:
+        if not all(len(r) == 2 and not isinstance(r, str) for r in rows):
+            return None
+        ids, strata = [r[0] for r in rows], [r[1] for r in rows]
+    except TypeError:
+        return None
+    if not _plain_sorted_chunk(ids, strata, last):
+        return None
+    return ("\n".join(map("\t".join, rows)) + "\n").encode(), Counter(strata)
+
+
 class FrameBuilder:
     """The canonical bytes, SHA-256, zlib blob and stratum counts of a frame whose rows arrive
     sorted by identifier, chunk by chunk. Memory: one chunk and the compressed blob.
@@ -232,20 +258,19 @@ class FrameBuilder:
     def add(self, rows: Sequence[Row]) -> bool:
         if not rows:
             return True
-        try:
-            if not all(len(r) == 2 for r in rows):
-                return False
-            ids, strata = [r[0] for r in rows], [r[1] for r in rows]
-        except TypeError:
+        chunk: tuple[bytes, Mapping[str, int]] | Literal[False] | None = False
+        if _compiled is not None:
+            chunk = _compiled.frame_chunk(rows, self._last)
+        if chunk is False:  # no extension, or rows of a type it leaves to Python
+            chunk = _frame_chunk(rows, self._last)
+        if chunk is None:
             return False
-        if not _plain_sorted_chunk(ids, strata, self._last):
-            return False
-        data = ("\n".join(map("\t".join, rows)) + "\n").encode()
+        data, counts = chunk
         self._wait()
         self._busy = threading.Thread(target=self._absorb, args=(data,), name="inspect-frame-zlib", daemon=True)
         self._busy.start()
-        self._last = ids[-1]
-        self.counts.update(strata)
+        self._last = rows[-1][0]
+        self.counts.update(counts)
         self.n_rows += len(rows)
         return True
 
@@ -362,13 +387,63 @@ def frame_chunks(blob: bytes, chunk: int = 1 << 22) -> Iterable[bytes]:
         yield tail
 
 
+Split = tuple[str, int, list[tuple[str, bytes, "bytes | np.ndarray"]]]
+
+
+def _split_chunk(data: bytes, last: str | None) -> Split | None:
+    """`frame_members`' work on one chunk of whole lines, in Python (the compiled `frame_split`
+    gives the same answers faster): (the last identifier, the number of lines, [(label, its
+    identifiers' UTF-8 concatenated in line order, their byte lengths as int64)] in label order),
+    or None when the lines are not plainly canonical: not all "identifier TAB stratum LF" with
+    both non-empty, not UTF-8, a refused character, or identifiers not strictly increasing from
+    `last`."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return None
+    positions = _line_positions(data)
+    if positions is None or _REFUSED_IN_TEXT.search(text) is not None:
+        return None
+    fixed = _fixed_width_groups(data, *positions, last)
+    if fixed is not None:
+        in_order, fixed_groups, last_id = fixed
+        return (last_id, len(positions[2]), list(fixed_groups)) if in_order else None
+    lines = len(positions[2])
+    del positions
+    parts = text.replace("\n", "\t").split("\t")
+    ids, strata = parts[0:-1:2], parts[1::2]
+    del parts
+    if not (last is None or last < ids[0]) or not all(map(lt, ids, islice(ids, 1, None))):
+        return None
+    ascii_ = text.isascii()
+    del text
+    labels = set(strata)
+    if len(labels) == 1:
+        groups: Iterable[tuple[str, list[str]]] = [(strata[0], ids)]
+    elif len(labels) <= 16:  # one C-level pass per stratum beats a Python loop per row
+        groups = [(label, list(compress(ids, map(eq, strata, repeat(label))))) for label in sorted(labels)]
+    else:
+        by: dict[str, list[str]] = {}
+        for identifier, stratum in zip(ids, strata):
+            by.setdefault(stratum, []).append(identifier)
+        groups = sorted(by.items())
+    split: list[tuple[str, bytes, bytes | np.ndarray]] = []
+    for label, chosen in groups:
+        sizes = map(len, chosen) if ascii_ else map(len, map(str.encode, chosen))
+        split.append((label, "".join(chosen).encode(), np.fromiter(sizes, dtype=np.int64, count=len(chosen))))
+    return ids[-1], lines, split
+
+
 def frame_members(blob: bytes) -> tuple[str, int, dict[str, PackedIds] | None]:
     """One pass over a stored frame: (SHA-256 of its bytes, rows, identifiers by stratum).
 
     The identifiers are None when the bytes are not plainly canonical (see `FrameBuilder`): the
     caller then re-reads the frame with `canonical_rows` for a full report. Each stratum's
     identifiers are packed (inspect_kit.hashing.PackedIds: one UTF-8 buffer and offsets), not
-    held as Python strings: a third of the memory, and hashed straight from the buffer."""
+    held as Python strings: a third of the memory, and hashed straight from the buffer. Each
+    chunk is checked and split by the compiled `frame_split` where the extension is built, else
+    by `_split_chunk` (the same results)."""
+    split_chunk = _compiled.frame_split if _compiled is not None else _split_chunk
     sha = hashlib.sha256()
     pieces: dict[str, tuple[list[bytes], list[np.ndarray]]] | None = {}
     last: str | None = None
@@ -377,53 +452,17 @@ def frame_members(blob: bytes) -> tuple[str, int, dict[str, PackedIds] | None]:
         sha.update(data)
         if pieces is None:
             continue
-        try:
-            text = data.decode()
-        except UnicodeDecodeError:
+        split = split_chunk(data, last)
+        if split is None:
             pieces = None
             continue
-        positions = _line_positions(data)
-        if positions is None or _REFUSED_IN_TEXT.search(text) is not None:
-            pieces = None
-            continue
-        fixed = _fixed_width_groups(data, *positions, last)
-        if fixed is not None:
-            in_order, fixed_groups, last_id = fixed
-            if not in_order:
-                pieces = None
-                continue
-            last, n = last_id, n + len(positions[2])
-            for label, packed, sizes_ in fixed_groups:
-                datas, lengths = pieces.setdefault(label, ([], []))
-                datas.append(packed)
-                lengths.append(sizes_)
-            continue
-        lines = text.count("\n")
-        parts = text.replace("\n", "\t").split("\t")
-        ids, strata = parts[0:-1:2], parts[1::2]
-        del parts
-        if not (last is None or last < ids[0]) or not all(map(lt, ids, islice(ids, 1, None))):
-            pieces = None
-            continue
-        last, n = ids[-1], n + lines
-        ascii_ = text.isascii()
-        del text
-        labels = set(strata)
-        if len(labels) == 1:
-            groups: Iterable[tuple[str, list[str]]] = [(strata[0], ids)]
-        elif len(labels) <= 16:  # one C-level pass per stratum beats a Python loop per row
-            groups = [(label, list(compress(ids, map(eq, strata, repeat(label))))) for label in sorted(labels)]
-        else:
-            by: dict[str, list[str]] = {}
-            for identifier, stratum in zip(ids, strata):
-                by.setdefault(stratum, []).append(identifier)
-            groups = sorted(by.items())
-        for label, chosen in groups:
+        last, lines, groups = split
+        n += lines
+        for label, packed, sizes in groups:
             datas, lengths = pieces.setdefault(label, ([], []))
-            datas.append("".join(chosen).encode())
-            sizes = map(len, chosen) if ascii_ else map(len, map(str.encode, chosen))
-            lengths.append(np.fromiter(sizes, dtype=np.int64, count=len(chosen)))
-        del ids, strata, groups
+            datas.append(packed)
+            lengths.append(np.frombuffer(sizes, dtype=np.int64))
+        del split, groups
     if pieces is None:
         return sha.hexdigest(), n, None
     members: dict[str, PackedIds] = {}
