@@ -229,3 +229,33 @@ def test_a_sealed_draw_is_not_revealed_by_later_frames_caps(demo_db, config):
     assert {e["identifier"] for e in detail} == drawn and {s for e in detail for s in e["sources"]} == {
         f"draw #{sealed.id}"
     }
+
+
+def test_prepare_warns_when_coordinated_matters_will_not_share_their_numbers(demo_db, config):
+    """Rule 2's numbers come from the public seed (and a sealed draw's salt): coordinated matters of
+    one period committed to different sources, or sealed, are coordinated in name only. `prepare`
+    says so, naming both matters and sources; committed together to one source, it says nothing."""
+    from inspect_kit.draw.core.seeds import SeedSource
+
+    plan = {
+        "2026": CoordinationYear(
+            seed="yearly seed 2026 published", groups={"env2": {"mode": "positive", "matters": ["STHJ-01", "STHJ-02"]}}
+        )
+    }
+    cfg = _with(config, coordination=plan, burden=BurdenSettings())  # no cap: four quarters of STHJ-02
+    lots = SeedSource.witnessed("抽签", ["公证员李明"])
+
+    def prepare(matters, period, source, **kw):
+        return service.prepare(demo_db, cfg, period, matters, source=source, as_of=T0.date(), now=T0, **kw)
+
+    together = prepare(["STHJ-01", "STHJ-02"], "2026Q1", DICE)
+    assert [f.warnings for f in together] == [[], []]
+    apart = [prepare(["STHJ-01"], "2026Q2", DICE)[0], prepare(["STHJ-02"], "2026Q2", lots)[0]]
+    assert apart[0].warnings == []
+    (warning,) = apart[1].warnings
+    assert "STHJ-02 and STHJ-01 2026Q2" in warning and "group env2" in warning
+    assert DICE.describe() in warning and lots.describe() in warning
+    sealed = prepare(["STHJ-01", "STHJ-02"], "2026Q3", DICE, sealed=True)
+    assert sealed[0].warnings == [] and len(sealed[1].warnings) == 1 and "salt" in sealed[1].warnings[0]
+    same_source_later = [prepare(["STHJ-01"], "2026Q4", DICE)[0], prepare(["STHJ-02"], "2026Q4", DICE)[0]]
+    assert [f.warnings for f in same_source_later] == [[], []]

@@ -123,6 +123,8 @@ def _print_frame(f: "FrameInfo") -> None:
             + (f"; re-draw: {common.escape(c.redraw_reason)}" if c.redraw_reason else "")
         )
         common.info(f"  commitment code {c.sha256}")
+    for w in f.warnings:
+        common.info(f"  [yellow]warning:[/] {common.escape(w)}")
     common.print_table(
         None,
         ["stratum", "N", "quota", "rounding", "n", "explanation"],

@@ -232,7 +232,53 @@ def prepare_one(
         reason,
         code,
     )
-    return FrameInfo(frame_id, matter.code, period.label, as_of, now, sha, n_rows, strata, excluded, com)
+    warnings = coordination_warnings(conn, config, matter.code, period.label, doc["source"], sealed, coord)
+    return FrameInfo(
+        frame_id, matter.code, period.label, as_of, now, sha, n_rows, strata, excluded, com, None, warnings
+    )
+
+
+def coordination_warnings(
+    conn: Connection,
+    config: Config,
+    matter_code: str,
+    period_label: str,
+    source: dict[str, Any],
+    sealed: bool,
+    coordination: dict[str, Any] | None,
+) -> list[str]:
+    """Why a coordinated commitment will not share its random numbers with another matter of its
+    group committed for the same period: under rule 2 the numbers come from the public seed (and a
+    sealed draw's salt), so matters committed to different seed sources, or sealed, draw as
+    independently as uncoordinated ones would. Each draw stays a fair draw; the point of
+    coordinating them (fewer, or more, shared visits) is lost, and nothing else says so."""
+    from inspect_kit.draw.core.coordination import PRN_RULE_2
+
+    if coordination is None or coordination.get("rule") != PRN_RULE_2:
+        return []
+    plan = config.settings.coordination.get(period_label[:4])
+    group = plan.groups.get(coordination["group"]) if plan is not None else None
+    others = [m for m in (group.matters if group is not None else []) if m != matter_code]
+    out: list[str] = []
+    for other in others:
+        com = latest(conn, Commitment.__table__, other, period_label)
+        if com is None or com.coordination is None or com.coordination.get("group") != coordination["group"]:
+            continue
+        if com.sealed or sealed:
+            why = "a sealed draw's numbers also come from its secret salt"
+        elif com.source != source:
+            why = (
+                f"they are committed to different seed sources ({SeedSource.from_dict(com.source).describe()}; "
+                f"{SeedSource.from_dict(source).describe()})"
+            )
+        else:
+            continue
+        out.append(
+            f"{matter_code} and {other} {period_label} are coordinated (group {coordination['group']}) but will not "
+            f"share their random numbers: {why}. Each draw stays fair, but their samples overlap only as "
+            "independent draws would; commit coordinated matters together, unsealed, to one seed source"
+        )
+    return out
 
 
 def prepare_all(

@@ -49,6 +49,7 @@ class FrameInfo:
     excluded: dict[str, int]
     commitment: CommitmentInfo | None = None
     drawn_by: int | None = None  # the draw that used this frame, if any
+    warnings: list[str] = field(default_factory=list)  # said when it was prepared, not stored
 
 
 @dataclass(frozen=True)
