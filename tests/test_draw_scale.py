@@ -325,14 +325,14 @@ def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, co
         monkeypatch.setattr(run_mod, "children_sha256", spy)
     else:
         monkeypatch.setattr(run_mod, "_spare_cores", lambda: 1)  # as on an idle machine
-        lines = store.LinesAhead.lines
+        digest = store.LinesAhead.sha256
 
-        def spy_lines(self, late):
-            out = lines(self, late)
-            hashed.append(out.count("\n"))
-            return out
+        def spy_digest(self, late):
+            hashed.append(len(late["id"]))
+            return digest(self, late)
 
-        monkeypatch.setattr(store.LinesAhead, "lines", spy_lines)
+        monkeypatch.setattr(store.LinesAhead, "sha256", spy_digest)
+        monkeypatch.setattr(store.LinesAhead, "_BLOCK", 97)  # hashed block by block
         monkeypatch.setattr(run_mod, "children_sha256", None)  # never called
     service.prepare_frame(engine, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     d = service.run_draw(
@@ -615,7 +615,10 @@ def test_lines_rendered_ahead_equal_the_template_lines(keys, data):
             columns[key] = data.draw(st.lists(values[kind], min_size=n, max_size=n))
     late = data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=len(keys)))
     ahead = store.LinesAhead(keys, {k: v for k, v in columns.items() if k not in late}, late)
+    ahead._BLOCK = data.draw(st.integers(1, 3))  # rendered and hashed block by block
     if data.draw(st.booleans()):
         ahead.prepare()
     expected = store._template_columns(keys, [columns[k] for k in keys])
     assert ahead.lines({k: columns[k] for k in late}) == expected
+    digest = ahead.sha256({k: columns[k] for k in late})
+    assert digest == (None if expected is None else hashlib.sha256(expected.encode()).hexdigest())

@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from typing import Any
@@ -170,33 +170,68 @@ class LinesAhead:
         self._pieces: list[tuple[str, Any]] | None = None  # ("text", s) | ("rows", [s]) | ("late", key)
 
     def prepare(self) -> None:
-        pieces: list[tuple[str, Any]] = []
-        run: list[Any] = []  # known pieces since the last late column: text, or per-row lists
-
-        def close() -> None:
-            if all(isinstance(p, str) for p in run):
-                pieces.append(("text", "".join(run)))
-            else:
-                cols = [repeat(p) if isinstance(p, str) else p for p in run]
-                pieces.append(("rows", list(map("".join, zip(*cols)))))
-            run.clear()
-
+        """Render the known columns: constant ones once, the others into one string per row for
+        each run of them between late columns, a block of rows at a time (the rendered values of
+        a whole column are never held beside the rows' strings)."""
+        constant: dict[str, str] = {}
+        for key in self.keys:
+            if key in self.late:
+                continue
+            column = self.columns[key]
+            if set(map(type, column)) not in ({int}, {str}):
+                self._pieces = []
+                return
+            if len(set(column)) == 1:
+                constant[key] = (_rendered(column[:1]) or [""])[0]
+        segments: list[tuple[str, Any]] = []  # ("late", key) | ("known", [text | ("column", key)])
+        run: list[Any] = []
         for i, key in enumerate(sorted(self.keys)):
             run.append(("{" if i == 0 else ",") + _encode_str(key) + ":")
             if key in self.late:
-                close()
-                pieces.append(("late", key))
-                continue
-            values = _rendered(self.columns[key])
-            if values is None:
-                self._pieces = []
-                return
-            run.append(values[0] if len(set(values)) == 1 else values)
-        run.append("}\n")
-        close()
+                segments += [("known", run), ("late", key)]
+                run = []
+            else:
+                run.append(constant[key] if key in constant else ("column", key))
+        segments.append(("known", run + ["}\n"]))
+        pieces: list[tuple[str, Any]] = []
+        for kind, value in segments:
+            if kind == "late":
+                pieces.append(("late", value))
+            elif all(isinstance(item, str) for item in value):
+                pieces.append(("text", "".join(value)))
+            else:
+                rows: list[str] = []
+                n = self.n or 0
+                for lo in range(0, n, self._BLOCK):
+                    parts = [
+                        repeat(item)
+                        if isinstance(item, str)
+                        else _rendered(self.columns[item[1]][lo : lo + self._BLOCK])
+                        for item in value
+                    ]
+                    rows += map("".join, zip(*parts))
+                pieces.append(("rows", rows))
         self._pieces = pieces
 
     def lines(self, late: Mapping[str, Sequence[Any]]) -> str | None:
+        """Every line, the late columns joined in; None as said above."""
+        blocks = self._blocks(late)
+        return None if blocks is None else "".join(blocks)
+
+    def sha256(self, late: Mapping[str, Sequence[Any]]) -> str | None:
+        """`children_sha256` of the rows: the lines hashed block by block (never all of them as one
+        string and its bytes at once); None as said above."""
+        blocks = self._blocks(late)
+        if blocks is None:
+            return None
+        h = hashlib.sha256()
+        for block in blocks:
+            h.update(block.encode())
+        return h.hexdigest()
+
+    _BLOCK = 50_000  # rows joined at once
+
+    def _blocks(self, late: Mapping[str, Sequence[Any]]) -> Iterator[str] | None:
         if self._pieces is None:
             self.prepare()
         if not self._pieces:
@@ -213,7 +248,8 @@ class LinesAhead:
                 parts.append(rendered)
             else:
                 parts.append(repeat(value) if kind == "text" else value)
-        return "".join(chain.from_iterable(islice(zip(*parts), n)))
+        rows = islice(zip(*parts), n)
+        return ("".join(chain.from_iterable(islice(rows, self._BLOCK))) for _ in range(0, n, self._BLOCK))
 
 
 def children_sha256(keys: Sequence[str], slices: Iterable[Sequence[Sequence[Any]]]) -> str:

@@ -5,7 +5,6 @@ Also the one-step draw (`draw_now`: freeze, commit and draw in one transaction).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -280,9 +279,9 @@ def _tasks_digest(
         ahead.join()
         if len(ids) != len(sample):  # _write_tasks counted them: cannot happen
             return {}
-        lines = ahead.ahead.lines({"id": ids, "entity_id": entity_ids}) if ahead.ahead is not None else None
-        if lines is not None:
-            return {("draw", draw_id): hashlib.sha256(lines.encode()).hexdigest()}
+        digest = ahead.ahead.sha256({"id": ids, "entity_id": entity_ids}) if ahead.ahead is not None else None
+        if digest is not None:
+            return {("draw", draw_id): digest}
     keys = [c.name for c in Task.__table__.columns]
     if set(keys) != _TASK_KEYS:
         return {}
