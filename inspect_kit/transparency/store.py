@@ -160,9 +160,10 @@ def _rendered(column: Sequence[Any]) -> list[str] | None:
 class LinesAhead:
     """The log lines of child rows (as `children_sha256` hashes them), rendered before the `late`
     columns are known — the ids a database assigns while it writes the rows: every other column is
-    rendered by `prepare` (run it on a thread while the database writes), and `lines(late)` only
-    joins the late columns in. `lines` returns None when a column is neither all int nor all str
-    (the caller then hashes the rows the usual way)."""
+    rendered by `prepare` (run it on a thread while the database writes), and `sha256(late)` (or
+    `lines(late)`) only joins the late columns in. Both return None when a column is neither all
+    int nor all str (the caller then hashes the rows the usual way); columns of unequal lengths are
+    refused (ValueError), never truncated."""
 
     def __init__(self, keys: Sequence[str], columns: Mapping[str, Sequence[Any]], late: Sequence[str]) -> None:
         self.keys, self.columns, self.late = list(keys), columns, set(late)
