@@ -88,10 +88,10 @@ def parallel_workers(n_messages: int) -> int:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return max(1, min(_spare_cores() + 1, n_messages // max(1, PARALLEL_MIN // 2)))
+    return max(1, min(spare_cores() + 1, n_messages // max(1, PARALLEL_MIN // 2)))
 
 
-def _spare_cores() -> int:
+def spare_cores() -> int:
     """Cores beyond this process's own that nothing else seems to use (from the 1-minute load)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:

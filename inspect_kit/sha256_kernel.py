@@ -16,9 +16,9 @@ a digest does not depend on the thread that computed it, so the result is the sa
 of threads. Tests compare it with hashlib on random Unicode, empty and multi-block messages and
 prefixes of every length around the block size, with either compression and any number of threads.
 
-Beside (or instead of: `ticket_keys`) each digest the extension gives the first 9 digits of its
-consistent-sampler ticket (the selection key of inspect_kit.draw.core.sampler), and `tickets_of`
-writes the full tickets of chosen digests; `ranked` sorts the keys (a radix sort). Importing it
+Instead of the digests, the extension gives the first 9 digits of each consistent-sampler ticket
+(the selection key of inspect_kit.draw.core.sampler), sorted by a radix sort (`ranked`), and
+`tickets_of` writes the full tickets of chosen digests. Importing it
 costs well under a millisecond, and numpy is imported only by the functions that return arrays:
 callers use it at every size.
 """
@@ -78,28 +78,6 @@ def digests(prefix: bytes, messages: Sequence[str], threads: int | None = None) 
     return block
 
 
-def digests_and_keys(
-    prefix: bytes, messages: Sequence[str], threads: int | None = None
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
-    """The digests of `digests(...)` as an (n, 32) array, and for each the first 9 digits of its
-    ticket as a uint64 (inspect_kit.draw.core.sampler._prefix_keys, computed while hashing)."""
-    import numpy as np
-
-    block, keys = _hash(prefix, messages, threads, digests=True, keys=True)
-    assert block is not None and keys is not None
-    return np.frombuffer(block, dtype=np.uint8).reshape(-1, 32), np.frombuffer(keys, dtype=np.uint64)
-
-
-def ticket_keys(prefix: bytes, messages: Sequence[str], threads: int | None = None) -> npt.NDArray[np.uint64]:
-    """The keys of `digests_and_keys` alone: a draw ranks every id on them and needs the digests of
-    its winners only (hashed again, `digests`), so a million digests are never written."""
-    import numpy as np
-
-    keys = _hash(prefix, messages, threads, digests=False, keys=True)[1]
-    assert keys is not None
-    return np.frombuffer(keys, dtype=np.uint64)
-
-
 class Ranked(NamedTuple):
     """All messages ranked on their ticket keys (see `ranked`)."""
 
@@ -109,7 +87,7 @@ class Ranked(NamedTuple):
 
 
 def ranked(prefix: bytes, messages: Sequence[str], threads: int | None = None) -> Ranked:
-    """The messages' ticket keys (as `ticket_keys`) sorted by the extension's radix sort (equal
+    """The messages' ticket keys (the first 9 digits of each ticket) sorted by the extension's radix sort (equal
     keys in position order), without numpy: a fresh process that draws need not import it."""
     keys = _hash(prefix, messages, threads, digests=False, keys=True)[1]
     assert keys is not None
@@ -149,17 +127,6 @@ def counter_digests(prefix: bytes, first: int, n: int, threads: int | None = Non
     threads = threads_for(n) if threads is None else threads
     block = _sha256x.hash_counters(prefix, first, n, threads, CHUNK, IMPLEMENTATIONS[implementation])
     return np.frombuffer(block, dtype=np.uint8).reshape(n, 32)
-
-
-def sort_keys(keys: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
-    """(order, sorted): an argsort of ticket keys (each below 2**30, as 9-digit keys are; equal
-    keys in position order) and the keys in that order, by a radix sort (several times faster
-    than numpy's argsort for a million keys)."""
-    import numpy as np
-
-    _require()
-    order, ordered, _ = _sha256x.sort_keys(np.ascontiguousarray(keys, dtype=np.uint64))
-    return np.frombuffer(order, dtype=np.int64), np.frombuffer(ordered, dtype=np.uint64)
 
 
 def tickets_of(block: bytes | npt.NDArray[np.uint8], indexes: Sequence[int]) -> list[str]:

@@ -324,7 +324,7 @@ def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, co
 
         monkeypatch.setattr(run_mod, "children_sha256", spy)
     else:
-        monkeypatch.setattr(run_mod, "_spare_cores", lambda: 1)  # as on an idle machine
+        monkeypatch.setattr(run_mod, "spare_cores", lambda: 1)  # as on an idle machine
         digest = store.LinesAhead.sha256
 
         def spy_digest(self, late):
@@ -498,56 +498,6 @@ def test_left_out_counts_read_the_partial_index_and_equal_a_plain_count(engine):
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # 400 rows: a scan would be cheaper
             plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
         assert "ix_entities_left_out" in plan, plan
-
-
-_WIDE = st.sampled_from(["A", "B", "7", "企", "业", "é", "𠀀", "\\", "'"])
-
-
-@st.composite
-def _fixed_width_frames(draw):
-    """Frames whose identifiers share one byte width (mixing 1-, 2-, 3- and 4-byte characters), with
-    strata of any width and count (over 16 included), sometimes out of order or duplicated."""
-    width = draw(st.integers(1, 12))
-    ids = draw(st.lists(st.text(_WIDE, min_size=1, max_size=width), min_size=1, max_size=120))
-    ids = sorted({i for i in ids if len(i.encode()) == width} or {"A" * width})
-    labels = draw(st.lists(st.text(_WIDE, min_size=1, max_size=4), min_size=1, max_size=20, unique=True))
-    rows = [(i, draw(st.sampled_from(labels))) for i in ids]
-    if len(rows) > 1 and draw(st.booleans()):
-        k = draw(st.integers(0, len(rows) - 2))
-        rows[k], rows[k + 1] = (rows[k + 1], rows[k]) if draw(st.booleans()) else (rows[k + 1], rows[k + 1])
-    return rows
-
-
-@settings(max_examples=150, deadline=None)
-@given(rows=_fixed_width_frames(), chunk=st.integers(1, 200))
-def test_fixed_width_split_equals_the_str_split(rows, chunk):
-    """frame_members' numpy path for identifiers of one byte width gives the same hash, count and
-    packed identifiers (bytes and offsets) as the str path, or refuses the same frames, across
-    chunk boundaries anywhere (chunks of `chunk` bytes)."""
-    import inspect_kit.draw.core.frame as frame_module
-
-    data = "".join(f"{i}\t{s}\n" for i, s in rows).encode()
-    blob = zlib.compress(data)
-    original_chunks, original_fixed = frame_module.frame_chunks, frame_module._fixed_width_groups
-    compiled = frame_module._compiled
-    try:
-        frame_module._compiled = None  # the Python passes (the compiled one: tests/test_draw_frame_compiled.py)
-        frame_module.frame_chunks = lambda b: original_chunks(b, chunk)
-        fast = frame_members(blob)
-        frame_module._fixed_width_groups = lambda *a: None
-        slow = frame_members(blob)
-    finally:
-        frame_module.frame_chunks, frame_module._fixed_width_groups = original_chunks, original_fixed
-        frame_module._compiled = compiled
-    assert fast[:2] == slow[:2] and fast[0] == hashlib.sha256(data).hexdigest()
-    if slow[2] is None:  # refused (rows counted up to the refusal)
-        assert fast[2] is None
-        return
-    assert fast[1] == len(rows)
-    assert fast[2] is not None and list(fast[2]) == list(slow[2])
-    for label, packed in slow[2].items():
-        assert fast[2][label].data == packed.data and fast[2][label].offsets.tolist() == packed.offsets.tolist()
-    assert slow[2] == {} or all(list(p) for p in slow[2].values())
 
 
 def test_a_frame_holding_most_of_a_large_sqlite_registry_is_read_by_a_scan(engine, config, monkeypatch):

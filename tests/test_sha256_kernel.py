@@ -23,6 +23,23 @@ IMPLEMENTATIONS = ["portable"] + (["sha-ni"] if K.available() and K.accelerated(
 ANY_TEXT = st.characters(exclude_categories=("Cs",))  # every character UTF-8 can encode
 
 
+def digests_and_keys(prefix, messages, threads=None):
+    """The digests as an (n, 32) array and the ticket keys beside them (one pass of the extension)."""
+    block, keys = K._hash(prefix, messages, threads, digests=True, keys=True)
+    return np.frombuffer(block, dtype=np.uint8).reshape(-1, 32), np.frombuffer(keys, dtype=np.uint64)
+
+
+def ticket_keys(prefix, messages, threads=None):
+    """The ticket keys alone (what `K.ranked` sorts)."""
+    return np.frombuffer(K._hash(prefix, messages, threads, digests=False, keys=True)[1], dtype=np.uint64)
+
+
+def sort_keys(keys):
+    """The extension's radix sort as numpy arrays: (order, keys in that order)."""
+    order, ordered, _ = K._sha256x.sort_keys(np.ascontiguousarray(keys, dtype=np.uint64))
+    return np.frombuffer(order, dtype=np.int64), np.frombuffer(ordered, dtype=np.uint64)
+
+
 def reference(prefix: bytes, messages: list[str]) -> bytes:
     return b"".join(hashlib.sha256(prefix + m.encode()).digest() for m in messages)
 
@@ -105,7 +122,7 @@ def test_a_message_that_cannot_be_encoded_fails_on_two_threads_too(bad_at):
 def kernel_path(monkeypatch):
     """The calls of select() and tickets() that reached the extension (at any size)."""
     calls: list[int] = []
-    real = K._hash  # K.digests, K.digests_and_keys and K.ticket_keys go through it
+    real = K._hash  # K.digests and K.ranked go through it
 
     def spy(prefix, messages, *args, **kwargs):
         calls.append(len(messages))
@@ -181,7 +198,7 @@ def test_compiled_tickets_equal_the_python_ones_at_every_width():
     order += [0, 0, 5]
     expected = [S._ticket_from_digest(digests[i]) for i in order]
     assert K.tickets_of(block, order) == expected
-    assert K.tickets_of(K.digests_and_keys(b"x", ["a"])[0], []) == []
+    assert K.tickets_of(digests_and_keys(b"x", ["a"])[0], []) == []
     widths = {len(S._ticket_from_digest(d)) - 2 for d in digests[: len(EDGE_VALUES)]}
     assert {64, 65, 78} <= widths  # padded tickets, the first unpadded width, the longest
 
@@ -194,7 +211,7 @@ def test_compiled_tickets_equal_the_python_ones_at_every_width():
 def test_kernel_keys_are_the_ticket_prefixes_and_nul_in_messages_is_hashed(prefix, messages):
     """The keys computed while hashing equal sampler._prefix_keys of the digests; a message holding
     a NUL byte (where the separator-free join is used) hashes like any other."""
-    block, keys = K.digests_and_keys(prefix, messages, 2)
+    block, keys = digests_and_keys(prefix, messages, 2)
     assert block.tobytes() == reference(prefix, messages)
     assert keys.tolist() == S._prefix_keys(S._digest_words(block.tobytes())).tolist()
 
@@ -307,8 +324,8 @@ def test_kernel_select_takes_str_subclasses_as_str_and_refuses_other_items(kerne
 def test_keys_alone_equal_the_keys_beside_the_digests():
     messages = EDGES + [f"9136{k:014d}" for k in range(500)] + ["企业" * k for k in range(9)]
     for as_given in (messages, packed(messages)):
-        block, keys = K.digests_and_keys(b"p" * 64, as_given, 2)
-        assert K.ticket_keys(b"p" * 64, as_given, 2).tolist() == keys.tolist()
+        block, keys = digests_and_keys(b"p" * 64, as_given, 2)
+        assert ticket_keys(b"p" * 64, as_given, 2).tolist() == keys.tolist()
         assert block.tobytes() == reference(b"p" * 64, messages)
 
 
@@ -353,14 +370,14 @@ def test_a_list_changed_by_another_thread_while_hashing_gives_the_digests_of_the
 def test_the_radix_sort_of_keys_is_a_stable_argsort(keys):
     """Equal keys (duplicate ids, prefix ties) come out in position order, as a stable argsort."""
     array = np.array(keys, dtype=np.uint64)
-    order, ordered = K.sort_keys(array)
+    order, ordered = sort_keys(array)
     assert order.tolist() == np.argsort(array, kind="stable").tolist()
     assert ordered.tolist() == sorted(keys)
 
 
 def test_the_radix_sort_refuses_keys_it_cannot_sort():
     with pytest.raises(ValueError, match="key 2 is not below 2\\*\\*30"):
-        K.sort_keys(np.array([5, 1, 2**30, 3], dtype=np.uint64))
+        sort_keys(np.array([5, 1, 2**30, 3], dtype=np.uint64))
     with pytest.raises(ValueError, match="uint64s"):
         from inspect_kit import _sha256x
 

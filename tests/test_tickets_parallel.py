@@ -39,7 +39,7 @@ def forked(monkeypatch):
     hashlib's, taken where the C extension is not built: it is disabled here."""
     monkeypatch.setattr(sha256_kernel, "available", lambda: False)
     monkeypatch.setattr(H, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(H, "_spare_cores", lambda: 1)  # as on an idle two-core machine
+    monkeypatch.setattr(H, "spare_cores", lambda: 1)  # as on an idle two-core machine
     monkeypatch.setattr(H, "CHUNK", 7)  # slices are hashed in chunks: make their seams frequent
     here: list[tuple[int, int]] = []
     real = H._hash_slice

@@ -297,71 +297,17 @@ class FrameBuilder:
         return self._sha.hexdigest(), blob
 
 
-def _line_positions(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(starts, tabs, feeds) of the lines of `data` if every line (ending in LF) is "identifier TAB
-    stratum", both non-empty: the i-th tab lies strictly between the (i-1)-th and the i-th line
-    feed, with a byte on each side; else None. Found and compared by numpy (a regex over the text
-    cost a third of reading a frame)."""
+def _plain_lines(data: bytes) -> bool:
+    """Every line of `data` (which ends in LF) is "identifier TAB stratum", both non-empty: the
+    i-th tab lies strictly between the (i-1)-th and the i-th line feed, with a byte on each side.
+    Positions found and compared by numpy (a regex over the text cost a third of reading a frame)."""
     b = np.frombuffer(data, dtype=np.uint8)
     tabs, feeds = np.flatnonzero(b == 9), np.flatnonzero(b == 10)
     if len(tabs) != len(feeds) or not len(feeds) or feeds[-1] != len(b) - 1:
-        return None
+        return False
     starts = np.empty_like(feeds)
     starts[0], starts[1:] = 0, feeds[:-1] + 1  # where each line begins
-    if np.all(tabs > starts) and np.all(feeds > tabs + 1):
-        return starts, tabs, feeds
-    return None
-
-
-def _plain_lines(data: bytes) -> bool:
-    return _line_positions(data) is not None
-
-
-_FIXED_MAX = 64  # widest identifier, and stratum label, the fixed-width path takes (bytes)
-
-
-def _fixed_width_groups(
-    data: bytes, starts: np.ndarray, tabs: np.ndarray, feeds: np.ndarray, last: str | None
-) -> tuple[bool, list[tuple[str, bytes, np.ndarray]], str] | None:
-    """`frame_members`' split of one chunk of plain lines when every identifier has the same byte
-    length (a registry of USCCs), all in numpy, no Python string per row: (in order, [(label,
-    packed identifiers, their byte lengths)] in label order, the last identifier). `in order` is
-    False when the identifiers are not strictly increasing from `last` (the frame is not
-    canonical). None when this path does not apply (unequal widths, over 16 labels, or values
-    wider than _FIXED_MAX bytes): the caller splits by str.
-
-    Fixed-width byte strings compare as numpy "S" values do, byte by byte (no value holds NUL: the
-    caller refused control characters), and UTF-8 byte order is code point order: the order of the
-    str path."""
-    width = int(tabs[0] - starts[0])
-    if width > _FIXED_MAX or not np.all(tabs - starts == width):
-        return None
-    lengths = feeds - tabs - 1
-    widest = int(lengths.max())
-    if widest > _FIXED_MAX:
-        return None
-    b = np.frombuffer(data, dtype=np.uint8)
-    ids = b[starts[:, None] + np.arange(width)].view(f"S{width}").ravel()
-    if not bool(np.all(ids[1:] > ids[:-1])) or (last is not None and not last < ids[0].decode()):
-        return False, [], ""
-    columns = np.arange(widest)
-    at = np.minimum(tabs[:, None] + 1 + columns, len(b) - 1)
-    padded = np.where(columns < lengths[:, None], b[at], 0).astype(np.uint8)
-    keys = padded.view(f"S{widest}").ravel()
-    remaining = np.ones(len(keys), dtype=bool)
-    found: list[tuple[str, np.ndarray]] = []
-    while remaining.any():
-        if len(found) == 16:
-            return None
-        key = keys[int(np.argmax(remaining))]
-        mask = keys == key
-        remaining &= ~mask
-        found.append((key.decode(), mask))
-    groups = []
-    for label, mask in sorted(found, key=lambda f: f[0]):
-        chosen = ids[mask]
-        groups.append((label, chosen.tobytes(), np.full(len(chosen), width, dtype=np.int64)))
-    return True, groups, ids[-1].decode()
+    return bool(np.all(tabs > starts) and np.all(feeds > tabs + 1))
 
 
 _REFUSED_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # _REFUSED but TAB and LF
@@ -401,15 +347,9 @@ def _split_chunk(data: bytes, last: str | None) -> Split | None:
         text = data.decode()
     except UnicodeDecodeError:
         return None
-    positions = _line_positions(data)
-    if positions is None or _REFUSED_IN_TEXT.search(text) is not None:
+    if not _plain_lines(data) or _REFUSED_IN_TEXT.search(text) is not None:
         return None
-    fixed = _fixed_width_groups(data, *positions, last)
-    if fixed is not None:
-        in_order, fixed_groups, last_id = fixed
-        return (last_id, len(positions[2]), list(fixed_groups)) if in_order else None
-    lines = len(positions[2])
-    del positions
+    lines = text.count("\n")
     parts = text.replace("\n", "\t").split("\t")
     ids, strata = parts[0:-1:2], parts[1::2]
     del parts

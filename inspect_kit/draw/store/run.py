@@ -25,7 +25,7 @@ from inspect_kit.draw.store.locking import latest, lock_period, mapped_reads, wr
 from inspect_kit.draw.store.prepare import as_period, matters_of, prepare_all
 from inspect_kit.draw.store.read import DrawInfo, get_draw, with_warnings
 from inspect_kit.errors import InspectError
-from inspect_kit.hashing import _spare_cores
+from inspect_kit.hashing import spare_cores
 from inspect_kit.periods import Period
 from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Commitment, Draw, Frame, ImportBatch, SealSalt, Task
@@ -250,7 +250,7 @@ def _lines_ahead(draw_id: int, prefix: str, sample: list[tuple[str, str, str, in
     """Started only where a core is idle (the load average leaves one spare, as inspect_kit.hashing
     decides): rendering ahead costs a little more CPU than rendering after, and pays only in parallel."""
     keys = [c.name for c in Task.__table__.columns]
-    if set(keys) != _TASK_KEYS or not 1 < len(sample) <= _AHEAD_MAX or _spare_cores() < 1:
+    if set(keys) != _TASK_KEYS or not 1 < len(sample) <= _AHEAD_MAX or spare_cores() < 1:
         return None
     thread = _LinesAhead(keys, draw_id, prefix, sample)
     thread.start()
