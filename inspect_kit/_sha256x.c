@@ -7,6 +7,7 @@
    sort_keys(keys)                                            a radix argsort of the ticket keys
    accelerated()                                              "sha-ni" if this CPU has it, else None
    frame_chunk(rows, last), frame_split(data, last)           the draw's frame passes (see below)
+   json_lines(prefixes, columns, suffix)                      the log's lines of child rows (see below)
 
    The digest of every message is hashlib.sha256(prefix + message.encode()).digest(); the prefix's
    full 64-byte blocks are compressed once (the midstate), then each message costs one or two
@@ -1205,6 +1206,147 @@ done:
     return out;
 }
 
+/* ---- json_lines: the log's lines of child rows (transparency.store._template_columns) ----------
+
+   json_lines(prefixes, columns, suffix) -> bytes or None
+   Row i is prefixes[0] + v(columns[0][i]) + prefixes[1] + v(columns[1][i]) + ... + suffix, where
+   v(int) is its decimal repr and v(str) the UTF-8 of json.encoder.encode_basestring(s) (what
+   json.dumps(ensure_ascii=False) writes: quotes, `"` and `\` escaped, \b \f \n \r \t, the other
+   controls below U+0020 as \u00xx; everything else as it is). None, and nothing else happens,
+   when a value is neither an exact int within 64 bits nor an exact str with a UTF-8 form (a lone
+   surrogate has none): the caller then renders the rows in Python. Columns of unequal lengths or
+   a prefix that is not bytes are a ValueError/TypeError. */
+
+static const char HEX[] = "0123456789abcdef";
+
+/* v(s) appended to b: 0, 1 (no UTF-8 form: the error is cleared) or -1 (MemoryError). */
+static int put_json_str(Buf *b, PyObject *s) {
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (!u) {
+        if (PyErr_ExceptionMatches(PyExc_MemoryError)) return -1;
+        PyErr_Clear();
+        return 1;
+    }
+    if (buf_reserve(b, (size_t)n * 6 + 2) < 0) return -1; /* at worst every byte is \u00xx */
+    uint8_t *o = b->p + b->len;
+    *o++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)u[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            default:
+                *o++ = 'u';
+                *o++ = '0';
+                *o++ = '0';
+                *o++ = (uint8_t)HEX[c >> 4];
+                *o++ = (uint8_t)HEX[c & 15];
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
+    return 0;
+}
+
+/* v(x) for an exact int appended to b: 0, 1 (beyond 64 bits) or -1. */
+static int put_json_int(Buf *b, PyObject *x) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
+    if (overflow) return 1;
+    if (v == -1 && PyErr_Occurred()) return -1;
+    char tmp[24];
+    int k = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (buf_reserve(b, (size_t)k + 1) < 0) return -1;
+    if (v < 0) b->p[b->len++] = '-';
+    while (k) b->p[b->len++] = (uint8_t)tmp[--k];
+    return 0;
+}
+
+static PyObject *json_lines(PyObject *self, PyObject *args) {
+    PyObject *prefixes, *columns, *suffix_obj;
+    if (!PyArg_ParseTuple(args, "OOS", &prefixes, &columns, &suffix_obj)) return NULL;
+    PyObject *pf = PySequence_Fast(prefixes, "prefixes must be a sequence");
+    if (!pf) return NULL;
+    PyObject *cf = PySequence_Fast(columns, "columns must be a sequence");
+    if (!cf) {
+        Py_DECREF(pf);
+        return NULL;
+    }
+    PyObject *result = NULL, **cols = NULL;
+    Buf b = {NULL, 0, 0};
+    Py_ssize_t m = PySequence_Fast_GET_SIZE(pf), n = 0;
+    if (m != PySequence_Fast_GET_SIZE(cf) || m == 0) {
+        PyErr_SetString(PyExc_ValueError, "one prefix a column, at least one column");
+        goto done;
+    }
+    cols = PyMem_Calloc((size_t)m, sizeof(PyObject *));
+    if (!cols) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        if (!PyBytes_Check(PySequence_Fast_GET_ITEM(pf, j))) {
+            PyErr_SetString(PyExc_TypeError, "prefixes must be bytes");
+            goto done;
+        }
+        cols[j] = PySequence_Fast(PySequence_Fast_GET_ITEM(cf, j), "a column must be a sequence");
+        if (!cols[j]) goto done;
+        Py_ssize_t len = PySequence_Fast_GET_SIZE(cols[j]);
+        if (j == 0) n = len;
+        if (len != n) {
+            PyErr_SetString(PyExc_ValueError, "columns of unequal lengths");
+            goto done;
+        }
+    }
+    const char *suffix = PyBytes_AS_STRING(suffix_obj);
+    size_t suffix_len = (size_t)PyBytes_GET_SIZE(suffix_obj);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (Py_ssize_t j = 0; j < m; j++) {
+            PyObject *pre = PySequence_Fast_GET_ITEM(pf, j);
+            size_t plen = (size_t)PyBytes_GET_SIZE(pre);
+            if (buf_reserve(&b, plen) < 0) goto done;
+            memcpy(b.p + b.len, PyBytes_AS_STRING(pre), plen);
+            b.len += plen;
+            PyObject *x = PySequence_Fast_GET_ITEM(cols[j], i);
+            int r = PyUnicode_CheckExact(x) ? put_json_str(&b, x) : PyLong_CheckExact(x) ? put_json_int(&b, x) : 1;
+            if (r < 0) goto done;
+            if (r > 0) {
+                result = Py_NewRef(Py_None);
+                goto done;
+            }
+        }
+        if (buf_reserve(&b, suffix_len) < 0) goto done;
+        memcpy(b.p + b.len, suffix, suffix_len);
+        b.len += suffix_len;
+    }
+    result = PyBytes_FromStringAndSize((const char *)b.p, (Py_ssize_t)b.len);
+done:
+    if (cols) {
+        for (Py_ssize_t j = 0; j < m; j++) Py_XDECREF(cols[j]);
+        PyMem_Free(cols);
+    }
+    free(b.p);
+    Py_DECREF(pf);
+    Py_DECREF(cf);
+    return result;
+}
+
 static PyObject *accelerated(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -1224,6 +1366,7 @@ static PyMethodDef methods[] = {
      "frame_chunk(rows, last) -> (canonical bytes, {stratum: rows}), None (not plainly canonical) or False"},
     {"frame_split", frame_split, METH_VARARGS,
      "frame_split(data, last) -> (last identifier, lines, [(stratum, identifiers, lengths)]) or None"},
+    {"json_lines", json_lines, METH_VARARGS, "json_lines(prefixes, columns, suffix) -> the log's lines of child rows, or None"},
     {"accelerated", accelerated, METH_NOARGS, "'sha-ni' if the CPU's SHA extensions are used, else None"},
     {NULL, NULL, 0, NULL},
 };

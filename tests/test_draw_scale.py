@@ -15,7 +15,7 @@ import pytest
 from consistent_sampler import sampler as oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from inspect_kit.draw import service
 from inspect_kit.draw.core.frame import (
@@ -325,6 +325,7 @@ def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, co
         monkeypatch.setattr(run_mod, "children_sha256", spy)
     else:
         monkeypatch.setattr(run_mod, "spare_cores", lambda: 1)  # as on an idle machine
+        monkeypatch.setattr(run_mod, "lines_compiled", lambda: False)  # rendered ahead in Python
         digest = store.LinesAhead.sha256
 
         def spy_digest(self, late):
@@ -345,6 +346,68 @@ def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, co
         assert entry is not None
         assert entry.content_sha256 == content_sha256(store.record_content(conn, "draw", d.id))
         assert store.verify_log(conn).ok
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(
+        st.text(alphabet=_JSON_TRAPS | st.sampled_from("abz_"), min_size=1, max_size=6),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    ),
+    data=st.data(),
+)
+def test_log_lines_rendered_in_c_equal_the_template(keys, data):
+    """The compiled renderer of the log's child lines (json_lines) against the %-template it
+    replaces (store._template_columns), the oracle: every control character and quote, non-BMP,
+    ints at and beyond 64 bits, and, where the template declines (bools, None), or where C cannot
+    (a lone surrogate, an int beyond 64 bits), `_template_bytes` gives the template's answer."""
+    if store._compiled is None:
+        pytest.skip("the C extension is not built")
+    edge = st.sampled_from([0, -1, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 10**30])
+    column = {
+        "int": st.integers(-(2**62), 2**62) | edge,
+        "str": st.text(
+            alphabet=_JSON_TRAPS
+            | st.characters(exclude_categories=("Cs",))
+            | st.sampled_from([chr(c) for c in range(0x20)] + ["\x7f"]),
+            max_size=12,
+        ),
+        "odd": st.one_of(st.booleans(), st.none(), st.sampled_from(["\ud800", "a\udfff"]), st.floats(allow_nan=False)),
+    }
+    kinds = [data.draw(st.sampled_from(["int", "str", "str", "odd"])) for _ in keys]
+    n = data.draw(st.integers(1, 6))
+    columns = [data.draw(st.lists(column[k], min_size=n, max_size=n)) for k in kinds]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    prefixes = [(("{" if j == 0 else ",") + store._encode_str(keys[i]) + ":").encode() for j, i in enumerate(order)]
+    compiled = store._compiled.json_lines(prefixes, [columns[i] for i in order], b"}\n")
+    template = store._template_columns(keys, columns)
+    values = [v for col in columns for v in col]
+    surrogate = any(type(v) is str and any(0xD800 <= ord(c) < 0xE000 for c in v) for v in values)
+    plain = not surrogate and all(type(v) is str or type(v) is int and -(2**63) <= v < 2**63 for v in values)
+    if plain:
+        assert template is not None and compiled == template.encode()
+    else:
+        assert compiled is None  # declined: the template decides
+    if template is None:
+        assert store._template_bytes(keys, columns) is None
+    elif surrogate:
+        with pytest.raises(UnicodeEncodeError):  # as the template's lines always did
+            store._template_bytes(keys, columns)
+    else:
+        assert store._template_bytes(keys, columns) == template.encode()
+
+
+def test_log_lines_in_c_refuse_what_is_not_columns():
+    if store._compiled is None:
+        pytest.skip("the C extension is not built")
+    with pytest.raises(ValueError):
+        store._compiled.json_lines([b"{", b","], [[1, 2], [3]], b"}\n")  # unequal lengths
+    with pytest.raises(ValueError):
+        store._compiled.json_lines([b"{"], [[1], [2]], b"}\n")  # a prefix a column
+    with pytest.raises(TypeError):
+        store._compiled.json_lines(["{"], [[1]], b"}\n")  # prefixes are bytes
 
 
 _OLD_BAD_LINE = re.compile(r"\t[^\n]*\t|\t\n|\n\t|^\t")  # the regex _plain_lines replaced
@@ -572,3 +635,95 @@ def test_lines_rendered_ahead_equal_the_template_lines(keys, data):
     assert ahead.lines({k: columns[k] for k in late}) == expected
     digest = ahead.sha256({k: columns[k] for k in late})
     assert digest == (None if expected is None else hashlib.sha256(expected.encode()).hexdigest())
+
+
+def _sqlite_registry(path, rows, **kw):
+    from inspect_kit.storage.db import init_database, make_engine
+
+    eng = make_engine(f"sqlite:///{path}", **kw)
+    init_database(eng)
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
+                "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"
+            ),
+            [{"i": i, "c": c, "t": T0} for i, c in rows],
+        )
+    return eng
+
+
+def _fk_on(eng) -> int:
+    with eng.connect() as conn:
+        return conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+
+
+def test_a_sqlite_draw_looks_up_no_foreign_key_and_the_connection_checks_them_again(tmp_path, config, monkeypatch):
+    """SQLite: the draw's transaction writes its tasks without a lookup per foreign key (every key
+    was read in it: storage.helpers.write_transaction's keys_by_construction) — and only it: the
+    one pooled connection checks keys again after a draw and after a refused one, another writer's
+    task naming no entity is refused, and the task ids are the ones SQLite would have given."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.pool import StaticPool
+
+    from inspect_kit.draw.store import run as run_mod
+
+    rnd = random.Random(7)
+    rows = [(f"9136{i:014d}", rnd.choice("ABD")) for i in range(400)]
+    eng = _sqlite_registry(tmp_path / "one.db", rows, poolclass=StaticPool)  # one connection, reused
+    seen = []
+    write_tasks = run_mod._write_tasks_sqlite
+
+    def spy(conn, *args):
+        seen.append(conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+        return write_tasks(conn, *args)
+
+    monkeypatch.setattr(run_mod, "_write_tasks_sqlite", spy)
+    assert _fk_on(eng) == 1
+    service.prepare_frame(eng, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    d = service.run_draw(eng, config, "SCJG-01", "2026", seed="48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1))
+    assert seen == [0] and _fk_on(eng) == 1
+    with eng.connect() as conn:
+        tasks = conn.execute(select(Task.id, Task.task_no).order_by(Task.id)).all()
+    assert [t.id for t in tasks] == list(range(1, d.n_selected + 1))  # what SQLite gives: max + 1, …
+    assert [t.task_no for t in tasks] == sorted(t.task_no for t in tasks)
+    with pytest.raises(IntegrityError), eng.begin() as conn:  # any other writer: keys are checked
+        conn.execute(
+            text(
+                "INSERT INTO tasks (draw_id, task_no, entity_id, identifier, stratum, ticket, rank) "
+                "VALUES (:d, 'X-1', 999999, 'x', 'A', '0.1', 1)"
+            ),
+            {"d": d.id},
+        )
+    # a refused draw (no such commitment) leaves the connection checking keys too
+    with pytest.raises(InspectError):
+        service.run_draw(eng, config, "SCJG-01", "2027", seed="48213 90577 16342 75018", now=T0)
+    assert _fk_on(eng) == 1
+    eng.dispose()
+
+
+def test_drawn_entities_missing_from_the_registry_are_named_and_nothing_is_written(tmp_path, config):
+    """An entity deleted behind the tool's back between prepare and draw (the tool never deletes
+    one): the draw names the first five missing in task order, writes nothing, and the next
+    connection checks keys again. The same registry, untouched, gives the tasks to compare with."""
+    rnd = random.Random(11)
+    rows = [(f"9236{i:014d}", rnd.choice("ABD")) for i in range(600)]
+    seed, later = "90577 48213 75018 16342", T0 + dt.timedelta(hours=1)
+    whole = _sqlite_registry(tmp_path / "whole.db", rows)
+    service.prepare_frame(whole, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    drawn = service.run_draw(whole, config, "SCJG-01", "2026", seed=seed, now=later).tasks
+    eng = _sqlite_registry(tmp_path / "cut.db", rows)
+    service.prepare_frame(eng, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    gone = {i for n, (i, _) in enumerate(rows) if n % 3 == 1}
+    with eng.begin() as conn:
+        conn.execute(text("DELETE FROM entities WHERE identifier = :i"), [{"i": i} for i in gone])
+    with pytest.raises(InspectError) as err:
+        service.run_draw(eng, config, "SCJG-01", "2026", seed=seed, now=later)
+    expected = [t["identifier"] for t in drawn if t["identifier"] in gone][:5]
+    assert len(expected) == 5 and f"missing from the registry: {expected}" in str(err.value)
+    with eng.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Task)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(Draw)).scalar_one() == 0
+    assert _fk_on(eng) == 1
+    for e in (whole, eng):
+        e.dispose()

@@ -38,15 +38,44 @@ def transaction(engine: Engine, dry_run: bool = False) -> Iterator[Connection]:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(engine: Engine, *, keys_by_construction: bool = False) -> Iterator[Connection]:
     """A transaction that reads and then writes, safely against a concurrent writer: on SQLite it
     takes the write lock first (BEGIN IMMEDIATE), so what it read cannot change before it writes
     (the driver otherwise starts the transaction only at the first INSERT); on PostgreSQL it is a
-    plain transaction (the service locks the rows it depends on)."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        yield conn
+    plain transaction (the service locks the rows it depends on).
+
+    ``keys_by_construction``: on SQLite, the transaction does not look up the parent row of each
+    foreign key it writes (PRAGMA foreign_keys, which SQLite lets a connection change only outside a
+    transaction, so for the whole of it); the connection checks them again afterwards, whatever
+    happened (or is dropped from the pool). Only for a writer whose every key was read, in this
+    same transaction, from the row it names — the draw: a drawn entity's id comes from the registry
+    lookup of its identifier, and at provincial scale a random lookup per task is most of the
+    write. PostgreSQL checks its keys as always."""
+    unchecked = keys_by_construction and engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        try:
+            with conn.begin():
+                if unchecked:  # the driver has not begun a transaction yet: the pragma takes effect
+                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield conn
+        finally:
+            if unchecked:
+                _foreign_keys_on(conn)
+
+
+def _foreign_keys_on(conn: Connection) -> None:
+    """Foreign keys checked again on this connection, or the connection is not reused."""
+    try:
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        on = conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        conn.rollback()  # ends the SQLAlchemy transaction the pragmas began (nothing to undo)
+        if on:
+            return
+    except Exception:  # a broken connection: it is dropped below
+        pass
+    conn.invalidate()
 
 
 def insert_id(conn: Connection, table: Table, **values: Any) -> int:

@@ -92,6 +92,13 @@ def _entry(row: Any) -> Entry:
     return Entry(row.seq, row.kind, row.record_id, row.content_sha256, row.prev_hash, row.entry_hash, at)
 
 
+try:  # the lines rendered in C (json_lines in inspect_kit/_sha256x.c): the same bytes, faster
+    from inspect_kit import _sha256x as _compiled
+except ImportError:  # not built: rendered by _template_columns
+    _compiled = None  # type: ignore[assignment]
+if _compiled is not None and not hasattr(_compiled, "json_lines"):  # built before it
+    _compiled = None  # type: ignore[assignment]
+
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode  # = chain.canonical
 _PLAIN = frozenset((int, str, bool, type(None)))  # values jsonable() leaves as they are
 _encode_str = json.encoder.encode_basestring  # the C function the encoder above uses for str
@@ -99,12 +106,12 @@ _encode_str = json.encoder.encode_basestring  # the C function the encoder above
 
 def _feed_children(h: Any, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """h.update(canonical(row_content(row)) + b"\n") for every row, in bulk: rows of int and str
-    columns by a template (_template_lines), other flat rows of
+    columns by a template (_template_bytes: in C, or _template_columns), other flat rows of
     plain values by one C-level json call and split between objects ("},{" occurs
     only there unless a value contains it, which the count reveals: then row by row)."""
-    lines = _template_lines(keys, rows) if len(rows) > 1 else None
+    lines = _template_bytes(keys, [[r[i] for r in rows] for i in range(len(keys))]) if len(rows) > 1 else None
     if lines is not None:
-        h.update(lines.encode())
+        h.update(lines)
         return
     types = set(map(type, chain.from_iterable(rows))) if len(rows) > 1 else {object}
     if types <= _PLAIN:
@@ -144,6 +151,27 @@ def _template_columns(keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> 
             return None
     template = "{" + ",".join(parts) + "}\n"
     return "".join(map(template.__mod__, zip(*values)))
+
+
+def lines_compiled() -> bool:
+    """Whether the log's lines of child rows are rendered in C (then rendering them ahead on a
+    thread, LinesAhead, gains nothing)."""
+    return _compiled is not None
+
+
+def _template_bytes(keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> bytes | None:
+    """`_template_columns(keys, columns)` as UTF-8, rendered by the C extension where it is built
+    (json_lines: each value an exact int or str, as the template writes it; it declines anything
+    else, e.g. a lone surrogate or an int beyond 64 bits, which the template then renders or
+    refuses as before)."""
+    if _compiled is not None and keys:
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        prefixes = [(("{" if j == 0 else ",") + _encode_str(keys[i]) + ":").encode() for j, i in enumerate(order)]
+        lines = _compiled.json_lines(prefixes, [columns[i] for i in order], b"}\n")
+        if lines is not None:
+            return lines
+    text_ = _template_columns(keys, columns)
+    return None if text_ is None else text_.encode()
 
 
 def _rendered(column: Sequence[Any]) -> list[str] | None:
@@ -261,9 +289,9 @@ def children_sha256(keys: Sequence[str], slices: Iterable[Sequence[Sequence[Any]
     inserted can pass their digest to `append_pending` instead of having them read again."""
     h = hashlib.sha256()
     for part in slices:
-        lines = _template_columns(keys, part) if len(part[0]) > 1 else None
+        lines = _template_bytes(keys, part) if len(part[0]) > 1 else None
         if lines is not None:
-            h.update(lines.encode())
+            h.update(lines)
         elif len(part[0]):
             _feed_children(h, keys, list(zip(*part)))
     return h.hexdigest()

@@ -1,5 +1,8 @@
 """Draw: from exactly the committed frame, with the public seed its source produced, through the
 per-draw seed rule; the tasks are written by one INSERT ... SELECT (see inspect_kit.draw.service).
+On SQLite the drawn entities are looked up in identifier order and the transaction does not look
+up each foreign key again (storage.helpers.write_transaction's keys_by_construction): every key it
+writes was read in it — random lookups into a provincial registry were most of the draw.
 Also the one-step draw (`draw_now`: freeze, commit and draw in one transaction)."""
 
 from __future__ import annotations
@@ -7,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
@@ -29,7 +33,7 @@ from inspect_kit.hashing import spare_cores
 from inspect_kit.periods import Period
 from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Commitment, Draw, Frame, ImportBatch, SealSalt, Task
-from inspect_kit.transparency.store import LinesAhead, append_pending, children_sha256
+from inspect_kit.transparency.store import LinesAhead, append_pending, children_sha256, lines_compiled
 
 
 def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None:
@@ -64,23 +68,105 @@ def _client_sample(
 
 def _sample_table(conn: Connection, sample: list[tuple[str, str, str, int]]) -> str:
     """The client's sample in a temporary table (k, identifier, stratum, ticket, rank), k = 1.. in
-    (stratum, rank) order, for `_write_tasks`: the join with the registry runs in the database."""
+    (stratum, rank) order, for `_write_tasks` on PostgreSQL: the join with the registry runs in the
+    database."""
     table = "inspect_sample"
-    pg = conn.dialect.name == "postgresql"
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {table} (k INTEGER PRIMARY KEY, identifier TEXT, stratum TEXT, "
-        f"ticket TEXT, rank INTEGER){' ON COMMIT DROP' if pg else ''}"
+        "ticket TEXT, rank INTEGER) ON COMMIT DROP"
     )
-    if pg:
-        raw = conn.connection.driver_connection
-        assert raw is not None  # an open connection has its driver connection
-        rows = ((k, ident, stratum, ticket, rank) for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1))
-        with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:  # k is the rowid SQLite gives rows inserted into an empty table: 1, 2, … in order
-        conn.exec_driver_sql(f"INSERT INTO {table} (stratum, identifier, ticket, rank) VALUES (?, ?, ?, ?)", sample)
+    raw = conn.connection.driver_connection
+    assert raw is not None  # an open connection has its driver connection
+    rows = ((k, ident, stratum, ticket, rank) for k, (stratum, ident, ticket, rank) in enumerate(sample, start=1))
+    with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
     return table
+
+
+def _missing(identifiers: Sequence[str]) -> InspectError:
+    return InspectError(f"drawn entities are missing from the registry: {list(identifiers)}; nothing was written")
+
+
+def _entity_ids(conn: Connection, sample: Sequence[tuple[str, str, str, int]]) -> list[int]:
+    """SQLite: the registry's id of each drawn entity, in sample order. The identifiers are looked
+    up in their sorted order, so the registry's identifier index is read front to back instead of
+    at random (which, at 10M entities, is a system call per lookup beyond the memory map). An
+    identifier missing from the registry is an InspectError naming the first five in task order."""
+    idents = [r[1] for r in sample]
+    n = len(idents)
+    if not n:
+        return []
+    order = sorted(range(n), key=idents.__getitem__)
+    table = "inspect_drawn"
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} (identifier TEXT)")
+    conn.exec_driver_sql(f"INSERT INTO {table} (identifier) VALUES (?)", [(idents[i],) for i in order])
+    found = conn.exec_driver_sql(  # rowid order is the identifiers' order: the index is read in order
+        f"SELECT d.rowid, e.id FROM {table} d JOIN entities e ON e.identifier = d.identifier ORDER BY d.rowid"
+    ).fetchall()
+    conn.exec_driver_sql(f"DROP TABLE {table}")
+    if len(found) != n:
+        got = {r[0] for r in found}
+        raise _missing([idents[i] for i in sorted(order[j] for j in range(n) if j + 1 not in got)[:5]])
+    ids = [0] * n
+    for i, (_, eid) in zip(order, found):
+        ids[i] = eid
+    return ids
+
+
+# The tasks' entity_id index takes the drawn entities in random order: SQLite's page cache (2 MB by
+# default) is raised for that statement to hold it (about 24 bytes an entry; at 1.84M tasks the
+# write takes 5.4 s instead of 7.3 s), within a bound, then set back.
+_CACHE_BYTES_PER_TASK = 64
+_CACHE_MAX_BYTES = 256 << 20
+
+
+@contextmanager
+def _page_cache(conn: Connection, size: int) -> Iterator[None]:
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    kib = min(size, _CACHE_MAX_BYTES) >> 10
+    if before < 0 and kib <= -before or before >= 0 and kib <= before * 4:  # no larger than it was
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(kib)}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+
+def _write_tasks_sqlite(
+    conn: Connection, draw_id: int, prefix: str, sample: list[tuple[str, str, str, int]], entity_ids: list[int]
+) -> list[int]:
+    """SQLite: one task per drawn entity, numbered f"{prefix}-{k:03d}" in sample order, its id
+    chosen here (the next ids, as SQLite would give them) so that the log's digest needs nothing
+    read back: the sample goes into a temporary table as it is, then one INSERT ... SELECT. The
+    task ids, in sample order."""
+    n = len(sample)
+    base = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM tasks").scalar_one()
+    table = "inspect_sample"
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {table} (k INTEGER PRIMARY KEY, stratum TEXT, identifier TEXT, "
+        "ticket TEXT, rank INTEGER, entity_id INTEGER)"
+    )
+    if n:  # k is the rowid SQLite gives rows inserted into an empty table: 1, 2, … in order
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} (stratum, identifier, ticket, rank, entity_id) VALUES (?, ?, ?, ?, ?)",
+            list(map(tuple.__add__, sample, zip(entity_ids))),
+        )
+    with _page_cache(conn, n * _CACHE_BYTES_PER_TASK):
+        inserted = conn.execute(
+            text(
+                "INSERT INTO tasks (id, draw_id, task_no, entity_id, identifier, stratum, ticket, rank) "
+                "SELECT :base + s.k, :draw_id, :prefix || '-' || printf('%03d', s.k), s.entity_id, s.identifier, "
+                f"s.stratum, s.ticket, s.rank FROM {table} s ORDER BY s.k"
+            ),
+            {"base": base, "draw_id": draw_id, "prefix": prefix},
+        ).rowcount
+    conn.exec_driver_sql(f"DROP TABLE {table}")
+    if inserted != n:  # the table held exactly the sample: cannot happen
+        raise InspectError(f"wrote {inserted} tasks for {n} drawn entities; nothing was written")
+    return list(range(base + 1, base + n + 1))
 
 
 def _write_tasks(conn: Connection, table: str, draw_id: int, prefix: str, n: int) -> None:
@@ -110,7 +196,7 @@ def _write_tasks(conn: Connection, table: str, draw_id: int, prefix: str, n: int
             .scalars()
             .all()
         )
-        raise InspectError(f"drawn entities are missing from the registry: {missing}; nothing was written")
+        raise _missing(missing)
     conn.execute(text(f"DROP TABLE {table}"))
 
 
@@ -200,11 +286,20 @@ def _run_one(
         - 1
     )
     prefix = f"{matter.code}-{period.label}" + (f"-R{n_redraws}" if n_redraws else "")
-    table = in_db.table if in_db is not None else _sample_table(conn, sample)
-    ahead = _lines_ahead(draw_id, prefix, sample) if in_db is None else None
-    with mapped_reads(conn):
+    known: dict[tuple[str, int], str] = {}
+    if in_db is not None:
+        _write_tasks(conn, in_db.table, draw_id, prefix, n_selected)
+    elif conn.dialect.name == "sqlite":
+        ahead = _lines_ahead(draw_id, prefix, sample)
+        with mapped_reads(conn):
+            entity_ids = _entity_ids(conn, sample)
+        ids = _write_tasks_sqlite(conn, draw_id, prefix, sample, entity_ids)
+        known = _tasks_digest(conn, draw_id, prefix, sample, ahead, (ids, entity_ids))
+    else:
+        table = _sample_table(conn, sample)
+        ahead = _lines_ahead(draw_id, prefix, sample)
         _write_tasks(conn, table, draw_id, prefix, n_selected)
-    known = {} if in_db is not None else _tasks_digest(conn, draw_id, prefix, sample, ahead)
+        known = _tasks_digest(conn, draw_id, prefix, sample, ahead)
     warning = _registry_changed_since(conn, frame.prepared_at)
     return draw_id, [warning] if warning else [], known
 
@@ -248,9 +343,10 @@ class _LinesAhead(threading.Thread):
 
 def _lines_ahead(draw_id: int, prefix: str, sample: list[tuple[str, str, str, int]]) -> _LinesAhead | None:
     """Started only where a core is idle (the load average leaves one spare, as inspect_kit.hashing
-    decides): rendering ahead costs a little more CPU than rendering after, and pays only in parallel."""
+    decides) and the lines are rendered in Python (in C they take a few milliseconds a 100,000):
+    rendering ahead costs a little more CPU than rendering after, and pays only in parallel."""
     keys = [c.name for c in Task.__table__.columns]
-    if set(keys) != _TASK_KEYS or not 1 < len(sample) <= _AHEAD_MAX or spare_cores() < 1:
+    if set(keys) != _TASK_KEYS or not 1 < len(sample) <= _AHEAD_MAX or lines_compiled() or spare_cores() < 1:
         return None
     thread = _LinesAhead(keys, draw_id, prefix, sample)
     thread.start()
@@ -263,19 +359,29 @@ def _tasks_digest(
     prefix: str,
     sample: list[tuple[str, str, str, int]],
     ahead: _LinesAhead | None = None,
+    written: tuple[list[int], list[int]] | None = None,
 ) -> dict[tuple[str, int], str]:
     """The log's digest of the tasks just written (transparency.store.children_sha256), from the
-    sample in memory and the two columns the database chose, (id, entity_id), read back in id
-    order — not the whole tasks: rendered `ahead` (see _lines_ahead) or slice by slice, so memory
-    stays flat. Empty (the log then reads the tasks back) if the tasks table has columns this does
-    not know or the count differs."""
-    stmt = select(Task.id, Task.entity_id).where(Task.draw_id == draw_id).order_by(Task.id)
-    if ahead is not None:
-        ids: list[Any] = []  # ints (driver_rows is typed for frames' str pairs)
-        entity_ids: list[Any] = []
+    sample in memory and the two columns the database holds beside it, (id, entity_id): `written`
+    when the writer chose them (SQLite), else read back in id order — never the whole tasks;
+    rendered `ahead` (see _lines_ahead) or slice by slice, so memory stays flat. Empty (the log then
+    reads the tasks back) if the tasks table has columns this does not know or the count differs."""
+
+    def pairs() -> Iterator[tuple[list[Any], list[Any]]]:  # (ids, entity ids), slice by slice
+        if written is not None:
+            for lo in range(0, len(written[0]), _DIGEST_SLICE):
+                yield written[0][lo : lo + _DIGEST_SLICE], written[1][lo : lo + _DIGEST_SLICE]
+            return
+        stmt = select(Task.id, Task.entity_id).where(Task.draw_id == draw_id).order_by(Task.id)
         for chunk in driver_rows(conn, stmt, _DIGEST_SLICE):
-            ids += [r[0] for r in chunk]
-            entity_ids += [r[1] for r in chunk]
+            yield [r[0] for r in chunk], [r[1] for r in chunk]
+
+    if ahead is not None:
+        ids: list[Any] = []
+        entity_ids: list[Any] = []
+        for part_ids, part_entities in pairs():
+            ids += part_ids
+            entity_ids += part_entities
         ahead.join()
         if len(ids) != len(sample):  # _write_tasks counted them: cannot happen
             return {}
@@ -288,15 +394,15 @@ def _tasks_digest(
     done = [0, True]  # rows hashed, all matched the sample
 
     def slices() -> Iterator[list[list[Any]]]:
-        for chunk in driver_rows(conn, stmt, _DIGEST_SLICE):
-            lo, hi = done[0], done[0] + len(chunk)
+        for part_ids, part_entities in pairs():
+            lo, hi = done[0], done[0] + len(part_ids)
             part = sample[lo:hi]
-            if len(part) != len(chunk):
+            if len(part) != len(part_ids):
                 done[1] = False
                 return
             columns: dict[str, list[Any]] = {
-                "id": [r[0] for r in chunk],
-                "entity_id": [r[1] for r in chunk],
+                "id": part_ids,
+                "entity_id": part_entities,
                 **_task_columns(draw_id, prefix, part, lo),
             }
             done[0] = hi
@@ -350,7 +456,7 @@ def run(
         append_pending(conn, now, {k: v for _, _, known in done for k, v in known.items()})
         return [(i, w) for i, w, _ in done]
 
-    done = write(engine, f"drew {p}", work)
+    done = write(engine, f"drew {p}", work, keys_by_construction=True)
     return [with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
 
 
@@ -396,5 +502,5 @@ def draw_now(
         append_pending(conn, now, {k: v for _, _, known in done for k, v in known.items()})
         return [(i, w) for i, w, _ in done]
 
-    done = write(engine, f"drew {p}", work)
+    done = write(engine, f"drew {p}", work, keys_by_construction=True)
     return [with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
