@@ -8,6 +8,7 @@
    accelerated()                                              "sha-ni" if this CPU has it, else None
    frame_chunk(rows, last), frame_split(data, last)           the draw's frame passes (see below)
    json_lines(prefixes, columns, suffix)                      the log's lines of child rows (see below)
+   offsets_of(parts)                                          packed identifiers' offsets from their lengths
 
    The digest of every message is hashlib.sha256(prefix + message.encode()).digest(); the prefix's
    full 64-byte blocks are compressed once (the midstate), then each message costs one or two
@@ -1347,6 +1348,58 @@ done:
     return result;
 }
 
+/* offsets_of(parts) -> bytes: 0, then the running sums of the native int64 lengths in the buffers
+   `parts` (a sequence), as native int64s: the n + 1 offsets of identifiers packed one after another
+   (frame_split's lengths of each chunk of a stratum -> hashing.PackedIds.offsets). A negative
+   length, or a buffer whose size is not a multiple of 8, is a ValueError. */
+static PyObject *offsets_of(PyObject *self, PyObject *args) {
+    PyObject *arg;
+    if (!PyArg_ParseTuple(args, "O", &arg)) return NULL;
+    PyObject *parts = PySequence_Fast(arg, "parts must be a sequence");
+    if (!parts) return NULL;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(parts), n = 0;
+    Py_buffer *views = PyMem_Calloc((size_t)(k ? k : 1), sizeof(Py_buffer));
+    if (!views) {
+        Py_DECREF(parts);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t got = 0;
+    PyObject *out = NULL;
+    for (; got < k; got++) {
+        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(parts, got), &views[got], PyBUF_SIMPLE) < 0) goto done;
+        if (views[got].len % 8) {
+            got++;
+            PyErr_SetString(PyExc_ValueError, "lengths must be int64s");
+            goto done;
+        }
+        n += views[got].len / 8;
+    }
+    out = PyBytes_FromStringAndSize(NULL, (n + 1) * 8);
+    if (!out) goto done;
+    int64_t *o = (int64_t *)PyBytes_AS_STRING(out), total = 0;
+    *o++ = 0;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t m = views[j].len / 8;
+        const char *b = views[j].buf;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            int64_t len;
+            memcpy(&len, b + 8 * i, 8);
+            if (len < 0 || total > INT64_MAX - len) {
+                Py_CLEAR(out);
+                PyErr_SetString(PyExc_ValueError, "a negative length, or offsets beyond 64 bits");
+                goto done;
+            }
+            total += len;
+            *o++ = total;
+        }
+    }
+done:
+    for (Py_ssize_t j = 0; j < got; j++) PyBuffer_Release(&views[j]);
+    PyMem_Free(views);
+    Py_DECREF(parts);
+    return out;
+}
+
 static PyObject *accelerated(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -1366,6 +1419,7 @@ static PyMethodDef methods[] = {
      "frame_chunk(rows, last) -> (canonical bytes, {stratum: rows}), None (not plainly canonical) or False"},
     {"frame_split", frame_split, METH_VARARGS,
      "frame_split(data, last) -> (last identifier, lines, [(stratum, identifiers, lengths)]) or None"},
+    {"offsets_of", offsets_of, METH_VARARGS, "offsets_of(parts) -> 0 and the running sums of the int64 lengths in parts"},
     {"json_lines", json_lines, METH_VARARGS, "json_lines(prefixes, columns, suffix) -> the log's lines of child rows, or None"},
     {"accelerated", accelerated, METH_NOARGS, "'sha-ni' if the CPU's SHA extensions are used, else None"},
     {NULL, NULL, 0, NULL},

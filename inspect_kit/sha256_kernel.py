@@ -104,10 +104,7 @@ def _hash(
     threads = threads_for(len(messages)) if threads is None else threads
     impl = IMPLEMENTATIONS[implementation]
     if isinstance(messages, PackedIds):
-        import numpy as np
-
-        offsets = np.ascontiguousarray(messages.offsets, dtype=np.int64)
-        return _sha256x.hash_packed(prefix, messages.data, offsets, threads, CHUNK, digests, keys, impl)
+        return _sha256x.hash_packed(prefix, messages.data, messages.offsets, threads, CHUNK, digests, keys, impl)
     items = messages if isinstance(messages, (list, tuple)) else list(messages)
     return _sha256x.hash_strs(prefix, items, threads, CHUNK, digests, keys, impl)
 

@@ -288,3 +288,37 @@ def test_frame_members_with_and_without_the_extension(frame):
     assert c[2] is not None and list(c[2]) == list(py[2])
     for label, packed in py[2].items():
         assert c[2][label].data == packed.data and c[2][label].offsets.tolist() == packed.offsets.tolist()
+
+
+@compiled_only
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**40), max_size=20), max_size=6))
+def test_offsets_of_equals_the_running_sums(parts):
+    """The packed identifiers' offsets (frame_members without numpy): 0 and the running sums of
+    every chunk's int64 lengths in order, as itertools.accumulate gives them."""
+    from array import array
+    from itertools import accumulate, chain
+
+    got = memoryview(X.offsets_of([array("q", p).tobytes() for p in parts])).cast("q").tolist()
+    assert got == [0, *accumulate(chain.from_iterable(parts))]
+
+
+@compiled_only
+def test_offsets_of_refuses_negative_lengths_and_torn_buffers():
+    from array import array
+
+    for bad in ([array("q", [3, -1])], [b"1234567"], [array("q", [2**62]), array("q", [2**62, 2**62])]):
+        with pytest.raises(ValueError):
+            X.offsets_of(bad)
+    with pytest.raises(TypeError):
+        X.offsets_of([3])
+
+
+def test_packed_ids_refuse_offsets_that_are_not_int64():
+    from inspect_kit.hashing import PackedIds
+
+    for bad in (np.array([0, 1], dtype=np.int32), np.array([0, 1], dtype=np.float64), b"1234", np.zeros((2, 2))[:, 0]):
+        with pytest.raises(ValueError, match="int64"):
+            PackedIds(b"a", bad)
+    assert PackedIds(b"ab", np.array([0, 1, 2], dtype=np.int64)).take([1, 0]) == ["b", "a"]
+    assert PackedIds(b"ab", np.array([0, 1, 2], dtype=np.int64).tobytes())[1] == "b"

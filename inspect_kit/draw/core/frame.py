@@ -35,11 +35,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from operator import eq, lt
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from inspect_kit.hashing import PackedIds
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from .sampler import Selected, select
 
@@ -47,7 +48,7 @@ try:  # the compiled passes over a frame (frame_chunk, frame_split in inspect_ki
     from inspect_kit import _sha256x as _compiled
 except ImportError:  # not built: the Python passes below, which give the same results
     _compiled = None  # type: ignore[assignment]
-if _compiled is not None and not hasattr(_compiled, "frame_split"):  # built before them: rebuild it
+if _compiled is not None and not hasattr(_compiled, "offsets_of"):  # built before them: rebuild it
     _compiled = None  # type: ignore[assignment]
 
 Row = tuple[str, str]
@@ -301,6 +302,8 @@ def _plain_lines(data: bytes) -> bool:
     """Every line of `data` (which ends in LF) is "identifier TAB stratum", both non-empty: the
     i-th tab lies strictly between the (i-1)-th and the i-th line feed, with a byte on each side.
     Positions found and compared by numpy (a regex over the text cost a third of reading a frame)."""
+    import numpy as np
+
     b = np.frombuffer(data, dtype=np.uint8)
     tabs, feeds = np.flatnonzero(b == 9), np.flatnonzero(b == 10)
     if len(tabs) != len(feeds) or not len(feeds) or feeds[-1] != len(b) - 1:
@@ -367,11 +370,26 @@ def _split_chunk(data: bytes, last: str | None) -> Split | None:
         for identifier, stratum in zip(ids, strata):
             by.setdefault(stratum, []).append(identifier)
         groups = sorted(by.items())
+    import numpy as np
+
     split: list[tuple[str, bytes, bytes | np.ndarray]] = []
     for label, chosen in groups:
         sizes = map(len, chosen) if ascii_ else map(len, map(str.encode, chosen))
         split.append((label, "".join(chosen).encode(), np.fromiter(sizes, dtype=np.int64, count=len(chosen))))
     return ids[-1], lines, split
+
+
+def _offsets(lengths: Sequence[bytes | np.ndarray]) -> Any:
+    """0 and the running sums of the int64 lengths, in C where the extension is built (numpy is
+    then never imported to draw: a fifth of a second at every start)."""
+    if _compiled is not None:
+        return _compiled.offsets_of(lengths)
+    import numpy as np
+
+    offsets = np.zeros(sum(len(memoryview(x).cast("B")) // 8 for x in lengths) + 1, dtype=np.int64)
+    if len(offsets) > 1:
+        np.cumsum(np.concatenate([np.frombuffer(x, dtype=np.int64) for x in lengths]), out=offsets[1:])
+    return offsets
 
 
 def frame_members(blob: bytes) -> tuple[str, int, dict[str, PackedIds] | None]:
@@ -385,7 +403,7 @@ def frame_members(blob: bytes) -> tuple[str, int, dict[str, PackedIds] | None]:
     by `_split_chunk` (the same results)."""
     split_chunk = _compiled.frame_split if _compiled is not None else _split_chunk
     sha = hashlib.sha256()
-    pieces: dict[str, tuple[list[bytes], list[np.ndarray]]] | None = {}
+    pieces: dict[str, tuple[list[bytes], list[bytes | np.ndarray]]] | None = {}
     last: str | None = None
     n = 0
     for data in frame_chunks(blob):
@@ -401,15 +419,13 @@ def frame_members(blob: bytes) -> tuple[str, int, dict[str, PackedIds] | None]:
         for label, packed, sizes in groups:
             datas, lengths = pieces.setdefault(label, ([], []))
             datas.append(packed)
-            lengths.append(np.frombuffer(sizes, dtype=np.int64))
+            lengths.append(sizes)
         del split, groups
     if pieces is None:
         return sha.hexdigest(), n, None
     members: dict[str, PackedIds] = {}
     for label in list(pieces):
         datas, lengths = pieces.pop(label)
-        offsets = np.zeros(sum(map(len, lengths)) + 1, dtype=np.int64)
-        np.cumsum(np.concatenate(lengths), out=offsets[1:])
-        members[label] = PackedIds(b"".join(datas), offsets)
+        members[label] = PackedIds(b"".join(datas), _offsets(lengths))
         del datas, lengths
     return sha.hexdigest(), n, members

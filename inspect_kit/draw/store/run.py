@@ -88,6 +88,17 @@ def _missing(identifiers: Sequence[str]) -> InspectError:
     return InspectError(f"drawn entities are missing from the registry: {list(identifiers)}; nothing was written")
 
 
+@contextmanager
+def _cursor(conn: Connection) -> Iterator[Any]:
+    raw = conn.connection.driver_connection
+    assert raw is not None  # an open connection has its driver connection
+    cur = raw.cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
 def _entity_ids(conn: Connection, sample: Sequence[tuple[str, str, str, int]]) -> list[int]:
     """SQLite: the registry's id of each drawn entity, in sample order. The identifiers are looked
     up in their sorted order, so the registry's identifier index is read front to back instead of
@@ -99,12 +110,14 @@ def _entity_ids(conn: Connection, sample: Sequence[tuple[str, str, str, int]]) -
         return []
     order = sorted(range(n), key=idents.__getitem__)
     table = "inspect_drawn"
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} (identifier TEXT)")
-    conn.exec_driver_sql(f"INSERT INTO {table} (identifier) VALUES (?)", [(idents[i],) for i in order])
-    found = conn.exec_driver_sql(  # rowid order is the identifiers' order: the index is read in order
-        f"SELECT d.rowid, e.id FROM {table} d JOIN entities e ON e.identifier = d.identifier ORDER BY d.rowid"
-    ).fetchall()
-    conn.exec_driver_sql(f"DROP TABLE {table}")
+    with _cursor(conn) as cur:  # the driver's own cursor: no SQLAlchemy row per drawn entity
+        cur.execute(f"CREATE TEMPORARY TABLE {table} (identifier TEXT)")
+        cur.executemany(f"INSERT INTO {table} (identifier) VALUES (?)", [(idents[i],) for i in order])
+        cur.execute(  # rowid order is the identifiers' order: the index is read front to back
+            f"SELECT d.rowid, e.id FROM {table} d JOIN entities e ON e.identifier = d.identifier ORDER BY d.rowid"
+        )
+        found = cur.fetchall()
+        cur.execute(f"DROP TABLE {table}")
     if len(found) != n:
         got = {r[0] for r in found}
         raise _missing([idents[i] for i in sorted(order[j] for j in range(n) if j + 1 not in got)[:5]])
@@ -149,10 +162,10 @@ def _write_tasks_sqlite(
         f"CREATE TEMPORARY TABLE {table} (k INTEGER PRIMARY KEY, stratum TEXT, identifier TEXT, "
         "ticket TEXT, rank INTEGER, entity_id INTEGER)"
     )
-    if n:  # k is the rowid SQLite gives rows inserted into an empty table: 1, 2, … in order
-        conn.exec_driver_sql(
+    with _cursor(conn) as cur:  # k is the rowid SQLite gives rows inserted into an empty table: 1, 2, …
+        cur.executemany(
             f"INSERT INTO {table} (stratum, identifier, ticket, rank, entity_id) VALUES (?, ?, ?, ?, ?)",
-            list(map(tuple.__add__, sample, zip(entity_ids))),
+            map(tuple.__add__, sample, zip(entity_ids)),
         )
     with _page_cache(conn, n * _CACHE_BYTES_PER_TASK):
         inserted = conn.execute(
