@@ -1229,6 +1229,17 @@ static int put_json_str(Buf *b, PyObject *s) {
         PyErr_Clear();
         return 1;
     }
+    const uint8_t *a = (const uint8_t *)u;
+    int plain = 1;
+    for (Py_ssize_t i = 0; i < n; i++) plain &= (a[i] >= 0x20) & (a[i] != '"') & (a[i] != '\\');
+    if (plain) { /* the usual value: nothing to escape */
+        if (buf_reserve(b, (size_t)n + 2) < 0) return -1;
+        b->p[b->len] = '"';
+        memcpy(b->p + b->len + 1, a, (size_t)n);
+        b->p[b->len + 1 + (size_t)n] = '"';
+        b->len += (size_t)n + 2;
+        return 0;
+    }
     if (buf_reserve(b, (size_t)n * 6 + 2) < 0) return -1; /* at worst every byte is \u00xx */
     uint8_t *o = b->p + b->len;
     *o++ = '"';
