@@ -727,3 +727,45 @@ def test_drawn_entities_missing_from_the_registry_are_named_and_nothing_is_writt
     assert _fk_on(eng) == 1
     for e in (whole, eng):
         e.dispose()
+
+
+@pytest.mark.parametrize("cores", [0, 1])
+def test_the_task_digest_beside_the_write_is_the_logged_one_and_its_failure_aborts(
+    tmp_path, config, monkeypatch, cores
+):
+    """SQLite: the log's digest of the tasks is taken on a thread while they are written where a
+    core is idle (cores=1), else after: either way the log verifies against the stored tasks; a
+    failure of that work surfaces in the draw, which then writes nothing."""
+    import threading
+
+    from inspect_kit.draw.store import run as run_mod
+
+    monkeypatch.setattr(run_mod, "spare_cores", lambda: cores)
+    rows = [(f"9336{i:014d}", "ABD"[i % 3]) for i in range(500)]
+    digest = run_mod._tasks_digest
+    where = []
+
+    def spy(*args, **kw):
+        where.append(threading.current_thread() is threading.main_thread())
+        return digest(*args, **kw)
+
+    monkeypatch.setattr(run_mod, "_tasks_digest", spy)
+    eng = _sqlite_registry(tmp_path / "d.db", rows)
+    service.prepare_frame(eng, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    d = service.run_draw(eng, config, "SCJG-01", "2026", seed="16342 48213 90577 75018", now=T0 + dt.timedelta(hours=1))
+    assert where == [cores == 0] and d.n_selected > 1
+    with eng.connect() as conn:
+        assert store.verify_log(conn).ok
+
+    def broken(*args, **kw):
+        raise RuntimeError("the digest failed")
+
+    monkeypatch.setattr(run_mod, "_tasks_digest", broken)
+    other = _sqlite_registry(tmp_path / "e.db", rows)
+    service.prepare_frame(other, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
+    with pytest.raises(RuntimeError, match="digest failed"):
+        service.run_draw(other, config, "SCJG-01", "2026", seed="16342 48213 90577 75018", now=T0 + dt.timedelta(hours=1))
+    with other.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Task)).scalar_one() == 0
+    for e in (eng, other):
+        e.dispose()

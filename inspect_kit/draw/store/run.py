@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, func, select, text
 
@@ -34,6 +34,8 @@ from inspect_kit.periods import Period
 from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Commitment, Draw, Frame, ImportBatch, SealSalt, Task
 from inspect_kit.transparency.store import LinesAhead, append_pending, children_sha256, lines_compiled
+
+T = TypeVar("T")
 
 
 def _registry_changed_since(conn: Connection, moment: dt.datetime) -> str | None:
@@ -148,13 +150,42 @@ def _page_cache(conn: Connection, size: int) -> Iterator[None]:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
+class _Meanwhile(threading.Thread):
+    """work() on a thread started by the caller; `result()` joins it and gives its value or raises
+    its exception."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        super().__init__(name="inspect-meanwhile", daemon=True)
+        self.work = work
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.value = self.work()
+        except BaseException as exc:  # handed to the caller
+            self.error = exc
+
+    def result(self) -> Any:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 def _write_tasks_sqlite(
-    conn: Connection, draw_id: int, prefix: str, sample: list[tuple[str, str, str, int]], entity_ids: list[int]
-) -> list[int]:
+    conn: Connection,
+    draw_id: int,
+    prefix: str,
+    sample: list[tuple[str, str, str, int]],
+    entity_ids: list[int],
+    meanwhile: Callable[[list[int]], T],
+) -> T:
     """SQLite: one task per drawn entity, numbered f"{prefix}-{k:03d}" in sample order, its id
     chosen here (the next ids, as SQLite would give them) so that the log's digest needs nothing
-    read back: the sample goes into a temporary table as it is, then one INSERT ... SELECT. The
-    task ids, in sample order."""
+    read back: the sample goes into a temporary table as it is, then one INSERT ... SELECT, while
+    `meanwhile(task ids)` runs on a thread where a core is idle (the driver lets go of the GIL as
+    the statement steps), else after it. Its value."""
     n = len(sample)
     base = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM tasks").scalar_one()
     table = "inspect_sample"
@@ -167,6 +198,10 @@ def _write_tasks_sqlite(
             f"INSERT INTO {table} (stratum, identifier, ticket, rank, entity_id) VALUES (?, ?, ?, ?, ?)",
             map(tuple.__add__, sample, zip(entity_ids)),
         )
+    ids = list(range(base + 1, base + n + 1))
+    beside = _Meanwhile(lambda: meanwhile(ids)) if n > 1 and spare_cores() >= 1 else None
+    if beside is not None:
+        beside.start()
     with _page_cache(conn, n * _CACHE_BYTES_PER_TASK):
         inserted = conn.execute(
             text(
@@ -176,10 +211,11 @@ def _write_tasks_sqlite(
             ),
             {"base": base, "draw_id": draw_id, "prefix": prefix},
         ).rowcount
+    value = beside.result() if beside is not None else meanwhile(ids)
     conn.exec_driver_sql(f"DROP TABLE {table}")
     if inserted != n:  # the table held exactly the sample: cannot happen
         raise InspectError(f"wrote {inserted} tasks for {n} drawn entities; nothing was written")
-    return list(range(base + 1, base + n + 1))
+    return value
 
 
 def _write_tasks(conn: Connection, table: str, draw_id: int, prefix: str, n: int) -> None:
@@ -306,8 +342,14 @@ def _run_one(
         ahead = _lines_ahead(draw_id, prefix, sample)
         with mapped_reads(conn):
             entity_ids = _entity_ids(conn, sample)
-        ids = _write_tasks_sqlite(conn, draw_id, prefix, sample, entity_ids)
-        known = _tasks_digest(conn, draw_id, prefix, sample, ahead, (ids, entity_ids))
+        known = _write_tasks_sqlite(
+            conn,
+            draw_id,
+            prefix,
+            sample,
+            entity_ids,
+            lambda ids: _tasks_digest(None, draw_id, prefix, sample, ahead, (ids, entity_ids)),
+        )
     else:
         table = _sample_table(conn, sample)
         ahead = _lines_ahead(draw_id, prefix, sample)
@@ -367,7 +409,7 @@ def _lines_ahead(draw_id: int, prefix: str, sample: list[tuple[str, str, str, in
 
 
 def _tasks_digest(
-    conn: Connection,
+    conn: Connection | None,
     draw_id: int,
     prefix: str,
     sample: list[tuple[str, str, str, int]],
@@ -385,6 +427,7 @@ def _tasks_digest(
             for lo in range(0, len(written[0]), _DIGEST_SLICE):
                 yield written[0][lo : lo + _DIGEST_SLICE], written[1][lo : lo + _DIGEST_SLICE]
             return
+        assert conn is not None  # given where the ids are read back
         stmt = select(Task.id, Task.entity_id).where(Task.draw_id == draw_id).order_by(Task.id)
         for chunk in driver_rows(conn, stmt, _DIGEST_SLICE):
             yield [r[0] for r in chunk], [r[1] for r in chunk]
