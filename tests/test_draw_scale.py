@@ -263,18 +263,13 @@ def test_a_frame_not_streamed_in_order_is_built_the_slow_way_with_the_same_hash(
 
 _JSON_TRAPS = st.sampled_from(list('"\\%sd},{\n\x00\x1f\u2028企😀é'))  # "%s", "},{", escapes, controls
 _text = st.text(alphabet=_JSON_TRAPS | st.characters(exclude_categories=("Cs",)), max_size=12)
+_KEYS = st.lists(
+    st.text(alphabet=_JSON_TRAPS | st.sampled_from("abz_"), min_size=1, max_size=6), min_size=1, max_size=5, unique=True
+)
 
 
 @settings(max_examples=80, deadline=None)
-@given(
-    keys=st.lists(
-        st.text(alphabet=_JSON_TRAPS | st.sampled_from("abz_"), min_size=1, max_size=6),
-        min_size=1,
-        max_size=5,
-        unique=True,
-    ),
-    data=st.data(),
-)
+@given(keys=_KEYS, data=st.data())
 def test_log_template_lines_equal_the_canonical_json_of_each_row(keys, data):
     """The %-template path of the log digest (int and str columns) against canonical() row by row:
     quotes, backslashes, control characters, "%" in values and keys, huge and negative ints, bools
@@ -349,15 +344,7 @@ def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, co
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    keys=st.lists(
-        st.text(alphabet=_JSON_TRAPS | st.sampled_from("abz_"), min_size=1, max_size=6),
-        min_size=1,
-        max_size=5,
-        unique=True,
-    ),
-    data=st.data(),
-)
+@given(keys=_KEYS, data=st.data())
 def test_log_lines_rendered_in_c_equal_the_template(keys, data):
     """The compiled renderer of the log's child lines (json_lines) against the %-template it
     replaces (store._template_columns), the oracle: every control character and quote, non-BMP,
@@ -764,7 +751,9 @@ def test_the_task_digest_beside_the_write_is_the_logged_one_and_its_failure_abor
     other = _sqlite_registry(tmp_path / "e.db", rows)
     service.prepare_frame(other, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     with pytest.raises(RuntimeError, match="digest failed"):
-        service.run_draw(other, config, "SCJG-01", "2026", seed="16342 48213 90577 75018", now=T0 + dt.timedelta(hours=1))
+        service.run_draw(
+            other, config, "SCJG-01", "2026", seed="16342 48213 90577 75018", now=T0 + dt.timedelta(hours=1)
+        )
     with other.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Task)).scalar_one() == 0
     for e in (eng, other):
