@@ -641,15 +641,18 @@ def _sqlite_registry(path, rows, **kw):
 
 
 def _fk_on(eng) -> int:
+    """1 when the next connection checks foreign keys and keeps temporary tables as configured."""
     with eng.connect() as conn:
-        return conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+        temp = conn.exec_driver_sql("PRAGMA temp_store").scalar_one()
+        return conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() if temp == 0 else -1
 
 
 def test_a_sqlite_draw_looks_up_no_foreign_key_and_the_connection_checks_them_again(tmp_path, config, monkeypatch):
     """SQLite: the draw's transaction writes its tasks without a lookup per foreign key (every key
-    was read in it: storage.helpers.write_transaction's keys_by_construction) — and only it: the
-    one pooled connection checks keys again after a draw and after a refused one, another writer's
-    task naming no entity is refused, and the task ids are the ones SQLite would have given."""
+    was read in it: storage.helpers.write_transaction's keys_by_construction), its staging tables
+    in memory — and only it: the one pooled connection checks keys again and keeps temporary tables
+    as before after a draw and after a refused one, another writer's task naming no entity is
+    refused, and the task ids are the ones SQLite would have given."""
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.pool import StaticPool
 
@@ -663,13 +666,14 @@ def test_a_sqlite_draw_looks_up_no_foreign_key_and_the_connection_checks_them_ag
 
     def spy(conn, *args):
         seen.append(conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+        seen.append(conn.exec_driver_sql("PRAGMA temp_store").scalar_one())  # 2: memory
         return write_tasks(conn, *args)
 
     monkeypatch.setattr(run_mod, "_write_tasks_sqlite", spy)
     assert _fk_on(eng) == 1
     service.prepare_frame(eng, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     d = service.run_draw(eng, config, "SCJG-01", "2026", seed="48213 90577 16342 75018", now=T0 + dt.timedelta(hours=1))
-    assert seen == [0] and _fk_on(eng) == 1
+    assert seen == [0, 2] and _fk_on(eng) == 1
     with eng.connect() as conn:
         tasks = conn.execute(select(Task.id, Task.task_no).order_by(Task.id)).all()
     assert [t.id for t in tasks] == list(range(1, d.n_selected + 1))  # what SQLite gives: max + 1, …

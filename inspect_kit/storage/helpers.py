@@ -38,40 +38,51 @@ def transaction(engine: Engine, dry_run: bool = False) -> Iterator[Connection]:
 
 
 @contextmanager
-def write_transaction(engine: Engine, *, keys_by_construction: bool = False) -> Iterator[Connection]:
+def write_transaction(
+    engine: Engine, *, keys_by_construction: bool = False, temp_in_memory: bool = False
+) -> Iterator[Connection]:
     """A transaction that reads and then writes, safely against a concurrent writer: on SQLite it
     takes the write lock first (BEGIN IMMEDIATE), so what it read cannot change before it writes
     (the driver otherwise starts the transaction only at the first INSERT); on PostgreSQL it is a
     plain transaction (the service locks the rows it depends on).
 
-    ``keys_by_construction``: on SQLite, the transaction does not look up the parent row of each
-    foreign key it writes (PRAGMA foreign_keys, which SQLite lets a connection change only outside a
-    transaction, so for the whole of it); the connection checks them again afterwards, whatever
-    happened (or is dropped from the pool). Only for a writer whose every key was read, in this
-    same transaction, from the row it names — the draw: a drawn entity's id comes from the registry
-    lookup of its identifier, and at provincial scale a random lookup per task is most of the
-    write. PostgreSQL checks its keys as always."""
-    unchecked = keys_by_construction and engine.dialect.name == "sqlite"
+    Two settings for a bulk writer on SQLite, which SQLite lets a connection change only outside a
+    transaction, so for the whole of it; the connection's own settings are restored afterwards,
+    whatever happened (or it is dropped from the pool). ``keys_by_construction``: the transaction
+    does not look up the parent row of each foreign key it writes — only for a writer whose every
+    key was read, in this same transaction, from the row it names (the draw: a drawn entity's id
+    comes from the registry lookup of its identifier; at provincial scale a random lookup per task
+    was most of the write). ``temp_in_memory``: its temporary tables live in memory, not in a file
+    (PRAGMA temp_store; the draw's staging tables, some 200 MB at 10M entities). PostgreSQL is
+    unaffected by either."""
+    sqlite = engine.dialect.name == "sqlite"
+    changed: list[tuple[str, int]] = []  # (pragma, value to restore)
     with engine.connect() as conn:
         try:
-            with conn.begin():
-                if unchecked:  # the driver has not begun a transaction yet: the pragma takes effect
+            with conn.begin():  # the driver has not begun a transaction yet: the pragmas take effect
+                if sqlite and keys_by_construction:
+                    changed.append(("foreign_keys", 1))
                     conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                if conn.dialect.name == "sqlite":
+                if sqlite and temp_in_memory:
+                    changed.append(("temp_store", int(conn.exec_driver_sql("PRAGMA temp_store").scalar_one())))
+                    conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+                if sqlite:
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                 yield conn
         finally:
-            if unchecked:
-                _foreign_keys_on(conn)
+            if changed:
+                _restore_pragmas(conn, changed)
 
 
-def _foreign_keys_on(conn: Connection) -> None:
-    """Foreign keys checked again on this connection, or the connection is not reused."""
+def _restore_pragmas(conn: Connection, changed: list[tuple[str, int]]) -> None:
+    """The connection's pragmas set back (read back to be sure), or the connection is not reused."""
     try:
-        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-        on = conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        ok = True
+        for name, value in changed:
+            conn.exec_driver_sql(f"PRAGMA {name}={int(value)}")
+            ok = ok and conn.exec_driver_sql(f"PRAGMA {name}").scalar() == value
         conn.rollback()  # ends the SQLAlchemy transaction the pragmas began (nothing to undo)
-        if on:
+        if ok:
             return
     except Exception:  # a broken connection: it is dropped below
         pass

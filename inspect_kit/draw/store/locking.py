@@ -63,12 +63,13 @@ def mapped_reads(conn: Connection, size: int = SQLITE_MMAP_BYTES) -> Iterator[No
         conn.exec_driver_sql(f"PRAGMA mmap_size={int(before)}")
 
 
-def write(engine: Engine, what: str, work: Callable[[Connection], T], *, keys_by_construction: bool = False) -> T:
+def write(engine: Engine, what: str, work: Callable[[Connection], T], *, bulk: bool = False) -> T:
     """Run ``work(conn)`` in one transaction; a lost race with another writer is a clear error.
     The cyclic garbage collector is paused meanwhile (inspect_kit.nogc: a provincial frame is
-    millions of objects). ``keys_by_construction``: see storage.helpers.write_transaction."""
+    millions of objects). ``bulk``: the draw's write on SQLite, keys by construction and temporary
+    tables in memory (see storage.helpers.write_transaction)."""
     try:
-        with paused_gc(), write_transaction(engine, keys_by_construction=keys_by_construction) as conn:
+        with paused_gc(), write_transaction(engine, keys_by_construction=bulk, temp_in_memory=bulk) as conn:
             return work(conn)
     except IntegrityError as exc:
         raise InspectError(

@@ -1,8 +1,9 @@
 """Draw: from exactly the committed frame, with the public seed its source produced, through the
 per-draw seed rule; the tasks are written by one INSERT ... SELECT (see inspect_kit.draw.service).
-On SQLite the drawn entities are looked up in identifier order and the transaction does not look
-up each foreign key again (storage.helpers.write_transaction's keys_by_construction): every key it
-writes was read in it — random lookups into a provincial registry were most of the draw.
+On SQLite the drawn entities are looked up in identifier order, and the transaction does not look
+up each foreign key again and keeps its staging tables in memory (storage.helpers.write_transaction's
+keys_by_construction and temp_in_memory): every key it writes was read in it — random lookups into
+a provincial registry were most of the draw.
 Also the one-step draw (`draw_now`: freeze, commit and draw in one transaction)."""
 
 from __future__ import annotations
@@ -512,7 +513,7 @@ def run(
         append_pending(conn, now, {k: v for _, _, known in done for k, v in known.items()})
         return [(i, w) for i, w, _ in done]
 
-    done = write(engine, f"drew {p}", work, keys_by_construction=True)
+    done = write(engine, f"drew {p}", work, bulk=True)
     return [with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
 
 
@@ -558,5 +559,5 @@ def draw_now(
         append_pending(conn, now, {k: v for _, _, known in done for k, v in known.items()})
         return [(i, w) for i, w, _ in done]
 
-    done = write(engine, f"drew {p}", work, keys_by_construction=True)
+    done = write(engine, f"drew {p}", work, bulk=True)
     return [with_warnings(get_draw(engine, i, with_tasks), w) for i, w in done]
