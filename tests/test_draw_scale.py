@@ -693,16 +693,28 @@ def test_a_sqlite_draw_looks_up_no_foreign_key_and_the_connection_checks_them_ag
     eng.dispose()
 
 
-def test_drawn_entities_missing_from_the_registry_are_named_and_nothing_is_written(tmp_path, config):
+@pytest.mark.parametrize("lookup", [500, 7])
+def test_drawn_entities_missing_from_the_registry_are_named_and_nothing_is_written(
+    tmp_path, config, monkeypatch, lookup
+):
     """An entity deleted behind the tool's back between prepare and draw (the tool never deletes
     one): the draw names the first five missing in task order, writes nothing, and the next
-    connection checks keys again. The same registry, untouched, gives the tasks to compare with."""
+    connection checks keys again. The same registry, untouched, gives the tasks to compare with,
+    looked up in one statement or 7 identifiers at a time (full and partial statements)."""
+    from inspect_kit.draw.store import run as run_mod
+
+    monkeypatch.setattr(run_mod, "_LOOKUP", lookup)
     rnd = random.Random(11)
     rows = [(f"9236{i:014d}", rnd.choice("ABD")) for i in range(600)]
     seed, later = "90577 48213 75018 16342", T0 + dt.timedelta(hours=1)
     whole = _sqlite_registry(tmp_path / "whole.db", rows)
     service.prepare_frame(whole, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     drawn = service.run_draw(whole, config, "SCJG-01", "2026", seed=seed, now=later).tasks
+    with whole.connect() as conn:  # each task names the entity of its own identifier
+        linked = text(
+            "SELECT count(*) FROM tasks t JOIN entities e ON e.id = t.entity_id AND e.identifier = t.identifier"
+        )
+        assert conn.execute(linked).scalar_one() == len(drawn) > 2 * min(lookup, 50)
     eng = _sqlite_registry(tmp_path / "cut.db", rows)
     service.prepare_frame(eng, config, "SCJG-01", "2026", as_of=T0.date(), now=T0, source=DICE)
     gone = {i for n, (i, _) in enumerate(rows) if n % 3 == 1}

@@ -102,30 +102,44 @@ def _cursor(conn: Connection) -> Iterator[Any]:
         cur.close()
 
 
+_LOOKUP = 500  # identifiers a lookup statement names (SQLite before 3.32 allows 999 parameters)
+
+
 def _entity_ids(conn: Connection, sample: Sequence[tuple[str, str, str, int]]) -> list[int]:
     """SQLite: the registry's id of each drawn entity, in sample order. The identifiers are looked
-    up in their sorted order, so the registry's identifier index is read front to back instead of
-    at random (which, at 10M entities, is a system call per lookup beyond the memory map). An
-    identifier missing from the registry is an InspectError naming the first five in task order."""
+    up in their sorted order, _LOOKUP at a time (`identifier IN (...) ORDER BY identifier`: SQLite
+    walks the index in that order, so each id comes back beside its own identifier), and the
+    registry's identifier index is read front to back instead of at random (which, at 10M
+    entities, is a system call per lookup beyond the memory map). An identifier missing from the
+    registry is an InspectError naming the first five in task order."""
     idents = [r[1] for r in sample]
     n = len(idents)
-    if not n:
-        return []
-    order = sorted(range(n), key=idents.__getitem__)
-    table = "inspect_drawn"
+    order = sorted(range(n), key=idents.__getitem__)  # code point order: SQLite's BINARY on UTF-8
+    ordered = [idents[i] for i in order]
+    found: list[int] = []
+    missing: list[str] = []
+    full = f"SELECT id FROM entities WHERE identifier IN ({','.join('?' * _LOOKUP)}) ORDER BY identifier"
     with _cursor(conn) as cur:  # the driver's own cursor: no SQLAlchemy row per drawn entity
-        cur.execute(f"CREATE TEMPORARY TABLE {table} (identifier TEXT)")
-        cur.executemany(f"INSERT INTO {table} (identifier) VALUES (?)", [(idents[i],) for i in order])
-        cur.execute(  # rowid order is the identifiers' order: the index is read front to back
-            f"SELECT d.rowid, e.id FROM {table} d JOIN entities e ON e.identifier = d.identifier ORDER BY d.rowid"
-        )
-        found = cur.fetchall()
-        cur.execute(f"DROP TABLE {table}")
-    if len(found) != n:
-        got = {r[0] for r in found}
-        raise _missing([idents[i] for i in sorted(order[j] for j in range(n) if j + 1 not in got)[:5]])
+        for lo in range(0, n, _LOOKUP):
+            part = ordered[lo : lo + _LOOKUP]
+            marks = ",".join("?" * len(part))
+            sql = (
+                full
+                if len(part) == _LOOKUP
+                else f"SELECT id FROM entities WHERE identifier IN ({marks}) ORDER BY identifier"
+            )
+            got = [r[0] for r in cur.execute(sql, part)]
+            if len(got) != len(part):
+                there = {
+                    r[0] for r in cur.execute(f"SELECT identifier FROM entities WHERE identifier IN ({marks})", part)
+                }
+                missing += [i for i in part if i not in there]
+            found += got
+    if missing:
+        at = {ident: k for k, ident in enumerate(idents)}
+        raise _missing(sorted(missing, key=at.__getitem__)[:5])
     ids = [0] * n
-    for i, (_, eid) in zip(order, found):
+    for i, eid in zip(order, found):
         ids[i] = eid
     return ids
 
