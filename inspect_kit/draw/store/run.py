@@ -69,8 +69,8 @@ def _client_sample(
         del members
     # (stratum,) + (id, ticket, rank) per drawn entity, tuples joined in C: result.sample's pairs
     # and a NamedTuple attribute read per field cost twice as much.
-    rows: list[Any] = [row for s in result.strata for row in map(tuple.__add__, repeat((s.stratum,)), s.selected)]
-    return rows
+    sample: list[Any] = [row for s in result.strata for row in map(tuple.__add__, repeat((s.stratum,)), s.selected)]
+    return sample
 
 
 def _sample_table(conn: Connection, sample: list[tuple[str, str, str, int]]) -> str:
