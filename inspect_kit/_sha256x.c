@@ -9,6 +9,7 @@
    frame_chunk(rows, last), frame_split(data, last)           the draw's frame passes (see below)
    json_lines(prefixes, columns, suffix)                      the log's lines of child rows (see below)
    offsets_of(parts)                                          packed identifiers' offsets from their lengths
+   packed_take(data, offsets, indices)                        packed identifiers at positions, decoded
 
    The digest of every message is hashlib.sha256(prefix + message.encode()).digest(); the prefix's
    full 64-byte blocks are compressed once (the midstate), then each message costs one or two
@@ -1411,6 +1412,53 @@ done:
     return out;
 }
 
+/* packed_take(data, offsets, indices) -> list of str: data[offsets[i]:offsets[i + 1]] decoded as
+   UTF-8 for each i in the sequence `indices` (hashing.PackedIds.take). `offsets`: n + 1 native
+   int64s. An index outside 0..n-1 is an IndexError; offsets outside the data or descending a
+   ValueError; bytes that are not UTF-8 the UnicodeDecodeError that decode() gives. */
+static PyObject *packed_take(PyObject *self, PyObject *args) {
+    Py_buffer data, offs;
+    PyObject *indices, *seq = NULL, *out = NULL;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*O", &data, &offs, &indices)) return NULL;
+    if (offs.len % 8 || offs.len < 8) {
+        PyErr_SetString(PyExc_ValueError, "offsets must be n + 1 int64s");
+        goto done;
+    }
+    seq = PySequence_Fast(indices, "indices must be a sequence");
+    if (!seq) goto done;
+    Py_ssize_t n = offs.len / 8 - 1, k = PySequence_Fast_GET_SIZE(seq);
+    const char *o = offs.buf;
+    out = PyList_New(k);
+    if (!out) goto done;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t i = PyNumber_AsSsize_t(PySequence_Fast_GET_ITEM(seq, j), PyExc_IndexError);
+        if (i == -1 && PyErr_Occurred()) goto fail;
+        if (i < 0 || i >= n) {
+            PyErr_SetString(PyExc_IndexError, "identifier index out of range");
+            goto fail;
+        }
+        int64_t a, b;
+        memcpy(&a, o + 8 * i, 8);
+        memcpy(&b, o + 8 * (i + 1), 8);
+        if (a < 0 || b < a || b > data.len) {
+            PyErr_SetString(PyExc_ValueError, "offsets outside the data");
+            goto fail;
+        }
+        PyObject *str = PyUnicode_DecodeUTF8((const char *)data.buf + a, (Py_ssize_t)(b - a), NULL);
+        if (!str) goto fail;
+        PyList_SET_ITEM(out, j, str);
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    Py_XDECREF(seq);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offs);
+    return out;
+}
+
 static PyObject *accelerated(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -1430,6 +1478,7 @@ static PyMethodDef methods[] = {
      "frame_chunk(rows, last) -> (canonical bytes, {stratum: rows}), None (not plainly canonical) or False"},
     {"frame_split", frame_split, METH_VARARGS,
      "frame_split(data, last) -> (last identifier, lines, [(stratum, identifiers, lengths)]) or None"},
+    {"packed_take", packed_take, METH_VARARGS, "packed_take(data, offsets, indices) -> the packed identifiers at these positions"},
     {"offsets_of", offsets_of, METH_VARARGS, "offsets_of(parts) -> 0 and the running sums of the int64 lengths in parts"},
     {"json_lines", json_lines, METH_VARARGS, "json_lines(prefixes, columns, suffix) -> the log's lines of child rows, or None"},
     {"accelerated", accelerated, METH_NOARGS, "'sha-ni' if the CPU's SHA extensions are used, else None"},

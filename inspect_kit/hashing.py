@@ -27,6 +27,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
+try:  # PackedIds.take in C (packed_take in inspect_kit/_sha256x.c)
+    from inspect_kit import _sha256x as _compiled
+except ImportError:  # not built: decoded in Python, the same strings
+    _compiled = None  # type: ignore[assignment]
+if _compiled is not None and not hasattr(_compiled, "packed_take"):  # built before it
+    _compiled = None  # type: ignore[assignment]
+
 
 class PackedIds(Sequence[str]):
     """Identifiers held as one UTF-8 buffer and the offsets of each in it (n + 1, int64): about 26
@@ -69,7 +76,10 @@ class PackedIds(Sequence[str]):
         return offs[:-1], offs[1:]
 
     def take(self, indices: Sequence[int]) -> list[str]:
-        """The identifiers at these positions (each in 0..len - 1), decoded."""
+        """The identifiers at these positions (each in 0..len - 1), decoded (in C where the
+        extension is built: packed_take)."""
+        if _compiled is not None:
+            return _compiled.packed_take(self.data, self.offsets, indices)
         if indices and (min(indices) < 0 or max(indices) >= len(self)):
             raise IndexError("identifier index out of range")
         data, offs = self.data, self.offsets

@@ -454,8 +454,17 @@ def _seed_hash(seed: str) -> bytes:
     return hashlib.sha256(seed.encode()).hexdigest().encode()
 
 
-def test_packed_take_decodes_the_chosen_and_refuses_outside():
+@pytest.mark.parametrize("compiled", [True, False])
+def test_packed_take_decodes_the_chosen_and_refuses_outside(monkeypatch, compiled):
+    """PackedIds.take in C (packed_take) and in Python: the same strings, IndexError outside, and
+    in C hostile offsets (beyond the data, descending) and bytes that are not UTF-8 refused."""
+    from inspect_kit import hashing
     from inspect_kit.hashing import PackedIds
+
+    if compiled and hashing._compiled is None:
+        pytest.skip("the C extension is not built")
+    if not compiled:
+        monkeypatch.setattr(hashing, "_compiled", None)
 
     ids = ["a", "企业", "", "z9"]
     data = "".join(ids).encode()
@@ -470,6 +479,12 @@ def test_packed_take_decodes_the_chosen_and_refuses_outside():
     for bad in ([4], [-1]):
         with pytest.raises(IndexError):
             packed.take(bad)
+    if compiled:
+        for offsets in ([0, 3, 99], [0, 3, 2], [-1, 2]):
+            with pytest.raises(ValueError, match="offsets"):
+                PackedIds(b"abcdef", np.array(offsets, dtype=np.int64)).take([0, 1][: len(offsets) - 1])
+        with pytest.raises(UnicodeDecodeError):
+            PackedIds(b"a\xff", np.array([0, 1, 2], dtype=np.int64)).take([1])
 
 
 def test_a_failure_on_the_compression_thread_reaches_the_caller():
