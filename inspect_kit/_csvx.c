@@ -33,7 +33,7 @@
 /* What a character of a cell is, for the checks. */
 enum { C_PLAIN_ASCII = 0, C_SPACE = 1, C_PLAIN_WIDE = 2, C_ODD = 3, C_REFUSED = 4 };
 
-static int is_refused(Py_UCS4 c) {
+static inline int is_refused(Py_UCS4 c) {
     if (c < 0x20) return !(c == 0x09 || c == 0x0A || c == 0x0D);
     if (c >= 0x7F && c <= 0x9F) return 1;
     if (c == 0x061C || c == 0x200E || c == 0x200F) return 1;
@@ -46,7 +46,7 @@ static int is_refused(Py_UCS4 c) {
 /* Characters that are never white space, never removed by clean_cell, and leave a text NFC
    (canonical combining class 0, NFC_Quick_Check=Yes, never the second of a composition pair);
    tests/test_fast_csv.py checks the ranges against the running Python's Unicode data. */
-static int is_plain_wide(Py_UCS4 c) {
+static inline int is_plain_wide(Py_UCS4 c) {
     if (c >= 0x4E00 && c <= 0x9FFF) return 1; /* CJK unified ideographs */
     if (c >= 0xFF01 && c <= 0xFF5E) return 1; /* full-width ASCII forms */
     if (c >= 0x3001 && c <= 0x3029) return 1; /* CJK punctuation (not U+3000, not the marks U+302A-F) */
@@ -56,7 +56,7 @@ static int is_plain_wide(Py_UCS4 c) {
     return 0;
 }
 
-static int classify(Py_UCS4 c) {
+static inline int classify(Py_UCS4 c) {
     if (c < 0x80) {
         if (c == ' ') return C_SPACE;
         if (c < 0x20 || c == 0x7F) return (c == 0x09) ? C_ODD : C_REFUSED;
@@ -66,15 +66,33 @@ static int classify(Py_UCS4 c) {
     return is_plain_wide(c) ? C_PLAIN_WIDE : C_ODD;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define INLINE static inline __attribute__((always_inline))
+#else
+#define INLINE static inline
+#endif
+
 typedef struct {
     Py_ssize_t start, end; /* the cell's characters: text[start:end] (quotes still doubled if dq) */
     int dq;                /* a quoted cell with "" inside */
+    Py_UCS4 maxchar;       /* the largest character of the cell */
 } Cell;
 
-/* The cell as a new str object (doubled quotes made single), or NULL with an exception set. */
-static PyObject *cell_text(PyObject *text, int kind, const void *data, const Cell *cell) {
-    if (!cell->dq) return PyUnicode_Substring(text, cell->start, cell->end);
+/* The cell as a new str object (doubled quotes made single), or NULL with an exception set. The
+   callers pass `kind` as a constant: each kind gets its own compiled loops. */
+INLINE PyObject *cell_text(int kind, const void *data, const Cell *cell) {
     Py_ssize_t n = cell->end - cell->start;
+    if (!cell->dq) {
+        PyObject *s = PyUnicode_New(n, cell->maxchar);
+        if (s == NULL) return NULL;
+        int skind = PyUnicode_KIND(s);
+        void *sdata = PyUnicode_DATA(s);
+        if (skind == kind)
+            memcpy(sdata, (const char *)data + cell->start * kind, (size_t)(n * kind));
+        else
+            for (Py_ssize_t k = 0; k < n; k++) PyUnicode_WRITE(skind, sdata, k, PyUnicode_READ(kind, data, cell->start + k));
+        return s;
+    }
     Py_UCS4 *buf = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(Py_UCS4));
     if (buf == NULL) return PyErr_NoMemory();
     Py_ssize_t m = 0;
@@ -92,7 +110,7 @@ static PyObject *cell_text(PyObject *text, int kind, const void *data, const Cel
 #define MEMO_CHARS 64 /* longer cells are not looked up */
 
 /* Whether str `s` holds exactly the characters text[start:end]. */
-static int same_text(PyObject *s, int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+INLINE int same_text(PyObject *s, int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
     if (PyUnicode_GET_LENGTH(s) != end - start) return 0;
     int skind = PyUnicode_KIND(s);
     const void *sdata = PyUnicode_DATA(s);
@@ -107,50 +125,10 @@ static void free_memo(PyObject **memo, Py_ssize_t nw) {
     PyMem_Free(memo);
 }
 
-static PyObject *parse_block(PyObject *self, PyObject *args) {
-    PyObject *text, *wanted, *clean;
-    Py_ssize_t pos, max_records, first_line;
-    int final;
-    Py_UCS4 delim;
-    PyObject *delim_obj;
-    if (!PyArg_ParseTuple(args, "UnnpUnO!O", &text, &pos, &max_records, &final, &delim_obj, &first_line,
-                          &PyTuple_Type, &wanted, &clean))
-        return NULL;
-    if (PyUnicode_GET_LENGTH(delim_obj) != 1) {
-        PyErr_SetString(PyExc_ValueError, "delimiter must be one character");
-        return NULL;
-    }
-    delim = PyUnicode_READ_CHAR(delim_obj, 0);
-    if (delim == '"' || delim == '\r' || delim == '\n' || delim == ' ') {
-        PyErr_SetString(PyExc_ValueError, "unsupported delimiter");
-        return NULL;
-    }
-    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    if (pos < 0 || pos > n || max_records < 0) {
-        PyErr_SetString(PyExc_ValueError, "pos out of range");
-        return NULL;
-    }
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    const Py_ssize_t nw = PyTuple_GET_SIZE(wanted);
-    if (nw > MAX_COLUMNS) {
-        PyErr_SetString(PyExc_ValueError, "too many wanted columns");
-        return NULL;
-    }
-    int slot_of[MAX_COLUMNS]; /* cell index -> position in wanted, or -1 */
-    Py_ssize_t need = 0;      /* cells a record must have to hold every wanted cell */
-    for (int i = 0; i < MAX_COLUMNS; i++) slot_of[i] = -1;
-    for (Py_ssize_t j = 0; j < nw; j++) {
-        Py_ssize_t c = PyLong_AsSsize_t(PyTuple_GET_ITEM(wanted, j));
-        if (c == -1 && PyErr_Occurred()) return NULL;
-        if (c < 0 || c >= MAX_COLUMNS || slot_of[c] != -1) {
-            PyErr_SetString(PyExc_ValueError, "wanted: distinct cell indexes below MAX_COLUMNS");
-            return NULL;
-        }
-        slot_of[c] = (int)j;
-        if (c + 1 > need) need = c + 1;
-    }
-
+/* parse_block's work, for text of one kind (a constant at each call: three specialised copies). */
+INLINE PyObject *parse_impl(const int kind, const void *data, const Py_ssize_t n, Py_ssize_t pos, Py_ssize_t max_records,
+                            int final, Py_UCS4 delim, Py_ssize_t first_line, Py_ssize_t nw, const int *slot_of,
+                            Py_ssize_t need, PyObject *clean) {
     PyObject *nums = PyList_New(0), *cols = PyList_New(nw), *flags_list = NULL, *result = NULL;
     PyObject **memo = NULL;
     int flags[MAX_COLUMNS];
@@ -237,9 +215,11 @@ static PyObject *parse_block(PyObject *self, PyObject *args) {
                 if (len > MAX_CELL_CHARS && !cell->dq) goto bail;
                 int ascii_nospace = 1;
                 Py_uhash_t h = 5381;
+                Py_UCS4 maxc = 0;
                 for (Py_ssize_t q = cell->start; q < cell->end; q++) {
                     Py_UCS4 c = PyUnicode_READ(kind, data, q);
                     h = h * 33 + c;
+                    if (c > maxc) maxc = c;
                     int cls = classify(c);
                     if (cls == C_REFUSED) goto bail;
                     if (cls == C_SPACE) {
@@ -253,6 +233,7 @@ static PyObject *parse_block(PyObject *self, PyObject *args) {
                     if (cls == C_ODD) odd = 1;
                     if (blank && !Py_UNICODE_ISSPACE(c)) blank = 0;
                 }
+                cell->maxchar = maxc;
                 if (len > 0 && PyUnicode_READ(kind, data, cell->start) == '\'') goto bail; /* restore_cell's */
                 if (cell->dq) {
                     Py_ssize_t m = 0;
@@ -291,12 +272,12 @@ static PyObject *parse_block(PyObject *self, PyObject *args) {
                         s = *at;
                         Py_INCREF(s);
                     } else {
-                        s = cell_text(text, kind, data, &cells[c]);
+                        s = cell_text(kind, data, &cells[c]);
                         if (s == NULL) goto fail;
                         Py_XSETREF(*at, Py_NewRef(s));
                     }
                 } else {
-                    s = cell_text(text, kind, data, &cells[c]);
+                    s = cell_text(kind, data, &cells[c]);
                     if (s == NULL) goto fail;
                     if (needs_clean[slot]) {
                         PyObject *t = PyObject_CallOneArg(clean, s);
@@ -358,13 +339,36 @@ static Py_ssize_t json_str_len(PyObject *s) {
     return len;
 }
 
-/* Write the JSON text of str `s` into `out` at `at` (room checked by json_str_len); the index after it. */
-static Py_ssize_t json_str_write(PyObject *out, int okind, void *odata, Py_ssize_t at, PyObject *s) {
+/* Copy the n characters of `data` (of `kind`) into `odata` (of `okind`, at least as wide) at `at`. */
+static void copy_chars(int okind, void *odata, Py_ssize_t at, int kind, const void *data, Py_ssize_t n) {
+    if (okind == kind) {
+        memcpy((char *)odata + at * okind, data, (size_t)(n * kind));
+    } else if (okind == PyUnicode_2BYTE_KIND) { /* from 1 byte */
+        Py_UCS2 *o = (Py_UCS2 *)odata + at;
+        for (Py_ssize_t k = 0; k < n; k++) o[k] = ((const Py_UCS1 *)data)[k];
+    } else if (kind == PyUnicode_1BYTE_KIND) { /* 4 from 1 */
+        Py_UCS4 *o = (Py_UCS4 *)odata + at;
+        for (Py_ssize_t k = 0; k < n; k++) o[k] = ((const Py_UCS1 *)data)[k];
+    } else { /* 4 from 2 */
+        Py_UCS4 *o = (Py_UCS4 *)odata + at;
+        for (Py_ssize_t k = 0; k < n; k++) o[k] = ((const Py_UCS2 *)data)[k];
+    }
+}
+
+/* Write the JSON text of str `s` into `out` at `at` (room checked by json_str_len; `plain`: it has
+   nothing to escape); the index after it. */
+static Py_ssize_t json_str_write(PyObject *out, int okind, void *odata, Py_ssize_t at, PyObject *s, int plain) {
     static const char hex[] = "0123456789abcdef";
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     int kind = PyUnicode_KIND(s);
     const void *data = PyUnicode_DATA(s);
     PyUnicode_WRITE(okind, odata, at++, '"');
+    if (plain) {
+        copy_chars(okind, odata, at, kind, data, n);
+        at += n;
+        PyUnicode_WRITE(okind, odata, at++, '"');
+        return at;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (c >= 0x20 && c != '"' && c != '\\') {
@@ -454,7 +458,7 @@ static PyObject *json_columns(PyObject *self, PyObject *args) {
                 PyUnicode_WRITE(okind, odata, at++, 'l');
                 PyUnicode_WRITE(okind, odata, at++, 'l');
             } else {
-                at = json_str_write(out, okind, odata, at, v);
+                at = json_str_write(out, okind, odata, at, v, json_str_len(v) == PyUnicode_GET_LENGTH(v) + 2);
             }
         }
         PyUnicode_WRITE(okind, odata, at++, ']');
@@ -468,6 +472,59 @@ done:
     Py_XDECREF(cols);
     Py_DECREF(seq);
     return out;
+}
+
+static PyObject *parse_block(PyObject *self, PyObject *args) {
+    PyObject *text, *wanted, *clean;
+    Py_ssize_t pos, max_records, first_line;
+    int final;
+    Py_UCS4 delim;
+    PyObject *delim_obj;
+    if (!PyArg_ParseTuple(args, "UnnpUnO!O", &text, &pos, &max_records, &final, &delim_obj, &first_line,
+                          &PyTuple_Type, &wanted, &clean))
+        return NULL;
+    if (PyUnicode_GET_LENGTH(delim_obj) != 1) {
+        PyErr_SetString(PyExc_ValueError, "delimiter must be one character");
+        return NULL;
+    }
+    delim = PyUnicode_READ_CHAR(delim_obj, 0);
+    if (delim == '"' || delim == '\r' || delim == '\n' || delim == ' ') {
+        PyErr_SetString(PyExc_ValueError, "unsupported delimiter");
+        return NULL;
+    }
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (pos < 0 || pos > n || max_records < 0) {
+        PyErr_SetString(PyExc_ValueError, "pos out of range");
+        return NULL;
+    }
+    const Py_ssize_t nw = PyTuple_GET_SIZE(wanted);
+    if (nw > MAX_COLUMNS) {
+        PyErr_SetString(PyExc_ValueError, "too many wanted columns");
+        return NULL;
+    }
+    int slot_of[MAX_COLUMNS]; /* cell index -> position in wanted, or -1 */
+    Py_ssize_t need = 0;      /* cells a record must have to hold every wanted cell */
+    for (int i = 0; i < MAX_COLUMNS; i++) slot_of[i] = -1;
+    for (Py_ssize_t j = 0; j < nw; j++) {
+        Py_ssize_t c = PyLong_AsSsize_t(PyTuple_GET_ITEM(wanted, j));
+        if (c == -1 && PyErr_Occurred()) return NULL;
+        if (c < 0 || c >= MAX_COLUMNS || slot_of[c] != -1) {
+            PyErr_SetString(PyExc_ValueError, "wanted: distinct cell indexes below MAX_COLUMNS");
+            return NULL;
+        }
+        slot_of[c] = (int)j;
+        if (c + 1 > need) need = c + 1;
+    }
+
+    const void *data = PyUnicode_DATA(text);
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND:
+        return parse_impl(PyUnicode_1BYTE_KIND, data, n, pos, max_records, final, delim, first_line, nw, slot_of, need, clean);
+    case PyUnicode_2BYTE_KIND:
+        return parse_impl(PyUnicode_2BYTE_KIND, data, n, pos, max_records, final, delim, first_line, nw, slot_of, need, clean);
+    default:
+        return parse_impl(PyUnicode_4BYTE_KIND, data, n, pos, max_records, final, delim, first_line, nw, slot_of, need, clean);
+    }
 }
 
 /* uscc_all_valid(codes): all(inspect_kit.registry.uscc.is_valid(c) for c in codes) for a list of
@@ -771,7 +828,49 @@ static PyTypeObject KeyIndexType = {
     .tp_new = ki_new,
 };
 
+/* flat_rows(columns, per): for the rows of `columns` (lists of one length n) taken `per` at a time,
+   the tuple of their values row after row (what one INSERT of `per` rows binds): n // per tuples of
+   per * len(columns) values; the last n % per rows are left to the caller. */
+static PyObject *flat_rows(PyObject *self, PyObject *args) {
+    PyObject *columns;
+    Py_ssize_t per;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &columns, &per)) return NULL;
+    Py_ssize_t nc = PyList_GET_SIZE(columns), n = 0;
+    if (per < 1 || nc < 1) {
+        PyErr_SetString(PyExc_ValueError, "need per >= 1 and a column");
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < nc; j++) {
+        PyObject *col = PyList_GET_ITEM(columns, j);
+        if (!PyList_Check(col) || (j > 0 && PyList_GET_SIZE(col) != n)) {
+            PyErr_SetString(PyExc_ValueError, "columns must be lists of one length");
+            return NULL;
+        }
+        n = PyList_GET_SIZE(col);
+    }
+    Py_ssize_t groups = n / per;
+    PyObject *out = PyList_New(groups);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t g = 0; g < groups; g++) {
+        PyObject *t = PyTuple_New(per * nc);
+        if (t == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_ssize_t at = 0;
+        for (Py_ssize_t i = g * per; i < (g + 1) * per; i++)
+            for (Py_ssize_t j = 0; j < nc; j++) {
+                PyObject *v = PyList_GET_ITEM(PyList_GET_ITEM(columns, j), i);
+                Py_INCREF(v);
+                PyTuple_SET_ITEM(t, at++, v);
+            }
+        PyList_SET_ITEM(out, g, t);
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"flat_rows", flat_rows, METH_VARARGS, "Rows of columns, per at a time, as flat tuples (see the source)."},
     {"row_hashes", row_hashes, METH_O, "hash(tuple(row)) of every row of columns, as int64 bytes."},
     {"uscc_all_valid", uscc_all_valid, METH_O, "Whether every code of a list is a valid USCC (see the source)."},
     {"json_columns", json_columns, METH_VARARGS, "JSON text of columns of str and None (see the source)."},

@@ -374,3 +374,21 @@ def test_header_alone_and_dataclass_shape():
         fast_csv.ColumnBlock([], [[]], [2]),
     )
     assert MESSY_HEADER[0] == "统一社会信用代码"
+
+
+def test_flat_rows_are_the_zipped_rows_chained():
+    """The parameters of bulk.py's multi-row INSERTs: the same tuples as zip + chain, any kinds of
+    value, the last n % per rows left out."""
+    from itertools import chain
+
+    from inspect_kit import _csvx
+
+    rng = random.Random(2)
+    for _ in range(200):
+        width, n, per = rng.randrange(1, 6), rng.randrange(0, 40), rng.randrange(1, 9)
+        cols = [[rng.choice([None, "", "中", 3, 2.5, (1,)]) for _ in range(n)] for _ in range(width)]
+        rows = list(zip(*cols))
+        want = [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, n - n % per, per)]
+        assert _csvx.flat_rows(cols, per) == want
+    with pytest.raises(ValueError):
+        _csvx.flat_rows([[1, 2], [3]], 1)

@@ -78,7 +78,7 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
-TEXT_CHUNK = 1 << 18  # characters decoded at a time
+TEXT_CHUNK = 1 << 20  # characters decoded at a time (what is left of the last chunk is copied once)
 FAST_AHEAD = 1 << 19  # characters held ahead for the compiled reader (a block of long lines)
 FAST_BLOCKS = 4  # BLOCK_ROWS blocks the compiled reader tries at once
 _EOL = re.compile("\r\n|\r|\n")

@@ -69,6 +69,7 @@ def _jsonable_column(col: Sequence[Any]) -> list[Any]:
 
 
 _PLAIN_TYPES = frozenset(_PLAIN)
+_INSERT_BLOCK = insert(RegistryInsertBlock.__table__)
 
 
 def insert_block_change(conn: Connection, block_id: int, key_field: str, key: str) -> dict[str, Any] | None:
@@ -232,15 +233,16 @@ class EntityWriter(Writer):
         if fast_csv.active() and getattr(self.conn.dialect, "_json_serializer", None) is json_dumps:
             text = fast_csv.json_columns(cols, jsonable)
             columns = None if text is None else JSONText(text)
-        return insert_id(
-            self.conn,
-            RegistryInsertBlock.__table__,
-            batch_id=self.batch_id,
-            at=self.opts.now,
-            table_name=self.history_name,
-            names=list(self.names),
-            columns=[_jsonable_column(c) for c in cols] if columns is None else columns,
-        )
+        values = {
+            "batch_id": self.batch_id,
+            "at": self.opts.now,
+            "table_name": self.history_name,
+            "names": list(self.names),
+            "columns": [_jsonable_column(c) for c in cols] if columns is None else columns,
+        }
+        key = self.conn.execute(_INSERT_BLOCK, values).inserted_primary_key  # one statement: compiled once
+        assert key is not None  # a single-row INSERT reports its key
+        return int(key[0])
 
     def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         t = self.table
