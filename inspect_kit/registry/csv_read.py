@@ -90,8 +90,10 @@ class _Text:
     counts the lines taken either way. A decoding error is raised once the text before it is read,
     as reading line by line would."""
 
-    def __init__(self, f: io.TextIOWrapper):
-        self.f, self.buf, self.pos, self.lines = f, "", 0, 0
+    def __init__(self, f: io.TextIOWrapper, step: int = 8192):
+        # step: characters decoded at a call; 8192, the wrapper's own chunk, unless the whole file
+        # is known to decode (then no decoding error can come out of a call)
+        self.f, self.step, self.buf, self.pos, self.lines = f, step, "", 0, 0
         self.eof = False
         self.error: UnicodeError | None = None
 
@@ -105,7 +107,7 @@ class _Text:
         parts, got = [self.buf[self.pos :]], 0
         while got < TEXT_CHUNK:
             try:
-                more = self.f.read(8192)
+                more = self.f.read(self.step)
             except UnicodeError as exc:
                 if not got:
                     raise
@@ -323,7 +325,9 @@ def read_csv(
     with open(path, "rb") as raw:
         if raw.read(4) == b"PK\x03\x04":
             raise InspectError(f"{path}: this is an .xlsx workbook (a zip archive), not CSV text; name it .xlsx")
+    validated = encoding is None  # detect_encoding decodes the whole file, but for a BOM
     encoding = encoding or detect_encoding(path)
+    validated = validated and encoding in ("utf-8", "gb18030")
     try:
         with open(path, encoding=encoding, errors="replace", newline="") as f:
             sample = f.read(8192)
@@ -334,7 +338,8 @@ def read_csv(
     except csv.Error:
         delimiter = "\t" if encoding == "utf-16" else ","
     counter = _CountingReader(open(path, "rb"))
-    text = _Text(io.TextIOWrapper(io.BufferedReader(counter, 1 << 20), encoding=encoding, newline=""))
+    wrapper = io.TextIOWrapper(io.BufferedReader(counter, 1 << 20), encoding=encoding, newline="")
+    text = _Text(wrapper, TEXT_CHUNK if validated else 8192)
     records = _Records(path, encoding, delimiter, text)
     blocks = records.blocks()
     try:

@@ -220,7 +220,8 @@ class EntityWriter(Writer):
         }
         if "status" not in names:
             values["status"] = Same("active")
-        values.update(zip(names, cols))
+        for name, col in zip(names, cols):  # a value every row of the chunk has is written once
+            values[name] = Same(col[0]) if type(col[0]) is str and col.count(col[0]) == n else col
         bulk_insert_columns(self.conn, t, values, n)
         self.added += n
 
