@@ -10,6 +10,8 @@ The stages (each its own module, Arlo's CSV pipeline is the model):
   tabular.read_table    the file → header and rows (CSV: in blocks, Table.row_blocks); refuses
                         hostile and careless files (limits, refused characters, duplicate
                         headers, no data rows) from inside the transaction: no batch is recorded
+                        (CSV with the C extension: the blocks it vouches for come as cleaned
+                        columns, fast_csv.ColumnBlock; the others as rows, checked in Python)
   rows.Layout           the header → which cell gives which field
   columns / rows        a block of rows → records: column by column when every row passes
                         (ImportOptions.columnwise), else row by row with the reasons
@@ -150,7 +152,7 @@ def _filled(block: list[tuple[int, list[Any]]]) -> list[tuple[int, list[Any]]]:
 class _Keys:
     """The keys seen so far: key → ordinal; first_row[ordinal], digest[ordinal] are the row where
     the key was first seen and the hash of its values (to tell identical repeats). Arrays keep 1M
-    keys compact."""
+    keys compact; with the C extension the keys are in a fast_csv.key_index() (same answers)."""
 
     def __init__(self, layout: Layout, key_fields: tuple[str, ...]):
         self.layout, self.key_fields = layout, key_fields
