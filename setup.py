@@ -1,7 +1,9 @@
-"""Builds the optional C extension inspect_kit._sha256x (the draw's SHA-256; see its source).
+"""Builds the optional C extensions inspect_kit._sha256x (the draw's SHA-256; see its source) and
+inspect_kit._csvx (a registry import's CSV blocks; see inspect_kit/registry/fast_csv.py).
 
-The metadata stays in pyproject.toml. The extension is optional: where no C compiler is found the
-install goes on, and inspect_kit.sha256_kernel falls back to hashlib (the same digests, slower).
+The metadata stays in pyproject.toml. The extensions are optional: where no C compiler is found the
+install goes on, inspect_kit.sha256_kernel falls back to hashlib and registry imports read every
+block with csv.reader (the same results, slower).
 """
 
 from setuptools import Extension, setup
@@ -13,6 +15,12 @@ setup(
             sources=["inspect_kit/_sha256x.c"],
             extra_compile_args=["-O3"],
             optional=True,
-        )
+        ),
+        Extension(
+            "inspect_kit._csvx",
+            sources=["inspect_kit/_csvx.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
     ]
 )

@@ -277,9 +277,11 @@ def test_ci_requires_the_extension():
     pip's optional build silently skipped) fails this test instead of every draw quietly hashing
     with hashlib."""
     from inspect_kit import sha256_kernel
+    from inspect_kit.registry import fast_csv
 
     if os.environ.get("INSPECT_REQUIRE_CEXT") == "1":
         assert sha256_kernel.available(), "inspect_kit._sha256x is not built: pip install -e . should build it"
+        assert fast_csv.available(), "inspect_kit._csvx is not built: pip install -e . should build it"
 
 
 ASTRAL = "𠀀𠀁𡃁𤭢𩸽😀🀄"

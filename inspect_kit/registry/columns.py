@@ -18,6 +18,7 @@ from __future__ import annotations
 from itertools import repeat
 from typing import Any, Callable, Sequence
 
+from inspect_kit.registry import fast_csv
 from inspect_kit.registry.rows import Layout, cell_text
 from inspect_kit.registry.rules import RULES, RuleContext, passes
 from inspect_kit.registry.schema import parse_phone
@@ -43,9 +44,15 @@ class ColumnValidator:
         if min(map(len, rows)) <= self.max_index:
             return None
         cells = list(zip(*rows))
+        return self.columns([cells[c.cell] for c in self.layout.columns])
+
+    def columns(self, cells: Sequence[Sequence[Any]], flags: Sequence[int] | None = None) -> list[Sequence[Any]] | None:
+        """As `block`, for the cells of rows given as columns (one per layout column). With `flags`
+        (a fast_csv.ColumnBlock's), the cells are str already cleaned, and flags[j] has the EMPTY and
+        ASCII_NO_SPACE bits of column j."""
         out: list[Sequence[Any]] = []
-        for j, (i, _, _, required, parse) in enumerate(self.layout.columns):
-            col = self._column(j, cells[i], required, parse)
+        for j, (_, _, _, required, parse) in enumerate(self.layout.columns):
+            col = self._column(j, cells[j], required, parse, None if flags is None else flags[j])
             if col is None:
                 return None
             out.append(col)
@@ -55,14 +62,17 @@ class ColumnValidator:
         return list(named.values())
 
     def _column(
-        self, j: int, col: Sequence[Any], required: bool, parse: Callable[[str], Any] | None
+        self, j: int, col: Sequence[Any], required: bool, parse: Callable[[str], Any] | None, flags: int | None
     ) -> Sequence[Any] | None:
         """One column's parsed values, or None if a cell of it has a problem."""
-        try:
-            raws = clean_cells(col)
-        except TypeError:  # not all str (xlsx)
-            raws = list(map(cell_text, col))
-        has_empty = "" in raws
+        if flags is not None:
+            raws, has_empty = col, bool(flags & fast_csv.EMPTY)
+        else:
+            try:
+                raws = clean_cells(col)
+            except TypeError:  # not all str (xlsx)
+                raws = list(map(cell_text, col))
+            has_empty = "" in raws
         if has_empty and required:
             return None
         if parse is None:
@@ -70,9 +80,11 @@ class ColumnValidator:
         if (
             parse in _ASCII_FAST
             and not has_empty
-            and raws is col
-            and all(map(str.isascii, raws))
-            and not any(map(str.__contains__, raws, repeat(" ")))
+            and (
+                bool(flags & fast_csv.ASCII_NO_SPACE)
+                if flags is not None
+                else raws is col and all(map(str.isascii, raws)) and not any(map(str.__contains__, raws, repeat(" ")))
+            )
         ):
             fast = _ASCII_FAST[parse]
             return raws if fast is None else list(map(fast, raws))

@@ -10,6 +10,8 @@ The stages (each its own module, Arlo's CSV pipeline is the model):
   tabular.read_table    the file → header and rows (CSV: in blocks, Table.row_blocks); refuses
                         hostile and careless files (limits, refused characters, duplicate
                         headers, no data rows) from inside the transaction: no batch is recorded
+                        (CSV with the C extension: the blocks it vouches for come as cleaned
+                        columns, fast_csv.ColumnBlock; the others as rows, checked in Python)
   rows.Layout           the header → which cell gives which field
   columns / rows        a block of rows → records: column by column when every row passes
                         (ImportOptions.columnwise), else row by row with the reasons
@@ -38,14 +40,15 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inspect_kit.errors import InspectError, Problem, ValidationFailed
-from inspect_kit.registry import columns
+from inspect_kit.registry import columns, fast_csv
 from inspect_kit.registry.columns import ColumnValidator
+from inspect_kit.registry.fast_csv import ColumnBlock
 from inspect_kit.registry.options import ImportOptions
 from inspect_kit.registry.rows import Layout, RowValidator
 from inspect_kit.registry.schema import FIELDS, KEY_FIELDS, header_index
 from inspect_kit.registry.tabular import Table, read_table
 from inspect_kit.registry.writers import WRITERS, Writer
-from inspect_kit.storage.db import ConcurrentWrite, is_unique_violation
+from inspect_kit.storage.db import ConcurrentWrite, is_unique_violation, sqlite_cache
 from inspect_kit.storage.helpers import insert_id, transaction
 from inspect_kit.storage.models import ImportBatch, Unit
 from inspect_kit.text import header_key
@@ -94,6 +97,17 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+CACHE_MIB = (8, 256)  # the SQLite page cache of an import: about the file's size, within these
+
+
+def _cache_kib(table: Table) -> int:
+    """The page cache for importing `table`: its indexes' pages stay in memory (CSV: size_hint is
+    bytes; .xlsx: rows, some 200 bytes each)."""
+    size = table.size_hint if table.encoding is not None else 200 * table.size_hint
+    lo, hi = CACHE_MIB
+    return min(max(size, lo << 20), hi << 20) >> 10
+
+
 def unit_lookup(conn: Connection) -> dict[str, str]:
     """Department cell → unit code; accepts a unit's code or its name."""
     out: dict[str, str] = {}
@@ -103,10 +117,17 @@ def unit_lookup(conn: Connection) -> dict[str, str]:
     return out
 
 
-def _blocks(blocks: Iterable[list[tuple[int, list[Any]]]]) -> Iterator[list[tuple[int, list[Any]]]]:
-    """(row number, cells) in blocks of BLOCK lines read, blank lines left out."""
+def _blocks(blocks: Iterable[Any]) -> Iterator[list[tuple[int, list[Any]]] | ColumnBlock]:
+    """(row number, cells) in blocks of BLOCK lines read, blank lines left out; a ColumnBlock of
+    the reader (blank lines left out already) as it is."""
     buf: list[tuple[int, list[Any]]] = []
     for more in blocks:
+        if type(more) is ColumnBlock:
+            if buf:
+                yield _filled(buf)
+                buf = []
+            yield more
+            continue
         buf += more
         while len(buf) >= BLOCK:
             block = buf[:BLOCK]
@@ -131,36 +152,47 @@ def _filled(block: list[tuple[int, list[Any]]]) -> list[tuple[int, list[Any]]]:
 class _Keys:
     """The keys seen so far: key → ordinal; first_row[ordinal], digest[ordinal] are the row where
     the key was first seen and the hash of its values (to tell identical repeats). Arrays keep 1M
-    keys compact."""
+    keys compact; with the C extension the keys are in a fast_csv.key_index() (same answers)."""
 
     def __init__(self, layout: Layout, key_fields: tuple[str, ...]):
         self.layout, self.key_fields = layout, key_fields
+        self.index: Any = fast_csv.key_index() if fast_csv.active() else None  # else seen
         self.seen: dict[Any, int] = {}
         self.first_row, self.digest = array("q"), array("q")
         self.at = [layout.names.index(k) for k in key_fields]
         self.single = len(key_fields) == 1
 
-    def block_keys(self, cols: Sequence[Sequence[Any]]) -> Sequence[Any] | None:
-        """The keys of a block given as columns, or None if one repeats (within it or earlier)."""
+    def add_block(self, cols: Sequence[Sequence[Any]], nums: list[int]) -> bool:
+        """Add the keys of a block given as columns (rows `nums`) if none repeats, within it or
+        earlier (True); else add nothing (False)."""
         keys = cols[self.at[0]] if self.single else list(zip(*(cols[k] for k in self.at)))
-        if len(set(keys)) != len(keys) or not self.seen.keys().isdisjoint(keys):
-            return None
-        return keys
-
-    def add_block(self, keys: Sequence[Any], nums: list[int], rows: Sequence[tuple]) -> None:
         n = len(self.first_row)
-        self.seen.update(zip(keys, range(n, n + len(nums))))
+        if self.index is not None:
+            if not self.index.add_new(keys if type(keys) is list else list(keys), n):
+                return False
+        else:
+            if len(set(keys)) != len(keys) or not self.seen.keys().isdisjoint(keys):
+                return False
+            self.seen.update(zip(keys, range(n, n + len(nums))))
         self.first_row.extend(nums)
-        self.digest.extend(map(hash, rows))
+        hashes = fast_csv.row_hashes(cols) if self.index is not None else None
+        if hashes is not None:
+            self.digest.frombytes(hashes)
+        else:
+            self.digest.extend(map(hash, zip(*cols)))
+        return True
 
     def add_row(self, rownum: int, values: tuple, skip_identical: bool) -> tuple[bool, Problem | None]:
         """(keep the row, its problem): a new key is kept; a repeat is a problem, or skipped
         (not kept, no problem) when identical to the first and `skip_identical`."""
         key = values[self.at[0]] if self.single else tuple(values[k] for k in self.at)
         digest = hash(tuple(tuple(x) if isinstance(x, list) else x for x in values))
-        o = self.seen.get(key)
+        o = self.seen.get(key) if self.index is None else self.index.get(key)
         if o is None:
-            self.seen[key] = len(self.first_row)
+            if self.index is None:
+                self.seen[key] = len(self.first_row)
+            else:
+                self.index.add(key, len(self.first_row))
             self.first_row.append(rownum)
             self.digest.append(digest)
             return True, None
@@ -194,34 +226,49 @@ class _Run:
         self.rows = RowValidator(layout, ctx)
         self.columns = ColumnValidator(layout, ctx) if opts.columnwise and kind in columns.KINDS else None
         self.keys = _Keys(layout, KEY_FIELDS[kind])
+        self.wanted = tuple(c.cell for c in layout.columns)
         self.problems: list[Problem] = []
         self.n_problems = 0
-        self.chunk_nums: list[int] = []
-        self.chunk_rows: list[tuple] = []
+        self.chunk_nums: list[int] = []  # the rows of the chunk not yet written, and their values
+        self.chunk_cols: list[list[Any]] = [[] for _ in layout.names]
 
     def reject(self, problems: list[Problem], rows: int) -> None:
         self.summary.rejected += rows
         self.n_problems += len(problems)
         self.problems.extend(problems[: max(0, MAX_PROBLEMS - len(self.problems))])
 
-    def take(self, block: list[tuple[int, list[Any]]]) -> None:
+    def take(self, block: list[tuple[int, list[Any]]] | ColumnBlock) -> None:
         """Validate one block: column by column if every row of it passes, else row by row."""
-        cols = self.columns.block([c for _, c in block]) if self.columns is not None and block else None
-        keys = self.keys.block_keys(cols) if cols is not None else None
-        if cols is not None and keys is not None:
-            nums = [r for r, _ in block]
-            rows = list(zip(*cols))
-            self.keys.add_block(keys, nums, rows)
-            self.summary.rows += len(nums)
-            if not self.chunk_rows and len(rows) == CHUNK:  # the block is a chunk: as it is, columns too
-                self.flush_rows(nums, rows, cols)
+        if type(block) is ColumnBlock:
+            cols = self.columns.columns(block.cells, block.flags) if self.columns is not None else None
+            if cols is None or not self.keys.add_block(cols, block.nums):
+                self.take_rows(block.rows(self.wanted))
                 return
-            self.chunk_nums += nums
-            self.chunk_rows += rows
-            while len(self.chunk_rows) >= CHUNK:
-                self.flush(CHUNK)
+            self.take_valid(block.nums, cols)
             return
-        for rownum, cells in block:  # a repeated key too: row by row, for the report
+        assert type(block) is list
+        cols = self.columns.block([c for _, c in block]) if self.columns is not None and block else None
+        nums = [r for r, _ in block]
+        if cols is not None and self.keys.add_block(cols, nums):
+            self.take_valid(nums, cols)
+            return
+        self.take_rows(block)
+
+    def take_valid(self, nums: list[int], cols: Sequence[Sequence[Any]]) -> None:
+        """A block whose rows all pass, as columns (its keys added already)."""
+        self.summary.rows += len(nums)
+        if not self.chunk_nums and len(nums) == CHUNK:  # the block is a chunk: as it is
+            self.flush_columns(nums, cols)
+            return
+        self.chunk_nums += nums
+        for acc, col in zip(self.chunk_cols, cols):
+            acc += col
+        while len(self.chunk_nums) >= CHUNK:
+            self.flush(CHUNK)
+
+    def take_rows(self, block: list[tuple[int, list[Any]]]) -> None:
+        """A block row by row, with the reasons (a repeated key too)."""
+        for rownum, cells in block:
             self.summary.rows += 1
             rec, problems = self.rows.record(rownum, cells)
             values = tuple(rec.values()) if rec is not None else ()
@@ -236,33 +283,40 @@ class _Run:
                 self.reject(problems, 1)
             else:
                 self.chunk_nums.append(rownum)
-                self.chunk_rows.append(values)
-                if len(self.chunk_rows) >= CHUNK:
+                for acc, v in zip(self.chunk_cols, values):
+                    acc.append(v)
+                if len(self.chunk_nums) >= CHUNK:
                     self.flush(CHUNK)
 
     def flush(self, n: int) -> None:
         """Give the first n records of the chunk to the writer."""
-        nums, rows = self.chunk_nums[:n], self.chunk_rows[:n]
-        del self.chunk_nums[:n], self.chunk_rows[:n]
-        self.flush_rows(nums, rows)
+        nums, cols = self.chunk_nums[:n], [c[:n] for c in self.chunk_cols]
+        del self.chunk_nums[:n]
+        for c in self.chunk_cols:
+            del c[:n]
+        self.flush_columns(nums, cols)
 
-    def flush_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
-        """Give a chunk of records to the writer (written only while no problem); `cols`, if
-        given, are the same records as columns."""
-        extra = self.writer.problems_for_rows(nums, rows)
+    def flush_columns(self, nums: list[int], cols: Sequence[Sequence[Any]]) -> None:
+        """Give a chunk of records, as columns, to the writer (written only while no problem)."""
+        extra = self.writer.problems_for_columns(nums, cols)
         if extra:
             self.reject(extra, len({p.row for p in extra}))
         if self.n_problems == 0:
-            self.writer.write_rows(nums, rows, cols)
-        if self.progress and len(rows) == CHUNK:
+            self.writer.write_columns(nums, cols)
+        if self.progress and len(nums) == CHUNK:
             self.progress(self.table.position(), self.table.size_hint)
 
     def run(self) -> None:
+        want = self.table.want_columns
+        if self.columns is not None and want is not None:
+            want(self.wanted)
         for block in _blocks(self.table.row_blocks()):
+            if type(block) is ColumnBlock and not block.nums:
+                continue
             if block:
                 self.take(block)
-        if self.chunk_rows:
-            self.flush(len(self.chunk_rows))
+        if self.chunk_nums:
+            self.flush(len(self.chunk_nums))
         if self.progress:
             self.progress(self.table.size_hint, self.table.size_hint)
 
@@ -299,7 +353,8 @@ def import_registry(
                 )
             writer = WRITERS[kind](conn, layout, opts, batch_id)
             run = _Run(conn, kind, layout, opts, writer, summary, table, progress)
-            run.run()
+            with sqlite_cache(conn, _cache_kib(table)):
+                run.run()
             if run.n_problems:
                 raise ValidationFailed(
                     f"{path}: {summary.rejected} of {summary.rows} rows rejected; the import was refused", run.problems

@@ -39,10 +39,14 @@ class Table:
     sheet: str | None = None  # the .xlsx sheet
     # The same stream in blocks of rows, where the reader reads that way (CSV); read either this
     # or `rows`, not both. See `row_blocks`.
-    blocks: Iterator[list[tuple[int, list[Any]]]] | None = None
+    blocks: Iterator[Any] | None = None
+    # want_columns(cells) asks the reader to give the blocks it can vouch for as
+    # registry.fast_csv.ColumnBlocks of those cells (True if it will; CSV with the C extension).
+    want_columns: Callable[[tuple[int, ...]], bool] | None = None
 
-    def row_blocks(self) -> Iterator[list[tuple[int, list[Any]]]]:
-        """The rows in blocks (of BLOCK_ROWS at most, of any size but empty)."""
+    def row_blocks(self) -> Iterator[Any]:
+        """The rows in blocks (of BLOCK_ROWS at most, of any size but empty); after a successful
+        want_columns, some blocks are ColumnBlocks (checked, blank lines left out)."""
         if self.blocks is not None:
             return self.blocks
         rows = self.rows
@@ -135,12 +139,17 @@ def checked_blocks(
     where: str,
     header_row: int,
     headers: Sequence[Any],
-    blocks: Iterable[list[tuple[int, _Cells]]],
+    blocks: Iterable[Any],
     require_rows: bool,
-) -> Iterator[list[tuple[int, _Cells]]]:
-    """The blocks of data rows, each checked; at the end, refuse a table without any row."""
+) -> Iterator[Any]:
+    """The blocks of data rows (lists of (row number, cells)), each checked, and the reader's
+    fast_csv.ColumnBlocks as they are; at the end, refuse a table without any row."""
     filled = not require_rows
     for block in blocks:
+        if type(block) is not list:  # a fast_csv.ColumnBlock: checked by the compiled reader
+            filled = filled or bool(block.nums)
+            yield block
+            continue
         _check_block(where, headers, block)
         if not filled:
             filled = any(_is_filled(cells) for _, cells in block)

@@ -1,8 +1,8 @@
 """Writers of a registry import: one per registry, upserting checked records chunk by chunk.
 
 A writer is built complete — `WRITERS[kind](conn, layout, opts, batch_id)` — and is handed
-chunks of records as tuples in `layout.names` order: `problems_for_rows` (what only the database
-can tell, e.g. a conflict naming an unknown inspector) and then `write_rows`. It counts what it
+chunks of records as columns in `layout.names` order: `problems_for_columns` (what only the database
+can tell, e.g. a conflict naming an unknown inspector) and then `write_columns`. It counts what it
 added, updated and left unchanged, and writes every update, and every insert of an inspector or a
 conflict, to `registry_changes` with old and new values. It never commits: the importer owns the
 one transaction.
@@ -33,9 +33,11 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from inspect_kit.errors import Problem
+from inspect_kit.registry import fast_csv
 from inspect_kit.registry.options import ImportOptions
 from inspect_kit.registry.rows import Layout
 from inspect_kit.storage.bulk import Same, any_exists, bulk_insert, bulk_insert_columns
+from inspect_kit.storage.db import JSONText, json_dumps
 from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import (
     Conflict,
@@ -67,6 +69,7 @@ def _jsonable_column(col: Sequence[Any]) -> list[Any]:
 
 
 _PLAIN_TYPES = frozenset(_PLAIN)
+_INSERT_BLOCK = insert(RegistryInsertBlock.__table__)
 
 
 def insert_block_change(conn: Connection, block_id: int, key_field: str, key: str) -> dict[str, Any] | None:
@@ -163,21 +166,20 @@ class Writer:
             if rec[key] in owners
         ]
 
-    def problems_for_rows(self, nums: list[int], rows: list[tuple]) -> list[Problem]:
-        """Problems of a chunk that only the database can tell (row numbers `nums`)."""
+    def problems_for_columns(self, nums: list[int], cols: Sequence[Sequence[Any]]) -> list[Problem]:
+        """Problems of a chunk (as columns) that only the database can tell (row numbers `nums`)."""
         if not self.asks_database():
             return []
-        return self.problems_for(self._dicts(nums, rows))
+        return self.problems_for(self._dicts(nums, list(zip(*cols))))
 
     def asks_database(self) -> bool:
         """Whether `problems_for` has anything to ask: a writer without one skips building a dict
         per row (the hot path of an import)."""
         return type(self).problems_for is not Writer.problems_for
 
-    def write_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
-        """Upsert a chunk of checked records (tuples in `names` order; `cols`, if given, the same
-        as columns)."""
-        self.write(self._dicts(nums, rows))
+    def write_columns(self, nums: list[int], cols: Sequence[Sequence[Any]]) -> None:
+        """Upsert a chunk of checked records given as columns (in `names` order)."""
+        self.write(self._dicts(nums, list(zip(*cols))))
 
 
 class EntityWriter(Writer):
@@ -201,19 +203,16 @@ class EntityWriter(Writer):
     def problems_for(self, chunk: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
         return self.others_rows(chunk, "identifier", "entity")
 
-    def write_rows(self, nums: list[int], rows: list[tuple], cols: Sequence[Sequence[Any]] | None = None) -> None:
+    def write_columns(self, nums: list[int], cols: Sequence[Sequence[Any]]) -> None:
         """All-new rows (the usual case) go in column by column, their history one insert block;
-        a chunk with any existing key goes through write(). `cols`, if given, are the same rows
-        as columns."""
+        a chunk with any existing key goes through write()."""
         t = self.table
         names = self.names
-        if cols is None:
-            cols = list(zip(*rows))
         keys = cols[names.index("identifier")]
         if not self.opts.columnwise or (not self.all_new and any_exists(self.conn, t.c.identifier, keys)):
-            self.write(self._dicts(nums, rows))
+            self.write(self._dicts(nums, list(zip(*cols))))
             return
-        n = len(rows)
+        n = len(nums)
         values: dict[str, Any] = {
             "id_scheme": Same(self.opts.id_scheme),
             "updated_at": Same(self.opts.now),
@@ -221,23 +220,30 @@ class EntityWriter(Writer):
         }
         if "status" not in names:
             values["status"] = Same("active")
-        values.update(zip(names, cols))
-        bulk_insert_columns(self.conn, t, values, n, rows=rows)
+        for name, col in zip(names, cols):  # a value every row of the chunk has is written once
+            values[name] = Same(col[0]) if type(col[0]) is str and col.count(col[0]) == n else col
+        bulk_insert_columns(self.conn, t, values, n)
         self.added += n
 
     def insert_block(self, cols: Sequence[Sequence[Any]]) -> int:
         """Record the insert history of a block of new entities (`cols`: their values in `names`
         order, column by column) as one registry_insert_blocks row; its id, for the entities'
-        insert_block_id."""
-        return insert_id(
-            self.conn,
-            RegistryInsertBlock.__table__,
-            batch_id=self.batch_id,
-            at=self.opts.now,
-            table_name=self.history_name,
-            names=list(self.names),
-            columns=[_jsonable_column(c) for c in cols],
-        )
+        insert_block_id. The columns' JSON is written by compiled code where it is built (the same
+        text as the engine's json_dumps)."""
+        columns: Any = None
+        if fast_csv.active() and getattr(self.conn.dialect, "_json_serializer", None) is json_dumps:
+            text = fast_csv.json_columns(cols, jsonable)
+            columns = None if text is None else JSONText(text)
+        values = {
+            "batch_id": self.batch_id,
+            "at": self.opts.now,
+            "table_name": self.history_name,
+            "names": list(self.names),
+            "columns": [_jsonable_column(c) for c in cols] if columns is None else columns,
+        }
+        key = self.conn.execute(_INSERT_BLOCK, values).inserted_primary_key  # one statement: compiled once
+        assert key is not None  # a single-row INSERT reports its key
+        return int(key[0])
 
     def write(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         t = self.table

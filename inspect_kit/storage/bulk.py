@@ -9,6 +9,7 @@ transaction."""
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from itertools import chain, repeat
 from typing import Any, Callable, Collection, Mapping, Sequence
@@ -142,6 +143,17 @@ def _processor(table: Table, c: str, dialect: Dialect, json_text: bool) -> _Proc
     return table.c[c].type._cached_bind_processor(dialect)
 
 
+# The compiled interleaving of columns into the parameters of multi-row INSERTs (the optional C
+# extension of registry imports, inspect_kit/_csvx.c; INSPECT_CSVX=0 turns it off): the same tuples
+# as zipping the columns and chaining `per` rows, without a tuple per row.
+try:
+    from inspect_kit import _csvx
+except ImportError:  # not built
+    _csvx = None  # type: ignore[assignment,unused-ignore]
+_flat_rows: Callable[[list[list[Any]], int], list[tuple[Any, ...]]] | None = (
+    _csvx.flat_rows if _csvx is not None and os.environ.get("INSPECT_CSVX", "1") != "0" else None
+)
+
 SQLITE_ROWS_PER_INSERT = 50
 SQLITE_MAX_PARAMS = 999  # the lowest limit of any SQLite build (before 3.32)
 
@@ -182,14 +194,18 @@ def _sqlite_insert_columns(
                 raise ValueError(f"column {c} has {len(v)} values, expected {n}")
             if p is not None:
                 rows = None
-            seqs.append(v if p is None else map(p, v))
+            seqs.append(v if p is None else list(map(p, v)))
         marks.append("?")
     head = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))}) VALUES "
     values = f"({', '.join(marks)})"
-    params: Sequence[tuple[Any, ...]] = rows if rows is not None else list(zip(*seqs))
     # Several rows per statement: fewer statement runs for the same rows, in the same order.
     per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_PARAMS // max(1, len(seqs))))
     whole = n - n % per
+    if rows is None and per > 1 and whole and _flat_rows is not None and seqs and all(type(s) is list for s in seqs):
+        conn.exec_driver_sql(head + ", ".join([values] * per), _flat_rows(seqs, per))
+        seqs = [s[whole:] for s in seqs]
+        n, whole = n - whole, 0
+    params: Sequence[tuple[Any, ...]] = rows if rows is not None else list(zip(*seqs))
     if per > 1 and whole:
         flat = chain.from_iterable
         many = [tuple(flat(params[i : i + per])) for i in range(0, whole, per)]
