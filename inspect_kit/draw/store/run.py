@@ -221,15 +221,20 @@ def _write_tasks_sqlite(
     beside = _Meanwhile(lambda: meanwhile(ids)) if n > 1 and spare_cores() >= 1 else None
     if beside is not None:
         beside.start()
-    with _page_cache(conn, n * _CACHE_BYTES_PER_TASK):
-        inserted = conn.execute(
-            text(
-                "INSERT INTO tasks (id, draw_id, task_no, entity_id, identifier, stratum, ticket, rank) "
-                "SELECT :base + s.k, :draw_id, :prefix || '-' || printf('%03d', s.k), s.entity_id, s.identifier, "
-                f"s.stratum, s.ticket, s.rank FROM {table} s ORDER BY s.k"
-            ),
-            {"base": base, "draw_id": draw_id, "prefix": prefix},
-        ).rowcount
+    try:
+        with _page_cache(conn, n * _CACHE_BYTES_PER_TASK):
+            inserted = conn.execute(
+                text(
+                    "INSERT INTO tasks (id, draw_id, task_no, entity_id, identifier, stratum, ticket, rank) "
+                    "SELECT :base + s.k, :draw_id, :prefix || '-' || printf('%03d', s.k), s.entity_id, "
+                    f"s.identifier, s.stratum, s.ticket, s.rank FROM {table} s ORDER BY s.k"
+                ),
+                {"base": base, "draw_id": draw_id, "prefix": prefix},
+            ).rowcount
+    except BaseException:
+        if beside is not None:  # not left working past the rolled-back write
+            beside.join()
+        raise
     value = beside.result() if beside is not None else meanwhile(ids)
     conn.exec_driver_sql(f"DROP TABLE {table}")
     if inserted != n:  # the table held exactly the sample: cannot happen
