@@ -60,12 +60,13 @@ def write_transaction(
     with engine.connect() as conn:
         try:
             with conn.begin():  # the driver has not begun a transaction yet: the pragmas take effect
-                if sqlite and keys_by_construction:
-                    changed.append(("foreign_keys", 1))
-                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                if sqlite and temp_in_memory:
-                    changed.append(("temp_store", int(conn.exec_driver_sql("PRAGMA temp_store").scalar_one())))
-                    conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+                for wanted, name, value in (
+                    (keys_by_construction, "foreign_keys", "OFF"),
+                    (temp_in_memory, "temp_store", "MEMORY"),
+                ):
+                    if sqlite and wanted:
+                        changed.append((name, int(conn.exec_driver_sql(f"PRAGMA {name}").scalar_one())))
+                        conn.exec_driver_sql(f"PRAGMA {name}={value}")
                 if sqlite:
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                 yield conn
