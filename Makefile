@@ -38,6 +38,7 @@ test: setup-dev
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_tickets.py
+	$(BIN)/python benchmarks/bench_import.py --rows 300000
 	$(BIN)/python benchmarks/bench_import.py --rows 1000000
 	$(BIN)/python benchmarks/bench_draw.py --entities 1000000 10000000
 	$(BIN)/python benchmarks/bench_assign.py
