@@ -55,6 +55,17 @@ def _sample(result):
     return [(s, c.id, c.ticket, c.rank) for s, c in result.sample]
 
 
+def _add_enterprises(conn, rows) -> None:
+    """Active enterprises of department SCJG: (identifier, credit class) rows."""
+    conn.execute(
+        text(
+            "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
+            "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"
+        ),
+        [{"i": i, "c": c, "t": T0} for i, c in rows],
+    )
+
+
 @pytest.mark.parametrize("case", range(6))
 def test_streamed_frame_equals_the_canonical_one(case):
     rnd = random.Random(case)
@@ -234,16 +245,7 @@ def test_a_frame_not_streamed_in_order_is_built_the_slow_way_with_the_same_hash(
     """If the database's order is not code point order (or a value is not plain), prepare re-reads
     the frame and sorts it in Python: the frozen frame is the same."""
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
-                "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"
-            ),
-            [
-                {"i": i, "c": c, "t": T0}
-                for i, c in (("乙0001", "A"), ("B0002", None), ("a0003", "B"), ("A0004", "A"), ("甲0005", "C"))
-            ],
-        )
+        _add_enterprises(conn, [("乙0001", "A"), ("B0002", None), ("a0003", "B"), ("A0004", "A"), ("甲0005", "C")])
     rows = [("乙0001", "A"), ("B0002", "-"), ("a0003", "B"), ("A0004", "A"), ("甲0005", "C")]
     calls = []
 
@@ -302,13 +304,7 @@ def test_the_log_digest_of_tasks_from_memory_equals_reading_them_back(engine, co
     rnd = random.Random(200 + case)
     rows = _instance(rnd, 2400)[0]
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
-                "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"
-            ),
-            [{"i": i, "c": rnd.choice("ABDDDDDDDDD"), "t": T0} for i, _ in rows],
-        )
+        _add_enterprises(conn, [(i, rnd.choice("ABDDDDDDDDD")) for i, _ in rows])
     hashed = []
     if case < 2:
         monkeypatch.setattr(run_mod, "_AHEAD_MAX", 0)
@@ -645,13 +641,7 @@ def _sqlite_registry(path, rows, **kw):
     eng = make_engine(f"sqlite:///{path}", **kw)
     init_database(eng)
     with eng.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO entities (identifier, id_scheme, name, category, department, credit_class, "
-                "status, updated_at) VALUES (:i, 'uscc', 'x', '企业', 'SCJG', :c, 'active', :t)"
-            ),
-            [{"i": i, "c": c, "t": T0} for i, c in rows],
-        )
+        _add_enterprises(conn, rows)
     return eng
 
 

@@ -33,6 +33,7 @@ from inspect_kit.draw.store.read import DrawInfo, get_draw, with_warnings
 from inspect_kit.errors import InspectError
 from inspect_kit.hashing import spare_cores
 from inspect_kit.periods import Period
+from inspect_kit.storage.db import sqlite_cache
 from inspect_kit.storage.helpers import insert_id
 from inspect_kit.storage.models import Commitment, Draw, Frame, ImportBatch, SealSalt, Task
 from inspect_kit.transparency.store import LinesAhead, append_pending, children_sha256, lines_compiled
@@ -150,23 +151,10 @@ def _entity_ids(conn: Connection, sample: Sequence[tuple[str, str, str, int]]) -
 
 # The tasks' entity_id index takes the drawn entities in random order: SQLite's page cache (2 MB by
 # default) is raised for that statement to hold it (about 24 bytes an entry; at 1.84M tasks the
-# write takes 5.4 s instead of 7.3 s), within a bound, then set back.
+# write takes 5.4 s instead of 7.3 s), within a bound, then set back (storage.db.sqlite_cache).
 _CACHE_BYTES_PER_TASK = 64
 _CACHE_MAX_BYTES = 256 << 20
-
-
-@contextmanager
-def _page_cache(conn: Connection, size: int) -> Iterator[None]:
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    kib = min(size, _CACHE_MAX_BYTES) >> 10
-    if before < 0 and kib <= -before or before >= 0 and kib <= before * 4:  # no larger than it was
-        yield
-        return
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(kib)}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+_CACHE_MIN_KIB = 2000  # SQLite's default
 
 
 class _Meanwhile(threading.Thread):
@@ -222,7 +210,7 @@ def _write_tasks_sqlite(
     if beside is not None:
         beside.start()
     try:
-        with _page_cache(conn, n * _CACHE_BYTES_PER_TASK):
+        with sqlite_cache(conn, max(_CACHE_MIN_KIB, min(n * _CACHE_BYTES_PER_TASK, _CACHE_MAX_BYTES) >> 10)):
             inserted = conn.execute(
                 text(
                     "INSERT INTO tasks (id, draw_id, task_no, entity_id, identifier, stratum, ticket, rank) "
